@@ -1,0 +1,75 @@
+"""The base of every event contract: a frozen pydantic model with a versioned CloudEvents type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
+    Field(description="Money as a decimal string with two decimals, net of VAT unless named gross."),
+]
+"""A money amount: Decimal in Python, a decimal string on the wire."""
+
+
+class Event(BaseModel):
+    """An immutable fact (or command) that one context publishes on its topic.
+
+    Subclasses set ``topic`` (e.g. ``crm.tasks``), ``name`` (e.g. ``TaskCreated``),
+    ``version`` and ``key_field`` (the payload field holding the aggregate id, used
+    as the Kafka key so one aggregate's events stay in order).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    topic: ClassVar[str]
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    key_field: ClassVar[str]
+    is_command: ClassVar[bool] = False
+
+    @classmethod
+    def ce_type(cls) -> str:
+        """The CloudEvents type, e.g. ``crm.tasks.TaskCreated.v1``."""
+        return f"{cls.topic}.{cls.name}.v{cls.version}"
+
+    def key(self) -> str:
+        """The Kafka key: the aggregate id named by ``key_field``."""
+        return str(getattr(self, self.key_field))
+
+    def payload(self) -> bytes:
+        """The JSON value written to Kafka."""
+        return self.model_dump_json().encode()
+
+
+class Envelope(BaseModel):
+    """The CloudEvents attributes that travel in Kafka headers beside the payload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="ce_id: unique event id (uuid7); consumers dedupe on it.")
+    source: str = Field(description="ce_source: the publishing service, e.g. /crm/tasks.")
+    type: str = Field(description="ce_type: crm.<topic suffix>.<Name>.v<version>.")
+    time: datetime = Field(description="ce_time: when the fact happened, UTC.")
+    specversion: str = Field(default="1.0", description="ce_specversion: always 1.0.")
+    correlationid: str | None = Field(default=None, description="The conversation this event belongs to.")
+    causationid: str | None = Field(default=None, description="The id of the event or command that caused this one.")
+    subject: str | None = Field(default=None, description="The Kafka key (aggregate id).")
+
+
+class ContractError(ValueError):
+    """A raw message that is not a valid contract event (unknown type or bad payload)."""
+
+    def __init__(self, ce_type: str, reason: str) -> None:
+        super().__init__(f"{ce_type}: {reason}")
+        self.ce_type = ce_type
+        self.reason = reason
+
+
+def json_schema(event: type[Event]) -> dict[str, Any]:
+    """The payload's JSON schema, as published in AsyncAPI."""
+    return event.model_json_schema(mode="serialization")

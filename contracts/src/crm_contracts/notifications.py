@@ -1,0 +1,12 @@
+"""Events on crm.notifications (see EVENTS.md)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from crm_contracts import topics
+from crm_contracts.base import Event
+
+
+class _NotificationsEvent(Event):
+    topic: ClassVar[str] = topics.NOTIFICATIONS

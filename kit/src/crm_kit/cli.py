@@ -1,0 +1,57 @@
+"""The command line every service shares: ``python -m crm_<service> run|serve|consume|relay|migrate|...``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+
+from crm_kit import logs
+from crm_kit.service import Service
+
+
+def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
+    """Parse the command and run it; Ctrl-C or SIGTERM stops the loops cleanly."""
+    service = bootstrap()
+    parser = argparse.ArgumentParser(prog=f"python -m crm_{service.name.replace('-', '_')}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="migrate, then serve HTTP, consume, relay and run every worker in one process")
+    sub.add_parser("serve", help="serve the HTTP API only")
+    sub.add_parser("consume", help="consume subscribed events only")
+    sub.add_parser("relay", help="publish the outbox only")
+    sub.add_parser("migrate", help="bring the database to the newest schema")
+    rev = sub.add_parser("revision", help="autogenerate a migration from the tables")
+    rev.add_argument("-m", "--message", required=True)
+    for name in service.workers:
+        sub.add_parser(name, help=f"run the {name} worker only")
+    args = parser.parse_args(argv)
+    logs.configure(service.name, service.settings.log_level)
+
+    if args.command == "migrate":
+        asyncio.run(service.migrate())
+        return 0
+    if args.command == "revision":
+        from crm_kit.migrations import revision
+
+        if service.migrations is None:
+            parser.error("this service has no migrations folder")
+        revision(service.migrations, service.db.url, args.message)
+        return 0
+    which = {"serve", "consume", "relay", "workers"} if args.command == "run" else {args.command}
+    return asyncio.run(_run(service, which, migrate=args.command == "run"))
+
+
+async def _run(service: Service, which: set[str], *, migrate: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if migrate:
+        await service.migrate()
+    if "consume" in which or "relay" in which:
+        await service.ensure_topics()
+    await service.run(which, stop)
+    return 0
+
+

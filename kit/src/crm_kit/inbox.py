@@ -1,0 +1,284 @@
+"""The idempotent consumer: inbox dedupe, handler and effects in one transaction, offsets after commit.
+
+Per fetched batch and partition: one database transaction runs every new event's handler and
+records its ``ce_id`` in the ``inbox`` table; the Kafka offset is committed only after that
+transaction commits. A handler that raises is retried with backoff (inside a savepoint) a
+bounded number of times; then the record goes to ``<topic>.dlq`` through the outbox, in the
+same transaction, and the partition moves on. Database or broker outages are not poison: the
+batch is rolled back and read again from the committed offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_contracts import topics
+from crm_contracts.base import ContractError, Envelope, Event
+from crm_kit import kafka
+from crm_kit.cloudevents import MissingHeaders, from_headers
+from crm_kit.logs import correlation
+from crm_kit.outbox import Outbox
+from crm_kit.store import Database, dialect_insert
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+
+TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, ConnectionError, OSError, asyncio.TimeoutError)
+"""Failures of the infrastructure, not of the message: retried forever, never dead-lettered."""
+
+
+@dataclass
+class Context:
+    """What a handler gets besides its event: the transaction, the envelope, and a publisher."""
+
+    conn: AsyncConnection
+    envelope: Envelope
+    outbox: Outbox
+
+    async def publish(self, event: Event, *, now: datetime | None = None) -> Envelope:
+        """Publish through the outbox, caused by (and correlated with) the event being handled."""
+        return await self.outbox.add(
+            self.conn,
+            event,
+            now=now,
+            correlation_id=self.envelope.correlationid or self.envelope.id,
+            causation_id=self.envelope.id,
+        )
+
+
+Handler = Callable[[Context, Any], Awaitable[None]]
+
+
+@dataclass
+class _Route(Generic[E]):
+    event_cls: type[E]
+    handler: Handler
+
+
+@dataclass
+class Subscriptions:
+    """A service's event handlers, by contract event class (the service's router)."""
+
+    routes: dict[str, list[_Route[Any]]] = field(default_factory=dict)
+
+    def on(self, event_cls: type[E]) -> Callable[[Handler], Handler]:
+        """Register ``handler(ctx, event)`` for one event class."""
+
+        def register(handler: Handler) -> Handler:
+            self.routes.setdefault(event_cls.ce_type(), []).append(_Route(event_cls, handler))
+            return handler
+
+        return register
+
+    def topics(self) -> list[str]:
+        """The logical topics these handlers listen on."""
+        return sorted({r.event_cls.topic for rs in self.routes.values() for r in rs})
+
+
+class PoisonMessage(Exception):
+    """A record that can never be handled (bad headers, bad payload)."""
+
+
+@dataclass
+class InboxStats:
+    handled: int = 0
+    skipped_duplicates: int = 0
+    dead_lettered: int = 0
+    ignored: int = 0
+
+
+class InboxConsumer:
+    """Consumes a service's subscribed topics exactly-once in effect (see the module docstring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        subscriptions: Subscriptions,
+        outbox: Outbox,
+        *,
+        bootstrap: str,
+        group_id: str,
+        topic_name: Callable[[str], str],
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.2,
+        batch_size: int = 500,
+        consumer_factory: Callable[..., AIOKafkaConsumer] | None = None,
+    ) -> None:
+        self.db = db
+        self.subscriptions = subscriptions
+        self.outbox = outbox
+        self.bootstrap = bootstrap
+        self.group_id = group_id
+        self.topic_name = topic_name
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.batch_size = batch_size
+        self.inbox = db.metadata.tables["inbox"]
+        self._consumer_factory = consumer_factory or kafka.consumer
+        self.stats = InboxStats()
+        self.assigned = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set."""
+        names = [self.topic_name(t) for t in self.subscriptions.topics()]
+        if not names:
+            return
+        consumer = self._consumer_factory(self.bootstrap, self.group_id, *names)
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                try:
+                    batch = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
+                    if consumer.assignment():
+                        self.assigned.set()
+                    for tp, records in batch.items():
+                        await self.handle_partition_batch(consumer, tp, records)
+                except TRANSIENT as exc:
+                    log.warning("consumer %s: transient failure, rereading from the committed offset: %r", self.group_id, exc)
+                    await self._rewind(consumer)
+                    await asyncio.sleep(1.0)
+                except Exception as exc:
+                    if type(exc).__module__.startswith("aiokafka"):
+                        log.warning("consumer %s: kafka failure: %r", self.group_id, exc)
+                        await self._rewind(consumer)
+                        await asyncio.sleep(1.0)
+                    else:
+                        raise
+        finally:
+            try:
+                await consumer.stop()
+            except Exception:
+                log.warning("consumer stop failed", exc_info=True)
+
+    async def _rewind(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            try:
+                committed = await consumer.committed(tp)
+                if committed is None:
+                    await consumer.seek_to_beginning(tp)
+                else:
+                    consumer.seek(tp, committed)
+            except Exception as exc:  # noqa: BLE001 - the broker may be down; the next poll retries
+                log.warning("rewind of %s failed: %r", tp, exc)
+
+    async def handle_partition_batch(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: Sequence[ConsumerRecord[Any, Any]]
+    ) -> None:
+        """Handle one partition's records in one transaction, then commit the offset."""
+        if not records:
+            return
+        async with self.db.transaction() as conn:
+            await self._handle_records(conn, records)
+        await consumer.commit({tp: records[-1].offset + 1})
+
+    async def _handle_records(self, conn: AsyncConnection, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        prepared: list[tuple[ConsumerRecord[Any, Any], Envelope | None, str | None]] = []
+        for record in records:
+            try:
+                envelope = from_headers(record.headers)
+            except MissingHeaders as exc:
+                prepared.append((record, None, str(exc)))
+                continue
+            prepared.append((record, envelope, None))
+        ids = [e.id for _, e, _ in prepared if e is not None and e.type in self.subscriptions.routes]
+        seen: set[str] = set()
+        if ids:
+            t = self.inbox
+            rows = await conn.execute(
+                sa.select(t.c.event_id).where(t.c.consumer == self.group_id).where(t.c.event_id.in_(ids))
+            )
+            seen = {r.event_id for r in rows}
+        done: list[dict[str, Any]] = []
+        for record, envelope, header_error in prepared:
+            if envelope is None:
+                await self._dead_letter(conn, record, None, header_error or "bad headers", 1)
+                continue
+            routes = self.subscriptions.routes.get(envelope.type)
+            if not routes:
+                self.stats.ignored += 1
+                continue
+            if envelope.id in seen:
+                self.stats.skipped_duplicates += 1
+                continue
+            seen.add(envelope.id)
+            outcome = await self._handle_one(conn, record, envelope, routes)
+            done.append(
+                {
+                    "consumer": self.group_id,
+                    "event_id": envelope.id,
+                    "ce_type": envelope.type,
+                    "outcome": outcome,
+                    "processed_at": datetime.now(UTC),
+                }
+            )
+        if done:
+            await conn.execute(dialect_insert(conn)(self.inbox).on_conflict_do_nothing(), done)
+
+    async def _handle_one(
+        self, conn: AsyncConnection, record: ConsumerRecord[Any, Any], envelope: Envelope, routes: list[_Route[Any]]
+    ) -> str:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with correlation(envelope.correlationid or envelope.id):
+                    async with conn.begin_nested():
+                        ctx = Context(conn=conn, envelope=envelope, outbox=self.outbox)
+                        for route in routes:
+                            try:
+                                event = route.event_cls.model_validate_json(record.value)
+                            except Exception as exc:
+                                raise PoisonMessage(f"invalid payload for {envelope.type}: {exc}") from None
+                            await route.handler(ctx, event)
+                self.stats.handled += 1
+                return "done"
+            except TRANSIENT:
+                raise
+            except (PoisonMessage, ContractError) as exc:
+                await self._dead_letter(conn, record, envelope, str(exc), attempt)
+                return "dead"
+            except Exception as exc:
+                if attempt >= self.max_attempts:
+                    log.error("event %s failed %d times, dead-lettered: %r", envelope.id, attempt, exc)
+                    await self._dead_letter(conn, record, envelope, f"{type(exc).__name__}: {exc}", attempt)
+                    return "dead"
+                log.warning("event %s attempt %d failed: %r", envelope.id, attempt, exc)
+                await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+
+    async def _dead_letter(
+        self,
+        conn: AsyncConnection,
+        record: ConsumerRecord[Any, Any],
+        envelope: Envelope | None,
+        error: str,
+        attempts: int,
+    ) -> None:
+        self.stats.dead_lettered += 1
+        headers = list(record.headers or ())
+        headers += [
+            ("dlq_error", error[:2000].encode()),
+            ("dlq_attempts", str(attempts).encode()),
+            ("dlq_consumer", self.group_id.encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+        ]
+        await self.outbox.add_raw(
+            conn,
+            event_id=f"dlq:{self.group_id}:{record.topic}:{record.partition}:{record.offset}",
+            topic=topics.dlq(record.topic),
+            key=(record.key or b"").decode("utf-8", "replace"),
+            ce_type=envelope.type if envelope else "unknown",
+            headers=headers,
+            payload=record.value or b"",
+        )

@@ -1,0 +1,105 @@
+"""Kafka adapters: producer and consumer factories, topic creation, a real readiness probe."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from crm_contracts import topics
+
+
+def producer(bootstrap: str, **kwargs: object) -> AIOKafkaProducer:
+    """An idempotent producer (acks=all), so a retried send never duplicates or reorders."""
+    options: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "enable_idempotence": True,
+        "acks": "all",
+        "linger_ms": 5,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": 30000,
+    }
+    options.update(kwargs)
+    return AIOKafkaProducer(**options)
+
+
+def consumer(bootstrap: str, group_id: str, *topic_names: str, **kwargs: object) -> AIOKafkaConsumer:
+    """A consumer that commits only when told to, and reads a new group from the beginning."""
+    options: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        "max_poll_interval_ms": 300000,
+        "session_timeout_ms": 10000,
+        "heartbeat_interval_ms": 3000,
+    }
+    options.update(kwargs)
+    return AIOKafkaConsumer(*topic_names, **options)
+
+
+def all_topic_names(prefix: str = "") -> list[str]:
+    """Every CRM topic and its dead-letter topic, with the deployment prefix."""
+    names = [f"{prefix}{t}" for t in topics.ALL]
+    return names + [topics.dlq(n) for n in names]
+
+
+async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [n for n in names if n not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name=n, num_partitions=partitions, replication_factor=1) for n in wanted]
+                )
+            except TopicAlreadyExistsError:
+                pass
+        return wanted
+    finally:
+        await admin.close()
+
+
+async def probe(bootstrap: str, timeout: float = 60.0) -> float:
+    """Wait until the broker takes a write with acks=all and serves it back; returns seconds waited.
+
+    Raises:
+        TimeoutError: the broker did not answer in time.
+    """
+    start = time.monotonic()
+    topic = "crm.probe"
+    last_error: Exception | None = None
+    while time.monotonic() - start < timeout:
+        try:
+            await ensure_topics(bootstrap, [topic], 1)
+            token = uuid.uuid4().hex.encode()
+            prod = producer(bootstrap, request_timeout_ms=5000)
+            await prod.start()
+            try:
+                meta = await prod.send_and_wait(topic, token)
+            finally:
+                await prod.stop()
+            cons = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+            await cons.start()
+            try:
+                tp = TopicPartition(topic, meta.partition)
+                cons.assign([tp])
+                cons.seek(tp, meta.offset)
+                batch = await cons.getmany(tp, timeout_ms=5000)
+                if any(r.value == token for r in batch.get(tp, [])):
+                    return time.monotonic() - start
+            finally:
+                await cons.stop()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+            last_error = exc
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"Kafka at {bootstrap} not ready after {timeout:.0f}s: {last_error!r}")

@@ -1,0 +1,239 @@
+"""The transactional outbox: events written with the state change, published by one relay per service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_contracts.base import Envelope, Event
+from crm_kit import kafka
+from crm_kit.cloudevents import Headers, to_headers
+from crm_kit.ids import new_id
+from crm_kit.store import Database, dialect_insert
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    """Writes events into the service's ``outbox`` table inside the caller's transaction."""
+
+    def __init__(self, metadata: sa.MetaData, source: str, topic_name: Callable[[str], str]) -> None:
+        self.table = metadata.tables["outbox"]
+        self.source = source
+        self._topic_name = topic_name
+
+    async def add(
+        self,
+        conn: AsyncConnection,
+        event: Event,
+        *,
+        now: datetime | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Envelope:
+        """Queue one event; it is published only if the caller's transaction commits."""
+        event_id = str(new_id())
+        envelope = Envelope(
+            id=event_id,
+            source=self.source,
+            type=event.ce_type(),
+            time=now or datetime.now(UTC),
+            correlationid=correlation_id or event_id,
+            causationid=causation_id,
+            subject=event.key(),
+        )
+        await self.add_raw(
+            conn,
+            event_id=event_id,
+            topic=self._topic_name(event.topic),
+            key=event.key(),
+            ce_type=envelope.type,
+            headers=to_headers(envelope),
+            payload=event.payload(),
+        )
+        return envelope
+
+    async def add_raw(
+        self,
+        conn: AsyncConnection,
+        *,
+        event_id: str,
+        topic: str,
+        key: str,
+        ce_type: str,
+        headers: Headers,
+        payload: bytes,
+    ) -> None:
+        """Queue an already-encoded record (used for dead letters); a repeated event_id is ignored."""
+        insert = dialect_insert(conn)
+        stmt = insert(self.table).values(
+            event_id=event_id,
+            topic=topic,
+            key=key,
+            ce_type=ce_type,
+            headers=[[k, v.decode("utf-8", "replace")] for k, v in headers],
+            payload=payload,
+            created_at=datetime.now(UTC),
+        )
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=["event_id"]))
+
+
+class Lease:
+    """A named lease in the ``leases`` table: at most one holder at a time, renewed while alive."""
+
+    def __init__(self, db: Database, name: str, ttl: timedelta = timedelta(seconds=10)) -> None:
+        self.db = db
+        self.name = name
+        self.ttl = ttl
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id().hex[:8]}"
+        self.table = db.metadata.tables["leases"]
+
+    async def acquire(self) -> bool:
+        """Take or renew the lease; False when another live holder has it."""
+        now = datetime.now(UTC)
+        t = self.table
+        async with self.db.engine.begin() as conn:
+            result = await conn.execute(
+                t.update()
+                .where(t.c.name == self.name)
+                .where(sa.or_(t.c.owner == self.owner, t.c.expires_at < now))
+                .values(owner=self.owner, expires_at=now + self.ttl)
+            )
+            if result.rowcount:
+                return True
+            insert = dialect_insert(conn)
+            result = await conn.execute(
+                insert(t)
+                .values(name=self.name, owner=self.owner, expires_at=now + self.ttl)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            return bool(result.rowcount)
+
+    async def release(self) -> None:
+        t = self.table
+        async with self.db.engine.begin() as conn:
+            await conn.execute(t.delete().where(t.c.name == self.name).where(t.c.owner == self.owner))
+
+
+class Relay:
+    """Publishes unsent outbox rows in id order with an idempotent producer, then marks them sent.
+
+    A crash between publishing and marking re-publishes the same rows with the same ``ce_id``;
+    consumers' inboxes skip them. One relay per service holds the lease, so per-key order holds.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        bootstrap: str,
+        *,
+        name: str,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        retention: timedelta = timedelta(days=1),
+        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+    ) -> None:
+        self.db = db
+        self.table = db.metadata.tables["outbox"]
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.retention = retention
+        self.lease = Lease(db, f"relay:{name}")
+        self._producer_factory = producer_factory or (lambda: kafka.producer(bootstrap))
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        """Ask the relay to look now (registered as the database's after-commit hook)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until ``stop`` is set; survives broker and database outages."""
+        producer: AIOKafkaProducer | None = None
+        last_cleanup = datetime.now(UTC)
+        try:
+            while not stop.is_set():
+                try:
+                    if not await self.lease.acquire():
+                        await self._sleep(stop, self.lease.ttl.total_seconds() / 2)
+                        continue
+                    if producer is None:
+                        producer = self._producer_factory()
+                        await producer.start()
+                    while not stop.is_set() and await self.publish_batch(producer):
+                        pass
+                    if datetime.now(UTC) - last_cleanup > timedelta(minutes=1):
+                        await self.cleanup()
+                        last_cleanup = datetime.now(UTC)
+                except Exception:
+                    log.exception("relay pass failed; retrying")
+                    if producer is not None:
+                        await _stop_quietly(producer)
+                        producer = None
+                    await self._sleep(stop, self.poll_seconds)
+                    continue
+                await self._sleep(stop, self.poll_seconds)
+        finally:
+            if producer is not None:
+                await _stop_quietly(producer)
+            try:
+                await self.lease.release()
+            except Exception:
+                log.warning("could not release the relay lease", exc_info=True)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+        self._wake.clear()
+
+    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
+        """Publish one batch of unsent rows; returns how many were published."""
+        t = self.table
+        self._wake.clear()
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.payload)
+                    .where(t.c.sent_at.is_(None))
+                    .order_by(t.c.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            headers = [(k, v.encode()) for k, v in row.headers]
+            futures.append(await producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers))
+        await asyncio.gather(*futures)
+        ids = [row.id for row in rows]
+        async with self.db.engine.begin() as conn:
+            await conn.execute(t.update().where(t.c.id.in_(ids)).values(sent_at=datetime.now(UTC)))
+        self.published += len(rows)
+        return len(rows)
+
+    async def cleanup(self) -> None:
+        """Delete rows sent longer ago than the retention."""
+        t = self.table
+        async with self.db.engine.begin() as conn:
+            await conn.execute(t.delete().where(t.c.sent_at < datetime.now(UTC) - self.retention))
+
+
+async def _stop_quietly(producer: Any) -> None:
+    try:
+        await producer.stop()
+    except Exception:
+        log.warning("producer stop failed", exc_info=True)

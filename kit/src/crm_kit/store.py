@@ -1,0 +1,124 @@
+"""The store: async engine (SQLite WAL or PostgreSQL), units of work, and the kit's own tables."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+UTCDateTime = sa.DateTime(timezone=True)
+
+
+def kit_tables(metadata: sa.MetaData) -> None:
+    """Add the outbox, inbox and lease tables to a service's metadata."""
+    sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(120), nullable=False, unique=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("ce_type", sa.String(200), nullable=False),
+        sa.Column("headers", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("sent_at", UTCDateTime, nullable=True),
+        sa.Index("ix_outbox_unsent", "id", postgresql_where=sa.text("sent_at IS NULL"), sqlite_where=sa.text("sent_at IS NULL")),
+    )
+    sa.Table(
+        "inbox",
+        metadata,
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(120), primary_key=True),
+        sa.Column("ce_type", sa.String(200), nullable=False),
+        sa.Column("outcome", sa.String(20), nullable=False),
+        sa.Column("processed_at", UTCDateTime, nullable=False),
+    )
+    sa.Table(
+        "leases",
+        metadata,
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("owner", sa.String(100), nullable=False),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
+    )
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite gets WAL mode, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # pysqlite would issue BEGIN itself, lazily; the "begin" hook below does it instead.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        # SQLite has one writer: BEGIN IMMEDIATE takes the write lock up front, so two
+        # transactions never deadlock upgrading a read lock.
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    """One service's database: an engine plus after-commit hooks (the relay's wake-up)."""
+
+    def __init__(self, url: str, metadata: sa.MetaData) -> None:
+        self.url = url
+        self.metadata = metadata
+        self.engine = create_engine(url)
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def on_commit(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` after every unit of work that commits."""
+        self._after_commit.append(hook)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A unit of work: commits on success, rolls back on error, then runs after-commit hooks."""
+        async with self.engine.begin() as conn:
+            yield conn
+        for hook in self._after_commit:
+            hook()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only connection (no after-commit hooks)."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def create_all(self) -> None:
+        """Create every table (tests and throwaway stores; services use migrations)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self.metadata.create_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def dialect_insert(conn: AsyncConnection) -> Any:
+    """The dialect's INSERT construct (for ON CONFLICT DO NOTHING)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

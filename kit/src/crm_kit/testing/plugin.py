@@ -1,0 +1,135 @@
+"""Pytest plugin: session-wide real Kafka, PostgreSQL and SMTP, fresh topics and databases per test.
+
+Kafka: ``CRM_KAFKA_BOOTSTRAP`` when set, else the project's own broker (``deploy/kafka/kafka.sh``).
+PostgreSQL: ``CRM_TEST_PG_URL`` (a server URL) when set, else ``deploy/postgres/pg.sh``.
+Every test gets its own topic prefix, so tests never see each other's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from crm_kit import kafka
+from crm_kit.settings import project_root
+from crm_kit.smtp_sink import SmtpSink
+
+ROOT = project_root()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    """The bootstrap address of a real, ready Kafka broker."""
+    bootstrap = os.environ.get("CRM_KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        subprocess.run([str(ROOT / "deploy/kafka/kafka.sh"), "start"], check=True)
+        bootstrap = "127.0.0.1:" + os.environ.get("CRM_KAFKA_PORT", "9092")
+    asyncio.run(kafka.probe(bootstrap, timeout=90))
+    return bootstrap
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """A prefix of this test's own: its topics and consumer groups are new."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+async def topics(kafka_bootstrap: str, topic_prefix: str) -> str:
+    """Create this test's topics (2 partitions each) and return their prefix."""
+    await kafka.ensure_topics(kafka_bootstrap, kafka.all_topic_names(topic_prefix), partitions=2)
+    return topic_prefix
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """A PostgreSQL server URL (asyncpg) whose user may create databases."""
+    url = os.environ.get("CRM_TEST_PG_URL")
+    if url:
+        return url
+    subprocess.run([str(ROOT / "deploy/postgres/pg.sh"), "start"], check=True, stdout=subprocess.DEVNULL)
+    port = os.environ.get("CRM_PG_PORT", "5433")
+    return f"postgresql+asyncpg://crm:crm@127.0.0.1:{port}/postgres"
+
+
+def _run_sync(coro: Any) -> Any:
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(coro)))
+    thread.start()
+    thread.join()
+    return result[0] if result else None
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(sql))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+def pg_database(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    _run_sync(_admin(pg_server_url, f'CREATE DATABASE "{name}"'))
+    base, _, _ = pg_server_url.rpartition("/")
+    yield f"{base}/{name}"
+    _run_sync(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run the test once on SQLite and once on PostgreSQL, each a fresh database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    """A real SMTP server on a free port, storing into a Maildir of this test."""
+    sink = SmtpSink(tmp_path / "maildir", port=free_port())
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def service_env(kafka_bootstrap: str, topics: str, tmp_path: Path) -> Callable[..., dict[str, Any]]:
+    """Settings overrides that point a service at this test's Kafka topics, blobs and SQLite file."""
+
+    def make(service: str, **overrides: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "kafka_bootstrap": kafka_bootstrap,
+            "topic_prefix": topics,
+            "topic_partitions": 2,
+            "blob_dir": tmp_path / "blobs",
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / (service + '.db')}",
+            "retry_backoff_seconds": 0.01,
+            "relay_poll_seconds": 0.2,
+        }
+        values.update(overrides)
+        return values
+
+    return make

@@ -1,0 +1,1 @@
+"""CRM mail-ingest service."""
