@@ -18,7 +18,7 @@ from crm_kit.store import kit_tables
 
 class Pinged(Event):
     topic: ClassVar[str] = topics.TASKS
-    name: ClassVar[str] = "KitPinged"
+    event_name: ClassVar[str] = "KitPinged"
     key_field: ClassVar[str] = "ping_id"
     ping_id: str = Field(description="id")
     n: int = Field(description="sequence number")

@@ -19,7 +19,7 @@ Money = Annotated[
 class Event(BaseModel):
     """An immutable fact (or command) that one context publishes on its topic.
 
-    Subclasses set ``topic`` (e.g. ``crm.tasks``), ``name`` (e.g. ``TaskCreated``),
+    Subclasses set ``topic`` (e.g. ``crm.tasks``), ``event_name`` (e.g. ``TaskCreated``),
     ``version`` and ``key_field`` (the payload field holding the aggregate id, used
     as the Kafka key so one aggregate's events stay in order).
     """
@@ -27,7 +27,7 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     topic: ClassVar[str]
-    name: ClassVar[str]
+    event_name: ClassVar[str]
     version: ClassVar[int] = 1
     key_field: ClassVar[str]
     is_command: ClassVar[bool] = False
@@ -35,7 +35,7 @@ class Event(BaseModel):
     @classmethod
     def ce_type(cls) -> str:
         """The CloudEvents type, e.g. ``crm.tasks.TaskCreated.v1``."""
-        return f"{cls.topic}.{cls.name}.v{cls.version}"
+        return f"{cls.topic}.{cls.event_name}.v{cls.version}"
 
     def key(self) -> str:
         """The Kafka key: the aggregate id named by ``key_field``."""

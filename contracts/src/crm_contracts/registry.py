@@ -19,7 +19,7 @@ def _load() -> None:
     for module_name in TOPIC_MODULES.values():
         module = importlib.import_module(f"crm_contracts.{module_name}")
         for obj in vars(module).values():
-            if isinstance(obj, type) and issubclass(obj, Event) and obj is not Event and hasattr(obj, "name"):
+            if isinstance(obj, type) and issubclass(obj, Event) and obj is not Event and "event_name" in vars(obj):
                 _REGISTRY[obj.ce_type()] = obj
 
 

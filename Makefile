@@ -1,0 +1,44 @@
+# The CRM's commands. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+UV := uv run
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: ## install what is missing (Python env, Kafka jars, PostgreSQL, Chromium, fonts)
+	@deploy/install.sh
+
+up: install ## set up and run the whole system in the foreground (Kafka, SMTP sink, services, gateway, demo data)
+	@$(UV) python -m deploy.local up
+
+start: install ## the same in the background; returns when all are healthy
+	@$(UV) python -m deploy.local start
+
+stop: ## stop what `make start` started
+	@$(UV) python -m deploy.local stop
+
+test: install ## the whole test suite (starts Kafka, PostgreSQL and SMTP sinks itself)
+	@deploy/kafka/kafka.sh start >/dev/null
+	@deploy/postgres/pg.sh start >/dev/null
+	@$(UV) pytest $(PYTEST_ARGS)
+
+lint: ## ruff, mypy, and the AsyncAPI drift check
+	@$(UV) ruff check .
+	@$(UV) ruff format --check .
+	@$(UV) mypy contracts/src kit/src services/*/src
+	@$(UV) python -m crm_contracts.asyncapi --check
+
+asyncapi: ## regenerate contracts/asyncapi.yaml from the contracts
+	@$(UV) python -m crm_contracts.asyncapi --write
+
+bench: install ## run the benchmarks (each prints a ratio against a raw baseline)
+	@deploy/kafka/kafka.sh start >/dev/null
+	@deploy/postgres/pg.sh start >/dev/null
+	@$(UV) python -m bench
+
+clean: ## stop servers and delete var/ (all local data)
+	-@$(UV) python -m deploy.local stop
+	-@deploy/kafka/kafka.sh stop
+	-@deploy/postgres/pg.sh stop
+	rm -rf var
