@@ -1,0 +1,24 @@
+"""Run every benchmark (``make bench``) or the ones named: ``python -m bench relay consume``."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    wanted = set(sys.argv[1:])
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
+    for name in names:
+        if wanted and name.removeprefix("bench_") not in wanted:
+            continue
+        print(f"== {name}", flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        asyncio.run(module.main())
+
+
+if __name__ == "__main__":
+    main()
