@@ -27,7 +27,9 @@ class Pinged(Event):
 def build(name: str, env: dict[str, object]) -> tuple[Service, sa.Table]:
     metadata = sa.MetaData()
     kit_tables(metadata)
-    effects = sa.Table("effects", metadata, sa.Column("ping_id", sa.String, primary_key=True), sa.Column("n", sa.Integer))
+    effects = sa.Table(
+        "effects", metadata, sa.Column("ping_id", sa.String, primary_key=True), sa.Column("n", sa.Integer)
+    )
     subs = Subscriptions()
 
     @subs.on(Pinged)

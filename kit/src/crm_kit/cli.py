@@ -53,5 +53,3 @@ async def _run(service: Service, which: set[str], *, migrate: bool) -> int:
         await service.ensure_topics()
     await service.run(which, stop)
     return 0
-
-

@@ -61,7 +61,7 @@ def create_app(
         try:
             async with service.db.read() as conn:
                 await conn.execute(sa.text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - readiness reports, it never raises
+        except Exception as exc:
             return Response({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
         return Response({"status": "ready"})
 

@@ -144,7 +144,9 @@ class InboxConsumer:
                     for tp, records in batch.items():
                         await self.handle_partition_batch(consumer, tp, records)
                 except TRANSIENT as exc:
-                    log.warning("consumer %s: transient failure, rereading from the committed offset: %r", self.group_id, exc)
+                    log.warning(
+                        "consumer %s: transient failure, rereading from the committed offset: %r", self.group_id, exc
+                    )
                     await self._rewind(consumer)
                     await asyncio.sleep(1.0)
                 except Exception as exc:
@@ -168,7 +170,7 @@ class InboxConsumer:
                     await consumer.seek_to_beginning(tp)
                 else:
                     consumer.seek(tp, committed)
-            except Exception as exc:  # noqa: BLE001 - the broker may be down; the next poll retries
+            except Exception as exc:
                 log.warning("rewind of %s failed: %r", tp, exc)
 
     async def handle_partition_batch(
@@ -199,10 +201,11 @@ class InboxConsumer:
             )
             seen = {r.event_id for r in rows}
         done: list[dict[str, Any]] = []
-        for record, envelope, header_error in prepared:
-            if envelope is None:
+        for record, maybe_envelope, header_error in prepared:
+            if maybe_envelope is None:
                 await self._dead_letter(conn, record, None, header_error or "bad headers", 1)
                 continue
+            envelope = maybe_envelope
             routes = self.subscriptions.routes.get(envelope.type)
             if not routes:
                 self.stats.ignored += 1

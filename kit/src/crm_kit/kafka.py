@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Iterable
@@ -58,12 +59,10 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -
         existing = set(await admin.list_topics())
         wanted = [n for n in names if n not in existing]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [NewTopic(name=n, num_partitions=partitions, replication_factor=1) for n in wanted]
                 )
-            except TopicAlreadyExistsError:
-                pass
         return wanted
     finally:
         await admin.close()
@@ -99,7 +98,7 @@ async def probe(bootstrap: str, timeout: float = 60.0) -> float:
                     return time.monotonic() - start
             finally:
                 await cons.stop()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+        except Exception as exc:
             last_error = exc
         await asyncio.sleep(0.5)
     raise TimeoutError(f"Kafka at {bootstrap} not ready after {timeout:.0f}s: {last_error!r}")

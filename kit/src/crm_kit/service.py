@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -106,7 +106,6 @@ class Service:
             self.app(), host=self.settings.host, port=self.settings.port, log_config=None, lifespan="on"
         )
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         task = asyncio.create_task(server.serve())
         await stop.wait()
         server.should_exit = True
@@ -129,14 +128,15 @@ class Service:
     async def run(self, which: set[str], stop: asyncio.Event) -> None:
         """Run the chosen loops until ``stop``; if one of them fails, stop the others and re-raise."""
         loops = self.parts(which)
-        tasks = {asyncio.create_task(fn(stop), name=name): name for name, fn in loops.items()}
-        stopper = asyncio.create_task(stop.wait())
+        tasks: dict[asyncio.Task[None], str] = {asyncio.ensure_future(fn(stop)): name for name, fn in loops.items()}
+        stopper: asyncio.Task[None] = asyncio.ensure_future(_wait(stop))
         try:
             done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task is not stopper and task.exception() is not None:
-                    log.error("%s loop %s failed", self.name, tasks[task], exc_info=task.exception())
-                    raise task.exception()  # type: ignore[misc]
+                error = task.exception()
+                if task is not stopper and error is not None:
+                    log.error("%s loop %s failed", self.name, tasks[task], exc_info=error)
+                    raise error
         finally:
             stop.set()
             stopper.cancel()
@@ -144,6 +144,10 @@ class Service:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
             await self.db.dispose()
+
+
+async def _wait(event: asyncio.Event) -> None:
+    await event.wait()
 
 
 @dataclass
@@ -166,5 +170,3 @@ async def start_in_background(service: Service, which: set[str] | None = None) -
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(which or {"consume", "relay", "workers"}, stop))
     return Running(service, stop, task)
-
-

@@ -20,7 +20,7 @@ class SmtpSink:
         self.host = host
         self.port = port
         maildir.mkdir(parents=True, exist_ok=True)
-        self._controller = Controller(Mailbox(str(maildir)), hostname=host, port=port)
+        self._controller = Controller(Mailbox(maildir), hostname=host, port=port)
 
     def start(self) -> None:
         self._controller.start()

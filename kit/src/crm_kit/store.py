@@ -27,7 +27,12 @@ def kit_tables(metadata: sa.MetaData) -> None:
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("sent_at", UTCDateTime, nullable=True),
-        sa.Index("ix_outbox_unsent", "id", postgresql_where=sa.text("sent_at IS NULL"), sqlite_where=sa.text("sent_at IS NULL")),
+        sa.Index(
+            "ix_outbox_unsent",
+            "id",
+            postgresql_where=sa.text("sent_at IS NULL"),
+            sqlite_where=sa.text("sent_at IS NULL"),
+        ),
     )
     sa.Table(
         "inbox",
