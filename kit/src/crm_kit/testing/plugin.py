@@ -133,3 +133,42 @@ def service_env(kafka_bootstrap: str, topics: str, tmp_path: Path) -> Callable[.
         return values
 
     return make
+
+
+class KafkaNode:
+    """A broker of one test's own (separate ports and data), so the test can stop and kill it."""
+
+    def __init__(self, data: Path) -> None:
+        self.port = free_port()
+        self.controller_port = free_port()
+        self.env = {
+            **os.environ,
+            "CRM_KAFKA_PORT": str(self.port),
+            "CRM_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "CRM_KAFKA_DATA": str(data),
+        }
+        self.bootstrap = f"127.0.0.1:{self.port}"
+
+    def _script(self, command: str) -> None:
+        subprocess.run(
+            [str(ROOT / "deploy/kafka/kafka.sh"), command], check=True, env=self.env, stdout=subprocess.DEVNULL
+        )
+
+    async def start(self) -> None:
+        self._script("start")
+        await kafka.probe(self.bootstrap, timeout=90)
+
+    def stop(self) -> None:
+        self._script("stop")
+
+    def kill(self) -> None:
+        self._script("kill")
+
+
+@pytest.fixture
+async def private_kafka(tmp_path: Path) -> Any:
+    """A Kafka broker for this test alone (for tests that stop or kill the broker)."""
+    node = KafkaNode(tmp_path / "kafka")
+    await node.start()
+    yield node
+    node.stop()
