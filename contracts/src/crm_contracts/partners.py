@@ -112,3 +112,5 @@ class DocumentFiled(_PartnersEvent):
     source_type: str | None = Field(default=None, description="Type of the document it came from (offer, task, ...).")
     source_id: UUID | None = Field(default=None, description="Id of the document it came from.")
     partner_id: UUID | None = Field(default=None, description="The dossier's partner.")
+    dossier_name: str | None = Field(default=None, description="The dossier's name.")
+    category: str | None = Field(default=None, description="The dossier's category.")
