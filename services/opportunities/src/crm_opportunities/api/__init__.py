@@ -1,0 +1,1 @@
+"""The opportunities HTTP API (Litestar controllers and HTTP schemas)."""

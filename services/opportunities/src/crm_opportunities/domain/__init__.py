@@ -1,0 +1,1 @@
+"""The opportunities domain: stages, transitions, weights, history and lost reasons (pure Python)."""

@@ -1,0 +1,185 @@
+"""Documents generated from an opportunity (O4, O5): offers, client orders, contracts, and offer decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final, Literal, get_args
+from uuid import UUID
+
+from crm_kit.errors import Conflict, Invalid
+from crm_opportunities.domain.stages import Stage, can_move
+
+DocumentKind = Literal["offer", "order", "contract"]
+DOCUMENT_KINDS: Final[tuple[DocumentKind, ...]] = get_args(DocumentKind)
+
+OfferDecision = Literal["open", "accepted", "rejected"]
+AcceptThen = Literal["order", "contract", "both"]
+
+DOCUMENT_STAGE: Final[dict[DocumentKind, Stage]] = {"offer": "offer", "order": "negotiation", "contract": "negotiation"}
+"""The stage at which each document is generated (O4): the offer at 'offer', orders and contracts at 'negotiation'."""
+
+LATER_OPEN: Final[dict[Stage, tuple[Stage, ...]]] = {"offer": ("negotiation",), "negotiation": ()}
+"""Open stages past a document's own stage where it may still be generated (a new offer while negotiating)."""
+
+NAMES: Final[dict[DocumentKind, str]] = {"offer": "an offer", "order": "a client order", "contract": "a contract"}
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article of the catalogue, as commercial last published it (the picker's scope, C5)."""
+
+    code: str
+    name: str
+    unit: str
+    price: Decimal
+    vat_rate: Decimal
+
+
+@dataclass(frozen=True)
+class Line:
+    """A requested document line: an article, a quantity, and a price (null = the article's list price)."""
+
+    article_code: str
+    qty: Decimal
+    price: Decimal | None = None
+    description: str | None = None
+    unit: str | None = None
+    vat_rate: Decimal | None = None
+
+    @property
+    def net(self) -> Decimal | None:
+        return None if self.price is None else (self.qty * self.price).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document asked of commercial for an opportunity, and what commercial issued for it."""
+
+    id: UUID
+    opportunity_id: UUID
+    kind: DocumentKind
+    request_id: UUID | None
+    requested_at: datetime
+    requested_by: str | None
+    lines: tuple[Line, ...]
+    document_id: UUID | None = None
+    number: str | None = None
+    issued_on: date | None = None
+    net: Decimal | None = None
+    vat: Decimal | None = None
+    gross: Decimal | None = None
+    currency: str = "RON"
+    printout_sha256: str | None = None
+    valid_until: date | None = None
+    from_offer_id: UUID | None = None
+    decision: OfferDecision | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    reason_code: str | None = None
+    note: str | None = None
+
+    @property
+    def issued(self) -> bool:
+        return self.document_id is not None
+
+
+def target_stage(current: Stage, kind: DocumentKind) -> Stage | None:
+    """The stage an opportunity moves to when a document is generated (None: it stays).
+
+    Raises:
+        Conflict: the document is not generated at the current stage.
+    """
+    wanted = DOCUMENT_STAGE[kind]
+    if current == wanted or current in LATER_OPEN.get(wanted, ()):
+        return None
+    if can_move(current, wanted):
+        return wanted
+    raise Conflict(
+        f"{NAMES[kind]} is generated at the '{wanted}' stage; the opportunity is at '{current}'"
+        + (": move it forward first" if current not in ("sale", "lost") else " and closed"),
+        stage=current,
+        document=kind,
+    )
+
+
+def check_lines(lines: list[Line], catalogue: dict[str, Article]) -> tuple[Line, ...]:
+    """Lines that name catalogue articles with positive quantities, completed from the catalogue.
+
+    Raises:
+        Invalid: no lines, an unknown article, a bad quantity or price.
+    """
+    if not lines:
+        raise Invalid("a document needs at least one line (article_code, qty)", field="lines")
+    if len(lines) > 500:
+        raise Invalid("a document has at most 500 lines", field="lines")
+    checked = []
+    for n, line in enumerate(lines, start=1):
+        article = catalogue.get(line.article_code)
+        if article is None:
+            raise Invalid(
+                f"line {n}: the article '{line.article_code}' is not in the article catalogue", field="lines", line=n
+            )
+        if not line.qty.is_finite() or line.qty <= 0:
+            raise Invalid(f"line {n}: the quantity must be greater than zero", field="lines", line=n)
+        if line.price is not None and (not line.price.is_finite() or line.price < 0):
+            raise Invalid(f"line {n}: the price cannot be negative", field="lines", line=n)
+        checked.append(
+            replace(
+                line,
+                description=line.description or article.name,
+                unit=article.unit,
+                vat_rate=article.vat_rate,
+                price=line.price if line.price is not None else article.price,
+            )
+        )
+    return tuple(checked)
+
+
+def decide_offer(
+    offer: Document,
+    decision: Literal["accepted", "rejected"],
+    *,
+    by: str | None,
+    now: datetime,
+    reason_code: str | None = None,
+    note: str | None = None,
+) -> Document:
+    """The offer marked accepted or rejected; each offer is decided once.
+
+    Raises:
+        Conflict: not an offer, not issued yet, or already decided.
+    """
+    if offer.kind != "offer":
+        raise Conflict("only offers are accepted or rejected")
+    if not offer.issued:
+        raise Conflict("the offer has not been issued by commercial yet")
+    if offer.decision in ("accepted", "rejected"):
+        raise Conflict(f"the offer {offer.number} was already {offer.decision}", decision=offer.decision)
+    return replace(
+        offer,
+        decision=decision,
+        decided_at=now,
+        decided_by=by,
+        reason_code=reason_code,
+        note=(note or "").strip() or None,
+    )
+
+
+@dataclass(frozen=True)
+class ContractTerms:
+    """What a contract request says besides its lines."""
+
+    kind: Literal["subscription", "commercial"]
+    starts_on: date
+    months: int | None = None
+    monthly_value: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.months is not None and not 1 <= self.months <= 600:
+            raise Invalid("a contract runs between 1 and 600 months", field="months")
+        if self.monthly_value is not None and (not self.monthly_value.is_finite() or self.monthly_value < 0):
+            raise Invalid("the monthly value cannot be negative", field="monthly_value")
+        if self.kind == "subscription" and self.months is None:
+            raise Invalid("a subscription contract needs its duration in months", field="months")

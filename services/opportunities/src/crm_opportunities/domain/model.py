@@ -1,0 +1,355 @@
+"""Opportunities and their stage history: opening, details, stage moves, follow-ups, loss (O1, O2, O6, O7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from crm_kit.errors import Conflict, Invalid
+from crm_opportunities.domain.money import money, weighted
+from crm_opportunities.domain.stages import CLOSED_STAGES, Stage, check_transition
+
+
+@dataclass(frozen=True)
+class LostReason:
+    """An entry of the lost-reasons catalogue (CRM > Nomenclatoare > Motive)."""
+
+    code: str
+    text: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    """A chance to sell to a partner, moving through the pipeline's stages."""
+
+    id: UUID
+    partner_id: UUID
+    title: str
+    potential: Decimal
+    probability: Decimal
+    expected_signing_on: date | None
+    owner_staff_id: UUID | None
+    campaign_id: UUID | None
+    stage: Stage
+    stage_entered_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    lost_reason_code: str | None = None
+    lost_note: str | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage in CLOSED_STAGES
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    """One stay of an opportunity in a stage: who moved it there, when, and what it was worth then."""
+
+    opportunity_id: UUID
+    seq: int
+    from_stage: Stage | None
+    stage: Stage
+    entered_at: datetime
+    potential: Decimal
+    probability: Decimal
+    weight: Decimal
+    changed_by: str | None = None
+    changed_by_staff_id: UUID | None = None
+    note: str | None = None
+    delegate_staff_id: UUID | None = None
+    follow_up_at: datetime | None = None
+    reason_code: str | None = None
+    left_at: datetime | None = None
+
+    @property
+    def weighted_potential(self) -> Decimal:
+        return weighted(self.potential, self.weight)
+
+    def seconds_in_stage(self, now: datetime) -> int:
+        """Time spent in this stage so far (until it was left, or until ``now``)."""
+        end = self.left_at or now
+        return max(0, int((end - self.entered_at).total_seconds()))
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up the stage's delegate must do by a date (tasks makes it a task, O7)."""
+
+    opportunity_id: UUID
+    partner_id: UUID
+    title: str
+    stage: Stage
+    delegate_staff_id: UUID
+    follow_up_at: datetime
+    note: str | None
+    created_by_staff_id: UUID | None
+
+
+@dataclass(frozen=True)
+class StageMove:
+    """The outcome of a stage change: the new state, the stay it closed, the stay it opened, a follow-up."""
+
+    opportunity: Opportunity
+    previous: StageEntry | None
+    entry: StageEntry
+    follow_up: FollowUp | None = None
+    reason: LostReason | None = None
+
+    @property
+    def seconds_in_previous_stage(self) -> int | None:
+        if self.previous is None:
+            return None
+        return self.previous.seconds_in_stage(self.entry.entered_at)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user (login and staff id) or another context (e.g. ``commercial``)."""
+
+    name: str | None
+    staff_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """What a user asks when moving an opportunity (API: POST /opportunities/{id}/stage)."""
+
+    stage: Stage
+    note: str | None = None
+    delegate_staff_id: UUID | None = None
+    follow_up_at: datetime | None = None
+    reason_code: str | None = None
+    probability: Decimal | None = None
+    potential: Decimal | None = None
+
+
+def check_probability(value: Decimal) -> Decimal:
+    """A probability in percent, 0-100.
+
+    Raises:
+        Invalid: out of range.
+    """
+    if not value.is_finite() or value < 0 or value > 100:
+        raise Invalid(f"the probability is a percentage between 0 and 100, not {value}", field="probability")
+    return value.quantize(Decimal("0.01"))
+
+
+def check_potential(value: Decimal) -> Decimal:
+    """A sales potential: a non-negative amount.
+
+    Raises:
+        Invalid: negative or not a number.
+    """
+    if not value.is_finite() or value < 0:
+        raise Invalid(f"the sales potential cannot be negative ({value})", field="potential")
+    if value >= Decimal("1e12"):
+        raise Invalid("the sales potential is too large", field="potential")
+    return money(value)
+
+
+def check_title(value: str) -> str:
+    """A non-blank title of at most 200 characters.
+
+    Raises:
+        Invalid: blank or too long.
+    """
+    title = value.strip()
+    if not title:
+        raise Invalid("the opportunity needs a title", field="title")
+    if len(title) > 200:
+        raise Invalid("the title is longer than 200 characters", field="title")
+    return title
+
+
+def open_opportunity(
+    *,
+    opportunity_id: UUID,
+    partner_id: UUID,
+    title: str,
+    potential: Decimal,
+    probability: Decimal | None,
+    expected_signing_on: date | None,
+    owner_staff_id: UUID | None,
+    campaign_id: UUID | None,
+    weights: dict[Stage, Decimal],
+    actor: Actor,
+    now: datetime,
+    note: str | None = None,
+) -> StageMove:
+    """A new opportunity at the stage ``new``, with the first entry of its stage history."""
+    opportunity = Opportunity(
+        id=opportunity_id,
+        partner_id=partner_id,
+        title=check_title(title),
+        potential=check_potential(potential),
+        probability=check_probability(probability if probability is not None else weights["new"]),
+        expected_signing_on=expected_signing_on,
+        owner_staff_id=owner_staff_id,
+        campaign_id=campaign_id,
+        stage="new",
+        stage_entered_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    entry = StageEntry(
+        opportunity_id=opportunity_id,
+        seq=1,
+        from_stage=None,
+        stage="new",
+        entered_at=now,
+        potential=opportunity.potential,
+        probability=opportunity.probability,
+        weight=weights["new"],
+        changed_by=actor.name,
+        changed_by_staff_id=actor.staff_id,
+        note=note,
+    )
+    return StageMove(opportunity=opportunity, previous=None, entry=entry)
+
+
+def change_stage(
+    opportunity: Opportunity,
+    current: StageEntry,
+    request: StageRequest,
+    *,
+    weights: dict[Stage, Decimal],
+    reasons: dict[str, LostReason],
+    actor: Actor,
+    now: datetime,
+) -> StageMove:
+    """Move an opportunity to another stage, closing the current stay and opening the next.
+
+    The probability defaults to the new stage's weight (the O2 ladder); a lost opportunity needs a
+    reason from the catalogue (O6); a follow-up date makes a follow-up for the delegate (O7),
+    by default the user who moved it.
+
+    Raises:
+        Conflict: the move is not allowed.
+        Invalid: a missing or unknown lost reason, a follow-up without a delegate, bad values.
+    """
+    check_transition(opportunity.stage, request.stage)
+    reason: LostReason | None = None
+    if request.stage == "lost":
+        reason = _lost_reason(request.reason_code, reasons)
+    elif request.reason_code:
+        raise Invalid("a reason is only given when the opportunity is lost", field="reason_code")
+    if request.follow_up_at is not None and request.follow_up_at.tzinfo is None:
+        raise Invalid("follow_up_at needs a time zone offset (e.g. 2026-05-04T10:00:00+03:00)", field="follow_up_at")
+    delegate = request.delegate_staff_id
+    if request.follow_up_at is not None and delegate is None:
+        delegate = actor.staff_id
+        if delegate is None:
+            raise Invalid("a follow-up date needs a delegate (delegate_staff_id)", field="delegate_staff_id")
+    note = (request.note or "").strip() or None
+    potential = check_potential(request.potential) if request.potential is not None else opportunity.potential
+    if request.probability is not None:
+        probability = check_probability(request.probability)
+    elif request.stage == "lost":
+        probability = Decimal("0.00")
+    else:
+        probability = check_probability(weights[request.stage])
+    updated = replace(
+        opportunity,
+        stage=request.stage,
+        stage_entered_at=now,
+        updated_at=now,
+        potential=potential,
+        probability=probability,
+        lost_reason_code=reason.code if reason else None,
+        lost_note=note if reason else None,
+    )
+    entry = StageEntry(
+        opportunity_id=opportunity.id,
+        seq=current.seq + 1,
+        from_stage=opportunity.stage,
+        stage=request.stage,
+        entered_at=now,
+        potential=potential,
+        probability=probability,
+        weight=weights[request.stage],
+        changed_by=actor.name,
+        changed_by_staff_id=actor.staff_id,
+        note=note,
+        delegate_staff_id=delegate,
+        follow_up_at=request.follow_up_at,
+        reason_code=reason.code if reason else None,
+    )
+    follow_up = None
+    if request.follow_up_at is not None and delegate is not None:
+        follow_up = FollowUp(
+            opportunity_id=opportunity.id,
+            partner_id=opportunity.partner_id,
+            title=opportunity.title,
+            stage=request.stage,
+            delegate_staff_id=delegate,
+            follow_up_at=request.follow_up_at,
+            note=note,
+            created_by_staff_id=actor.staff_id,
+        )
+    return StageMove(
+        opportunity=updated,
+        previous=replace(current, left_at=now),
+        entry=entry,
+        follow_up=follow_up,
+        reason=reason,
+    )
+
+
+def _lost_reason(code: str | None, reasons: dict[str, LostReason]) -> LostReason:
+    active = sorted(r.code for r in reasons.values() if r.active)
+    if not code:
+        raise Invalid(
+            "a lost opportunity needs a reason from the lost-reasons catalogue (reason_code): " + ", ".join(active),
+            field="reason_code",
+            allowed=active,
+        )
+    reason = reasons.get(code)
+    if reason is None or not reason.active:
+        raise Invalid(
+            f"'{code}' is not in the lost-reasons catalogue; use one of: " + ", ".join(active),
+            field="reason_code",
+            allowed=active,
+        )
+    return reason
+
+
+def update_details(
+    opportunity: Opportunity,
+    *,
+    title: str | None,
+    potential: Decimal | None,
+    probability: Decimal | None,
+    expected_signing_on: date | None,
+    owner_staff_id: UUID | None,
+    clear_signing_date: bool,
+    now: datetime,
+) -> Opportunity:
+    """The opportunity with new details (O1); the stage moves only through ``change_stage``.
+
+    Raises:
+        Conflict: the opportunity is closed.
+        Invalid: bad values.
+    """
+    if opportunity.is_closed:
+        raise Conflict(f"the opportunity is closed ('{opportunity.stage}'): its details no longer change")
+    return replace(
+        opportunity,
+        title=check_title(title) if title is not None else opportunity.title,
+        potential=check_potential(potential) if potential is not None else opportunity.potential,
+        probability=check_probability(probability) if probability is not None else opportunity.probability,
+        expected_signing_on=None if clear_signing_date else (expected_signing_on or opportunity.expected_signing_on),
+        owner_staff_id=owner_staff_id or opportunity.owner_staff_id,
+        updated_at=now,
+    )
+
+
+def time_in_stages(history: list[StageEntry], now: datetime) -> dict[Stage, int]:
+    """Seconds spent in each stage, summed over every stay (the report users ask for)."""
+    totals: dict[Stage, int] = {}
+    for entry in history:
+        totals[entry.stage] = totals.get(entry.stage, 0) + entry.seconds_in_stage(now)
+    return totals

@@ -1,0 +1,1 @@
+"""The opportunities service's events: what it publishes and what it consumes."""

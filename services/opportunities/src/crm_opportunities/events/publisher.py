@@ -1,0 +1,161 @@
+"""Domain outcomes -> contract events on crm.opportunities (through the outbox of the caller's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from decimal import Decimal
+
+from crm_contracts.base import Event
+from crm_contracts.common import DocumentLine, Source
+from crm_contracts.opportunities import (
+    ClientOrderRequested,
+    ContractRequested,
+    FollowUpScheduled,
+    OfferRequested,
+    OpportunityLost,
+    OpportunityOpened,
+    OpportunityUpdated,
+    OpportunityWon,
+    StageChanged,
+)
+from crm_opportunities.domain.documents import ContractTerms, Document, Line
+from crm_opportunities.domain.model import Opportunity, StageMove
+
+Emit = Callable[[Event], Awaitable[object]]
+"""Queues one event in the current unit of work (the outbox, or a handler's ``ctx.publish``)."""
+
+
+def _line(line: Line) -> DocumentLine:
+    return DocumentLine(
+        article_code=line.article_code,
+        description=line.description,
+        qty=line.qty,
+        unit=line.unit,
+        price=line.price,
+        vat_rate=line.vat_rate,
+        net=line.net,
+    )
+
+
+class Publisher:
+    """Speaks the domain (``publisher.stage_changed(move)``); only it knows the contract models."""
+
+    def __init__(self, emit: Emit) -> None:
+        self._emit = emit
+
+    async def opened(self, move: StageMove) -> None:
+        """A new opportunity: OpportunityOpened, then its first StageChanged (from nothing to new)."""
+        opp = move.opportunity
+        await self._emit(OpportunityOpened(**_state(opp)))
+        await self.stage_changed(move)
+
+    async def updated(self, opp: Opportunity) -> None:
+        await self._emit(OpportunityUpdated(**_state(opp)))
+
+    async def stage_changed(self, move: StageMove) -> None:
+        """StageChanged with everything a subscriber needs; plus the follow-up, won or lost facts it implies."""
+        opp, entry = move.opportunity, move.entry
+        await self._emit(
+            StageChanged(
+                opportunity_id=opp.id,
+                partner_id=opp.partner_id,
+                title=opp.title,
+                from_stage=entry.from_stage,
+                to_stage=entry.stage,
+                potential=entry.potential,
+                weight=entry.weight,
+                weighted_potential=entry.weighted_potential,
+                probability=entry.probability,
+                delegate_staff_id=entry.delegate_staff_id,
+                follow_up_at=entry.follow_up_at,
+                note=entry.note,
+                reason_code=entry.reason_code,
+                changed_by=entry.changed_by,
+                changed_at=entry.entered_at,
+                seconds_in_previous_stage=move.seconds_in_previous_stage,
+            )
+        )
+        if move.follow_up is not None:
+            f = move.follow_up
+            await self._emit(
+                FollowUpScheduled(
+                    opportunity_id=f.opportunity_id,
+                    partner_id=f.partner_id,
+                    title=f.title,
+                    stage=f.stage,
+                    delegate_staff_id=f.delegate_staff_id,
+                    follow_up_at=f.follow_up_at,
+                    note=f.note,
+                    created_by_staff_id=f.created_by_staff_id,
+                )
+            )
+        if entry.stage == "sale":
+            await self._emit(
+                OpportunityWon(
+                    opportunity_id=opp.id,
+                    partner_id=opp.partner_id,
+                    potential=opp.potential,
+                    campaign_id=opp.campaign_id,
+                )
+            )
+        if entry.stage == "lost" and move.reason is not None:
+            await self._emit(
+                OpportunityLost(
+                    opportunity_id=opp.id,
+                    partner_id=opp.partner_id,
+                    reason_code=move.reason.code,
+                    reason_text=move.reason.text,
+                    note=entry.note,
+                )
+            )
+
+    async def document_requested(
+        self,
+        opp: Opportunity,
+        doc: Document,
+        *,
+        requested_by_staff_id: object = None,
+        valid_until: date | None = None,
+        terms: ContractTerms | None = None,
+    ) -> None:
+        """The command that asks commercial for the document (O4, O5)."""
+        assert doc.request_id is not None
+        common = {
+            "request_id": doc.request_id,
+            "opportunity_id": opp.id,
+            "partner_id": opp.partner_id,
+            "lines": [_line(x) for x in doc.lines],
+            "source": Source(opportunity_id=opp.id, campaign_id=opp.campaign_id, offer_id=doc.from_offer_id),
+            "requested_by_staff_id": requested_by_staff_id,
+        }
+        if doc.kind == "offer":
+            await self._emit(OfferRequested(**common, valid_until=valid_until))
+        elif doc.kind == "order":
+            await self._emit(ClientOrderRequested(**common))
+        else:
+            assert terms is not None
+            await self._emit(
+                ContractRequested(
+                    **common,
+                    kind=terms.kind,
+                    starts_on=terms.starts_on,
+                    months=terms.months,
+                    monthly_value=terms.monthly_value,
+                )
+            )
+
+
+def _state(opp: Opportunity) -> dict[str, object]:
+    potential: Decimal = opp.potential
+    return {
+        "opportunity_id": opp.id,
+        "partner_id": opp.partner_id,
+        "title": opp.title,
+        "potential": potential,
+        "probability": opp.probability,
+        "expected_signing_on": opp.expected_signing_on,
+        "owner_staff_id": opp.owner_staff_id,
+        "campaign_id": opp.campaign_id,
+        "stage": opp.stage,
+    }

@@ -1,0 +1,1 @@
+"""The opportunities store: tables, migrations and the repository."""

@@ -1,0 +1,435 @@
+"""The repository: loads and saves opportunities, history, documents, catalogues and read models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_kit.store import dialect_insert
+from crm_opportunities.domain.documents import Article, Document, Line
+from crm_opportunities.domain.model import LostReason, Opportunity, StageEntry, StageMove
+from crm_opportunities.domain.stages import STAGES, Stage
+from crm_opportunities.store.tables import (
+    articles,
+    campaign_openings,
+    campaigns,
+    documents,
+    lost_reasons,
+    opportunities,
+    partners,
+    stage_history,
+    stage_weights,
+)
+
+
+@dataclass(frozen=True)
+class OpportunityFilter:
+    """Which opportunities a list shows."""
+
+    partner_id: UUID | None = None
+    stage: Stage | None = None
+    campaign_id: UUID | None = None
+    owner_staff_id: UUID | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    """Count and summed potential of the opportunities at one stage."""
+
+    stage: Stage
+    count: int
+    potential: Decimal
+
+
+def _opportunity(row: Any) -> Opportunity:
+    return Opportunity(
+        id=row.id,
+        partner_id=row.partner_id,
+        title=row.title,
+        potential=row.potential,
+        probability=row.probability,
+        expected_signing_on=row.expected_signing_on,
+        owner_staff_id=row.owner_staff_id,
+        campaign_id=row.campaign_id,
+        stage=row.stage,
+        stage_entered_at=row.stage_entered_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        lost_reason_code=row.lost_reason_code,
+        lost_note=row.lost_note,
+    )
+
+
+def _entry(row: Any) -> StageEntry:
+    return StageEntry(
+        opportunity_id=row.opportunity_id,
+        seq=row.seq,
+        from_stage=row.from_stage,
+        stage=row.stage,
+        entered_at=row.entered_at,
+        left_at=row.left_at,
+        potential=row.potential,
+        probability=row.probability,
+        weight=row.weight,
+        changed_by=row.changed_by,
+        changed_by_staff_id=row.changed_by_staff_id,
+        note=row.note,
+        delegate_staff_id=row.delegate_staff_id,
+        follow_up_at=row.follow_up_at,
+        reason_code=row.reason_code,
+    )
+
+
+def _line_to_json(line: Line) -> dict[str, Any]:
+    return {
+        "article_code": line.article_code,
+        "qty": str(line.qty),
+        "price": None if line.price is None else str(line.price),
+        "description": line.description,
+        "unit": line.unit,
+        "vat_rate": None if line.vat_rate is None else str(line.vat_rate),
+    }
+
+
+def _line_from_json(data: dict[str, Any]) -> Line:
+    return Line(
+        article_code=data["article_code"],
+        qty=Decimal(data["qty"]),
+        price=None if data.get("price") is None else Decimal(data["price"]),
+        description=data.get("description"),
+        unit=data.get("unit"),
+        vat_rate=None if data.get("vat_rate") is None else Decimal(data["vat_rate"]),
+    )
+
+
+def _document(row: Any) -> Document:
+    return Document(
+        id=row.id,
+        opportunity_id=row.opportunity_id,
+        kind=row.kind,
+        request_id=row.request_id,
+        requested_at=row.requested_at,
+        requested_by=row.requested_by,
+        lines=tuple(_line_from_json(x) for x in row.lines),
+        document_id=row.document_id,
+        number=row.number,
+        issued_on=row.issued_on,
+        net=row.net,
+        vat=row.vat,
+        gross=row.gross,
+        currency=row.currency,
+        printout_sha256=row.printout_sha256,
+        valid_until=row.valid_until,
+        from_offer_id=row.from_offer_id,
+        decision=row.decision,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
+        reason_code=row.reason_code,
+        note=row.note,
+    )
+
+
+def _document_values(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "opportunity_id": doc.opportunity_id,
+        "kind": doc.kind,
+        "request_id": doc.request_id,
+        "requested_at": doc.requested_at,
+        "requested_by": doc.requested_by,
+        "lines": [_line_to_json(x) for x in doc.lines],
+        "document_id": doc.document_id,
+        "number": doc.number,
+        "issued_on": doc.issued_on,
+        "net": doc.net,
+        "vat": doc.vat,
+        "gross": doc.gross,
+        "currency": doc.currency,
+        "printout_sha256": doc.printout_sha256,
+        "valid_until": doc.valid_until,
+        "from_offer_id": doc.from_offer_id,
+        "decision": doc.decision,
+        "decided_at": doc.decided_at,
+        "decided_by": doc.decided_by,
+        "reason_code": doc.reason_code,
+        "note": doc.note,
+    }
+
+
+def _opportunity_values(opp: Opportunity) -> dict[str, Any]:
+    return {
+        "id": opp.id,
+        "partner_id": opp.partner_id,
+        "title": opp.title,
+        "potential": opp.potential,
+        "probability": opp.probability,
+        "expected_signing_on": opp.expected_signing_on,
+        "owner_staff_id": opp.owner_staff_id,
+        "campaign_id": opp.campaign_id,
+        "stage": opp.stage,
+        "stage_entered_at": opp.stage_entered_at,
+        "created_at": opp.created_at,
+        "updated_at": opp.updated_at,
+        "lost_reason_code": opp.lost_reason_code,
+        "lost_note": opp.lost_note,
+    }
+
+
+def _entry_values(entry: StageEntry) -> dict[str, Any]:
+    return {
+        "opportunity_id": entry.opportunity_id,
+        "seq": entry.seq,
+        "from_stage": entry.from_stage,
+        "stage": entry.stage,
+        "entered_at": entry.entered_at,
+        "left_at": entry.left_at,
+        "potential": entry.potential,
+        "probability": entry.probability,
+        "weight": entry.weight,
+        "changed_by": entry.changed_by,
+        "changed_by_staff_id": entry.changed_by_staff_id,
+        "note": entry.note,
+        "delegate_staff_id": entry.delegate_staff_id,
+        "follow_up_at": entry.follow_up_at,
+        "reason_code": entry.reason_code,
+    }
+
+
+class Repository:
+    """Reads and writes the opportunities store inside the caller's connection (its unit of work)."""
+
+    # -- opportunities -------------------------------------------------------------------------
+
+    async def get(self, conn: AsyncConnection, opportunity_id: UUID, *, for_update: bool = False) -> Opportunity | None:
+        query = sa.select(opportunities).where(opportunities.c.id == opportunity_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await conn.execute(query)).first()
+        return None if row is None else _opportunity(row)
+
+    async def add(self, conn: AsyncConnection, move: StageMove) -> None:
+        """Save a newly opened opportunity and its first history entry."""
+        await conn.execute(opportunities.insert().values(**_opportunity_values(move.opportunity)))
+        await conn.execute(stage_history.insert().values(**_entry_values(move.entry)))
+
+    async def save(self, conn: AsyncConnection, opp: Opportunity) -> None:
+        """Save an opportunity's details."""
+        values = _opportunity_values(opp)
+        del values["id"]
+        await conn.execute(opportunities.update().where(opportunities.c.id == opp.id).values(**values))
+
+    async def save_move(self, conn: AsyncConnection, move: StageMove) -> None:
+        """Save a stage move: the opportunity, the closed stay and the new one."""
+        await self.save(conn, move.opportunity)
+        if move.previous is not None:
+            t = stage_history
+            await conn.execute(
+                t.update()
+                .where(t.c.opportunity_id == move.previous.opportunity_id, t.c.seq == move.previous.seq)
+                .values(left_at=move.previous.left_at)
+            )
+        await conn.execute(stage_history.insert().values(**_entry_values(move.entry)))
+
+    async def find(
+        self, conn: AsyncConnection, flt: OpportunityFilter, *, limit: int, offset: int
+    ) -> tuple[list[tuple[Opportunity, str | None]], int]:
+        """A page of opportunities (newest first) with their partner names, and how many match."""
+        t = opportunities
+        where = []
+        if flt.partner_id is not None:
+            where.append(t.c.partner_id == flt.partner_id)
+        if flt.stage is not None:
+            where.append(t.c.stage == flt.stage)
+        if flt.campaign_id is not None:
+            where.append(t.c.campaign_id == flt.campaign_id)
+        if flt.owner_staff_id is not None:
+            where.append(t.c.owner_staff_id == flt.owner_staff_id)
+        if flt.title:
+            where.append(t.c.title.ilike(f"%{flt.title}%"))
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*where))).scalar_one()
+        rows = await conn.execute(
+            sa.select(t, partners.c.name.label("partner_name"))
+            .select_from(t.outerjoin(partners, partners.c.partner_id == t.c.partner_id))
+            .where(*where)
+            .order_by(t.c.created_at.desc(), t.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [(_opportunity(r), r.partner_name) for r in rows], int(total)
+
+    async def history(self, conn: AsyncConnection, opportunity_id: UUID) -> list[StageEntry]:
+        rows = await conn.execute(
+            sa.select(stage_history)
+            .where(stage_history.c.opportunity_id == opportunity_id)
+            .order_by(stage_history.c.seq)
+        )
+        return [_entry(r) for r in rows]
+
+    async def current_entry(self, conn: AsyncConnection, opportunity_id: UUID) -> StageEntry:
+        t = stage_history
+        row = (
+            await conn.execute(
+                sa.select(t).where(t.c.opportunity_id == opportunity_id).order_by(t.c.seq.desc()).limit(1)
+            )
+        ).one()
+        return _entry(row)
+
+    async def stage_totals(
+        self, conn: AsyncConnection, *, owner_staff_id: UUID | None = None, campaign_id: UUID | None = None
+    ) -> list[StageTotal]:
+        """Count and summed potential per stage, in one aggregate query."""
+        t = opportunities
+        query = sa.select(t.c.stage, sa.func.count(), sa.func.sum(t.c.potential)).group_by(t.c.stage)
+        if owner_staff_id is not None:
+            query = query.where(t.c.owner_staff_id == owner_staff_id)
+        if campaign_id is not None:
+            query = query.where(t.c.campaign_id == campaign_id)
+        found = {row[0]: (int(row[1]), row[2]) for row in await conn.execute(query)}
+        return [
+            StageTotal(stage=s, count=found.get(s, (0, Decimal(0)))[0], potential=found.get(s, (0, Decimal(0)))[1])
+            for s in STAGES
+        ]
+
+    # -- campaign openings (M7) ----------------------------------------------------------------
+
+    async def claim_campaign_opening(
+        self, conn: AsyncConnection, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, request_id: UUID
+    ) -> bool:
+        """Claim (campaign, partner) for a new opportunity; False when one was already opened for it."""
+        stmt = (
+            dialect_insert(conn)(campaign_openings)
+            .values(
+                campaign_id=campaign_id, partner_id=partner_id, opportunity_id=opportunity_id, request_id=request_id
+            )
+            .on_conflict_do_nothing(index_elements=["campaign_id", "partner_id"])
+        )
+        return bool((await conn.execute(stmt)).rowcount)
+
+    async def campaign_name(self, conn: AsyncConnection, campaign_id: UUID) -> str | None:
+        row = (await conn.execute(sa.select(campaigns.c.name).where(campaigns.c.campaign_id == campaign_id))).first()
+        return None if row is None else str(row.name)
+
+    async def upsert_campaign(self, conn: AsyncConnection, campaign_id: UUID, name: str) -> None:
+        stmt = dialect_insert(conn)(campaigns).values(campaign_id=campaign_id, name=name)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=["campaign_id"], set_={"name": name}))
+
+    # -- documents -----------------------------------------------------------------------------
+
+    async def add_document(self, conn: AsyncConnection, doc: Document) -> None:
+        await conn.execute(documents.insert().values(**_document_values(doc)))
+
+    async def save_document(self, conn: AsyncConnection, doc: Document) -> None:
+        values = _document_values(doc)
+        del values["id"]
+        await conn.execute(documents.update().where(documents.c.id == doc.id).values(**values))
+
+    async def documents_of(self, conn: AsyncConnection, opportunity_id: UUID) -> list[Document]:
+        rows = await conn.execute(
+            sa.select(documents)
+            .where(documents.c.opportunity_id == opportunity_id)
+            .order_by(documents.c.requested_at, documents.c.id)
+        )
+        return [_document(r) for r in rows]
+
+    async def document_by_request(self, conn: AsyncConnection, request_id: UUID) -> Document | None:
+        row = (await conn.execute(sa.select(documents).where(documents.c.request_id == request_id))).first()
+        return None if row is None else _document(row)
+
+    async def document_by_document_id(self, conn: AsyncConnection, document_id: UUID) -> Document | None:
+        row = (await conn.execute(sa.select(documents).where(documents.c.document_id == document_id))).first()
+        return None if row is None else _document(row)
+
+    # -- catalogues ----------------------------------------------------------------------------
+
+    async def weights(self, conn: AsyncConnection) -> dict[Stage, Decimal]:
+        rows = await conn.execute(sa.select(stage_weights.c.stage, stage_weights.c.weight))
+        found: dict[str, Decimal] = {r.stage: r.weight for r in rows}
+        return {s: found.get(s, Decimal(0)) for s in STAGES}
+
+    async def weights_meta(self, conn: AsyncConnection) -> tuple[Any, str | None]:
+        row = (
+            await conn.execute(
+                sa.select(stage_weights.c.updated_at, stage_weights.c.updated_by)
+                .where(stage_weights.c.updated_at.is_not(None))
+                .order_by(stage_weights.c.updated_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return (None, None) if row is None else (row.updated_at, row.updated_by)
+
+    async def set_weights(self, conn: AsyncConnection, weights: dict[Stage, Decimal], *, by: str, now: Any) -> None:
+        insert = dialect_insert(conn)
+        for stage, weight in weights.items():
+            stmt = insert(stage_weights).values(stage=stage, weight=weight, updated_at=now, updated_by=by)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["stage"], set_={"weight": weight, "updated_at": now, "updated_by": by}
+                )
+            )
+
+    async def lost_reasons(self, conn: AsyncConnection) -> dict[str, LostReason]:
+        rows = await conn.execute(sa.select(lost_reasons).order_by(lost_reasons.c.text))
+        return {r.code: LostReason(code=r.code, text=r.text, active=r.active) for r in rows}
+
+    async def add_lost_reason(self, conn: AsyncConnection, reason: LostReason) -> bool:
+        """Add a reason; False when its code is taken."""
+        stmt = (
+            dialect_insert(conn)(lost_reasons)
+            .values(code=reason.code, text=reason.text, active=reason.active)
+            .on_conflict_do_nothing(index_elements=["code"])
+        )
+        return bool((await conn.execute(stmt)).rowcount)
+
+    async def save_lost_reason(self, conn: AsyncConnection, reason: LostReason) -> None:
+        await conn.execute(
+            lost_reasons.update()
+            .where(lost_reasons.c.code == reason.code)
+            .values(text=reason.text, active=reason.active)
+        )
+
+    # -- read models: partners and articles ----------------------------------------------------
+
+    async def upsert_partner(
+        self,
+        conn: AsyncConnection,
+        *,
+        partner_id: UUID,
+        name: str,
+        kind: str,
+        fiscal_code: str | None,
+        sales_rep_staff_id: UUID | None,
+    ) -> None:
+        values = {"name": name, "kind": kind, "fiscal_code": fiscal_code, "sales_rep_staff_id": sales_rep_staff_id}
+        stmt = dialect_insert(conn)(partners).values(partner_id=partner_id, **values)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=["partner_id"], set_=values))
+
+    async def partner(self, conn: AsyncConnection, partner_id: UUID) -> dict[str, Any] | None:
+        row = (await conn.execute(sa.select(partners).where(partners.c.partner_id == partner_id))).first()
+        return None if row is None else dict(row._mapping)
+
+    async def partners(self, conn: AsyncConnection, *, name: str | None, limit: int) -> list[dict[str, Any]]:
+        query = sa.select(partners).order_by(partners.c.name).limit(limit)
+        if name:
+            query = query.where(partners.c.name.ilike(f"%{name}%"))
+        return [dict(r._mapping) for r in await conn.execute(query)]
+
+    async def upsert_article(self, conn: AsyncConnection, article: Article) -> None:
+        values = {"name": article.name, "unit": article.unit, "price": article.price, "vat_rate": article.vat_rate}
+        stmt = dialect_insert(conn)(articles).values(code=article.code, **values)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+
+    async def articles(self, conn: AsyncConnection, codes: list[str]) -> dict[str, Article]:
+        rows = await conn.execute(sa.select(articles).where(articles.c.code.in_(codes)))
+        return {r.code: Article(r.code, r.name, r.unit, r.price, r.vat_rate) for r in rows}
+
+    async def search_articles(self, conn: AsyncConnection, *, q: str | None, limit: int) -> list[Article]:
+        query = sa.select(articles).order_by(articles.c.code).limit(limit)
+        if q:
+            query = query.where(sa.or_(articles.c.code.ilike(f"%{q}%"), articles.c.name.ilike(f"%{q}%")))
+        return [Article(r.code, r.name, r.unit, r.price, r.vat_rate) for r in await conn.execute(query)]
