@@ -1,0 +1,686 @@
+"""Reads and writes of the tasks store; every function takes the caller's connection (its transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_kit.store import dialect_insert
+from crm_tasks.domain.availability import Planned
+from crm_tasks.domain.model import (
+    Alert,
+    AttachmentRef,
+    Broadcast,
+    CatalogueService,
+    ContractLineRef,
+    ContractRef,
+    Estimate,
+    EstimateLine,
+    PartnerRef,
+    ReminderSettings,
+    Reply,
+    StaffMember,
+    Task,
+    Viewer,
+)
+from crm_tasks.domain.reminders import PlannedReminder
+from crm_tasks.store import tables as t
+
+
+def _uuid(value: Any) -> UUID | None:
+    return None if value is None else UUID(str(value))
+
+
+def _estimate_to_json(e: Estimate | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {
+        "id": str(e.id),
+        "total": str(e.total),
+        "printout_sha256": e.printout_sha256,
+        "lines": [
+            {
+                "article_code": ln.article_code,
+                "description": ln.description,
+                "hours": str(ln.hours),
+                "rate": str(ln.rate),
+                "net": str(ln.net),
+            }
+            for ln in e.lines
+        ],
+    }
+
+
+def _estimate_from_json(data: dict[str, Any] | None) -> Estimate | None:
+    if not data:
+        return None
+    lines = [
+        EstimateLine(
+            ln["article_code"], ln["description"], Decimal(ln["hours"]), Decimal(ln["rate"]), Decimal(ln["net"])
+        )
+        for ln in data["lines"]
+    ]
+    return Estimate(UUID(data["id"]), lines, Decimal(data["total"]), data.get("printout_sha256"))
+
+
+def _task_values(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "title": task.title,
+        "description": task.description,
+        "source": task.source,
+        "creator_staff_id": task.creator_staff_id,
+        "creator_user": task.creator_user,
+        "responsible_staff_id": task.responsible_staff_id,
+        "partner_id": task.partner_id,
+        "contract_id": task.contract_id,
+        "contract_line_id": task.contract_line_id,
+        "service_code": task.service_code,
+        "deadline": task.deadline,
+        "planned_start": task.planned_start,
+        "planned_hours": task.planned_hours,
+        "billable": task.billable,
+        "alert_channel": task.alert.channel if task.alert else None,
+        "alert_days_before": task.alert.days_before if task.alert else None,
+        "attachments": [
+            {"sha256": a.sha256, "file_name": a.file_name, "size": a.size, "content_type": a.content_type}
+            for a in task.attachments
+        ],
+        "origin": task.origin,
+        "broadcast_id": task.broadcast_id,
+        "status": task.status,
+        "registered_at": task.registered_at,
+        "resolved_at": task.resolved_at,
+        "hours": task.hours,
+        "invoiced": task.invoiced,
+        "invoice_id": task.invoice_id,
+        "estimate": _estimate_to_json(task.estimate),
+        "contract_request_id": task.contract_request_id,
+        "updated_at": task.updated_at,
+    }
+
+
+def _task(row: Any) -> Task:
+    alert = (
+        Alert(channel=row.alert_channel, days_before=row.alert_days_before) if row.alert_channel is not None else None
+    )
+    return Task(
+        id=_uuid(row.id) or UUID(int=0),
+        title=row.title,
+        description=row.description,
+        source=row.source,
+        responsible_staff_id=_uuid(row.responsible_staff_id),
+        registered_at=row.registered_at,
+        creator_staff_id=_uuid(row.creator_staff_id),
+        creator_user=row.creator_user,
+        partner_id=_uuid(row.partner_id),
+        contract_id=_uuid(row.contract_id),
+        contract_line_id=_uuid(row.contract_line_id),
+        service_code=row.service_code,
+        deadline=row.deadline,
+        planned_start=row.planned_start,
+        planned_hours=row.planned_hours,
+        billable=row.billable,
+        alert=alert,
+        attachments=[AttachmentRef(**a) for a in row.attachments or []],
+        origin=dict(row.origin or {}),
+        broadcast_id=_uuid(row.broadcast_id),
+        status=row.status,
+        resolved_at=row.resolved_at,
+        hours=row.hours,
+        invoiced=row.invoiced,
+        invoice_id=_uuid(row.invoice_id),
+        estimate=_estimate_from_json(row.estimate),
+        contract_request_id=_uuid(row.contract_request_id),
+        updated_at=row.updated_at,
+    )
+
+
+# --- tasks -------------------------------------------------------------------------------------------------
+
+
+async def insert_task(conn: AsyncConnection, task: Task) -> bool:
+    """Store a new task; False (and nothing written) when a task with its id exists already."""
+    stmt = dialect_insert(conn)(t.tasks).values(**_task_values(task)).on_conflict_do_nothing(index_elements=["id"])
+    result = await conn.execute(stmt)
+    return bool(result.rowcount)
+
+
+async def update_task(conn: AsyncConnection, task: Task) -> None:
+    values = _task_values(task)
+    del values["id"]
+    await conn.execute(t.tasks.update().where(t.tasks.c.id == task.id).values(**values))
+
+
+async def get_task(conn: AsyncConnection, task_id: UUID, *, for_update: bool = False) -> Task | None:
+    stmt = sa.select(t.tasks).where(t.tasks.c.id == task_id)
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return _task(row) if row else None
+
+
+async def task_exists(conn: AsyncConnection, task_id: UUID) -> bool:
+    row = (await conn.execute(sa.select(t.tasks.c.id).where(t.tasks.c.id == task_id))).first()
+    return row is not None
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What a task list asks for, besides who is asking."""
+
+    view: str = "all"
+    status: str | None = None
+    registered_from: datetime | None = None
+    registered_to: datetime | None = None
+    partner_id: UUID | None = None
+    broadcast_id: UUID | None = None
+    since: datetime | None = None
+
+
+def _visible(viewer: Viewer, flt: TaskFilter) -> list[sa.ColumnElement[bool]]:
+    c = t.tasks.c
+    mine: list[sa.ColumnElement[bool]] = []
+    if viewer.staff_id is not None:
+        mine.append(c.creator_staff_id == viewer.staff_id)
+    mine.append(c.creator_user == viewer.username)
+    for_me = c.responsible_staff_id == viewer.staff_id if viewer.staff_id is not None else sa.false()
+    from_me = sa.or_(*mine)
+    where: list[sa.ColumnElement[bool]] = []
+    if flt.view == "for-me":
+        where.append(for_me)
+    elif flt.view == "from-me":
+        where.append(from_me)
+    if viewer.role == "admin":
+        return where
+    scope = [for_me, from_me]
+    if viewer.role == "manager" and viewer.team_staff_ids:
+        team = list(viewer.team_staff_ids)
+        scope += [c.responsible_staff_id.in_(team), c.creator_staff_id.in_(team)]
+    where.append(sa.or_(*scope))
+    return where
+
+
+def _filters(viewer: Viewer, flt: TaskFilter) -> list[sa.ColumnElement[bool]]:
+    c = t.tasks.c
+    where = _visible(viewer, flt)
+    if flt.status:
+        where.append(c.status == flt.status)
+    if flt.registered_from:
+        where.append(c.registered_at >= flt.registered_from)
+    if flt.registered_to:
+        where.append(c.registered_at < flt.registered_to)
+    if flt.partner_id:
+        where.append(c.partner_id == flt.partner_id)
+    if flt.broadcast_id:
+        where.append(c.broadcast_id == flt.broadcast_id)
+    if flt.since:
+        where.append(c.registered_at > flt.since)
+    return where
+
+
+async def list_tasks(
+    conn: AsyncConnection, viewer: Viewer, flt: TaskFilter, limit: int | None = 50, offset: int = 0
+) -> tuple[list[Task], int]:
+    """The tasks the viewer may see that match the filter, newest first, and how many there are."""
+    where = _filters(viewer, flt)
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(t.tasks).where(*where))).scalar_one()
+    stmt = sa.select(t.tasks).where(*where).order_by(t.tasks.c.registered_at.desc(), t.tasks.c.id.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    rows = (await conn.execute(stmt)).all()
+    return [_task(r) for r in rows], int(total)
+
+
+async def tracking_tasks(conn: AsyncConnection, viewer: Viewer, start: datetime, end: datetime) -> list[Task]:
+    """Tasks registered before ``end`` and not resolved before ``start`` that the viewer may see."""
+    c = t.tasks.c
+    where = _visible(viewer, TaskFilter())
+    where += [c.registered_at < end, sa.or_(c.resolved_at.is_(None), c.resolved_at >= start)]
+    rows = (await conn.execute(sa.select(t.tasks).where(*where))).all()
+    return [_task(r) for r in rows]
+
+
+async def planned_for(conn: AsyncConnection, staff_id: UUID, exclude: UUID | None = None) -> list[Planned]:
+    """The open, planned tasks of one person (T6)."""
+    c = t.tasks.c
+    stmt = sa.select(c.id, c.title, c.planned_start, c.planned_hours).where(
+        c.responsible_staff_id == staff_id,
+        c.status == "open",
+        c.planned_start.is_not(None),
+        c.planned_hours.is_not(None),
+    )
+    if exclude is not None:
+        stmt = stmt.where(c.id != exclude)
+    rows = (await conn.execute(stmt)).all()
+    return [Planned(_uuid(r.id) or UUID(int=0), r.title, r.planned_start, r.planned_hours) for r in rows]
+
+
+async def broadcast_progress(conn: AsyncConnection, broadcast_ids: Sequence[UUID]) -> dict[UUID, tuple[int, int]]:
+    """Per broadcast: (tasks, resolved tasks)."""
+    if not broadcast_ids:
+        return {}
+    c = t.tasks.c
+    stmt = (
+        sa.select(
+            c.broadcast_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((c.status == "resolved", 1), else_=0)),
+        )
+        .where(c.broadcast_id.in_(list(broadcast_ids)))
+        .group_by(c.broadcast_id)
+    )
+    rows = (await conn.execute(stmt)).all()
+    return {_uuid(r[0]) or UUID(int=0): (int(r[1]), int(r[2] or 0)) for r in rows}
+
+
+async def broadcast_tasks(conn: AsyncConnection, broadcast_id: UUID) -> list[Task]:
+    rows = (await conn.execute(sa.select(t.tasks).where(t.tasks.c.broadcast_id == broadcast_id))).all()
+    return [_task(r) for r in rows]
+
+
+# --- replies -----------------------------------------------------------------------------------------------
+
+
+async def add_reply(conn: AsyncConnection, reply: Reply) -> None:
+    await conn.execute(
+        t.replies.insert().values(
+            id=reply.id,
+            task_id=reply.task_id,
+            text=reply.text,
+            at=reply.at,
+            by_staff_id=reply.by_staff_id,
+            by_user=reply.by_user,
+        )
+    )
+
+
+async def replies_of(conn: AsyncConnection, task_id: UUID) -> list[Reply]:
+    rows = (
+        await conn.execute(sa.select(t.replies).where(t.replies.c.task_id == task_id).order_by(t.replies.c.at))
+    ).all()
+    return [Reply(_uuid(r.id) or UUID(int=0), task_id, r.text, r.at, _uuid(r.by_staff_id), r.by_user) for r in rows]
+
+
+# --- broadcasts --------------------------------------------------------------------------------------------
+
+
+async def insert_broadcast(conn: AsyncConnection, b: Broadcast) -> None:
+    await conn.execute(
+        t.broadcasts.insert().values(
+            id=b.id,
+            title=b.title,
+            description=b.description,
+            deadline=b.deadline,
+            staff_ids=[str(s) for s in b.staff_ids],
+            categories=list(b.categories),
+            created_at=b.created_at,
+            creator_staff_id=b.creator_staff_id,
+            creator_user=b.creator_user,
+        )
+    )
+
+
+def _broadcast(r: Any) -> Broadcast:
+    return Broadcast(
+        id=_uuid(r.id) or UUID(int=0),
+        title=r.title,
+        description=r.description,
+        deadline=r.deadline,
+        staff_ids=[UUID(s) for s in r.staff_ids],
+        categories=list(r.categories),
+        created_at=r.created_at,
+        creator_staff_id=_uuid(r.creator_staff_id),
+        creator_user=r.creator_user,
+    )
+
+
+async def get_broadcast(conn: AsyncConnection, broadcast_id: UUID) -> Broadcast | None:
+    row = (await conn.execute(sa.select(t.broadcasts).where(t.broadcasts.c.id == broadcast_id))).first()
+    return _broadcast(row) if row else None
+
+
+async def list_broadcasts(
+    conn: AsyncConnection, viewer: Viewer, limit: int, offset: int
+) -> tuple[list[Broadcast], int]:
+    c = t.broadcasts.c
+    where: list[sa.ColumnElement[bool]] = []
+    if viewer.role != "admin":
+        mine = [c.creator_user == viewer.username]
+        if viewer.staff_id is not None:
+            mine.append(c.creator_staff_id == viewer.staff_id)
+        if viewer.role == "manager" and viewer.team_staff_ids:
+            mine.append(c.creator_staff_id.in_(list(viewer.team_staff_ids)))
+        where.append(sa.or_(*mine))
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(t.broadcasts).where(*where))).scalar_one()
+    rows = (
+        await conn.execute(
+            sa.select(t.broadcasts).where(*where).order_by(c.created_at.desc()).limit(limit).offset(offset)
+        )
+    ).all()
+    return [_broadcast(r) for r in rows], int(total)
+
+
+# --- catalogue and settings --------------------------------------------------------------------------------
+
+
+def _service(r: Any) -> CatalogueService:
+    return CatalogueService(r.code, r.name, r.hourly_rate, r.article_code)
+
+
+async def get_service(conn: AsyncConnection, code: str) -> CatalogueService | None:
+    row = (await conn.execute(sa.select(t.catalogue).where(t.catalogue.c.code == code))).first()
+    return _service(row) if row else None
+
+
+async def list_services(conn: AsyncConnection) -> list[CatalogueService]:
+    rows = (await conn.execute(sa.select(t.catalogue).order_by(t.catalogue.c.code))).all()
+    return [_service(r) for r in rows]
+
+
+async def insert_service(conn: AsyncConnection, s: CatalogueService) -> bool:
+    stmt = (
+        dialect_insert(conn)(t.catalogue)
+        .values(code=s.code, name=s.name, hourly_rate=s.hourly_rate, article_code=s.article_code)
+        .on_conflict_do_nothing(index_elements=["code"])
+    )
+    return bool((await conn.execute(stmt)).rowcount)
+
+
+async def get_settings(conn: AsyncConnection) -> ReminderSettings:
+    row = (await conn.execute(sa.select(t.reminder_settings).where(t.reminder_settings.c.id == 1))).first()
+    if row is None:
+        return ReminderSettings()
+    return ReminderSettings(row.send_message, row.send_email, row.days_before, row.new_task_refresh_minutes)
+
+
+async def put_settings(conn: AsyncConnection, s: ReminderSettings) -> None:
+    values = {
+        "send_message": s.send_message,
+        "send_email": s.send_email,
+        "days_before": s.days_before,
+        "new_task_refresh_minutes": s.new_task_refresh_minutes,
+    }
+    stmt = dialect_insert(conn)(t.reminder_settings).values(id=1, **values)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+
+# --- reminders ---------------------------------------------------------------------------------------------
+
+
+async def replace_reminders(conn: AsyncConnection, task_id: UUID, planned: Iterable[PlannedReminder]) -> None:
+    """Make the task's pending reminders ``planned``.
+
+    A reminder whose time is unchanged keeps its state (so one that fired does not fire again);
+    a changed time is a new reminder; channels no longer wanted are dropped unless they fired.
+    """
+    r = t.reminders.c
+    existing = {
+        row.channel: row for row in (await conn.execute(sa.select(t.reminders).where(r.task_id == task_id))).all()
+    }
+    wanted = {p.channel: p for p in planned}
+    for channel, row in existing.items():
+        p = wanted.get(channel)
+        if p is not None and row.remind_at == p.remind_at:
+            continue
+        await conn.execute(t.reminders.delete().where(r.task_id == task_id, r.channel == channel))
+    for channel, p in wanted.items():
+        kept = existing.get(channel)
+        if kept is not None and kept.remind_at == p.remind_at:
+            continue
+        await conn.execute(
+            t.reminders.insert().values(
+                task_id=task_id,
+                channel=channel,
+                days_before=p.days_before,
+                deadline=p.deadline,
+                remind_at=p.remind_at,
+                fired_at=None,
+            )
+        )
+
+
+async def drop_pending_reminders(conn: AsyncConnection, task_id: UUID) -> None:
+    r = t.reminders.c
+    await conn.execute(t.reminders.delete().where(r.task_id == task_id, r.fired_at.is_(None)))
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder claimed by the scheduler, with what TaskDue says."""
+
+    task_id: UUID
+    channel: str
+    days_before: int
+    deadline: datetime
+    remind_at: datetime
+    title: str
+    partner_id: UUID | None
+    responsible_staff_id: UUID
+
+
+def due_query(now: datetime, limit: int) -> sa.Select[Any]:
+    """The scan: unfired reminders whose time has come, oldest first (uses ix_reminders_pending)."""
+    r = t.reminders.c
+    return (
+        sa.select(r.task_id, r.channel)
+        .where(r.fired_at.is_(None), r.remind_at <= now)
+        .order_by(r.remind_at)
+        .limit(limit)
+    )
+
+
+async def claim_due(conn: AsyncConnection, now: datetime, limit: int) -> list[DueReminder]:
+    """Mark due reminders fired and return them; a reminder another scheduler claimed first is not returned.
+
+    The UPDATE re-checks ``fired_at IS NULL`` under the row lock (PostgreSQL) or the write lock (SQLite),
+    so two schedulers never claim the same reminder; the caller writes TaskDue in the same transaction.
+    """
+    r = t.reminders.c
+    due = (await conn.execute(due_query(now, limit))).all()
+    if not due:
+        return []
+    claimed: list[tuple[UUID, str]] = []
+    for task_id, channel in due:
+        result = await conn.execute(
+            t.reminders.update()
+            .where(r.task_id == task_id, r.channel == channel, r.fired_at.is_(None), r.remind_at <= now)
+            .values(fired_at=now)
+        )
+        if result.rowcount:
+            claimed.append((_uuid(task_id) or UUID(int=0), channel))
+    if not claimed:
+        return []
+    c = t.tasks.c
+    ids = list({tid for tid, _ in claimed})
+    rows = (
+        await conn.execute(
+            sa.select(
+                r.task_id,
+                r.channel,
+                r.days_before,
+                r.deadline,
+                r.remind_at,
+                c.title,
+                c.partner_id,
+                c.responsible_staff_id,
+            )
+            .join(t.tasks, t.tasks.c.id == r.task_id)
+            .where(r.task_id.in_(ids))
+        )
+    ).all()
+    wanted = set(claimed)
+    found = []
+    for row in rows:
+        key = (_uuid(row.task_id) or UUID(int=0), row.channel)
+        if key in wanted and row.responsible_staff_id is not None:
+            found.append(
+                DueReminder(
+                    key[0],
+                    row.channel,
+                    row.days_before,
+                    row.deadline,
+                    row.remind_at,
+                    row.title,
+                    _uuid(row.partner_id),
+                    _uuid(row.responsible_staff_id) or UUID(int=0),
+                )
+            )
+    return found
+
+
+async def reminders_of(conn: AsyncConnection, task_id: UUID) -> list[dict[str, Any]]:
+    rows = (await conn.execute(sa.select(t.reminders).where(t.reminders.c.task_id == task_id))).all()
+    return [
+        {"channel": r.channel, "days_before": r.days_before, "remind_at": r.remind_at, "fired_at": r.fired_at}
+        for r in rows
+    ]
+
+
+# --- read models -------------------------------------------------------------------------------------------
+
+
+async def upsert_staff(conn: AsyncConnection, s: StaffMember) -> None:
+    values = {
+        "name": s.name,
+        "email": s.email,
+        "user_login": s.user_login,
+        "hours_per_day": s.hours_per_day,
+        "categories": list(s.categories),
+        "team": s.team,
+        "active": s.active,
+    }
+    stmt = dialect_insert(conn)(t.staff).values(id=s.id, **values)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+
+def _staff(r: Any) -> StaffMember:
+    return StaffMember(
+        _uuid(r.id) or UUID(int=0),
+        r.name,
+        r.email,
+        r.user_login,
+        r.hours_per_day,
+        tuple(r.categories),
+        r.team,
+        r.active,
+    )
+
+
+async def get_staff(conn: AsyncConnection, staff_id: UUID) -> StaffMember | None:
+    row = (await conn.execute(sa.select(t.staff).where(t.staff.c.id == staff_id))).first()
+    return _staff(row) if row else None
+
+
+async def staff_by_ids(conn: AsyncConnection, ids: Iterable[UUID]) -> dict[UUID, StaffMember]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = (await conn.execute(sa.select(t.staff).where(t.staff.c.id.in_(wanted)))).all()
+    return {s.id: s for s in map(_staff, rows)}
+
+
+async def all_staff(conn: AsyncConnection) -> list[StaffMember]:
+    rows = (await conn.execute(sa.select(t.staff).order_by(t.staff.c.name))).all()
+    return [_staff(r) for r in rows]
+
+
+async def team_of(conn: AsyncConnection, staff_id: UUID) -> frozenset[UUID]:
+    """The staff ids of a person's team (the person included)."""
+    me = await get_staff(conn, staff_id)
+    if me is None or not me.team:
+        return frozenset({staff_id})
+    rows = (await conn.execute(sa.select(t.staff.c.id).where(t.staff.c.team == me.team))).all()
+    return frozenset({staff_id, *(_uuid(r.id) or staff_id for r in rows)})
+
+
+async def upsert_partner(conn: AsyncConnection, p: PartnerRef) -> None:
+    values = {
+        "name": p.name,
+        "kind": p.kind,
+        "sales_rep_staff_id": p.sales_rep_staff_id,
+        "service_rep_staff_id": p.service_rep_staff_id,
+    }
+    stmt = dialect_insert(conn)(t.partners).values(id=p.id, **values)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+
+async def get_partner(conn: AsyncConnection, partner_id: UUID) -> PartnerRef | None:
+    row = (await conn.execute(sa.select(t.partners).where(t.partners.c.id == partner_id))).first()
+    if row is None:
+        return None
+    return PartnerRef(
+        _uuid(row.id) or partner_id, row.name, row.kind, _uuid(row.sales_rep_staff_id), _uuid(row.service_rep_staff_id)
+    )
+
+
+async def upsert_contract(conn: AsyncConnection, c: ContractRef) -> None:
+    values = {
+        "partner_id": c.partner_id,
+        "number": c.number,
+        "kind": c.kind,
+        "starts_on": c.starts_on,
+        "ends_on": c.ends_on,
+        "lines": [
+            {"line_id": str(ln.line_id) if ln.line_id else None, "article_code": ln.article_code} for ln in c.lines
+        ],
+    }
+    stmt = dialect_insert(conn)(t.contracts).values(id=c.id, **values)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+
+async def end_contract(conn: AsyncConnection, contract_id: UUID, ended_on: date) -> None:
+    await conn.execute(t.contracts.update().where(t.contracts.c.id == contract_id).values(ends_on=ended_on))
+
+
+def _contract(r: Any) -> ContractRef:
+    return ContractRef(
+        _uuid(r.id) or UUID(int=0),
+        _uuid(r.partner_id) or UUID(int=0),
+        r.number,
+        r.kind,
+        r.starts_on,
+        r.ends_on,
+        tuple(ContractLineRef(_uuid(ln.get("line_id")), ln["article_code"]) for ln in r.lines),
+    )
+
+
+async def contracts_of(conn: AsyncConnection, partner_id: UUID) -> list[ContractRef]:
+    rows = (
+        await conn.execute(
+            sa.select(t.contracts).where(t.contracts.c.partner_id == partner_id).order_by(t.contracts.c.starts_on)
+        )
+    ).all()
+    return [_contract(r) for r in rows]
+
+
+async def get_contract(conn: AsyncConnection, contract_id: UUID) -> ContractRef | None:
+    row = (await conn.execute(sa.select(t.contracts).where(t.contracts.c.id == contract_id))).first()
+    return _contract(row) if row else None
+
+
+async def set_balance(conn: AsyncConnection, partner_id: UUID, balance: Decimal, currency: str) -> None:
+    stmt = dialect_insert(conn)(t.balances).values(partner_id=partner_id, balance=balance, currency=currency)
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=["partner_id"], set_={"balance": balance, "currency": currency})
+    )
+
+
+async def get_balance(conn: AsyncConnection, partner_id: UUID) -> tuple[Decimal, str] | None:
+    row = (await conn.execute(sa.select(t.balances).where(t.balances.c.partner_id == partner_id))).first()
+    return (row.balance, row.currency) if row else None
+
+
+async def partner_names(conn: AsyncConnection, ids: Iterable[UUID]) -> dict[UUID, str]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = (await conn.execute(sa.select(t.partners.c.id, t.partners.c.name).where(t.partners.c.id.in_(wanted)))).all()
+    return {_uuid(r.id) or UUID(int=0): r.name for r in rows}
