@@ -131,6 +131,11 @@ class CostDocumentPosted(_CommercialEvent):
     vat: Money = Field(default=Decimal(0), description="VAT.")
     partner_id: UUID | None = Field(default=None, description="The supplier.")
     campaign_id: UUID | None = Field(default=None, description="Set when added to campaign marketing costs.")
+    registration_number: str | None = Field(
+        default=None,
+        description="The ERP's own registration number of the cost document (series CH), e.g. CH-2026-000007.",
+    )
+    description: str | None = Field(default=None, description="What the cost was for.")
 
 
 class PaymentReceived(_CommercialEvent):
@@ -139,6 +144,8 @@ class PaymentReceived(_CommercialEvent):
     event_name: ClassVar[str] = "PaymentReceived"
     key_field: ClassVar[str] = "partner_id"
     payment_id: UUID = Field(description="The payment.")
+    number: str | None = Field(default=None, description="Receipt number from its series, e.g. INC-2026-000012.")
+    invoice_id: UUID | None = Field(default=None, description="The invoice the payment settles, when named.")
     partner_id: UUID = Field(description="The client.")
     amount: Money = Field(description="Amount paid (gross).")
     date: dt.date = Field(description="Payment date.")
@@ -153,3 +160,19 @@ class BalanceChanged(_CommercialEvent):
     partner_id: UUID = Field(description="The client.")
     balance: Money = Field(description="What the client owes (positive) or has paid ahead (negative).")
     currency: str = Field(default="RON", description="ISO currency code.")
+
+
+class DocumentRequestRejected(_CommercialEvent):
+    """A document command (OfferRequested, ClientOrderRequested, ContractRequested, InvoiceRequested) was refused.
+
+    The reply to a command that can never succeed as sent (an unknown article, a quantity that is not positive,
+    an article outside the picker list, ...); it carries the command's id as ``request_id`` and ``ce_causationid``.
+    """
+
+    event_name: ClassVar[str] = "DocumentRequestRejected"
+    key_field: ClassVar[str] = "request_id"
+    request_id: UUID = Field(description="The refused command's request_id.")
+    requested: Literal["offer", "order", "contract", "invoice"] = Field(description="What was asked for.")
+    partner_id: UUID = Field(description="The client named in the command.")
+    reason: str = Field(description="Why, in words a user can act on.")
+    source: Source = Field(default_factory=Source, description="Where the command came from.")

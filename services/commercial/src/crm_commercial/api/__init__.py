@@ -1,0 +1,1 @@
+"""The HTTP API: Litestar controllers and their request/response schemas."""

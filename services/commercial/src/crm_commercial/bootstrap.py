@@ -1,0 +1,47 @@
+"""The composition root: settings, store, use cases, subscribers and HTTP app, wired once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from litestar import Litestar
+
+from crm_commercial.api.routes import CONTROLLERS, Api
+from crm_commercial.events.subscribers import build_subscriptions
+from crm_commercial.handlers import Commercial
+from crm_commercial.printouts import Issuer
+from crm_commercial.settings import CommercialSettings
+from crm_commercial.store.tables import metadata
+from crm_kit.http import create_app
+from crm_kit.service import Service
+
+MIGRATIONS = Path(__file__).parent / "store" / "migrations"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def bootstrap(settings: CommercialSettings | None = None, clock: Callable[[], datetime] = _utcnow) -> Service:
+    """Build the commercial service (nothing connects until it runs)."""
+    settings = settings or CommercialSettings()
+    service = Service(name="commercial", settings=settings, metadata=metadata, migrations=MIGRATIONS)
+    commercial = Commercial(
+        blobs=service.blobs,
+        issuer=Issuer(settings.company_name, settings.company_fiscal_code, settings.company_address),
+        font_dir=settings.font_dir,
+        currency=settings.currency,
+        timezone=ZoneInfo(settings.timezone),
+        offer_valid_days=settings.offer_valid_days,
+    )
+    service.subscriptions = build_subscriptions(commercial, clock)
+
+    def make_app(svc: Service) -> Litestar:
+        api = Api(db=svc.db, outbox=svc.outbox, blobs=svc.blobs, commercial=commercial, clock=clock)
+        return create_app(svc, CONTROLLERS, dependencies={"api": lambda: api}, title="CRM commercial (ERP side)")
+
+    service.app_factory = make_app
+    return service

@@ -1,0 +1,89 @@
+"""Articles, the VAT rates catalogue and the article picker scope (C5)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from crm_kit.errors import Invalid
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,39}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+Scope = Literal["all", "list"]
+
+
+@dataclass(frozen=True)
+class VatRate:
+    """One rate of the catalogue (e.g. standard 21%, reduced 11%, zero 0%)."""
+
+    code: str
+    rate: Decimal
+    name: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article of the catalogue (nomenclator articole)."""
+
+    code: str
+    name: str
+    unit: str
+    price: Decimal
+    vat_rate: Decimal
+    photos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleScope:
+    """Which articles generated documents may pick (C5): all, or a chosen list."""
+
+    scope: Scope = "all"
+    article_codes: frozenset[str] = field(default_factory=frozenset)
+
+    def allows(self, code: str) -> bool:
+        return self.scope == "all" or code in self.article_codes
+
+
+def validate_article(article: Article, rates: Iterable[VatRate]) -> Article:
+    """Check an article against the rules and the VAT catalogue; returns it with a normalised price.
+
+    Raises:
+        Invalid: bad code, empty name or unit, negative price, a VAT rate not in the catalogue, a bad photo address.
+    """
+    if not _CODE.match(article.code):
+        raise Invalid("article code: 1-40 letters, digits, '.', '_', '-' or '/'", field="code")
+    if not article.name.strip():
+        raise Invalid("the article needs a name", field="name")
+    if not article.unit.strip():
+        raise Invalid("the article needs a unit of measure", field="unit")
+    if article.price < 0:
+        raise Invalid("the price cannot be negative", field="price")
+    active = sorted({r.rate for r in rates if r.active})
+    if article.vat_rate not in active:
+        allowed = ", ".join(f"{r.normalize():f}" for r in active)
+        raise Invalid(
+            f"VAT rate {article.vat_rate.normalize():f}% is not in the catalogue ({allowed})", field="vat_rate"
+        )
+    for photo in article.photos:
+        if not _SHA256.match(photo):
+            raise Invalid("a photo is a blob address: 64 lowercase hex digits (sha256)", field="photos")
+    return article
+
+
+def validate_scope(scope: ArticleScope, known_codes: Iterable[str]) -> ArticleScope:
+    """Check a picker scope: a list scope names only known articles.
+
+    Raises:
+        Invalid: an unknown scope or unknown article codes.
+    """
+    if scope.scope not in ("all", "list"):
+        raise Invalid("scope is 'all' or 'list'", field="scope")
+    unknown = sorted(scope.article_codes - set(known_codes))
+    if unknown:
+        raise Invalid(f"unknown articles in the picker list: {', '.join(unknown)}", field="article_codes")
+    return scope

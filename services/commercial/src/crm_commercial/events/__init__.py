@@ -1,0 +1,1 @@
+"""Events: the publisher (domain -> contract events -> outbox) and the subscribers (commands, partners)."""

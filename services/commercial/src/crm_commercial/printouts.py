@@ -1,0 +1,154 @@
+"""Printouts: a PDF for each offer, order, contract, invoice and payment, in Romanian with its diacritics.
+
+fpdf2 embeds a Unicode TrueType font (DejaVu Sans), so ș ț ă î â print and extract as themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from crm_commercial.domain.documents import Document
+from crm_commercial.domain.partners import Partner
+
+TITLES = {
+    "offer": "Ofertă comercială",
+    "order": "Comandă client",
+    "invoice": "Factură fiscală",
+    "payment": "Chitanță / încasare",
+    "cost": "Document de cost",
+}
+CONTRACT_TITLES = {"subscription": "Contract de abonament", "commercial": "Contract comercial"}
+FONT = "DejaVu"
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The company that issues the documents."""
+
+    name: str
+    fiscal_code: str
+    address: str
+
+
+def title_of(doc: Document) -> str:
+    """The printed title of a document."""
+    if doc.type == "contract":
+        return CONTRACT_TITLES.get(doc.kind or "commercial", "Contract")
+    return TITLES.get(doc.type, "Document")
+
+
+def amount(value: Decimal) -> str:
+    """Money as printed: thousands with '.', decimals with ',' (Romanian), e.g. 1.234,50."""
+    text = f"{value:,.2f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def quantity(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return text.replace(".", ",")
+
+
+def render(doc: Document, partner: Partner | None, issuer: Issuer, font_dir: Path) -> bytes:
+    """The document's PDF.
+
+    Raises:
+        FileNotFoundError: the DejaVu fonts are not in ``font_dir`` (``deploy/install.sh`` installs them).
+    """
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_creation_date(datetime.combine(doc.issued_on, time(0, 0), tzinfo=UTC))
+    pdf.set_title(f"{title_of(doc)} {doc.number}")
+    pdf.set_author(issuer.name)
+    pdf.add_font(FONT, "", str(font_dir / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(font_dir / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+
+    def text_line(text: str, size: float = 10, style: str = "", height: float = 5.5) -> None:
+        pdf.set_font(FONT, style, size)
+        pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    text_line(issuer.name, 12, "B")
+    text_line(f"CUI: {issuer.fiscal_code}", 9)
+    text_line(issuer.address, 9)
+    pdf.ln(4)
+    text_line(title_of(doc), 16, "B", 8)
+    text_line(f"Număr: {doc.number}    Data emiterii: {doc.issued_on:%d.%m.%Y}")
+    pdf.ln(2)
+    client = "Furnizor" if doc.type == "cost" else "Client"
+    if partner is not None:
+        text_line(f"{client}: {partner.name}", 11, "B")
+        if partner.fiscal_code:
+            text_line(f"CUI: {partner.fiscal_code}", 9)
+        if partner.place:
+            text_line(f"Adresă: {partner.place}", 9)
+    elif doc.partner_id:
+        text_line(f"{client}: {doc.partner_id}", 11, "B")
+    pdf.ln(2)
+    for note in _terms(doc):
+        text_line(note, 9)
+    pdf.ln(3)
+    if doc.lines:
+        _lines_table(pdf, doc)
+    pdf.ln(3)
+    pdf.set_font(FONT, "", 10)
+    label_w, value_w = 150, 40
+    for label, value, style in (
+        ("Total fără TVA", doc.net, ""),
+        ("TVA", doc.vat, ""),
+        ("Total de plată" if doc.type != "payment" else "Sumă încasată", doc.gross, "B"),
+    ):
+        pdf.set_font(FONT, style, 10)
+        pdf.cell(label_w, 6, f"{label}:", align="R")
+        pdf.cell(value_w, 6, f"{amount(value)} {doc.currency}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(6)
+    text_line(
+        "Mențiuni: document generat de modulul comercial; prețurile sunt în lei, TVA calculată pe fiecare linie.", 8
+    )
+    return bytes(pdf.output())
+
+
+def _terms(doc: Document) -> list[str]:
+    notes: list[str] = []
+    if doc.type == "offer" and doc.valid_until:
+        notes.append(f"Ofertă valabilă până la: {doc.valid_until:%d.%m.%Y}")
+    if doc.type == "contract" and doc.starts_on:
+        end = f"{doc.ends_on:%d.%m.%Y}" if doc.ends_on else "nedeterminată"
+        notes.append(f"Perioada: {doc.starts_on:%d.%m.%Y} - {end}" + (f" ({doc.months} luni)" if doc.months else ""))
+        if doc.monthly_value is not None:
+            notes.append(f"Valoare lunară (fără TVA): {amount(doc.monthly_value)} {doc.currency}")
+    if doc.type == "invoice" and doc.period:
+        notes.append(f"Luna facturată: {doc.period}")
+    if doc.type == "cost" and doc.external_number:
+        notes.append(f"Document furnizor: {doc.external_number}")
+    return notes
+
+
+def _lines_table(pdf: FPDF, doc: Document) -> None:
+    widths = (8, 62, 12, 18, 24, 24, 14, 28)
+    headers = ("Nr.", "Articol / serviciu", "U.M.", "Cant.", "Preț unitar", "Valoare", "Cotă", "TVA")
+    pdf.set_font(FONT, "B", 8)
+    for w, h in zip(widths, headers, strict=True):
+        pdf.cell(w, 7, h, border=1, align="C")
+    pdf.ln(7)
+    pdf.set_font(FONT, "", 8)
+    for n, line in enumerate(doc.lines, start=1):
+        description = line.description if len(line.description) <= 40 else line.description[:39] + "…"
+        cells = (
+            (str(n), "C"),
+            (f"{line.article_code} {description}", "L"),
+            (line.unit, "C"),
+            (quantity(line.qty), "R"),
+            (amount(line.price), "R"),
+            (amount(line.net), "R"),
+            (f"{quantity(line.vat_rate)}%", "R"),
+            (amount(line.vat), "R"),
+        )
+        for w, (value, align) in zip(widths, cells, strict=True):
+            pdf.cell(w, 6, value, border=1, align=align)
+        pdf.ln(6)

@@ -1,0 +1,1 @@
+"""The commercial store: tables, repository and migrations."""
