@@ -1,0 +1,52 @@
+"""``/api/schema``: the OpenAPI of the gateway merged with every reachable service's."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Request, get
+
+from crm_gateway.routing import Forwarder
+
+
+def merge(base: dict[str, Any], others: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The gateway's schema with the paths, components and tags of each service's schema added."""
+    merged = dict(base)
+    paths = dict(merged.get("paths", {}))
+    components = {k: dict(v) for k, v in merged.get("components", {}).items()}
+    tags = {t["name"]: t for t in merged.get("tags", [])}
+    for doc in others.values():
+        for path, item in doc.get("paths", {}).items():
+            paths.setdefault(path, item)
+        for kind, entries in doc.get("components", {}).items():
+            bucket = components.setdefault(kind, {})
+            for name, entry in entries.items():
+                bucket.setdefault(name, entry)
+        for tag in doc.get("tags", []):
+            tags.setdefault(tag["name"], tag)
+    merged["paths"] = dict(sorted(paths.items()))
+    merged["components"] = components
+    if tags:
+        merged["tags"] = list(tags.values())
+    return merged
+
+
+@get("/api/schema", tags=["schema"], summary="The OpenAPI of the whole API")
+async def api_schema(request: Request[Any, Any, Any], forwarder: Forwarder) -> dict[str, Any]:
+    """The gateway's own OpenAPI plus every reachable service's ``/schema/openapi.json``."""
+    bases = sorted(set(forwarder.routes.values()))
+
+    async def fetch(base: str) -> tuple[str, dict[str, Any] | None]:
+        try:
+            doc = await forwarder.get_json(f"{base}/schema/openapi.json")
+        except Exception:
+            return base, None
+        return base, doc if isinstance(doc, dict) else None
+
+    results = await asyncio.gather(*(fetch(b) for b in bases))
+    reachable = {b: d for b, d in results if d is not None}
+    merged = merge(request.app.openapi_schema.to_schema(), reachable)
+    merged["info"] = {**merged.get("info", {}), "title": "CRM API"}
+    merged["x-crm-services"] = {b: ("reachable" if b in reachable else "unreachable") for b in bases}
+    return merged

@@ -1,0 +1,39 @@
+"""``/api/<segment>/...``: forwarded to the service that owns the segment, with the caller's identity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, route
+from litestar.enums import HttpMethod
+
+from crm_gateway.domain.users import User
+from crm_gateway.routing import Forwarder
+
+_METHODS = [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE]
+
+
+async def _forward(request: Request[User, Any, Any], forwarder: Forwarder) -> Response[bytes]:
+    answer = await forwarder.forward(
+        request.user,
+        request.method,
+        request.scope["path"],
+        query=request.scope.get("query_string", b""),
+        headers=dict(request.headers),
+        content=await request.body(),
+    )
+    return Response(answer.content, status_code=answer.status_code, headers=answer.headers)
+
+
+@route("/api/{segment:str}", http_method=_METHODS, include_in_schema=False)
+async def proxy_root(request: Request[User, Any, Any], forwarder: Forwarder, segment: str) -> Response[bytes]:
+    """``/api/<segment>``."""
+    return await _forward(request, forwarder)
+
+
+@route("/api/{segment:str}/{rest:path}", http_method=_METHODS, include_in_schema=False)
+async def proxy_path(
+    request: Request[User, Any, Any], forwarder: Forwarder, segment: str, rest: str
+) -> Response[bytes]:
+    """``/api/<segment>/<rest>``."""
+    return await _forward(request, forwarder)

@@ -1,0 +1,54 @@
+"""``GET /api/messages/stream``: Server-Sent Events with the user's new messages and tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from crm_gateway.domain.users import User
+from crm_gateway.live import LiveHub
+from crm_gateway.routing import Forwarder
+
+log = logging.getLogger(__name__)
+KEEPALIVE_SECONDS = 15.0
+
+
+async def unread_count(forwarder: Forwarder, user: User) -> int | None:
+    """How many unread messages the notifier holds for the user (``None`` when it cannot tell)."""
+    try:
+        answer = await forwarder.forward(user, "GET", "/api/messages", query="unread=true&limit=1")
+        if answer.status_code == 200:
+            return int(json.loads(answer.content).get("total", 0))
+    except Exception:
+        log.debug("unread count unavailable", exc_info=True)
+    return None
+
+
+@get("/api/messages/stream", tags=["messages"], summary="Live messages and new tasks (SSE)")
+async def message_stream(request: Request[User, Any, Any], hub: LiveHub, forwarder: Forwarder) -> ServerSentEvent:
+    """The user's live feed.
+
+    Events: ``unread`` {count} first, then ``message`` {message_id, title, body, link} and ``task``
+    {task_id, title, link}; a comment every 15 s keeps the connection open.
+    """
+    user = request.user
+
+    async def events() -> AsyncGenerator[ServerSentEventMessage, None]:
+        async with hub.listen(user) as queue:
+            count = await unread_count(forwarder, user)
+            yield ServerSentEventMessage(event="unread", data=json.dumps({"count": count}))
+            while True:
+                try:
+                    live = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ServerSentEventMessage(comment="keepalive")
+                    continue
+                yield ServerSentEventMessage(event=live.name, data=json.dumps(live.data))
+
+    return ServerSentEvent(events(), headers={"cache-control": "no-cache", "x-accel-buffering": "no"})

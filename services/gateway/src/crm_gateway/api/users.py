@@ -1,0 +1,40 @@
+"""``/api/users``: create and list users (admin), and who am I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from crm_gateway.accounts import Accounts
+from crm_gateway.api.schemas import UserCreate, UserOut, UserPage
+from crm_gateway.auth.middleware import requires_role
+from crm_gateway.domain.users import User
+
+
+class UsersController(Controller):
+    """Users and roles."""
+
+    path = "/api/users"
+    tags = ["users"]
+
+    @post("/", guards=[requires_role("admin")], summary="Create a user (admin)")
+    async def create(self, data: UserCreate, accounts: Accounts) -> UserOut:
+        user = await accounts.create(data.username, data.password, data.role, data.staff_id, data.language)
+        return UserOut.of(user)
+
+    @get("/", guards=[requires_role("admin")], summary="List users (admin)")
+    async def listing(
+        self,
+        accounts: Accounts,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> UserPage:
+        users, total = await accounts.listing(limit, offset)
+        return UserPage([UserOut.of(u) for u in users], total)
+
+    @get("/me", summary="The logged-in user")
+    async def me(self, request: Request[User, Any, Any], accounts: Accounts) -> UserOut:
+        stored = await accounts.get(request.user.id)
+        return UserOut.of(stored or request.user)

@@ -1,0 +1,147 @@
+"""The gateway's Litestar app: the /api guard and router, its own API, and the web UI with its areas."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from crm_gateway.accounts import Accounts
+from crm_gateway.api import auth, blobs, openapi, proxy, stream, users
+from crm_gateway.auth.middleware import ApiAuthMiddleware
+from crm_gateway.auth.tokens import TokenIssuer
+from crm_gateway.live import LiveHub
+from crm_gateway.routing import Forwarder, ServiceUnavailable, UnknownRoute
+from crm_gateway.settings import DEV_TOKEN_SECRET, GatewaySettings
+from crm_gateway.ui import login
+from crm_gateway.ui.api import ApiError
+from crm_gateway.ui.web import (
+    STATIC,
+    TEMPLATES,
+    LoginRequired,
+    api_error_page,
+    configure_templates,
+    discover_areas,
+    login_redirect,
+    provide_api,
+    provide_user,
+)
+from crm_kit.errors import DomainError
+from crm_kit.http import domain_error_handler, integrity_error_handler
+from crm_kit.service import Service
+
+
+def _json_error(status: int, detail: str) -> Response[dict[str, Any]]:
+    return Response(
+        {"status_code": status, "detail": detail, "extra": {}}, status_code=status, media_type=MediaType.JSON
+    )
+
+
+def _unavailable(_: Request[Any, Any, Any], exc: ServiceUnavailable) -> Response[dict[str, Any]]:
+    return _json_error(503, str(exc))
+
+
+def _unknown_route(_: Request[Any, Any, Any], exc: UnknownRoute) -> Response[dict[str, Any]]:
+    return _json_error(404, f"no service serves {exc.args[0]}")
+
+
+def first_admin_password(settings: GatewaySettings) -> str:
+    """The password for the first admin; the default ``admin`` only when bound to loopback.
+
+    Raises:
+        RuntimeError: a default secret or password on an address reachable from other machines.
+    """
+    if not settings.on_loopback:
+        if settings.token_secret == DEV_TOKEN_SECRET:
+            raise RuntimeError("set CRM_GATEWAY_TOKEN_SECRET: the gateway listens beyond this machine")
+        if not settings.admin_password:
+            raise RuntimeError("set CRM_ADMIN_PASSWORD: the gateway listens beyond this machine")
+    return settings.admin_password or "admin"
+
+
+def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Litestar:
+    """The gateway app for one service instance."""
+    tokens = TokenIssuer(settings.token_secret, timedelta(hours=settings.token_ttl_hours))
+    accounts = Accounts(service.db, tokens)
+    forwarder = Forwarder(settings.routes, settings.identity_secret, settings.service_timeout_seconds)
+    areas = discover_areas()
+    admin_password = first_admin_password(settings)
+
+    async def create_first_admin() -> None:
+        await accounts.ensure_admin(admin_password)
+
+    async def close_forwarder() -> None:
+        await forwarder.close()
+
+    @get(["/healthz", "/api/healthz"], sync_to_thread=False, include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "gateway"}
+
+    @get("/readyz", include_in_schema=False)
+    async def readyz() -> Response[dict[str, str]]:
+        try:
+            async with service.db.read() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:
+            return Response({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
+        return Response({"status": "ready"})
+
+    def value(obj: Any) -> Provide:
+        return Provide(lambda: obj, sync_to_thread=False, use_cache=True)
+
+    return Litestar(
+        route_handlers=[
+            healthz,
+            readyz,
+            auth.issue_token,
+            users.UsersController,
+            blobs.upload_blob,
+            blobs.download_blob,
+            openapi.api_schema,
+            stream.message_stream,
+            proxy.proxy_root,
+            proxy.proxy_path,
+            *login.routes,
+            *areas.routes,
+            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+        ],
+        middleware=[DefineMiddleware(ApiAuthMiddleware, tokens=tokens)],
+        dependencies={
+            "accounts": value(accounts),
+            "tokens": value(tokens),
+            "forwarder": value(forwarder),
+            "blobs": value(service.blobs),
+            "hub": value(hub),
+            "settings": value(settings),
+            "user": Provide(provide_user(tokens), sync_to_thread=False),
+            "api": Provide(provide_api(tokens)),
+        },
+        exception_handlers={
+            DomainError: domain_error_handler,
+            sa.exc.IntegrityError: integrity_error_handler,
+            ServiceUnavailable: _unavailable,
+            UnknownRoute: _unknown_route,
+            LoginRequired: login_redirect,
+            ApiError: api_error_page,
+        },
+        template_config=TemplateConfig(
+            directory=TEMPLATES,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: configure_templates(
+                engine, areas, tokens, settings.timezone, settings.default_language
+            ),
+        ),
+        openapi_config=OpenAPIConfig(title="CRM gateway", version="1.0.0", path="/schema"),
+        on_startup=[create_first_admin],
+        on_shutdown=[close_forwarder],
+        request_max_body_size=settings.blob_max_bytes + 1024 * 1024,
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""Authentication adapters: password hashes, access tokens, the /api guard."""

@@ -1,0 +1,129 @@
+"""Routing of ``/api/<segment>/...`` to the service that owns the segment, as the calling user."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from crm_gateway.domain.users import User
+from crm_kit.identity import HEADER, Identity, issue
+
+log = logging.getLogger(__name__)
+
+# Headers that describe one hop (or carry the user's own credentials) and are never passed on.
+_DROP_REQUEST = {
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "authorization",
+    "cookie",
+    "content-length",
+    HEADER,
+}
+_KEEP_RESPONSE = {"content-type", "content-disposition", "location", "cache-control", "etag", "last-modified"}
+
+
+class UnknownRoute(Exception):
+    """No service owns this path."""
+
+
+class ServiceUnavailable(Exception):
+    """The owning service did not answer."""
+
+    def __init__(self, segment: str, base_url: str, reason: str) -> None:
+        super().__init__(f"the service for /api/{segment} ({base_url}) is not reachable: {reason}; try again shortly")
+        self.segment = segment
+        self.base_url = base_url
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """A service's answer, ready to be returned to the caller."""
+
+    status_code: int
+    content: bytes
+    headers: dict[str, str]
+
+
+def segment_of(path: str) -> str:
+    """The first path segment after ``/api/`` (``/api/partners/1`` -> ``partners``)."""
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    if len(parts) < 2 or parts[0] != "api":
+        raise UnknownRoute(path)
+    return parts[1]
+
+
+def identity_of(user: User) -> Identity:
+    return Identity(user_id=user.id, username=user.username, role=user.role, staff_id=user.staff_id)
+
+
+class Forwarder:
+    """Sends a request to the owning service with the caller's identity token added."""
+
+    def __init__(self, routes: Mapping[str, str], identity_secret: str, timeout: float) -> None:
+        self.routes = dict(routes)
+        self.identity_secret = identity_secret
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0), follow_redirects=False)
+
+    def base_url(self, path: str) -> tuple[str, str]:
+        """The segment of a path and the base URL of its service.
+
+        Raises:
+            UnknownRoute: no service owns the segment.
+        """
+        segment = segment_of(path)
+        base = self.routes.get(segment)
+        if base is None:
+            raise UnknownRoute(path)
+        return segment, base.rstrip("/")
+
+    def identity_headers(self, user: User) -> dict[str, str]:
+        return {HEADER: issue(identity_of(user), self.identity_secret)}
+
+    async def forward(
+        self,
+        user: User,
+        method: str,
+        path: str,
+        *,
+        query: str | bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> Forwarded:
+        """Send one request to the owning service and return its answer.
+
+        Raises:
+            UnknownRoute: no service owns the path.
+            ServiceUnavailable: the service is down or too slow.
+        """
+        segment, base = self.base_url(path)
+        out_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in _DROP_REQUEST}
+        out_headers.update(self.identity_headers(user))
+        qs = query.decode() if isinstance(query, bytes) else query
+        url = f"{base}{path}" + (f"?{qs}" if qs else "")
+        try:
+            response = await self.client.request(method, url, headers=out_headers, content=content)
+        except httpx.TimeoutException:
+            raise ServiceUnavailable(segment, base, "it did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(segment, base, type(exc).__name__) from None
+        kept = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_RESPONSE}
+        return Forwarded(response.status_code, response.content, kept)
+
+    async def get_json(self, url: str) -> Any:
+        """GET an open URL of a service (its OpenAPI schema) and parse the JSON."""
+        response = await self.client.get(url, timeout=3.0)
+        response.raise_for_status()
+        return response.json()
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,99 @@
+"""The gateway's settings: env prefix CRM_GATEWAY_, plus CRM_ADMIN_PASSWORD for the first admin."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from crm_kit.settings import ServiceSettings
+
+_PARTNERS = "http://127.0.0.1:8101"
+_COMMERCIAL = "http://127.0.0.1:8102"
+_OPPORTUNITIES = "http://127.0.0.1:8103"
+_CAMPAIGNS = "http://127.0.0.1:8104"
+_TASKS = "http://127.0.0.1:8105"
+_NOTIFIER = "http://127.0.0.1:8106"
+_MAIL_INGEST = "http://127.0.0.1:8107"
+
+DEFAULT_ROUTES: dict[str, str] = {
+    "partners": _PARTNERS,
+    "staff": _PARTNERS,
+    "dossiers": _PARTNERS,
+    "partner-imports": _PARTNERS,
+    "articles": _COMMERCIAL,
+    "documents": _COMMERCIAL,
+    "cost-documents": _COMMERCIAL,
+    "invoices": _COMMERCIAL,
+    "payments": _COMMERCIAL,
+    "balances": _COMMERCIAL,
+    "contracts": _COMMERCIAL,
+    "vat-rates": _COMMERCIAL,
+    "commercial-settings": _COMMERCIAL,
+    "opportunities": _OPPORTUNITIES,
+    "lost-reasons": _OPPORTUNITIES,
+    "stage-weights": _OPPORTUNITIES,
+    "pipeline": _OPPORTUNITIES,
+    "campaigns": _CAMPAIGNS,
+    "tasks": _TASKS,
+    "task-broadcasts": _TASKS,
+    "services": _TASKS,
+    "availability": _TASKS,
+    "reminder-settings": _TASKS,
+    "mail-servers": _NOTIFIER,
+    "emails": _NOTIFIER,
+    "messages": _NOTIFIER,
+    "notification-settings": _NOTIFIER,
+    "mail-imports": _MAIL_INGEST,
+}
+"""Which service owns each first path segment after ``/api/``."""
+
+DEV_TOKEN_SECRET = "dev-only-gateway-token-secret-change-me"  # noqa: S105 - a marker the startup check refuses off loopback
+
+
+class GatewaySettings(ServiceSettings):
+    """Settings of the gateway process."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_GATEWAY_", extra="ignore", populate_by_name=True)
+
+    service_name: str = Field(default="gateway", description="The service's name.")
+    port: int = Field(default=8000, description="HTTP port of the gateway (the only port a user needs).")
+    routes: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_ROUTES),
+        description=(
+            "Route table: first path segment after /api/ -> base URL of the owning service. "
+            "CRM_GATEWAY_ROUTES (JSON) entries are merged over the defaults."
+        ),
+    )
+    token_secret: str = Field(
+        default=DEV_TOKEN_SECRET,
+        description="HMAC secret signing access tokens and session cookies; must be set when not bound to loopback.",
+    )
+    token_ttl_hours: float = Field(default=8.0, gt=0, description="Lifetime of an access token or UI session, hours.")
+    admin_password: str = Field(
+        default="",
+        validation_alias=AliasChoices("admin_password", "CRM_ADMIN_PASSWORD"),
+        description="Password of the first admin (user `admin`), created at startup; empty = `admin` on loopback only.",
+    )
+    service_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long the gateway waits for a service's answer."
+    )
+    timezone: str = Field(default="Europe/Bucharest", description="Time zone in which the UI shows times.")
+    default_language: str = Field(default="ro", description="UI language for new sessions: ro or en.")
+    cookie_secure: bool = Field(default=False, description="Mark the session cookie Secure (set behind HTTPS).")
+
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _merge_routes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip() else {}
+        if isinstance(value, dict):
+            return {**DEFAULT_ROUTES, **{str(k): str(v).rstrip("/") for k, v in value.items()}}
+        return value
+
+    @property
+    def on_loopback(self) -> bool:
+        """Whether the gateway listens only on this machine."""
+        return self.host in ("127.0.0.1", "localhost", "::1")

@@ -1,0 +1,168 @@
+/* CRM web UI: the F2 action palette (A1, A2), the unread-messages badge and live toasts (SSE). Plain JS. */
+(function () {
+  "use strict";
+
+  var crm = (window.crm = window.crm || {});
+
+  /* A2: a page states its context; the palette passes it on as query parameters.
+     Either `window.crmContext = {partner_id: "..."}` in a page script, or `crm.setContext({...})`. */
+  crm.setContext = function (context) {
+    window.crmContext = Object.assign({}, window.crmContext || {}, context || {});
+  };
+  crm.contextParams = function () {
+    var params = new URLSearchParams();
+    var ctx = window.crmContext || {};
+    Object.keys(ctx).forEach(function (key) {
+      var value = ctx[key];
+      if (value !== null && value !== undefined && value !== "") params.set(key, String(value));
+    });
+    return params;
+  };
+  crm.withContext = function (url) {
+    var params = crm.contextParams();
+    var text = params.toString();
+    if (!text) return url;
+    return url + (url.indexOf("?") >= 0 ? "&" : "?") + text;
+  };
+
+  /* ---- the F2 palette ---- */
+  var palette = document.getElementById("palette");
+  var filter = document.getElementById("palette-filter");
+  var list = document.getElementById("palette-actions");
+  var frameBox = document.getElementById("palette-frame-box");
+  var frame = document.getElementById("palette-frame");
+  var frameTitle = document.getElementById("palette-frame-title");
+  var frameOpen = document.getElementById("palette-frame-open");
+
+  function entries() {
+    return Array.prototype.slice.call(list.querySelectorAll("li"));
+  }
+  function visibleEntries() {
+    return entries().filter(function (li) { return !li.hidden; });
+  }
+  function select(index) {
+    var shown = visibleEntries();
+    entries().forEach(function (li) { li.classList.remove("selected"); });
+    if (shown.length) shown[Math.max(0, Math.min(index, shown.length - 1))].classList.add("selected");
+  }
+  function selectedIndex() {
+    return visibleEntries().findIndex(function (li) { return li.classList.contains("selected"); });
+  }
+
+  crm.openPalette = function () {
+    if (!palette) return;
+    palette.hidden = false;
+    frameBox.hidden = true;
+    list.hidden = false;
+    frame.removeAttribute("src");
+    filter.value = "";
+    entries().forEach(function (li) { li.hidden = false; });
+    select(0);
+    filter.focus();
+  };
+  crm.closePalette = function () {
+    if (!palette) return;
+    palette.hidden = true;
+    frame.removeAttribute("src");
+  };
+  crm.runAction = function (url, label) {
+    var target = crm.withContext(url);
+    frameTitle.textContent = label || "";
+    frameOpen.href = target;
+    list.hidden = true;
+    frameBox.hidden = false;
+    frame.src = target;
+  };
+
+  if (palette) {
+    filter.addEventListener("input", function () {
+      var needle = filter.value.trim().toLowerCase();
+      entries().forEach(function (li) {
+        li.hidden = needle !== "" && li.textContent.toLowerCase().indexOf(needle) < 0;
+      });
+      select(0);
+    });
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") { select(selectedIndex() + 1); event.preventDefault(); }
+      else if (event.key === "ArrowUp") { select(selectedIndex() - 1); event.preventDefault(); }
+      else if (event.key === "Enter") {
+        var chosen = list.querySelector("li.selected a");
+        if (chosen) { chosen.click(); event.preventDefault(); }
+      }
+    });
+    list.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-action-url]");
+      if (!link) return;
+      event.preventDefault();
+      crm.runAction(link.getAttribute("data-action-url"), link.getAttribute("data-action-label"));
+    });
+    palette.addEventListener("click", function (event) {
+      if (event.target === palette || event.target.closest("[data-palette-close]")) crm.closePalette();
+    });
+    document.querySelectorAll("[data-palette-open]").forEach(function (button) {
+      button.addEventListener("click", crm.openPalette);
+    });
+  }
+
+  function onKey(event) {
+    if (event.key === "F2") {
+      event.preventDefault();
+      if (window.self !== window.top && window.top.crm) window.top.crm.openPalette();
+      else crm.openPalette();
+    } else if (event.key === "Escape" && palette && !palette.hidden) {
+      crm.closePalette();
+    }
+  }
+  document.addEventListener("keydown", onKey);
+
+  /* ---- toasts, unread badge, live stream ---- */
+  crm.toast = function (title, body, link) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var item = document.createElement(link ? "a" : "div");
+    item.className = "toast";
+    if (link) item.href = link;
+    var strong = document.createElement("strong");
+    strong.textContent = title;
+    item.appendChild(strong);
+    if (body) {
+      var text = document.createElement("div");
+      text.textContent = body;
+      item.appendChild(text);
+    }
+    box.appendChild(item);
+    setTimeout(function () { item.remove(); }, 8000);
+  };
+
+  var badge = document.getElementById("unread-badge");
+  crm.unread = 0;
+  crm.setUnread = function (count) {
+    crm.unread = Math.max(0, count || 0);
+    if (!badge) return;
+    badge.textContent = String(crm.unread);
+    badge.hidden = crm.unread === 0;
+  };
+
+  var i18n = window.crmI18n || {};
+  function connect() {
+    if (!window.EventSource || window.self !== window.top || !badge) return;
+    var source = new EventSource("/api/messages/stream");
+    source.addEventListener("unread", function (event) {
+      var data = JSON.parse(event.data);
+      if (typeof data.count === "number") crm.setUnread(data.count);
+    });
+    source.addEventListener("message", function (event) {
+      var data = JSON.parse(event.data);
+      crm.setUnread(crm.unread + 1);
+      crm.toast((i18n.newMessage || "Mesaj nou") + ": " + data.title, data.body, data.link);
+      document.dispatchEvent(new CustomEvent("crm:message", {detail: data}));
+    });
+    source.addEventListener("task", function (event) {
+      var data = JSON.parse(event.data);
+      crm.toast(i18n.newTask || "Task nou pentru tine", data.title, data.link);
+      document.dispatchEvent(new CustomEvent("crm:task", {detail: data}));
+    });
+    crm.stream = source;
+  }
+  connect();
+})();

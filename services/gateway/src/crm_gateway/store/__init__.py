@@ -1,0 +1,1 @@
+"""The gateway's own store: users (plus the kit's outbox, inbox and lease tables)."""

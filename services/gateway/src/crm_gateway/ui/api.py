@@ -1,0 +1,102 @@
+"""``ApiClient``: how a page handler calls the JSON API as the logged-in user, in-process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from crm_gateway.auth.tokens import ACCESS, TokenIssuer
+from crm_gateway.domain.users import User
+
+
+class ApiError(Exception):
+    """A 4xx/5xx answer from the API; the layout shows ``detail`` to the user."""
+
+    def __init__(self, status: int, detail: str, extra: Any = None) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+        self.extra = extra
+
+
+def _error(response: httpx.Response) -> ApiError:
+    detail: str = response.reason_phrase or "error"
+    extra: Any = None
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            detail = str(body.get("detail") or detail)
+            extra = body.get("extra")
+    except ValueError:
+        if response.text:
+            detail = response.text[:300]
+    return ApiError(response.status_code, detail, extra)
+
+
+class ApiClient:
+    """Calls ``/api/...`` through the gateway app itself (ASGI, no network hop) as ``user``.
+
+    Every method returns the parsed JSON (``None`` for an empty body) and raises ``ApiError`` on a 4xx/5xx.
+    """
+
+    def __init__(self, app: Any, user: User, tokens: TokenIssuer) -> None:
+        self.user = user
+        self._client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://gateway.internal",
+            headers={"authorization": f"Bearer {tokens.issue(user, ACCESS)}"},
+            timeout=60.0,
+        )
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The raw response (for PDFs and files); raises ``ApiError`` on a 4xx/5xx."""
+        if not path.startswith("/api/"):
+            raise ValueError(f"ApiClient calls /api/... paths, not {path!r}")
+        response = await self._client.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return response.text
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """``GET path?params``; ``None`` values in params are left out."""
+        return await self._json("GET", path, params=_clean(params))
+
+    async def post(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        params: dict[str, Any] | None = None,
+        files: Any = None,
+        data: dict[str, Any] | None = None,
+    ) -> Any:
+        """``POST`` a JSON body (or ``files``/``data`` as multipart)."""
+        return await self._json("POST", path, json=json, params=_clean(params), files=files, data=data)
+
+    async def put(self, path: str, json: Any = None) -> Any:
+        return await self._json("PUT", path, json=json)
+
+    async def patch(self, path: str, json: Any = None) -> Any:
+        return await self._json("PATCH", path, json=json)
+
+    async def delete(self, path: str) -> Any:
+        return await self._json("DELETE", path)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    return {k: v for k, v in params.items() if v is not None and v != ""}

@@ -1,0 +1,43 @@
+"""The home page (dashboard): the example of an area every other area copies.
+
+An area module exports ``routes`` (Litestar handlers serving HTML under its own paths) and optionally
+``TRANSLATIONS`` (Romanian -> English) and ``ACTIONS`` (extra F2 palette entries). Its templates live in
+``templates/<area>/`` and extend ``base.html``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get
+from litestar.response import Template
+
+from crm_gateway.domain.users import User
+from crm_gateway.ui.api import ApiClient, ApiError
+
+
+@get("/", include_in_schema=False)
+async def home(api: ApiClient, user: User) -> Template:
+    """Who is logged in, and the areas at a glance."""
+    me = await api.get("/api/users/me")
+    tasks: dict[str, Any] | None
+    try:
+        tasks = await api.get("/api/tasks", params={"view": "for-me", "status": "open", "limit": 5})
+    except ApiError:
+        # A service that is down must not take the dashboard with it.
+        tasks = None
+    return Template("home/index.html", context={"me": me, "tasks": tasks, "is_admin": user.role == "admin"})
+
+
+routes = [home]
+
+TRANSLATIONS = {
+    "Bun venit, {name}": "Welcome, {name}",
+    "Rol": "Role",
+    "Task-urile mele deschise": "My open tasks",
+    "Nu aveți task-uri deschise.": "You have no open tasks.",
+    "Serviciul de task-uri nu este disponibil acum.": "The tasks service is not available right now.",
+    "Apăsați F2 oriunde pentru acțiuni rapide.": "Press F2 anywhere for quick actions.",
+    "Zone care nu s-au încărcat": "Areas that failed to load",
+    "Termen": "Deadline",
+}

@@ -1,0 +1,317 @@
+"""The UI framework: area discovery, navigation, F2 palette, ``_`` and ``local``, page dependencies, errors.
+
+Page handlers get ``user: User`` and ``api: ApiClient`` injected (a logged-out visit goes to /login);
+an ``ApiError`` they do not catch is shown in the layout by ``error.html``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from litestar import MediaType, Request, Response
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.types import ControllerRouterHandler
+
+from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE
+from crm_gateway.auth.tokens import SESSION, InvalidToken, TokenIssuer
+from crm_gateway.domain.users import LANGUAGES, User
+from crm_gateway.ui.api import ApiClient, ApiError
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+AREAS_PACKAGE = "crm_gateway.ui.areas"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the navigation: Romanian label, link, and the group it sits in."""
+
+    label: str
+    href: str
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class PaletteAction:
+    """One entry of the F2 palette: opens ``url`` (plus the page context as query parameters) in an overlay."""
+
+    label: str
+    url: str
+    hint: str = ""
+
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("Acasă", "/"),
+    NavItem("Parteneri / Lead-uri", "/partners"),
+    NavItem("Campanii marketing", "/campaigns"),
+    NavItem("Oportunități", "/opportunities", "Vânzări"),
+    NavItem("Pipeline", "/pipeline", "Vânzări"),
+    NavItem("Task-uri", "/tasks"),
+    NavItem("eMail", "/emails"),
+    NavItem("Import eMail", "/mail-imports"),
+    NavItem("Analiză dosare", "/dossiers"),
+    NavItem("Documente", "/documents", "Comercial"),
+    NavItem("Articole", "/articles", "Comercial"),
+    NavItem("Personal", "/staff"),
+    NavItem("Configurări", "/settings"),
+)
+
+PALETTE: tuple[PaletteAction, ...] = (
+    PaletteAction("Adaugă task", "/tasks/new", "T1"),
+    PaletteAction("Trimite email", "/emails/new", "E1"),
+    PaletteAction("Stiva de mesaje", "/messages", "A1"),
+    PaletteAction("Mesagerie", "/messages/new", "A1"),
+    PaletteAction("Deschide partener", "/partners", "H1"),
+)
+
+CORE_TRANSLATIONS: dict[str, str] = {
+    "Acasă": "Home",
+    "Parteneri / Lead-uri": "Partners / Leads",
+    "Campanii marketing": "Marketing campaigns",
+    "Oportunități": "Opportunities",
+    "Pipeline": "Pipeline",
+    "Vânzări": "Sales",
+    "Task-uri": "Tasks",
+    "eMail": "Email",
+    "Import eMail": "Email import",
+    "Analiză dosare": "Dossiers",
+    "Documente": "Documents",
+    "Articole": "Articles",
+    "Comercial": "Commercial",
+    "Personal": "Staff",
+    "Configurări": "Settings",
+    "Adaugă task": "Add task",
+    "Trimite email": "Send email",
+    "Stiva de mesaje": "Message stack",
+    "Mesagerie": "Messaging",
+    "Deschide partener": "Open partner",
+    "Autentificare": "Log in",
+    "Utilizator": "Username",
+    "Parolă": "Password",
+    "Intră": "Log in",
+    "Ieșire": "Log out",
+    "Utilizator sau parolă greșită": "Wrong username or password",
+    "Mesaje necitite": "Unread messages",
+    "Acțiuni (F2)": "Actions (F2)",
+    "Caută o acțiune…": "Search an action…",
+    "Deschide în pagină": "Open as a page",
+    "Închide": "Close",
+    "Eroare": "Error",
+    "Înapoi": "Back",
+    "Mesaj nou": "New message",
+    "Task nou pentru tine": "New task for you",
+    "Serviciul nu răspunde acum; încercați din nou în câteva momente.": (
+        "The service is not answering right now; try again in a moment."
+    ),
+    "Nu aveți dreptul să faceți asta.": "You are not allowed to do this.",
+    "Nu a fost găsit.": "Not found.",
+}
+
+
+@dataclass
+class Areas:
+    """What the area modules contribute: routes, translations, palette actions, and modules that failed."""
+
+    routes: list[ControllerRouterHandler] = field(default_factory=list)
+    translations: dict[str, str] = field(default_factory=dict)
+    actions: list[PaletteAction] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def discover_areas(package: str = AREAS_PACKAGE) -> Areas:
+    """Import every module of ``crm_gateway/ui/areas/`` that exports ``routes``.
+
+    Optional exports: ``TRANSLATIONS`` (Romanian -> English) and ``ACTIONS`` (extra ``PaletteAction``s).
+    A module that fails to import is logged and skipped, so one broken area never takes the UI down.
+    """
+    areas = Areas(translations=dict(CORE_TRANSLATIONS), actions=list(PALETTE))
+    pkg = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        name = f"{package}.{info.name}"
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:
+            log.exception("UI area %s failed to load", name)
+            areas.failed[info.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        routes = getattr(module, "routes", None)
+        if routes is None:
+            continue
+        areas.routes.extend(routes)
+        areas.translations.update(getattr(module, "TRANSLATIONS", {}) or {})
+        areas.actions.extend(getattr(module, "ACTIONS", []) or [])
+    return areas
+
+
+def language_of(request: Request[Any, Any, Any], default: str = "ro") -> str:
+    """The UI language of a request: the ``crm_lang`` cookie, else the default."""
+    lang = request.cookies.get(LANG_COOKIE) or default
+    return lang if lang in LANGUAGES else default
+
+
+def to_local(value: Any, tz: ZoneInfo, fmt: str | None = None) -> str:
+    """A datetime (or ISO text) as local time ``dd.mm.yyyy HH:MM``; a date as ``dd.mm.yyyy``; None as ''."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            is_date = len(text) == len("2025-01-31")
+            value = date.fromisoformat(text) if is_date else datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return text
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(tz).strftime(fmt or "%d.%m.%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime(fmt or "%d.%m.%Y")
+    return str(value)
+
+
+def money(value: Any) -> str:
+    """A decimal amount the Romanian way: ``1.250,00``."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = f"{amount:,.2f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def configure_templates(
+    engine: JinjaTemplateEngine,
+    areas: Areas,
+    tokens: TokenIssuer,
+    timezone: str,
+    default_language: str,
+) -> None:
+    """Add the framework's globals and filters to the Jinja environment."""
+    tz = ZoneInfo(timezone)
+    env = engine.engine
+
+    @pass_context
+    def translate(ctx: Context, text: str, **values: Any) -> str:
+        request = ctx.get("request")
+        lang = language_of(request, default_language) if request is not None else default_language
+        out = areas.translations.get(text, text) if lang == "en" else text
+        return out.format(**values) if values else out
+
+    @pass_context
+    def current_user(ctx: Context) -> User | None:
+        request = ctx.get("request")
+        return session_user(request, tokens) if request is not None else None
+
+    @pass_context
+    def current_language(ctx: Context) -> str:
+        request = ctx.get("request")
+        return language_of(request, default_language) if request is not None else default_language
+
+    env.globals["_"] = translate
+    env.globals["current_user"] = current_user
+    env.globals["current_language"] = current_language
+    env.globals["navigation"] = NAVIGATION
+    env.globals["palette_actions"] = areas.actions
+    env.globals["failed_areas"] = areas.failed
+    env.filters["local"] = lambda value, fmt=None: to_local(value, tz, fmt)
+    env.filters["money"] = money
+
+
+# --- page handler dependencies ----------------------------------------------------------------------------------
+
+
+class LoginRequired(Exception):
+    """A page was asked for without a valid session: the browser goes to /login."""
+
+
+def session_user(request: Request[Any, Any, Any], tokens: TokenIssuer) -> User | None:
+    """The user of the session cookie, or ``None``."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        return tokens.verify(cookie, SESSION)
+    except InvalidToken:
+        return None
+
+
+def provide_user(tokens: TokenIssuer) -> Callable[[Request[Any, Any, Any]], User]:
+    """The ``user`` dependency of page handlers (redirects to /login when logged out)."""
+
+    def user(request: Request[Any, Any, Any]) -> User:
+        found = session_user(request, tokens)
+        if found is None:
+            raise LoginRequired
+        return found
+
+    return user
+
+
+def provide_api(tokens: TokenIssuer) -> Callable[[Request[Any, Any, Any], User], AsyncGenerator[ApiClient, None]]:
+    """The ``api`` dependency of page handlers: an ``ApiClient`` acting as the session's user."""
+
+    async def api(request: Request[Any, Any, Any], user: User) -> AsyncGenerator[ApiClient, None]:
+        client = ApiClient(request.app, user, tokens)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+    return api
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go back to (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def login_redirect(request: Request[Any, Any, Any], _: LoginRequired) -> Response[Any]:
+    """Logged-out page visit: to /login, then back."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response: Response[Any] = Redirect(f"/login?next={_quote(target)}")
+    return response
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def render_page(
+    request: Request[Any, Any, Any], template: str, context: Mapping[str, Any], status: int
+) -> Response[str]:
+    """Render a template outside a handler (error pages)."""
+    engine = request.app.template_engine
+    if engine is None:
+        raise RuntimeError("no template engine")
+    html = engine.get_template(template).render(request=request, **context)
+    return Response(html, status_code=status, media_type=MediaType.HTML)
+
+
+def api_error_page(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
+    """An ``ApiError`` a page did not handle: the layout shows the message (401: log in again)."""
+    if exc.status == 401:
+        return login_redirect(request, LoginRequired())
+    return render_page(
+        request, "error.html", {"status": exc.status, "detail": exc.detail, "extra": exc.extra}, exc.status
+    )
