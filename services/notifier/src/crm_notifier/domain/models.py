@@ -1,0 +1,59 @@
+"""Plain value objects of the notifier's domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Channel = Literal["email", "message"]
+CHANNELS: tuple[Channel, ...] = ("email", "message")
+LANGUAGES = ("ro", "en")
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A person of the staff directory; one with a user login is a system user."""
+
+    staff_id: str
+    name: str
+    email: str | None
+    user_login: str | None
+    active: bool = True
+
+    @property
+    def is_user(self) -> bool:
+        return bool(self.user_login)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A user's notification settings: language, and the channels for task news (created, assigned, replied)."""
+
+    language: str = "ro"
+    task_message: bool = True
+    task_email: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell one staff member, before the channel is chosen.
+
+    ``mode`` says which rule chooses the channel: ``task`` (task news, by the user's settings),
+    ``reminder`` (TaskDue, by the task's channel) or ``follow_up`` (O7: only people who are not users).
+    """
+
+    kind: str
+    mode: Literal["task", "reminder", "follow_up"]
+    staff_id: str
+    context: dict[str, Any] = field(default_factory=dict)
+    link: str | None = None
+    partner_id: str | None = None
+    task_channel: Channel | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One delivery to make: a channel and an address (an email address, or a user login for messages)."""
+
+    channel: Channel
+    address: str

@@ -1,0 +1,37 @@
+"""Who gets what: the channel rules for task news, reminders (T10, C2) and follow-ups (O7)."""
+
+from __future__ import annotations
+
+from crm_notifier.domain.models import Channel, Notice, Preferences, StaffMember, Target
+
+
+def targets(notice: Notice, staff: StaffMember, prefs: Preferences) -> list[Target]:
+    """The deliveries a notice makes for one staff member.
+
+    A staff member without a user login can only be emailed (at the staff directory address).
+    A user gets task news by their settings, a reminder on the task's channel (email falls back
+    to an in-app message when the directory has no address), and no follow-up email: the
+    follow-up becomes a task they are told about.
+    """
+    if not staff.active:
+        return []
+    if not staff.is_user:
+        return [Target("email", staff.email)] if staff.email else []
+    login = staff.user_login or ""
+    channels: list[Channel] = []
+    if notice.mode == "task":
+        if prefs.task_message:
+            channels.append("message")
+        if prefs.task_email and staff.email:
+            channels.append("email")
+    elif notice.mode == "reminder":
+        wanted = notice.task_channel or "message"
+        channels.append("email" if wanted == "email" and staff.email else "message")
+    return [Target(c, (staff.email or "") if c == "email" else login) for c in channels]
+
+
+def language_of(staff: StaffMember, prefs: Preferences | None, default: str) -> str:
+    """The language to write to a person in: their setting, else the company default."""
+    if staff.is_user and prefs is not None:
+        return prefs.language
+    return default

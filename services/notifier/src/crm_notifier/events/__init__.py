@@ -1,0 +1,1 @@
+"""The notifier's events: what it publishes and what it reacts to."""

@@ -1,0 +1,53 @@
+"""Jinja2 templates of notifications: a subject and a body per event kind, in Romanian or English."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
+
+from crm_notifier.domain.models import LANGUAGES
+
+LOCAL_TZ = ZoneInfo("Europe/Bucharest")
+
+
+def local_time(value: Any) -> str:
+    """A UTC time (datetime or ISO text) shown in Bucharest time, ``dd.mm.yyyy HH:MM``."""
+    if value in (None, ""):
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.astimezone(LOCAL_TZ).strftime("%d.%m.%Y %H:%M")
+
+
+class Renderer:
+    """Renders ``templates/<language>/<kind>.txt.j2`` (blocks ``subject`` and ``body``)."""
+
+    def __init__(self, web_base_url: str, default_language: str = "ro") -> None:
+        self.web_base_url = web_base_url.rstrip("/")
+        self.default_language = default_language if default_language in LANGUAGES else "ro"
+        self.env = Environment(
+            loader=PackageLoader("crm_notifier", "templates"),
+            autoescape=False,  # noqa: S701 - plain-text mail and messages, never HTML
+            undefined=StrictUndefined,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["local"] = local_time
+
+    def url(self, link: str | None) -> str | None:
+        """The absolute web UI address of a path."""
+        return f"{self.web_base_url}{link}" if link else None
+
+    def render(self, kind: str, language: str, context: dict[str, Any], link: str | None = None) -> tuple[str, str]:
+        """The subject (one line) and the body of a notification."""
+        lang = language if language in LANGUAGES else self.default_language
+        try:
+            template = self.env.get_template(f"{lang}/{kind}.txt.j2")
+        except TemplateNotFound:
+            template = self.env.get_template(f"{self.default_language}/{kind}.txt.j2")
+        values = {**context, "url": self.url(link)}
+        subject = "".join(template.blocks["subject"](template.new_context(values)))
+        body = "".join(template.blocks["body"](template.new_context(values)))
+        return re.sub(r"\s+", " ", subject).strip(), body.strip() + "\n"

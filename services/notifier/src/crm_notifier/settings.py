@@ -1,0 +1,52 @@
+"""The notifier's settings (env prefix ``CRM_NOTIFIER_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from crm_kit.settings import ServiceSettings
+
+
+class NotifierSettings(ServiceSettings):
+    """Settings of the notifier; the SMTP ones describe the fallback server used when none is configured."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_NOTIFIER_", extra="ignore", populate_by_name=True)
+
+    service_name: str = Field(default="notifier", description="The service's name (ce_source, consumer group).")
+    port: int = Field(default=8106, description="HTTP port.")
+    credentials_key: str = Field(
+        default="",
+        description="Fernet key (urlsafe base64, 32 bytes) that encrypts stored SMTP passwords; "
+        "empty = derived from the identity secret (development only).",
+    )
+    smtp_host: str = Field(
+        default="127.0.0.1", description="Fallback SMTP server host, used while no mail server is configured."
+    )
+    smtp_port: int = Field(default=2525, description="Fallback SMTP server port (the local sink by default).")
+    smtp_tls_mode: str = Field(default="none", description="Fallback server TLS mode: none, starttls or tls.")
+    smtp_sender: str = Field(default="crm@localhost", description="Fallback sender address.")
+    smtp_username: str = Field(default="", description="Fallback server user name (empty = no login).")
+    smtp_password: str = Field(default="", description="Fallback server password.")
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, description="Timeout of one SMTP command.")
+    smtp_rate_per_minute: int = Field(
+        default=0, ge=0, description="Fallback server rate limit, messages per minute (0 = unlimited)."
+    )
+    web_base_url: str = Field(default="http://127.0.0.1:8000", description="The web UI's address, for links in emails.")
+    default_language: str = Field(default="ro", description="Language of notifications when a user chose none.")
+    max_message_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, description="Largest email accepted, attachments included, in bytes."
+    )
+    max_send_attempts: int = Field(
+        default=10, ge=1, description="Attempts at a temporary failure (4xx, server down) before an email fails."
+    )
+    send_backoff_seconds: float = Field(default=5.0, gt=0, description="First retry delay of an email; doubles.")
+    send_backoff_max_seconds: float = Field(default=600.0, gt=0, description="Longest delay between retries.")
+    deliver_batch_size: int = Field(default=50, ge=1, description="Email deliveries claimed per pass of a worker.")
+    deliver_poll_seconds: float = Field(default=1.0, gt=0, description="Worker poll interval when not woken up.")
+    claim_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A delivery claimed longer ago than this by a silent worker is recovered by another one.",
+    )
+    idle_connection_seconds: float = Field(default=30.0, gt=0, description="An unused SMTP connection is closed.")

@@ -1,0 +1,1 @@
+"""The notifier's store: read models, mail servers, deliveries, messages."""

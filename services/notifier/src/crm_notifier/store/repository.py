@@ -1,0 +1,366 @@
+"""Async queries of the notifier's store; every function takes the caller's connection (its unit of work)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_kit.store import dialect_insert
+from crm_notifier.domain.composing import PartnerCard
+from crm_notifier.domain.models import Preferences, StaffMember
+from crm_notifier.store import tables as t
+
+Row = dict[str, Any]
+
+
+async def _upsert(conn: AsyncConnection, table: sa.Table, keys: list[str], values: Row) -> None:
+    stmt = dialect_insert(conn)(table).values(**values)
+    update = {k: v for k, v in values.items() if k not in keys}
+    await conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+
+
+# Read models -----------------------------------------------------------------------------------------------
+
+
+async def save_staff(conn: AsyncConnection, member: StaffMember) -> None:
+    await _upsert(
+        conn,
+        t.staff,
+        ["staff_id"],
+        {
+            "staff_id": member.staff_id,
+            "name": member.name,
+            "email": member.email,
+            "user_login": member.user_login,
+            "active": member.active,
+        },
+    )
+
+
+def _staff(row: Any) -> StaffMember:
+    return StaffMember(row.staff_id, row.name, row.email, row.user_login, row.active)
+
+
+async def get_staff(conn: AsyncConnection, staff_id: str) -> StaffMember | None:
+    row = (await conn.execute(sa.select(t.staff).where(t.staff.c.staff_id == staff_id))).first()
+    return _staff(row) if row else None
+
+
+async def staff_by_ids(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, StaffMember]:
+    rows = await conn.execute(sa.select(t.staff).where(t.staff.c.staff_id.in_(list(ids))))
+    return {r.staff_id: _staff(r) for r in rows}
+
+
+async def save_partner(conn: AsyncConnection, card: PartnerCard) -> None:
+    await _upsert(
+        conn,
+        t.partners,
+        ["partner_id"],
+        {"partner_id": card.partner_id, "name": card.name, "site_emails": card.site_emails, "contacts": card.contacts},
+    )
+
+
+async def get_partner(conn: AsyncConnection, partner_id: str) -> PartnerCard | None:
+    row = (await conn.execute(sa.select(t.partners).where(t.partners.c.partner_id == partner_id))).first()
+    if row is None:
+        return None
+    return PartnerCard(row.partner_id, row.name, list(row.site_emails), list(row.contacts))
+
+
+async def partner_of_contacts(conn: AsyncConnection, contact_ids: Sequence[str]) -> PartnerCard | None:
+    """The partner whose contact persons these are (when the caller chose contacts but no partner)."""
+    wanted = set(contact_ids)
+    for row in await conn.execute(sa.select(t.partners)):
+        if wanted & {str(c.get("contact_id")) for c in row.contacts}:
+            return PartnerCard(row.partner_id, row.name, list(row.site_emails), list(row.contacts))
+    return None
+
+
+async def save_article(conn: AsyncConnection, code: str, name: str, photos: list[str]) -> None:
+    await _upsert(conn, t.articles, ["code"], {"code": code, "name": name, "photos": photos})
+
+
+async def articles(conn: AsyncConnection, codes: Sequence[str]) -> dict[str, Row]:
+    rows = await conn.execute(sa.select(t.articles).where(t.articles.c.code.in_(list(codes))))
+    return {r.code: dict(r._mapping) for r in rows}
+
+
+async def save_document(
+    conn: AsyncConnection, document_id: str, partner_id: str | None, kind: str, number: str, printout: str | None
+) -> None:
+    await _upsert(
+        conn,
+        t.documents,
+        ["document_id"],
+        {
+            "document_id": document_id,
+            "partner_id": partner_id,
+            "kind": kind,
+            "number": number,
+            "printout_sha256": printout,
+        },
+    )
+
+
+async def get_document(conn: AsyncConnection, document_id: str) -> Row | None:
+    row = (await conn.execute(sa.select(t.documents).where(t.documents.c.document_id == document_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def add_document_file(conn: AsyncConnection, document_id: str, sha256: str, file_name: str, size: int) -> None:
+    await _upsert(
+        conn,
+        t.document_files,
+        ["document_id", "sha256"],
+        {"document_id": document_id, "sha256": sha256, "file_name": file_name, "size": size},
+    )
+
+
+async def document_files(conn: AsyncConnection, document_id: str) -> list[Row]:
+    rows = await conn.execute(
+        sa.select(t.document_files).where(t.document_files.c.document_id == document_id).order_by("file_name")
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+# Notices waiting for their staff member ------------------------------------------------------------------
+
+
+async def park(
+    conn: AsyncConnection, cause_event_id: str, staff_id: str, kind: str, notice: Row, now: datetime
+) -> None:
+    stmt = dialect_insert(conn)(t.parked).values(
+        cause_event_id=cause_event_id, staff_id=staff_id, kind=kind, notice=notice, created_at=now
+    )
+    await conn.execute(stmt.on_conflict_do_nothing())
+
+
+async def take_parked(conn: AsyncConnection, staff_id: str) -> list[Row]:
+    rows = (
+        await conn.execute(sa.select(t.parked).where(t.parked.c.staff_id == staff_id).order_by(t.parked.c.created_at))
+    ).all()
+    if rows:
+        await conn.execute(t.parked.delete().where(t.parked.c.staff_id == staff_id))
+    return [dict(r._mapping) for r in rows]
+
+
+# Notification settings -----------------------------------------------------------------------------------
+
+
+async def preferences(conn: AsyncConnection, login: str) -> Preferences | None:
+    t_ = t.notification_settings
+    row = (await conn.execute(sa.select(t_).where(t_.c.user_login == login))).first()
+    return Preferences(row.language, row.task_message, row.task_email) if row else None
+
+
+async def save_preferences(conn: AsyncConnection, login: str, prefs: Preferences) -> None:
+    await _upsert(
+        conn,
+        t.notification_settings,
+        ["user_login"],
+        {
+            "user_login": login,
+            "language": prefs.language,
+            "task_message": prefs.task_message,
+            "task_email": prefs.task_email,
+        },
+    )
+
+
+# Mail servers and credentials ----------------------------------------------------------------------------
+
+
+async def mail_servers(conn: AsyncConnection) -> list[Row]:
+    rows = await conn.execute(sa.select(t.mail_servers).order_by(t.mail_servers.c.created_at))
+    return [dict(r._mapping) for r in rows]
+
+
+async def mail_server(conn: AsyncConnection, server_id: str) -> Row | None:
+    row = (await conn.execute(sa.select(t.mail_servers).where(t.mail_servers.c.id == server_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def insert_mail_server(conn: AsyncConnection, values: Row) -> None:
+    if values.get("is_default"):
+        await conn.execute(t.mail_servers.update().values(is_default=False))
+    await conn.execute(t.mail_servers.insert().values(**values))
+
+
+async def update_mail_server(conn: AsyncConnection, server_id: str, values: Row) -> None:
+    if values.get("is_default"):
+        await conn.execute(t.mail_servers.update().where(t.mail_servers.c.id != server_id).values(is_default=False))
+    await conn.execute(t.mail_servers.update().where(t.mail_servers.c.id == server_id).values(**values))
+
+
+async def credentials(conn: AsyncConnection, login: str) -> Row | None:
+    t_ = t.user_credentials
+    row = (await conn.execute(sa.select(t_).where(t_.c.user_login == login))).first()
+    return dict(row._mapping) if row else None
+
+
+async def credentials_for(conn: AsyncConnection, logins: Sequence[str]) -> dict[str, Row]:
+    t_ = t.user_credentials
+    rows = await conn.execute(sa.select(t_).where(t_.c.user_login.in_(list(logins))))
+    return {r.user_login: dict(r._mapping) for r in rows}
+
+
+async def save_credentials(conn: AsyncConnection, values: Row) -> None:
+    await _upsert(conn, t.user_credentials, ["user_login"], values)
+
+
+async def delete_credentials(conn: AsyncConnection, login: str) -> None:
+    await conn.execute(t.user_credentials.delete().where(t.user_credentials.c.user_login == login))
+
+
+# Deliveries ----------------------------------------------------------------------------------------------
+
+
+async def add_delivery(conn: AsyncConnection, values: Row) -> bool:
+    """Record a delivery; False when (cause event, recipient, channel) was already recorded."""
+    stmt = dialect_insert(conn)(t.deliveries).values(**values)
+    result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]))
+    return bool(result.rowcount)
+
+
+async def claim(conn: AsyncConnection, token: str, now: datetime, limit: int) -> list[Row]:
+    """Claim due email deliveries: pending -> sending, one more attempt (SKIP LOCKED on PostgreSQL)."""
+    d = t.deliveries
+    due = (
+        sa.select(d.c.id)
+        .where(d.c.status == "pending")
+        .where(d.c.channel == "email")
+        .where(d.c.next_attempt_at <= now)
+        .order_by(d.c.next_attempt_at, d.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = [r.id for r in await conn.execute(due)]
+    if not ids:
+        return []
+    await conn.execute(
+        d.update()
+        .where(d.c.id.in_(ids))
+        .where(d.c.status == "pending")
+        .values(status="sending", claim_token=token, claimed_at=now, attempts=d.c.attempts + 1)
+    )
+    rows = await conn.execute(sa.select(d).where(d.c.id.in_(ids)).where(d.c.claim_token == token))
+    return [dict(r._mapping) for r in rows]
+
+
+async def hand_over(conn: AsyncConnection, delivery_id: str, token: str, server: str, message_id: str) -> bool:
+    """Move sending -> handed_over, only while this claim still owns the row."""
+    d = t.deliveries
+    result = await conn.execute(
+        d.update()
+        .where(d.c.id == delivery_id)
+        .where(d.c.claim_token == token)
+        .where(d.c.status == "sending")
+        .values(status="handed_over", server=server, message_id=message_id)
+    )
+    return bool(result.rowcount)
+
+
+async def finish(
+    conn: AsyncConnection, delivery_id: str, token: str, from_status: Sequence[str], values: Row
+) -> Row | None:
+    """Move a claimed delivery to its outcome; the row as it was, or None if the claim was lost."""
+    d = t.deliveries
+    result = await conn.execute(
+        d.update()
+        .where(d.c.id == delivery_id)
+        .where(d.c.claim_token == token)
+        .where(d.c.status.in_(list(from_status)))
+        .values(**values)
+    )
+    if not result.rowcount:
+        return None
+    row = (await conn.execute(sa.select(d).where(d.c.id == delivery_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def stale(conn: AsyncConnection, status: str, before: datetime, limit: int = 500) -> list[Row]:
+    d = t.deliveries
+    query = (
+        sa.select(d).where(d.c.status == status).where(d.c.claimed_at < before).order_by(d.c.claimed_at).limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def emails(
+    conn: AsyncConnection,
+    *,
+    partner_id: str | None,
+    status: str | None,
+    email_id: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    d = t.deliveries
+    where: list[Any] = [d.c.channel == "email"]
+    if partner_id:
+        where.append(d.c.partner_id == partner_id)
+    if status:
+        where.append(d.c.status == status)
+    if email_id:
+        where.append(d.c.email_id == email_id)
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(d).where(*where))).scalar_one()
+    rows = await conn.execute(
+        sa.select(d).where(*where).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit).offset(offset)
+    )
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+async def delivery(conn: AsyncConnection, delivery_id: str) -> Row | None:
+    row = (await conn.execute(sa.select(t.deliveries).where(t.deliveries.c.id == delivery_id))).first()
+    return dict(row._mapping) if row else None
+
+
+# In-app messages -----------------------------------------------------------------------------------------
+
+
+async def add_message(conn: AsyncConnection, values: Row) -> None:
+    await conn.execute(t.messages.insert().values(**values))
+
+
+async def messages(
+    conn: AsyncConnection, login: str, *, unread: bool, limit: int, offset: int
+) -> tuple[list[Row], int, int]:
+    m = t.messages
+    where: list[Any] = [m.c.recipient == login]
+    if unread:
+        where.append(m.c.read_at.is_(None))
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(m).where(*where))).scalar_one()
+    unread_count = (
+        await conn.execute(
+            sa.select(sa.func.count()).select_from(m).where(m.c.recipient == login).where(m.c.read_at.is_(None))
+        )
+    ).scalar_one()
+    rows = await conn.execute(
+        sa.select(m).where(*where).order_by(m.c.created_at.desc(), m.c.id.desc()).limit(limit).offset(offset)
+    )
+    return [dict(r._mapping) for r in rows], int(total), int(unread_count)
+
+
+async def message(conn: AsyncConnection, message_id: str) -> Row | None:
+    row = (await conn.execute(sa.select(t.messages).where(t.messages.c.id == message_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def mark_read(conn: AsyncConnection, message_id: str, now: datetime) -> None:
+    m = t.messages
+    await conn.execute(m.update().where(m.c.id == message_id).where(m.c.read_at.is_(None)).values(read_at=now))
+
+
+async def mark_all_read(conn: AsyncConnection, login: str, now: datetime) -> int:
+    m = t.messages
+    result = await conn.execute(
+        m.update().where(m.c.recipient == login).where(m.c.read_at.is_(None)).values(read_at=now)
+    )
+    return int(result.rowcount)
