@@ -32,6 +32,15 @@ class EmailImported(_MailEvent):
     partner_id: UUID | None = Field(default=None, description="Partner whose site has the sender; null if none.")
     task_id: UUID | None = Field(default=None, description="The task created.")
     attachments: list[Attachment] = Field(default_factory=list, description="Attachments, stored as blobs.")
+    unknown_sender: bool = Field(
+        default=False, description="No partner site has the sender: the task waits for triage without a partner."
+    )
+    export_format: str | None = Field(
+        default=None, description="The file's format: outlook (Text only), thunderbird (plain text) or eml."
+    )
+    responsible_staff_id: UUID | None = Field(
+        default=None, description="Who the task went to: service rep, else sales rep, else the triage person."
+    )
 
 
 class EmailImportFailed(_MailEvent):

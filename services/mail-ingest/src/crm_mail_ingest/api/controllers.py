@@ -1,0 +1,93 @@
+"""Mail import endpoints: upload (same path as a dropped file), the import log, retry."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+
+from crm_kit.errors import Conflict, Invalid, NotFound
+from crm_kit.ids import new_id
+from crm_kit.store import Database
+from crm_mail_ingest.api.schemas import MailImportList, MailImportOut
+from crm_mail_ingest.domain.intake import safe_file_name
+from crm_mail_ingest.folder import ImportFolder
+from crm_mail_ingest.importer import Importer
+from crm_mail_ingest.store import repository
+
+STATUSES = ("imported", "failed", "ignored", "duplicate", "retried")
+
+
+class MailImportController(Controller):
+    path = "/api/mail-imports"
+    tags = ["mail import"]
+
+    @post("/", status_code=201, request_max_body_size=64 * 1024 * 1024)
+    async def upload(
+        self,
+        importer: Importer,
+        folder: ImportFolder,
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> MailImportOut:
+        """Import one exported email file (Outlook text, Thunderbird text or .eml) through the folder's path."""
+        content = await data.read()
+        name = safe_file_name(data.filename or "")
+        await asyncio.to_thread(folder.ensure)
+        staging = folder.root / f".upload-{new_id().hex}.part"
+        await asyncio.to_thread(staging.write_bytes, content)
+        claimed = await asyncio.to_thread(folder.claim_file, staging, name)
+        rows = await importer.import_files([claimed])
+        return MailImportOut.from_row(rows[0])
+
+    @get("/")
+    async def list_imports(
+        self,
+        db: Database,
+        status: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> MailImportList:
+        """The import log, newest first: file name, status, partner, task and the reason."""
+        if status is not None and status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}", status=status)
+        async with db.read() as conn:
+            rows, total = await repository.list_imports(conn, status=status, limit=limit, offset=offset)
+        return MailImportList(items=[MailImportOut.from_row(r) for r in rows], total=total)
+
+    @get("/{import_id:str}")
+    async def get_import(self, db: Database, import_id: str) -> MailImportOut:
+        """One import log entry."""
+        return MailImportOut.from_row(await _entry(db, import_id))
+
+    @post("/{import_id:str}/retry", status_code=201)
+    async def retry(self, db: Database, importer: Importer, folder: ImportFolder, import_id: str) -> MailImportOut:
+        """Import a failed file again (after fixing the cause); the old entry becomes 'retried'."""
+        row = await _entry(db, import_id)
+        if row["status"] != "failed":
+            raise Conflict(f"only a failed import can be retried; this one is {row['status']}")
+        path = folder.root / (row["stored_path"] or "")
+        if not row["stored_path"] or not path.is_file() or folder.failed not in path.parents:
+            raise Conflict("the file is no longer in failed/: drop it into the import folder again")
+        try:
+            claimed = await asyncio.to_thread(folder.claim_file, path, row["file_name"])
+        except FileExistsError:
+            raise Conflict("a file of that name is being imported; try again in a moment") from None
+        async with db.transaction() as conn:
+            await repository.set_status(conn, import_id, "retried")
+        rows = await importer.import_files([claimed])
+        return MailImportOut.from_row(rows[0])
+
+
+async def _entry(db: Database, import_id: str) -> dict[str, Any]:
+    async with db.read() as conn:
+        row = await repository.get_import(conn, import_id)
+    if row is None:
+        raise NotFound(f"no mail import {import_id}")
+    return row
+
+
+

@@ -1,0 +1,1 @@
+"""The pure core of mail import: decoding, parsing exported emails, identity, routing, folder rules."""

@@ -1,0 +1,111 @@
+"""Domain outcomes -> contract events -> the outbox (the only place that knows topics and contracts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_contracts.common import Attachment
+from crm_contracts.mail import EmailImported, EmailImportFailed
+from crm_contracts.tasks import Origin, TaskCreated
+from crm_kit.outbox import Outbox
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    """An attachment already in the blob store."""
+
+    file_name: str
+    sha256: str
+    size: int
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class EmailTask:
+    """Everything the events of one imported email carry."""
+
+    import_id: str
+    task_id: str
+    file_name: str
+    message_key: str
+    sender: str
+    sender_name: str | None
+    subject: str
+    title: str
+    description: str
+    body: str
+    sent_at: datetime | None
+    partner_id: str | None
+    responsible_staff_id: str | None
+    unknown_sender: bool
+    export_format: str
+    attachments: list[StoredAttachment]
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return UUID(value) if value else None
+
+
+class MailPublisher:
+    """Speaks the domain (``email_task``, ``import_failed``); writes contract events to the outbox."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    async def email_task(self, conn: AsyncConnection, item: EmailTask, *, now: datetime) -> None:
+        """TaskCreated (crm.tasks, source email) and EmailImported (crm.mail), correlated."""
+        attachments = [Attachment(file_name=a.file_name, sha256=a.sha256, size=a.size, content_type=a.content_type) for a in item.attachments]
+        task = TaskCreated(
+            task_id=UUID(item.task_id),
+            title=item.title,
+            description=item.description,
+            source="email",
+            responsible_staff_id=_uuid(item.responsible_staff_id),
+            partner_id=_uuid(item.partner_id),
+            attachments=attachments,
+            origin=Origin(
+                message_id=item.message_key,
+                email_from=item.sender,
+                email_subject=item.subject,
+                email_body=item.body,
+                unknown_sender=item.unknown_sender,
+            ),
+            registered_at=now,
+        )
+        envelope = await self.outbox.add(conn, task, now=now, correlation_id=item.import_id)
+        await self.outbox.add(
+            conn,
+            EmailImported(
+                message_id=item.message_key,
+                import_id=UUID(item.import_id),
+                file_name=item.file_name,
+                sender=item.sender,
+                sender_name=item.sender_name,
+                subject=item.subject,
+                received_at=item.sent_at,
+                partner_id=_uuid(item.partner_id),
+                task_id=UUID(item.task_id),
+                attachments=attachments,
+                unknown_sender=item.unknown_sender,
+                export_format=item.export_format,
+                responsible_staff_id=_uuid(item.responsible_staff_id),
+            ),
+            now=now,
+            correlation_id=item.import_id,
+            causation_id=envelope.id,
+        )
+
+    async def import_failed(
+        self, conn: AsyncConnection, *, import_id: str, file_name: str, reason: str, now: datetime
+    ) -> None:
+        """EmailImportFailed (crm.mail): the file and why."""
+        await self.outbox.add(
+            conn,
+            EmailImportFailed(import_id=UUID(import_id), file_name=file_name, reason=reason),
+            now=now,
+            correlation_id=import_id,
+        )

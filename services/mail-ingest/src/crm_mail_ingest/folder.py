@@ -1,0 +1,200 @@
+"""The import folder on disk: scan, claim (move into processing/), move to done/ or failed/.
+
+Every move is a hard link plus an unlink of the old name, so a name that already exists is
+never overwritten and two processes can never claim the same file; nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crm_mail_ingest.domain.intake import RESERVED_DIRS, Seen, attachment_dir_names, is_candidate
+from crm_mail_ingest.domain.model import AttachmentData
+
+
+@dataclass
+class Claimed:
+    """A file taken into processing/: its original name, path, and attachments folder (if any)."""
+
+    file_name: str
+    path: Path
+    attachments_dir: Path | None = None
+    size: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class ImportFolder:
+    """The inbox and its done/, failed/ and processing/ subfolders."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.done = root / "done"
+        self.failed = root / "failed"
+        self.processing = root / "processing"
+
+    def ensure(self) -> None:
+        for path in (self.root, self.done, self.failed, self.processing):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def scan(self, limit: int = 100_000) -> dict[str, Seen]:
+        """Candidate files in the inbox (not folders, not in-progress names), with size and mtime."""
+        found: dict[str, Seen] = {}
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if len(found) >= limit:
+                    break
+                if not is_candidate(entry.name) or entry.name in RESERVED_DIRS:
+                    continue
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                found[entry.name] = Seen(st.st_size, st.st_mtime_ns)
+        return found
+
+    def orphans(self, older_than_seconds: float) -> list[Path]:
+        """Files left in processing/ (a crash or an outage), claimed longer ago than the grace time."""
+        now = time.time()
+        out = []
+        with os.scandir(self.processing) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file(follow_symlinks=False) and now - entry.stat().st_ctime >= older_than_seconds:
+                        out.append(Path(entry.path))
+                except OSError:
+                    continue
+        return sorted(out)
+
+    def claim(self, name: str) -> Claimed | None:
+        """Move ``name`` (and its attachments folder) into processing/; None when it is gone or taken."""
+        source = self.root / name
+        target = self.processing / name
+        if not _move(source, target):
+            return None
+        claimed = Claimed(file_name=name, path=target)
+        for dirname in attachment_dir_names(name):
+            candidate = self.root / dirname
+            if dirname != name and candidate.is_dir() and not candidate.is_symlink():
+                dest = self.processing / dirname
+                try:
+                    if not dest.exists():
+                        candidate.rename(dest)
+                        claimed.attachments_dir = dest
+                except OSError:
+                    pass
+                break
+        return claimed
+
+    def claim_file(self, source: Path, name: str) -> Claimed:
+        """Claim a file that is not in the inbox (an upload, a retried file) under a free name."""
+        for candidate in _alternatives(name):
+            target = self.processing / candidate
+            if not (self.root / candidate).exists() and _move(source, target):
+                return Claimed(file_name=candidate, path=target)
+        raise FileExistsError(f"no free name for {name}")
+
+    def resumed(self, path: Path) -> Claimed:
+        """A file found in processing/ after a restart, with its attachments folder if there is one."""
+        claimed = Claimed(file_name=path.name, path=path)
+        for dirname in attachment_dir_names(path.name):
+            candidate = self.processing / dirname
+            if dirname != path.name and candidate.is_dir():
+                claimed.attachments_dir = candidate
+                break
+        return claimed
+
+    def destination(self, name: str, failed: bool) -> Path:
+        """A free path in done/ or failed/ for a file named ``name``."""
+        folder = self.failed if failed else self.done
+        for candidate in _alternatives(name):
+            if not (folder / candidate).exists() and not (folder / f"{candidate}.reason.txt").exists():
+                return folder / candidate
+        raise FileExistsError(name)
+
+    def finish(self, claimed: Claimed, destination: Path, reason: str | None) -> Path:
+        """Move a processed file to its destination (a free one if that got taken); write the reason."""
+        target = destination
+        if not _move(claimed.path, target):
+            if not claimed.path.exists():
+                return target if target.exists() else destination
+            target = self.destination(claimed.file_name, failed=destination.parent == self.failed)
+            _move(claimed.path, target)
+        if claimed.attachments_dir is not None and claimed.attachments_dir.exists():
+            dest_dir = target.parent / claimed.attachments_dir.name
+            if dest_dir.exists():
+                dest_dir = target.parent / f"{target.name}.attachments"
+            try:
+                claimed.attachments_dir.rename(dest_dir)
+            except OSError:
+                pass
+        if reason is not None:
+            _write_atomically(target.parent / f"{target.name}.reason.txt", reason + "\n")
+        return target
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+
+def read_sidecar(folder: Path | None, max_bytes: int) -> tuple[list[AttachmentData], int]:
+    """The files of an attachments folder (not recursive, no symlinks), and their total size."""
+    if folder is None:
+        return [], 0
+    items: list[AttachmentData] = []
+    total = 0
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        size = entry.stat(follow_symlinks=False).st_size
+        total += size
+        if total > max_bytes:
+            return items, total
+        with open(entry.path, "rb") as f:
+            items.append(AttachmentData(file_name=entry.name, content=f.read()))
+    return items, total
+
+
+def _alternatives(name: str) -> list[str]:
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    suffix = f".{ext}" if ext else ""
+    return [name, *(f"{stem}-{n}{suffix}" for n in range(2, 1000))]
+
+
+def _move(source: Path, target: Path) -> bool:
+    """Move without ever overwriting: False when the source is gone or the target exists."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    except FileExistsError:
+        # A crash between link and unlink left both names on one file: finish that move.
+        try:
+            same = os.path.samefile(source, target)
+        except OSError:
+            return False
+        if same:
+            source.unlink()
+        return same
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK):
+            raise
+        # No hard links here (another filesystem): rename if the target is free.
+        if target.exists():
+            return False
+        source.rename(target)
+        return True
+    source.unlink()
+    return True
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,47 @@
+"""Settings of the mail-ingest service (env prefix CRM_MAIL_INGEST_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from crm_kit.settings import ServiceSettings, project_root
+
+
+class MailIngestSettings(ServiceSettings):
+    """Where the import folder is, how files are taken, and who triages unknown senders."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_MAIL_INGEST_", extra="ignore", populate_by_name=True)
+
+    service_name: str = Field(default="mail-ingest", description="The service's name (ce_source, group id).")
+    port: int = Field(default=8107, description="HTTP port.")
+    inbox: Path = Field(
+        default_factory=lambda: project_root() / "var" / "mail-inbox",
+        description="The import folder (C4) exported emails are dropped into; done/ and failed/ live inside it.",
+    )
+    export_format: str = Field(
+        default="auto",
+        description="Default export format (C4): auto (recognised per file), outlook, thunderbird or eml.",
+    )
+    max_file_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="Largest file imported, attachments folder included, in bytes."
+    )
+    max_header_chars: int = Field(
+        default=256 * 1024, ge=1024, description="Longest header section accepted; longer is treated as hostile."
+    )
+    scan_seconds: float = Field(
+        default=1.0, gt=0, description="Interval between folder scans; a file is taken after two equal scans."
+    )
+    batch_files: int = Field(default=100, ge=1, description="Files imported per database transaction.")
+    local_timezone: str = Field(
+        default="Europe/Bucharest", description="Zone of dates the exports write without an offset."
+    )
+    triage_staff_id: str | None = Field(
+        default=None,
+        description="Staff member responsible for email tasks whose partner has no representative, or no partner.",
+    )
+    max_body_chars: int = Field(
+        default=64 * 1024, ge=1024, description="Email body kept on the TaskCreated event (longer is truncated)."
+    )

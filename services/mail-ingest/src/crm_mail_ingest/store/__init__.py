@@ -1,0 +1,1 @@
+"""The mail-ingest store: import log, imported message identities, partner read model."""

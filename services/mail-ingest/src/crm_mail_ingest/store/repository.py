@@ -1,0 +1,139 @@
+"""Reads and writes of the import log, message identities and the partner read model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_mail_ingest.domain.routing import PartnerContact
+from crm_mail_ingest.store.tables import imports, messages, partner_emails, partners
+
+_CHUNK = 400
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+async def partners_by_email(conn: AsyncConnection, emails: Iterable[str]) -> dict[str, list[PartnerContact]]:
+    """Partners whose sites have each address (addresses compared in lower case)."""
+    wanted = sorted({e.lower() for e in emails if e})
+    found: dict[str, list[PartnerContact]] = {}
+    for chunk in _chunks(wanted):
+        rows = await conn.execute(
+            sa.select(
+                partner_emails.c.email,
+                partners.c.partner_id,
+                partners.c.name,
+                partners.c.sales_rep_staff_id,
+                partners.c.service_rep_staff_id,
+            )
+            .join(partners, partners.c.partner_id == partner_emails.c.partner_id)
+            .where(partner_emails.c.email.in_(chunk))
+        )
+        for row in rows:
+            found.setdefault(row.email, []).append(
+                PartnerContact(row.partner_id, row.name, row.sales_rep_staff_id, row.service_rep_staff_id)
+            )
+    return found
+
+
+async def save_partner(
+    conn: AsyncConnection,
+    *,
+    partner_id: str,
+    name: str,
+    sales_rep_staff_id: str | None,
+    service_rep_staff_id: str | None,
+    emails: Iterable[str],
+) -> None:
+    """Replace what the read model knows of one partner (its reps and its sites' addresses)."""
+    await conn.execute(partner_emails.delete().where(partner_emails.c.partner_id == partner_id))
+    await conn.execute(partners.delete().where(partners.c.partner_id == partner_id))
+    await conn.execute(
+        partners.insert().values(
+            partner_id=partner_id,
+            name=name[:300],
+            sales_rep_staff_id=sales_rep_staff_id,
+            service_rep_staff_id=service_rep_staff_id,
+        )
+    )
+    unique = sorted({e.strip().lower()[:320] for e in emails if e and e.strip()})
+    if unique:
+        await conn.execute(partner_emails.insert(), [{"email": e, "partner_id": partner_id} for e in unique])
+
+
+async def known_messages(conn: AsyncConnection, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Already imported message keys, with the import entry that first took each."""
+    wanted = sorted(set(keys))
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(wanted):
+        rows = await conn.execute(
+            sa.select(messages.c.message_key, messages.c.import_id, messages.c.task_id, imports.c.file_name)
+            .select_from(messages.outerjoin(imports, imports.c.id == messages.c.import_id))
+            .where(messages.c.message_key.in_(chunk))
+        )
+        for row in rows:
+            found[row.message_key] = {"import_id": row.import_id, "file_name": row.file_name, "task_id": row.task_id}
+    return found
+
+
+async def insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Record message identities; a key seen before breaks the unique constraint (IntegrityError)."""
+    if rows:
+        await conn.execute(messages.insert(), rows)
+
+
+async def insert_imports(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(imports.insert(), rows)
+
+
+async def unmoved_import(conn: AsyncConnection, file_name: str, file_sha256: str) -> dict[str, Any] | None:
+    """A recorded import of this very file whose move to done/ or failed/ did not happen (a crash)."""
+    row = (
+        await conn.execute(
+            sa.select(imports)
+            .where(imports.c.file_name == file_name)
+            .where(imports.c.file_sha256 == file_sha256)
+            .where(imports.c.moved_at.is_(None))
+            .where(imports.c.status != "retried")
+            .order_by(imports.c.created_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def mark_moved(conn: AsyncConnection, moves: dict[str, str], now: datetime) -> None:
+    """Set where each import's file now is (import id -> path relative to the inbox)."""
+    for import_id, path in moves.items():
+        await conn.execute(imports.update().where(imports.c.id == import_id).values(stored_path=path, moved_at=now))
+
+
+async def get_import(conn: AsyncConnection, import_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(sa.select(imports).where(imports.c.id == import_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def set_status(conn: AsyncConnection, import_id: str, status: str) -> None:
+    await conn.execute(imports.update().where(imports.c.id == import_id).values(status=status))
+
+
+async def list_imports(
+    conn: AsyncConnection, *, status: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The import log, newest first, optionally of one status."""
+    query = sa.select(imports)
+    count = sa.select(sa.func.count()).select_from(imports)
+    if status:
+        query = query.where(imports.c.status == status)
+        count = count.where(imports.c.status == status)
+    rows = await conn.execute(query.order_by(imports.c.created_at.desc(), imports.c.id.desc()).limit(limit).offset(offset))
+    total = (await conn.execute(count)).scalar_one()
+    return [dict(r._mapping) for r in rows], int(total)

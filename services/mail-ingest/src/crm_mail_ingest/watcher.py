@@ -1,0 +1,81 @@
+"""The folder worker: scans the import folder, takes complete files in batches, never stops on a bad file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from crm_mail_ingest.domain.intake import StabilityTracker
+from crm_mail_ingest.folder import Claimed, ImportFolder
+from crm_mail_ingest.importer import Importer
+from crm_mail_ingest.settings import MailIngestSettings
+
+log = logging.getLogger(__name__)
+
+ORPHAN_GRACE_SECONDS = 60.0
+"""A file left in processing/ this long while the worker runs was abandoned (an outage): import it again."""
+
+
+class Watcher:
+    """Polls the inbox; a file is taken once its size and mtime held still across two scans."""
+
+    def __init__(self, importer: Importer, folder: ImportFolder, settings: MailIngestSettings) -> None:
+        self.importer = importer
+        self.folder = folder
+        self.settings = settings
+        self.tracker = StabilityTracker()
+        self.passes = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Scan and import until ``stop``; errors are logged and the next pass tries again."""
+        await asyncio.to_thread(self.folder.ensure)
+        resumed = False
+        last_sweep = time.monotonic()
+        while not stop.is_set():
+            try:
+                if not resumed:
+                    # Whatever a crash left in processing/ is finished first (resume).
+                    await self.sweep(grace=0.0, stop=stop)
+                    resumed = True
+                elif time.monotonic() - last_sweep > ORPHAN_GRACE_SECONDS:
+                    await self.sweep(grace=ORPHAN_GRACE_SECONDS, stop=stop)
+                    last_sweep = time.monotonic()
+                await self.scan_once(stop)
+            except Exception:
+                log.exception("import pass failed; the next pass retries")
+            self.passes += 1
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.scan_seconds)
+
+    async def scan_once(self, stop: asyncio.Event | None = None) -> int:
+        """One scan: import the files that were already there, unchanged, at the previous scan."""
+        scan = await asyncio.to_thread(self.folder.scan)
+        ready = self.tracker.stable(scan)
+        done = 0
+        size = self.settings.batch_files
+        for start in range(0, len(ready), size):
+            if stop is not None and stop.is_set():
+                break
+            names = ready[start : start + size]
+            claimed = await asyncio.to_thread(self._claim, names)
+            await self.importer.import_files(claimed)
+            for name in names:
+                self.tracker.forget(name)
+            done += len(claimed)
+        return done
+
+    def _claim(self, names: list[str]) -> list[Claimed]:
+        return [c for c in (self.folder.claim(n) for n in names) if c is not None]
+
+    async def sweep(self, *, grace: float, stop: asyncio.Event | None = None) -> int:
+        """Import files left in processing/ (after a crash or outage), skipping ones in flight."""
+        paths = await asyncio.to_thread(self.folder.orphans, grace)
+        orphans = [self.folder.resumed(p) for p in paths if p.name not in self.importer.in_flight]
+        size = self.settings.batch_files
+        for start in range(0, len(orphans), size):
+            if stop is not None and stop.is_set():
+                break
+            await self.importer.import_files(orphans[start : start + size], resumed=True)
+        return len(orphans)
