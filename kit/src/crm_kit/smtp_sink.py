@@ -19,7 +19,9 @@ class SmtpSink:
         self.maildir = maildir
         self.host = host
         self.port = port
-        maildir.mkdir(parents=True, exist_ok=True)
+        # Maildir(create=True) makes tmp/new/cur only when the folder itself is new: make them here.
+        for sub in ("tmp", "new", "cur"):
+            (maildir / sub).mkdir(parents=True, exist_ok=True)
         self._controller = Controller(Mailbox(maildir), hostname=host, port=port)
 
     def start(self) -> None:
