@@ -10,7 +10,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Response, get, post, put
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_commercial.api import schemas as s
@@ -179,8 +179,8 @@ class DocumentsController(Controller):
         self,
         api: Api,
         partner_id: UUID | None = None,
-        doc_type: Literal["offer", "order", "contract", "invoice", "cost", "payment"] | None = Parameter(
-            query="type", default=None
+        doc_type: Literal["offer", "order", "contract", "invoice", "cost", "payment"] | None = QueryParameter(
+            name="type", default=None
         ),
         limit: int = Limit,
         offset: int = Offset,
