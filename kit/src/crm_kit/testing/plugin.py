@@ -172,3 +172,43 @@ async def private_kafka(tmp_path: Path) -> Any:
     await node.start()
     yield node
     node.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _ensure_chromium() -> None:
+    """Install the system Chromium when it is missing (what deploy/install.sh does)."""
+    if not Path(CHROMIUM).exists():
+        subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, stdout=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> Any:
+    """A headless Chromium (Playwright, async API) shared by the session's UI tests."""
+    from playwright.async_api import async_playwright
+
+    _ensure_chromium()
+    playwright = await async_playwright().start()
+    chromium = await playwright.chromium.launch(headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    await chromium.close()
+    await playwright.stop()
+
+
+@pytest.fixture
+async def page(browser: Any) -> Any:
+    """A fresh browser context and page for one test (own cookies), closed afterwards."""
+    context = await browser.new_context(locale="ro-RO", timezone_id="Europe/Bucharest")
+    context.set_default_timeout(15000)
+    new_page = await context.new_page()
+    yield new_page
+    await context.close()

@@ -1,0 +1,53 @@
+"""Fixtures of the gateway's tests: an in-process gateway app on a fresh SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from crm_gateway.bootstrap import bootstrap
+from crm_gateway.settings import GatewaySettings
+from crm_kit.service import Service
+
+ADMIN_PASSWORD = "admin-pass-1"
+
+
+@pytest.fixture
+def gateway_settings(tmp_path: Path) -> GatewaySettings:
+    """Settings of a gateway whose services are all down (a closed port)."""
+    return GatewaySettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
+        blob_dir=tmp_path / "blobs",
+        blob_max_bytes=64 * 1024,
+        admin_password=ADMIN_PASSWORD,
+        routes={"partners": "http://127.0.0.1:9", "tasks": "http://127.0.0.1:9", "messages": "http://127.0.0.1:9"},
+    )
+
+
+@pytest.fixture
+async def gateway_service(gateway_settings: GatewaySettings) -> AsyncIterator[Service]:
+    service = bootstrap(gateway_settings)
+    await service.migrate()
+    yield service
+    await service.db.dispose()
+
+
+@pytest.fixture
+async def gateway(gateway_service: Service) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The gateway app, started (first admin created), called in-process."""
+    async with AsyncTestClient(app=gateway_service.app()) as client:
+        yield client
+
+
+async def token_for(client: AsyncTestClient[Any], username: str, password: str) -> str:
+    response = await client.post("/api/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}

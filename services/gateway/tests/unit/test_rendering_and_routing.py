@@ -1,0 +1,67 @@
+from datetime import UTC, datetime
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crm_contracts.notifications import MessagePosted
+from crm_contracts.tasks import TaskAssigned
+from crm_gateway.live import route_event
+from crm_gateway.routing import UnknownRoute, segment_of
+from crm_gateway.settings import DEFAULT_ROUTES, GatewaySettings
+from crm_gateway.ui.web import discover_areas, money, to_local
+
+BUCHAREST = ZoneInfo("Europe/Bucharest")
+
+
+def test_times_are_shown_in_bucharest_time_summer_and_winter() -> None:
+    assert to_local(datetime(2025, 7, 1, 9, 30, tzinfo=UTC), BUCHAREST) == "01.07.2025 12:30"
+    assert to_local("2025-01-15T09:30:00Z", BUCHAREST) == "15.01.2025 11:30"
+    assert to_local("2025-01-15", BUCHAREST) == "15.01.2025"
+    assert to_local(None, BUCHAREST) == ""
+
+
+def test_money_is_shown_the_romanian_way() -> None:
+    assert money("1250.5") == "1.250,50"
+    assert money("-3") == "-3,00"
+
+
+def test_the_segment_after_api_picks_the_service() -> None:
+    assert segment_of("/api/partners/12/history") == "partners"
+    assert segment_of("/api/pipeline") == "pipeline"
+    with pytest.raises(UnknownRoute):
+        segment_of("/partners")
+
+
+def test_routes_from_the_environment_override_single_segments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_GATEWAY_ROUTES", '{"tasks": "http://tasks.internal:9000/"}')
+    routes = GatewaySettings().routes
+    assert routes["tasks"] == "http://tasks.internal:9000"
+    assert routes["partners"] == DEFAULT_ROUTES["partners"] == "http://127.0.0.1:8101"
+    assert routes["mail-imports"] == "http://127.0.0.1:8107"
+
+
+def test_a_posted_message_goes_to_its_recipient_and_a_task_to_its_responsible() -> None:
+    message = MessagePosted(
+        message_id=uuid4(), recipient="ana", title="Salut", body="text", cause_event_id="e1", link="/tasks/1"
+    )
+    assert route_event(message) is not None
+    username, staff_id, live = route_event(message)  # type: ignore[misc]
+    assert (username, staff_id, live.name, live.data["title"]) == ("ana", None, "message", "Salut")
+    staff = uuid4()
+    assigned = TaskAssigned(task_id=uuid4(), title="Sună clientul", responsible_staff_id=staff)
+    username, staff_id, live = route_event(assigned)  # type: ignore[misc]
+    assert (username, staff_id, live.name) == (None, str(staff), "task")
+
+
+def test_the_home_area_is_discovered_with_its_routes_and_translations() -> None:
+    areas = discover_areas()
+    assert "/" in {path for handler in areas.routes for path in getattr(handler, "paths", set())}
+    assert areas.translations["Bun venit, {name}"] == "Welcome, {name}"
+    assert [a.label for a in areas.actions][:5] == [
+        "Adaugă task",
+        "Trimite email",
+        "Stiva de mesaje",
+        "Mesagerie",
+        "Deschide partener",
+    ]
