@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -30,12 +30,15 @@ Limit = Parameter(ge=1, le=500, default=50, description="Page size.")
 Offset = Parameter(ge=0, default=0, description="Rows to skip.")
 
 
-@dataclass
 class Edge:
-    """What every handler needs: the service (store, outbox) and the use cases."""
+    """What every handler needs: the service (store, outbox) and the use cases.
 
-    service: Service
-    app: Opportunities
+    A plain class on purpose: Litestar would try to validate a dataclass dependency field by field.
+    """
+
+    def __init__(self, service: Service, app: Opportunities) -> None:
+        self.service = service
+        self.app = app
 
     @property
     def currency(self) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from crm_kit.store import UTCDateTime, kit_tables
+from crm_kit.store import kit_tables
 
 
 class Fixed2(sa.TypeDecorator[Decimal]):
@@ -29,6 +30,27 @@ class Fixed2(sa.TypeDecorator[Decimal]):
             return None
         return (Decimal(value) / 100).quantize(Decimal("0.01"))
 
+
+class UTCTime(sa.TypeDecorator[datetime]):
+    """A tz-aware UTC timestamp on both stores (SQLite hands back naive values otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UTCDateTime = UTCTime()
 
 metadata = sa.MetaData()
 kit_tables(metadata)
