@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
-from litestar.testing import AsyncTestClient
+import httpx
 
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.ids import new_id
@@ -43,7 +43,7 @@ class World:
     service: Service
     settings: TasksSettings
     clock: Clock
-    client: AsyncTestClient[Any]
+    client: httpx.AsyncClient
     staff: dict[str, UUID] = field(default_factory=dict)
 
     def as_(self, who: str, role: str = "agent") -> dict[str, str]:
@@ -121,7 +121,8 @@ def make_world(
         )
         service = bootstrap(settings, clock=clock)
         await service.migrate()
-        client = AsyncTestClient(app=service.app())
+        # In the test's own event loop (Litestar's test client runs the app in another loop, which asyncpg refuses).
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app()), base_url="http://tasks")
         return World(service, settings, clock, client)
 
     return make
