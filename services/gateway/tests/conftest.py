@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +43,26 @@ async def gateway(gateway_service: Service) -> AsyncIterator[AsyncTestClient[Any
         yield client
 
 
-async def token_for(client: AsyncTestClient[Any], username: str, password: str) -> str:
-    response = await client.post("/api/auth/token", json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+LoginFn = Callable[[str, str], Awaitable[dict[str, str]]]
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def login(gateway: AsyncTestClient[Any]) -> LoginFn:
+    """``await login(username, password)`` -> headers with that user's bearer token."""
+
+    async def headers(username: str, password: str) -> dict[str, str]:
+        response = await gateway.post("/api/auth/token", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return bearer(str(response.json()["access_token"]))
+
+    return headers
+
+
+@pytest.fixture
+async def admin(login: LoginFn) -> dict[str, str]:
+    """Headers of the first admin."""
+    return await login("admin", ADMIN_PASSWORD)

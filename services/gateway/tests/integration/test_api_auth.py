@@ -10,8 +10,6 @@ from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.domain.users import User
 from crm_gateway.settings import GatewaySettings
 
-from ..conftest import ADMIN_PASSWORD, bearer, token_for
-
 OPEN = {"/api/auth/token", "/api/healthz"}
 
 
@@ -44,31 +42,41 @@ async def test_every_api_route_but_token_and_health_needs_a_valid_token(
     assert ("GET", "/api/messages/stream") in routes
     assert ("DELETE", "/api/partners/x/y") in routes
     for method, path in routes:
-        for headers in ({}, bearer(forged), bearer(expired), {"authorization": "Basic YWRtaW46YWRtaW4="}):
+        for headers in (
+            {},
+            {"authorization": f"Bearer {forged}"},
+            {"authorization": f"Bearer {expired}"},
+            {"authorization": "Basic YWRtaW46YWRtaW4="},
+        ):
             response = await gateway.request(method, path, headers=headers)
             assert response.status_code == 401, (method, path, headers, response.text)
             assert response.json()["detail"]
-    assert "expired" in (await gateway.get("/api/users/me", headers=bearer(expired))).json()["detail"]
+    assert (
+        "expired"
+        in (await gateway.get("/api/users/me", headers={"authorization": f"Bearer {expired}"})).json()["detail"]
+    )
     assert (await gateway.get("/api/healthz")).status_code == 200
     assert (await gateway.get("/healthz")).status_code == 200
 
 
-async def test_the_first_admin_logs_in_and_sees_who_they_are(gateway: AsyncTestClient[Any]) -> None:
-    token = await token_for(gateway, "admin", ADMIN_PASSWORD)
-    me = (await gateway.get("/api/users/me", headers=bearer(token))).json()
+async def test_the_first_admin_logs_in_and_sees_who_they_are(
+    gateway: AsyncTestClient[Any], admin: dict[str, str]
+) -> None:
+    me = (await gateway.get("/api/users/me", headers=admin)).json()
     assert (me["username"], me["role"], me["staff_id"]) == ("admin", "admin", None)
 
 
 async def test_a_wrong_password_gets_no_token(gateway: AsyncTestClient[Any]) -> None:
-    for username, password in (("admin", "nope"), ("ghost", ADMIN_PASSWORD)):
+    for username, password in (("admin", "nope"), ("ghost", "admin-pass-1")):
         response = await gateway.post("/api/auth/token", json={"username": username, "password": password})
         assert response.status_code == 401
         assert response.json()["detail"] == "wrong username or password"
         assert "access_token" not in response.text
 
 
-async def test_an_admin_creates_users_and_an_agent_may_not(gateway: AsyncTestClient[Any]) -> None:
-    admin = bearer(await token_for(gateway, "admin", ADMIN_PASSWORD))
+async def test_an_admin_creates_users_and_an_agent_may_not(
+    gateway: AsyncTestClient[Any], admin: dict[str, str], login: Any
+) -> None:
     created = await gateway.post(
         "/api/users",
         json={"username": "ana", "password": "ana-pass", "role": "agent", "staff_id": "s-7"},
@@ -78,7 +86,7 @@ async def test_an_admin_creates_users_and_an_agent_may_not(gateway: AsyncTestCli
     assert created.json()["staff_id"] == "s-7"
     assert "password" not in created.text
 
-    agent = bearer(await token_for(gateway, "ana", "ana-pass"))
+    agent = await login("ana", "ana-pass")
     assert (await gateway.get("/api/users/me", headers=agent)).json()["staff_id"] == "s-7"
     forbidden = await gateway.post(
         "/api/users", json={"username": "eve", "password": "eve-pass", "role": "admin"}, headers=agent
@@ -102,9 +110,8 @@ async def test_an_admin_creates_users_and_an_agent_may_not(gateway: AsyncTestCli
     ],
 )
 async def test_a_bad_user_body_gets_a_clear_4xx_and_creates_nothing(
-    gateway: AsyncTestClient[Any], body: Any, status: int, message: str
+    gateway: AsyncTestClient[Any], admin: dict[str, str], body: Any, status: int, message: str
 ) -> None:
-    admin = bearer(await token_for(gateway, "admin", ADMIN_PASSWORD))
     kwargs: dict[str, Any] = {"content": body} if isinstance(body, str) else {"json": body}
     response = await gateway.post("/api/users", headers={**admin, "content-type": "application/json"}, **kwargs)
     assert response.status_code == status, response.text
@@ -118,23 +125,24 @@ async def test_a_bad_token_request_gets_a_4xx(gateway: AsyncTestClient[Any]) -> 
     assert "password" in str(response.json())
 
 
-async def test_a_service_that_is_down_answers_503_with_a_clear_message(gateway: AsyncTestClient[Any]) -> None:
-    admin = bearer(await token_for(gateway, "admin", ADMIN_PASSWORD))
+async def test_a_service_that_is_down_answers_503_with_a_clear_message(
+    gateway: AsyncTestClient[Any], admin: dict[str, str]
+) -> None:
     response = await gateway.get("/api/partners", params={"name": "x"}, headers=admin)
     assert response.status_code == 503
     assert "/api/partners" in response.json()["detail"]
     assert "not reachable" in response.json()["detail"]
 
 
-async def test_a_path_no_service_owns_is_404(gateway: AsyncTestClient[Any]) -> None:
-    admin = bearer(await token_for(gateway, "admin", ADMIN_PASSWORD))
+async def test_a_path_no_service_owns_is_404(gateway: AsyncTestClient[Any], admin: dict[str, str]) -> None:
     response = await gateway.get("/api/nothing-here/1", headers=admin)
     assert response.status_code == 404
     assert "no service serves /api/nothing-here/1" in response.json()["detail"]
 
 
-async def test_an_uploaded_file_is_stored_once_by_its_hash_and_read_back(gateway: AsyncTestClient[Any]) -> None:
-    admin = bearer(await token_for(gateway, "admin", ADMIN_PASSWORD))
+async def test_an_uploaded_file_is_stored_once_by_its_hash_and_read_back(
+    gateway: AsyncTestClient[Any], admin: dict[str, str]
+) -> None:
     first = await gateway.post("/api/blobs", files={"file": ("offer.pdf", b"%PDF-1.4 hello")}, headers=admin)
     assert first.status_code == 201, first.text
     again = await gateway.post("/api/blobs", files={"file": ("copy.pdf", b"%PDF-1.4 hello")}, headers=admin)
@@ -144,8 +152,9 @@ async def test_an_uploaded_file_is_stored_once_by_its_hash_and_read_back(gateway
     assert back.content == b"%PDF-1.4 hello"
 
 
-async def test_a_blob_too_large_or_a_bad_address_is_a_clear_4xx(gateway: AsyncTestClient[Any]) -> None:
-    admin = bearer(await token_for(gateway, "admin", ADMIN_PASSWORD))
+async def test_a_blob_too_large_or_a_bad_address_is_a_clear_4xx(
+    gateway: AsyncTestClient[Any], admin: dict[str, str]
+) -> None:
     too_big = await gateway.post("/api/blobs", files={"file": ("big.bin", b"x" * (65 * 1024))}, headers=admin)
     assert too_big.status_code in (400, 413)
     assert "too large" in too_big.json()["detail"]
