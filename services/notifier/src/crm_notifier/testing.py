@@ -1,0 +1,128 @@
+"""Test and benchmark support: SMTP sinks that can go down or refuse recipients, and reading what they got."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import socket
+import subprocess
+import sys
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+
+from crm_kit.identity import HEADER, Identity, issue
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def read_maildir(path: Path) -> list[EmailMessage]:
+    """Every message a sink stored, with decoded headers."""
+    box = mailbox.Maildir(str(path), create=True)
+    return [
+        email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)  # type: ignore[misc]
+        for key in box.keys()
+    ]
+
+
+def identity_headers(
+    secret: str, username: str = "ana", role: str = "admin", staff_id: str | None = None
+) -> dict[str, str]:
+    """The identity header the gateway would add for this user."""
+    token = issue(Identity(user_id=f"u-{username}", username=username, role=role, staff_id=staff_id), secret)
+    return {HEADER: token}
+
+
+def api_client(app: Any) -> httpx.AsyncClient:
+    """An HTTP client that runs the app in the current event loop.
+
+    Litestar's AsyncTestClient runs the app through a blocking portal in another thread; with the
+    service's consumer and worker running in this loop on SQLite, that deadlocks on the write lock.
+    """
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifier")
+
+
+class SinkProcess:
+    """``python -m crm_kit.smtp_sink`` in a subprocess, to stop (server down) and start again."""
+
+    def __init__(self, maildir: Path, port: int | None = None) -> None:
+        self.maildir = maildir
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "crm_kit.smtp_sink", "--port", str(self.port), "--maildir", str(self.maildir)],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("SMTP sink did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+    def messages(self) -> list[EmailMessage]:
+        return read_maildir(self.maildir)
+
+
+class RefusingMailbox(Mailbox):  # type: ignore[misc]
+    """A Maildir handler that refuses some recipients: 550 always, or 451 a number of times first."""
+
+    def __init__(self, maildir: Path, refuse: set[str], busy: dict[str, int]) -> None:
+        super().__init__(str(maildir))
+        self.refuse = {a.lower() for a in refuse}
+        self.busy = {a.lower(): n for a, n in busy.items()}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        with self.lock:
+            if self.busy.get(address.lower(), 0) > 0:
+                self.busy[address.lower()] -= 1
+                return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+class RefusingSink:
+    """A real SMTP server in a thread that refuses the given recipients."""
+
+    def __init__(self, maildir: Path, refuse: set[str] | None = None, busy: dict[str, int] | None = None) -> None:
+        self.maildir = maildir
+        for sub in ("tmp", "new", "cur"):
+            (maildir / sub).mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        handler = RefusingMailbox(maildir, refuse or set(), busy or {})
+        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def messages(self) -> list[EmailMessage]:
+        return read_maildir(self.maildir)
