@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -154,7 +155,7 @@ class DeliveryWorker:
     async def deliver_once(self) -> int:
         """Claim one batch and send it; returns how many deliveries were claimed."""
         self._wake.clear()
-        token = new_id().hex
+        token = f"{os.getpid()}.{new_id().hex[:24]}"  # who claimed it, for people reading the table
         async with self.db.transaction() as conn:
             rows = await repo.claim(conn, token, datetime.now(UTC), self.settings.deliver_batch_size)
         if not rows:
