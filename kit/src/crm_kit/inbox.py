@@ -1,8 +1,8 @@
 """The idempotent consumer: inbox dedupe, handler and effects in one transaction, offsets after commit.
 
-Per fetched batch and partition: one database transaction runs every new event's handler and
-records its ``ce_id`` in the ``inbox`` table; the Kafka offset is committed only after that
-transaction commits. A handler that raises is retried with backoff (inside a savepoint) a
+Per fetched batch: one database transaction runs every new event's handler and records its
+``ce_id`` in the ``inbox`` table; the Kafka offsets are committed only after that transaction
+commits. A handler that raises is retried with backoff (inside a savepoint) a
 bounded number of times; then the record goes to ``<topic>.dlq`` through the outbox, in the
 same transaction, and the partition moves on. Database or broker outages are not poison: the
 batch is rolled back and read again from the committed offset.
@@ -85,6 +85,10 @@ class Subscriptions:
         return sorted({r.event_cls.topic for rs in self.routes.values() for r in rs})
 
 
+class _HandlerFailed(Exception):
+    """A handler raised on the fast path; the batch is redone record by record."""
+
+
 class PoisonMessage(Exception):
     """A record that can never be handled (bad headers, bad payload)."""
 
@@ -141,8 +145,7 @@ class InboxConsumer:
                     batch = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
                     if consumer.assignment():
                         self.assigned.set()
-                    for tp, records in batch.items():
-                        await self.handle_partition_batch(consumer, tp, records)
+                    await self.handle_batch(consumer, batch)
                 except TRANSIENT as exc:
                     log.warning(
                         "consumer %s: transient failure, rereading from the committed offset: %r", self.group_id, exc
@@ -173,17 +176,29 @@ class InboxConsumer:
             except Exception as exc:
                 log.warning("rewind of %s failed: %r", tp, exc)
 
-    async def handle_partition_batch(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: Sequence[ConsumerRecord[Any, Any]]
+    async def handle_batch(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
     ) -> None:
-        """Handle one partition's records in one transaction, then commit the offset."""
+        """Handle one fetched batch in one transaction, then commit every partition's offset."""
+        records = [r for rs in batch.values() for r in rs]
         if not records:
             return
-        async with self.db.transaction() as conn:
-            await self._handle_records(conn, records)
-        await consumer.commit({tp: records[-1].offset + 1})
+        stats = InboxStats(**vars(self.stats))
+        try:
+            # Fast path: every handler in one transaction, no savepoints.
+            async with self.db.transaction() as conn:
+                await self._handle_records(conn, records, careful=False)
+        except _HandlerFailed:
+            # Some handler failed: roll back and redo the batch one savepoint per record,
+            # so only the failing record is retried and, at last, dead-lettered.
+            self.stats = stats
+            async with self.db.transaction() as conn:
+                await self._handle_records(conn, records, careful=True)
+        await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items() if rs})
 
-    async def _handle_records(self, conn: AsyncConnection, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+    async def _handle_records(
+        self, conn: AsyncConnection, records: Sequence[ConsumerRecord[Any, Any]], *, careful: bool
+    ) -> None:
         prepared: list[tuple[ConsumerRecord[Any, Any], Envelope | None, str | None]] = []
         for record in records:
             try:
@@ -214,7 +229,17 @@ class InboxConsumer:
                 self.stats.skipped_duplicates += 1
                 continue
             seen.add(envelope.id)
-            outcome = await self._handle_one(conn, record, envelope, routes)
+            if careful:
+                outcome = await self._handle_one(conn, record, envelope, routes)
+            else:
+                try:
+                    await self._apply(conn, record, envelope, routes)
+                except TRANSIENT:
+                    raise
+                except Exception as exc:
+                    raise _HandlerFailed from exc
+                self.stats.handled += 1
+                outcome = "done"
             done.append(
                 {
                     "consumer": self.group_id,
@@ -234,15 +259,8 @@ class InboxConsumer:
         while True:
             attempt += 1
             try:
-                with correlation(envelope.correlationid or envelope.id):
-                    async with conn.begin_nested():
-                        ctx = Context(conn=conn, envelope=envelope, outbox=self.outbox)
-                        for route in routes:
-                            try:
-                                event = route.event_cls.model_validate_json(record.value)
-                            except Exception as exc:
-                                raise PoisonMessage(f"invalid payload for {envelope.type}: {exc}") from None
-                            await route.handler(ctx, event)
+                async with conn.begin_nested():
+                    await self._apply(conn, record, envelope, routes)
                 self.stats.handled += 1
                 return "done"
             except TRANSIENT:
@@ -257,6 +275,18 @@ class InboxConsumer:
                     return "dead"
                 log.warning("event %s attempt %d failed: %r", envelope.id, attempt, exc)
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+
+    async def _apply(
+        self, conn: AsyncConnection, record: ConsumerRecord[Any, Any], envelope: Envelope, routes: list[_Route[Any]]
+    ) -> None:
+        with correlation(envelope.correlationid or envelope.id):
+            ctx = Context(conn=conn, envelope=envelope, outbox=self.outbox)
+            for route in routes:
+                try:
+                    event = route.event_cls.model_validate_json(record.value)
+                except Exception as exc:
+                    raise PoisonMessage(f"invalid payload for {envelope.type}: {exc}") from None
+                await route.handler(ctx, event)
 
     async def _dead_letter(
         self,

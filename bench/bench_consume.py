@@ -1,0 +1,58 @@
+"""Events/s through the inbox consumer (dedupe + trivial handler + commit) against a bare aiokafka loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bench.common import BOOTSTRAP, bench_service, fresh_prefix, one_kb_event
+from bench.report import Figure, report
+from crm_kit import kafka
+from crm_kit.testing import publish
+
+N = 20_000
+
+
+async def fill(prefix: str) -> None:
+    events = [one_kb_event(i) for i in range(N)]
+    for chunk in range(0, N, 5000):
+        await publish(BOOTSTRAP, prefix, *events[chunk : chunk + 5000])
+
+
+async def bare_consumer(prefix: str) -> float:
+    consumer = kafka.consumer(BOOTSTRAP, f"{prefix}bare", f"{prefix}crm.tasks")
+    await consumer.start()
+    seen = 0
+    start = time.perf_counter()
+    while seen < N:
+        batch = await consumer.getmany(timeout_ms=500, max_records=1000)
+        seen += sum(len(records) for records in batch.values())
+        if batch:
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+    elapsed = time.perf_counter() - start
+    await consumer.stop()
+    return N / elapsed
+
+
+async def inbox_consumer(prefix: str, database_url: str | None = None) -> float:
+    service = bench_service("benchconsume" + ("pg" if database_url else ""), prefix, database_url)
+    await service.db.create_all()
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.consumer.run(stop))
+    await service.consumer.assigned.wait()
+    start = time.perf_counter()
+    while service.consumer.stats.handled < N:
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await task
+    await service.db.dispose()
+    return N / elapsed
+
+
+async def main() -> None:
+    prefix = await fresh_prefix()
+    await fill(prefix)
+    baseline = await bare_consumer(prefix)
+    ours = await inbox_consumer(prefix)
+    report(Figure("consume: inbox + handler + commit (SQLite)", ours, baseline, "ev/s", goal="goal >= 0.3x"))

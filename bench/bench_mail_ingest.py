@@ -1,0 +1,121 @@
+"""Mail import: files/s from drop to TaskCreated published, against a bare parse of the same corpus.
+
+The corpus mixes the four shapes the service reads (Outlook RO cp1250, Outlook EN UTF-16LE,
+Thunderbird UTF-8, .eml with a PDF attachment). Ours: rename N files into the watched folder,
+stop the clock when the relay has published every TaskCreated to the real broker (the folder's
+two-scan completeness rule, parsing, blobs, the import log, the outbox and the relay included).
+Baseline: read and parse the same files in a loop, nothing else. A second line puts the
+absolute rate next to the ~400 messages/minute Twenty publishes for its mailbox import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from bench.report import Figure, report
+from crm_kit import kafka
+from crm_kit.service import start_in_background
+from crm_mail_ingest.bootstrap import build
+from crm_mail_ingest.domain.parsing import parse_export
+from crm_mail_ingest.settings import MailIngestSettings
+
+N = 1000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _corpus_module():  # type: ignore[no-untyped-def]
+    path = ROOT / "services" / "mail-ingest" / "tests" / "corpus.py"
+    spec = importlib.util.spec_from_file_location("mail_ingest_corpus", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bare_parse(folder: Path) -> float:
+    tz = ZoneInfo("Europe/Bucharest")
+    paths = sorted(p for p in folder.iterdir() if p.is_file())
+    start = time.perf_counter()
+    for path in paths:
+        parse_export(path.read_bytes(), path.name, local_tz=tz)
+    return len(paths) / (time.perf_counter() - start)
+
+
+async def pipeline(staging: Path, work: Path, bootstrap: str) -> float:
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    await kafka.ensure_topics(bootstrap, kafka.all_topic_names(prefix), partitions=2)
+    settings = MailIngestSettings(
+        kafka_bootstrap=bootstrap,
+        topic_prefix=prefix,
+        database_url=f"sqlite+aiosqlite:///{work / 'mail.db'}",
+        blob_dir=work / "blobs",
+        inbox=work / "inbox",
+        scan_seconds=0.05,
+        batch_files=200,
+        log_level="WARNING",
+    )
+    ingest = build(settings)
+    running = await start_in_background(ingest.service, {"relay", "watch"})
+    outbox = ingest.service.metadata.tables["outbox"]
+    try:
+        await asyncio.sleep(0.5)
+        names = sorted(p.name for p in staging.iterdir())
+        start = time.perf_counter()
+        for name in names:
+            os.rename(staging / name, ingest.folder.root / name)
+        while True:
+            async with ingest.service.db.read() as conn:
+                published = (
+                    await conn.execute(
+                        sa.select(sa.func.count())
+                        .select_from(outbox)
+                        .where(outbox.c.ce_type == "crm.tasks.TaskCreated.v1")
+                        .where(outbox.c.sent_at.is_not(None))
+                    )
+                ).scalar_one()
+            if published >= len(names):
+                break
+            await asyncio.sleep(0.02)
+        return len(names) / (time.perf_counter() - start)
+    finally:
+        await running.stop()
+
+
+async def main() -> None:
+    bootstrap = os.environ.get("CRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    corpus = _corpus_module()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        staging = work / "staging"
+        corpus.write_corpus(staging, N)
+        baseline = max(bare_parse(staging) for _ in range(3))
+        ours = await pipeline(staging, work, bootstrap)
+    report(
+        Figure(
+            "mail-ingest files/s drop -> TaskCreated published",
+            ours,
+            baseline,
+            "files/s",
+            higher_is_better=True,
+            goal=">= 0.5x of a bare parse",
+        )
+    )
+    report(
+        Figure(
+            "mail-ingest messages/min vs Twenty's mailbox import",
+            ours * 60,
+            400.0,
+            "msg/min",
+            higher_is_better=True,
+            goal="absolute rate next to ~400 msg/min",
+        )
+    )

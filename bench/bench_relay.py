@@ -1,0 +1,74 @@
+"""Events/s through outbox + relay against a bare idempotent aiokafka producer (1 KB events, acks=all)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bench.common import BOOTSTRAP, bench_service, fresh_prefix, one_kb_event
+from bench.report import Figure, report
+from crm_kit import kafka
+
+N = 20_000
+
+
+async def bare_producer(prefix: str) -> float:
+    producer = kafka.producer(BOOTSTRAP)
+    await producer.start()
+    events = [one_kb_event(i) for i in range(N)]
+    start = time.perf_counter()
+    futures = [
+        await producer.send(f"{prefix}crm.tasks", e.payload(), key=e.key().encode(), headers=[("ce_id", b"x")])
+        for e in events
+    ]
+    await asyncio.gather(*futures)
+    elapsed = time.perf_counter() - start
+    await producer.stop()
+    return N / elapsed
+
+
+async def relay_only(prefix: str) -> float:
+    """Rows already in the outbox; time the relay to publish and mark them all."""
+    service = bench_service("benchrelay", prefix)
+    await service.db.create_all()
+    async with service.db.transaction() as conn:
+        for i in range(N):
+            await service.outbox.add(conn, one_kb_event(i))
+    producer = kafka.producer(BOOTSTRAP)
+    await producer.start()
+    start = time.perf_counter()
+    while await service.relay.publish_batch(producer):
+        pass
+    elapsed = time.perf_counter() - start
+    await producer.stop()
+    await service.db.dispose()
+    return N / elapsed
+
+
+async def write_and_relay(prefix: str) -> float:
+    """Services write events in transactions of 100 while the relay runs; time until all are published."""
+    service = bench_service("benche2e", prefix)
+    await service.db.create_all()
+    stop = asyncio.Event()
+    relay = asyncio.create_task(service.relay.run(stop))
+    start = time.perf_counter()
+    for chunk in range(0, N, 100):
+        async with service.db.transaction() as conn:
+            for i in range(chunk, chunk + 100):
+                await service.outbox.add(conn, one_kb_event(i))
+    while service.relay.published < N:
+        await asyncio.sleep(0.01)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await relay
+    await service.db.dispose()
+    return N / elapsed
+
+
+async def main() -> None:
+    prefix = await fresh_prefix()
+    baseline = await bare_producer(prefix)
+    ours = await relay_only(prefix)
+    report(Figure("relay: outbox rows published (SQLite)", ours, baseline, "ev/s", goal="goal >= 0.5x"))
+    ours_e2e = await write_and_relay(prefix)
+    report(Figure("relay: write in tx of 100 + relay, end to end (SQLite)", ours_e2e, baseline, "ev/s"))

@@ -1,0 +1,65 @@
+"""Shared set-up for the kit benchmarks: a throwaway service with a 1 KB event, topics of its own."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import ClassVar
+
+import sqlalchemy as sa
+from pydantic import Field
+
+from crm_contracts import topics
+from crm_contracts.base import Event
+from crm_kit import kafka
+from crm_kit.inbox import Context, Subscriptions
+from crm_kit.service import Service
+from crm_kit.settings import ServiceSettings
+from crm_kit.store import kit_tables
+
+BOOTSTRAP = os.environ.get("CRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+PG_SERVER = os.environ.get("CRM_TEST_PG_URL", "postgresql+asyncpg://crm:crm@127.0.0.1:5433/postgres")
+
+
+class BenchEvent(Event):
+    """A 1 KB event."""
+
+    topic: ClassVar[str] = topics.TASKS
+    event_name: ClassVar[str] = "BenchHappened"
+    key_field: ClassVar[str] = "item_id"
+    item_id: str = Field(description="key")
+    body: str = Field(description="padding to 1 KB")
+
+
+def one_kb_event(i: int) -> BenchEvent:
+    return BenchEvent(item_id=f"item-{i % 64}", body="x" * 980)
+
+
+async def fresh_prefix(partitions: int = 6) -> str:
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    await kafka.ensure_topics(BOOTSTRAP, kafka.all_topic_names(prefix), partitions)
+    return prefix
+
+
+def bench_service(name: str, prefix: str, database_url: str | None = None) -> Service:
+    metadata = sa.MetaData()
+    kit_tables(metadata)
+    subs = Subscriptions()
+
+    @subs.on(BenchEvent)
+    async def trivial(ctx: Context, event: BenchEvent) -> None:
+        return None
+
+    folder = Path(tempfile.mkdtemp(prefix="crm-bench-"))
+    settings = ServiceSettings(
+        service_name=name,
+        kafka_bootstrap=BOOTSTRAP,
+        topic_prefix=prefix,
+        database_url=database_url or f"sqlite+aiosqlite:///{folder / 'bench.db'}",
+        blob_dir=folder / "blobs",
+        relay_batch_size=1000,
+        consumer_batch_size=1000,
+    )
+    return Service(name=name, settings=settings, metadata=metadata, subscriptions=subs)
