@@ -31,7 +31,7 @@ class LiveEvent:
     data: dict[str, Any]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Listener:
     username: str
     staff_id: str | None
@@ -63,6 +63,7 @@ class LiveHub:
         self.topic_names = [f"{topic_prefix}{topics.NOTIFICATIONS}", f"{topic_prefix}{topics.TASKS}"]
         self._listeners: set[_Listener] = set()
         self.ready = asyncio.Event()
+        self.closed = asyncio.Event()
 
     def publish(self, event: object) -> int:
         """Hand an event to the listeners it names; returns how many got it (a full queue drops it)."""
@@ -89,7 +90,14 @@ class LiveHub:
             self._listeners.discard(listener)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop``; reconnects after a broker failure."""
+        """Consume until ``stop``; reconnects after a broker failure. Open streams end when it stops."""
+        try:
+            await self._run(stop)
+        finally:
+            # Open SSE responses end now, so the HTTP server can shut down without waiting on them.
+            self.closed.set()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             consumer = AIOKafkaConsumer(
                 *self.topic_names,

@@ -6,7 +6,9 @@ import pytest
 
 from crm_contracts.notifications import MessagePosted
 from crm_contracts.tasks import TaskAssigned
-from crm_gateway.live import route_event
+from crm_gateway.app import first_admin_password
+from crm_gateway.domain.users import User
+from crm_gateway.live import LiveHub, route_event
 from crm_gateway.routing import UnknownRoute, segment_of
 from crm_gateway.settings import DEFAULT_ROUTES, GatewaySettings
 from crm_gateway.ui.web import discover_areas, money, to_local
@@ -65,3 +67,27 @@ def test_the_home_area_is_discovered_with_its_routes_and_translations() -> None:
         "Mesagerie",
         "Deschide partener",
     ]
+
+
+async def test_the_hub_hands_each_event_only_to_the_streams_of_the_user_it_names() -> None:
+    hub = LiveHub("127.0.0.1:1", "")
+    staff = uuid4()
+    ana = User("1", "ana", "agent", str(staff))
+    bob = User("2", "bob", "agent", None)
+    async with hub.listen(ana) as ana_queue, hub.listen(bob) as bob_queue:
+        message = MessagePosted(message_id=uuid4(), recipient="ana", title="T", body="B", cause_event_id="c")
+        assert hub.publish(message) == 1
+        assert hub.publish(TaskAssigned(task_id=uuid4(), responsible_staff_id=staff)) == 1
+        assert [ana_queue.get_nowait().name, ana_queue.get_nowait().name] == ["message", "task"]
+        assert bob_queue.empty()
+    assert hub.publish(message) == 0
+
+
+def test_the_default_admin_password_is_allowed_only_on_loopback() -> None:
+    assert first_admin_password(GatewaySettings(host="127.0.0.1")) == "admin"
+    assert first_admin_password(GatewaySettings(host="127.0.0.1", admin_password="s3cret")) == "s3cret"
+    with pytest.raises(RuntimeError, match="CRM_ADMIN_PASSWORD"):
+        first_admin_password(GatewaySettings(host="0.0.0.0", token_secret="a-real-secret-of-32-bytes-or-more!!"))
+    with pytest.raises(RuntimeError, match="CRM_GATEWAY_TOKEN_SECRET"):
+        first_admin_password(GatewaySettings(host="0.0.0.0", admin_password="s3cret"))
+    assert first_admin_password(GatewaySettings(host="0.0.0.0", admin_password="s3cret", token_secret="x" * 40))

@@ -17,6 +17,8 @@ from crm_gateway.routing import Forwarder
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
+MAX_STREAM_SECONDS = 300.0  # the browser reconnects by itself; a bounded stream re-checks the session
+RECONNECT_MS = 3000
 
 
 async def unread_count(forwarder: Forwarder, user: User) -> int | None:
@@ -42,13 +44,18 @@ async def message_stream(request: Request[User, Any, Any], hub: LiveHub, forward
     async def events() -> AsyncGenerator[ServerSentEventMessage, None]:
         async with hub.listen(user) as queue:
             count = await unread_count(forwarder, user)
-            yield ServerSentEventMessage(event="unread", data=json.dumps({"count": count}))
-            while True:
+            yield ServerSentEventMessage(event="unread", data=json.dumps({"count": count}), retry=RECONNECT_MS)
+            loop = asyncio.get_running_loop()
+            started = last_sent = loop.time()
+            while not hub.closed.is_set() and loop.time() - started < MAX_STREAM_SECONDS:
                 try:
-                    live = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                    live = await asyncio.wait_for(queue.get(), timeout=1.0)
                 except TimeoutError:
-                    yield ServerSentEventMessage(comment="keepalive")
+                    if loop.time() - last_sent >= KEEPALIVE_SECONDS:
+                        last_sent = loop.time()
+                        yield ServerSentEventMessage(comment="keepalive")
                     continue
+                last_sent = loop.time()
                 yield ServerSentEventMessage(event=live.name, data=json.dumps(live.data))
 
     return ServerSentEvent(events(), headers={"cache-control": "no-cache", "x-accel-buffering": "no"})

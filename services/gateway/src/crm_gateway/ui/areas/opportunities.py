@@ -1,0 +1,397 @@
+"""Opportunities area: pipeline funnel, opportunity pages with stage history, documents, catalogues (O1-O7).
+
+Pages call the opportunities API as the logged-in user; a rule the API refuses (409/422) is shown on the
+page the user was on, with the API's message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from litestar import get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from crm_gateway.ui.api import ApiClient, ApiError
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+LOCAL = ZoneInfo("Europe/Bucharest")
+LINE_ROWS = 5
+STAGES = ("new", "presentation", "offer", "negotiation", "sale", "lost")
+
+
+def _text(form: dict[str, Any], key: str) -> str | None:
+    value = form.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _local_to_utc_iso(value: str | None) -> str | None:
+    """A ``datetime-local`` field (Bucharest wall time) as ISO-8601 with its offset."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=LOCAL).isoformat()
+    except ValueError:
+        return value
+
+
+async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
+    """Data from another service for a picker; a service that is down leaves the picker empty."""
+    try:
+        return await api.get(path, params=params)
+    except ApiError:
+        return {"items": [], "total": 0}
+
+
+def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = []
+    for n in range(LINE_ROWS):
+        code = _text(form, f"line_code_{n}")
+        if not code:
+            continue
+        line: dict[str, Any] = {"article_code": code, "qty": _text(form, f"line_qty_{n}") or "1"}
+        price = _text(form, f"line_price_{n}")
+        if price:
+            line["price"] = price.replace(",", ".")
+        lines.append(line)
+    return lines
+
+
+async def _opportunity_page(
+    api: ApiClient,
+    opportunity_id: UUID,
+    *,
+    error: ApiError | None = None,
+    form: dict[str, Any] | None = None,
+) -> Template:
+    opp = await api.get(f"/api/opportunities/{opportunity_id}")
+    reasons = await api.get("/api/lost-reasons", params={"active": "true"})
+    staff = await _optional(api, "/api/staff", {"active": "true", "limit": 200})
+    articles = await _optional(api, "/api/opportunities/articles", {"limit": 200})
+    return Template(
+        "opportunities/detail.html",
+        context={
+            "opp": opp,
+            "reasons": reasons["items"],
+            "staff": staff["items"],
+            "articles": articles["items"],
+            "line_rows": range(LINE_ROWS),
+            "error": error,
+            "form": form or {},
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/pipeline", include_in_schema=False)
+async def pipeline(api: ApiClient, owner_staff_id: str | None = None, campaign_id: str | None = None) -> Template:
+    """The pipeline funnel: count, potential and weighted potential per stage (O3)."""
+    summary = await api.get("/api/pipeline", params={"owner_staff_id": owner_staff_id, "campaign_id": campaign_id})
+    widest = max((int(s["count"]) for s in summary["stages"] if s["stage"] != "lost"), default=0) or 1
+    return Template("opportunities/pipeline.html", context={"summary": summary, "widest": widest})
+
+
+@get("/opportunities", include_in_schema=False)
+async def opportunity_list(
+    api: ApiClient,
+    stage: str | None = None,
+    partner_id: str | None = None,
+    campaign_id: str | None = None,
+    title: str | None = None,
+    offset: int = 0,
+) -> Template:
+    """Opportunities, filtered, and the form to open one (O1)."""
+    params = {"stage": stage, "partner_id": partner_id, "campaign_id": campaign_id, "title": title}
+    page = await api.get("/api/opportunities", params={**params, "limit": 50, "offset": offset})
+    partners = await api.get("/api/opportunities/partners", params={"limit": 200})
+    return Template(
+        "opportunities/list.html",
+        context={"page": page, "filters": params, "partners": partners["items"], "stages": STAGES, "offset": offset},
+    )
+
+
+@post("/opportunities", include_in_schema=False, status_code=303)
+async def opportunity_create(api: ApiClient, data: Form) -> Any:
+    """Open an opportunity and go to its page."""
+    body = {
+        "partner_id": _text(data, "partner_id"),
+        "title": _text(data, "title") or "",
+        "potential": (_text(data, "potential") or "0").replace(",", "."),
+        "probability": (_text(data, "probability") or "").replace(",", ".") or None,
+        "expected_signing_on": _text(data, "expected_signing_on"),
+    }
+    try:
+        created = await api.post("/api/opportunities", json={k: v for k, v in body.items() if v is not None})
+    except ApiError as exc:
+        page = await api.get("/api/opportunities", params={"limit": 50})
+        partners = await api.get("/api/opportunities/partners", params={"limit": 200})
+        return Template(
+            "opportunities/list.html",
+            context={
+                "page": page,
+                "filters": {},
+                "partners": partners["items"],
+                "stages": STAGES,
+                "offset": 0,
+                "error": exc,
+                "form": data,
+            },
+            status_code=exc.status,
+        )
+    return Redirect(f"/opportunities/{created['id']}", status_code=303)
+
+
+@get("/opportunities/{opportunity_id:uuid}", include_in_schema=False)
+async def opportunity_detail(api: ApiClient, opportunity_id: UUID) -> Template:
+    """One opportunity: stage history timeline, time in stage, stage change, documents (O2, O4-O7)."""
+    return await _opportunity_page(api, opportunity_id)
+
+
+@post("/opportunities/{opportunity_id:uuid}/stage", include_in_schema=False, status_code=303)
+async def opportunity_stage(api: ApiClient, opportunity_id: UUID, data: Form) -> Any:
+    """Move the opportunity; a delegate and a follow-up date make a task (O7); lost needs a reason (O6)."""
+    body = {
+        "stage": _text(data, "stage"),
+        "note": _text(data, "note"),
+        "delegate_staff_id": _text(data, "delegate_staff_id"),
+        "follow_up_at": _local_to_utc_iso(_text(data, "follow_up_at")),
+        "reason_code": _text(data, "reason_code") if _text(data, "stage") == "lost" else None,
+    }
+    try:
+        await api.post(
+            f"/api/opportunities/{opportunity_id}/stage", json={k: v for k, v in body.items() if v is not None}
+        )
+    except ApiError as exc:
+        return await _opportunity_page(api, opportunity_id, error=exc, form=data)
+    return Redirect(f"/opportunities/{opportunity_id}", status_code=303)
+
+
+@post("/opportunities/{opportunity_id:uuid}/documents", include_in_schema=False, status_code=303)
+async def opportunity_document(api: ApiClient, opportunity_id: UUID, data: Form) -> Any:
+    """Generate an offer, client order or contract with lines from the article picker (O4)."""
+    kind = _text(data, "kind") or "offer"
+    body: dict[str, Any] = {"lines": _lines(data), "note": _text(data, "note")}
+    if kind == "offer" and _text(data, "valid_until"):
+        body["valid_until"] = _text(data, "valid_until")
+    if kind == "contract":
+        body["kind"] = _text(data, "contract_kind") or "commercial"
+        body["starts_on"] = _text(data, "starts_on")
+        body["months"] = _text(data, "months")
+        body["monthly_value"] = (_text(data, "monthly_value") or "").replace(",", ".") or None
+    if kind not in ("offer", "order", "contract"):
+        kind = "offer"
+    try:
+        await api.post(
+            f"/api/opportunities/{opportunity_id}/{kind}", json={k: v for k, v in body.items() if v is not None}
+        )
+    except ApiError as exc:
+        return await _opportunity_page(api, opportunity_id, error=exc, form=data)
+    return Redirect(f"/opportunities/{opportunity_id}#documents", status_code=303)
+
+
+@get("/opportunities/{opportunity_id:uuid}/offers/{offer_id:uuid}", include_in_schema=False)
+async def offer_view(api: ApiClient, opportunity_id: UUID, offer_id: UUID) -> Template:
+    """An offer of the opportunity, with accept / reject; F2 "add task" gets its client (A2)."""
+    opp = await api.get(f"/api/opportunities/{opportunity_id}")
+    offer = next((d for d in opp["documents"] if d["document_id"] == str(offer_id)), None)
+    if offer is None:
+        raise ApiError(404, f"no offer {offer_id} on this opportunity")
+    reasons = await api.get("/api/lost-reasons", params={"active": "true"})
+    return Template("opportunities/offer.html", context={"opp": opp, "offer": offer, "reasons": reasons["items"]})
+
+
+@post(
+    "/opportunities/{opportunity_id:uuid}/offers/{offer_id:uuid}/{decision:str}",
+    include_in_schema=False,
+    status_code=303,
+)
+async def offer_decide(api: ApiClient, opportunity_id: UUID, offer_id: UUID, decision: str, data: Form) -> Any:
+    """Accept the offer (order and/or contract follow, O5) or reject it with a reason (O6)."""
+    path = f"/api/opportunities/{opportunity_id}/offers/{offer_id}"
+    try:
+        if decision == "accept":
+            body: dict[str, Any] = {"then": _text(data, "then") or "order"}
+            if body["then"] in ("contract", "both"):
+                body["contract"] = {
+                    k: v
+                    for k, v in {
+                        "kind": _text(data, "contract_kind") or "commercial",
+                        "starts_on": _text(data, "starts_on"),
+                        "months": _text(data, "months"),
+                    }.items()
+                    if v is not None
+                }
+            await api.post(f"{path}/accept", json=body)
+        elif decision == "reject":
+            await api.post(
+                f"{path}/reject",
+                json={
+                    "reason_code": _text(data, "reason_code"),
+                    "note": _text(data, "note"),
+                    "keep_open": _text(data, "keep_open") == "on",
+                },
+            )
+        else:
+            raise ApiError(404, "unknown decision")
+    except ApiError as exc:
+        return await _opportunity_page(api, opportunity_id, error=exc, form=data)
+    return Redirect(f"/opportunities/{opportunity_id}#documents", status_code=303)
+
+
+@get("/opportunities/lost-reasons", include_in_schema=False)
+async def lost_reasons(api: ApiClient) -> Template:
+    """The lost-reasons catalogue (CRM > Nomenclatoare > Motive)."""
+    reasons = await api.get("/api/lost-reasons")
+    return Template("opportunities/lost_reasons.html", context={"reasons": reasons["items"], "error": None})
+
+
+@post("/opportunities/lost-reasons", include_in_schema=False, status_code=303)
+async def lost_reason_add(api: ApiClient, data: Form) -> Any:
+    """Add a reason, or retire / restore one."""
+    try:
+        code = _text(data, "code") or ""
+        if _text(data, "toggle"):
+            await api.patch(f"/api/lost-reasons/{quote(code, safe='')}", json={"active": _text(data, "toggle") == "on"})
+        else:
+            await api.post("/api/lost-reasons", json={"code": code, "text": _text(data, "text") or ""})
+    except ApiError as exc:
+        reasons = await api.get("/api/lost-reasons")
+        return Template(
+            "opportunities/lost_reasons.html",
+            context={"reasons": reasons["items"], "error": exc, "form": data},
+            status_code=exc.status,
+        )
+    return Redirect("/opportunities/lost-reasons", status_code=303)
+
+
+@get("/opportunities/stage-weights", include_in_schema=False)
+async def stage_weights(api: ApiClient) -> Template:
+    """The stage weights the company configured (O3)."""
+    weights = await api.get("/api/stage-weights")
+    return Template("opportunities/stage_weights.html", context={"weights": weights, "error": None})
+
+
+@post("/opportunities/stage-weights", include_in_schema=False, status_code=303)
+async def stage_weights_save(api: ApiClient, data: Form) -> Any:
+    """Save the stage weights."""
+    values = {s: (_text(data, f"weight_{s}") or "").replace(",", ".") for s in STAGES}
+    try:
+        await api.put("/api/stage-weights", json={"weights": {s: v for s, v in values.items() if v}})
+    except ApiError as exc:
+        weights = await api.get("/api/stage-weights")
+        return Template(
+            "opportunities/stage_weights.html", context={"weights": weights, "error": exc}, status_code=exc.status
+        )
+    return Redirect("/opportunities/stage-weights", status_code=303)
+
+
+routes = [
+    pipeline,
+    opportunity_list,
+    opportunity_create,
+    opportunity_detail,
+    opportunity_stage,
+    opportunity_document,
+    offer_view,
+    offer_decide,
+    lost_reasons,
+    lost_reason_add,
+    stage_weights,
+    stage_weights_save,
+]
+
+TRANSLATIONS = {
+    "Oportunitate nouă": "New opportunity",
+    "Partener": "Partner",
+    "Alegeți partenerul": "Choose the partner",
+    "Titlu": "Title",
+    "Potențial": "Potential",
+    "Potențial ponderat": "Weighted potential",
+    "Probabilitate (%)": "Probability (%)",
+    "Data probabilă a semnării": "Probable signing date",
+    "Deschide": "Open",
+    "Etapa": "Stage",
+    "Toate": "All",
+    "Filtrează": "Filter",
+    "Nicio oportunitate.": "No opportunities.",
+    "Număr": "Count",
+    "Pondere": "Weight",
+    "Total deschise": "Open total",
+    "Motive de pierdere": "Lost reasons",
+    "Ponderi etape": "Stage weights",
+    "Istoric etape": "Stage history",
+    "Timp în etapă": "Time in stage",
+    "Schimbă etapa": "Change stage",
+    "Delegat": "Delegate",
+    "Eu": "Me",
+    "Data de follow-up": "Follow-up date",
+    "Notă": "Note",
+    "Motiv (la pierdere)": "Reason (when lost)",
+    "Salvează": "Save",
+    "Documente": "Documents",
+    "Generează document": "Generate document",
+    "Ofertă": "Offer",
+    "Comandă client": "Client order",
+    "Contract": "Contract",
+    "Articol": "Article",
+    "Cantitate": "Quantity",
+    "Preț (gol = preț listă)": "Price (empty = list price)",
+    "Valabilă până la": "Valid until",
+    "Tip contract": "Contract kind",
+    "abonament": "subscription",
+    "comercial": "commercial",
+    "Începe la": "Starts on",
+    "Luni": "Months",
+    "Valoare lunară": "Monthly value",
+    "Generează": "Generate",
+    "cerut": "requested",
+    "emis": "issued",
+    "acceptată": "accepted",
+    "respinsă": "rejected",
+    "deschisă": "open",
+    "Acceptă": "Accept",
+    "Respinge": "Reject",
+    "Urmează": "Then",
+    "comandă": "order",
+    "ambele": "both",
+    "Păstrează oportunitatea deschisă": "Keep the opportunity open",
+    "de": "by",
+    "Cod": "Code",
+    "Text": "Text",
+    "Activ": "Active",
+    "Retrage": "Retire",
+    "Reactivează": "Restore",
+    "Adaugă": "Add",
+    "Ponderea fiecărei etape (%) aplicată potențialului.": "Each stage's weight (%) applied to the potential.",
+    "Închisă": "Closed",
+    "Proprietar": "Owner",
+    "Campanie": "Campaign",
+    "Documentele emise de comercial apar aici.": "Documents issued by commercial appear here.",
+    "Listă": "List",
+    "Pâlnie": "Funnel",
+    "Ofertă {number}": "Offer {number}",
+    "Client": "Client",
+    "Total fără TVA": "Total net of VAT",
+    "TVA": "VAT",
+    "Total cu TVA": "Total with VAT",
+    "Oportunitate": "Opportunity",
+    "Apăsați F2 și «Adaugă task»: clientul ofertei devine beneficiar.": (
+        "Press F2 and «Add task»: the offer's client becomes the beneficiary."
+    ),
+    "Nou": "New",
+    "1 Prezentare / întâlnire": "1 Presentation / meeting",
+    "2 Ofertă": "2 Offer",
+    "3 Negociere / contract sau comandă": "3 Negotiation / contract or order",
+    "4 Vânzare / contract semnat": "4 Sale / contract signed",
+    "X Pierdut": "X Lost",
+    "Motiv": "Reason",
+    "acum": "now",
+}
