@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from crm_commercial.bootstrap import bootstrap
 from crm_commercial.domain.partners import Partner
@@ -24,7 +24,7 @@ NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 @dataclass
 class Commercial:
     service: Service
-    http: AsyncTestClient  # type: ignore[type-arg]
+    http: httpx.AsyncClient
     settings: CommercialSettings
 
     async def add_partner(self, name: str = "Șantierul Naval Constanța S.A.", kind: str = "client") -> str:
@@ -51,17 +51,19 @@ def headers(settings: CommercialSettings, role: str = "manager") -> dict[str, st
 
 @pytest.fixture
 def make_commercial(service_env: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
-    """Build, migrate and expose the service over HTTP (in-process); stopped at the end of the test."""
-    opened: list[AsyncTestClient] = []  # type: ignore[type-arg]
+    """Build, migrate and expose the service over HTTP in this test's event loop.
+
+    httpx's ASGI transport runs the app in the test's own loop; Litestar's AsyncTestClient would run it in a
+    portal thread and block this loop meanwhile, freezing the consumer mid-transaction (a SQLite deadlock).
+    """
 
     async def make(clock: Callable[[], datetime] = lambda: NOW, **overrides: Any) -> Commercial:
         settings = CommercialSettings(**service_env("commercial", **overrides))
         service = bootstrap(settings, clock=clock)
         await service.migrate()
-        client = AsyncTestClient(app=service.app())
-        await client.__aenter__()
-        client.headers.update(headers(settings))
-        opened.append(client)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=service.app()), base_url="http://commercial", headers=headers(settings)
+        )
         return Commercial(service, client, settings)
 
     return make
@@ -71,5 +73,5 @@ def make_commercial(service_env: Callable[..., dict[str, Any]]) -> Callable[...,
 async def commercial(make_commercial: Callable[..., Any]) -> AsyncIterator[Commercial]:
     c = await make_commercial()
     yield c
-    await c.http.__aexit__(None, None, None)
+    await c.http.aclose()
     await c.service.db.dispose()
