@@ -26,7 +26,7 @@ test: install ## the whole test suite (starts Kafka, PostgreSQL and SMTP sinks i
 lint: ## ruff, mypy, and the AsyncAPI drift check
 	@$(UV) ruff check .
 	@$(UV) ruff format --check .
-	@$(UV) mypy contracts/src kit/src services/*/src
+	@$(UV) mypy contracts/src kit/src services/*/src deploy bench
 	@$(UV) python -m crm_contracts.asyncapi --check
 
 asyncapi: ## regenerate contracts/asyncapi.yaml from the contracts

@@ -1,0 +1,1 @@
+"""Running the CRM locally: Kafka, the SMTP sink, every service and the gateway."""

@@ -1,0 +1,175 @@
+"""Demo data loaded once by ``make up`` through the public API (as a user would enter it).
+
+It uses only the paths and fields of API.md; a step a service refuses is reported and skipped,
+so a partly built system still comes up. ``var/demo-loaded`` marks it done.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+VAR = Path(os.environ.get("CRM_VAR", Path(__file__).resolve().parents[1] / "var"))
+MARKER = VAR / "demo-loaded"
+
+
+class Demo:
+    def __init__(self, base: str, password: str) -> None:
+        self.client = httpx.Client(base_url=base, timeout=30)
+        token = self.client.post("/api/auth/token", json={"username": "admin", "password": password})
+        token.raise_for_status()
+        self.client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        response = self.client.post(path, json=body)
+        if response.status_code >= 400:
+            print(f"  demo: {path} answered {response.status_code}: {response.text[:200]}", flush=True)
+            return None
+        return response.json() if response.content else {}
+
+
+def load(base: str, password: str) -> None:
+    """Create staff, users, partners, articles, a campaign, opportunities and tasks."""
+    if MARKER.exists():
+        return
+    print("loading demo data ...", flush=True)
+    demo = Demo(base, password)
+    ana = demo.post(
+        "/api/staff",
+        {
+            "name": "Ana Popescu",
+            "email": "ana.popescu@example.ro",
+            "user_login": "ana",
+            "hours_per_day": "8",
+            "categories": ["vânzări"],
+            "team": "București",
+        },
+    )
+    mihai = demo.post(
+        "/api/staff",
+        {
+            "name": "Mihai Ionescu",
+            "email": "mihai.ionescu@example.ro",
+            "user_login": "mihai",
+            "hours_per_day": "6",
+            "categories": ["service"],
+            "team": "București",
+        },
+    )
+    ion = demo.post(
+        "/api/staff",
+        {"name": "Ion Țurcanu", "email": "ion.turcanu@example.ro", "hours_per_day": "8", "categories": ["service"]},
+    )
+    if ana:
+        demo.post("/api/users", {"username": "ana", "password": "ana12345", "role": "manager", "staff_id": ana["id"]})
+    if mihai:
+        demo.post("/api/users", {"username": "mihai", "password": "mihai123", "role": "agent", "staff_id": mihai["id"]})
+    time.sleep(1)  # let the staff events reach the read models
+    client = demo.post(
+        "/api/partners",
+        {
+            "kind": "client",
+            "name": "Alfa Construcții SRL",
+            "fiscal_code": "RO18547290",
+            "locality": "Cluj-Napoca",
+            "county": "Cluj",
+            "turnover": "2500000.00",
+            "employees": 42,
+            "activity_domain": "construcții",
+            "sites": [{"name": "Sediu central", "emails": ["office@alfa-constructii.ro"]}],
+            "contacts": [
+                {
+                    "name": "Dana Mureșan",
+                    "role": "achiziții",
+                    "email": "dana@alfa-constructii.ro",
+                    "phone": "0740000001",
+                }
+            ],
+            "sales_rep_staff_id": ana["id"] if ana else None,
+            "service_rep_staff_id": mihai["id"] if mihai else None,
+        },
+    )
+    lead = demo.post(
+        "/api/partners",
+        {
+            "kind": "lead",
+            "name": "Beta Logistic SA",
+            "locality": "Iași",
+            "county": "Iași",
+            "turnover": "900000.00",
+            "employees": 15,
+            "activity_domain": "transport",
+            "sites": [{"name": "Depozit", "emails": ["contact@betalogistic.ro"]}],
+            "competitors": ["Gamma Soft"],
+            "interests": ["ERP", "CRM"],
+            "service_responsible": "Radu Stan",
+            "sales_rep_staff_id": ana["id"] if ana else None,
+        },
+    )
+    for code, name, price in (
+        ("SRV-ORA", "Oră service tehnic", "150.00"),
+        ("LIC-ERP", "Licență ERP lunară", "450.00"),
+        ("IMPL", "Implementare", "3000.00"),
+    ):
+        demo.post(
+            "/api/articles", {"code": code, "name": name, "unit": "buc", "price": price, "vat_rate": "21", "photos": []}
+        )
+    demo.post(
+        "/api/services",
+        {"code": "SERVICE", "name": "Intervenție service", "hourly_rate": "150.00", "article_code": "SRV-ORA"},
+    )
+    today = datetime.now(UTC).date()
+    campaign = demo.post(
+        "/api/campaigns",
+        {
+            "name": "Campanie ERP toamnă",
+            "starts_on": today.replace(day=1).isoformat(),
+            "ends_on": (today + timedelta(days=90)).isoformat(),
+            "objective": "clienți noi ERP",
+            "segment": "construcții și transport",
+            "estimated_cost": "20000.00",
+            "estimated_revenue": "120000.00",
+            "return_months": 12,
+        },
+    )
+    if client:
+        demo.post(
+            "/api/opportunities",
+            {
+                "partner_id": client["id"],
+                "title": "Extindere licențe ERP",
+                "potential": "54000.00",
+                "probability": 40,
+                "expected_signing_on": (today + timedelta(days=45)).isoformat(),
+                "owner_staff_id": ana["id"] if ana else None,
+                "campaign_id": campaign["id"] if campaign else None,
+            },
+        )
+        if mihai:
+            demo.post(
+                "/api/tasks",
+                {
+                    "title": "Verificare server client",
+                    "description": "Clientul raportează lentoare.",
+                    "responsible_staff_id": mihai["id"],
+                    "partner_id": client["id"],
+                    "deadline": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+                    "billable": True,
+                    "service_code": "SERVICE",
+                    "planned_start": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                    "planned_hours": "2",
+                    "alert": {"channel": "message", "days_before": 1},
+                },
+            )
+    if lead and campaign:
+        demo.post(f"/api/campaigns/{campaign['id']}/members", {"partner_ids": [lead["id"]]})
+    if ion:
+        pass  # Ion is staff without a login: follow-ups delegated to him arrive by email (O7).
+    MARKER.parent.mkdir(parents=True, exist_ok=True)
+    MARKER.write_text(datetime.now(UTC).isoformat())
+    print("demo data loaded", flush=True)

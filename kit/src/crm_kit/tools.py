@@ -1,0 +1,72 @@
+"""The ``crm`` command for people: ``crm events tail [topic ...]`` prints events as they arrive, decoded."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+
+from aiokafka import AIOKafkaConsumer
+
+from crm_contracts import topics
+from crm_contracts.base import ContractError
+from crm_contracts.registry import parse
+from crm_kit.cloudevents import MissingHeaders, from_headers
+from crm_kit.settings import ServiceSettings
+
+
+def format_record(topic: str, key: bytes | None, headers: list[tuple[str, bytes]], value: bytes) -> str:
+    """One line: time, topic, type, key, and the payload (or why it could not be decoded)."""
+    try:
+        envelope = from_headers(headers)
+    except MissingHeaders as exc:
+        return f"{'?':<25} {topic:<22} {'(no CloudEvents headers)':<40} {exc}"
+    try:
+        payload = parse(envelope.type, value).model_dump(mode="json")
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    except ContractError as exc:
+        body = f"!! {exc.reason}: {value[:200]!r}"
+    when = envelope.time.isoformat(timespec="seconds")
+    return f"{when:<25} {topic:<22} {envelope.type:<40} key={(key or b'').decode(errors='replace')} {body}"
+
+
+async def tail(names: list[str], from_beginning: bool) -> None:
+    settings = ServiceSettings()
+    wanted = [settings.topic(n if n.startswith("crm.") else f"crm.{n}") for n in names] or [
+        settings.topic(t) for t in topics.ALL
+    ]
+    consumer = AIOKafkaConsumer(
+        *wanted,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for r in records:
+                    line = format_record(r.topic, r.key, list(r.headers or ()), r.value or b"")
+                    sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+    finally:
+        await consumer.stop()
+
+
+def main() -> None:
+    """Entry point of the ``crm`` command."""
+    parser = argparse.ArgumentParser(prog="crm", description=__doc__)
+    sub = parser.add_subparsers(dest="area", required=True)
+    events = sub.add_parser("events", help="the event stream").add_subparsers(dest="command", required=True)
+    tail_cmd = events.add_parser("tail", help="print events as they arrive, one line each")
+    tail_cmd.add_argument("topics", nargs="*", help="e.g. tasks crm.partners (default: all)")
+    tail_cmd.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
+    args = parser.parse_args()
+    asyncio.run(tail(args.topics, args.from_beginning))
