@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,12 +160,15 @@ def read_sidecar(folder: Path | None, max_bytes: int) -> tuple[list[AttachmentDa
     return items, total
 
 
-def _alternatives(name: str) -> list[str]:
+def _alternatives(name: str) -> Iterator[str]:
+    """``name``, then ``stem-2.ext``, ``stem-3.ext``, ... (lazily)."""
+    yield name
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
         stem, ext = name, ""
     suffix = f".{ext}" if ext else ""
-    return [name, *(f"{stem}-{n}{suffix}" for n in range(2, 1000))]
+    for n in range(2, 100_000):
+        yield f"{stem}-{n}{suffix}"
 
 
 def _move(source: Path, target: Path) -> bool:

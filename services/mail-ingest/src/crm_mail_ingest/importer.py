@@ -91,13 +91,29 @@ class Importer:
         Raises:
             Exception: a transient database failure; the files stay in processing/ for a later pass.
         """
-        if not claimed:
-            return []
+        return await self.commit(await self.prepare(claimed), resumed=resumed)
+
+    async def prepare(self, claimed: list[Claimed]) -> list[Prepared]:
+        """The work outside the database (read, parse, store attachments), in a worker thread."""
         self.in_flight.update(c.path.name for c in claimed)
         try:
             prepared = await asyncio.to_thread(lambda: [self._prepare(c) for c in claimed])
-            for item in prepared:
-                item.initial = (item.status, item.reason)
+        except BaseException:
+            self.release(claimed)
+            raise
+        for item in prepared:
+            item.initial = (item.status, item.reason)
+        return prepared
+
+    def release(self, claimed: list[Claimed]) -> None:
+        """Forget files as in flight (they are done, or left in processing/ for a later pass)."""
+        self.in_flight.difference_update(c.path.name for c in claimed)
+
+    async def commit(self, prepared: list[Prepared], *, resumed: bool = False) -> list[dict[str, Any]]:
+        """Record prepared files and their events in one transaction, then move the files."""
+        if not prepared:
+            return []
+        try:
             try:
                 await self._record(prepared, resumed=resumed)
             except TRANSIENT:
@@ -109,7 +125,6 @@ class Importer:
                 else:
                     log.warning("batch of %d could not be recorded; retrying file by file", len(prepared), exc_info=True)
                     for item in prepared:
-                        item.reset()
                         try:
                             await self._record([item], resumed=resumed)
                         except TRANSIENT:
@@ -120,7 +135,7 @@ class Importer:
             await self._finish(prepared)
             return [p.row for p in prepared]
         finally:
-            self.in_flight.difference_update(c.path.name for c in claimed)
+            self.release([p.claimed for p in prepared])
 
     # -- outside the database -------------------------------------------------------------
 
@@ -181,6 +196,7 @@ class Importer:
         now = self.clock()
         for item in prepared:
             item.reset()
+        self.publisher.discard()
         async with self.db.transaction() as conn:
             if resumed:
                 for item in prepared:
@@ -224,15 +240,16 @@ class Importer:
                     )
                     known[item.key]["task_id"] = row["task_id"]
                     message_rows[-1]["task_id"] = row["task_id"]
-                    await self.publisher.email_task(conn, self._email_task(item, row), now=now)
+                    self.publisher.email_task(self._email_task(item, row), now=now)
                 elif item.status == "failed":
-                    await self.publisher.import_failed(
-                        conn, import_id=item.import_id, file_name=row["file_name"], reason=row["reason"] or "", now=now
+                    self.publisher.import_failed(
+                        import_id=item.import_id, file_name=row["file_name"], reason=row["reason"] or "", now=now
                     )
                 item.row = row
                 import_rows.append(row)
             await repository.insert_imports(conn, import_rows)
             await repository.insert_messages(conn, message_rows)
+            await self.publisher.flush(conn)
 
     async def _record_failure(self, item: Prepared) -> None:
         """Record a file that could not be stored normally as failed (minimal row, no identity)."""
@@ -245,11 +262,11 @@ class Importer:
         item.attachments = []
         item.destination = self._destination(item, set())
         row = self._row(item, now)
+        self.publisher.discard()
+        self.publisher.import_failed(import_id=item.import_id, file_name=row["file_name"], reason=row["reason"], now=now)
         async with self.db.transaction() as conn:
-            await self.publisher.import_failed(
-                conn, import_id=item.import_id, file_name=row["file_name"], reason=row["reason"], now=now
-            )
             await repository.insert_imports(conn, [row])
+            await self.publisher.flush(conn)
         item.row = row
 
     def _destination(self, item: Prepared, taken: set[Path]) -> Path:
@@ -326,21 +343,7 @@ class Importer:
 
     async def _finish(self, prepared: list[Prepared]) -> None:
         """Move each file to done/ or failed/ (reason beside it), then record where it went."""
-        moves: dict[str, str] = {}
-        for item in prepared:
-            row = item.row
-            if not row:
-                continue
-            destination = self.folder.root / row["stored_path"]
-            reason = None
-            if row["status"] == "failed":
-                reason = row["reason"] or "failed"
-            try:
-                final = await asyncio.to_thread(self.folder.finish, item.claimed, destination, reason)
-            except OSError:
-                log.exception("could not move %s to %s", item.claimed.path, destination)
-                continue
-            moves[row["id"]] = self.folder.relative(final)
+        moves = await asyncio.to_thread(self._move_all, prepared)
         if moves:
             now = self.clock()
             async with self.db.transaction() as conn:
@@ -348,6 +351,22 @@ class Importer:
             for item in prepared:
                 if item.row.get("id") in moves:
                     item.row = {**item.row, "stored_path": moves[item.row["id"]], "moved_at": now}
+
+    def _move_all(self, prepared: list[Prepared]) -> dict[str, str]:
+        moves: dict[str, str] = {}
+        for item in prepared:
+            row = item.row
+            if not row:
+                continue
+            destination = self.folder.root / row["stored_path"]
+            reason = (row["reason"] or "failed") if row["status"] == "failed" else None
+            try:
+                final = self.folder.finish(item.claimed, destination, reason)
+            except OSError:
+                log.exception("could not move %s to %s", item.claimed.path, destination)
+                continue
+            moves[row["id"]] = self.folder.relative(final)
+        return moves
 
 
 def _hash_file(path: Path) -> str:

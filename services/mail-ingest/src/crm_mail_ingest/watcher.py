@@ -9,7 +9,7 @@ import time
 
 from crm_mail_ingest.domain.intake import StabilityTracker
 from crm_mail_ingest.folder import Claimed, ImportFolder
-from crm_mail_ingest.importer import Importer
+from crm_mail_ingest.importer import Importer, Prepared
 from crm_mail_ingest.settings import MailIngestSettings
 
 log = logging.getLogger(__name__)
@@ -50,20 +50,37 @@ class Watcher:
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.scan_seconds)
 
     async def scan_once(self, stop: asyncio.Event | None = None) -> int:
-        """One scan: import the files that were already there, unchanged, at the previous scan."""
+        """One scan: import the files that were already there, unchanged, at the previous scan.
+
+        Batches are pipelined: the next batch is read and parsed (in a thread) while the
+        previous one is written to the database.
+        """
         scan = await asyncio.to_thread(self.folder.scan)
         ready = self.tracker.stable(scan)
-        done = 0
         size = self.settings.batch_files
-        for start in range(0, len(ready), size):
-            if stop is not None and stop.is_set():
-                break
-            names = ready[start : start + size]
-            claimed = await asyncio.to_thread(self._claim, names)
-            await self.importer.import_files(claimed)
-            for name in names:
-                self.tracker.forget(name)
-            done += len(claimed)
+        done = 0
+        preparing: asyncio.Task[list[Prepared]] | None = None
+        try:
+            for start in range(0, len(ready), size):
+                if stop is not None and stop.is_set():
+                    break
+                names = ready[start : start + size]
+                claimed = await asyncio.to_thread(self._claim, names)
+                for name in names:
+                    self.tracker.forget(name)
+                upcoming = asyncio.create_task(self.importer.prepare(claimed))
+                if preparing is not None:
+                    current, preparing = preparing, None
+                    done += len(await self.importer.commit(await current))
+                preparing = upcoming
+            if preparing is not None:
+                current, preparing = preparing, None
+                done += len(await self.importer.commit(await current))
+        finally:
+            if preparing is not None:
+                # A failure left a prepared batch behind: its files stay in processing/ for the sweep.
+                with contextlib.suppress(BaseException):
+                    self.importer.release([p.claimed for p in await preparing])
         return done
 
     def _claim(self, names: list[str]) -> list[Claimed]:

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency
+from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.ids import new_id
@@ -29,8 +30,8 @@ class MailImportController(Controller):
     @post("/", status_code=201, request_max_body_size=64 * 1024 * 1024)
     async def upload(
         self,
-        importer: Importer,
-        folder: ImportFolder,
+        importer: NamedDependency[SkipValidation[Importer]],
+        folder: NamedDependency[SkipValidation[ImportFolder]],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> MailImportOut:
         """Import one exported email file (Outlook text, Thunderbird text or .eml) through the folder's path."""
@@ -46,10 +47,10 @@ class MailImportController(Controller):
     @get("/")
     async def list_imports(
         self,
-        db: Database,
-        status: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        db: NamedDependency[SkipValidation[Database]],
+        status: Annotated[str | None, QueryParameter(description="imported, failed, ignored, duplicate or retried")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> MailImportList:
         """The import log, newest first: file name, status, partner, task and the reason."""
         if status is not None and status not in STATUSES:
@@ -59,12 +60,20 @@ class MailImportController(Controller):
         return MailImportList(items=[MailImportOut.from_row(r) for r in rows], total=total)
 
     @get("/{import_id:str}")
-    async def get_import(self, db: Database, import_id: str) -> MailImportOut:
+    async def get_import(
+        self, db: NamedDependency[SkipValidation[Database]], import_id: FromPath[str]
+    ) -> MailImportOut:
         """One import log entry."""
         return MailImportOut.from_row(await _entry(db, import_id))
 
     @post("/{import_id:str}/retry", status_code=201)
-    async def retry(self, db: Database, importer: Importer, folder: ImportFolder, import_id: str) -> MailImportOut:
+    async def retry(
+        self,
+        db: NamedDependency[SkipValidation[Database]],
+        importer: NamedDependency[SkipValidation[Importer]],
+        folder: NamedDependency[SkipValidation[ImportFolder]],
+        import_id: FromPath[str],
+    ) -> MailImportOut:
         """Import a failed file again (after fixing the cause); the old entry becomes 'retried'."""
         row = await _entry(db, import_id)
         if row["status"] != "failed":

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_contracts.base import Envelope, Event
 from crm_contracts.common import Attachment
 from crm_contracts.mail import EmailImported, EmailImportFailed
 from crm_contracts.tasks import Origin, TaskCreated
+from crm_kit.cloudevents import to_headers
+from crm_kit.ids import new_id
 from crm_kit.outbox import Outbox
+from crm_kit.store import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,54 @@ def _uuid(value: str | None) -> UUID | None:
 
 
 class MailPublisher:
-    """Speaks the domain (``email_task``, ``import_failed``); writes contract events to the outbox."""
+    """Speaks the domain (``email_task``, ``import_failed``); writes contract events to the outbox.
 
-    def __init__(self, outbox: Outbox) -> None:
+    Events are collected per batch of files and written with one multi-row insert by ``flush``
+    (inside the caller's transaction), in the row format the kit's relay publishes.
+    """
+
+    def __init__(self, outbox: Outbox, topic_name: Callable[[str], str]) -> None:
         self.outbox = outbox
+        self._topic_name = topic_name
+        self._pending: list[dict[str, object]] = []
 
-    async def email_task(self, conn: AsyncConnection, item: EmailTask, *, now: datetime) -> None:
+    def _add(self, event: Event, *, now: datetime, correlation_id: str, causation_id: str | None = None) -> str:
+        event_id = str(new_id())
+        envelope = Envelope(
+            id=event_id,
+            source=self.outbox.source,
+            type=event.ce_type(),
+            time=now,
+            correlationid=correlation_id,
+            causationid=causation_id,
+            subject=event.key(),
+        )
+        self._pending.append(
+            {
+                "event_id": event_id,
+                "topic": self._topic_name(event.topic),
+                "key": event.key(),
+                "ce_type": envelope.type,
+                "headers": [[k, v.decode("utf-8", "replace")] for k, v in to_headers(envelope)],
+                "payload": event.payload(),
+                "created_at": now,
+            }
+        )
+        return event_id
+
+    async def flush(self, conn: AsyncConnection) -> int:
+        """Write the collected events into the outbox (the caller's transaction); returns how many."""
+        pending, self._pending = self._pending, []
+        if pending:
+            insert = dialect_insert(conn)(self.outbox.table).on_conflict_do_nothing(index_elements=["event_id"])
+            await conn.execute(insert, pending)
+        return len(pending)
+
+    def discard(self) -> None:
+        """Forget collected events (their transaction rolled back)."""
+        self._pending = []
+
+    def email_task(self, item: EmailTask, *, now: datetime) -> None:
         """TaskCreated (crm.tasks, source email) and EmailImported (crm.mail), correlated."""
         attachments = [Attachment(file_name=a.file_name, sha256=a.sha256, size=a.size, content_type=a.content_type) for a in item.attachments]
         task = TaskCreated(
@@ -76,9 +123,8 @@ class MailPublisher:
             ),
             registered_at=now,
         )
-        envelope = await self.outbox.add(conn, task, now=now, correlation_id=item.import_id)
-        await self.outbox.add(
-            conn,
+        task_event_id = self._add(task, now=now, correlation_id=item.import_id)
+        self._add(
             EmailImported(
                 message_id=item.message_key,
                 import_id=UUID(item.import_id),
@@ -96,15 +142,12 @@ class MailPublisher:
             ),
             now=now,
             correlation_id=item.import_id,
-            causation_id=envelope.id,
+            causation_id=task_event_id,
         )
 
-    async def import_failed(
-        self, conn: AsyncConnection, *, import_id: str, file_name: str, reason: str, now: datetime
-    ) -> None:
+    def import_failed(self, *, import_id: str, file_name: str, reason: str, now: datetime) -> None:
         """EmailImportFailed (crm.mail): the file and why."""
-        await self.outbox.add(
-            conn,
+        self._add(
             EmailImportFailed(import_id=UUID(import_id), file_name=file_name, reason=reason),
             now=now,
             correlation_id=import_id,

@@ -112,8 +112,14 @@ async def unmoved_import(conn: AsyncConnection, file_name: str, file_sha256: str
 
 async def mark_moved(conn: AsyncConnection, moves: dict[str, str], now: datetime) -> None:
     """Set where each import's file now is (import id -> path relative to the inbox)."""
-    for import_id, path in moves.items():
-        await conn.execute(imports.update().where(imports.c.id == import_id).values(stored_path=path, moved_at=now))
+    if not moves:
+        return
+    stmt = (
+        imports.update()
+        .where(imports.c.id == sa.bindparam("import_id"))
+        .values(stored_path=sa.bindparam("path"), moved_at=sa.bindparam("now"))
+    )
+    await conn.execute(stmt, [{"import_id": i, "path": p, "now": now} for i, p in moves.items()])
 
 
 async def get_import(conn: AsyncConnection, import_id: str) -> dict[str, Any] | None:
