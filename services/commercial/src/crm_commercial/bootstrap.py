@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ def _utcnow() -> datetime:
 def bootstrap(settings: CommercialSettings | None = None, clock: Callable[[], datetime] = _utcnow) -> Service:
     """Build the commercial service (nothing connects until it runs)."""
     settings = settings or CommercialSettings()
+    # fontTools logs every glyph subset at INFO, once per printout.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     service = Service(name="commercial", settings=settings, metadata=metadata, migrations=MIGRATIONS)
     commercial = Commercial(
         blobs=service.blobs,

@@ -151,7 +151,7 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('rate', ExactDecimal(5, 2), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('active', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.PrimaryKeyConstraint('code'),
     sa.UniqueConstraint('rate')
     )
