@@ -9,7 +9,7 @@ from typing import Any
 from crm_opportunities.domain.documents import Article, Document, Line
 from crm_opportunities.domain.model import LostReason, Opportunity, StageEntry, time_in_stages
 from crm_opportunities.domain.money import weighted
-from crm_opportunities.domain.stages import LABELS, Stage
+from crm_opportunities.domain.stages import LABELS, TRANSITIONS, Stage
 from crm_opportunities.store.repository import StageTotal
 
 
@@ -44,6 +44,7 @@ def opportunity(
         "weight": dec(weight),
         "weighted_potential": dec(weighted(opp.potential, weight)),
         "closed": opp.is_closed,
+        "next_stages": list(TRANSITIONS[opp.stage]),
         "lost_reason_code": opp.lost_reason_code,
         "lost_note": opp.lost_note,
         "created_at": opp.created_at,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from litestar import get, post
+from litestar import MediaType, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -118,7 +118,7 @@ async def opportunity_list(
     )
 
 
-@post("/opportunities", include_in_schema=False, status_code=303)
+@post("/opportunities", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def opportunity_create(api: ApiClient, data: Form) -> Any:
     """Open an opportunity and go to its page."""
     body = {
@@ -155,7 +155,7 @@ async def opportunity_detail(api: ApiClient, opportunity_id: UUID) -> Template:
     return await _opportunity_page(api, opportunity_id)
 
 
-@post("/opportunities/{opportunity_id:uuid}/stage", include_in_schema=False, status_code=303)
+@post("/opportunities/{opportunity_id:uuid}/stage", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def opportunity_stage(api: ApiClient, opportunity_id: UUID, data: Form) -> Any:
     """Move the opportunity; a delegate and a follow-up date make a task (O7); lost needs a reason (O6)."""
     body = {
@@ -174,7 +174,12 @@ async def opportunity_stage(api: ApiClient, opportunity_id: UUID, data: Form) ->
     return Redirect(f"/opportunities/{opportunity_id}", status_code=303)
 
 
-@post("/opportunities/{opportunity_id:uuid}/documents", include_in_schema=False, status_code=303)
+@post(
+    "/opportunities/{opportunity_id:uuid}/documents",
+    include_in_schema=False,
+    status_code=303,
+    media_type=MediaType.HTML,
+)
 async def opportunity_document(api: ApiClient, opportunity_id: UUID, data: Form) -> Any:
     """Generate an offer, client order or contract with lines from the article picker (O4)."""
     kind = _text(data, "kind") or "offer"
@@ -212,6 +217,7 @@ async def offer_view(api: ApiClient, opportunity_id: UUID, offer_id: UUID) -> Te
     "/opportunities/{opportunity_id:uuid}/offers/{offer_id:uuid}/{decision:str}",
     include_in_schema=False,
     status_code=303,
+    media_type=MediaType.HTML,
 )
 async def offer_decide(api: ApiClient, opportunity_id: UUID, offer_id: UUID, decision: str, data: Form) -> Any:
     """Accept the offer (order and/or contract follow, O5) or reject it with a reason (O6)."""
@@ -253,7 +259,7 @@ async def lost_reasons(api: ApiClient) -> Template:
     return Template("opportunities/lost_reasons.html", context={"reasons": reasons["items"], "error": None})
 
 
-@post("/opportunities/lost-reasons", include_in_schema=False, status_code=303)
+@post("/opportunities/lost-reasons", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def lost_reason_add(api: ApiClient, data: Form) -> Any:
     """Add a reason, or retire / restore one."""
     try:
@@ -279,7 +285,7 @@ async def stage_weights(api: ApiClient) -> Template:
     return Template("opportunities/stage_weights.html", context={"weights": weights, "error": None})
 
 
-@post("/opportunities/stage-weights", include_in_schema=False, status_code=303)
+@post("/opportunities/stage-weights", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def stage_weights_save(api: ApiClient, data: Form) -> Any:
     """Save the stage weights."""
     values = {s: (_text(data, f"weight_{s}") or "").replace(",", ".") for s in STAGES}

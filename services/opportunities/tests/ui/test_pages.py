@@ -1,0 +1,122 @@
+"""The opportunities pages in a browser, through the gateway: open, move, lose, offer, pipeline, catalogues."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from crm_contracts import topics as topic_names
+from crm_contracts.commercial import ArticleUpdated, OfferIssued
+from crm_contracts.opportunities import OfferRequested
+from crm_contracts.partners import PartnerRegistered
+from crm_kit.testing import eventually, publish, read_events
+from crm_kit.testing.stack import USER_PASSWORD, start_stack
+
+pytestmark = pytest.mark.ui
+
+
+async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_offer(
+    service_env: Any, kafka_bootstrap: str, topics: str, page: Any
+) -> None:
+    partner_id = uuid4()
+    await publish(
+        kafka_bootstrap,
+        topics,
+        PartnerRegistered(partner_id=partner_id, kind="client", name="Beta Logistic SRL"),
+        ArticleUpdated(code="SRV-INST", name="Instalare", unit="h", price=Decimal("200"), vat_rate=Decimal(21)),
+    )
+    async with start_stack(service_env, ["opportunities"]) as stack:
+
+        async def pickers_ready() -> bool:
+            partners = (await stack.client.get("/api/opportunities/partners")).json()
+            articles = (await stack.client.get("/api/opportunities/articles")).json()
+            return bool(partners["total"] and articles["total"])
+
+        await eventually(pickers_ready)
+        await stack.create_user("ana", "manager", str(uuid4()), USER_PASSWORD)
+        await stack.login(page, "ana", USER_PASSWORD)
+
+        await page.goto(f"{stack.base_url}/opportunities")
+        await page.select_option("#new-opportunity select[name=partner_id]", str(partner_id))
+        await page.fill("#new-opportunity input[name=title]", "Depozit nou")
+        await page.fill("#new-opportunity input[name=potential]", "20000")
+        await page.click("#new-opportunity button[type=submit]")
+        await page.wait_for_selector("#stage-form")
+        assert "Beta Logistic SRL" in await page.inner_text("main")
+        opportunity_id = page.url.rstrip("/").split("/")[-1]
+
+        await page.select_option("#stage-form select[name=stage]", "presentation")
+        await page.fill("#stage-form input[name=follow_up_at]", "2026-12-10T10:30")
+        await page.fill("#stage-form textarea[name=note]", "demo la client")
+        await page.click("#stage-form button[type=submit]")
+        await page.wait_for_selector("#stage-history li[data-stage=presentation].current")
+        timeline = await page.inner_text("#stage-history")
+        assert "demo la client" in timeline
+        assert "10.12.2026 10:30" in timeline
+
+        await page.select_option("#stage-form select[name=stage]", "lost")
+        await page.click("#stage-form button[type=submit]")
+        assert "lost-reasons catalogue" in await page.inner_text("#page-error")
+
+        await page.select_option("#document-form select[name=line_code_0]", "SRV-INST")
+        await page.fill("#document-form input[name=line_qty_0]", "10")
+        await page.click("#document-form button[type=submit]")
+        await page.wait_for_selector("#documents tr[data-document=offer][data-status=requested]")
+
+        seen = await read_events(
+            kafka_bootstrap,
+            topics,
+            topic_names.OPPORTUNITIES,
+            until=lambda f: any(isinstance(e, OfferRequested) for _, e in f),
+        )
+        request = next(e for _, e in seen if isinstance(e, OfferRequested))
+        offer_id = uuid4()
+        await publish(
+            kafka_bootstrap,
+            topics,
+            OfferIssued(
+                document_id=offer_id,
+                partner_id=partner_id,
+                number="OF-2026-000042",
+                issued_on=date(2026, 11, 27),
+                net=Decimal("2000"),
+                vat=Decimal("420"),
+                gross=Decimal("2420"),
+                source=request.source,
+                request_id=request.request_id,
+                lines=request.lines,
+            ),
+        )
+
+        async def issued() -> bool:
+            view = (await stack.client.get(f"/api/opportunities/{opportunity_id}")).json()
+            return any(d["status"] == "issued" for d in view["documents"])
+
+        await eventually(issued)
+        await page.goto(f"{stack.base_url}/opportunities/{opportunity_id}/offers/{offer_id}")
+        context = await page.evaluate("window.crmContext")
+        assert context["partner_id"] == str(partner_id)
+        assert context["document_id"] == str(offer_id)
+
+        await page.select_option("#reject-form select[name=reason_code]", "price_too_high")
+        await page.fill("#reject-form textarea[name=note]", "bugetul lor e jumătate")
+        await page.click("#reject-form button[type=submit]")
+        await page.wait_for_selector("#stage-history li[data-stage=lost].current")
+
+        await page.goto(f"{stack.base_url}/pipeline")
+        assert await page.inner_text(".funnel a[data-stage=lost] [data-count]") == "1"
+
+        await page.goto(f"{stack.base_url}/opportunities/stage-weights")
+        await page.fill("#weights-form input[name=weight_offer]", "150")
+        await page.click("#weights-form button[type=submit]")
+        assert "between 0 and 100" in await page.inner_text("main")
+
+        await page.goto(f"{stack.base_url}/opportunities/lost-reasons")
+        await page.fill("#lost-reason-form input[name=code]", "timing")
+        await page.fill("#lost-reason-form input[name=text]", "Moment nepotrivit")
+        await page.click("#lost-reason-form button[type=submit]")
+        await page.wait_for_selector("#lost-reasons tr[data-code=timing]")
