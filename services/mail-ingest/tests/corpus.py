@@ -13,20 +13,24 @@ def corpus_file(i: int) -> tuple[str, bytes]:
     kind = i % 4
     if kind == 0:
         text = (
-            f"De la:\tClient {i} <client{i}@parteneri.ro>\r\nTrimis:\tluni, 3 martie 2025 10:{i % 60:02d} p.m.\r\n"
+            f"De la:\tClient {i} <client{i}@parteneri.ro>\r\n"
+            f"Trimis:\tluni, 3 martie 2025 10:{i % 60:02d} p.m.\r\n"
             f"Către:\tService <service@firma.ro>\r\nSubiect:\tCerere service nr. {i} - ştampilă\r\n\r\n"
             f"Bună ziua,\r\nVă rugăm să verificaţi echipamentul {i}.\r\n"
         )
         return f"mesaj-{i:05d}.txt", text.encode("cp1250")
     if kind == 1:
         text = (
-            f"From:\tClient {i} <client{i}@partners.example>\r\nSent:\tMonday, March 3, 2025 10:{i % 60:02d} PM\r\n"
-            f"To:\tService <service@firma.ro>\r\nSubject:\tService request {i}\r\n\r\nHello,\r\nPlease check unit {i}.\r\n"
+            f"From:\tClient {i} <client{i}@partners.example>\r\n"
+            f"Sent:\tMonday, March 3, 2025 10:{i % 60:02d} PM\r\n"
+            f"To:\tService <service@firma.ro>\r\nSubject:\tService request {i}\r\n\r\n"
+            f"Hello,\r\nPlease check unit {i}.\r\n"
         )
         return f"message-{i:05d}.txt", b"\xff\xfe" + text.encode("utf-16-le")
     if kind == 2:
         text = (
-            f"Subject: Offer request {i}\nFrom: Buyer {i} <buyer{i}@clients.example>\nDate: Tue, 4 Mar 2025 09:30:00 +0200\n"
+            f"Subject: Offer request {i}\nFrom: Buyer {i} <buyer{i}@clients.example>\n"
+            "Date: Tue, 4 Mar 2025 09:30:00 +0200\n"
             f"To: vanzari@firma.ro\n\nPlease send an offer for item {i}.\n"
         )
         return f"tb-{i:05d}.txt", text.encode()

@@ -6,6 +6,7 @@ never overwritten and two processes can never claim the same file; nothing is ev
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import time
@@ -130,10 +131,8 @@ class ImportFolder:
             dest_dir = target.parent / claimed.attachments_dir.name
             if dest_dir.exists():
                 dest_dir = target.parent / f"{target.name}.attachments"
-            try:
+            with contextlib.suppress(OSError):
                 claimed.attachments_dir.rename(dest_dir)
-            except OSError:
-                pass
         if reason is not None:
             _write_atomically(target.parent / f"{target.name}.reason.txt", reason + "\n")
         return target

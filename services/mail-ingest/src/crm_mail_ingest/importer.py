@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
 from crm_kit.blobs import BlobError, BlobStore
 from crm_kit.ids import new_id
 from crm_kit.inbox import TRANSIENT
@@ -123,7 +122,9 @@ class Importer:
                     log.exception("could not record %s; marking it failed", prepared[0].claimed.file_name)
                     await self._record_failure(prepared[0])
                 else:
-                    log.warning("batch of %d could not be recorded; retrying file by file", len(prepared), exc_info=True)
+                    log.warning(
+                        "batch of %d could not be recorded; retrying file by file", len(prepared), exc_info=True
+                    )
                     for item in prepared:
                         try:
                             await self._record([item], resumed=resumed)
@@ -218,18 +219,30 @@ class Importer:
                     first = known.get(item.key)
                     if first is not None:
                         item.status = "duplicate"
-                        item.reason = f"duplicate of {first['file_name'] or 'an earlier import'} (import {first['import_id']})"
+                        item.reason = (
+                            f"duplicate of {first['file_name'] or 'an earlier import'} (import {first['import_id']})"
+                        )
                         item.row["task_id"] = first["task_id"]
                     else:
-                        known[item.key] = {"import_id": item.import_id, "file_name": item.claimed.file_name, "task_id": None}
+                        known[item.key] = {
+                            "import_id": item.import_id,
+                            "file_name": item.claimed.file_name,
+                            "task_id": None,
+                        }
                 item.destination = self._destination(item, taken)
                 row = self._row(item, now)
                 if item.status in ("imported", "ignored"):
                     message_rows.append(
-                        {"message_key": item.key, "import_id": item.import_id, "task_id": row["task_id"], "created_at": now}
+                        {
+                            "message_key": item.key,
+                            "import_id": item.import_id,
+                            "task_id": row["task_id"],
+                            "created_at": now,
+                        }
                     )
                 if item.status == "imported":
-                    assert item.message is not None and item.key is not None
+                    assert item.message is not None
+                    assert item.key is not None
                     matched = choose_partner(partners.get(item.message.sender.email, []))
                     routing = route(matched, self.settings.triage_staff_id)
                     row.update(
@@ -263,7 +276,9 @@ class Importer:
         item.destination = self._destination(item, set())
         row = self._row(item, now)
         self.publisher.discard()
-        self.publisher.import_failed(import_id=item.import_id, file_name=row["file_name"], reason=row["reason"], now=now)
+        self.publisher.import_failed(
+            import_id=item.import_id, file_name=row["file_name"], reason=row["reason"], now=now
+        )
         async with self.db.transaction() as conn:
             await repository.insert_imports(conn, [row])
             await self.publisher.flush(conn)
@@ -312,7 +327,8 @@ class Importer:
 
     def _email_task(self, item: Prepared, row: dict[str, Any]) -> EmailTask:
         message = item.message
-        assert message is not None and item.key is not None
+        assert message is not None
+        assert item.key is not None
         limit = self.settings.max_body_chars
         body = message.body if len(message.body) <= limit else message.body[:limit] + "\n[…]"
         description = body
@@ -375,4 +391,3 @@ def _hash_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-

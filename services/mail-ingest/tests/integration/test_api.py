@@ -35,9 +35,7 @@ async def test_an_uploaded_file_is_imported_like_a_dropped_one_and_listed_in_the
         assert [a["file_name"] for a in entry["attachments"]] == ["fișă tehnică.jpg"]
         assert (ingest.folder.done / "centrala.eml").read_bytes() == data
 
-        again = await client.post(
-            "/api/mail-imports", files={"data": ("copie.eml", data)}, headers=headers(ingest)
-        )
+        again = await client.post("/api/mail-imports", files={"data": ("copie.eml", data)}, headers=headers(ingest))
         assert again.json()["status"] == "duplicate"
 
         listed = (await client.get("/api/mail-imports", params={"status": "imported"}, headers=headers(ingest))).json()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,9 +109,10 @@ async def test_a_thunderbird_export_brings_its_attachments_folder_into_the_blob_
     task = next(e for _, e in found if isinstance(e, TaskCreated))
     assert [a.file_name for a in task.attachments] == ["cerere.pdf", "schiță.jpg"]
     for attachment in task.attachments:
-        assert ingest.service.blobs.get(attachment.sha256) == (
-            FIXTURES / "thunderbird_ro_utf8.attachments" / attachment.file_name
-        ).read_bytes()
+        assert (
+            ingest.service.blobs.get(attachment.sha256)
+            == (FIXTURES / "thunderbird_ro_utf8.attachments" / attachment.file_name).read_bytes()
+        )
     # No partner has this sender: the task waits for triage, flagged.
     assert task.partner_id is None
     assert task.origin.unknown_sender is True
@@ -153,7 +153,11 @@ async def _count_rows(ingest: MailIngest, n: int) -> bool:
 
 async def test_automated_senders_are_recorded_as_ignored_and_become_no_task(ingest, kafka_bootstrap, topics) -> None:
     inbox = ingest.folder.root
-    drop(inbox, "newsletter.txt", b"From: Shop <no-reply@shop.ro>\nSubject: Oferte\nDate: 04.03.2025 09:30\n\nReduceri!\n")
+    drop(
+        inbox,
+        "newsletter.txt",
+        b"From: Shop <no-reply@shop.ro>\nSubject: Oferte\nDate: 04.03.2025 09:30\n\nReduceri!\n",
+    )
     drop(
         inbox,
         "ooo.txt",

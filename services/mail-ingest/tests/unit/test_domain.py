@@ -99,7 +99,8 @@ def test_outlook_address_lists_are_split_on_semicolons_and_keep_names() -> None:
 
 
 def _text(sender: str, subject: str = "Hi", body: str = "Body", extra: str = "") -> bytes:
-    return f"From:\t{sender}\r\nSent:\tMonday, March 3, 2025 10:15 PM\r\nSubject:\t{subject}\r\n{extra}\r\n{body}\r\n".encode()
+    head = f"From:\t{sender}\r\nSent:\tMonday, March 3, 2025 10:15 PM\r\nSubject:\t{subject}\r\n"
+    return f"{head}{extra}\r\n{body}\r\n".encode()
 
 
 def test_the_identity_is_the_message_id_when_there_is_one() -> None:

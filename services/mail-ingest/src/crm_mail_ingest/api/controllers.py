@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 
 from crm_kit.errors import Conflict, Invalid, NotFound
@@ -48,7 +48,9 @@ class MailImportController(Controller):
     async def list_imports(
         self,
         db: NamedDependency[SkipValidation[Database]],
-        status: Annotated[str | None, QueryParameter(description="imported, failed, ignored, duplicate or retried")] = None,
+        status: Annotated[
+            str | None, QueryParameter(description="imported, failed, ignored, duplicate or retried")
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> MailImportList:
@@ -97,6 +99,3 @@ async def _entry(db: Database, import_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no mail import {import_id}")
     return row
-
-
-

@@ -39,8 +39,7 @@ def parse_addresses(value: str) -> list[Address]:
         parts = [f"{n} <{a}>" if n and a else (a or n) for n, a in getaddresses([value])]
     else:
         parts = [value]
-    found = [a for a in (_one(p) for p in parts[:_MAX_ADDRESSES]) if a is not None]
-    return found
+    return [a for a in (_one(p) for p in parts[:_MAX_ADDRESSES]) if a is not None]
 
 
 def _split_outside_quotes(value: str, sep: str) -> list[str]:

@@ -105,7 +105,10 @@ class MailPublisher:
 
     def email_task(self, item: EmailTask, *, now: datetime) -> None:
         """TaskCreated (crm.tasks, source email) and EmailImported (crm.mail), correlated."""
-        attachments = [Attachment(file_name=a.file_name, sha256=a.sha256, size=a.size, content_type=a.content_type) for a in item.attachments]
+        attachments = [
+            Attachment(file_name=a.file_name, sha256=a.sha256, size=a.size, content_type=a.content_type)
+            for a in item.attachments
+        ]
         task = TaskCreated(
             task_id=UUID(item.task_id),
             title=item.title,

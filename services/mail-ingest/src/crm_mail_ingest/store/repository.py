@@ -140,6 +140,8 @@ async def list_imports(
     if status:
         query = query.where(imports.c.status == status)
         count = count.where(imports.c.status == status)
-    rows = await conn.execute(query.order_by(imports.c.created_at.desc(), imports.c.id.desc()).limit(limit).offset(offset))
+    rows = await conn.execute(
+        query.order_by(imports.c.created_at.desc(), imports.c.id.desc()).limit(limit).offset(offset)
+    )
     total = (await conn.execute(count)).scalar_one()
     return [dict(r._mapping) for r in rows], int(total)
