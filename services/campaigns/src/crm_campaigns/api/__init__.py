@@ -1,0 +1,1 @@
+"""The campaigns HTTP API (M1-M7)."""

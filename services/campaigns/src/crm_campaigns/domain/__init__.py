@@ -1,0 +1,1 @@
+"""The pure rules of campaigns: campaigns, member filters, results (no I/O, no framework)."""

@@ -1,0 +1,95 @@
+"""Selecting campaign members (M2): the filter over partner fields and how text is compared."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from crm_kit.errors import Invalid
+
+PARTNER_KINDS = ("client", "lead", "supplier")
+DEFAULT_KINDS = ("client", "lead")
+"""Existing (client) and potential (lead) clients; suppliers only when asked for."""
+
+_CEDILLA = str.maketrans({"ş": "ș", "ţ": "ț", "Ş": "Ș", "Ţ": "Ț"})
+
+
+def fold(text: str | None) -> str | None:
+    """Text as it is compared: trimmed, lower case, Romanian diacritics removed (``Iași`` == ``iasi``)."""
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text.translate(_CEDILLA).strip().lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.split()) or None
+
+
+def fiscal_digits(code: str | None) -> str | None:
+    """A fiscal code (CUI/CIF) compared without its ``RO`` VAT prefix and spaces: ``RO 123`` == ``123``."""
+    if code is None:
+        return None
+    text = "".join(code.split()).upper()
+    if text.startswith("RO"):
+        text = text[2:]
+    return text or None
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    """Which partners to select: every given criterion must hold (AND).
+
+    An empty filter selects every client and lead.
+    Text criteria ignore case and diacritics; ``name`` matches a part of the name, the others the whole
+    value; ``fiscal_code`` ignores the ``RO`` prefix. Ranges are inclusive. A partner with no turnover
+    (or no employee count) never matches a turnover (employees) range.
+    """
+
+    name: str | None = None
+    fiscal_code: str | None = None
+    locality: str | None = None
+    county: str | None = None
+    activity_domain: str | None = None
+    turnover_min: Decimal | None = None
+    turnover_max: Decimal | None = None
+    employees_min: int | None = None
+    employees_max: int | None = None
+    kinds: tuple[str, ...] = field(default=DEFAULT_KINDS)
+
+    def __post_init__(self) -> None:
+        if not self.kinds:
+            raise Invalid("choose at least one partner kind", field="kinds")
+        bad = sorted(set(self.kinds) - set(PARTNER_KINDS))
+        if bad:
+            raise Invalid(f"unknown partner kind: {', '.join(bad)}", field="kinds")
+        for low, high, label in (
+            (self.turnover_min, self.turnover_max, "turnover"),
+            (self.employees_min, self.employees_max, "employees"),
+        ):
+            if low is not None and low < 0:
+                raise Invalid(f"{label}_min cannot be negative", field=f"{label}_min")
+            if low is not None and high is not None and low > high:
+                raise Invalid(f"{label}_min is above {label}_max", field=f"{label}_min")
+        for name in ("turnover_min", "turnover_max"):
+            value = getattr(self, name)
+            if value is not None and not value.is_finite():
+                raise Invalid(f"{name} must be a number", field=name)
+
+    @property
+    def folded_name(self) -> str | None:
+        return fold(self.name)
+
+    @property
+    def folded_locality(self) -> str | None:
+        return fold(self.locality)
+
+    @property
+    def folded_county(self) -> str | None:
+        return fold(self.county)
+
+    @property
+    def folded_domain(self) -> str | None:
+        return fold(self.activity_domain)
+
+    @property
+    def fiscal(self) -> str | None:
+        return fiscal_digits(self.fiscal_code)

@@ -1,0 +1,1 @@
+"""The campaigns service's events: what it publishes and what it consumes."""

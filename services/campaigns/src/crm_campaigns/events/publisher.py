@@ -1,0 +1,141 @@
+"""Domain facts -> crm.campaigns contract events -> the outbox (only this module knows the contracts)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from crm_campaigns.domain.campaigns import Campaign
+from crm_campaigns.domain.results import Fact, Results
+from crm_contracts.base import Envelope, Event
+from crm_contracts.campaigns import (
+    CampaignCreated,
+    CampaignMemberRemoved,
+    CampaignMembersAdded,
+    CampaignResultsChanged,
+    CampaignUpdated,
+    CostAttachedToCampaign,
+    InvoiceAttachedToCampaign,
+    MonthlyReturn,
+    OpportunitiesRequested,
+    OrderAttachedToCampaign,
+)
+
+Emit = Callable[[Event], Awaitable[Envelope]]
+"""Puts one event into the outbox inside the caller's transaction."""
+
+
+class Publisher:
+    """The campaigns context's outgoing facts and commands, in domain terms."""
+
+    def __init__(self, emit: Emit, chunk: int = 500) -> None:
+        self._emit = emit
+        self._chunk = chunk
+
+    def _state(self, c: Campaign) -> dict[str, Any]:
+        return {
+            "campaign_id": c.id,
+            "name": c.name,
+            "starts_on": c.starts_on,
+            "ends_on": c.ends_on,
+            "objective": c.objective,
+            "segment": c.segment,
+            "estimated_cost": c.estimated_cost,
+            "estimated_revenue": c.estimated_revenue,
+            "return_months": c.return_months,
+        }
+
+    async def campaign_created(self, c: Campaign) -> None:
+        await self._emit(CampaignCreated(**self._state(c)))
+
+    async def campaign_updated(self, c: Campaign) -> None:
+        await self._emit(CampaignUpdated(**self._state(c)))
+
+    async def members_added(self, campaign_id: UUID, partner_ids: Sequence[UUID]) -> None:
+        """One event per chunk of partner ids, so a large selection never makes one huge record."""
+        for start in range(0, len(partner_ids), self._chunk):
+            await self._emit(
+                CampaignMembersAdded(
+                    campaign_id=campaign_id, partner_ids=list(partner_ids[start : start + self._chunk])
+                )
+            )
+
+    async def member_removed(self, campaign_id: UUID, partner_id: UUID) -> None:
+        await self._emit(CampaignMemberRemoved(campaign_id=campaign_id, partner_id=partner_id))
+
+    async def cost_attached(self, fact: Fact) -> None:
+        await self._emit(
+            CostAttachedToCampaign(
+                campaign_id=fact.campaign_id,
+                cost_document_id=fact.source_id,
+                kind=fact.source_kind,
+                net=fact.net,
+                date=fact.effective_on,
+            )
+        )
+
+    async def order_attached(self, fact: Fact) -> None:
+        await self._emit(
+            OrderAttachedToCampaign(
+                campaign_id=fact.campaign_id, order_id=fact.source_id, partner_id=fact.partner_id, net=fact.net
+            )
+        )
+
+    async def invoice_attached(self, fact: Fact, month: str) -> None:
+        await self._emit(
+            InvoiceAttachedToCampaign(
+                campaign_id=fact.campaign_id,
+                invoice_id=fact.source_id,
+                partner_id=fact.partner_id,
+                net=fact.net,
+                month=month,
+            )
+        )
+
+    async def results_changed(self, r: Results) -> None:
+        await self._emit(
+            CampaignResultsChanged(
+                campaign_id=r.campaign_id,
+                realized_cost=r.realized_cost,
+                accepted_revenue=r.accepted_revenue,
+                invoiced_revenue=r.invoiced_revenue,
+                monthly_return=[MonthlyReturn(month=m.month, value=m.value) for m in r.monthly_return],
+                roi=r.roi,
+            )
+        )
+
+    async def opportunities_requested(
+        self,
+        campaign_id: UUID,
+        request_id: UUID,
+        partner_ids: Sequence[UUID],
+        owner_staff_id: UUID | None,
+        title: str,
+    ) -> None:
+        """Ask opportunities to open one opportunity per partner (the caller chunks the partners)."""
+        await self._emit(
+            OpportunitiesRequested(
+                campaign_id=campaign_id,
+                request_id=request_id,
+                partner_ids=list(partner_ids),
+                owner_staff_id=owner_staff_id,
+                title=title,
+            )
+        )
+
+
+def realized_json(r: Results) -> dict[str, Any]:
+    """The realized figures as stored to notice when they move (strings keep Decimals exact)."""
+
+    def s(v: Decimal | None) -> str | None:
+        return None if v is None else str(v)
+
+    return {
+        "realized_cost": s(r.realized_cost),
+        "accepted_revenue": s(r.accepted_revenue),
+        "invoiced_revenue": s(r.invoiced_revenue),
+        "monthly_return": [[m.month, s(m.value)] for m in r.monthly_return],
+        "roi": s(r.roi),
+    }

@@ -1,0 +1,1 @@
+"""The campaigns store: tables, repository, migrations."""
