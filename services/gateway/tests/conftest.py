@@ -24,6 +24,8 @@ def gateway_settings(tmp_path: Path) -> GatewaySettings:
         blob_dir=tmp_path / "blobs",
         blob_max_bytes=64 * 1024,
         admin_password=ADMIN_PASSWORD,
+        argon2_time_cost=1,
+        argon2_memory_kib=8192,
         routes={"partners": "http://127.0.0.1:9", "tasks": "http://127.0.0.1:9", "messages": "http://127.0.0.1:9"},
     )
 

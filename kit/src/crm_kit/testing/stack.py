@@ -178,8 +178,13 @@ async def start_stack(
                 "gateway",
                 port=gateway_port,
                 routes=route_table(ports),
-                admin_password=ADMIN_PASSWORD,
-                **dict(overrides.get("gateway", {})),
+                **{
+                    "admin_password": ADMIN_PASSWORD,
+                    # Cheap password hashes: tests log in often on a shared 2-core machine.
+                    "argon2_time_cost": 1,
+                    "argon2_memory_kib": 8192,
+                    **dict(overrides.get("gateway", {})),
+                },
             )
         )
         running["gateway"] = await start_in_background(bootstrap_function("gateway")(gateway_settings), which)

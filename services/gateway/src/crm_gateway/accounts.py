@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from crm_gateway.auth.passwords import hash_password, verify_password
+from crm_gateway.auth.passwords import Passwords
 from crm_gateway.auth.tokens import ACCESS, TokenIssuer
 from crm_gateway.domain.users import LANGUAGES, User, new_user
 from crm_gateway.store import repository
@@ -24,9 +24,10 @@ class BadCredentials(Exception):
 class Accounts:
     """The gateway's users."""
 
-    def __init__(self, db: Database, tokens: TokenIssuer) -> None:
+    def __init__(self, db: Database, tokens: TokenIssuer, passwords: Passwords) -> None:
         self.db = db
         self.tokens = tokens
+        self.passwords = passwords
 
     async def authenticate(self, username: str, password: str) -> User:
         """The user with these credentials.
@@ -37,7 +38,7 @@ class Accounts:
         async with self.db.read() as conn:
             found = await repository.by_username(conn, username)
         # argon2 is slow on purpose: keep it off the event loop.
-        ok = await asyncio.to_thread(verify_password, found[1] if found else None, password)
+        ok = await asyncio.to_thread(self.passwords.verify, found[1] if found else None, password)
         if not ok or found is None:
             raise BadCredentials
         return found[0]
@@ -56,7 +57,7 @@ class Accounts:
             Conflict: the username is taken.
         """
         valid = new_user(username, password, role, staff_id, language)
-        password_hash = await asyncio.to_thread(hash_password, valid.password)
+        password_hash = await asyncio.to_thread(self.passwords.hash, valid.password)
         user = User(str(new_id()), valid.username, valid.role, valid.staff_id, valid.language)
         async with self.db.transaction() as conn:
             if await repository.by_username(conn, valid.username) is not None:

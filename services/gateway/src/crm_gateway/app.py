@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 from crm_gateway.accounts import Accounts
 from crm_gateway.api import auth, blobs, openapi, proxy, stream, users
 from crm_gateway.auth.middleware import ApiAuthMiddleware
+from crm_gateway.auth.passwords import Passwords
 from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.live import LiveHub
 from crm_gateway.routing import Forwarder, ServiceUnavailable, UnknownRoute
@@ -70,7 +71,7 @@ def first_admin_password(settings: GatewaySettings) -> str:
 def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Litestar:
     """The gateway app for one service instance."""
     tokens = TokenIssuer(settings.token_secret, timedelta(hours=settings.token_ttl_hours))
-    accounts = Accounts(service.db, tokens)
+    accounts = Accounts(service.db, tokens, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
     forwarder = Forwarder(settings.routes, settings.identity_secret, settings.service_timeout_seconds)
     areas = discover_areas()
     admin_password = first_admin_password(settings)

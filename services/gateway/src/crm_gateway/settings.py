@@ -77,6 +77,8 @@ class GatewaySettings(ServiceSettings):
         validation_alias=AliasChoices("admin_password", "CRM_ADMIN_PASSWORD"),
         description="Password of the first admin (user `admin`), created at startup; empty = `admin` on loopback only.",
     )
+    argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per password hash.")
+    argon2_memory_kib: int = Field(default=65536, ge=1024, description="Argon2id memory per password hash, KiB.")
     service_timeout_seconds: float = Field(
         default=30.0, gt=0, description="How long the gateway waits for a service's answer."
     )

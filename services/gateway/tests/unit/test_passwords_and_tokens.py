@@ -2,11 +2,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_gateway.auth.passwords import hash_password, verify_password
+from crm_gateway.auth.passwords import Passwords
 from crm_gateway.auth.tokens import ACCESS, SESSION, InvalidToken, TokenIssuer
 from crm_gateway.domain.users import User, new_user
 from crm_kit.errors import Invalid
 
+PASSWORDS = Passwords(time_cost=1, memory_kib=8192)
+hash_password = PASSWORDS.hash
+verify_password = PASSWORDS.verify
 SECRET = "a-test-secret-that-is-long-enough-32b"
 ANA = User(id="u-1", username="ana", role="agent", staff_id="s-1", language="en")
 

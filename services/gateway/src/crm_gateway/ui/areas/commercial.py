@@ -1,0 +1,421 @@
+"""Commercial area (the ERP side): articles with photos and the C5 picker scope, documents per partner with
+their printouts, cost documents ("Adaugă la costuri campanie marketing"), invoices, payments and balances.
+
+Pages call the commercial API as the logged-in user; a request the API refuses (4xx) is shown on the page the
+user was on, with the API's message and what they typed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from crm_gateway.ui.api import ApiClient, ApiError
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+LINE_ROWS = 5
+DOC_TYPES = ("offer", "order", "contract", "invoice", "cost", "payment")
+COST_KINDS = (
+    ("purchase_invoice", "Factură achiziție"),
+    ("purchase_receipt", "Bon fiscal achiziție"),
+    ("expense_report", "Decont de cheltuieli"),
+    ("payroll_note", "Notă contabilă salarii"),
+    ("internal_consumption", "Consum intern"),
+    ("treasury", "Operațiune de trezorerie"),
+)
+
+
+def _text(form: dict[str, Any], key: str) -> str | None:
+    value = form.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    if isinstance(value, UploadFile):
+        return None
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _decimal_text(value: str | None) -> str | None:
+    """A number typed the Romanian way (``1.250,50``) or plainly (``1250.50``), as the API's decimal string."""
+    if value is None:
+        return None
+    if "," in value:
+        value = value.replace(".", "").replace(",", ".")
+    return value.replace(" ", "")
+
+
+async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
+    """Data from another service for a picker; a service that is down leaves the picker empty."""
+    try:
+        return await api.get(path, params=params)
+    except ApiError:
+        return {"items": [], "total": 0}
+
+
+def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = []
+    for n in range(LINE_ROWS):
+        code = _text(form, f"line_code_{n}")
+        if not code:
+            continue
+        line: dict[str, Any] = {"article_code": code, "qty": _decimal_text(_text(form, f"line_qty_{n}")) or "1"}
+        price = _decimal_text(_text(form, f"line_price_{n}"))
+        if price:
+            line["price"] = price
+        lines.append(line)
+    return lines
+
+
+# Articles ----------------------------------------------------------------------------------------------------
+
+
+async def _articles_page(
+    api: ApiClient, *, error: ApiError | None = None, form: dict[str, Any] | None = None, q: str | None = None
+) -> Template:
+    articles = await api.get("/api/articles", params={"q": q, "limit": 200})
+    rates = await api.get("/api/vat-rates")
+    settings = await api.get("/api/commercial-settings")
+    return Template(
+        "commercial/articles.html",
+        context={
+            "articles": articles,
+            "rates": rates["items"],
+            "settings": settings,
+            "error": error,
+            "form": form or {},
+            "q": q or "",
+        },
+    )
+
+
+@get("/articles", include_in_schema=False)
+async def articles_page(api: ApiClient, q: str | None = None, edit: str | None = None) -> Template:
+    """The article catalogue (nomenclator articole) with photos, the add/change form and the C5 scope."""
+    form: dict[str, Any] = {}
+    if edit:
+        article = await api.get(f"/api/articles/{edit}")
+        form = {**article, "mode": "edit"}
+    return await _articles_page(api, form=form, q=q)
+
+
+@post("/articles", include_in_schema=False)
+async def save_article(api: ApiClient, data: Multipart) -> Template | Redirect:
+    """Add or change an article; an uploaded photo goes to the blob store first."""
+    code = _text(data, "code") or ""
+    photos = [p for p in (_text(data, "photos") or "").split(",") if p]
+    body = {
+        "name": _text(data, "name") or "",
+        "unit": _text(data, "unit") or "",
+        "price": _decimal_text(_text(data, "price")) or "",
+        "vat_rate": _text(data, "vat_rate") or "",
+    }
+    try:
+        upload = data.get("photo")
+        if isinstance(upload, UploadFile) and upload.filename:
+            content = await upload.read()
+            if content:
+                blob = await api.post(
+                    "/api/blobs", files={"data": (upload.filename, content, upload.content_type or "image/jpeg")}
+                )
+                photos.append(blob["sha256"])
+        body["photos"] = photos
+        if _text(data, "mode") == "edit":
+            await api.put(f"/api/articles/{code}", json=body)
+        else:
+            await api.post("/api/articles", json={"code": code, **body})
+    except ApiError as exc:
+        return await _articles_page(api, error=exc, form={**body, "code": code, "mode": _text(data, "mode")})
+    return Redirect(f"/articles?q={code}")
+
+
+@post("/articles/settings", include_in_schema=False)
+async def save_article_scope(api: ApiClient, data: Form) -> Template | Redirect:
+    """C5: generated documents pick from all articles, or from a chosen list."""
+    codes = [c.strip() for c in (_text(data, "article_codes") or "").replace(";", ",").split(",") if c.strip()]
+    try:
+        await api.put(
+            "/api/commercial-settings", json={"article_scope": _text(data, "article_scope") or "all", "article_codes": codes}
+        )
+    except ApiError as exc:
+        return await _articles_page(api, error=exc)
+    return Redirect("/articles")
+
+
+# Documents per partner ---------------------------------------------------------------------------------------
+
+
+async def _documents_page(
+    api: ApiClient,
+    partner_id: str | None,
+    doc_type: str | None,
+    *,
+    error: ApiError | None = None,
+    form: dict[str, Any] | None = None,
+) -> Template:
+    partners = await _optional(api, "/api/partners", {"limit": 200})
+    documents: dict[str, Any] = {"items": [], "total": 0}
+    balance = None
+    partner = None
+    if partner_id:
+        documents = await api.get(
+            "/api/documents", params={"partner_id": partner_id, "type": doc_type or None, "limit": 200}
+        )
+        try:
+            balance = await api.get(f"/api/balances/{partner_id}")
+        except ApiError:
+            balance = None
+        partner = next((p for p in partners["items"] if str(p.get("id")) == partner_id), None)
+    return Template(
+        "commercial/documents.html",
+        context={
+            "partners": partners["items"],
+            "partner_id": partner_id or "",
+            "partner": partner,
+            "doc_type": doc_type or "",
+            "doc_types": DOC_TYPES,
+            "documents": documents,
+            "balance": balance,
+            "error": error,
+            "form": form or {},
+        },
+    )
+
+
+@get("/documents", include_in_schema=False)
+async def documents_page(api: ApiClient, partner_id: str | None = None, type: str | None = None) -> Template:  # noqa: A002
+    """A partner's documents (offers, orders, contracts, invoices, costs, payments) and balance."""
+    return await _documents_page(api, partner_id, type)
+
+
+@get("/documents/{document_id:uuid}", include_in_schema=False)
+async def document_page(api: ApiClient, document_id: UUID) -> Template:
+    """One document with its lines and its printout."""
+    doc = await api.get(f"/api/documents/{document_id}")
+    return Template("commercial/document.html", context={"doc": doc})
+
+
+@post("/documents/payments", include_in_schema=False)
+async def record_payment(api: ApiClient, data: Form) -> Template | Redirect:
+    """Record a client's payment (the balance moves)."""
+    partner_id = _text(data, "partner_id")
+    body = {
+        "partner_id": partner_id,
+        "amount": _decimal_text(_text(data, "amount")),
+        "date": _text(data, "date"),
+        "invoice_id": _text(data, "invoice_id"),
+    }
+    try:
+        await api.post("/api/payments", json={k: v for k, v in body.items() if v is not None})
+    except ApiError as exc:
+        return await _documents_page(api, partner_id, None, error=exc, form=data)
+    return Redirect(f"/documents?partner_id={partner_id}")
+
+
+# Invoices ----------------------------------------------------------------------------------------------------
+
+
+async def _invoice_page(
+    api: ApiClient, partner_id: str | None, *, error: ApiError | None = None, form: dict[str, Any] | None = None
+) -> Template:
+    partners = await _optional(api, "/api/partners", {"limit": 200})
+    orders: list[dict[str, Any]] = []
+    contracts: list[dict[str, Any]] = []
+    if partner_id:
+        orders = (await api.get("/api/documents", params={"partner_id": partner_id, "type": "order", "limit": 200}))[
+            "items"
+        ]
+        contracts = (await api.get("/api/contracts", params={"partner_id": partner_id, "limit": 200}))["items"]
+    articles = await api.get("/api/articles", params={"limit": 200})
+    return Template(
+        "commercial/invoice_new.html",
+        context={
+            "partners": partners["items"],
+            "partner_id": partner_id or "",
+            "orders": orders,
+            "contracts": contracts,
+            "articles": articles["items"],
+            "rows": range(LINE_ROWS),
+            "error": error,
+            "form": form or {},
+        },
+    )
+
+
+@get("/documents/invoices/new", include_in_schema=False)
+async def invoice_form(api: ApiClient, partner_id: str | None = None) -> Template:
+    """Issue an invoice: from an order, from a contract month, or with its own lines."""
+    return await _invoice_page(api, partner_id)
+
+
+@post("/documents/invoices", include_in_schema=False)
+async def issue_invoice(api: ApiClient, data: Form) -> Template | Redirect:
+    partner_id = _text(data, "partner_id")
+    source = _text(data, "source") or "lines"
+    body: dict[str, Any]
+    if source == "order":
+        body = {"order_id": _text(data, "order_id")}
+    elif source == "contract":
+        body = {"contract_id": _text(data, "contract_id"), "period": _text(data, "period")}
+    else:
+        body = {"partner_id": partner_id, "lines": _lines(data)}
+    try:
+        invoice = await api.post("/api/invoices", json={k: v for k, v in body.items() if v is not None})
+    except ApiError as exc:
+        return await _invoice_page(api, partner_id, error=exc, form=data)
+    return Redirect(f"/documents/{invoice['id']}")
+
+
+# Cost documents ----------------------------------------------------------------------------------------------
+
+
+async def _cost_page(api: ApiClient, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Template:
+    suppliers = await _optional(api, "/api/partners", {"kind": "supplier", "limit": 200})
+    campaigns = await _optional(api, "/api/campaigns", {"limit": 200})
+    return Template(
+        "commercial/cost_new.html",
+        context={
+            "suppliers": suppliers["items"],
+            "campaigns": campaigns["items"],
+            "kinds": COST_KINDS,
+            "error": error,
+            "form": form or {},
+        },
+    )
+
+
+@get("/documents/costs/new", include_in_schema=False)
+async def cost_form(api: ApiClient) -> Template:
+    """Record a cost document; optionally add it to a campaign's marketing costs (M3)."""
+    return await _cost_page(api)
+
+
+@post("/documents/costs", include_in_schema=False)
+async def post_cost(api: ApiClient, data: Form) -> Template | Redirect:
+    to_campaign = _text(data, "add_to_campaign") == "on"
+    body = {
+        "kind": _text(data, "kind"),
+        "partner_id": _text(data, "partner_id"),
+        "number": _text(data, "number"),
+        "date": _text(data, "date"),
+        "net": _decimal_text(_text(data, "net")),
+        "vat": _decimal_text(_text(data, "vat")) or "0",
+        "campaign_id": _text(data, "campaign_id") if to_campaign else None,
+        "description": _text(data, "description"),
+    }
+    if to_campaign and not body["campaign_id"]:
+        return await _cost_page(
+            api, error=ApiError(422, "Alegeți campania la care se adaugă costul."), form=data
+        )
+    try:
+        doc = await api.post("/api/cost-documents", json={k: v for k, v in body.items() if v is not None})
+    except ApiError as exc:
+        return await _cost_page(api, error=exc, form=data)
+    return Redirect(f"/documents/{doc['id']}")
+
+
+routes = [
+    articles_page,
+    save_article,
+    save_article_scope,
+    documents_page,
+    document_page,
+    record_payment,
+    invoice_form,
+    issue_invoice,
+    cost_form,
+    post_cost,
+]
+
+TRANSLATIONS = {
+    "Articole": "Articles",
+    "Nomenclator articole": "Article catalogue",
+    "Caută": "Search",
+    "Cod": "Code",
+    "Denumire": "Name",
+    "U.M.": "Unit",
+    "Preț": "Price",
+    "Cotă TVA": "VAT rate",
+    "Poze": "Photos",
+    "Poză": "Photo",
+    "Modifică": "Change",
+    "Adaugă articol": "Add article",
+    "Modifică articolul": "Change the article",
+    "Salvează": "Save",
+    "Cote TVA": "VAT rates",
+    "Activă": "Active",
+    "Selectare articole din": "Pick articles from",
+    "Nomenclator articole (toate)": "Article catalogue (all)",
+    "Lista aleasă": "The chosen list",
+    "Coduri (separate prin virgulă)": "Codes (comma separated)",
+    "Documente": "Documents",
+    "Partener": "Partner",
+    "Alegeți partenerul": "Choose the partner",
+    "Tip": "Type",
+    "Toate": "All",
+    "Arată": "Show",
+    "Sold": "Balance",
+    "Sold partener": "Partner balance",
+    "Număr": "Number",
+    "Data": "Date",
+    "Fără TVA": "Net",
+    "TVA": "VAT",
+    "Total": "Total",
+    "Stare": "Status",
+    "Tipărire": "Printout",
+    "Vezi": "View",
+    "Nu sunt documente.": "There are no documents.",
+    "Emite factură": "Issue an invoice",
+    "Înregistrează document de cost": "Record a cost document",
+    "Înregistrează încasare": "Record a payment",
+    "Sumă": "Amount",
+    "Factura (opțional)": "Invoice (optional)",
+    "Factură": "Invoice",
+    "Ofertă": "Offer",
+    "Comandă client": "Client order",
+    "Contract": "Contract",
+    "Document de cost": "Cost document",
+    "Încasare": "Payment",
+    "Linii": "Lines",
+    "Articol": "Article",
+    "Cantitate": "Quantity",
+    "Valoare": "Value",
+    "Sursa": "Source",
+    "Oportunitate": "Opportunity",
+    "Campanie": "Campaign",
+    "Perioada": "Period",
+    "Luna facturată": "Month billed",
+    "Document furnizor": "Supplier document",
+    "Valabilă până la": "Valid until",
+    "Emite": "Issue",
+    "Din comandă": "From an order",
+    "Din contract (luna)": "From a contract (month)",
+    "Cu linii proprii": "With its own lines",
+    "Comanda": "Order",
+    "Luna (AAAA-LL)": "Month (YYYY-MM)",
+    "Preț (opțional)": "Price (optional)",
+    "Fel document": "Document kind",
+    "Furnizor": "Supplier",
+    "Număr document": "Document number",
+    "Valoare fără TVA": "Net value",
+    "Descriere": "Description",
+    "Adaugă la costuri campanie marketing": "Add to campaign marketing costs",
+    "Alegeți campania la care se adaugă costul.": "Choose the campaign the cost is added to.",
+    "Înregistrează": "Record",
+    "Factură achiziție": "Purchase invoice",
+    "Bon fiscal achiziție": "Purchase receipt",
+    "Decont de cheltuieli": "Expense report",
+    "Notă contabilă salarii": "Payroll accounting note",
+    "Consum intern": "Internal consumption",
+    "Operațiune de trezorerie": "Treasury transaction",
+    "Clientul datorează": "The client owes",
+    "Tipărirea documentului": "The document's printout",
+    "Deschide PDF": "Open the PDF",
+    "Înapoi la documente": "Back to documents",
+}
