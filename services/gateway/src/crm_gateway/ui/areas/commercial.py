@@ -1,6 +1,7 @@
-"""Commercial area (the ERP side): articles with photos and the C5 picker scope, documents per partner with
-their printouts, cost documents ("Adaugă la costuri campanie marketing"), invoices, payments and balances.
+"""Commercial area (the ERP side): articles, documents, printouts, costs, invoices, payments and balances.
 
+Articles with photos and the C5 picker scope; documents per partner with their printouts; cost documents
+("Adaugă la costuri campanie marketing"); issuing invoices; recording payments; the partner's balance.
 Pages call the commercial API as the logged-in user; a request the API refuses (4xx) is shown on the page the
 user was on, with the API's message and what they typed.
 """
@@ -110,7 +111,7 @@ async def save_article(api: ApiClient, data: Multipart) -> Template | Redirect:
     """Add or change an article; an uploaded photo goes to the blob store first."""
     code = _text(data, "code") or ""
     photos = [p for p in (_text(data, "photos") or "").split(",") if p]
-    body = {
+    body: dict[str, Any] = {
         "name": _text(data, "name") or "",
         "unit": _text(data, "unit") or "",
         "price": _decimal_text(_text(data, "price")) or "",
@@ -141,7 +142,8 @@ async def save_article_scope(api: ApiClient, data: Form) -> Template | Redirect:
     codes = [c.strip() for c in (_text(data, "article_codes") or "").replace(";", ",").split(",") if c.strip()]
     try:
         await api.put(
-            "/api/commercial-settings", json={"article_scope": _text(data, "article_scope") or "all", "article_codes": codes}
+            "/api/commercial-settings",
+            json={"article_scope": _text(data, "article_scope") or "all", "article_codes": codes},
         )
     except ApiError as exc:
         return await _articles_page(api, error=exc)
@@ -310,9 +312,7 @@ async def post_cost(api: ApiClient, data: Form) -> Template | Redirect:
         "description": _text(data, "description"),
     }
     if to_campaign and not body["campaign_id"]:
-        return await _cost_page(
-            api, error=ApiError(422, "Alegeți campania la care se adaugă costul."), form=data
-        )
+        return await _cost_page(api, error=ApiError(422, "Alegeți campania la care se adaugă costul."), form=data)
     try:
         doc = await api.post("/api/cost-documents", json={k: v for k, v in body.items() if v is not None})
     except ApiError as exc:
