@@ -65,6 +65,12 @@ class StageChanged(_OpportunitiesEvent):
     changed_by: str | None = Field(default=None, description="User who changed it.")
     changed_at: datetime = Field(description="When.")
     seconds_in_previous_stage: int | None = Field(default=None, description="Time spent in from_stage.")
+    changed_by_staff_id: UUID | None = Field(default=None, description="Staff member of the user who changed it.")
+    reason_text: str | None = Field(default=None, description="The lost reason's text when to_stage is lost.")
+    campaign_id: UUID | None = Field(default=None, description="The campaign the opportunity came from.")
+    owner_staff_id: UUID | None = Field(default=None, description="The opportunity's owner (staff id).")
+    expected_signing_on: date | None = Field(default=None, description="Probable contract signing date.")
+    currency: str = Field(default="RON", description="ISO currency of the potentials.")
 
 
 class FollowUpScheduled(_OpportunitiesEvent):
@@ -89,6 +95,8 @@ class OpportunityWon(_OpportunitiesEvent):
     partner_id: UUID = Field(description="The client or lead.")
     potential: Money = Field(description="Sales potential.")
     campaign_id: UUID | None = Field(default=None, description="The campaign it came from.")
+    title: str = Field(default="", description="The opportunity's title.")
+    owner_staff_id: UUID | None = Field(default=None, description="The opportunity's owner (staff id).")
 
 
 class OpportunityLost(_OpportunitiesEvent):
@@ -100,6 +108,10 @@ class OpportunityLost(_OpportunitiesEvent):
     reason_code: str = Field(description="Lost reason code.")
     reason_text: str = Field(description="The reason's text.")
     note: str | None = Field(default=None, description="Free text.")
+    title: str = Field(default="", description="The opportunity's title.")
+    potential: Money | None = Field(default=None, description="Sales potential that was lost.")
+    campaign_id: UUID | None = Field(default=None, description="The campaign it came from.")
+    owner_staff_id: UUID | None = Field(default=None, description="The opportunity's owner (staff id).")
 
 
 class _DocumentRequest(_OpportunitiesEvent):
