@@ -74,6 +74,11 @@ async def test_a_stage_change_with_a_delegate_and_follow_up_date_publishes_follo
     )
     assert changed[0].changed_by == "ana"
     assert changed[0].seconds_in_previous_stage is not None
+    assert (changed[0].changed_by_staff_id, changed[0].owner_staff_id, changed[0].currency) == (
+        AGENT_STAFF,
+        AGENT_STAFF,
+        "RON",
+    )
 
 
 def issued_offer(request: OfferRequested, number: str = "OF-2026-000001") -> OfferIssued:
@@ -227,6 +232,12 @@ async def test_rejecting_an_offer_needs_a_catalogued_reason_and_loses_the_opport
     (lost,) = of(seen, OpportunityLost)
     assert (lost.reason_code, lost.reason_text) == ("competitor", "Concurent prezent")
     assert "they went elsewhere" in (lost.note or "")
+    (to_lost,) = [e for e in of(seen, StageChanged) if e.to_stage == "lost"]
+    assert (to_lost.reason_code, to_lost.reason_text, to_lost.potential) == (
+        "competitor",
+        "Concurent prezent",
+        Decimal("10000.00"),
+    )
 
 
 async def test_a_campaign_command_delivered_twice_opens_one_opportunity_per_partner(live_opps: Opps) -> None:

@@ -48,7 +48,7 @@ class Edge:
     async def unit(self, now: datetime) -> AsyncIterator[tuple[AsyncConnection, Publisher]]:
         """One transaction: state and events commit together."""
         async with self.service.db.transaction() as conn:
-            yield conn, Publisher(partial(self.service.outbox.add, conn, now=now))
+            yield conn, Publisher(partial(self.service.outbox.add, conn, now=now), self.currency)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from decimal import Decimal
 
 from crm_contracts.base import Event
 from crm_contracts.common import DocumentLine, Source
@@ -41,8 +40,9 @@ def _line(line: Line) -> DocumentLine:
 class Publisher:
     """Speaks the domain (``publisher.stage_changed(move)``); only it knows the contract models."""
 
-    def __init__(self, emit: Emit) -> None:
+    def __init__(self, emit: Emit, currency: str = "RON") -> None:
         self._emit = emit
+        self._currency = currency
 
     async def opened(self, move: StageMove) -> None:
         """A new opportunity: OpportunityOpened, then its first StageChanged (from nothing to new)."""
@@ -74,6 +74,12 @@ class Publisher:
                 changed_by=entry.changed_by,
                 changed_at=entry.entered_at,
                 seconds_in_previous_stage=move.seconds_in_previous_stage,
+                changed_by_staff_id=entry.changed_by_staff_id,
+                reason_text=move.reason.text if move.reason else None,
+                campaign_id=opp.campaign_id,
+                owner_staff_id=opp.owner_staff_id,
+                expected_signing_on=opp.expected_signing_on,
+                currency=self._currency,
             )
         )
         if move.follow_up is not None:
@@ -97,6 +103,8 @@ class Publisher:
                     partner_id=opp.partner_id,
                     potential=opp.potential,
                     campaign_id=opp.campaign_id,
+                    title=opp.title,
+                    owner_staff_id=opp.owner_staff_id,
                 )
             )
         if entry.stage == "lost" and move.reason is not None:
@@ -107,6 +115,10 @@ class Publisher:
                     reason_code=move.reason.code,
                     reason_text=move.reason.text,
                     note=entry.note,
+                    title=opp.title,
+                    potential=opp.potential,
+                    campaign_id=opp.campaign_id,
+                    owner_staff_id=opp.owner_staff_id,
                 )
             )
 
@@ -147,12 +159,11 @@ class Publisher:
 
 
 def _state(opp: Opportunity) -> dict[str, object]:
-    potential: Decimal = opp.potential
     return {
         "opportunity_id": opp.id,
         "partner_id": opp.partner_id,
         "title": opp.title,
-        "potential": potential,
+        "potential": opp.potential,
         "probability": opp.probability,
         "expected_signing_on": opp.expected_signing_on,
         "owner_staff_id": opp.owner_staff_id,

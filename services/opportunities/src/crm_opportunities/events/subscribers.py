@@ -81,28 +81,38 @@ def build_subscriptions(app: Opportunities) -> Subscriptions:
 
     @subs.on(OfferIssued)
     async def offer_issued(ctx: Context, event: OfferIssued) -> None:
-        await app.document_issued(ctx.conn, Publisher(ctx.publish), _issued("offer", event), now=_now(ctx))
+        await app.document_issued(
+            ctx.conn, Publisher(ctx.publish, app.currency), _issued("offer", event), now=_now(ctx)
+        )
 
     @subs.on(ClientOrderPlaced)
     async def order_placed(ctx: Context, event: ClientOrderPlaced) -> None:
-        await app.document_issued(ctx.conn, Publisher(ctx.publish), _issued("order", event), now=_now(ctx))
+        await app.document_issued(
+            ctx.conn, Publisher(ctx.publish, app.currency), _issued("order", event), now=_now(ctx)
+        )
 
     @subs.on(ContractSigned)
     async def contract_signed(ctx: Context, event: ContractSigned) -> None:
-        await app.document_issued(ctx.conn, Publisher(ctx.publish), _issued("contract", event), now=_now(ctx))
+        await app.document_issued(
+            ctx.conn, Publisher(ctx.publish, app.currency), _issued("contract", event), now=_now(ctx)
+        )
 
     @subs.on(InvoiceIssued)
     async def invoice_issued(ctx: Context, event: InvoiceIssued) -> None:
         if event.order_id is not None:
             await app.invoice_issued(
-                ctx.conn, Publisher(ctx.publish), order_id=event.order_id, number=event.number, now=_now(ctx)
+                ctx.conn,
+                Publisher(ctx.publish, app.currency),
+                order_id=event.order_id,
+                number=event.number,
+                now=_now(ctx),
             )
 
     @subs.on(OpportunitiesRequested)
     async def opportunities_requested(ctx: Context, event: OpportunitiesRequested) -> None:
         await app.open_for_campaign(
             ctx.conn,
-            Publisher(ctx.publish),
+            Publisher(ctx.publish, app.currency),
             campaign_id=event.campaign_id,
             partner_ids=event.partner_ids,
             owner_staff_id=event.owner_staff_id,
