@@ -114,8 +114,10 @@ class Forwarder:
             response = await self.client.request(method, url, headers=out_headers, content=content)
         except httpx.TimeoutException:
             raise ServiceUnavailable(segment, base, "it did not answer in time") from None
+        except httpx.ConnectError:
+            raise ServiceUnavailable(segment, base, "it refused the connection (not running?)") from None
         except httpx.TransportError as exc:
-            raise ServiceUnavailable(segment, base, type(exc).__name__) from None
+            raise ServiceUnavailable(segment, base, f"the connection failed ({type(exc).__name__})") from None
         kept = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_RESPONSE}
         return Forwarded(response.status_code, response.content, kept)
 

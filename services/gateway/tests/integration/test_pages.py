@@ -1,0 +1,79 @@
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from litestar import get
+from litestar.response import Template
+from litestar.testing import AsyncTestClient
+
+from crm_gateway.auth.tokens import TokenIssuer
+from crm_gateway.domain.users import User
+from crm_gateway.settings import GatewaySettings
+from crm_gateway.ui.api import ApiClient, ApiError
+from crm_kit.service import Service
+
+
+@get("/test-area/partners")
+async def partners_page(api: ApiClient) -> Template:
+    """A page like any area's: it asks a service that is down and lets the ApiError go."""
+    return Template("home/index.html", context={"page": await api.get("/api/partners")})
+
+
+@pytest.fixture
+async def site(gateway_service: Service) -> Any:
+    app = gateway_service.app()
+    app.register(partners_page)
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+async def log_in(site: AsyncTestClient[Any], password: str = "admin-pass-1") -> httpx.Response:
+    return await site.post(
+        "/login", data={"username": "admin", "password": password, "next": "/test-area/partners?x=1"}
+    )
+
+
+async def test_a_page_visit_without_a_session_goes_to_login_and_back_after_it(site: AsyncTestClient[Any]) -> None:
+    first = await site.get("/test-area/partners", params={"x": "1"}, follow_redirects=False)
+    assert first.status_code in (302, 303)
+    assert first.headers["location"] == "/login?next=%2Ftest-area%2Fpartners%3Fx%3D1"
+    answer = await log_in(site)
+    assert answer.url.path == "/test-area/partners"
+
+
+async def test_an_api_error_on_a_page_is_shown_in_the_layout_with_its_message(site: AsyncTestClient[Any]) -> None:
+    page = await log_in(site)
+    assert page.status_code == 503
+    assert "Serviciul nu răspunde acum" in page.text
+    assert "/api/partners" in page.text
+    assert 'href="/partners"' in page.text  # the navigation is still there
+
+
+async def test_login_never_redirects_to_another_site(site: AsyncTestClient[Any]) -> None:
+    answer = await site.post(
+        "/login",
+        data={"username": "admin", "password": "admin-pass-1", "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/"
+
+
+async def test_the_api_client_returns_json_and_raises_api_error_with_the_services_detail(
+    gateway_service: Service, gateway_settings: GatewaySettings
+) -> None:
+    app = gateway_service.app()
+    tokens = TokenIssuer(gateway_settings.token_secret, timedelta(hours=1))
+    api = ApiClient(app, User("u-1", "ana", "agent", "s-1"), tokens)
+    try:
+        me = await api.get("/api/users/me")
+        assert (me["username"], me["staff_id"]) == ("ana", "s-1")
+        with pytest.raises(ApiError) as down:
+            await api.get("/api/partners", params={"name": None, "kind": "lead"})
+        assert down.value.status == 503
+        assert "not running" in down.value.detail
+        with pytest.raises(ApiError) as forbidden:
+            await api.post("/api/users", json={"username": "x", "password": "pass1", "role": "agent"})
+        assert forbidden.value.status == 403
+    finally:
+        await api.aclose()
