@@ -11,7 +11,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_campaigns.api.schemas import (
@@ -175,7 +175,11 @@ class CampaignController(Controller):
 
     # --- M2 -----------------------------------------------------------------------------------------------
 
-    @post("/{campaign_id:uuid}/members/preview", summary="Count the partners a filter selects (M2)")
+    @post(
+        "/{campaign_id:uuid}/members/preview",
+        status_code=HTTP_200_OK,
+        summary="Count the partners a filter selects (M2)",
+    )
     async def preview(self, store: Store, campaign_id: UUID, data: PreviewIn) -> dict[str, Any]:
         member_filter = data.filter.to_domain()
         async with store.read() as conn:
