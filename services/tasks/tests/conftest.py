@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 import sqlalchemy as sa
-import httpx
 
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.ids import new_id
@@ -77,7 +77,12 @@ class World:
         today = self.clock.now.date()
         ends = today + timedelta(days=ends_in_days) if ends_in_days is not None else None
         contract = ContractRef(
-            contract_id, partner_id, "CTR-1", "subscription", today - timedelta(days=30), ends,
+            contract_id,
+            partner_id,
+            "CTR-1",
+            "subscription",
+            today - timedelta(days=30),
+            ends,
             (ContractLineRef(line_id, article),),
         )
         async with self.service.db.transaction() as conn:
@@ -99,7 +104,7 @@ class World:
 
     async def count(self, table: str) -> int:
         async with self.service.db.read() as conn:
-            return int((await conn.execute(sa.text(f"select count(*) from {table}"))).scalar_one())  # noqa: S608
+            return int((await conn.execute(sa.text(f"select count(*) from {table}"))).scalar_one())
 
 
 @pytest.fixture
@@ -108,9 +113,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_world(
-    tmp_path: Any, clock: Clock
-) -> Callable[..., Any]:
+def make_world(tmp_path: Any, clock: Clock) -> Callable[..., Any]:
     """Build a service on a fresh store (no broker needed: events stay in the outbox)."""
 
     async def make(database_url: str | None = None, **overrides: Any) -> World:

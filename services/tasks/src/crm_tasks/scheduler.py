@@ -60,6 +60,7 @@ class Scheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick until ``stop``; a failed pass (database down) is logged and retried on the next one."""
+        log.info("reminder scheduler started (every %.1f s)", self.interval)
         while not stop.is_set():
             try:
                 count = await self.tick()

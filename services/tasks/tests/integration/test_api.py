@@ -9,8 +9,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from crm_kit.ids import new_id
-
-from ..conftest import World
+from tests.conftest import World
 
 
 def deadline(world: World, **kw: float) -> str:
@@ -21,16 +20,24 @@ async def test_a_new_task_answers_with_availability_conflicts_but_is_created_any
     ana = await world.add_staff("ana", hours="8")
     first = await world.client.post(
         "/api/tasks",
-        json={"title": "Instalare server", "responsible_staff_id": str(ana), "planned_start": world.clock.now.isoformat(),
-              "planned_hours": "6"},
+        json={
+            "title": "Instalare server",
+            "responsible_staff_id": str(ana),
+            "planned_start": world.clock.now.isoformat(),
+            "planned_hours": "6",
+        },
         headers=world.as_("ana"),
     )
     assert first.status_code == 201, first.text
     assert first.json()["checks"]["available"] is True
     second = await world.client.post(
         "/api/tasks",
-        json={"title": "Audit", "responsible_staff_id": str(ana), "planned_start": world.clock.now.isoformat(),
-              "planned_hours": "4"},
+        json={
+            "title": "Audit",
+            "responsible_staff_id": str(ana),
+            "planned_start": world.clock.now.isoformat(),
+            "planned_hours": "4",
+        },
         headers=world.as_("ana"),
     )
     assert second.status_code == 201
@@ -145,8 +152,9 @@ async def test_replies_form_a_thread_and_tell_the_issuer(world: World) -> None:
             "/api/tasks", json={"title": "Verifica", "responsible_staff_id": str(bob)}, headers=world.as_("ana")
         )
     ).json()
-    r = await world.client.post(f"/api/tasks/{task['id']}/replies", json={"text": "Gata, verificat."},
-                                headers=world.as_("bob"))
+    r = await world.client.post(
+        f"/api/tasks/{task['id']}/replies", json={"text": "Gata, verificat."}, headers=world.as_("bob")
+    )
     assert r.status_code == 201
     thread = (await world.client.get(f"/api/tasks/{task['id']}", headers=world.as_("ana"))).json()["replies"]
     assert [x["text"] for x in thread] == ["Gata, verificat."]
@@ -163,7 +171,8 @@ async def test_resolving_a_billable_uncovered_task_issues_the_estimate_with_prin
     acme = await world.add_partner("Acme Țară SRL", service_rep=world.staff["ana"])
     task = (
         await world.client.post(
-            "/api/tasks", json={"title": "Reparație", "partner_id": str(acme), "service_code": "SUP", "billable": True},
+            "/api/tasks",
+            json={"title": "Reparație", "partner_id": str(acme), "service_code": "SUP", "billable": True},
             headers=world.as_("ana"),
         )
     ).json()
@@ -196,7 +205,8 @@ async def test_a_task_covered_by_an_active_contract_gets_an_estimate_but_no_invo
     await world.add_contract(acme, "ART-SUP")
     task = (
         await world.client.post(
-            "/api/tasks", json={"title": "Reparație", "partner_id": str(acme), "service_code": "SUP", "billable": True},
+            "/api/tasks",
+            json={"title": "Reparație", "partner_id": str(acme), "service_code": "SUP", "billable": True},
             headers=world.as_("ana"),
         )
     ).json()
@@ -212,13 +222,15 @@ async def test_a_contract_is_drafted_from_a_request_without_an_active_contract_o
     acme = await world.add_partner("Acme", service_rep=world.staff["ana"])
     task = (
         await world.client.post(
-            "/api/tasks", json={"title": "Abonament", "partner_id": str(acme), "service_code": "SUP"},
+            "/api/tasks",
+            json={"title": "Abonament", "partner_id": str(acme), "service_code": "SUP"},
             headers=world.as_("ana"),
         )
     ).json()
     assert task["checks"]["covers_service"] is False
-    r = await world.client.post(f"/api/tasks/{task['id']}/contract", json={"kind": "subscription", "months": 12},
-                                headers=world.as_("ana"))
+    r = await world.client.post(
+        f"/api/tasks/{task['id']}/contract", json={"kind": "subscription", "months": 12}, headers=world.as_("ana")
+    )
     assert r.status_code == 202, r.text
     requested = (await world.outbox("ContractRequested"))[0]
     assert requested["partner_id"] == str(acme)
@@ -235,8 +247,13 @@ async def test_a_broadcast_makes_one_task_per_recipient_and_reports_progress(wor
     carla = await world.add_staff("carla")
     r = await world.client.post(
         "/api/task-broadcasts",
-        json={"title": "Inventar", "description": "Numărați stocul", "categories": ["tehnic"],
-              "staff_ids": [str(carla), str(ana)], "deadline": deadline(world, days=2)},
+        json={
+            "title": "Inventar",
+            "description": "Numărați stocul",
+            "categories": ["tehnic"],
+            "staff_ids": [str(carla), str(ana)],
+            "deadline": deadline(world, days=2),
+        },
         headers=world.as_("boss", "manager"),
     )
     assert r.status_code == 201, r.text
@@ -259,16 +276,21 @@ async def test_changing_the_deadline_reschedules_the_reminder(world: World) -> N
     task = (
         await world.client.post(
             "/api/tasks",
-            json={"title": "Raport", "responsible_staff_id": str(ana), "deadline": deadline(world, days=5),
-                  "alert": {"channel": "email", "days_before": 2}},
+            json={
+                "title": "Raport",
+                "responsible_staff_id": str(ana),
+                "deadline": deadline(world, days=5),
+                "alert": {"channel": "email", "days_before": 2},
+            },
             headers=world.as_("ana"),
         )
     ).json()
     shown = (await world.client.get(f"/api/tasks/{task['id']}", headers=world.as_("ana"))).json()
     assert shown["reminders"][0]["remind_at"] == (world.clock.now + timedelta(days=3)).isoformat()
     new_deadline = world.clock.now + timedelta(days=10)
-    r = await world.client.patch(f"/api/tasks/{task['id']}", json={"deadline": new_deadline.isoformat()},
-                                 headers=world.as_("ana"))
+    r = await world.client.patch(
+        f"/api/tasks/{task['id']}", json={"deadline": new_deadline.isoformat()}, headers=world.as_("ana")
+    )
     assert r.status_code == 200, r.text
     shown = (await world.client.get(f"/api/tasks/{task['id']}", headers=world.as_("ana"))).json()
     assert shown["reminders"][0]["remind_at"] == (new_deadline - timedelta(days=2)).isoformat()
@@ -281,56 +303,87 @@ async def test_reminder_settings_are_kept_and_only_managers_change_them(world: W
     assert r.status_code == 200, r.text
     assert (await world.client.get("/api/reminder-settings", headers=world.as_("ana"))).json() == body
     assert (await world.client.put("/api/reminder-settings", json=body, headers=world.as_("ana"))).status_code == 403
-    bad = await world.client.put("/api/reminder-settings", json={**body, "days_before": 5},
-                                 headers=world.as_("boss", "manager"))
+    bad = await world.client.put(
+        "/api/reminder-settings", json={**body, "days_before": 5}, headers=world.as_("boss", "manager")
+    )
     assert bad.status_code == 422
 
 
 async def test_the_report_and_tracking_list_the_periods_tasks(world: World) -> None:
     ana = await world.add_staff("ana")
     for title in ("Unu", "Doi"):
-        await world.client.post("/api/tasks", json={"title": title, "responsible_staff_id": str(ana)},
-                                headers=world.as_("ana"))
+        await world.client.post(
+            "/api/tasks", json={"title": title, "responsible_staff_id": str(ana)}, headers=world.as_("ana")
+        )
     tasks = (await world.client.get("/api/tasks", headers=world.as_("ana"))).json()["items"]
     world.clock.advance(hours=2)
     await world.client.post(f"/api/tasks/{tasks[0]['id']}/resolve", headers=world.as_("ana"))
     day = world.clock.now.date().isoformat()
-    report = await world.client.get("/api/tasks/report", params={"from": day, "to": day, "format": "csv"},
-                                    headers=world.as_("ana"))
+    report = await world.client.get(
+        "/api/tasks/report", params={"from": day, "to": day, "format": "csv"}, headers=world.as_("ana")
+    )
     assert report.status_code == 200
     lines = report.text.strip().splitlines()
     assert lines[0].startswith("id,title,status")
     assert len(lines) == 3
-    as_json = (await world.client.get("/api/tasks/report", params={"from": day, "to": day},
-                                      headers=world.as_("ana"))).json()
+    as_json = (
+        await world.client.get("/api/tasks/report", params={"from": day, "to": day}, headers=world.as_("ana"))
+    ).json()
     assert as_json["total"] == 2
-    tracking = (await world.client.get("/api/tasks/tracking", params={"from": day, "to": day},
-                                       headers=world.as_("ana"))).json()
+    tracking = (
+        await world.client.get("/api/tasks/tracking", params={"from": day, "to": day}, headers=world.as_("ana"))
+    ).json()
     assert tracking["items"] == [{"staff_id": str(ana), "name": "Ana", "day": day, "resolved": 1, "unresolved": 1}]
-    bad = await world.client.get("/api/tasks/tracking", params={"from": day, "to": "2020-01-01"},
-                                 headers=world.as_("ana"))
+    bad = await world.client.get(
+        "/api/tasks/tracking", params={"from": day, "to": "2020-01-01"}, headers=world.as_("ana")
+    )
     assert bad.status_code == 422
 
 
 async def test_the_services_catalogue_and_availability(world: World) -> None:
     ana = await world.add_staff("ana", hours="6")
-    r = await world.client.post("/api/services", json={"code": "INST", "name": "Instalare", "hourly_rate": "120.5",
-                                                        "article_code": "ART-INST"}, headers=world.as_("root", "admin"))
+    r = await world.client.post(
+        "/api/services",
+        json={"code": "INST", "name": "Instalare", "hourly_rate": "120.5", "article_code": "ART-INST"},
+        headers=world.as_("root", "admin"),
+    )
     assert r.status_code == 201, r.text
     assert r.json()["hourly_rate"] == "120.50"
-    dup = await world.client.post("/api/services", json={"code": "INST", "name": "x", "hourly_rate": "1",
-                                                          "article_code": "A"}, headers=world.as_("root", "admin"))
+    dup = await world.client.post(
+        "/api/services",
+        json={"code": "INST", "name": "x", "hourly_rate": "1", "article_code": "A"},
+        headers=world.as_("root", "admin"),
+    )
     assert dup.status_code == 409
     listed = (await world.client.get("/api/services", headers=world.as_("ana"))).json()
     assert [s["code"] for s in listed["items"]] == ["INST"]
-    await world.client.post("/api/tasks", json={"title": "Montaj", "responsible_staff_id": str(ana),
-                                                 "planned_start": world.clock.now.isoformat(), "planned_hours": "4"},
-                            headers=world.as_("ana"))
+    await world.client.post(
+        "/api/tasks",
+        json={
+            "title": "Montaj",
+            "responsible_staff_id": str(ana),
+            "planned_start": world.clock.now.isoformat(),
+            "planned_hours": "4",
+        },
+        headers=world.as_("ana"),
+    )
     day = world.clock.now.date().isoformat()
-    a = (await world.client.get("/api/availability", params={"staff_id": str(ana), "date": day},
-                                headers=world.as_("ana"))).json()
+    a = (
+        await world.client.get(
+            "/api/availability", params={"staff_id": str(ana), "date": day}, headers=world.as_("ana")
+        )
+    ).json()
     assert (a["planned_hours"], a["free_hours"], a["available"]) == ("4.00", "2.00", True)
-    live = (await world.client.get("/api/tasks/checks", params={"responsible_staff_id": str(ana),
-            "planned_start": world.clock.now.isoformat(), "planned_hours": "3"}, headers=world.as_("ana"))).json()
+    live = (
+        await world.client.get(
+            "/api/tasks/checks",
+            params={
+                "responsible_staff_id": str(ana),
+                "planned_start": world.clock.now.isoformat(),
+                "planned_hours": "3",
+            },
+            headers=world.as_("ana"),
+        )
+    ).json()
     assert live["available"] is False
     assert live["conflicts"][0]["title"] == "Montaj"

@@ -20,7 +20,7 @@ from crm_contracts.tasks import TaskDue
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.ids import new_id
 from crm_kit.service import start_in_background
-from crm_kit.testing import read_events
+from crm_kit.testing import eventually, read_events
 from crm_tasks.bootstrap import bootstrap
 from crm_tasks.domain.model import StaffMember
 from crm_tasks.settings import TasksSettings
@@ -57,6 +57,14 @@ async def test_two_schedulers_and_a_kill_9_fire_each_reminder_exactly_once_withi
         async with service.db.transaction() as conn:
             await repo.upsert_staff(conn, StaffMember(ana, "Ana", "ana@example.ro"))
         token = issue(Identity("u1", "ana", "agent", str(ana)), settings.identity_secret)
+        log = tmp_path / "schedulers.log"
+        a = _scheduler(settings, log, claim_delay=0.4)
+        b = _scheduler(settings, log, claim_delay=0.0)
+
+        async def both_started() -> bool:
+            return log.exists() and log.read_text().count("reminder scheduler started") >= 2
+
+        await eventually(both_started, timeout=90, interval=0.2)  # imports are slow on a busy 2-core machine
         start = datetime.now(UTC)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app()), base_url="http://t") as client:
             for i in range(TASKS):
@@ -66,22 +74,24 @@ async def test_two_schedulers_and_a_kill_9_fire_each_reminder_exactly_once_withi
                     json={
                         "title": f"Task {i}",
                         "responsible_staff_id": str(ana),
-                        "deadline": (start + timedelta(seconds=3 + i * 0.25)).isoformat(),
+                        "deadline": (start + timedelta(seconds=2 + i * 0.25)).isoformat(),
                         "alert": {"channel": "message", "days_before": 0},
                     },
                 )
                 assert r.status_code == 201, r.text
-        log = tmp_path / "schedulers.log"
-        a = _scheduler(settings, log, claim_delay=0.4)
-        b = _scheduler(settings, log, claim_delay=0.0)
 
         async def fired() -> int:
             async with service.db.read() as conn:
                 q = sa.text("select count(*) from reminders where fired_at is not null")
                 return int((await conn.execute(q)).scalar_one())
 
-        while await fired() < 4 and datetime.now(UTC) < start + timedelta(seconds=40):
-            await asyncio.sleep(0.05)
+        async def some_fired() -> bool:
+            return await fired() >= 4
+
+        try:
+            await eventually(some_fired, timeout=40, interval=0.05)
+        except AssertionError:
+            raise AssertionError(log.read_text()[-3000:]) from None
         await asyncio.sleep(0.2)  # scheduler A is likely inside its claim transaction now
         a.send_signal(signal.SIGKILL)
         a.wait()

@@ -9,8 +9,7 @@ from typing import Any
 
 from crm_tasks.events.publisher import Publisher
 from crm_tasks.scheduler import Scheduler
-
-from ..conftest import World
+from tests.conftest import World
 
 
 async def _task(world: World, **body: Any) -> dict[str, Any]:
@@ -30,8 +29,12 @@ async def test_a_reminder_fires_once_when_its_time_comes_and_again_only_after_th
     async with world.client:
         ana = await world.add_staff("ana")
         due = world.clock.now + timedelta(days=3)
-        task = await _task(world, responsible_staff_id=str(ana), deadline=due.isoformat(),
-                           alert={"channel": "message", "days_before": 1})
+        task = await _task(
+            world,
+            responsible_staff_id=str(ana),
+            deadline=due.isoformat(),
+            alert={"channel": "message", "days_before": 1},
+        )
         scheduler = _scheduler(world)
         world.clock.advance(days=2, seconds=-1)
         assert await scheduler.tick() == 0
@@ -42,8 +45,9 @@ async def test_a_reminder_fires_once_when_its_time_comes_and_again_only_after_th
         assert [(e["task_id"], e["channel"], e["days_before"]) for e in fired] == [(task["id"], "message", 1)]
         assert fired[0]["remind_at"].startswith((due - timedelta(days=1)).isoformat()[:19])
         later = due + timedelta(days=1)
-        await world.client.patch(f"/api/tasks/{task['id']}", json={"deadline": later.isoformat()},
-                                 headers=world.as_("ana"))
+        await world.client.patch(
+            f"/api/tasks/{task['id']}", json={"deadline": later.isoformat()}, headers=world.as_("ana")
+        )
         assert await scheduler.tick() == 0
         world.clock.advance(days=1)
         assert await scheduler.tick() == 1
@@ -59,9 +63,12 @@ async def test_many_due_reminders_fire_in_batches_and_resolved_tasks_stay_quiet(
         ana = await world.add_staff("ana")
         ids = []
         for i in range(8):
-            t = await _task(world, responsible_staff_id=str(ana),
-                            deadline=(world.clock.now + timedelta(hours=i + 1)).isoformat(),
-                            alert={"channel": "email", "days_before": 0})
+            t = await _task(
+                world,
+                responsible_staff_id=str(ana),
+                deadline=(world.clock.now + timedelta(hours=i + 1)).isoformat(),
+                alert={"channel": "email", "days_before": 0},
+            )
             ids.append(t["id"])
         await world.client.post(f"/api/tasks/{ids[0]}/resolve", headers=world.as_("ana"))
         world.clock.advance(days=1)
@@ -77,8 +84,9 @@ async def test_two_schedulers_racing_on_one_store_fire_each_reminder_once(
     async with world.client:
         ana = await world.add_staff("ana")
         for i in range(20):
-            await _task(world, responsible_staff_id=str(ana),
-                        deadline=(world.clock.now + timedelta(minutes=i)).isoformat())
+            await _task(
+                world, responsible_staff_id=str(ana), deadline=(world.clock.now + timedelta(minutes=i)).isoformat()
+            )
         world.clock.advance(days=2)
         counts = await asyncio.gather(*(_scheduler(world).tick() for _ in range(4)))
         assert sum(counts) == 40  # 20 tasks x (email + message) from the default settings

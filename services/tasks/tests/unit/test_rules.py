@@ -24,7 +24,11 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
 def task(**kw: object) -> Task:
     values: dict[str, object] = {
-        "id": uuid4(), "title": "t", "description": "", "source": "manual", "responsible_staff_id": uuid4(),
+        "id": uuid4(),
+        "title": "t",
+        "description": "",
+        "source": "manual",
+        "responsible_staff_id": uuid4(),
         "registered_at": NOW,
     }
     values.update(kw)
@@ -53,8 +57,15 @@ def test_a_client_request_goes_to_the_service_rep_else_the_sales_rep() -> None:
 def test_only_an_active_contract_with_the_services_article_covers_it() -> None:
     service = CatalogueService("SUP", "Suport", Decimal(100), "ART-SUP")
     partner = uuid4()
-    ended = ContractRef(uuid4(), partner, "C1", "commercial", date(2025, 1, 1), date(2025, 12, 31),
-                        (ContractLineRef(uuid4(), "ART-SUP"),))
+    ended = ContractRef(
+        uuid4(),
+        partner,
+        "C1",
+        "commercial",
+        date(2025, 1, 1),
+        date(2025, 12, 31),
+        (ContractLineRef(uuid4(), "ART-SUP"),),
+    )
     other = ContractRef(uuid4(), partner, "C2", "commercial", date(2026, 1, 1), None, (ContractLineRef(None, "X"),))
     assert rules.coverage([ended, other], service, date(2026, 3, 2)).covers_service is False
     assert rules.coverage([ended, other], service, date(2026, 3, 2)).contract == other
@@ -66,8 +77,9 @@ def test_reminders_follow_the_tasks_alert_else_the_settings() -> None:
     deadline = NOW + timedelta(days=5)
     own = reminders.plan(task(deadline=deadline, alert=Alert("email", 2)), ReminderSettings())
     assert [(r.channel, r.remind_at) for r in own] == [("email", deadline - timedelta(days=2))]
-    defaults = reminders.plan(task(deadline=deadline), ReminderSettings(send_message=True, send_email=False,
-                                                                        days_before=3))
+    defaults = reminders.plan(
+        task(deadline=deadline), ReminderSettings(send_message=True, send_email=False, days_before=3)
+    )
     assert [(r.channel, r.remind_at) for r in defaults] == [("message", deadline - timedelta(days=3))]
     assert reminders.plan(task(deadline=None), ReminderSettings()) == []
     assert reminders.plan(task(deadline=deadline, status="resolved"), ReminderSettings()) == []
@@ -80,7 +92,8 @@ def test_agents_see_tasks_for_and_from_them_managers_their_teams_admins_all() ->
     teams = task(responsible_staff_id=colleague)
     agent = Viewer("agent", me, "me")
     manager = Viewer("manager", me, "me", frozenset({me, colleague}))
-    assert rules.can_see(mine, agent) and rules.can_see(issued, agent)
+    assert rules.can_see(mine, agent)
+    assert rules.can_see(issued, agent)
     assert not rules.can_see(teams, agent)
     assert rules.can_see(teams, manager)
     assert not rules.can_see(task(responsible_staff_id=stranger), manager)
