@@ -23,7 +23,7 @@ def test_every_event_field_has_a_description() -> None:
 
 def test_every_event_type_is_versioned_and_named_after_its_topic() -> None:
     for event in registry.all_events():
-        topic, _, rest = event.ce_type().rpartition(".v")
+        _, _, rest = event.ce_type().rpartition(".v")
         assert rest.isdigit()
         assert event.ce_type().startswith(event.topic + ".")
         assert event.key_field in event.model_fields
