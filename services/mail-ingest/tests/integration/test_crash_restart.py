@@ -57,6 +57,7 @@ async def test_every_message_is_imported_exactly_once_and_no_file_is_lost_after_
     log = tmp_path / "service.log"
     done, failed = inbox / "done", inbox / "failed"
 
+    t0 = time.monotonic()
     first = start(env, log)
     try:
         deadline = time.monotonic() + 60
@@ -68,6 +69,7 @@ async def test_every_message_is_imported_exactly_once_and_no_file_is_lost_after_
         if first.poll() is None:
             first.kill()
     moved_before_kill = count(done)
+    print(f"killed at {time.monotonic() - t0:.1f}s")
     assert 0 < moved_before_kill < COUNT, f"the kill must land mid-batch ({moved_before_kill} done); see {log}"
 
     second = start(env, log)
@@ -75,6 +77,7 @@ async def test_every_message_is_imported_exactly_once_and_no_file_is_lost_after_
         deadline = time.monotonic() + 90
         while count(done) + count(failed) < COUNT and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
+        print(f"all moved at {time.monotonic() - t0:.1f}s")
         assert count(done) == COUNT, f"{count(done)} in done/, {count(failed)} in failed/; see {log}"
         assert count(failed) == 0
         assert count(inbox / "processing") == 0
@@ -91,6 +94,7 @@ async def test_every_message_is_imported_exactly_once_and_no_file_is_lost_after_
         except subprocess.TimeoutExpired:
             second.kill()
 
+    print(f"events read at {time.monotonic() - t0:.1f}s")
     tasks = [(env_, e) for env_, e in found if isinstance(e, TaskCreated)]
     by_message: dict[str | None, set[str]] = defaultdict(set)
     for envelope, event in tasks:
