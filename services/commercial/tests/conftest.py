@@ -38,6 +38,10 @@ class Commercial:
             )
         return partner_id
 
+    def as_role(self, role: str) -> dict[str, str]:
+        """Headers that call the service as a user with ``role``."""
+        return headers(self.settings, role)
+
     async def add_article(self, code: str, price: str, vat_rate: str, name: str | None = None, **extra: Any) -> None:
         body = {"code": code, "name": name or f"Articol {code}", "unit": "buc", "price": price, "vat_rate": vat_rate}
         response = await self.http.post("/api/articles", json={**body, **extra})

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import TextMode, XPos, YPos
 
 from crm_commercial.domain.documents import Document
 from crm_commercial.domain.partners import Partner
@@ -64,14 +64,15 @@ def render(doc: Document, partner: Partner | None, issuer: Issuer, font_dir: Pat
     pdf.set_creation_date(datetime.combine(doc.issued_on, time(0, 0), tzinfo=UTC))
     pdf.set_title(f"{title_of(doc)} {doc.number}")
     pdf.set_author(issuer.name)
+    # One face only: parsing a TrueType font is most of a printout's cost, and the series lock is held meanwhile.
     pdf.add_font(FONT, "", str(font_dir / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(font_dir / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
 
     def text_line(text: str, size: float = 10, style: str = "", height: float = 5.5) -> None:
-        pdf.set_font(FONT, style, size)
+        _font(pdf, style, size)
         pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _font(pdf, "", size)
 
     text_line(issuer.name, 12, "B")
     text_line(f"CUI: {issuer.fiscal_code}", 9)
@@ -96,21 +97,32 @@ def render(doc: Document, partner: Partner | None, issuer: Issuer, font_dir: Pat
     if doc.lines:
         _lines_table(pdf, doc)
     pdf.ln(3)
-    pdf.set_font(FONT, "", 10)
     label_w, value_w = 150, 40
     for label, value, style in (
         ("Total fără TVA", doc.net, ""),
         ("TVA", doc.vat, ""),
         ("Total de plată" if doc.type != "payment" else "Sumă încasată", doc.gross, "B"),
     ):
-        pdf.set_font(FONT, style, 10)
+        _font(pdf, style, 10)
         pdf.cell(label_w, 6, f"{label}:", align="R")
         pdf.cell(value_w, 6, f"{amount(value)} {doc.currency}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _font(pdf, "", 10)
     pdf.ln(6)
     text_line(
         "Mențiuni: document generat de modulul comercial; prețurile sunt în lei, TVA calculată pe fiecare linie.", 8
     )
     return bytes(pdf.output())
+
+
+def _font(pdf: FPDF, style: str, size: float) -> None:
+    """Regular, or bold drawn as a thin outline around the regular glyphs (no second font to load)."""
+    pdf.set_font(FONT, "", size)
+    if style == "B":
+        pdf.text_mode = TextMode.FILL_STROKE
+        pdf.set_line_width(size / 60)
+    else:
+        pdf.text_mode = TextMode.FILL
+        pdf.set_line_width(0.2)
 
 
 def _terms(doc: Document) -> list[str]:
@@ -132,11 +144,11 @@ def _terms(doc: Document) -> list[str]:
 def _lines_table(pdf: FPDF, doc: Document) -> None:
     widths = (8, 62, 12, 18, 24, 24, 14, 28)
     headers = ("Nr.", "Articol / serviciu", "U.M.", "Cant.", "Preț unitar", "Valoare", "Cotă", "TVA")
-    pdf.set_font(FONT, "B", 8)
+    _font(pdf, "B", 8)
     for w, h in zip(widths, headers, strict=True):
         pdf.cell(w, 7, h, border=1, align="C")
     pdf.ln(7)
-    pdf.set_font(FONT, "", 8)
+    _font(pdf, "", 8)
     for n, line in enumerate(doc.lines, start=1):
         description = line.description if len(line.description) <= 40 else line.description[:39] + "…"
         cells = (

@@ -11,20 +11,18 @@ from pypdf import PdfReader
 
 from crm_commercial.store import tables as t
 
-from ..conftest import Commercial, headers
 
-
-async def count(c: Commercial, table: sa.Table) -> int:
+async def count(c: Any, table: sa.Table) -> int:
     async with c.service.db.read() as conn:
         return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
 
 
-async def outbox_types(c: Commercial) -> list[str]:
+async def outbox_types(c: Any) -> list[str]:
     async with c.service.db.read() as conn:
         return [r.ce_type for r in await conn.execute(sa.text("select ce_type from outbox order by id"))]
 
 
-async def test_the_vat_catalogue_holds_romanias_rates_and_articles_must_use_one(commercial: Commercial) -> None:
+async def test_the_vat_catalogue_holds_romanias_rates_and_articles_must_use_one(commercial: Any) -> None:
     rates = (await commercial.http.get("/api/vat-rates")).json()["items"]
     assert [r["rate"] for r in rates] == ["21", "11", "0"]
     bad = await commercial.http.post(
@@ -34,11 +32,18 @@ async def test_the_vat_catalogue_holds_romanias_rates_and_articles_must_use_one(
     assert "19% is not in the catalogue" in bad.json()["detail"]
     await commercial.add_article("LIC", "100.00", "21", name="Licență")
     article = (await commercial.http.get("/api/articles/LIC")).json()
-    assert article == {"code": "LIC", "name": "Licență", "unit": "buc", "price": "100.00", "vat_rate": "21", "photos": []}
+    assert article == {
+        "code": "LIC",
+        "name": "Licență",
+        "unit": "buc",
+        "price": "100.00",
+        "vat_rate": "21",
+        "photos": [],
+    }
     assert await outbox_types(commercial) == ["crm.commercial.ArticleUpdated.v1"]
 
 
-async def test_an_article_photo_must_be_an_uploaded_blob(commercial: Commercial) -> None:
+async def test_an_article_photo_must_be_an_uploaded_blob(commercial: Any) -> None:
     missing = "a" * 64
     response = await commercial.http.post(
         "/api/articles",
@@ -51,20 +56,22 @@ async def test_an_article_photo_must_be_an_uploaded_blob(commercial: Commercial)
     assert (await commercial.http.get("/api/articles/P1")).json()["photos"] == [photo]
 
 
-async def test_only_managers_change_the_catalogue(commercial: Commercial) -> None:
+async def test_only_managers_change_the_catalogue(commercial: Any) -> None:
     response = await commercial.http.post(
         "/api/articles",
         json={"code": "X", "name": "X", "unit": "buc", "price": "1", "vat_rate": "21"},
-        headers=headers(commercial.settings, role="agent"),
+        headers=commercial.as_role("agent"),
     )
     assert response.status_code == 403
 
 
-async def test_the_picker_scope_limits_the_articles_documents_may_use(commercial: Commercial) -> None:
+async def test_the_picker_scope_limits_the_articles_documents_may_use(commercial: Any) -> None:
     await commercial.add_article("A", "10", "21")
     await commercial.add_article("B", "10", "21")
     partner = await commercial.add_partner()
-    saved = await commercial.http.put("/api/commercial-settings", json={"article_scope": "list", "article_codes": ["B"]})
+    saved = await commercial.http.put(
+        "/api/commercial-settings", json={"article_scope": "list", "article_codes": ["B"]}
+    )
     assert saved.json() == {"article_scope": "list", "article_codes": ["B"]}
     picker = (await commercial.http.get("/api/articles", params={"picker": "true"})).json()
     assert [a["code"] for a in picker["items"]] == ["B"]
@@ -73,11 +80,13 @@ async def test_the_picker_scope_limits_the_articles_documents_may_use(commercial
     )
     assert refused.status_code == 422
     assert "picker list" in refused.json()["detail"]
-    unknown = await commercial.http.put("/api/commercial-settings", json={"article_scope": "list", "article_codes": ["Q"]})
+    unknown = await commercial.http.put(
+        "/api/commercial-settings", json={"article_scope": "list", "article_codes": ["Q"]}
+    )
     assert unknown.status_code == 422
 
 
-async def test_bad_documents_get_a_clear_4xx_and_write_nothing(commercial: Commercial) -> None:
+async def test_bad_documents_get_a_clear_4xx_and_write_nothing(commercial: Any) -> None:
     await commercial.add_article("SRV", "50", "21")
     partner = await commercial.add_partner()
     cases: list[tuple[dict[str, Any], int, str]] = [
@@ -98,7 +107,9 @@ async def test_bad_documents_get_a_clear_4xx_and_write_nothing(commercial: Comme
         json={"type": "offer", "partner_id": partner, "lines": [{"article_code": "SRV", "qty": "-1"}]},
     )
     assert offer.status_code == 422
-    payment = await commercial.http.post("/api/payments", json={"partner_id": partner, "amount": "-5", "date": "2026-03-10"})
+    payment = await commercial.http.post(
+        "/api/payments", json={"partner_id": partner, "amount": "-5", "date": "2026-03-10"}
+    )
     assert payment.status_code == 422
     assert await count(commercial, t.documents) == 0
     assert await outbox_types(commercial) == before
@@ -106,7 +117,7 @@ async def test_bad_documents_get_a_clear_4xx_and_write_nothing(commercial: Comme
     assert (await commercial.http.get(f"/api/balances/{uuid.uuid4()}")).status_code == 404
 
 
-async def test_an_invoice_from_an_order_carries_worked_totals_and_moves_the_balance(commercial: Commercial) -> None:
+async def test_an_invoice_from_an_order_carries_worked_totals_and_moves_the_balance(commercial: Any) -> None:
     await commercial.add_article("LIC", "0.50", "21", name="Licență")
     await commercial.add_article("CRT", "1.50", "11", name="Carte")
     partner = await commercial.add_partner()
@@ -137,7 +148,8 @@ async def test_an_invoice_from_an_order_carries_worked_totals_and_moves_the_bala
     assert "already invoiced by FCT-2026-000001" in again.json()["detail"]
 
     paid = await commercial.http.post(
-        "/api/payments", json={"partner_id": partner, "amount": "100.00", "date": "2026-03-11", "invoice_id": body["id"]}
+        "/api/payments",
+        json={"partner_id": partner, "amount": "100.00", "date": "2026-03-11", "invoice_id": body["id"]},
     )
     assert paid.status_code == 201
     assert paid.json()["number"] == "INC-2026-000001"
@@ -156,7 +168,7 @@ async def test_an_invoice_from_an_order_carries_worked_totals_and_moves_the_bala
     assert [d["number"] for d in docs["items"]] == ["FCT-2026-000001"]
 
 
-async def test_a_subscription_is_invoiced_month_by_month_once(commercial: Commercial) -> None:
+async def test_a_subscription_is_invoiced_month_by_month_once(commercial: Any) -> None:
     await commercial.add_article("ABO", "250.00", "21", name="Abonament mentenanță")
     await commercial.add_article("ORA", "120.00", "21", name="Oră intervenție")
     partner = await commercial.add_partner()
@@ -172,7 +184,11 @@ async def test_a_subscription_is_invoiced_month_by_month_once(commercial: Commer
             },
         )
     ).json()
-    assert (contract["number"], contract["ends_on"], contract["monthly_value"]) == ("CTR-2026-000001", "2026-04-30", "250.00")
+    assert (contract["number"], contract["ends_on"], contract["monthly_value"]) == (
+        "CTR-2026-000001",
+        "2026-04-30",
+        "250.00",
+    )
     active = (
         await commercial.http.get(
             "/api/contracts", params={"partner_id": partner, "active": "true", "article_code": "ABO"}
@@ -200,7 +216,7 @@ async def test_a_subscription_is_invoiced_month_by_month_once(commercial: Commer
     ] == 0
 
 
-async def test_the_same_request_id_twice_gives_one_document(commercial: Commercial) -> None:
+async def test_the_same_request_id_twice_gives_one_document(commercial: Any) -> None:
     await commercial.add_article("SRV", "10", "21")
     partner = await commercial.add_partner()
     body = {
@@ -216,7 +232,7 @@ async def test_the_same_request_id_twice_gives_one_document(commercial: Commerci
     assert (await commercial.http.get(f"/api/balances/{partner}")).json()["balance"] == "12.10"
 
 
-async def test_a_cost_document_can_be_added_to_a_campaigns_marketing_costs(commercial: Commercial) -> None:
+async def test_a_cost_document_can_be_added_to_a_campaigns_marketing_costs(commercial: Any) -> None:
     supplier = await commercial.add_partner("Tipografia Ploiești S.R.L.", kind="supplier")
     campaign = str(uuid.uuid4())
     body = {
@@ -241,16 +257,24 @@ async def test_a_cost_document_can_be_added_to_a_campaigns_marketing_costs(comme
     assert negative.status_code == 422
     expense = await commercial.http.post(
         "/api/cost-documents",
-        json={"kind": "expense_report", "number": "DD 7", "date": "2026-03-03", "net": "80.00", "campaign_id": campaign},
+        json={
+            "kind": "expense_report",
+            "number": "DD 7",
+            "date": "2026-03-03",
+            "net": "80.00",
+            "campaign_id": campaign,
+        },
     )
     assert expense.status_code == 201
     async with commercial.service.db.read() as conn:
-        rows = (await conn.execute(sa.text("select ce_type, payload from outbox where ce_type like '%CostDocument%'"))).all()
+        rows = (
+            await conn.execute(sa.text("select ce_type, payload from outbox where ce_type like '%CostDocument%'"))
+        ).all()
     assert len(rows) == 2
     assert all(campaign.encode() in bytes(r.payload) for r in rows)
 
 
-async def test_an_offer_is_accepted_into_an_order_and_a_contract_or_rejected_with_a_reason(commercial: Commercial) -> None:
+async def test_an_offer_is_accepted_into_an_order_and_a_contract_or_rejected_with_a_reason(commercial: Any) -> None:
     await commercial.add_article("SRV", "10", "21")
     partner = await commercial.add_partner()
     make = {"type": "offer", "partner_id": partner, "lines": [{"article_code": "SRV", "qty": "4"}]}
@@ -278,7 +302,7 @@ async def test_an_offer_is_accepted_into_an_order_and_a_contract_or_rejected_wit
     assert types.count("crm.commercial.OfferRejected.v1") == 1
 
 
-async def test_the_printout_is_a_pdf_with_romanian_diacritics(commercial: Commercial) -> None:
+async def test_the_printout_is_a_pdf_with_romanian_diacritics(commercial: Any) -> None:
     await commercial.add_article("MNT", "1234.50", "21", name="Mentenanță și întreținere țevi")
     partner = await commercial.add_partner("Fabrica de Încălțăminte Bârlad S.A.")
     invoice = (

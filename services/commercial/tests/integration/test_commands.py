@@ -12,13 +12,11 @@ from crm_contracts import commercial as c
 from crm_contracts import opportunities as opp
 from crm_contracts import partners as prt
 from crm_contracts import tasks as tsk
-from crm_contracts import topics
 from crm_contracts.base import Envelope, Event
 from crm_contracts.common import DocumentLine, Source
+from crm_contracts.topics import COMMERCIAL
 from crm_kit.service import start_in_background
 from crm_kit.testing import eventually, publish, read_events
-
-from ..conftest import Commercial
 
 Found = list[tuple[Envelope, Event]]
 
@@ -34,7 +32,7 @@ def partner_registered(partner_id: uuid.UUID, name: str = "Cooperativa Agricolă
 async def test_every_command_is_answered_by_its_fact_once_with_request_id_source_and_causation(
     make_commercial: Callable[..., Any], kafka_bootstrap: str, topics: str
 ) -> None:
-    commercial: Commercial = await make_commercial()
+    commercial: Any = await make_commercial()
     running = await start_in_background(commercial.service)
     try:
         await commercial.add_article("LIC", "1000.00", "21", name="Licență ERP")
@@ -51,7 +49,7 @@ async def test_every_command_is_answered_by_its_fact_once_with_request_id_source
         )
         (offer_env,) = await publish(kafka_bootstrap, topics, offer_cmd)
         await publish(kafka_bootstrap, topics, offer_cmd)  # the same command again, as a new record
-        found = await read_events(kafka_bootstrap, topics, topics_COMMERCIAL, until=lambda f: bool(of(f, c.OfferIssued)))
+        found = await read_events(kafka_bootstrap, topics, COMMERCIAL, until=lambda f: bool(of(f, c.OfferIssued)))
         ((env, offer),) = of(found, c.OfferIssued)
         assert env.causationid == offer_env.id
         assert offer.request_id == offer_cmd.request_id
@@ -110,7 +108,7 @@ async def test_every_command_is_answered_by_its_fact_once_with_request_id_source
                 and bool(of(f, c.BalanceChanged))
             )
 
-        found = await read_events(kafka_bootstrap, topics, topics_COMMERCIAL, until=complete)
+        found = await read_events(kafka_bootstrap, topics, COMMERCIAL, until=complete)
         by_request = {getattr(ev, "request_id", None): (env, ev) for env, ev in found}
 
         env, order = by_request[order_cmd.request_id]
@@ -122,7 +120,11 @@ async def test_every_command_is_answered_by_its_fact_once_with_request_id_source
 
         env, contract = by_request[contract_cmd.request_id]
         assert isinstance(contract, c.ContractSigned)
-        assert (contract.kind, contract.starts_on, contract.ends_on) == ("subscription", date(2026, 4, 1), date(2027, 3, 31))
+        assert (contract.kind, contract.starts_on, contract.ends_on) == (
+            "subscription",
+            date(2026, 4, 1),
+            date(2027, 3, 31),
+        )
         assert contract.monthly_value == Decimal("1400.00")
         assert contract.source.opportunity_id == opportunity_id
         assert all(line.line_id for line in contract.lines)
@@ -162,7 +164,7 @@ async def test_every_command_is_answered_by_its_fact_once_with_request_id_source
 async def test_a_command_for_a_partner_not_yet_known_waits_for_its_registration(
     make_commercial: Callable[..., Any], kafka_bootstrap: str, topics: str
 ) -> None:
-    commercial: Commercial = await make_commercial()
+    commercial: Any = await make_commercial()
     running = await start_in_background(commercial.service)
     try:
         await commercial.add_article("ORA", "100.00", "11")
@@ -181,13 +183,10 @@ async def test_a_command_for_a_partner_not_yet_known_waits_for_its_registration(
 
         await eventually(parked)
         await publish(kafka_bootstrap, topics, partner_registered(partner_id, "Ferma Râșnov"))
-        found = await read_events(kafka_bootstrap, topics, topics_COMMERCIAL, until=lambda f: bool(of(f, c.InvoiceIssued)))
+        found = await read_events(kafka_bootstrap, topics, COMMERCIAL, until=lambda f: bool(of(f, c.InvoiceIssued)))
         ((env, invoice),) = of(found, c.InvoiceIssued)
         assert env.causationid == cmd_env.id
         assert invoice.request_id == cmd.request_id
         assert invoice.gross == Decimal("111.00")
     finally:
         await running.stop()
-
-
-topics_COMMERCIAL = topics.COMMERCIAL

@@ -92,7 +92,7 @@ async def test_an_agent_adds_an_article_with_a_photo_invoices_it_records_a_payme
         assert "Alegeți campania" in await page.locator(".error").inner_text()
         # The campaigns service is not started here: put one campaign into its picker, as it would list it.
         await page.evaluate(
-            "id => { const o = new Option('Târg Iași', id); document.querySelector('select[name=campaign_id]').add(o); }",
+            "id => document.querySelector('select[name=campaign_id]').add(new Option('Târg Iași', id))",
             campaign_id,
         )
         await cost.locator("select[name=campaign_id]").select_option(campaign_id)

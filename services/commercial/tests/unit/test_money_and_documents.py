@@ -118,7 +118,9 @@ def test_a_contract_month_outside_the_contract_cannot_be_invoiced() -> None:
 def test_an_offer_is_decided_once() -> None:
     offer = d.Document("o", "offer", "OF-2026-000001", "p", date(2026, 1, 1), (), D(0), D(0), "RON")
     assert d.decide_offer(offer, "accepted") == "accepted"
-    accepted = d.Document("o", "offer", "OF-2026-000001", "p", date(2026, 1, 1), (), D(0), D(0), "RON", status="accepted")
+    accepted = d.Document(
+        "o", "offer", "OF-2026-000001", "p", date(2026, 1, 1), (), D(0), D(0), "RON", status="accepted"
+    )
     assert d.decide_offer(accepted, "accepted") == "accepted"
     with pytest.raises(Conflict, match="already accepted"):
         d.decide_offer(accepted, "rejected")

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Response, get, post, put
@@ -179,9 +179,9 @@ class DocumentsController(Controller):
         self,
         api: Api,
         partner_id: UUID | None = None,
-        doc_type: Literal["offer", "order", "contract", "invoice", "cost", "payment"] | None = QueryParameter(
-            name="type", default=None
-        ),
+        doc_type: Annotated[
+            Literal["offer", "order", "contract", "invoice", "cost", "payment"] | None, QueryParameter(name="type")
+        ] = None,
         limit: int = Limit,
         offset: int = Offset,
     ) -> dict[str, Any]:
