@@ -181,7 +181,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('measure', 'source_id', name='uq_facts_measure_source')
     )
     with op.batch_alter_table('facts', schema=None) as batch_op:
-        batch_op.create_index('ix_facts_campaign', ['campaign_id', 'measure', 'effective_on'], unique=False)
+        batch_op.create_index('ix_facts_campaign', ['campaign_id', 'measure', 'effective_on', 'month', 'net'], unique=False)
 
     op.create_table('members',
     sa.Column('campaign_id', sa.Uuid(), nullable=False),
