@@ -359,6 +359,39 @@ class Opportunities:
         await self._follow(conn, publisher, opp, stage, note, COMMERCIAL, now)
         return doc
 
+    async def offer_decided_by_client(
+        self,
+        conn: AsyncConnection,
+        publisher: Publisher,
+        *,
+        offer_id: UUID,
+        accepted: bool,
+        reason_code: str | None,
+        note: str | None,
+        now: datetime,
+    ) -> Document | None:
+        """Commercial recorded the client's answer to one of our offers; an offer decided here already stays so."""
+        doc = await self.repo.document_by_document_id(conn, offer_id)
+        if doc is None or doc.kind != "offer" or doc.decision in ("accepted", "rejected"):
+            return None
+        opp = await self._get(conn, doc.opportunity_id, for_update=True)
+        decided = decide_offer(
+            doc,
+            "accepted" if accepted else "rejected",
+            by=COMMERCIAL.name,
+            now=now,
+            reason_code=reason_code,
+            note=note,
+        )
+        await self.repo.save_document(conn, decided)
+        if accepted:
+            await self._follow(conn, publisher, opp, "negotiation", f"Oferta {doc.number} acceptată", COMMERCIAL, now)
+        elif not opp.is_closed and reason_code in await self.repo.lost_reasons(conn):
+            text = f"Oferta {doc.number} respinsă" + (f": {decided.note}" if decided.note else "")
+            request = StageRequest(stage="lost", reason_code=reason_code, note=text)
+            await self.change_stage(conn, publisher, opp.id, request, actor=COMMERCIAL, now=now)
+        return decided
+
     async def invoice_issued(
         self, conn: AsyncConnection, publisher: Publisher, *, order_id: UUID, number: str, now: datetime
     ) -> None:

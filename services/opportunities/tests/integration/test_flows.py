@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from crm_contracts import topics
 from crm_contracts.base import Envelope, Event
 from crm_contracts.campaigns import CampaignCreated, OpportunitiesRequested
-from crm_contracts.commercial import ArticleUpdated, ContractSigned, OfferIssued
+from crm_contracts.commercial import ArticleUpdated, ContractSigned, OfferIssued, OfferRejected
 from crm_contracts.common import DocumentLine, Source
 from crm_contracts.opportunities import (
     ClientOrderRequested,
@@ -238,6 +238,31 @@ async def test_rejecting_an_offer_needs_a_catalogued_reason_and_loses_the_opport
         "Concurent prezent",
         Decimal("10000.00"),
     )
+
+
+async def test_an_offer_the_client_rejected_in_the_erp_loses_the_opportunity_with_that_reason(live_opps: Opps) -> None:
+    view, offer = await offer_on_the_opportunity(live_opps)
+    rejection = OfferRejected(
+        document_id=offer.document_id,
+        partner_id=offer.partner_id,
+        number=offer.number,
+        reason_code="price_too_high",
+        note="discount refused",
+        source=offer.source,
+    )
+    await send(live_opps, rejection)
+    await send(live_opps, rejection)
+
+    async def lost() -> Any:
+        found = (await live_opps.call("GET", f"/api/opportunities/{view['id']}")).json()
+        return found if found["stage"] == "lost" else None
+
+    found = await eventually(lost)
+    assert (found["lost_reason_code"], found["documents"][0]["decision"]) == ("price_too_high", "rejected")
+    await eventually(lambda: _consumed_everything(live_opps, 2 + 1 + 2))
+    assert live_opps.service.consumer.stats.dead_lettered == 0
+    after = (await live_opps.call("GET", f"/api/opportunities/{view['id']}/stages")).json()
+    assert [h["stage"] for h in after["items"]] == ["new", "presentation", "offer", "lost"]
 
 
 async def test_a_campaign_command_delivered_twice_opens_one_opportunity_per_partner(live_opps: Opps) -> None:

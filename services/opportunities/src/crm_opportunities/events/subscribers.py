@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crm_contracts.campaigns import CampaignCreated, CampaignUpdated, OpportunitiesRequested
-from crm_contracts.commercial import ArticleUpdated, ClientOrderPlaced, ContractSigned, InvoiceIssued, OfferIssued
+from crm_contracts.commercial import (
+    ArticleUpdated,
+    ClientOrderPlaced,
+    ContractSigned,
+    InvoiceIssued,
+    OfferAccepted,
+    OfferIssued,
+    OfferRejected,
+)
 from crm_contracts.common import DocumentLine
 from crm_contracts.partners import PartnerRegistered, PartnerUpdated
 from crm_kit.inbox import Context, Subscriptions
@@ -83,6 +91,30 @@ def build_subscriptions(app: Opportunities) -> Subscriptions:
     async def offer_issued(ctx: Context, event: OfferIssued) -> None:
         await app.document_issued(
             ctx.conn, Publisher(ctx.publish, app.currency), _issued("offer", event), now=_now(ctx)
+        )
+
+    @subs.on(OfferAccepted)
+    async def offer_accepted(ctx: Context, event: OfferAccepted) -> None:
+        await app.offer_decided_by_client(
+            ctx.conn,
+            Publisher(ctx.publish, app.currency),
+            offer_id=event.document_id,
+            accepted=True,
+            reason_code=None,
+            note=None,
+            now=_now(ctx),
+        )
+
+    @subs.on(OfferRejected)
+    async def offer_rejected(ctx: Context, event: OfferRejected) -> None:
+        await app.offer_decided_by_client(
+            ctx.conn,
+            Publisher(ctx.publish, app.currency),
+            offer_id=event.document_id,
+            accepted=False,
+            reason_code=event.reason_code,
+            note=event.note,
+            now=_now(ctx),
         )
 
     @subs.on(ClientOrderPlaced)
