@@ -149,7 +149,7 @@ def test_the_task_goes_to_the_service_rep_else_the_sales_rep_else_triage() -> No
 
 def test_in_progress_and_hidden_names_are_never_taken() -> None:
     assert is_candidate("mesaj.txt")
-    for name in (".mesaj.txt", "~mesaj.txt", "mesaj.txt.part", "mesaj.tmp", "x.crdownload", "m.txt.reason.txt"):
+    for name in (".mesaj.txt", "~mesaj.txt", "mesaj.txt.part", "mesaj.tmp", "x.crdownload", ".x.reason.txt.tmp"):
         assert not is_candidate(name)
 
 

@@ -9,14 +9,16 @@ from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ServiceUnavailableException
 from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.ids import new_id
+from crm_kit.inbox import TRANSIENT
 from crm_kit.store import Database
 from crm_mail_ingest.api.schemas import MailImportList, MailImportOut
 from crm_mail_ingest.domain.intake import safe_file_name
-from crm_mail_ingest.folder import ImportFolder
+from crm_mail_ingest.folder import Claimed, ImportFolder
 from crm_mail_ingest.importer import Importer
 from crm_mail_ingest.store import repository
 
@@ -41,8 +43,7 @@ class MailImportController(Controller):
         staging = folder.root / f".upload-{new_id().hex}.part"
         await asyncio.to_thread(staging.write_bytes, content)
         claimed = await asyncio.to_thread(folder.claim_file, staging, name)
-        rows = await importer.import_files([claimed])
-        return MailImportOut.from_row(rows[0])
+        return MailImportOut.from_row(await _import(importer, claimed))
 
     @get("/")
     async def list_imports(
@@ -89,8 +90,18 @@ class MailImportController(Controller):
             raise Conflict("a file of that name is being imported; try again in a moment") from None
         async with db.transaction() as conn:
             await repository.set_status(conn, import_id, "retried")
+        return MailImportOut.from_row(await _import(importer, claimed))
+
+
+async def _import(importer: Importer, claimed: Claimed) -> dict[str, Any]:
+    """Import one claimed file; a store outage is a 503 (the file stays in processing/ and is resumed)."""
+    try:
         rows = await importer.import_files([claimed])
-        return MailImportOut.from_row(rows[0])
+    except TRANSIENT:
+        raise ServiceUnavailableException(
+            "the import log is not available right now; the file is kept and will be imported when it is back"
+        ) from None
+    return rows[0]
 
 
 async def _entry(db: Database, import_id: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-IGNORED_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".download", ".reason.txt")
+IGNORED_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".download")
 RESERVED_DIRS = ("done", "failed", "processing")
 
 
