@@ -23,7 +23,7 @@ from crm_opportunities.domain.documents import (
     target_stage,
 )
 from crm_opportunities.domain.model import Actor, Opportunity, StageMove, StageRequest
-from crm_opportunities.domain.stages import Stage, can_move
+from crm_opportunities.domain.stages import Stage, is_advance
 from crm_opportunities.events.publisher import Publisher
 from crm_opportunities.store.repository import Repository
 
@@ -166,8 +166,8 @@ class Opportunities:
         actor: Actor,
         now: datetime,
     ) -> StageMove | None:
-        """Move the opportunity along with its documents, when the pipeline allows it."""
-        if not can_move(opp.stage, stage):
+        """Move the opportunity forward along with its documents, when the pipeline allows it."""
+        if not is_advance(opp.stage, stage):
             return None
         return await self.change_stage(
             conn, publisher, opp.id, StageRequest(stage=stage, note=note), actor=actor, now=now

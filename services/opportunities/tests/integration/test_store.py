@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import partial
+from uuid import UUID, uuid4
+
 import sqlalchemy as sa
 
+from crm_opportunities.domain.documents import Article
+from crm_opportunities.events.publisher import Publisher
+from crm_opportunities.service_layer import IssuedDocument, Opportunities
+from crm_opportunities.store.repository import Repository
 from crm_opportunities.store.tables import metadata
 
 from .conftest import AGENT_STAFF, Opps
@@ -134,3 +143,39 @@ async def test_bad_input_gets_a_4xx_never_a_500(store_opps: Opps) -> None:
     assert "not in the article catalogue" in no_article.json()["detail"]
     unauthenticated = await store_opps.client.get("/api/opportunities")
     assert unauthenticated.status_code == 401
+
+
+async def test_an_offer_issued_while_negotiating_shows_up_without_moving_the_opportunity_back(store_opps: Opps) -> None:
+    app = Opportunities(Repository())
+    async with store_opps.service.db.transaction() as conn:
+        await app.repo.upsert_article(conn, Article("LIC", "Licence", "buc", Decimal("100"), Decimal(21)))
+    opp = await store_opps.open()
+    for stage in ("presentation", "offer", "negotiation"):
+        assert (await store_opps.stage(opp["id"], stage=stage)).status_code == 200
+    asked = await store_opps.call(
+        "POST", f"/api/opportunities/{opp['id']}/offer", json={"lines": [{"article_code": "LIC", "qty": "2"}]}
+    )
+    assert asked.status_code == 202
+    issued = IssuedDocument(
+        kind="offer",
+        document_id=uuid4(),
+        partner_id=UUID(opp["partner_id"]),
+        number="OF-9",
+        issued_on=date(2026, 11, 27),
+        net=Decimal("200"),
+        vat=Decimal("42"),
+        gross=Decimal("242"),
+        currency="RON",
+        lines=(),
+        request_id=UUID(asked.json()["request_id"]),
+        opportunity_id=UUID(opp["id"]),
+        offer_id=None,
+        printout_sha256=None,
+    )
+    async with store_opps.service.db.transaction() as conn:
+        await app.document_issued(
+            conn, Publisher(partial(store_opps.service.outbox.add, conn)), issued, now=datetime.now(UTC)
+        )
+    view = (await store_opps.call("GET", f"/api/opportunities/{opp['id']}")).json()
+    assert view["stage"] == "negotiation"
+    assert [(d["number"], d["status"], len(d["lines"])) for d in view["documents"]] == [("OF-9", "issued", 1)]

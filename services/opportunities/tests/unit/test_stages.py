@@ -18,7 +18,7 @@ from crm_opportunities.domain.model import (
     open_opportunity,
     time_in_stages,
 )
-from crm_opportunities.domain.stages import DEFAULT_WEIGHTS, check_transition, validate_weights
+from crm_opportunities.domain.stages import DEFAULT_WEIGHTS, check_transition, is_advance, validate_weights
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AGENT = Actor(name="ana", staff_id=uuid4())
@@ -149,3 +149,9 @@ def test_document_lines_come_from_the_article_catalogue() -> None:
         check_lines([Line("SRV-1", Decimal(0))], catalogue)
     with pytest.raises(Invalid, match="at least one line"):
         check_lines([], catalogue)
+
+
+def test_documents_only_ever_push_the_pipeline_forward() -> None:
+    assert is_advance("presentation", "offer")
+    assert not is_advance("negotiation", "offer")
+    assert not is_advance("lost", "sale")

@@ -90,6 +90,11 @@ def can_move(current: Stage, target: Stage) -> bool:
     return target in TRANSITIONS[current]
 
 
+def is_advance(current: Stage, target: Stage) -> bool:
+    """Whether ``current -> target`` is an allowed move forward (documents only ever push the pipeline on)."""
+    return can_move(current, target) and STAGES.index(target) > STAGES.index(current)
+
+
 def validate_weights(weights: dict[str, Decimal]) -> dict[Stage, Decimal]:
     """Stage weights a company configures: every value 0-100, lost fixed at zero.
 
