@@ -10,7 +10,7 @@ from typing import Literal
 
 from crm_kit.errors import Invalid
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,39}$")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 Scope = Literal["all", "list"]
@@ -56,7 +56,7 @@ def validate_article(article: Article, rates: Iterable[VatRate]) -> Article:
         Invalid: bad code, empty name or unit, negative price, a VAT rate not in the catalogue, a bad photo address.
     """
     if not _CODE.match(article.code):
-        raise Invalid("article code: 1-40 letters, digits, '.', '_', '-' or '/'", field="code")
+        raise Invalid("article code: 1-40 letters, digits, '.', '_' or '-'", field="code")
     if not article.name.strip():
         raise Invalid("the article needs a name", field="name")
     if not article.unit.strip():
