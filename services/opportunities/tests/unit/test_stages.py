@@ -149,6 +149,8 @@ def test_document_lines_come_from_the_article_catalogue() -> None:
         check_lines([Line("SRV-1", Decimal(0))], catalogue)
     with pytest.raises(Invalid, match="at least one line"):
         check_lines([], catalogue)
+    with pytest.raises(Invalid, match="too large"):
+        check_lines([Line("SRV-1", Decimal("1e30"))], catalogue)
 
 
 def test_documents_only_ever_push_the_pipeline_forward() -> None:

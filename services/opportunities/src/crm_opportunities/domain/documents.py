@@ -23,6 +23,10 @@ DOCUMENT_STAGE: Final[dict[DocumentKind, Stage]] = {"offer": "offer", "order": "
 LATER_OPEN: Final[dict[Stage, tuple[Stage, ...]]] = {"offer": ("negotiation",), "negotiation": ()}
 """Open stages past a document's own stage where it may still be generated (a new offer while negotiating)."""
 
+MAX_QTY: Final = Decimal("1e9")
+MAX_PRICE: Final = Decimal("1e12")
+"""Bounds that keep every line value exact at two decimals."""
+
 NAMES: Final[dict[DocumentKind, str]] = {"offer": "an offer", "order": "a client order", "contract": "a contract"}
 
 
@@ -123,8 +127,12 @@ def check_lines(lines: list[Line], catalogue: dict[str, Article]) -> tuple[Line,
             )
         if not line.qty.is_finite() or line.qty <= 0:
             raise Invalid(f"line {n}: the quantity must be greater than zero", field="lines", line=n)
+        if line.qty >= MAX_QTY:
+            raise Invalid(f"line {n}: the quantity is too large", field="lines", line=n)
         if line.price is not None and (not line.price.is_finite() or line.price < 0):
             raise Invalid(f"line {n}: the price cannot be negative", field="lines", line=n)
+        if line.price is not None and line.price >= MAX_PRICE:
+            raise Invalid(f"line {n}: the price is too large", field="lines", line=n)
         checked.append(
             replace(
                 line,
@@ -181,5 +189,7 @@ class ContractTerms:
             raise Invalid("a contract runs between 1 and 600 months", field="months")
         if self.monthly_value is not None and (not self.monthly_value.is_finite() or self.monthly_value < 0):
             raise Invalid("the monthly value cannot be negative", field="monthly_value")
+        if self.monthly_value is not None and self.monthly_value >= MAX_PRICE:
+            raise Invalid("the monthly value is too large", field="monthly_value")
         if self.kind == "subscription" and self.months is None:
             raise Invalid("a subscription contract needs its duration in months", field="months")
