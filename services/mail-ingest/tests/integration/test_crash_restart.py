@@ -52,7 +52,7 @@ async def test_every_message_is_imported_exactly_once_and_no_file_is_lost_after_
         "CRM_MAIL_INGEST_INBOX": str(inbox),
         "CRM_MAIL_INGEST_PORT": str(free_port()),
         "CRM_MAIL_INGEST_SCAN_SECONDS": "0.2",
-        "CRM_MAIL_INGEST_BATCH_FILES": "40",
+        "CRM_MAIL_INGEST_BATCH_FILES": "100",
     }
     log = tmp_path / "service.log"
     done, failed = inbox / "done", inbox / "failed"
@@ -61,7 +61,7 @@ async def test_every_message_is_imported_exactly_once_and_no_file_is_lost_after_
     first = start(env, log)
     try:
         deadline = time.monotonic() + 60
-        while count(done) < 200 and time.monotonic() < deadline and first.poll() is None:
+        while count(done) < 100 and time.monotonic() < deadline and first.poll() is None:
             await asyncio.sleep(0.01)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
