@@ -26,8 +26,10 @@ def refusing_sink(tmp_path: Path) -> Iterator[Callable[..., RefusingSink]]:
     """Make SMTP sinks that refuse some recipients (550) or are busy for them (451)."""
     started: list[RefusingSink] = []
 
-    def make(refuse: set[str] | None = None, busy: dict[str, int] | None = None) -> RefusingSink:
-        sink = RefusingSink(tmp_path / f"refusing-{len(started)}", refuse, busy)
+    def make(
+        refuse: set[str] | None = None, busy: dict[str, int] | None = None, users: dict[str, str] | None = None
+    ) -> RefusingSink:
+        sink = RefusingSink(tmp_path / f"refusing-{len(started)}", refuse, busy, users)
         sink.start()
         started.append(sink)
         return sink

@@ -168,12 +168,14 @@ async def test_connection(config: ServerConfig) -> list[dict[str, Any]]:
     step = "connect"
     try:
         await client.connect()
+        await client.ehlo()
         steps.append({"step": "connect", "ok": True, "detail": f"connected to {config.host}:{config.port}"})
         if config.tls_mode == "starttls":
             step = "starttls"
             if not client.supports_extension("starttls"):
                 raise SmtpFailure("the server does not offer STARTTLS; choose TLS mode none or tls")
             await client.starttls()
+            await client.ehlo()
             steps.append({"step": "starttls", "ok": True, "detail": "the connection is encrypted (STARTTLS)"})
         if config.username:
             step = "login"

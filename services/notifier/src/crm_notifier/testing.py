@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult
 
 from crm_kit.identity import HEADER, Identity, issue
 
@@ -110,13 +111,32 @@ class RefusingMailbox(Mailbox):  # type: ignore[misc]
 class RefusingSink:
     """A real SMTP server in a thread that refuses the given recipients."""
 
-    def __init__(self, maildir: Path, refuse: set[str] | None = None, busy: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        maildir: Path,
+        refuse: set[str] | None = None,
+        busy: dict[str, int] | None = None,
+        users: dict[str, str] | None = None,
+    ) -> None:
         self.maildir = maildir
         for sub in ("tmp", "new", "cur"):
             (maildir / sub).mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         handler = RefusingMailbox(maildir, refuse or set(), busy or {})
-        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port)
+        options: dict[str, Any] = {}
+        if users is not None:
+
+            def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+                login = auth_data.login.decode()
+                return AuthResult(success=users.get(login) == auth_data.password.decode())
+
+            options = {
+                "authenticator": authenticate,
+                "auth_require_tls": False,
+                "auth_required": True,
+                "auth_exclude_mechanism": ["LOGIN"],  # aiosmtplib waits forever after a refused LOGIN here
+            }
+        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port, **options)
 
     def start(self) -> None:
         self.controller.start()

@@ -116,7 +116,10 @@ async def test_an_offer_goes_to_the_partner_and_a_contact_with_its_printout_file
             assert failed.json()["total"] == 0
 
         events = await read_events(
-            kafka_bootstrap, topics, "crm.notifications", until=lambda evs: sum(isinstance(e, EmailSent) for _, e in evs) >= 2
+            kafka_bootstrap,
+            topics,
+            "crm.notifications",
+            until=lambda evs: sum(isinstance(e, EmailSent) for _, e in evs) >= 2,
         )
         requested = [e for _, e in events if isinstance(e, EmailRequested)]
         assert len(requested) == 1
@@ -169,7 +172,10 @@ async def test_header_injection_is_refused_at_the_api_and_in_events(
             ),
         )
         events = await read_events(
-            kafka_bootstrap, topics, "crm.notifications", until=lambda evs: any(isinstance(e, EmailFailed) for _, e in evs)
+            kafka_bootstrap,
+            topics,
+            "crm.notifications",
+            until=lambda evs: any(isinstance(e, EmailFailed) for _, e in evs),
         )
         failed = next(e for _, e in events if isinstance(e, EmailFailed))
         assert failed.recipient == "ion@firma.ro"
@@ -196,7 +202,12 @@ async def test_an_email_over_the_size_limit_is_refused_with_the_limit_in_words(
             assert "the limit per message is" in response.json()["detail"]
             unknown_document = await client.post(
                 "/api/emails",
-                json={"to_addresses": ["a@b.ro"], "subject": "Doc", "document_id": str(uuid4()), "attach_printout": True},
+                json={
+                    "to_addresses": ["a@b.ro"],
+                    "subject": "Doc",
+                    "document_id": str(uuid4()),
+                    "attach_printout": True,
+                },
                 headers=headers,
             )
             assert unknown_document.status_code == 404

@@ -1,0 +1,75 @@
+"""Templates in both languages, the wire form of an email, and passwords at rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+
+from crm_kit.errors import Invalid
+from crm_notifier.credentials import CredentialBox
+from crm_notifier.rendering import Renderer
+from crm_notifier.smtp import build_message
+
+RENDERER = Renderer("https://crm.firma.ro/")
+
+
+def test_a_reminder_reads_in_romanian_by_default_with_bucharest_time_and_a_link() -> None:
+    context = {"name": "Ana", "title": "Ofertă", "deadline": "2026-07-01T07:00:00+00:00", "days_before": 2}
+    subject, body = RENDERER.render("task_due", "ro", context, "/tasks/t1")
+    assert subject == "Reamintire task: Ofertă (termen în 2 zile)"
+    assert "01.07.2026 10:00" in body  # UTC+3 in summer
+    assert "https://crm.firma.ro/tasks/t1" in body
+
+
+def test_english_is_available_and_an_unknown_language_falls_back_to_romanian() -> None:
+    context = {"name": "Ana", "title": "Call", "description": "", "deadline": None, "partner": None}
+    assert RENDERER.render("task_created", "en", context)[0] == "New task: Call"
+    assert RENDERER.render("task_created", "xx", context)[0] == "Task nou: Call"
+
+
+def test_a_title_with_line_breaks_still_gives_a_one_line_subject() -> None:
+    context = {"name": "Ana", "title": "Line one\r\nBcc: x@y.z", "by": None}
+    subject, _ = RENDERER.render("task_assigned", "ro", context)
+    assert "\n" not in subject and "\r" not in subject
+
+
+def test_an_email_carries_its_headers_body_and_attachments() -> None:
+    data = build_message(
+        sender="crm@firma.ro",
+        recipient="ana@alfa.ro",
+        subject="Ofertă",
+        body="Bună ziua",
+        message_id="<d1@crm-notifier>",
+        sent_at=datetime(2026, 1, 1, tzinfo=UTC),
+        attachments=[("oferta.pdf", b"%PDF")],
+    )
+    mail = message_from_bytes(data, policy=default)
+    assert (mail["To"], mail["Subject"], mail["Message-ID"]) == ("ana@alfa.ro", "Ofertă", "<d1@crm-notifier>")
+    assert [a.get_filename() for a in mail.iter_attachments()] == ["oferta.pdf"]
+    assert b"\r\n" in data
+
+
+def test_building_an_email_with_an_injected_header_is_refused() -> None:
+    with pytest.raises(Invalid):
+        build_message(
+            sender="crm@firma.ro",
+            recipient="ana@alfa.ro",
+            subject="x\r\nBcc: victim@evil.example",
+            body="",
+            message_id="<d@x>",
+            sent_at=datetime.now(UTC),
+            attachments=[],
+        )
+
+
+def test_passwords_are_stored_encrypted_and_a_changed_key_is_reported() -> None:
+    box = CredentialBox("", "secret-one")
+    sealed = box.seal("parola")
+    assert sealed is not None and "parola" not in sealed
+    assert box.open(sealed) == "parola"
+    assert box.seal("") is None
+    with pytest.raises(ValueError, match="enter it again"):
+        CredentialBox("", "secret-two").open(sealed)
