@@ -1,0 +1,1 @@
+"""The HTTP API of the partners service (paths and fields as in API.md)."""

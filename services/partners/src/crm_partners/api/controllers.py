@@ -1,0 +1,231 @@
+"""Litestar controllers: partners, staff, dossiers and partner imports; thin, they call the use cases."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, get, patch, post
+from litestar.params import Parameter
+
+from crm_kit.errors import Invalid
+from crm_kit.identity import Identity, requires_role
+from crm_partners.api import schemas as s
+from crm_partners.domain.counties import UnknownCounty, county_name
+from crm_partners.domain.partners import KINDS
+from crm_partners.handlers import Directory
+from crm_partners.store.repository import PartnerFilter
+
+
+
+def Limit(default: int) -> Any:  # noqa: N802 - reads as a type in handler signatures
+    """A page-size query parameter."""
+    return Parameter(default=default, ge=1, le=10_000, description="Page size.")
+
+
+def Offset(default: int = 0) -> Any:  # noqa: N802
+    """A rows-to-skip query parameter."""
+    return Parameter(default=default, ge=0, description="Rows to skip.")
+
+
+def _page(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    return {"items": items, "total": total}
+
+
+def _s(value: UUID | None) -> str | None:
+    return str(value) if value else None
+
+
+class PartnerController(Controller):
+    """The partner directory: clients, leads, suppliers (L1, L2, T4) and their history (H1)."""
+
+    path = "/partners"
+    tags = ["partners"]
+
+    @post(summary="Register a partner")
+    async def create(self, data: s.PartnerIn, directory: Directory) -> dict[str, Any]:
+        partner = await directory.register_partner(s.partner_input(data))
+        return s.partner_out(partner)
+
+    @get(summary="List partners by the filters of M2")
+    async def list_partners(
+        self,
+        directory: Directory,
+        kind: str | None = None,
+        name: str | None = None,
+        fiscal_code: str | None = None,
+        locality: str | None = None,
+        county: str | None = None,
+        activity_domain: str | None = None,
+        turnover_min: Decimal | None = None,
+        turnover_max: Decimal | None = None,
+        employees_min: int | None = None,
+        employees_max: int | None = None,
+        sales_rep_staff_id: UUID | None = None,
+        service_rep_staff_id: UUID | None = None,
+        campaign_id: UUID | None = None,
+        email: str | None = None,
+        limit: int = Limit(default=50),
+        offset: int = Offset(default=0),
+    ) -> dict[str, Any]:
+        if kind and kind not in KINDS:
+            raise Invalid(f"kind must be one of {', '.join(KINDS)}")
+        try:
+            county_filter = county_name(county) if county else None
+        except UnknownCounty as exc:
+            raise Invalid(str(exc)) from None
+        f = PartnerFilter(
+            kind=kind or None,
+            name=name or None,
+            fiscal_code=fiscal_code or None,
+            locality=locality or None,
+            county=county_filter,
+            activity_domain=activity_domain or None,
+            turnover_min=turnover_min,
+            turnover_max=turnover_max,
+            employees_min=employees_min,
+            employees_max=employees_max,
+            sales_rep_staff_id=_s(sales_rep_staff_id),
+            service_rep_staff_id=_s(service_rep_staff_id),
+            campaign_id=_s(campaign_id),
+            email=email or None,
+        )
+        partners, total = await directory.partners(f, limit=limit, offset=offset)
+        return _page([s.partner_summary(p) for p in partners], total)
+
+    @get("/{partner_id:uuid}", summary="A partner, whole, with its opportunities")
+    async def read(self, partner_id: UUID, directory: Directory) -> dict[str, Any]:
+        partner, opportunities = await directory.partner(str(partner_id))
+        return s.partner_out(partner, opportunities)
+
+    @patch("/{partner_id:uuid}", summary="Change some fields of a partner")
+    async def update(self, partner_id: UUID, data: s.PartnerPatch, directory: Directory) -> dict[str, Any]:
+        partner = await directory.update_partner(str(partner_id), s.partner_changes(data))
+        _, opportunities = await directory.partner(partner.id)
+        return s.partner_out(partner, opportunities)
+
+    @get("/{partner_id:uuid}/history", summary="The partner's history, newest first (H1)")
+    async def history(
+        self,
+        partner_id: UUID,
+        directory: Directory,
+        kind: str | None = Parameter(default=None, description="One kind or several, comma separated."),
+        limit: int = Limit(default=50),
+        offset: int = Offset(default=0),
+    ) -> dict[str, Any]:
+        entries, total = await directory.history(str(partner_id), kind=kind, limit=limit, offset=offset)
+        return _page([s.entry_out(e) for e in entries], total)
+
+
+class StaffController(Controller):
+    """The staff directory: hours per day, categories, team, user login."""
+
+    path = "/staff"
+    tags = ["staff"]
+
+    @post(summary="Add a staff member", guards=[requires_role("admin", "manager")])
+    async def create(self, data: s.StaffIn, directory: Directory) -> dict[str, Any]:
+        return s.staff_out(await directory.register_staff(s.staff_input(data)))
+
+    @get(summary="The staff directory")
+    async def list_staff(
+        self,
+        directory: Directory,
+        name: str | None = None,
+        team: str | None = None,
+        category: str | None = None,
+        active: bool | None = None,
+        limit: int = Limit(default=100),
+        offset: int = Offset(default=0),
+    ) -> dict[str, Any]:
+        members, total = await directory.staff(
+            name=name, team=team, category=category, active=active, limit=limit, offset=offset
+        )
+        return _page([s.staff_out(m) for m in members], total)
+
+    @get("/{staff_id:uuid}", summary="A staff member")
+    async def read(self, staff_id: UUID, directory: Directory) -> dict[str, Any]:
+        return s.staff_out(await directory.staff_member(str(staff_id)))
+
+    @patch("/{staff_id:uuid}", summary="Change a staff member", guards=[requires_role("admin", "manager")])
+    async def update(self, staff_id: UUID, data: s.StaffPatch, directory: Directory) -> dict[str, Any]:
+        return s.staff_out(await directory.update_staff(str(staff_id), s.staff_changes(data)))
+
+
+class DossierController(Controller):
+    """Dossiers (D1): file any stored attachment; browse per partner and category with counts and sizes."""
+
+    path = "/dossiers"
+    tags = ["dossiers"]
+
+    @post(summary="Create a dossier")
+    async def create(self, data: s.DossierIn, directory: Directory, identity: Identity) -> dict[str, Any]:
+        dossier = await directory.create_dossier(
+            name=data.name, category=data.category, partner_id=_s(data.partner_id), by=identity.username
+        )
+        return s.dossier_out(dossier, 0, 0)
+
+    @get(summary="Dossiers, newest first, with document counts and sizes")
+    async def list_dossiers(
+        self,
+        directory: Directory,
+        partner_id: UUID | None = None,
+        category: str | None = None,
+        limit: int = Limit(default=50),
+        offset: int = Offset(default=0),
+    ) -> dict[str, Any]:
+        rows, total = await directory.dossiers(
+            partner_id=_s(partner_id), category=category or None, limit=limit, offset=offset
+        )
+        return _page([s.dossier_out(d, n, size) for d, n, size in rows], total)
+
+    @get("/categories", summary="Per category: dossiers, documents and bytes")
+    async def categories(self, directory: Directory, partner_id: UUID | None = None) -> dict[str, Any]:
+        items = await directory.dossier_categories(partner_id=_s(partner_id))
+        return _page(items, len(items))
+
+    @get("/{dossier_id:uuid}", summary="A dossier with its documents")
+    async def read(self, dossier_id: UUID, directory: Directory) -> dict[str, Any]:
+        dossier, documents = await directory.dossier(str(dossier_id))
+        out = s.dossier_out(dossier, len(documents), sum(d.size for d in documents))
+        out["items"] = [s.document_out(d) for d in documents]
+        return out
+
+    @post("/{dossier_id:uuid}/documents", summary="File a stored blob in the dossier")
+    async def file(self, dossier_id: UUID, data: s.FileIn, directory: Directory, identity: Identity) -> dict[str, Any]:
+        doc = await directory.file_document(
+            str(dossier_id),
+            sha256=data.sha256,
+            file_name=data.file_name,
+            source_type=data.source_type,
+            source_id=_s(data.source_id),
+            by=identity.username,
+        )
+        return s.document_out(doc)
+
+
+class ImportController(Controller):
+    """CSV import of partners: every row checked, all valid rows imported or none, progress kept."""
+
+    path = "/partner-imports"
+    tags = ["partners"]
+
+    @post(status_code=202, summary="Start importing partners from a CSV file")
+    async def create(self, data: s.ImportIn, directory: Directory, identity: Identity) -> dict[str, Any]:
+        item = await directory.start_import(file_name=data.file_name, content=data.content, by=identity.username)
+        return s.import_out(item)
+
+    @get(summary="Partner imports, newest first")
+    async def list_imports(
+        self, directory: Directory, limit: int = Limit(default=20), offset: int = Offset(default=0)
+    ) -> dict[str, Any]:
+        items, total = await directory.imports(limit=limit, offset=offset)
+        return _page([s.import_out(i) for i in items], total)
+
+    @get("/{import_id:uuid}", summary="An import's status, progress and per-row errors")
+    async def read(self, import_id: UUID, directory: Directory) -> dict[str, Any]:
+        return s.import_out(await directory.import_status(str(import_id)))
+
+
+controllers = [PartnerController, StaffController, DossierController, ImportController]

@@ -1,0 +1,1 @@
+"""The partners domain: pure rules and models (stdlib and crm_kit.errors only)."""

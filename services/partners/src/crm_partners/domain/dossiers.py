@@ -1,0 +1,99 @@
+"""Dossiers (D1): named folders per partner and category into which any stored attachment is filed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_kit.errors import Invalid
+from crm_partners.domain.text import clean
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """A dossier: a name, the partner it is about (if any) and a category."""
+
+    id: str
+    name: str
+    category: str
+    created_at: datetime
+    partner_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FiledDocument:
+    """A blob filed in a dossier, with where it came from."""
+
+    id: str
+    dossier_id: str
+    sha256: str
+    file_name: str
+    size: int
+    filed_at: datetime
+    source_type: str | None = None
+    source_id: str | None = None
+    filed_by: str | None = None
+
+
+def new_dossier(*, dossier_id: str, name: str, category: str | None, partner_id: str | None, now: datetime) -> Dossier:
+    """A new dossier.
+
+    Raises:
+        Invalid: no name, or names too long.
+    """
+    text = clean(name)
+    if not text:
+        raise Invalid("a dossier needs a name")
+    cat = clean(category) or "general"
+    if len(text) > 200 or len(cat) > 100:
+        raise Invalid("a dossier name has at most 200 characters and a category at most 100")
+    return Dossier(id=dossier_id, name=text, category=cat, created_at=now, partner_id=partner_id)
+
+
+def safe_file_name(raw: str) -> str:
+    """A file name as metadata only: the last path part, no control characters, at most 200 characters.
+
+    Raises:
+        Invalid: nothing left of the name.
+    """
+    base = re.split(r"[\\/]", raw)[-1]
+    text = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    if not text:
+        raise Invalid(f"{raw!r} is not a file name")
+    return text[:200]
+
+
+def file_document(
+    dossier: Dossier,
+    *,
+    document_id: str,
+    sha256: str,
+    file_name: str,
+    size: int,
+    now: datetime,
+    source_type: str | None = None,
+    source_id: str | None = None,
+    filed_by: str | None = None,
+) -> FiledDocument:
+    """A blob filed in the dossier.
+
+    Raises:
+        Invalid: the address is not a sha256, or the file name is empty.
+    """
+    digest = sha256.strip().lower()
+    if not _SHA256.match(digest):
+        raise Invalid("sha256 must be the blob's 64 hex digit address (from POST /api/blobs)")
+    return FiledDocument(
+        id=document_id,
+        dossier_id=dossier.id,
+        sha256=digest,
+        file_name=safe_file_name(file_name),
+        size=size,
+        filed_at=now,
+        source_type=clean(source_type),
+        source_id=source_id,
+        filed_by=filed_by,
+    )

@@ -1,0 +1,225 @@
+"""CSV import of partners: read the file, check every row, report per-row errors; all rows or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from crm_kit.errors import Invalid
+from crm_partners.domain.emails import split_emails
+from crm_partners.domain.partners import ContactInput, Partner, PartnerInput, SiteInput
+from crm_partners.domain.text import fold
+
+COLUMNS = (
+    "kind",
+    "name",
+    "fiscal_code",
+    "trade_register",
+    "locality",
+    "county",
+    "address",
+    "turnover",
+    "employees",
+    "activity_domain",
+    "site_name",
+    "emails",
+    "contact_name",
+    "contact_role",
+    "contact_email",
+    "contact_phone",
+    "sales_rep_staff_id",
+    "service_rep_staff_id",
+    "campaign_id",
+    "competitors",
+    "interests",
+    "service_responsible",
+)
+"""The columns a file may have (in any order); only ``name`` is required."""
+
+_ALIASES = {
+    "tip": "kind",
+    "denumire": "name",
+    "nume": "name",
+    "cui": "fiscal_code",
+    "cif": "fiscal_code",
+    "cod fiscal": "fiscal_code",
+    "nr reg com": "trade_register",
+    "nr. reg. com.": "trade_register",
+    "registrul comertului": "trade_register",
+    "localitate": "locality",
+    "judet": "county",
+    "adresa": "address",
+    "cifra de afaceri": "turnover",
+    "angajati": "employees",
+    "numar angajati": "employees",
+    "domeniu": "activity_domain",
+    "domeniu de activitate": "activity_domain",
+    "sediu": "site_name",
+    "email": "emails",
+    "emailuri": "emails",
+    "persoana de contact": "contact_name",
+    "functie": "contact_role",
+    "email contact": "contact_email",
+    "telefon": "contact_phone",
+    "concurenti": "competitors",
+    "interese": "interests",
+    "responsabil service": "service_responsible",
+}
+
+_KINDS = {"client": "client", "lead": "lead", "prospect": "lead", "supplier": "supplier", "furnizor": "supplier"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """What is wrong with one row: its line in the file (the header is line 1), the field, the message."""
+
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+def _column(header: str) -> str | None:
+    key = fold(header).replace("_", " ").strip()
+    if key.replace(" ", "_") in COLUMNS:
+        return key.replace(" ", "_")
+    return _ALIASES.get(key)
+
+
+def read_rows(text: str, *, max_rows: int) -> list[tuple[int, dict[str, str]]]:
+    """The file's data rows as ``(line, {column: value})``; the delimiter (``,`` or ``;``) is detected.
+
+    Raises:
+        Invalid: empty file, no ``name`` column, unknown columns, or more than ``max_rows`` rows.
+    """
+    body = text.lstrip("\ufeff")
+    first_line = body.split("\n", 1)[0]
+    if not first_line.strip():
+        raise Invalid("the file is empty: the first line must name the columns (name, fiscal_code, county, ...)")
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(body), delimiter=delimiter)
+    header = next(reader)
+    columns = [_column(h) for h in header]
+    unknown = [h for h, c in zip(header, columns, strict=True) if c is None and h.strip()]
+    if unknown:
+        raise Invalid(
+            f"unknown columns: {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}",
+            columns=list(COLUMNS),
+        )
+    if "name" not in columns:
+        raise Invalid("the file has no name column")
+    rows: list[tuple[int, dict[str, str]]] = []
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) >= max_rows:
+            raise Invalid(f"the file has more than {max_rows} rows; split it")
+        row = {c: v.strip() for c, v in zip(columns, values, strict=False) if c is not None}
+        rows.append((reader.line_num, row))
+    if not rows:
+        raise Invalid("the file has no data rows")
+    return rows
+
+
+def _list(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+
+
+def row_input(row: Mapping[str, str]) -> PartnerInput:
+    """A partner input from one CSV row (one site and at most one contact)."""
+    emails = split_emails(row.get("emails", ""))
+    sites = [SiteInput(name=row.get("site_name") or "Sediu principal", emails=emails)] if emails or row.get(
+        "site_name"
+    ) else []
+    contacts = []
+    if row.get("contact_name"):
+        contacts.append(
+            ContactInput(
+                name=row["contact_name"],
+                role=row.get("contact_role") or None,
+                email=row.get("contact_email") or None,
+                phone=row.get("contact_phone") or None,
+            )
+        )
+    kind_text = fold(row.get("kind", "")) or "client"
+    return PartnerInput(
+        name=row.get("name", ""),
+        kind=_KINDS.get(kind_text, kind_text),
+        fiscal_code=row.get("fiscal_code") or None,
+        trade_register=row.get("trade_register") or None,
+        locality=row.get("locality") or None,
+        county=row.get("county") or None,
+        address=row.get("address") or None,
+        turnover=(row.get("turnover") or "").replace(",", ".") or None,
+        employees=row.get("employees") or None,
+        activity_domain=row.get("activity_domain") or None,
+        sites=sites,
+        contacts=contacts,
+        sales_rep_staff_id=row.get("sales_rep_staff_id") or None,
+        service_rep_staff_id=row.get("service_rep_staff_id") or None,
+        campaign_id=row.get("campaign_id") or None,
+        competitors=_list(row.get("competitors", "")),
+        interests=_list(row.get("interests", "")),
+        service_responsible=row.get("service_responsible") or None,
+    )
+
+
+def check_rows(
+    rows: list[tuple[int, dict[str, str]]], build: Callable[[PartnerInput], Partner]
+) -> tuple[list[tuple[int, Partner]], list[RowError]]:
+    """Build every row's partner; the rows that break a rule become errors (every broken field listed)."""
+    built: list[tuple[int, Partner]] = []
+    errors: list[RowError] = []
+    for line, row in rows:
+        try:
+            built.append((line, build(row_input(row))))
+        except Invalid as exc:
+            items = exc.extra.get("errors") or [{"field": "", "message": exc.message}]
+            errors += [RowError(line, str(item["field"]), str(item["message"])) for item in items]  # type: ignore[attr-defined]
+    return built, errors
+
+
+def repeated_in_file(built: list[tuple[int, Partner]]) -> list[RowError]:
+    """Errors for rows that repeat an email address or a CUI of an earlier row of the same file."""
+    errors: list[RowError] = []
+    first_email: dict[str, int] = {}
+    first_cui: dict[str, int] = {}
+    for line, partner in built:
+        for email in partner.emails:
+            if email in first_email:
+                errors.append(RowError(line, "emails", f"{email} is also on line {first_email[email]}"))
+            else:
+                first_email[email] = line
+        digits = partner.fiscal_digits
+        if digits and digits in first_cui:
+            errors.append(RowError(line, "fiscal_code", f"fiscal code {digits} is also on line {first_cui[digits]}"))
+        elif digits:
+            first_cui[digits] = line
+    return errors
+
+
+def check_against_directory(
+    built: list[tuple[int, Partner]],
+    *,
+    email_owners: Mapping[str, str],
+    fiscal_owners: Mapping[str, str],
+    known_staff: set[str],
+) -> list[RowError]:
+    """Errors for rows whose email or CUI is already in the directory, or whose representative is unknown."""
+    errors: list[RowError] = []
+    for line, partner in built:
+        for email in sorted(partner.emails):
+            if email in email_owners:
+                errors.append(RowError(line, "emails", f"{email} already belongs to partner {email_owners[email]}"))
+        if partner.fiscal_digits and partner.fiscal_digits in fiscal_owners:
+            owner = fiscal_owners[partner.fiscal_digits]
+            errors.append(RowError(line, "fiscal_code", f"fiscal code {partner.fiscal_digits} is already partner {owner}"))
+        for field_name in ("sales_rep_staff_id", "service_rep_staff_id"):
+            staff_id = getattr(partner, field_name)
+            if staff_id and staff_id not in known_staff:
+                errors.append(RowError(line, field_name, f"no staff member {staff_id}"))
+    return errors

@@ -1,0 +1,1 @@
+"""Events: the publisher (domain -> contract events -> outbox), subscribers, the history translator, replay."""

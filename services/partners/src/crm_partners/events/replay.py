@@ -1,0 +1,139 @@
+"""Rebuild the partner history (H1) by replaying every topic from offset 0 into a fresh projection.
+
+``python -m crm_partners rebuild-history [--swap]`` reads each topic up to its end at the start
+of the run (no consumer group, nothing committed), through the same translator as the live
+consumer, into the ``history_rebuild`` tables; it reports how the rebuilt history differs from
+the live one, and with ``--swap`` makes it the live one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from crm_contracts.base import ContractError
+from crm_contracts.registry import parse
+from crm_kit.cloudevents import MissingHeaders, from_headers
+from crm_kit.service import Service
+from crm_partners.events.history import RULES, entries_for
+from crm_partners.domain.timeline import TimelineEntry
+from crm_partners.store import repository as repo
+
+_TYPES = {cls.ce_type() for cls in RULES}
+
+
+@dataclass
+class ReplayReport:
+    """What a replay read and built, and how it compares with the live history."""
+
+    started_at: str
+    records: int
+    entries: int
+    partners: int
+    missing_from_live: int = 0
+    only_in_live: int = 0
+    swapped: bool = False
+
+    @property
+    def same_as_live(self) -> bool:
+        return self.missing_from_live == 0 and self.only_in_live == 0
+
+
+async def replay_history(service: Service, *, timeout: float = 300.0) -> ReplayReport:
+    """Replay the topics from offset 0 into the ``history_rebuild`` projection (emptied first)."""
+    started_at = datetime.now(UTC)
+    settings = service.settings
+    names = sorted({settings.topic(cls.topic) for cls in RULES})
+    async with service.db.transaction() as conn:
+        await repo.clear_history(conn, repo.REBUILD)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    records = entries = 0
+    try:
+        await consumer.force_metadata_update()
+        partitions = [
+            TopicPartition(name, p) for name in names for p in sorted(consumer.partitions_for_topic(name) or ())
+        ]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        pending = {tp for tp in partitions if ends[tp] > 0}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while pending:
+            if loop.time() > deadline:
+                raise TimeoutError(f"replay did not reach the end of {sorted(str(tp) for tp in pending)}")
+            batch = await consumer.getmany(*pending, timeout_ms=500, max_records=2000)
+            async with service.db.transaction() as conn:
+                for tp, items in batch.items():
+                    for record in items:
+                        if record.offset >= ends[tp]:
+                            continue
+                        records += 1
+                        for entry in _entries(record.headers, record.value):
+                            entries += await repo.add_entry(conn, repo.REBUILD, entry, recorded_at=started_at)
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()
+    async with service.db.read() as conn:
+        partners = len(await repo.history_partners(conn, repo.REBUILD))
+        live = await repo.history_rows(conn, repo.LIVE)
+        rebuilt = await repo.history_rows(conn, repo.REBUILD)
+    return ReplayReport(
+        started_at=started_at.isoformat(),
+        records=records,
+        entries=entries,
+        partners=partners,
+        missing_from_live=len(rebuilt - live),
+        only_in_live=len(live - rebuilt),
+    )
+
+
+def _entries(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None) -> list[TimelineEntry]:
+    try:
+        envelope = from_headers(headers)
+    except MissingHeaders:
+        return []
+    if envelope.type not in _TYPES or value is None:
+        return []
+    try:
+        event = parse(envelope.type, value)
+    except ContractError:
+        return []
+    return entries_for(envelope, event)
+
+
+async def rebuild(service: Service, *, swap: bool, timeout: float = 300.0) -> ReplayReport:
+    """Replay into the fresh projection and, when asked, make it the live history."""
+    await service.migrate()
+    report = await replay_history(service, timeout=timeout)
+    if swap:
+        async with service.db.transaction() as conn:
+            await repo.swap_in_rebuild(conn, replay_started_at=datetime.fromisoformat(report.started_at))
+        report.swapped = True
+    await service.db.dispose()
+    return report
+
+
+def rebuild_main(bootstrap: Callable[[], Service], argv: Sequence[str]) -> int:
+    """The ``rebuild-history`` command: prints the report as JSON; exit status 0."""
+    parser = argparse.ArgumentParser(prog="python -m crm_partners rebuild-history")
+    parser.add_argument("--swap", action="store_true", help="make the rebuilt history the live one")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to reach the topics' ends")
+    args = parser.parse_args(argv)
+    report = asyncio.run(rebuild(bootstrap(), swap=args.swap, timeout=args.timeout))
+    print(json.dumps({**asdict(report), "same_as_live": report.same_as_live}))  # noqa: T201
+    return 0

@@ -1,0 +1,1 @@
+"""The partners store: tables, repository and migrations."""
