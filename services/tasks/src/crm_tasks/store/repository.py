@@ -480,59 +480,51 @@ def due_query(now: datetime, limit: int) -> sa.Select[Any]:
 async def claim_due(conn: AsyncConnection, now: datetime, limit: int) -> list[DueReminder]:
     """Mark due reminders fired and return them; a reminder another scheduler claimed first is not returned.
 
-    The UPDATE re-checks ``fired_at IS NULL`` under the row lock (PostgreSQL) or the write lock (SQLite),
+    One UPDATE re-checks ``fired_at IS NULL`` under the row lock (PostgreSQL) or the write lock (SQLite),
     so two schedulers never claim the same reminder; the caller writes TaskDue in the same transaction.
     """
     r = t.reminders.c
-    due = (await conn.execute(due_query(now, limit))).all()
-    if not due:
-        return []
-    claimed: list[tuple[UUID, str]] = []
-    for task_id, channel in due:
-        result = await conn.execute(
-            t.reminders.update()
-            .where(r.task_id == task_id, r.channel == channel, r.fired_at.is_(None), r.remind_at <= now)
-            .values(fired_at=now)
-        )
-        if result.rowcount:
-            claimed.append((_uuid(task_id) or UUID(int=0), channel))
-    if not claimed:
-        return []
-    c = t.tasks.c
-    ids = list({tid for tid, _ in claimed})
-    rows = (
+    batch = due_query(now, limit).subquery()
+    claimed_rows = (
         await conn.execute(
-            sa.select(
-                r.task_id,
-                r.channel,
-                r.days_before,
-                r.deadline,
-                r.remind_at,
-                c.title,
-                c.partner_id,
-                c.responsible_staff_id,
+            t.reminders.update()
+            .where(
+                sa.tuple_(r.task_id, r.channel).in_(sa.select(batch.c.task_id, batch.c.channel)),
+                r.fired_at.is_(None),
+                r.remind_at <= now,
             )
-            .join(t.tasks, t.tasks.c.id == r.task_id)
-            .where(r.task_id.in_(ids))
+            .values(fired_at=now)
+            .returning(r.task_id, r.channel, r.days_before, r.deadline, r.remind_at)
         )
     ).all()
-    wanted = set(claimed)
+    if not claimed_rows:
+        return []
+    c = t.tasks.c
+    ids = list({row.task_id for row in claimed_rows})
+    info = {
+        _uuid(row.id): row
+        for row in (
+            await conn.execute(sa.select(c.id, c.title, c.partner_id, c.responsible_staff_id).where(c.id.in_(ids)))
+        ).all()
+    }
     found = []
-    for row in rows:
-        key = (_uuid(row.task_id) or UUID(int=0), row.channel)
-        if key in wanted and row.responsible_staff_id is not None:
-            found.append(
-                DueReminder(
-                    key[0],
-                    row.channel,
-                    row.days_before,
-                    row.deadline,
-                    row.remind_at,
-                    row.title,
-                    _uuid(row.partner_id),
-                    _uuid(row.responsible_staff_id) or UUID(int=0),
-                )
+    for row in sorted(claimed_rows, key=lambda x: (x.remind_at, str(x.task_id), x.channel)):
+        task_id = _uuid(row.task_id) or UUID(int=0)
+        task = info.get(task_id)
+        if task is None or task.responsible_staff_id is None:
+            continue
+        found.append(
+            DueReminder(
+                task_id,
+                row.channel,
+                row.days_before,
+                row.deadline,
+                row.remind_at,
+                task.title,
+                _uuid(task.partner_id),
+                _uuid(task.responsible_staff_id) or UUID(int=0),
             )
+        )
     return found
 
 
