@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one Apache Kafka KRaft node (broker + controller) from the official jars.
-# Usage: deploy/kafka/kafka.sh install|start|stop|status|logs
+# Usage: deploy/kafka/kafka.sh install|start|wait|stop|kill|status|logs
 # Env: CRM_KAFKA_PORT (9092), CRM_KAFKA_CONTROLLER_PORT (9093), CRM_KAFKA_DATA (var/kafka),
 #      CRM_KAFKA_HEAP (512m). The jars are resolved from Maven Central into var/kafka-libs.
 set -euo pipefail
@@ -82,7 +82,8 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   kill) running && kill -9 "$(cat "$pidfile")"; rm -f "$pidfile" ;;
+  wait) CRM_KAFKA_BOOTSTRAP=${CRM_KAFKA_BOOTSTRAP:-127.0.0.1:$port} uv run --project "$root" crm kafka wait ;;
   status) if running; then echo "running (pid $(cat "$pidfile"))"; else echo "stopped"; exit 1; fi ;;
   logs) tail -n 100 "$data/kafka.out" ;;
-  *) echo "usage: $0 install|start|stop|kill|status|logs" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|wait|stop|kill|status|logs" >&2; exit 2 ;;
 esac

@@ -1,4 +1,8 @@
-"""The ``crm`` command for people: ``crm events tail [topic ...]`` prints events as they arrive, decoded."""
+"""The ``crm`` command for people.
+
+``crm events tail [topic ...]`` prints events as they arrive, decoded, one line each;
+``crm kafka wait`` waits for a real produce-and-read on the broker; ``crm kafka topics`` creates the topics.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from crm_contracts import topics
 from crm_contracts.base import ContractError
 from crm_contracts.registry import parse
+from crm_kit import kafka
 from crm_kit.cloudevents import MissingHeaders, from_headers
 from crm_kit.settings import ServiceSettings
 
@@ -68,5 +73,22 @@ def main() -> None:
     tail_cmd = events.add_parser("tail", help="print events as they arrive, one line each")
     tail_cmd.add_argument("topics", nargs="*", help="e.g. tasks crm.partners (default: all)")
     tail_cmd.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
+    kafka_cmd = sub.add_parser("kafka", help="the broker").add_subparsers(dest="command", required=True)
+    wait_cmd = kafka_cmd.add_parser("wait", help="wait until the broker takes a write and serves it back")
+    wait_cmd.add_argument("--timeout", type=float, default=120.0)
+    kafka_cmd.add_parser("topics", help="create the CRM topics and their .dlq (idempotent)")
     args = parser.parse_args()
-    asyncio.run(tail(args.topics, args.from_beginning))
+    if args.area == "events":
+        asyncio.run(tail(args.topics, args.from_beginning))
+    elif args.command == "wait":
+        settings = ServiceSettings()
+        waited = asyncio.run(kafka.probe(settings.kafka_bootstrap, timeout=args.timeout))
+        sys.stdout.write(f"Kafka at {settings.kafka_bootstrap} is ready ({waited:.1f}s)\n")
+    else:
+        settings = ServiceSettings()
+        created = asyncio.run(
+            kafka.ensure_topics(
+                settings.kafka_bootstrap, kafka.all_topic_names(settings.topic_prefix), settings.topic_partitions
+            )
+        )
+        sys.stdout.write(f"created {len(created)} topics: {', '.join(created) or '(all existed)'}\n")
