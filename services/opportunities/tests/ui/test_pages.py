@@ -49,6 +49,13 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         assert "Beta Logistic SRL" in await page.inner_text("main")
         opportunity_id = page.url.rstrip("/").split("/")[-1]
 
+        await page.click("#details-form >> xpath=.. >> summary")
+        await page.fill("#details-form input[name=potential]", "25000")
+        await page.fill("#details-form input[name=expected_signing_on]", "2027-02-15")
+        await page.click("#details-form button[type=submit]")
+        await page.wait_for_selector("#stage-form")
+        assert "25.000,00" in await page.inner_text("main")
+
         await page.select_option("#stage-form select[name=stage]", "presentation")
         await page.fill("#stage-form input[name=follow_up_at]", "2026-12-10T10:30")
         await page.fill("#stage-form textarea[name=note]", "demo la client")

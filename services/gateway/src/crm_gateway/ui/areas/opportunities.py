@@ -164,11 +164,31 @@ async def opportunity_stage(api: ApiClient, opportunity_id: UUID, data: Form) ->
         "delegate_staff_id": _text(data, "delegate_staff_id"),
         "follow_up_at": _local_to_utc_iso(_text(data, "follow_up_at")),
         "reason_code": _text(data, "reason_code") if _text(data, "stage") == "lost" else None,
+        "potential": (_text(data, "potential") or "").replace(",", ".") or None,
+        "probability": (_text(data, "probability") or "").replace(",", ".") or None,
     }
     try:
         await api.post(
             f"/api/opportunities/{opportunity_id}/stage", json={k: v for k, v in body.items() if v is not None}
         )
+    except ApiError as exc:
+        return await _opportunity_page(api, opportunity_id, error=exc, form=data)
+    return Redirect(f"/opportunities/{opportunity_id}", status_code=303)
+
+
+@post(
+    "/opportunities/{opportunity_id:uuid}/details", include_in_schema=False, status_code=303, media_type=MediaType.HTML
+)
+async def opportunity_details(api: ApiClient, opportunity_id: UUID, data: Form) -> Any:
+    """Change title, potential, probability or probable signing date (O1)."""
+    body = {
+        "title": _text(data, "title"),
+        "potential": (_text(data, "potential") or "").replace(",", ".") or None,
+        "probability": (_text(data, "probability") or "").replace(",", ".") or None,
+        "expected_signing_on": _text(data, "expected_signing_on"),
+    }
+    try:
+        await api.patch(f"/api/opportunities/{opportunity_id}", json={k: v for k, v in body.items() if v is not None})
     except ApiError as exc:
         return await _opportunity_page(api, opportunity_id, error=exc, form=data)
     return Redirect(f"/opportunities/{opportunity_id}", status_code=303)
@@ -305,6 +325,7 @@ routes = [
     opportunity_create,
     opportunity_detail,
     opportunity_stage,
+    opportunity_details,
     opportunity_document,
     offer_view,
     offer_decide,
@@ -342,6 +363,9 @@ TRANSLATIONS = {
     "Notă": "Note",
     "Motiv (la pierdere)": "Reason (when lost)",
     "Salvează": "Save",
+    "Detalii": "Details",
+    "Potențial la această etapă (gol = neschimbat)": "Potential at this stage (empty = unchanged)",
+    "Probabilitate (gol = ponderea etapei)": "Probability (empty = the stage's weight)",
     "Documente": "Documents",
     "Generează document": "Generate document",
     "Ofertă": "Offer",
