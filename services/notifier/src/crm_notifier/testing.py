@@ -32,10 +32,8 @@ def free_port() -> int:
 def read_maildir(path: Path) -> list[EmailMessage]:
     """Every message a sink stored, with decoded headers."""
     box = mailbox.Maildir(str(path), create=True)
-    return [
-        email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)  # type: ignore[misc]
-        for key in box.keys()
-    ]
+    keys = box.keys()
+    return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in keys]  # type: ignore[misc]
 
 
 def identity_headers(
@@ -90,7 +88,7 @@ class RefusingMailbox(Mailbox):  # type: ignore[misc]
     """A Maildir handler that refuses some recipients: 550 always, or 451 a number of times first."""
 
     def __init__(self, maildir: Path, refuse: set[str], busy: dict[str, int]) -> None:
-        super().__init__(str(maildir))
+        super().__init__(maildir)
         self.refuse = {a.lower() for a in refuse}
         self.busy = {a.lower(): n for a, n in busy.items()}
         self.lock = threading.Lock()
