@@ -93,15 +93,23 @@ class Importer:
         return await self.commit(await self.prepare(claimed), resumed=resumed)
 
     async def prepare(self, claimed: list[Claimed]) -> list[Prepared]:
-        """The work outside the database (read, parse, store attachments), in a worker thread."""
+        """The work outside the database (read, parse, store attachments).
+
+        It runs on the event loop, yielding between files: parsing is CPU work, and a worker
+        thread would only fight the loop for the GIL (measured 3x slower); a file takes about a
+        millisecond, so HTTP and the relay keep their turns.
+        """
         self.in_flight.update(c.path.name for c in claimed)
+        prepared: list[Prepared] = []
         try:
-            prepared = await asyncio.to_thread(lambda: [self._prepare(c) for c in claimed])
+            for c in claimed:
+                item = self._prepare(c)
+                item.initial = (item.status, item.reason)
+                prepared.append(item)
+                await asyncio.sleep(0)
         except BaseException:
             self.release(claimed)
             raise
-        for item in prepared:
-            item.initial = (item.status, item.reason)
         return prepared
 
     def release(self, claimed: list[Claimed]) -> None:
