@@ -392,6 +392,15 @@ class Opportunities:
             await self.change_stage(conn, publisher, opp.id, request, actor=COMMERCIAL, now=now)
         return decided
 
+    async def document_refused(self, conn: AsyncConnection, *, request_id: UUID, reason: str) -> Document | None:
+        """Commercial could not issue a document as asked: the opportunity shows why (the user asks again)."""
+        doc = await self.repo.document_by_request(conn, request_id)
+        if doc is None or doc.issued:
+            return None
+        refused = replace(doc, refusal=reason)
+        await self.repo.save_document(conn, refused)
+        return refused
+
     async def invoice_issued(
         self, conn: AsyncConnection, publisher: Publisher, *, order_id: UUID, number: str, now: datetime
     ) -> None:

@@ -10,7 +10,13 @@ from uuid import UUID, uuid4
 from crm_contracts import topics
 from crm_contracts.base import Envelope, Event
 from crm_contracts.campaigns import CampaignCreated, OpportunitiesRequested
-from crm_contracts.commercial import ArticleUpdated, ContractSigned, OfferIssued, OfferRejected
+from crm_contracts.commercial import (
+    ArticleUpdated,
+    ContractSigned,
+    DocumentRequestRejected,
+    OfferIssued,
+    OfferRejected,
+)
 from crm_contracts.common import DocumentLine, Source
 from crm_contracts.opportunities import (
     ClientOrderRequested,
@@ -263,6 +269,35 @@ async def test_an_offer_the_client_rejected_in_the_erp_loses_the_opportunity_wit
     assert live_opps.service.consumer.stats.dead_lettered == 0
     after = (await live_opps.call("GET", f"/api/opportunities/{view['id']}/stages")).json()
     assert [h["stage"] for h in after["items"]] == ["new", "presentation", "offer", "lost"]
+
+
+async def test_a_request_commercial_refuses_shows_why_on_the_opportunity(live_opps: Opps) -> None:
+    await send(
+        live_opps, ArticleUpdated(code="HW-1", name="Server", unit="buc", price=Decimal(9000), vat_rate=Decimal(21))
+    )
+
+    async def article_known() -> Any:
+        return (await live_opps.call("GET", "/api/opportunities/articles", params={"q": "HW-1"})).json()["total"]
+
+    await eventually(article_known)
+    opp = await live_opps.open()
+    asked = await live_opps.call(
+        "POST", f"/api/opportunities/{opp['id']}/offer", json={"lines": [{"article_code": "HW-1", "qty": "1"}]}
+    )
+    refusal = DocumentRequestRejected(
+        request_id=UUID(asked.json()["request_id"]),
+        requested="offer",
+        partner_id=UUID(opp["partner_id"]),
+        reason="the article HW-1 is outside the picker list (C5)",
+    )
+    await send(live_opps, refusal)
+
+    async def refused() -> Any:
+        docs = (await live_opps.call("GET", f"/api/opportunities/{opp['id']}/documents")).json()["items"]
+        return docs if docs[0]["status"] == "refused" else None
+
+    (doc,) = await eventually(refused)
+    assert doc["refusal"] == "the article HW-1 is outside the picker list (C5)"
 
 
 async def test_a_campaign_command_delivered_twice_opens_one_opportunity_per_partner(live_opps: Opps) -> None:

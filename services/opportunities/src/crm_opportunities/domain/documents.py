@@ -83,10 +83,18 @@ class Document:
     decided_by: str | None = None
     reason_code: str | None = None
     note: str | None = None
+    refusal: str | None = None
 
     @property
     def issued(self) -> bool:
         return self.document_id is not None
+
+    @property
+    def status(self) -> str:
+        """requested, issued, or refused (commercial could not issue it as asked)."""
+        if self.issued:
+            return "issued"
+        return "refused" if self.refusal else "requested"
 
 
 def target_stage(current: Stage, kind: DocumentKind) -> Stage | None:

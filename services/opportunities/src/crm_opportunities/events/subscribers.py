@@ -9,6 +9,7 @@ from crm_contracts.commercial import (
     ArticleUpdated,
     ClientOrderPlaced,
     ContractSigned,
+    DocumentRequestRejected,
     InvoiceIssued,
     OfferAccepted,
     OfferIssued,
@@ -128,6 +129,11 @@ def build_subscriptions(app: Opportunities) -> Subscriptions:
         await app.document_issued(
             ctx.conn, Publisher(ctx.publish, app.currency), _issued("contract", event), now=_now(ctx)
         )
+
+    @subs.on(DocumentRequestRejected)
+    async def request_refused(ctx: Context, event: DocumentRequestRejected) -> None:
+        if event.requested in ("offer", "order", "contract"):
+            await app.document_refused(ctx.conn, request_id=event.request_id, reason=event.reason)
 
     @subs.on(InvoiceIssued)
     async def invoice_issued(ctx: Context, event: InvoiceIssued) -> None:

@@ -132,6 +132,7 @@ def _document(row: Any) -> Document:
         decided_by=row.decided_by,
         reason_code=row.reason_code,
         note=row.note,
+        refusal=row.refusal,
     )
 
 
@@ -159,6 +160,7 @@ def _document_values(doc: Document) -> dict[str, Any]:
         "decided_by": doc.decided_by,
         "reason_code": doc.reason_code,
         "note": doc.note,
+        "refusal": doc.refusal,
     }
 
 

@@ -121,6 +121,7 @@ documents = sa.Table(
     sa.Column("decided_by", sa.String(100), nullable=True),
     sa.Column("reason_code", sa.String(40), nullable=True),
     sa.Column("note", sa.Text(), nullable=True),
+    sa.Column("refusal", sa.Text(), nullable=True),
 )
 
 lost_reasons = sa.Table(

@@ -384,6 +384,7 @@ TRANSLATIONS = {
     "Generează": "Generate",
     "cerut": "requested",
     "emis": "issued",
+    "refuzat": "refused",
     "acceptată": "accepted",
     "respinsă": "rejected",
     "deschisă": "open",
