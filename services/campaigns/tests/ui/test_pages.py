@@ -123,6 +123,8 @@ async def test_a_manager_runs_a_campaign_from_members_to_roi_as_of_a_date(
 
         # Generate opportunities for everyone, twice: each member is asked for once; progress follows.
         await page.goto(f"{stack.base_url}/campaigns/{campaign_id}")
+        await page.click("#generate-selected")
+        assert "Bifați cel puțin un membru" in await page.inner_text("#page-error")
         await page.click("#generate-all")
         await page.wait_for_selector("#progress[data-pending='2']")
         await page.click("#generate-all")

@@ -26,6 +26,7 @@ FILTER_TEXT = ("name", "fiscal_code", "locality", "county", "activity_domain")
 FILTER_NUMBERS = ("turnover_min", "turnover_max", "employees_min", "employees_max")
 KINDS = ("client", "lead", "supplier")
 PAGE = 100
+NOTHING_TICKED = "Bifați cel puțin un membru sau alegeți „pentru toți membrii”."
 
 
 def _text(form: dict[str, Any], key: str) -> str | None:
@@ -273,11 +274,13 @@ async def opportunities_generate(api: ApiClient, campaign_id: UUID, data: Form) 
     """Generate opportunities for the chosen members, or for all of them; each member at most once (M7)."""
     picked = _all(data, "member_ids")
     body: dict[str, Any] = {"owner_staff_id": _text(data, "owner_staff_id"), "title": _text(data, "title")}
-    if _text(data, "all_members") or not picked:
+    if _text(data, "all_members"):
         body["all_members"] = True
     else:
         body["partner_ids"] = picked
     try:
+        if not picked and not _text(data, "all_members"):
+            raise ApiError(422, NOTHING_TICKED)
         await api.post(f"/api/campaigns/{campaign_id}/opportunities", json={k: v for k, v in body.items() if v})
     except ApiError as exc:
         return await _campaign_page(api, campaign_id, error=exc, form=data)
@@ -372,6 +375,7 @@ HELP: dict[str, str] = {
 
 TRANSLATIONS: dict[str, str] = {
     **HELP,
+    NOTHING_TICKED: "Tick at least one member or choose \u201cfor all members\u201d.",
     "Campanii marketing": "Marketing campaigns",
     "Campanie nouă": "New campaign",
     "Nume": "Name",
