@@ -235,3 +235,60 @@ async def _attach(world, campaign_id: UUID, document_id: UUID) -> Any:
         return None
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def test_documents_that_arrive_before_their_opportunity_count_once_it_is_known(world) -> None:
+    created = await world.post(
+        "/api/campaigns",
+        {"name": "Recuperare", "starts_on": "2026-05-01", "ends_on": "2026-05-31", "return_months": 2},
+        expect=201,
+    )
+    campaign_id = UUID(created.json()["id"])
+    client = new_id()
+    opportunity_id = new_id()
+    late_order = order(client, "2026-05-10", "800.00", Source(opportunity_id=opportunity_id))
+    contract = ContractSigned(
+        document_id=new_id(),
+        partner_id=client,
+        number="AB-9",
+        issued_on=dt.date(2026, 5, 12),
+        net=D("100.00"),
+        vat=D("21.00"),
+        gross=D("121.00"),
+        kind="subscription",
+        starts_on=dt.date(2026, 6, 1),
+        monthly_value=D("100.00"),
+        source=Source(opportunity_id=opportunity_id),
+    )
+    early = [
+        late_order,
+        contract,
+        invoice(client, "2026-05-20", "800.00", order_id=late_order.document_id),
+        invoice(client, "2026-06-01", "100.00", contract_id=contract.document_id, period="2026-06"),
+    ]
+    await world.publish(*early)
+    await world.handled(len(early))
+    before = await world.get(f"/api/campaigns/{campaign_id}/results")
+    assert (before["accepted_revenue"], before["invoiced_revenue"]) == ("0.00", "0.00")
+
+    await world.publish(
+        OpportunityOpened(
+            opportunity_id=opportunity_id,
+            partner_id=client,
+            title="Din campanie",
+            potential=D("900"),
+            probability=D(60),
+            campaign_id=campaign_id,
+        )
+    )
+    await world.handled(len(early) + 1)
+    after = await world.get(f"/api/campaigns/{campaign_id}/results")
+    assert figures(after) == (
+        "0.00",
+        "800.00",
+        "900.00",
+        [("2026-05", "0.00"), ("2026-06", "100.00")],
+        None,  # no cost yet: ROI is undefined, not infinite
+    )
+    invoiced = await world.get(f"/api/campaigns/{campaign_id}/invoices")
+    assert sorted((i["net"], i["via"]) for i in invoiced["items"]) == [("100.00", "contract"), ("800.00", "order")]

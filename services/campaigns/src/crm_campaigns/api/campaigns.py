@@ -260,7 +260,7 @@ class CampaignController(Controller):
             work = Counting(conn, pub, now)
             await work.count_cost(doc, campaign_id, Via.ATTACHED)
             await work.finish()
-            row = await repo.fact_for(conn, Measure.COST, doc.document_id)
+            row = await _counted_here(conn, Measure.COST, doc.document_id, campaign_id, "cost document")
         return fact_json(row)
 
     @get("/{campaign_id:uuid}/costs", summary="Realized costs (M3)")
@@ -282,7 +282,7 @@ class CampaignController(Controller):
             work = Counting(conn, pub, now)
             await work.attribute_order(order, campaign_id, Via.ATTACHED)
             await work.finish()
-            row = await repo.fact_for(conn, Measure.ACCEPTED, order.order_id)
+            row = await _counted_here(conn, Measure.ACCEPTED, order.order_id, campaign_id, "client order")
         return fact_json(row)
 
     @get("/{campaign_id:uuid}/revenues", summary="Accepted revenue: the campaign's client orders (M4)")
@@ -319,7 +319,7 @@ class CampaignController(Controller):
             work = Counting(conn, pub, now)
             await work.count_invoice(invoice, campaign_id, Via.ATTACHED, subscription=True, month=month)
             await work.finish()
-            row = await repo.fact_for(conn, Measure.RETURN, invoice.invoice_id)
+            row = await _counted_here(conn, Measure.RETURN, invoice.invoice_id, campaign_id, "invoice")
         return fact_json(row)
 
     @get("/{campaign_id:uuid}/returns", summary="Invoices counted in the monthly return (M5)")
@@ -399,6 +399,14 @@ async def _not_elsewhere(
     existing = await repo.fact_for(conn, measure, source_id)
     if existing is not None and existing.campaign_id != campaign_id:
         raise Conflict(f"this {what} already counts for another campaign", campaign_id=str(existing.campaign_id))
+
+
+async def _counted_here(conn: AsyncConnection, measure: Measure, source_id: UUID, campaign_id: UUID, what: str) -> Any:
+    """The fact just counted; a consumer that gave the document to another campaign meanwhile wins (409)."""
+    row = await repo.fact_for(conn, measure, source_id)
+    if row is None or row.campaign_id != campaign_id:
+        raise Conflict(f"this {what} already counts for another campaign")
+    return row
 
 
 async def _facts(
