@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from crm_contracts.base import ContractError
 from crm_contracts.registry import parse
@@ -61,10 +62,7 @@ async def replay_history(service: Service, *, timeout: float = 300.0) -> ReplayR
     await consumer.start()
     records = entries = 0
     try:
-        await consumer.force_metadata_update()
-        partitions = [
-            TopicPartition(name, p) for name in names for p in sorted(consumer.partitions_for_topic(name) or ())
-        ]
+        partitions = await _partitions(settings.kafka_bootstrap, names)
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -99,6 +97,18 @@ async def replay_history(service: Service, *, timeout: float = 300.0) -> ReplayR
         partners=partners,
         missing_from_live=len(rebuilt - live),
         only_in_live=len(live - rebuilt),
+    )
+
+
+async def _partitions(bootstrap: str, names: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    return sorted(
+        TopicPartition(t["topic"], p["partition"]) for t in described if not t.get("error_code") for p in t["partitions"]
     )
 
 

@@ -1,0 +1,90 @@
+"""Timeline rules (H1): which events make entries, for whom, of which kind, and how pages are asked for."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from crm_contracts import campaigns as cmp
+from crm_contracts import commercial as com
+from crm_contracts import opportunities as opp
+from crm_contracts import tasks as tsk
+from crm_contracts.base import Envelope, Event
+from crm_kit.errors import Invalid
+from crm_partners.domain.timeline import KINDS, TimelineEntry, newest_first, page_request
+from crm_partners.events.history import RULES, entries_for
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def envelope(event: Event, event_id: str = "e1", time: datetime = T0) -> Envelope:
+    return Envelope(id=event_id, source="/crm/test", type=event.ce_type(), time=time)
+
+
+def test_an_invoice_becomes_one_invoice_entry_at_the_time_of_its_event() -> None:
+    partner = uuid4()
+    invoice = com.InvoiceIssued(
+        document_id=uuid4(), invoice_id=uuid4(), partner_id=partner, number="FA-1", issued_on=date(2026, 3, 1),
+        net=Decimal("100"), vat=Decimal("21"), gross=Decimal("121"),
+    )
+    [entry] = entries_for(envelope(invoice), invoice)
+    assert (entry.partner_id, entry.kind, entry.type, entry.occurred_at) == (str(partner), "invoice", "InvoiceIssued", T0)
+    assert entry.title == "Factură FA-1: 100.00 RON fără TVA" and entry.ref_id == str(invoice.document_id)
+
+
+def test_campaign_members_added_make_one_entry_per_partner() -> None:
+    a, b = uuid4(), uuid4()
+    event = cmp.CampaignMembersAdded(campaign_id=uuid4(), partner_ids=[a, b, a])
+    assert [e.partner_id for e in entries_for(envelope(event), event)] == [str(a), str(b)]
+
+
+def test_commands_reminders_and_facts_without_a_partner_make_no_entry() -> None:
+    command = opp.OfferRequested(request_id=uuid4(), opportunity_id=uuid4(), partner_id=uuid4(), lines=[])
+    due = tsk.TaskDue(
+        task_id=uuid4(), partner_id=uuid4(), responsible_staff_id=uuid4(), deadline=T0, channel="email",
+        days_before=1, remind_at=T0,
+    )
+    no_partner = com.CostDocumentPosted(document_id=uuid4(), kind="treasury", number="T1", date=date(2026, 3, 1), net=Decimal(1))
+    for event in (command, due, no_partner):
+        assert entries_for(envelope(event), event) == []
+    assert not any(cls.is_command for cls in RULES)
+
+
+def test_every_rule_gives_a_known_kind() -> None:
+    assert {e.kind for e in _all_rule_entries()} <= set(KINDS)
+
+
+def _all_rule_entries() -> list[TimelineEntry]:
+    stage = opp.StageChanged(
+        opportunity_id=uuid4(), partner_id=uuid4(), from_stage=None, to_stage="lost", potential=Decimal(1),
+        weight=Decimal(0), weighted_potential=Decimal(0), probability=Decimal(0), changed_at=T0,
+    )
+    return entries_for(envelope(stage), stage)
+
+
+def test_a_page_request_checks_kinds_and_bounds() -> None:
+    req = page_request("task, offer ,task", 20, 40, max_limit=200)
+    assert (req.kinds, req.limit, req.offset) == (("offer", "task"), 20, 40)
+    assert page_request(None, 50, 0, max_limit=200).kinds == ()
+    with pytest.raises(Invalid, match="unknown history kind"):
+        page_request("weather", 20, 0, max_limit=200)
+    with pytest.raises(Invalid, match="limit"):
+        page_request(None, 201, 0, max_limit=200)
+    with pytest.raises(Invalid, match="offset"):
+        page_request(None, 10, -1, max_limit=200)
+
+
+def test_the_history_is_newest_first_and_same_instant_events_keep_a_stable_order() -> None:
+    def entry(event_id: str, minutes: int) -> TimelineEntry:
+        return TimelineEntry("p", event_id, "task", "TaskCreated", "t", T0 + timedelta(minutes=minutes))
+
+    ordered = newest_first([entry("a", 0), entry("c", 5), entry("b", 5)])
+    assert [e.event_id for e in ordered] == ["c", "b", "a"]
+
+
+def test_an_entry_needs_a_known_kind_and_an_aware_time() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        TimelineEntry("p", "e", "weather", "X", "t", T0)
+    with pytest.raises(ValueError, match="tz-aware"):
+        TimelineEntry("p", "e", "task", "X", "t", datetime(2026, 1, 1))  # noqa: DTZ001
