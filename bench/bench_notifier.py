@@ -1,0 +1,223 @@
+"""Notifier: emails/s through the delivery worker vs bare aiosmtplib on one reused connection; in-app
+messages/s through the consumer vs a bare consume + insert loop; one delivery worker vs two on PostgreSQL.
+
+The email figures start from pending deliveries already in the store (what the consumer leaves for the
+worker), so they measure the sending path: claim, hand-over commit before the final dot, sent mark,
+EmailSent in the outbox. The SMTP sink is a separate process (python -m crm_kit.smtp_sink).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench.common import BOOTSTRAP, PG_SERVER, fresh_prefix
+from bench.report import Figure, report
+from crm_contracts.partners import StaffMemberRegistered
+from crm_contracts.tasks import TaskCreated
+from crm_kit import kafka
+from crm_kit.service import Service
+from crm_kit.testing import publish
+from crm_notifier.bootstrap import bootstrap
+from crm_notifier.credentials import CredentialBox
+from crm_notifier.delivering import DeliveryWorker
+from crm_notifier.events.publisher import Publisher
+from crm_notifier.settings import NotifierSettings
+from crm_notifier.store.tables import deliveries, messages
+from crm_notifier.testing import SinkProcess
+
+EMAILS = 600
+MESSAGES = 3000
+BODY = "Bună ziua,\n\nVă trimitem oferta solicitată.\n" * 10
+
+
+def settings_for(folder: Path, prefix: str, port: int, database_url: str | None = None) -> NotifierSettings:
+    folder.mkdir(parents=True, exist_ok=True)
+    return NotifierSettings(
+        kafka_bootstrap=BOOTSTRAP,
+        topic_prefix=prefix,
+        database_url=database_url or f"sqlite+aiosqlite:///{folder / 'notifier.db'}",
+        blob_dir=folder / "blobs",
+        smtp_port=port,
+        deliver_batch_size=100,
+        deliver_poll_seconds=0.05,
+        consumer_batch_size=1000,
+        relay_batch_size=1000,
+        log_level="WARNING",
+    )
+
+
+async def queue_emails(service: Service, n: int) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "cause_event_id": str(uuid.uuid4()),
+            "recipient": f"client{i}@alfa.ro",
+            "channel": "email",
+            "kind": "email",
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "subject": f"Oferta {i}",
+            "body": BODY,
+            "attachments": [],
+            "created_at": now,
+        }
+        for i in range(n)
+    ]
+    async with service.db.transaction() as conn:
+        await conn.execute(deliveries.insert(), rows)
+
+
+async def sent_count(service: Service) -> int:
+    async with service.db.read() as conn:
+        query = sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.status == "sent")
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def bare_smtp(port: int, n: int) -> float:
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+    await client.connect()
+    start = time.perf_counter()
+    for i in range(n):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = "crm@localhost", f"bare{i}@alfa.ro", f"Oferta {i}"
+        msg.set_content(BODY)
+        await client.send_message(msg)
+    elapsed = time.perf_counter() - start
+    await client.quit()
+    return n / elapsed
+
+
+async def worker_rate(settings_list: list[NotifierSettings], n: int) -> float:
+    """Emails/s of len(settings_list) delivery workers (each its own engine and pool) on one store."""
+    services = [bootstrap(s) for s in settings_list]
+    await services[0].migrate()
+    await queue_emails(services[0], n)
+    workers = [
+        DeliveryWorker(s.db, st, Publisher(s.outbox), s.blobs, CredentialBox("", st.identity_secret))
+        for s, st in zip(services, settings_list, strict=True)
+    ]
+    stop = asyncio.Event()
+    start = time.perf_counter()
+    tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+    while await sent_count(services[0]) < n:
+        await asyncio.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await asyncio.gather(*tasks)
+    for s in services:
+        await s.db.dispose()
+    return n / elapsed
+
+
+async def fill_tasks(prefix: str) -> None:
+    staff_ids = [uuid.uuid4() for _ in range(20)]
+    await publish(
+        BOOTSTRAP,
+        prefix,
+        *[StaffMemberRegistered(staff_id=s, name=f"User {i}", user_login=f"user{i}") for i, s in enumerate(staff_ids)],
+    )
+    events = [
+        TaskCreated(
+            task_id=uuid.uuid4(),
+            title=f"Task {i}",
+            source="manual",
+            responsible_staff_id=staff_ids[i % 20],
+            registered_at=datetime.now(UTC),
+        )
+        for i in range(MESSAGES)
+    ]
+    for chunk in range(0, MESSAGES, 1000):
+        await publish(BOOTSTRAP, prefix, *events[chunk : chunk + 1000])
+
+
+async def bare_consume_insert(prefix: str, folder: Path) -> float:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{folder / 'bare.db'}")
+    meta = sa.MetaData()
+    table = sa.Table("messages", meta, sa.Column("id", sa.String, primary_key=True), sa.Column("body", sa.LargeBinary))
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.create_all)
+    consumer = kafka.consumer(BOOTSTRAP, f"{prefix}bare", f"{prefix}crm.tasks")
+    await consumer.start()
+    seen = 0
+    start = time.perf_counter()
+    while seen < MESSAGES:
+        batch = await consumer.getmany(timeout_ms=500, max_records=1000)
+        rows = [{"id": str(uuid.uuid4()), "body": r.value} for records in batch.values() for r in records]
+        if rows:
+            async with engine.begin() as conn:
+                await conn.execute(table.insert(), rows)
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+            seen += len(rows)
+    elapsed = time.perf_counter() - start
+    await consumer.stop()
+    await engine.dispose()
+    return MESSAGES / elapsed
+
+
+async def notifier_messages(prefix: str, folder: Path, port: int) -> float:
+    service = bootstrap(settings_for(folder / "msg", prefix, port))
+    await service.migrate()
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run({"consume", "relay"}, stop))
+    start = time.perf_counter()
+    while True:
+        async with service.db.read() as conn:
+            count = (await conn.execute(sa.select(sa.func.count()).select_from(messages))).scalar_one()
+        if count >= MESSAGES:
+            break
+        await asyncio.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await task
+    return MESSAGES / elapsed
+
+
+async def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="crm-bench-notifier-"))
+    sink = SinkProcess(folder / "maildir")
+    sink.start()
+    try:
+        baseline = await bare_smtp(sink.port, EMAILS)
+        ours = await worker_rate([settings_for(folder / "one", "x.", sink.port)], EMAILS)
+        report(Figure("notifier: emails/s via delivery worker (SQLite)", ours, baseline, "mail/s", goal="goal >= 0.7x"))
+
+        name = f"bench_notifier_{uuid.uuid4().hex[:8]}"
+        admin = create_async_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            one = await worker_rate([settings_for(folder / "pg1", "x.", sink.port, url)], EMAILS)
+            async with admin.connect() as conn:
+                await conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            two = await worker_rate(
+                [settings_for(folder / f"pg2{i}", "x.", sink.port, url) for i in range(2)], EMAILS
+            )
+            report(
+                Figure("notifier: emails/s, two workers vs one (PostgreSQL)", two, one, "mail/s", goal="scale-out")
+            )
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await admin.dispose()
+
+        prefix = await fresh_prefix(partitions=2)
+        await fill_tasks(prefix)
+        bare = await bare_consume_insert(prefix, folder)
+        ours = await notifier_messages(prefix, folder, sink.port)
+        report(Figure("notifier: in-app messages/s via consumer (SQLite)", ours, bare, "msg/s", goal="goal >= 0.5x"))
+    finally:
+        sink.stop()
