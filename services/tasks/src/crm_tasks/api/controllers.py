@@ -265,6 +265,43 @@ class TasksController(Controller):
         ]
         return {"from": first.isoformat(), "to": last.isoformat(), "items": items, "total": len(items)}
 
+    @get("/staff")
+    async def staff(self, db: Database) -> dict[str, Any]:
+        """The staff read model (who can take tasks), for pickers."""
+        async with db.read() as conn:
+            people = [p for p in await repo.all_staff(conn) if p.active]
+        items = [
+            {
+                "id": str(p.id),
+                "name": p.name,
+                "email": p.email,
+                "hours_per_day": str(p.hours_per_day),
+                "categories": list(p.categories),
+                "team": p.team,
+            }
+            for p in people
+        ]
+        return {"items": items, "total": len(items)}
+
+    @get("/partners")
+    async def partners(
+        self, db: Database, name: str | None = None, limit: Limit = 200, offset: Offset = 0
+    ) -> dict[str, Any]:
+        """The partners read model (beneficiary clients and their representatives), for pickers."""
+        async with db.read() as conn:
+            found, total = await repo.list_partners(conn, name, limit, offset)
+        items = [
+            {
+                "id": str(p.id),
+                "name": p.name,
+                "kind": p.kind,
+                "service_rep_staff_id": str(p.service_rep_staff_id) if p.service_rep_staff_id else None,
+                "sales_rep_staff_id": str(p.sales_rep_staff_id) if p.sales_rep_staff_id else None,
+            }
+            for p in found
+        ]
+        return {"items": items, "total": total}
+
     @get("/{task_id:uuid}")
     async def show(self, task_id: UUID, identity: Identity, db: Database) -> dict[str, Any]:
         """A task with its replies and reminders."""

@@ -676,3 +676,21 @@ async def partner_names(conn: AsyncConnection, ids: Iterable[UUID]) -> dict[UUID
         return {}
     rows = (await conn.execute(sa.select(t.partners.c.id, t.partners.c.name).where(t.partners.c.id.in_(wanted)))).all()
     return {_uuid(r.id) or UUID(int=0): r.name for r in rows}
+
+
+async def list_partners(
+    conn: AsyncConnection, name: str | None, limit: int, offset: int
+) -> tuple[list[PartnerRef], int]:
+    """The partners read model, by name (for pickers)."""
+    where = [t.partners.c.name.ilike(f"%{name}%")] if name else []
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(t.partners).where(*where))).scalar_one()
+    rows = (
+        await conn.execute(sa.select(t.partners).where(*where).order_by(t.partners.c.name).limit(limit).offset(offset))
+    ).all()
+    found = [
+        PartnerRef(
+            _uuid(r.id) or UUID(int=0), r.name, r.kind, _uuid(r.sales_rep_staff_id), _uuid(r.service_rep_staff_id)
+        )
+        for r in rows
+    ]
+    return found, int(total)

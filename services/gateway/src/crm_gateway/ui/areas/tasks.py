@@ -1,0 +1,501 @@
+"""Tasks area: my tasks, the task form with live checks, the task page, broadcasts, catalogue, settings, tracking.
+
+My tasks (for me / from me / all) carry the new-task indicator (C3); the task page has replies, resolve, the
+estimate printout and the contract draft (T1-T12, C2). Pages call the tasks API as the logged-in user; a rule
+the API refuses (409/422) is shown on the page the user was on, with the API's message. The browser's own
+calls (live checks, new-task polling, the PDF) go to ``/api/...`` with the session cookie.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from litestar import get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Redirect, Template
+
+from crm_gateway.domain.users import User
+from crm_gateway.ui.api import ApiClient, ApiError
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+LOCAL = ZoneInfo("Europe/Bucharest")
+VIEWS = ("for-me", "from-me", "all")
+
+
+def _text(form: dict[str, Any], key: str) -> str | None:
+    value = form.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _many(form: dict[str, Any], key: str) -> list[str]:
+    value = form.get(key)
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [str(v).strip() for v in values if str(v).strip()]
+
+
+def _local_to_iso(value: str | None) -> str | None:
+    """A ``datetime-local`` field (Bucharest wall time) as ISO-8601 with its offset; other text is passed on."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=LOCAL).isoformat()
+    except ValueError:
+        return value
+
+
+def _iso_to_local_input(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M")
+    except ValueError:
+        return ""
+
+
+async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
+    """Data from another service for a picker; a service that is down leaves the picker empty."""
+    try:
+        return await api.get(path, params=params)
+    except ApiError:
+        return {"items": [], "total": 0}
+
+
+# --- my tasks -----------------------------------------------------------------------------------------------
+
+
+@get("/tasks", include_in_schema=False)
+async def task_list(
+    api: ApiClient, user: User, view: str = "for-me", status: str | None = "open", offset: int = 0
+) -> Template:
+    """My tasks: for me, from me, or all I may see (T1), with the new-task indicator (C3)."""
+    view = view if view in VIEWS else "for-me"
+    status = status if status in ("open", "resolved") else None
+    page = await api.get("/api/tasks", params={"view": view, "status": status, "limit": 50, "offset": offset})
+    settings = await _optional(api, "/api/reminder-settings")
+    return Template(
+        "tasks/list.html",
+        context={
+            "page": page,
+            "view": view,
+            "status": status or "",
+            "offset": offset,
+            "refresh_minutes": (settings or {}).get("new_task_refresh_minutes", 0) or 0,
+            "loaded_at": datetime.now(LOCAL).isoformat(),
+        },
+    )
+
+
+# --- the task form ------------------------------------------------------------------------------------------
+
+
+async def _form_page(api: ApiClient, *, form: dict[str, Any] | None = None, error: ApiError | None = None) -> Template:
+    staff = await _optional(api, "/api/tasks/staff")
+    partners = await _optional(api, "/api/tasks/partners", {"limit": 200})
+    services = await _optional(api, "/api/services")
+    return Template(
+        "tasks/form.html",
+        context={
+            "form": form or {},
+            "error": error,
+            "staff": staff.get("items", []),
+            "partners": partners.get("items", []),
+            "services": services.get("items", []),
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/tasks/new", include_in_schema=False)
+async def task_form(api: ApiClient, partner_id: str | None = None) -> Template:
+    """The task form; checks (availability, contract, balance) update as the user picks (T6, T7)."""
+    return await _form_page(api, form={"partner_id": partner_id} if partner_id else None)
+
+
+def _task_body(form: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": _text(form, "title") or "",
+        "description": _text(form, "description") or "",
+        "billable": _text(form, "billable") is not None,
+    }
+    for key in ("responsible_staff_id", "partner_id", "service_code"):
+        if _text(form, key):
+            body[key] = _text(form, key)
+    for key in ("deadline", "planned_start"):
+        if _text(form, key):
+            body[key] = _local_to_iso(_text(form, key))
+    if _text(form, "planned_hours"):
+        body["planned_hours"] = (_text(form, "planned_hours") or "").replace(",", ".")
+    channel = _text(form, "alert_channel")
+    if channel:
+        body["alert"] = {"channel": channel, "days_before": int(_text(form, "alert_days_before") or 0)}
+    return body
+
+
+@post("/tasks", include_in_schema=False)
+async def create_task(api: ApiClient, data: Form) -> Template | Redirect:
+    """Create the task, then show it (with its checks)."""
+    try:
+        task = await api.post("/api/tasks", json=_task_body(data))
+    except ApiError as exc:
+        return await _form_page(api, form=data, error=exc)
+    return Redirect(f"/tasks/{task['id']}?created=1")
+
+
+# --- the task page ------------------------------------------------------------------------------------------
+
+
+async def _task_page(
+    api: ApiClient, task_id: UUID, *, error: ApiError | None = None, created: bool = False
+) -> Template:
+    task = await api.get(f"/api/tasks/{task_id}")
+    checks = None
+    if task["status"] == "open":
+        checks = await _optional(
+            api,
+            "/api/tasks/checks",
+            {
+                "task_id": str(task_id),
+                "responsible_staff_id": task["responsible_staff_id"],
+                "planned_start": task["planned_start"],
+                "planned_hours": task["planned_hours"],
+                "partner_id": task["partner_id"],
+                "service_code": task["service_code"],
+            },
+        )
+    staff = await _optional(api, "/api/tasks/staff")
+    return Template(
+        "tasks/detail.html",
+        context={
+            "task": task,
+            "checks": checks,
+            "error": error,
+            "created": created,
+            "staff": staff.get("items", []),
+            "deadline_input": _iso_to_local_input(task.get("deadline")),
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/tasks/{task_id:uuid}", include_in_schema=False)
+async def task_page(api: ApiClient, task_id: UUID, created: str | None = None) -> Template:
+    """One task: its fields (T8), replies, resolve, estimate printout (T9), contract draft (T7)."""
+    return await _task_page(api, task_id, created=bool(created))
+
+
+async def _act(api: ApiClient, task_id: UUID, method: str, path: str, body: Any = None) -> Template | Redirect:
+    try:
+        if method == "PATCH":
+            await api.patch(path, json=body)
+        else:
+            await api.post(path, json=body)
+    except ApiError as exc:
+        return await _task_page(api, task_id, error=exc)
+    return Redirect(f"/tasks/{task_id}")
+
+
+@post("/tasks/{task_id:uuid}/replies", include_in_schema=False)
+async def reply(api: ApiClient, task_id: UUID, data: Form) -> Template | Redirect:
+    return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/replies", {"text": _text(data, "text") or ""})
+
+
+@post("/tasks/{task_id:uuid}/resolve", include_in_schema=False)
+async def resolve(api: ApiClient, task_id: UUID) -> Template | Redirect:
+    return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/resolve")
+
+
+@post("/tasks/{task_id:uuid}/reopen", include_in_schema=False)
+async def reopen(api: ApiClient, task_id: UUID) -> Template | Redirect:
+    return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/reopen")
+
+
+@post("/tasks/{task_id:uuid}/contract", include_in_schema=False)
+async def draft_contract(api: ApiClient, task_id: UUID, data: Form) -> Template | Redirect:
+    body: dict[str, Any] = {"kind": _text(data, "kind") or "commercial"}
+    if _text(data, "months"):
+        try:
+            body["months"] = int(_text(data, "months") or "")
+        except ValueError:
+            body["months"] = -1  # the API explains the allowed range
+    return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/contract", body)
+
+
+@post("/tasks/{task_id:uuid}/edit", include_in_schema=False)
+async def edit(api: ApiClient, task_id: UUID, data: Form) -> Template | Redirect:
+    body: dict[str, Any] = {}
+    if _text(data, "deadline"):
+        body["deadline"] = _local_to_iso(_text(data, "deadline"))
+    if _text(data, "responsible_staff_id"):
+        body["responsible_staff_id"] = _text(data, "responsible_staff_id")
+    return await _act(api, task_id, "PATCH", f"/api/tasks/{task_id}", body)
+
+
+# --- broadcasts ---------------------------------------------------------------------------------------------
+
+
+async def _broadcasts_page(
+    api: ApiClient, *, form: dict[str, Any] | None = None, error: ApiError | None = None
+) -> Template:
+    casts = await api.get("/api/task-broadcasts", params={"limit": 50})
+    staff = await _optional(api, "/api/tasks/staff")
+    categories = sorted({c for s in staff.get("items", []) for c in s.get("categories") or []})
+    return Template(
+        "tasks/broadcasts.html",
+        context={
+            "casts": casts["items"],
+            "staff": staff.get("items", []),
+            "categories": categories,
+            "form": form or {},
+            "error": error,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/tasks/broadcasts", include_in_schema=False)
+async def broadcasts(api: ApiClient) -> Template:
+    """Lansare Task (T2): launch one task to several people or categories, and follow its progress."""
+    return await _broadcasts_page(api)
+
+
+@post("/tasks/broadcasts", include_in_schema=False)
+async def launch(api: ApiClient, data: Form) -> Template | Redirect:
+    body = {
+        "title": _text(data, "title") or "",
+        "description": _text(data, "description") or "",
+        "staff_ids": _many(data, "staff_ids"),
+        "categories": _many(data, "categories"),
+        "deadline": _local_to_iso(_text(data, "deadline")),
+    }
+    try:
+        cast = await api.post("/api/task-broadcasts", json=body)
+    except ApiError as exc:
+        return await _broadcasts_page(api, form=data, error=exc)
+    return Redirect(f"/tasks/broadcasts/{cast['id']}")
+
+
+@get("/tasks/broadcasts/{broadcast_id:uuid}", include_in_schema=False)
+async def broadcast_page(api: ApiClient, broadcast_id: UUID) -> Template:
+    cast = await api.get(f"/api/task-broadcasts/{broadcast_id}")
+    return Template("tasks/broadcast.html", context={"cast": cast})
+
+
+# --- services catalogue and reminder settings ---------------------------------------------------------------
+
+
+async def _services_page(
+    api: ApiClient, *, form: dict[str, Any] | None = None, error: ApiError | None = None
+) -> Template:
+    services = await api.get("/api/services")
+    return Template(
+        "tasks/services.html",
+        context={"services": services["items"], "form": form or {}, "error": error},
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/tasks/services", include_in_schema=False)
+async def services_page(api: ApiClient) -> Template:
+    """Servicii post-vânzare (T7): code, name, hourly rate, the ERP article."""
+    return await _services_page(api)
+
+
+@post("/tasks/services", include_in_schema=False)
+async def add_service(api: ApiClient, data: Form) -> Template | Redirect:
+    body = {
+        "code": _text(data, "code") or "",
+        "name": _text(data, "name") or "",
+        "hourly_rate": (_text(data, "hourly_rate") or "0").replace(",", "."),
+        "article_code": _text(data, "article_code") or "",
+    }
+    try:
+        await api.post("/api/services", json=body)
+    except ApiError as exc:
+        return await _services_page(api, form=data, error=exc)
+    return Redirect("/tasks/services")
+
+
+@get("/tasks/settings", include_in_schema=False)
+async def settings_page(api: ApiClient, saved: str | None = None) -> Template:
+    """C2 reminder defaults and the C3 new-task refresh interval."""
+    current = await api.get("/api/reminder-settings")
+    return Template("tasks/settings.html", context={"settings": current, "error": None, "saved": bool(saved)})
+
+
+@post("/tasks/settings", include_in_schema=False)
+async def save_settings(api: ApiClient, data: Form) -> Template | Redirect:
+    def number(key: str) -> int:
+        try:
+            return int(_text(data, key) or "0")
+        except ValueError:
+            return -1
+
+    body = {
+        "send_message": _text(data, "send_message") is not None,
+        "send_email": _text(data, "send_email") is not None,
+        "days_before": number("days_before"),
+        "new_task_refresh_minutes": number("new_task_refresh_minutes"),
+    }
+    try:
+        await api.put("/api/reminder-settings", json=body)
+    except ApiError as exc:
+        return Template(
+            "tasks/settings.html", context={"settings": body, "error": exc, "saved": False}, status_code=exc.status
+        )
+    return Redirect("/tasks/settings?saved=1")
+
+
+# --- tracking and report ------------------------------------------------------------------------------------
+
+
+@get("/tasks/tracking", include_in_schema=False)
+async def tracking_page(
+    api: ApiClient, from_: Annotated[str | None, Parameter(query="from")] = None, to: str | None = None
+) -> Template:
+    """T12: resolved and unresolved tasks per person per day, as a chart; T11: the report export."""
+    today = datetime.now(LOCAL).date()
+    first = from_ or (today - timedelta(days=13)).isoformat()
+    last = to or today.isoformat()
+    error = None
+    try:
+        data = await api.get("/api/tasks/tracking", params={"from": first, "to": last})
+    except ApiError as exc:
+        error, data = exc, {"items": []}
+    people: dict[str, dict[str, Any]] = {}
+    for row in data["items"]:
+        person = people.setdefault(row["staff_id"] or "-", {"name": row["name"] or row["staff_id"], "days": []})
+        person["days"].append(row)
+    peak = max((r["resolved"] + r["unresolved"] for r in data["items"]), default=0) or 1
+    try:
+        days = [
+            date.fromisoformat(first) + timedelta(days=i)
+            for i in range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)
+        ]
+    except ValueError:
+        days = []
+    return Template(
+        "tasks/tracking.html",
+        context={"people": people, "peak": peak, "first": first, "last": last, "days": days[:366], "error": error},
+    )
+
+
+routes = [
+    task_list,
+    task_form,
+    create_task,
+    task_page,
+    reply,
+    resolve,
+    reopen,
+    draft_contract,
+    edit,
+    broadcasts,
+    launch,
+    broadcast_page,
+    services_page,
+    add_service,
+    settings_page,
+    save_settings,
+    tracking_page,
+]
+
+TRANSLATIONS = {
+    "Task-uri": "Tasks",
+    "Pentru mine": "For me",
+    "De la mine": "From me",
+    "Toate": "All",
+    "Deschise": "Open",
+    "Rezolvate": "Resolved",
+    "Oricare": "Any",
+    "Task nou": "New task",
+    "Lansare Task": "Broadcast task",
+    "Servicii post-vânzare": "Post-sale services",
+    "Setări reamintire": "Reminder settings",
+    "Urmărire task-uri": "Task tracking",
+    "Task-uri noi pentru tine": "New tasks for you",
+    "Reîncarcă": "Reload",
+    "Titlu": "Title",
+    "Descriere": "Description",
+    "Responsabil": "Responsible",
+    "implicit: reprezentantul clientului": "default: the client's representative",
+    "Client beneficiar": "Beneficiary client",
+    "Serviciu solicitat": "Requested service",
+    "Termen": "Deadline",
+    "Start planificat": "Planned start",
+    "Ore planificate": "Planned hours",
+    "Facturabil": "Billable",
+    "Reamintire": "Reminder",
+    "din setări": "from the settings",
+    "Mesaj în aplicație": "In-app message",
+    "la termen": "at the deadline",
+    "{n} zile înainte": "{n} days before",
+    "Salvează": "Save",
+    "Verificări": "Checks",
+    "Disponibil": "Available",
+    "Indisponibil": "Not available",
+    "Suprapuneri": "Conflicts",
+    "Contract activ": "Active contract",
+    "niciunul": "none",
+    "Acoperă serviciul": "Covers the service",
+    "da": "yes",
+    "nu": "no",
+    "Sold client": "Client balance",
+    "Stare": "Status",
+    "deschis": "open",
+    "rezolvat": "resolved",
+    "Înregistrat la": "Registered at",
+    "Finalizat la": "Completed at",
+    "Facturat": "Invoiced",
+    "Ore": "Hours",
+    "Emitent": "Issued by",
+    "Sursa": "Source",
+    "Răspunsuri": "Replies",
+    "Niciun răspuns încă.": "No replies yet.",
+    "Răspunde": "Reply",
+    "Marchează rezolvat": "Mark resolved",
+    "Redeschide": "Reopen",
+    "Deviz": "Estimate",
+    "Deschide PDF": "Open PDF",
+    "Contract": "Contract",
+    "Ciornă de contract": "Draft a contract",
+    "Contract solicitat": "Contract requested",
+    "Luni": "Months",
+    "Tip": "Kind",
+    "Modifică": "Change",
+    "Fișiere atașate": "Attachments",
+    "Task creat.": "Task created.",
+    "Nu există task-uri.": "No tasks.",
+    "Destinatari": "Recipients",
+    "Persoane": "People",
+    "Categorii": "Categories",
+    "Lansează": "Launch",
+    "Progres": "Progress",
+    "rezolvate din": "resolved of",
+    "Cod": "Code",
+    "Denumire": "Name",
+    "Tarif orar": "Hourly rate",
+    "Articol ERP": "ERP article",
+    "Adaugă": "Add",
+    "Trimite mesaj off line reamintire task": "Send an in-app task reminder",
+    "Trimite mesaj email reamintire task": "Send an email task reminder",
+    "Zile înainte de termen": "Days before the deadline",
+    "Interval refresh pt. taskuri noi (minute, 0 = oprit)": "Refresh interval for new tasks (minutes, 0 = off)",
+    "Salvat.": "Saved.",
+    "De la": "From",
+    "Până la": "To",
+    "Arată": "Show",
+    "Export raport": "Export report",
+    "rezolvate": "resolved",
+    "nerezolvate": "unresolved",
+    "Nicio activitate în perioadă.": "No activity in the period.",
+    "Linie contract": "Contract line",
+}
