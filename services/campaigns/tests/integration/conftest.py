@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from crm_campaigns.bootstrap import bootstrap
 from crm_campaigns.settings import CampaignsSettings
@@ -47,14 +48,22 @@ class World:
             assert response.status_code == expect, response.text
         return response
 
-    async def handled(self, count: int) -> None:
-        """Wait until the consumer has handled (or skipped as duplicates) ``count`` events in total."""
+    async def handled(self, count: int, *, distinct: int | None = None) -> None:
+        """Wait until the consumer has seen ``count`` events (handled or skipped as duplicates) and the
+        ``distinct`` new ones among them (default: all) are committed with their effects."""
 
-        async def done() -> bool:
+        async def seen() -> bool:
             stats = self.service.consumer.stats
             return stats.handled + stats.skipped_duplicates >= count
 
-        await eventually(done, timeout=40)
+        async def committed() -> bool:
+            async with self.service.db.read() as conn:
+                rows = (await conn.execute(sa.select(sa.func.count()).select_from(inbox))).scalar_one()
+            return int(rows) >= (count if distinct is None else distinct)
+
+        inbox = self.service.metadata.tables["inbox"]
+        await eventually(seen, timeout=40)
+        await eventually(committed, timeout=40)
 
     async def until(self, check: Callable[[], Awaitable[Any]]) -> Any:
         return await eventually(check, timeout=40)

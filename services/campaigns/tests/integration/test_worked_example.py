@@ -202,7 +202,7 @@ async def test_a_campaign_with_known_documents_has_exact_results_now_and_as_of_p
     for envelope, event in zip(envelopes, events, strict=True):
         await world.redeliver(envelope, event)
     await world.publish(*events)
-    await world.handled(3 * len(events))
+    await world.handled(3 * len(events), distinct=2 * len(events))
     assert figures(await world.get(f"/api/campaigns/{campaign_id}/results")) == expected_now
     again = await world.post(f"/api/campaigns/{campaign_id}/costs", {"cost_document_id": str(c3.document_id)})
     assert again.status_code == 201
