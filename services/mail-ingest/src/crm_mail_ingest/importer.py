@@ -205,7 +205,7 @@ class Importer:
         now = self.clock()
         for item in prepared:
             item.reset()
-        self.publisher.discard()
+        events = self.publisher.batch()
         async with self.db.transaction() as conn:
             if resumed:
                 for item in prepared:
@@ -261,16 +261,16 @@ class Importer:
                     )
                     known[item.key]["task_id"] = row["task_id"]
                     message_rows[-1]["task_id"] = row["task_id"]
-                    self.publisher.email_task(self._email_task(item, row), now=now)
+                    events.email_task(self._email_task(item, row), now=now)
                 elif item.status == "failed":
-                    self.publisher.import_failed(
+                    events.import_failed(
                         import_id=item.import_id, file_name=row["file_name"], reason=row["reason"] or "", now=now
                     )
                 item.row = row
                 import_rows.append(row)
             await repository.insert_imports(conn, import_rows)
             await repository.insert_messages(conn, message_rows)
-            await self.publisher.flush(conn)
+            await events.flush(conn)
 
     async def _record_failure(self, item: Prepared) -> None:
         """Record a file that could not be stored normally as failed (minimal row, no identity)."""
@@ -283,13 +283,11 @@ class Importer:
         item.attachments = []
         item.destination = self._destination(item, set())
         row = self._row(item, now)
-        self.publisher.discard()
-        self.publisher.import_failed(
-            import_id=item.import_id, file_name=row["file_name"], reason=row["reason"], now=now
-        )
+        events = self.publisher.batch()
+        events.import_failed(import_id=item.import_id, file_name=row["file_name"], reason=row["reason"], now=now)
         async with self.db.transaction() as conn:
             await repository.insert_imports(conn, [row])
-            await self.publisher.flush(conn)
+            await events.flush(conn)
         item.row = row
 
     def _destination(self, item: Prepared, taken: set[Path]) -> Path:

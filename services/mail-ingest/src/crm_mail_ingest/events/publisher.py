@@ -56,10 +56,22 @@ def _uuid(value: str | None) -> UUID | None:
 
 
 class MailPublisher:
-    """Speaks the domain (``email_task``, ``import_failed``); writes contract events to the outbox.
+    """Speaks the domain; hands out one ``OutboxBatch`` per transaction (it knows topics and contracts)."""
 
-    Events are collected per batch of files and written with one multi-row insert by ``flush``
-    (inside the caller's transaction), in the row format the kit's relay publishes.
+    def __init__(self, outbox: Outbox, topic_name: Callable[[str], str]) -> None:
+        self.outbox = outbox
+        self.topic_name = topic_name
+
+    def batch(self) -> OutboxBatch:
+        """A fresh batch of events for one transaction (concurrent imports never share one)."""
+        return OutboxBatch(self.outbox, self.topic_name)
+
+
+class OutboxBatch:
+    """The events of one batch of files, written with one multi-row insert by ``flush``.
+
+    The rows have the format the kit's relay publishes (the same as ``Outbox.add``), inside the
+    caller's transaction.
     """
 
     def __init__(self, outbox: Outbox, topic_name: Callable[[str], str]) -> None:
@@ -98,10 +110,6 @@ class MailPublisher:
             insert = dialect_insert(conn)(self.outbox.table).on_conflict_do_nothing(index_elements=["event_id"])
             await conn.execute(insert, pending)
         return len(pending)
-
-    def discard(self) -> None:
-        """Forget collected events (their transaction rolled back)."""
-        self._pending = []
 
     def email_task(self, item: EmailTask, *, now: datetime) -> None:
         """TaskCreated (crm.tasks, source email) and EmailImported (crm.mail), correlated."""
