@@ -74,7 +74,7 @@ def other_contexts_events(partner: UUID, other: UUID) -> list[Event]:
 async def test_events_of_every_context_show_on_the_partner_history_newest_first_and_a_replay_rebuilds_it_the_same(
     partners, kafka_bootstrap
 ) -> None:
-    partner = (await partners.post("/partners", {"name": "Acme", "kind": "lead"})).json()
+    partner = (await partners.post("/api/partners", {"name": "Acme", "kind": "lead"})).json()
     pid = UUID(partner["id"])
     events = other_contexts_events(pid, uuid4())
     envelopes = await publish(kafka_bootstrap, partners.settings.topic_prefix, *events)
@@ -83,7 +83,7 @@ async def test_events_of_every_context_show_on_the_partner_history_newest_first_
     expected = 13 + 1  # the facts above about this partner, and its own PartnerRegistered
 
     async def full() -> dict | None:  # type: ignore[type-arg]
-        body = (await partners.get(f"/partners/{pid}/history", limit=100)).json()
+        body = (await partners.get(f"/api/partners/{pid}/history", limit=100)).json()
         return body if body["total"] == expected else None
 
     history = await eventually(full, timeout=60)
@@ -99,14 +99,14 @@ async def test_events_of_every_context_show_on_the_partner_history_newest_first_
     offer = next(i for i in items if i["kind"] == "offer")
     assert offer["title"].startswith("Ofertă OF-2026-000001") and offer["details"]["net"] == "1000.00"
 
-    only_tasks = (await partners.get(f"/partners/{pid}/history", kind="task")).json()
+    only_tasks = (await partners.get(f"/api/partners/{pid}/history", kind="task")).json()
     assert only_tasks["total"] == 2 and [i["type"] for i in only_tasks["items"]] == ["TaskReplied", "TaskCreated"]
-    docs = (await partners.get(f"/partners/{pid}/history", kind="offer,invoice")).json()
+    docs = (await partners.get(f"/api/partners/{pid}/history", kind="offer,invoice")).json()
     assert docs["total"] == 2
-    page2 = (await partners.get(f"/partners/{pid}/history", limit=5, offset=5)).json()
+    page2 = (await partners.get(f"/api/partners/{pid}/history", limit=5, offset=5)).json()
     assert page2["total"] == expected and page2["items"] == items[5:10]
-    assert (await partners.get(f"/partners/{pid}/history", kind="weather")).status_code == 422
-    assert (await partners.get(f"/partners/{uuid4()}/history")).status_code == 404
+    assert (await partners.get(f"/api/partners/{pid}/history", kind="weather")).status_code == 422
+    assert (await partners.get(f"/api/partners/{uuid4()}/history")).status_code == 404
 
     # the rebuild: replay every topic from offset 0 into a fresh projection
     report = await replay_history(partners.service, timeout=60)
@@ -121,4 +121,4 @@ async def test_events_of_every_context_show_on_the_partner_history_newest_first_
     ]
     async with partners.service.db.transaction() as conn:
         await repo.swap_in_rebuild(conn, replay_started_at=datetime.fromisoformat(report.started_at))
-    assert (await partners.get(f"/partners/{pid}/history", limit=100)).json() == history
+    assert (await partners.get(f"/api/partners/{pid}/history", limit=100)).json() == history

@@ -12,7 +12,7 @@ from crm_kit.testing import eventually, publish, read_events
 
 
 async def test_a_leads_opportunities_stay_current_and_winning_one_makes_it_a_client(partners, kafka_bootstrap) -> None:
-    lead = (await partners.post("/partners", {"name": "Acme", "kind": "lead", "competitors": ["Beta"]})).json()
+    lead = (await partners.post("/api/partners", {"name": "Acme", "kind": "lead", "competitors": ["Beta"]})).json()
     pid, oid = UUID(lead["id"]), uuid4()
     prefix = partners.settings.topic_prefix
     await publish(
@@ -28,7 +28,7 @@ async def test_a_leads_opportunities_stay_current_and_winning_one_makes_it_a_cli
     )
 
     async def in_negotiation() -> dict | None:  # type: ignore[type-arg]
-        body = (await partners.get(f"/partners/{pid}")).json()
+        body = (await partners.get(f"/api/partners/{pid}")).json()
         return body if body["opportunities"] and body["opportunities"][0]["stage"] == "negotiation" else None
 
     shown = await eventually(in_negotiation)
@@ -39,7 +39,7 @@ async def test_a_leads_opportunities_stay_current_and_winning_one_makes_it_a_cli
     await publish(kafka_bootstrap, prefix, opp.OpportunityWon(opportunity_id=oid, partner_id=pid, potential=Decimal("12000")))
 
     async def converted() -> dict | None:  # type: ignore[type-arg]
-        body = (await partners.get(f"/partners/{pid}")).json()
+        body = (await partners.get(f"/api/partners/{pid}")).json()
         return body if body["kind"] == "client" else None
 
     client = await eventually(converted)

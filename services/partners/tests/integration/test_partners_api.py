@@ -39,7 +39,7 @@ async def count(partners, table: str) -> int:  # type: ignore[no-untyped-def]
 
 
 async def test_a_lead_registered_with_l1_fields_is_returned_whole_and_published(partners, kafka_bootstrap) -> None:
-    response = await partners.post("/partners", acme())
+    response = await partners.post("/api/partners", acme())
     assert response.status_code == 201, response.text
     lead = response.json()
     assert lead["kind"] == "lead"
@@ -58,22 +58,22 @@ async def test_a_lead_registered_with_l1_fields_is_returned_whole_and_published(
     assert registered.sites[0].emails == ["office@acme.ro", "vanzari@acme.ro"]
     assert str(registered.campaign_id) == "0190a000-0000-7000-8000-000000000001"
 
-    read = (await partners.get(f"/partners/{lead['id']}")).json()
+    read = (await partners.get(f"/api/partners/{lead['id']}")).json()
     assert read["contacts"][0]["name"] == "Ion Pop"
     assert read["opportunities"] == []
 
 
 async def test_partners_are_found_by_every_filter_of_the_list(partners) -> None:
-    await partners.post("/partners", acme())
+    await partners.post("/api/partners", acme())
     await partners.post(
-        "/partners",
+        "/api/partners",
         {"kind": "client", "name": "Beta Construct SA", "county": "CJ", "locality": "Cluj-Napoca",
          "turnover": "90000", "employees": 7, "activity_domain": "Construcții"},
     )
-    await partners.post("/partners", {"kind": "supplier", "name": "Gamma Iași", "county": "Iasi", "employees": 300})
+    await partners.post("/api/partners", {"kind": "supplier", "name": "Gamma Iași", "county": "Iasi", "employees": 300})
 
     async def names(**params: Any) -> list[str]:
-        body = (await partners.get("/partners", **params)).json()
+        body = (await partners.get("/api/partners", **params)).json()
         return [p["name"] for p in body["items"]]
 
     assert await names() == ["Acme Distribuție SRL", "Beta Construct SA", "Gamma Iași"]
@@ -88,17 +88,17 @@ async def test_partners_are_found_by_every_filter_of_the_list(partners) -> None:
     assert await names(turnover_max="100000") == ["Beta Construct SA"]
     assert await names(employees_min=10, employees_max=100) == ["Acme Distribuție SRL"]
     assert await names(email="OFFICE@acme.ro") == ["Acme Distribuție SRL"]
-    page = (await partners.get("/partners", limit=1, offset=1)).json()
+    page = (await partners.get("/api/partners", limit=1, offset=1)).json()
     assert page["total"] == 3 and [p["name"] for p in page["items"]] == ["Beta Construct SA"]
 
 
 async def test_a_patch_changes_only_the_given_fields_keeps_site_ids_and_publishes_the_new_state(
     partners, kafka_bootstrap
 ) -> None:
-    lead = (await partners.post("/partners", acme())).json()
+    lead = (await partners.post("/api/partners", acme())).json()
     site = lead["sites"][0]
     response = await partners.patch(
-        f"/partners/{lead['id']}",
+        f"/api/partners/{lead['id']}",
         {"employees": 50, "sites": [{"site_id": site["site_id"], "name": "Sediu central", "emails": ["office@acme.ro"]},
                                     {"name": "Punct de lucru Cluj", "emails": ["cluj@acme.ro"]}]},
     )
@@ -108,7 +108,7 @@ async def test_a_patch_changes_only_the_given_fields_keeps_site_ids_and_publishe
     assert changed["sites"][0]["site_id"] == site["site_id"]
     assert [s["emails"] for s in changed["sites"]] == [["office@acme.ro"], ["cluj@acme.ro"]]
     # the address dropped from the first site is free again
-    other = await partners.post("/partners", {"name": "Delta", "sites": [{"name": "S", "emails": ["vanzari@acme.ro"]}]})
+    other = await partners.post("/api/partners", {"name": "Delta", "sites": [{"name": "S", "emails": ["vanzari@acme.ro"]}]})
     assert other.status_code == 201, other.text
 
     events = await read_events(
@@ -120,47 +120,47 @@ async def test_a_patch_changes_only_the_given_fields_keeps_site_ids_and_publishe
 
 
 async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(partners) -> None:
-    lead = (await partners.post("/partners", acme())).json()
+    lead = (await partners.post("/api/partners", acme())).json()
     before = {t: await count(partners, t) for t in ("partners", "site_emails", "partner_contacts", "outbox")}
 
-    bad_cui = await partners.post("/partners", acme(name="X", fiscal_code="RO14399841", sites=[]))
+    bad_cui = await partners.post("/api/partners", acme(name="X", fiscal_code="RO14399841", sites=[]))
     assert bad_cui.status_code == 422
     assert "check digit" in bad_cui.json()["detail"]
 
-    bad_county = await partners.post("/partners", acme(name="X", fiscal_code=None, county="Atlantida", sites=[]))
+    bad_county = await partners.post("/api/partners", acme(name="X", fiscal_code=None, county="Atlantida", sites=[]))
     assert bad_county.status_code == 422
     assert "unknown county" in bad_county.json()["detail"]
 
     taken = await partners.post(
-        "/partners", acme(name="X", fiscal_code=None, sites=[{"name": "S", "emails": ["OFFICE@ACME.RO"]}])
+        "/api/partners", acme(name="X", fiscal_code=None, sites=[{"name": "S", "emails": ["OFFICE@ACME.RO"]}])
     )
     assert taken.status_code == 409, taken.text
     assert "office@acme.ro already belongs to another partner" in taken.json()["detail"]
 
-    same_cui = await partners.post("/partners", acme(name="X", fiscal_code="14399840", sites=[]))
+    same_cui = await partners.post("/api/partners", acme(name="X", fiscal_code="14399840", sites=[]))
     assert same_cui.status_code == 409
 
     unknown_rep = await partners.post(
-        "/partners", acme(name="X", fiscal_code=None, sites=[], sales_rep_staff_id="0190a000-0000-7000-8000-00000000dead")
+        "/api/partners", acme(name="X", fiscal_code=None, sites=[], sales_rep_staff_id="0190a000-0000-7000-8000-00000000dead")
     )
     assert unknown_rep.status_code == 422
 
-    unknown = await partners.get("/partners/0190a000-0000-7000-8000-00000000beef")
+    unknown = await partners.get("/api/partners/0190a000-0000-7000-8000-00000000beef")
     assert unknown.status_code == 404
-    unknown_patch = await partners.patch("/partners/0190a000-0000-7000-8000-00000000beef", {"employees": 1})
+    unknown_patch = await partners.patch("/api/partners/0190a000-0000-7000-8000-00000000beef", {"employees": 1})
     assert unknown_patch.status_code == 404
-    bad_patch = await partners.patch(f"/partners/{lead['id']}", {"county": "Narnia", "employees": 3})
+    bad_patch = await partners.patch(f"/api/partners/{lead['id']}", {"county": "Narnia", "employees": 3})
     assert bad_patch.status_code == 422
-    not_a_field = await partners.post("/partners", {"name": "X", "colour": "blue"})
+    not_a_field = await partners.post("/api/partners", {"name": "X", "colour": "blue"})
     assert 400 <= not_a_field.status_code < 500
-    bad_filter = await partners.get("/partners", county="Narnia")
+    bad_filter = await partners.get("/api/partners", county="Narnia")
     assert bad_filter.status_code == 422
 
     after = {t: await count(partners, t) for t in ("partners", "site_emails", "partner_contacts", "outbox")}
     assert after == before
-    assert (await partners.get(f"/partners/{lead['id']}")).json()["employees"] == 42
+    assert (await partners.get(f"/api/partners/{lead['id']}")).json()["employees"] == 42
 
 
 async def test_the_api_refuses_calls_without_an_identity(partners) -> None:
-    response = await partners.client.get("/partners")
+    response = await partners.client.get("/api/partners")
     assert response.status_code == 401

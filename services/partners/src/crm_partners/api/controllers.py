@@ -40,7 +40,7 @@ def _s(value: UUID | None) -> str | None:
 class PartnerController(Controller):
     """The partner directory: clients, leads, suppliers (L1, L2, T4) and their history (H1)."""
 
-    path = "/partners"
+    path = "/api/partners"
     tags = ["partners"]
 
     @post(summary="Register a partner")
@@ -121,7 +121,7 @@ class PartnerController(Controller):
 class StaffController(Controller):
     """The staff directory: hours per day, categories, team, user login."""
 
-    path = "/staff"
+    path = "/api/staff"
     tags = ["staff"]
 
     @post(summary="Add a staff member", guards=[requires_role("admin", "manager")])
@@ -156,7 +156,7 @@ class StaffController(Controller):
 class DossierController(Controller):
     """Dossiers (D1): file any stored attachment; browse per partner and category with counts and sizes."""
 
-    path = "/dossiers"
+    path = "/api/dossiers"
     tags = ["dossiers"]
 
     @post(summary="Create a dossier")
@@ -208,7 +208,7 @@ class DossierController(Controller):
 class ImportController(Controller):
     """CSV import of partners: every row checked, all valid rows imported or none, progress kept."""
 
-    path = "/partner-imports"
+    path = "/api/partner-imports"
     tags = ["partners"]
 
     @post(status_code=202, summary="Start importing partners from a CSV file")
