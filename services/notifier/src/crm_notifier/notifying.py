@@ -28,11 +28,10 @@ class Notifier:
 
     async def tell(self, conn: AsyncConnection, cause_event_id: str, notice: Notice, now: datetime) -> None:
         """Tell one staff member; parked until the staff directory knows them."""
-        staff = await repo.get_staff(conn, notice.staff_id)
+        staff, prefs = await repo.staff_and_preferences(conn, notice.staff_id)
         if staff is None:
             await repo.park(conn, cause_event_id, notice.staff_id, notice.kind, asdict(notice), now)
             return
-        prefs = await repo.preferences(conn, staff.user_login) if staff.user_login else None
         effective = prefs or Preferences(language=self.default_language)
         language = routing.language_of(staff, prefs, self.default_language)
         for target in routing.targets(notice, staff, effective):
@@ -85,29 +84,8 @@ class Notifier:
         now: datetime,
     ) -> bool:
         """Store an in-app message and publish MessagePosted, once per (cause, user)."""
-        delivery_id = str(new_id())
-        recorded = await repo.add_delivery(
-            conn,
-            _delivery(
-                delivery_id,
-                cause_event_id,
-                login,
-                "message",
-                kind,
-                title,
-                body,
-                now,
-                status="sent",
-                sent_at=now,
-                staff_id=staff_id,
-                partner_id=partner_id,
-                link=link,
-            ),
-        )
-        if not recorded:
-            return False
         message = {
-            "id": delivery_id,
+            "id": str(new_id()),
             "recipient": login,
             "recipient_staff_id": staff_id,
             "title": title[:500],
@@ -117,7 +95,8 @@ class Notifier:
             "partner_id": partner_id,
             "created_at": now,
         }
-        await repo.add_message(conn, message)
+        if not await repo.add_message(conn, message):
+            return False
         await self.publisher.message_posted(conn, message, now)
         return True
 

@@ -50,6 +50,19 @@ async def get_staff(conn: AsyncConnection, staff_id: str) -> StaffMember | None:
     return _staff(row) if row else None
 
 
+async def staff_and_preferences(conn: AsyncConnection, staff_id: str) -> tuple[StaffMember | None, Preferences | None]:
+    """A staff member and, when they are a user who chose some, their notification settings (one query)."""
+    n = t.notification_settings
+    query = sa.select(t.staff, n.c.language, n.c.task_message, n.c.task_email).select_from(
+        t.staff.outerjoin(n, n.c.user_login == t.staff.c.user_login)
+    )
+    row = (await conn.execute(query.where(t.staff.c.staff_id == staff_id))).first()
+    if row is None:
+        return None, None
+    prefs = Preferences(row.language, row.task_message, row.task_email) if row.language is not None else None
+    return _staff(row), prefs
+
+
 async def staff_by_ids(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, StaffMember]:
     rows = await conn.execute(sa.select(t.staff).where(t.staff.c.staff_id.in_(list(ids))))
     return {r.staff_id: _staff(r) for r in rows}
@@ -325,8 +338,11 @@ async def delivery(conn: AsyncConnection, delivery_id: str) -> Row | None:
 # In-app messages -----------------------------------------------------------------------------------------
 
 
-async def add_message(conn: AsyncConnection, values: Row) -> None:
-    await conn.execute(t.messages.insert().values(**values))
+async def add_message(conn: AsyncConnection, values: Row) -> bool:
+    """Store an in-app message; False when this cause already gave this user a message."""
+    stmt = dialect_insert(conn)(t.messages).values(**values)
+    result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient"]))
+    return bool(result.rowcount)
 
 
 async def messages(

@@ -103,6 +103,8 @@ notification_settings = sa.Table(
     sa.Column("task_email", sa.Boolean, nullable=False),
 )
 
+# One row per email to send, unique on (cause event, recipient, channel). An in-app message is its own
+# delivery record: the messages table is unique on (cause event, recipient).
 deliveries = sa.Table(
     "deliveries",
     metadata,
@@ -148,5 +150,6 @@ messages = sa.Table(
     sa.Column("partner_id", ID, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("read_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("cause_event_id", "recipient", name="uq_message_once"),
     sa.Index("ix_messages_recipient", "recipient", "read_at"),
 )
