@@ -133,7 +133,17 @@ def make_world(tmp_path: Any, clock: Clock) -> Callable[..., Any]:
 
 @pytest.fixture
 async def world(make_world: Callable[..., Any]) -> AsyncIterator[World]:
+    """The service on SQLite."""
     w: World = await make_world()
+    async with w.client:
+        yield w
+    await w.service.db.dispose()
+
+
+@pytest.fixture
+async def any_world(make_world: Callable[..., Any], database_url: str) -> AsyncIterator[World]:
+    """The service on SQLite and, in a second run, on PostgreSQL (for the store's harder queries)."""
+    w: World = await make_world(database_url)
     async with w.client:
         yield w
     await w.service.db.dispose()

@@ -76,7 +76,8 @@ async def test_a_client_request_goes_to_the_service_rep_and_shows_contract_cover
     assert response.json()["checks"]["active_contract"] is None
 
 
-async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> None:
+async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(any_world: World) -> None:
+    world = any_world
     ana = await world.add_staff("ana")
     ok = {"title": "Ceva", "responsible_staff_id": str(ana)}
     cases: list[tuple[dict[str, Any], int, str]] = [
@@ -110,7 +111,8 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world: World) -> N
     assert (await world.client.get("/api/tasks", params={"view": "mine"}, headers=world.as_("ana"))).status_code == 422
 
 
-async def test_agents_see_tasks_for_and_from_them_managers_their_team_admins_all(world: World) -> None:
+async def test_agents_see_tasks_for_and_from_them_managers_their_team_admins_all(any_world: World) -> None:
+    world = any_world
     ana = await world.add_staff("ana", team="suport")
     bob = await world.add_staff("bob", team="suport")
     await world.add_staff("carla", team="vanzari")
@@ -164,8 +166,9 @@ async def test_replies_form_a_thread_and_tell_the_issuer(world: World) -> None:
 
 
 async def test_resolving_a_billable_uncovered_task_issues_the_estimate_with_printout_and_asks_for_an_invoice(
-    world: World,
+    any_world: World,
 ) -> None:
+    world = any_world
     await world.add_staff("ana")
     await world.add_service("SUP", "200.00", "ART-SUP")
     acme = await world.add_partner("Acme Țară SRL", service_rep=world.staff["ana"])
@@ -240,7 +243,8 @@ async def test_a_contract_is_drafted_from_a_request_without_an_active_contract_o
     assert twice.status_code == 409
 
 
-async def test_a_broadcast_makes_one_task_per_recipient_and_reports_progress(world: World) -> None:
+async def test_a_broadcast_makes_one_task_per_recipient_and_reports_progress(any_world: World) -> None:
+    world = any_world
     await world.add_staff("boss")
     ana = await world.add_staff("ana", categories=("tehnic",))
     await world.add_staff("bob", categories=("tehnic", "vanzari"))
@@ -309,7 +313,8 @@ async def test_reminder_settings_are_kept_and_only_managers_change_them(world: W
     assert bad.status_code == 422
 
 
-async def test_the_report_and_tracking_list_the_periods_tasks(world: World) -> None:
+async def test_the_report_and_tracking_list_the_periods_tasks(any_world: World) -> None:
+    world = any_world
     ana = await world.add_staff("ana")
     for title in ("Unu", "Doi"):
         await world.client.post(
