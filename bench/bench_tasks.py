@@ -1,5 +1,5 @@
-"""Tasks: the reminder scheduler's due scan over 1M tasks (SQLite) against a bare indexed SQL query of the same rows,
-and task creation through the tasks HTTP API against a bare Litestar endpoint (both in-process, same machine)."""
+"""Tasks: the reminder scheduler's due scan (SQLite) against a bare indexed SQL query of the same rows, and task
+creation (in-process and through the gateway over HTTP) against a bare Litestar endpoint on the same machine."""
 
 from __future__ import annotations
 
@@ -172,6 +172,66 @@ async def creation_figure(tmp: Path) -> None:
     await service.db.dispose()
 
 
+async def gateway_figure(tmp: Path) -> None:
+    """POST /api/tasks through the gateway (uvicorn, TCP, identity, proxy) against a bare Litestar POST on uvicorn."""
+    import asyncio
+
+    import uvicorn
+
+    from crm_kit.testing.plugin import free_port
+    from crm_kit.testing.stack import start_stack
+
+    bootstrap_servers = os.environ.get("CRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+
+    def env(name: str, **overrides: Any) -> dict[str, Any]:
+        return {
+            "kafka_bootstrap": bootstrap_servers,
+            "topic_prefix": prefix,
+            "blob_dir": tmp / "blobs",
+            "database_url": f"sqlite+aiosqlite:///{tmp / (name + '-gw.db')}",
+            **overrides,
+        }
+
+    @post("/api/tasks", sync_to_thread=False)
+    def bare_create(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "id": str(uuid.uuid4())}
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Litestar([bare_create]), host="127.0.0.1", port=port, log_config=None))
+    serving = asyncio.create_task(server.serve())
+    async with start_stack(env, ["tasks"], parts={"serve"}) as stack:
+        ana = new_id()
+        async with stack.running["tasks"].service.db.transaction() as conn:
+            await repo.upsert_staff(conn, StaffMember(ana, "Ana", "ana@example.ro"))
+        client = await stack.user_client("ana", "agent", staff_id=str(ana))
+        body = {"title": "Bench", "responsible_staff_id": str(ana), "deadline": "2030-01-01T10:00:00+02:00"}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as bare_client:
+            while not server.started:
+                await asyncio.sleep(0.05)
+
+            async def ours() -> None:
+                r = await client.post("/api/tasks", json=body)
+                assert r.status_code == 201, r.text
+
+            async def bare() -> None:
+                r = await bare_client.post("/api/tasks", json=body)
+                assert r.status_code == 201
+
+            report(
+                Figure(
+                    "task creation through the gateway (HTTP, SQLite, outbox)",
+                    await p50_ms(ours, runs=100),
+                    await p50_ms(bare, runs=100),
+                    "ms",
+                    higher_is_better=False,
+                    goal="vs a bare Litestar POST on uvicorn",
+                )
+            )
+    server.should_exit = True
+    await serving
+
+
 async def main() -> None:
     import logging
 
@@ -179,3 +239,4 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         await scan_figures(Path(tmp))
         await creation_figure(Path(tmp))
+        await gateway_figure(Path(tmp))
