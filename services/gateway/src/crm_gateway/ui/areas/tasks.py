@@ -498,4 +498,5 @@ TRANSLATIONS = {
     "nerezolvate": "unresolved",
     "Nicio activitate în perioadă.": "No activity in the period.",
     "Linie contract": "Contract line",
+    "Valoare": "Value",
 }
