@@ -36,9 +36,7 @@ BARE_FILTER = (
     sa.text(f"SELECT * FROM partners WHERE {WHERE} ORDER BY name_key, id LIMIT 50"),
     sa.text(f"SELECT count(*) FROM partners WHERE {WHERE}"),
 )
-BARE_PAGE = sa.text(
-    "SELECT * FROM history WHERE partner_id = :p ORDER BY occurred_at DESC, event_id DESC LIMIT 50"
-)
+BARE_PAGE = sa.text("SELECT * FROM history WHERE partner_id = :p ORDER BY occurred_at DESC, event_id DESC LIMIT 50")
 KIND_NAMES = ["opportunity", "offer", "order", "invoice", "task", "email"]
 
 
@@ -51,10 +49,11 @@ PG_FILL = (
          'Localitatea ' || (i % 500), 'localitatea ' || (i % 500), (CAST(:counties AS text[]))[1 + (i * 17) % 42],
          10000 + (i * 104729) % 9990000, 1 + (i * 13) % 499, 'IT', 'it', '[]', '[]', :now, :now, 1
        FROM generate_series(1::bigint, CAST(:n AS bigint)) AS i""",
-    """INSERT INTO history (partner_id, event_id, kind, type, title, occurred_at, ref_type, ref_id, details, recorded_at)
-       SELECT :target, md5('e' || i)::uuid::text, (CAST(:kinds AS text[]))[1 + i % 6], 'Bench', 'Fapt ' || i || ' despre partener',
-         CAST(:now AS timestamptz) - i * interval '1 minute', (CAST(:kinds AS text[]))[1 + i % 6], md5('r' || i)::uuid::text,
-         json_build_object('n', i), :now
+    """INSERT INTO history (partner_id, event_id, kind, type, title, occurred_at, ref_type, ref_id, details,
+         recorded_at)
+       SELECT :target, md5('e' || i)::uuid::text, (CAST(:kinds AS text[]))[1 + i % 6], 'Bench',
+         'Fapt ' || i || ' despre partener', CAST(:now AS timestamptz) - i * interval '1 minute',
+         (CAST(:kinds AS text[]))[1 + i % 6], md5('r' || i)::uuid::text, json_build_object('n', i), :now
        FROM generate_series(0, CAST(:entries AS int) - 1) AS i""",
     """INSERT INTO history_counts (partner_id, kind, n)
        SELECT partner_id, kind, count(*) FROM history GROUP BY partner_id, kind""",
@@ -214,12 +213,21 @@ def _report(store: str, figures: tuple[float, float, float, float]) -> None:
     ours_filter, base_filter, ours_page, base_page = figures
     report(
         Figure(
-            f"partners: filter 100k partners, HTTP ({store})", ours_filter, base_filter, "ms", False, "goal p50 <= 50 ms"
+            f"partners: filter 100k partners, HTTP ({store})",
+            ours_filter,
+            base_filter,
+            "ms",
+            False,
+            "goal p50 <= 50 ms",
         )
     )
     report(
         Figure(
-            f"partners: history page of 100k entries, HTTP ({store})", ours_page, base_page, "ms", False,
+            f"partners: history page of 100k entries, HTTP ({store})",
+            ours_page,
+            base_page,
+            "ms",
+            False,
             "goal p50 <= 20 ms",
         )
     )

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import httpx
+import pytest
 
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Running, Service, start_in_background

@@ -257,7 +257,11 @@ class Directory:
             log.exception("partner import %s failed", import_id)
             async with self.db.transaction() as conn:
                 await repo.update_import(
-                    conn, import_id, status="failed", message=f"{type(exc).__name__}: {exc}"[:500], finished_at=self.clock()
+                    conn,
+                    import_id,
+                    status="failed",
+                    message=f"{type(exc).__name__}: {exc}"[:500],
+                    finished_at=self.clock(),
                 )
 
     async def _import(self, import_id: str, rows: list[tuple[int, dict[str, str]]]) -> None:

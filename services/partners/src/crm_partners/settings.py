@@ -15,7 +15,9 @@ class PartnersSettings(ServiceSettings):
 
     service_name: str = Field(default="partners", description="The service's name, used as ce_source and group id.")
     port: int = Field(default=8101, description="HTTP port.")
-    history_page_max: int = Field(default=200, ge=1, description="Largest page of the partner history one call returns.")
+    history_page_max: int = Field(
+        default=200, ge=1, description="Largest page of the partner history one call returns."
+    )
     list_page_max: int = Field(default=500, ge=1, description="Largest page of a directory list one call returns.")
     import_max_rows: int = Field(default=50_000, ge=1, description="Most rows one CSV partner import may hold.")
     import_progress_every: int = Field(

@@ -27,45 +27,89 @@ def other_contexts_events(partner: UUID, other: UUID) -> list[Event]:
     money = {"net": Decimal("1000.00"), "vat": Decimal("210.00"), "gross": Decimal("1210.00")}
     return [
         opp.OpportunityOpened(
-            opportunity_id=opportunity, partner_id=partner, title="Licențe ERP", potential=Decimal("50000"),
+            opportunity_id=opportunity,
+            partner_id=partner,
+            title="Licențe ERP",
+            potential=Decimal("50000"),
             probability=Decimal(20),
         ),
         opp.StageChanged(
-            opportunity_id=opportunity, partner_id=partner, title="Licențe ERP", from_stage="new", to_stage="offer",
-            potential=Decimal("50000"), weight=Decimal(40), weighted_potential=Decimal("20000"),
-            probability=Decimal(40), changed_at=NOW,
+            opportunity_id=opportunity,
+            partner_id=partner,
+            title="Licențe ERP",
+            from_stage="new",
+            to_stage="offer",
+            potential=Decimal("50000"),
+            weight=Decimal(40),
+            weighted_potential=Decimal("20000"),
+            probability=Decimal(40),
+            changed_at=NOW,
         ),
-        com.OfferIssued(document_id=offer, partner_id=partner, number="OF-2026-000001", issued_on=date(2026, 3, 2), **money),
-        com.ClientOrderPlaced(document_id=order, partner_id=partner, number="CC-2026-000001", issued_on=date(2026, 3, 3), **money),
+        com.OfferIssued(
+            document_id=offer, partner_id=partner, number="OF-2026-000001", issued_on=date(2026, 3, 2), **money
+        ),
+        com.ClientOrderPlaced(
+            document_id=order, partner_id=partner, number="CC-2026-000001", issued_on=date(2026, 3, 3), **money
+        ),
         com.ContractSigned(
-            document_id=contract, partner_id=partner, number="CT-2026-000001", issued_on=date(2026, 3, 4),
-            kind="subscription", starts_on=date(2026, 4, 1), **money,
+            document_id=contract,
+            partner_id=partner,
+            number="CT-2026-000001",
+            issued_on=date(2026, 3, 4),
+            kind="subscription",
+            starts_on=date(2026, 4, 1),
+            **money,
         ),
         com.InvoiceIssued(
-            document_id=invoice, invoice_id=invoice, partner_id=partner, number="FA-2026-000001",
-            issued_on=date(2026, 3, 5), **money,
+            document_id=invoice,
+            invoice_id=invoice,
+            partner_id=partner,
+            number="FA-2026-000001",
+            issued_on=date(2026, 3, 5),
+            **money,
         ),
         com.PaymentReceived(payment_id=uuid4(), partner_id=partner, amount=Decimal("1210.00"), date=date(2026, 3, 6)),
         com.CostDocumentPosted(
-            document_id=uuid4(), kind="purchase_invoice", number="F-77", date=date(2026, 3, 6), net=Decimal("300"),
+            document_id=uuid4(),
+            kind="purchase_invoice",
+            number="F-77",
+            date=date(2026, 3, 6),
+            net=Decimal("300"),
             partner_id=partner,
         ),
         tsk.TaskCreated(
-            task_id=task, title="Instalare licențe", source="manual", responsible_staff_id=None, partner_id=partner,
+            task_id=task,
+            title="Instalare licențe",
+            source="manual",
+            responsible_staff_id=None,
+            partner_id=partner,
             registered_at=NOW,
         ),
         tsk.TaskReplied(task_id=task, reply_id=uuid4(), partner_id=partner, text="Gata", by_user="ana"),
         ntf.EmailSent(
-            delivery_id=uuid4(), recipient="office@acme.ro", cause_event_id="x", partner_id=partner,
-            subject="Oferta OF-2026-000001", server="smtp", attempt=1, sent_at=NOW,
+            delivery_id=uuid4(),
+            recipient="office@acme.ro",
+            cause_event_id="x",
+            partner_id=partner,
+            subject="Oferta OF-2026-000001",
+            server="smtp",
+            attempt=1,
+            sent_at=NOW,
         ),
         ml.EmailImported(
-            message_id="<m1@acme.ro>", import_id=uuid4(), file_name="m1.txt", sender="office@acme.ro",
-            subject="Întrebare", partner_id=partner, task_id=uuid4(),
+            message_id="<m1@acme.ro>",
+            import_id=uuid4(),
+            file_name="m1.txt",
+            sender="office@acme.ro",
+            subject="Întrebare",
+            partner_id=partner,
+            task_id=uuid4(),
         ),
         cmp.CampaignMembersAdded(campaign_id=uuid4(), partner_ids=[partner, other]),
         # not on this partner's history: another partner's fact, a command, a balance, a reminder
-        com.OfferIssued(document_id=uuid4(), partner_id=other, number="OF-2026-000002", issued_on=date(2026, 3, 2), **money),
+        com.OfferIssued(
+            document_id=uuid4(), partner_id=other, number="OF-2026-000002", issued_on=date(2026, 3, 2), **money
+        ),
         opp.OfferRequested(request_id=uuid4(), opportunity_id=opportunity, partner_id=partner, lines=[]),
         com.BalanceChanged(partner_id=partner, balance=Decimal("0")),
     ]
@@ -94,7 +138,17 @@ async def test_events_of_every_context_show_on_the_partner_history_newest_first_
     times = [i["occurred_at"] for i in items]
     assert times == sorted(times, reverse=True)
     assert {i["kind"] for i in items} == {
-        "partner", "opportunity", "offer", "order", "contract", "invoice", "payment", "cost", "task", "email", "campaign"
+        "partner",
+        "opportunity",
+        "offer",
+        "order",
+        "contract",
+        "invoice",
+        "payment",
+        "cost",
+        "task",
+        "email",
+        "campaign",
     }
     offer = next(i for i in items if i["kind"] == "offer")
     assert offer["title"].startswith("Ofertă OF-2026-000001") and offer["details"]["net"] == "1000.00"

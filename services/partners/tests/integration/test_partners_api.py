@@ -50,7 +50,9 @@ async def test_a_lead_registered_with_l1_fields_is_returned_whole_and_published(
     assert lead["competitors"] == ["Beta SRL"] and lead["service_responsible"] == "Maria Ionescu"
 
     events = await read_events(
-        kafka_bootstrap, partners.settings.topic_prefix, topics.PARTNERS,
+        kafka_bootstrap,
+        partners.settings.topic_prefix,
+        topics.PARTNERS,
         until=lambda found: any(isinstance(e, PartnerRegistered) for _, e in found),
     )
     registered = next(e for _, e in events if isinstance(e, PartnerRegistered))
@@ -67,8 +69,15 @@ async def test_partners_are_found_by_every_filter_of_the_list(partners) -> None:
     await partners.post("/api/partners", acme())
     await partners.post(
         "/api/partners",
-        {"kind": "client", "name": "Beta Construct SA", "county": "CJ", "locality": "Cluj-Napoca",
-         "turnover": "90000", "employees": 7, "activity_domain": "Construcții"},
+        {
+            "kind": "client",
+            "name": "Beta Construct SA",
+            "county": "CJ",
+            "locality": "Cluj-Napoca",
+            "turnover": "90000",
+            "employees": 7,
+            "activity_domain": "Construcții",
+        },
     )
     await partners.post("/api/partners", {"kind": "supplier", "name": "Gamma Iași", "county": "Iasi", "employees": 300})
 
@@ -99,8 +108,13 @@ async def test_a_patch_changes_only_the_given_fields_keeps_site_ids_and_publishe
     site = lead["sites"][0]
     response = await partners.patch(
         f"/api/partners/{lead['id']}",
-        {"employees": 50, "sites": [{"site_id": site["site_id"], "name": "Sediu central", "emails": ["office@acme.ro"]},
-                                    {"name": "Punct de lucru Cluj", "emails": ["cluj@acme.ro"]}]},
+        {
+            "employees": 50,
+            "sites": [
+                {"site_id": site["site_id"], "name": "Sediu central", "emails": ["office@acme.ro"]},
+                {"name": "Punct de lucru Cluj", "emails": ["cluj@acme.ro"]},
+            ],
+        },
     )
     assert response.status_code == 200, response.text
     changed = response.json()
@@ -108,11 +122,15 @@ async def test_a_patch_changes_only_the_given_fields_keeps_site_ids_and_publishe
     assert changed["sites"][0]["site_id"] == site["site_id"]
     assert [s["emails"] for s in changed["sites"]] == [["office@acme.ro"], ["cluj@acme.ro"]]
     # the address dropped from the first site is free again
-    other = await partners.post("/api/partners", {"name": "Delta", "sites": [{"name": "S", "emails": ["vanzari@acme.ro"]}]})
+    other = await partners.post(
+        "/api/partners", {"name": "Delta", "sites": [{"name": "S", "emails": ["vanzari@acme.ro"]}]}
+    )
     assert other.status_code == 201, other.text
 
     events = await read_events(
-        kafka_bootstrap, partners.settings.topic_prefix, topics.PARTNERS,
+        kafka_bootstrap,
+        partners.settings.topic_prefix,
+        topics.PARTNERS,
         until=lambda found: any(isinstance(e, PartnerUpdated) for _, e in found),
     )
     updated = next(e for _, e in events if isinstance(e, PartnerUpdated))
@@ -141,7 +159,8 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(partners) -> None:
     assert same_cui.status_code == 409
 
     unknown_rep = await partners.post(
-        "/api/partners", acme(name="X", fiscal_code=None, sites=[], sales_rep_staff_id="0190a000-0000-7000-8000-00000000dead")
+        "/api/partners",
+        acme(name="X", fiscal_code=None, sites=[], sales_rep_staff_id="0190a000-0000-7000-8000-00000000dead"),
     )
     assert unknown_rep.status_code == 422
 

@@ -22,8 +22,14 @@ async def test_staff_members_are_registered_found_and_changed_and_a_login_belong
 ) -> None:
     maria = await partners.post(
         "/api/staff",
-        {"name": "Maria Ionescu", "email": "Maria@Firma.ro", "user_login": "maria", "hours_per_day": "6",
-         "categories": ["service", "Service", "IT"], "team": "Service Cluj"},
+        {
+            "name": "Maria Ionescu",
+            "email": "Maria@Firma.ro",
+            "user_login": "maria",
+            "hours_per_day": "6",
+            "categories": ["service", "Service", "IT"],
+            "team": "Service Cluj",
+        },
     )
     assert maria.status_code == 201, maria.text
     m = maria.json()
@@ -38,18 +44,24 @@ async def test_staff_members_are_registered_found_and_changed_and_a_login_belong
 
     service = (await partners.get("/api/staff", category="SERVICE")).json()
     assert service["total"] == 2
-    assert [s["name"] for s in (await partners.get("/api/staff", team="Service Cluj")).json()["items"]] == ["Maria Ionescu"]
+    assert [s["name"] for s in (await partners.get("/api/staff", team="Service Cluj")).json()["items"]] == [
+        "Maria Ionescu"
+    ]
     changed = (await partners.patch(f"/api/staff/{m['id']}", {"hours_per_day": "4.5", "user_login": None})).json()
     assert changed["hours_per_day"] == "4.50" and changed["user_login"] is None
 
     found = await read_events(
-        kafka_bootstrap, partners.settings.topic_prefix, topics.PARTNERS,
+        kafka_bootstrap,
+        partners.settings.topic_prefix,
+        topics.PARTNERS,
         until=lambda evs: sum(isinstance(e, StaffMemberRegistered) for _, e in evs) == 2,
     )
     registered = next(e for _, e in found if isinstance(e, StaffMemberRegistered) and e.name == "Maria Ionescu")
     assert registered.user_login == "maria" and str(registered.hours_per_day) == "6.00"
 
-    rep = await partners.post("/api/partners", {"name": "Acme", "sales_rep_staff_id": m["id"], "service_rep_staff_id": m["id"]})
+    rep = await partners.post(
+        "/api/partners", {"name": "Acme", "sales_rep_staff_id": m["id"], "service_rep_staff_id": m["id"]}
+    )
     assert rep.status_code == 201
     assert (await partners.get("/api/partners", sales_rep_staff_id=m["id"])).json()["total"] == 1
 
@@ -58,25 +70,41 @@ async def test_blobs_are_filed_in_dossiers_browsed_with_counts_and_sizes(partner
     acme = (await partners.post("/api/partners", {"name": "Acme"})).json()
     contract_pdf = partners.service.blobs.put(b"%PDF contract" * 100)
     photo = partners.service.blobs.put(b"\x89PNG photo")
-    dossier = (await partners.post("/api/dossiers", {"name": "Contracte 2026", "partner_id": acme["id"], "category": "contracte"})).json()
+    dossier = (
+        await partners.post(
+            "/api/dossiers", {"name": "Contracte 2026", "partner_id": acme["id"], "category": "contracte"}
+        )
+    ).json()
     other = (await partners.post("/api/dossiers", {"name": "Poze", "category": "foto"})).json()
 
     filed = await partners.post(
         f"/api/dossiers/{dossier['id']}/documents",
-        {"sha256": contract_pdf, "file_name": "../../etc/CT-1.pdf", "source_type": "contract",
-         "source_id": "0190a000-0000-7000-8000-000000000001"},
+        {
+            "sha256": contract_pdf,
+            "file_name": "../../etc/CT-1.pdf",
+            "source_type": "contract",
+            "source_id": "0190a000-0000-7000-8000-000000000001",
+        },
     )
     assert filed.status_code == 201, filed.text
     assert filed.json()["file_name"] == "CT-1.pdf" and filed.json()["size"] == 1300
     await partners.post(f"/api/dossiers/{other['id']}/documents", {"sha256": photo, "file_name": "poza.png"})
 
-    again = await partners.post(f"/api/dossiers/{dossier['id']}/documents", {"sha256": contract_pdf, "file_name": "x.pdf"})
+    again = await partners.post(
+        f"/api/dossiers/{dossier['id']}/documents", {"sha256": contract_pdf, "file_name": "x.pdf"}
+    )
     assert again.status_code == 409
-    missing = await partners.post(f"/api/dossiers/{dossier['id']}/documents", {"sha256": hashlib.sha256(b"none").hexdigest(), "file_name": "x"})
+    missing = await partners.post(
+        f"/api/dossiers/{dossier['id']}/documents", {"sha256": hashlib.sha256(b"none").hexdigest(), "file_name": "x"}
+    )
     assert missing.status_code == 422
-    unknown = await partners.post("/api/dossiers/0190a000-0000-7000-8000-000000000000/documents", {"sha256": photo, "file_name": "x"})
+    unknown = await partners.post(
+        "/api/dossiers/0190a000-0000-7000-8000-000000000000/documents", {"sha256": photo, "file_name": "x"}
+    )
     assert unknown.status_code == 404
-    assert (await partners.post("/api/dossiers", {"name": "X", "partner_id": "0190a000-0000-7000-8000-000000000000"})).status_code == 422
+    assert (
+        await partners.post("/api/dossiers", {"name": "X", "partner_id": "0190a000-0000-7000-8000-000000000000"})
+    ).status_code == 422
 
     read = (await partners.get(f"/api/dossiers/{dossier['id']}")).json()
     assert read["documents"] == 1 and read["bytes"] == 1300 and read["items"][0]["source_type"] == "contract"
@@ -88,7 +116,9 @@ async def test_blobs_are_filed_in_dossiers_browsed_with_counts_and_sizes(partner
         {"category": "foto", "dossiers": 1, "documents": 1, "bytes": len(b"\x89PNG photo")},
     ]
     found = await read_events(
-        kafka_bootstrap, partners.settings.topic_prefix, topics.PARTNERS,
+        kafka_bootstrap,
+        partners.settings.topic_prefix,
+        topics.PARTNERS,
         until=lambda evs: any(isinstance(e, DocumentFiled) and e.partner_id is not None for _, e in evs),
     )
     event = next(e for _, e in found if isinstance(e, DocumentFiled) and e.partner_id is not None)

@@ -36,7 +36,9 @@ def test_a_file_without_a_name_column_or_with_unknown_columns_or_too_many_rows_i
 
 
 def test_each_bad_row_is_named_with_its_line_and_field() -> None:
-    rows = read_rows("name,fiscal_code,county,emails\nA,14399841,,a@x.ro\nB,,Narnia,b@x.ro\nC,,,a@x.ro\nD,,,d@x.ro\n", max_rows=10)
+    rows = read_rows(
+        "name,fiscal_code,county,emails\nA,14399841,,a@x.ro\nB,,Narnia,b@x.ro\nC,,,a@x.ro\nD,,,d@x.ro\n", max_rows=10
+    )
     built, errors = check_rows(rows, build)
     errors += repeated_in_file(built)
     assert [(e.row, e.field) for e in errors] == [(2, "fiscal_code"), (3, "county")]
@@ -49,5 +51,7 @@ def test_each_bad_row_is_named_with_its_line_and_field() -> None:
 
 def test_rows_whose_address_or_cui_is_already_in_the_directory_are_errors() -> None:
     built, _ = check_rows(read_rows("name,fiscal_code,emails\nA,14399840,a@x.ro\n", max_rows=10), build)
-    errors = check_against_directory(built, email_owners={"a@x.ro": "P1"}, fiscal_owners={"14399840": "P2"}, known_staff=set())
+    errors = check_against_directory(
+        built, email_owners={"a@x.ro": "P1"}, fiscal_owners={"14399840": "P2"}, known_staff=set()
+    )
     assert [(e.row, e.field) for e in errors] == [(2, "emails"), (2, "fiscal_code")]

@@ -21,7 +21,8 @@ def test_an_address_is_stored_trimmed_and_lower_case_so_any_spelling_matches(raw
 
 
 @pytest.mark.parametrize(
-    "raw", ["ana", "ana@", "@firma.ro", "ana@firma", "a b@firma.ro", "ana@firma.ro\r\nBcc: x@y.ro", "a@@b.ro", "a..b@c.ro"]
+    "raw",
+    ["ana", "ana@", "@firma.ro", "ana@firma", "a b@firma.ro", "ana@firma.ro\r\nBcc: x@y.ro", "a@@b.ro", "a..b@c.ro"],
 )
 def test_text_that_is_not_one_address_is_refused(raw: str) -> None:
     with pytest.raises(InvalidEmail):

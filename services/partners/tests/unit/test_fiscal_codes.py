@@ -7,7 +7,12 @@ from crm_partners.domain.fiscal import InvalidFiscalCode, check_digit, parse_fis
 
 @pytest.mark.parametrize(
     ("raw", "normal"),
-    [("14399840", "14399840"), ("RO14399840", "RO14399840"), (" ro 1439 9840 ", "RO14399840"), ("18547290", "18547290")],
+    [
+        ("14399840", "14399840"),
+        ("RO14399840", "RO14399840"),
+        (" ro 1439 9840 ", "RO14399840"),
+        ("18547290", "18547290"),
+    ],
 )
 def test_a_valid_cui_is_accepted_with_or_without_ro_and_spaces(raw: str, normal: str) -> None:
     assert str(parse_fiscal_code(raw)) == normal
@@ -21,7 +26,9 @@ def test_the_ro_prefix_marks_a_vat_payer_but_the_digits_identify_the_company() -
 def test_a_control_sum_of_ten_gives_check_digit_zero() -> None:
     key = "753217532"
     body = next(
-        str(n) for n in range(10, 100000) if sum(int(d) * int(k) for d, k in zip(str(n).rjust(9, "0"), key)) * 10 % 11 == 10
+        str(n)
+        for n in range(10, 100000)
+        if sum(int(d) * int(k) for d, k in zip(str(n).rjust(9, "0"), key, strict=True)) * 10 % 11 == 10
     )
     assert check_digit(body) == 0
     assert str(parse_fiscal_code(body + "0")) == body + "0"

@@ -19,20 +19,42 @@ def ids() -> str:
 
 def test_every_broken_field_is_reported_in_one_answer() -> None:
     data = PartnerInput(
-        name=" ", kind="prospect", fiscal_code="RO123", county="Narnia", turnover="-1", employees="zece",
+        name=" ",
+        kind="prospect",
+        fiscal_code="RO123",
+        county="Narnia",
+        turnover="-1",
+        employees="zece",
         sites=[SiteInput(name="A", emails=["ok@x.ro", "OK@x.ro", "nu-e-email"])],
     )
     with pytest.raises(Invalid) as caught:
         build_partner(data, partner_id=ids(), now=NOW, new_id=ids)
     fields = [e["field"] for e in caught.value.extra["errors"]]  # type: ignore[union-attr]
-    assert fields == ["name", "kind", "fiscal_code", "county", "turnover", "employees", "sites[0].emails", "sites[0].emails"]
+    assert fields == [
+        "name",
+        "kind",
+        "fiscal_code",
+        "county",
+        "turnover",
+        "employees",
+        "sites[0].emails",
+        "sites[0].emails",
+    ]
 
 
 def test_a_partner_is_stored_in_normal_form() -> None:
     partner = build_partner(
-        PartnerInput(name="  Acme   SRL ", fiscal_code="ro14399840", county="cluj", turnover="1000.5",
-                     sites=[SiteInput(name="", emails=["Office@Acme.ro"])], competitors=["Beta", "beta", " "]),
-        partner_id=ids(), now=NOW, new_id=ids,
+        PartnerInput(
+            name="  Acme   SRL ",
+            fiscal_code="ro14399840",
+            county="cluj",
+            turnover="1000.5",
+            sites=[SiteInput(name="", emails=["Office@Acme.ro"])],
+            competitors=["Beta", "beta", " "],
+        ),
+        partner_id=ids(),
+        now=NOW,
+        new_id=ids,
     )
     assert partner.name == "Acme SRL" and partner.fiscal_code == "RO14399840" and partner.fiscal_digits == "14399840"
     assert partner.county == "Cluj" and partner.turnover == Decimal("1000.50")
@@ -42,7 +64,10 @@ def test_a_partner_is_stored_in_normal_form() -> None:
 
 def test_an_update_keeps_the_ids_of_sites_it_names_and_refuses_sites_of_others() -> None:
     partner = build_partner(
-        PartnerInput(name="Acme", sites=[SiteInput(name="Centru", emails=["a@x.ro"])]), partner_id=ids(), now=NOW, new_id=ids
+        PartnerInput(name="Acme", sites=[SiteInput(name="Centru", emails=["a@x.ro"])]),
+        partner_id=ids(),
+        now=NOW,
+        new_id=ids,
     )
     site_id = partner.sites[0].site_id
     changed = update_partner(

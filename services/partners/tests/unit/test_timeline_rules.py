@@ -25,11 +25,22 @@ def envelope(event: Event, event_id: str = "e1", time: datetime = T0) -> Envelop
 def test_an_invoice_becomes_one_invoice_entry_at_the_time_of_its_event() -> None:
     partner = uuid4()
     invoice = com.InvoiceIssued(
-        document_id=uuid4(), invoice_id=uuid4(), partner_id=partner, number="FA-1", issued_on=date(2026, 3, 1),
-        net=Decimal("100"), vat=Decimal("21"), gross=Decimal("121"),
+        document_id=uuid4(),
+        invoice_id=uuid4(),
+        partner_id=partner,
+        number="FA-1",
+        issued_on=date(2026, 3, 1),
+        net=Decimal("100"),
+        vat=Decimal("21"),
+        gross=Decimal("121"),
     )
     [entry] = entries_for(envelope(invoice), invoice)
-    assert (entry.partner_id, entry.kind, entry.type, entry.occurred_at) == (str(partner), "invoice", "InvoiceIssued", T0)
+    assert (entry.partner_id, entry.kind, entry.type, entry.occurred_at) == (
+        str(partner),
+        "invoice",
+        "InvoiceIssued",
+        T0,
+    )
     assert entry.title == "Factură FA-1: 100.00 RON fără TVA" and entry.ref_id == str(invoice.document_id)
 
 
@@ -42,10 +53,17 @@ def test_campaign_members_added_make_one_entry_per_partner() -> None:
 def test_commands_reminders_and_facts_without_a_partner_make_no_entry() -> None:
     command = opp.OfferRequested(request_id=uuid4(), opportunity_id=uuid4(), partner_id=uuid4(), lines=[])
     due = tsk.TaskDue(
-        task_id=uuid4(), partner_id=uuid4(), responsible_staff_id=uuid4(), deadline=T0, channel="email",
-        days_before=1, remind_at=T0,
+        task_id=uuid4(),
+        partner_id=uuid4(),
+        responsible_staff_id=uuid4(),
+        deadline=T0,
+        channel="email",
+        days_before=1,
+        remind_at=T0,
     )
-    no_partner = com.CostDocumentPosted(document_id=uuid4(), kind="treasury", number="T1", date=date(2026, 3, 1), net=Decimal(1))
+    no_partner = com.CostDocumentPosted(
+        document_id=uuid4(), kind="treasury", number="T1", date=date(2026, 3, 1), net=Decimal(1)
+    )
     for event in (command, due, no_partner):
         assert entries_for(envelope(event), event) == []
     assert not any(cls.is_command for cls in RULES)
@@ -57,8 +75,15 @@ def test_every_rule_gives_a_known_kind() -> None:
 
 def _all_rule_entries() -> list[TimelineEntry]:
     stage = opp.StageChanged(
-        opportunity_id=uuid4(), partner_id=uuid4(), from_stage=None, to_stage="lost", potential=Decimal(1),
-        weight=Decimal(0), weighted_potential=Decimal(0), probability=Decimal(0), changed_at=T0,
+        opportunity_id=uuid4(),
+        partner_id=uuid4(),
+        from_stage=None,
+        to_stage="lost",
+        potential=Decimal(1),
+        weight=Decimal(0),
+        weighted_potential=Decimal(0),
+        probability=Decimal(0),
+        changed_at=T0,
     )
     return entries_for(envelope(stage), stage)
 
@@ -87,4 +112,4 @@ def test_an_entry_needs_a_known_kind_and_an_aware_time() -> None:
     with pytest.raises(ValueError, match="kind"):
         TimelineEntry("p", "e", "weather", "X", "t", T0)
     with pytest.raises(ValueError, match="tz-aware"):
-        TimelineEntry("p", "e", "task", "X", "t", datetime(2026, 1, 1))  # noqa: DTZ001
+        TimelineEntry("p", "e", "task", "X", "t", datetime(2026, 1, 1))

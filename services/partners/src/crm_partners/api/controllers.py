@@ -18,7 +18,6 @@ from crm_partners.handlers import Directory
 from crm_partners.store.repository import PartnerFilter
 
 
-
 def Limit(default: int) -> Any:  # noqa: N802 - reads as a type in handler signatures
     """A page-size query parameter."""
     return Parameter(default=default, ge=1, le=10_000, description="Page size.")

@@ -132,9 +132,11 @@ def _list(value: str) -> list[str]:
 def row_input(row: Mapping[str, str]) -> PartnerInput:
     """A partner input from one CSV row (one site and at most one contact)."""
     emails = split_emails(row.get("emails", ""))
-    sites = [SiteInput(name=row.get("site_name") or "Sediu principal", emails=emails)] if emails or row.get(
-        "site_name"
-    ) else []
+    sites = (
+        [SiteInput(name=row.get("site_name") or "Sediu principal", emails=emails)]
+        if emails or row.get("site_name")
+        else []
+    )
     contacts = []
     if row.get("contact_name"):
         contacts.append(
@@ -217,7 +219,9 @@ def check_against_directory(
                 errors.append(RowError(line, "emails", f"{email} already belongs to partner {email_owners[email]}"))
         if partner.fiscal_digits and partner.fiscal_digits in fiscal_owners:
             owner = fiscal_owners[partner.fiscal_digits]
-            errors.append(RowError(line, "fiscal_code", f"fiscal code {partner.fiscal_digits} is already partner {owner}"))
+            errors.append(
+                RowError(line, "fiscal_code", f"fiscal code {partner.fiscal_digits} is already partner {owner}")
+            )
         for field_name in ("sales_rep_staff_id", "service_rep_staff_id"):
             staff_id = getattr(partner, field_name)
             if staff_id and staff_id not in known_staff:

@@ -253,10 +253,10 @@ def build_partner(
         contact_name = clean(contact.name)
         if not contact_name:
             errors.add(f"contacts[{i}].name", f"contact {i + 1} needs a name")
-        email = None
+        contact_email: str | None = None
         if clean(contact.email):
             try:
-                email = normalise_email(str(contact.email))
+                contact_email = normalise_email(str(contact.email))
             except InvalidEmail as exc:
                 errors.add(f"contacts[{i}].email", str(exc))
         contact_id = _uuid(contact.contact_id, f"contacts[{i}].contact_id", errors)
@@ -267,7 +267,7 @@ def build_partner(
                 contact_id=contact_id or new_id(),
                 name=contact_name or "",
                 role=clean(contact.role),
-                email=email,
+                email=contact_email,
                 phone=clean(contact.phone),
             )
         )

@@ -46,9 +46,7 @@ class StaffInput:
 FIELDS = tuple(StaffInput.__dataclass_fields__)
 
 
-def build_staff(
-    data: StaffInput, *, staff_id: str, now: datetime, previous: StaffMember | None = None
-) -> StaffMember:
+def build_staff(data: StaffInput, *, staff_id: str, now: datetime, previous: StaffMember | None = None) -> StaffMember:
     """Check a staff member's rules and return it.
 
     Raises:

@@ -62,7 +62,13 @@ def _filed(e: prt.DocumentFiled) -> Fact:
 def _opp_state(e: opp.OpportunityOpened | opp.OpportunityUpdated) -> Fact:
     verb = "deschisă" if isinstance(e, opp.OpportunityOpened) else "actualizată"
     details = {"potential": f"{e.potential:.2f}", "probability": str(e.probability), "stage": e.stage}
-    return "opportunity", f"Oportunitate {verb}: {e.title}, {_m(e.potential)}", "opportunity", str(e.opportunity_id), details
+    return (
+        "opportunity",
+        f"Oportunitate {verb}: {e.title}, {_m(e.potential)}",
+        "opportunity",
+        str(e.opportunity_id),
+        details,
+    )
 
 
 def _stage(e: opp.StageChanged) -> Fact:
@@ -145,9 +151,13 @@ def _task_updated(e: tsk.TaskUpdated) -> Fact:
 
 def _task_replied(e: tsk.TaskReplied) -> Fact:
     who = e.by_user or "cineva"
-    return "task", f"Răspuns la task de la {who}" + (f": {e.title}" if e.title else ""), "task", str(e.task_id), {
-        "text": e.text[:500]
-    }
+    return (
+        "task",
+        f"Răspuns la task de la {who}" + (f": {e.title}" if e.title else ""),
+        "task",
+        str(e.task_id),
+        {"text": e.text[:500]},
+    )
 
 
 def _task_resolved(e: tsk.TaskResolved) -> Fact:

@@ -32,7 +32,9 @@ def _uuid(value: str | None) -> UUID | None:
     return UUID(value) if value else None
 
 
-def partner_event(cls: type[PartnerRegistered] | type[PartnerUpdated], p: Partner) -> PartnerRegistered | PartnerUpdated:
+def partner_event(
+    cls: type[PartnerRegistered] | type[PartnerUpdated], p: Partner
+) -> PartnerRegistered | PartnerUpdated:
     """The whole state of a partner as a contract event."""
     return cls(
         partner_id=UUID(p.id),

@@ -22,8 +22,8 @@ from crm_contracts.base import ContractError
 from crm_contracts.registry import parse
 from crm_kit.cloudevents import MissingHeaders, from_headers
 from crm_kit.service import Service
-from crm_partners.events.history import RULES, entries_for
 from crm_partners.domain.timeline import TimelineEntry
+from crm_partners.events.history import RULES, entries_for
 from crm_partners.store import repository as repo
 
 _TYPES = {cls.ce_type() for cls in RULES}
@@ -108,7 +108,10 @@ async def _partitions(bootstrap: str, names: list[str]) -> list[TopicPartition]:
     finally:
         await admin.close()
     return sorted(
-        TopicPartition(t["topic"], p["partition"]) for t in described if not t.get("error_code") for p in t["partitions"]
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        if not t.get("error_code")
+        for p in t["partitions"]
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crm_contracts import opportunities as opp
+from crm_contracts.base import Event
 from crm_contracts.partners import PartnerUpdated
 from crm_kit.inbox import Context, Subscriptions
 from crm_partners.domain.partners import convert_lead
@@ -15,7 +16,7 @@ from crm_partners.store import repository as repo
 subscriptions = Subscriptions()
 
 
-async def record_history(ctx: Context, event: opp.Event) -> None:
+async def record_history(ctx: Context, event: Event) -> None:
     """Put the event on the history of every partner it names (once per partner and event)."""
     for entry in entries_for(ctx.envelope, event):
         await repo.add_entry(ctx.conn, repo.LIVE, entry)

@@ -275,11 +275,7 @@ async def search_partners(
     where = partner_conditions(f)
     total = (await conn.execute(sa.select(sa.func.count()).select_from(t.partners).where(*where))).scalar_one()
     rows = await conn.execute(
-        sa.select(t.partners)
-        .where(*where)
-        .order_by(t.partners.c.name_key, t.partners.c.id)
-        .limit(limit)
-        .offset(offset)
+        sa.select(t.partners).where(*where).order_by(t.partners.c.name_key, t.partners.c.id).limit(limit).offset(offset)
     )
     return [_partner_from(r) for r in rows], int(total)
 
@@ -514,7 +510,9 @@ async def list_dossiers(
     where = _dossier_where(partner_id, category)
     total = (await conn.execute(sa.select(sa.func.count()).select_from(d).where(*where))).scalar_one()
     query = (
-        sa.select(d, sa.func.count(doc.c.id).label("documents"), sa.func.coalesce(sa.func.sum(doc.c.size), 0).label("bytes"))
+        sa.select(
+            d, sa.func.count(doc.c.id).label("documents"), sa.func.coalesce(sa.func.sum(doc.c.size), 0).label("bytes")
+        )
         .select_from(d.outerjoin(doc, doc.c.dossier_id == d.c.id))
         .where(*where)
         .group_by(*d.c)
@@ -684,7 +682,9 @@ async def history_rows(conn: AsyncConnection, tables: HistoryTables) -> set[tupl
 # ---------------------------------------------------------------- CSV imports
 
 
-async def create_import(conn: AsyncConnection, import_id: str, file_name: str, total: int, by: str | None, now: datetime) -> None:
+async def create_import(
+    conn: AsyncConnection, import_id: str, file_name: str, total: int, by: str | None, now: datetime
+) -> None:
     await conn.execute(
         t.partner_imports.insert().values(
             id=import_id,
