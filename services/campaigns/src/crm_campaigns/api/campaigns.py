@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -65,6 +66,9 @@ class Store:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.service.db.read() as conn:
             yield conn
+
+
+StoreDep = NamedDependency[SkipValidation[Store]]
 
 
 def money(value: Decimal | None) -> str | None:
@@ -140,7 +144,7 @@ class CampaignController(Controller):
     # --- M1 -----------------------------------------------------------------------------------------------
 
     @post("/", guards=WRITERS, summary="Create a campaign (M1)")
-    async def create(self, store: Store, identity: Identity, data: CampaignIn) -> dict[str, Any]:
+    async def create(self, store: StoreDep, identity: Identity, data: CampaignIn) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             campaign = new_campaign(new_id(), now=now, **data.model_dump())
             await repo.insert_campaign(conn, campaign, identity.username)
@@ -149,21 +153,21 @@ class CampaignController(Controller):
 
     @get("/", summary="List campaigns")
     async def list(
-        self, store: Store, name: str | None = None, limit: Limit = 50, offset: Offset = 0
+        self, store: StoreDep, name: str | None = None, limit: Limit = 50, offset: Offset = 0
     ) -> dict[str, Any]:
         async with store.read() as conn:
             items, total = await repo.list_campaigns(conn, name=name, limit=limit, offset=offset)
         return {"items": [campaign_json(c) for c in items], "total": total}
 
     @get("/{campaign_id:uuid}", summary="One campaign")
-    async def one(self, store: Store, campaign_id: UUID) -> dict[str, Any]:
+    async def one(self, store: StoreDep, campaign_id: FromPath[UUID]) -> dict[str, Any]:
         async with store.read() as conn:
             campaign = await _campaign(conn, campaign_id)
             progress = await _progress(conn, campaign_id)
         return {**campaign_json(campaign), "member_count": progress["members"], "opportunities": progress}
 
     @patch("/{campaign_id:uuid}", guards=WRITERS, summary="Change a campaign (M1)")
-    async def change(self, store: Store, campaign_id: UUID, data: CampaignPatch) -> dict[str, Any]:
+    async def change(self, store: StoreDep, campaign_id: FromPath[UUID], data: CampaignPatch) -> dict[str, Any]:
         changes = data.changes()
         async with store.write() as (conn, pub, now):
             campaign = amend(await _campaign(conn, campaign_id, for_update=True), changes, now)
@@ -180,7 +184,7 @@ class CampaignController(Controller):
         status_code=HTTP_200_OK,
         summary="Count the partners a filter selects (M2)",
     )
-    async def preview(self, store: Store, campaign_id: UUID, data: PreviewIn) -> dict[str, Any]:
+    async def preview(self, store: StoreDep, campaign_id: FromPath[UUID], data: PreviewIn) -> dict[str, Any]:
         member_filter = data.filter.to_domain()
         async with store.read() as conn:
             await _campaign(conn, campaign_id)
@@ -188,7 +192,9 @@ class CampaignController(Controller):
         return {"matching": count.matching, "already_members": count.already_members, "would_add": count.would_add}
 
     @post("/{campaign_id:uuid}/members", guards=WRITERS, summary="Add members by ids or by a filter (M2)")
-    async def add_members(self, store: Store, identity: Identity, campaign_id: UUID, data: MembersIn) -> dict[str, Any]:
+    async def add_members(
+        self, store: StoreDep, identity: Identity, campaign_id: FromPath[UUID], data: MembersIn
+    ) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             await _campaign(conn, campaign_id, for_update=True)
             if data.filter is not None:
@@ -210,7 +216,9 @@ class CampaignController(Controller):
         return {"added": len(added), "partner_ids": [str(p) for p in added[:1000]], "member_count": total}
 
     @get("/{campaign_id:uuid}/members", summary="List members (M2)")
-    async def members(self, store: Store, campaign_id: UUID, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    async def members(
+        self, store: StoreDep, campaign_id: FromPath[UUID], limit: Limit = 50, offset: Offset = 0
+    ) -> dict[str, Any]:
         async with store.read() as conn:
             await _campaign(conn, campaign_id)
             rows, total = await repo.list_members(conn, campaign_id, limit=limit, offset=offset)
@@ -236,7 +244,7 @@ class CampaignController(Controller):
         }
 
     @delete("/{campaign_id:uuid}/members/{partner_id:uuid}", guards=WRITERS, summary="Remove a member (M2)")
-    async def remove_member(self, store: Store, campaign_id: UUID, partner_id: UUID) -> None:
+    async def remove_member(self, store: StoreDep, campaign_id: FromPath[UUID], partner_id: FromPath[UUID]) -> None:
         async with store.write() as (conn, pub, _):
             await _campaign(conn, campaign_id, for_update=True)
             if not await repo.remove_member(conn, campaign_id, partner_id):
@@ -246,7 +254,7 @@ class CampaignController(Controller):
     # --- M3 -----------------------------------------------------------------------------------------------
 
     @post("/{campaign_id:uuid}/costs", guards=WRITERS, summary="Attach a cost document (M3)")
-    async def attach_cost(self, store: Store, campaign_id: UUID, data: CostIn) -> dict[str, Any]:
+    async def attach_cost(self, store: StoreDep, campaign_id: FromPath[UUID], data: CostIn) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             await _campaign(conn, campaign_id, for_update=True)
             doc = await repo.get_row(conn, cost_documents, data.cost_document_id)
@@ -265,14 +273,14 @@ class CampaignController(Controller):
 
     @get("/{campaign_id:uuid}/costs", summary="Realized costs (M3)")
     async def costs(
-        self, store: Store, campaign_id: UUID, as_of: AsOf = None, limit: Limit = 200, offset: Offset = 0
+        self, store: StoreDep, campaign_id: FromPath[UUID], as_of: AsOf = None, limit: Limit = 200, offset: Offset = 0
     ) -> dict[str, Any]:
         return await _facts(store, campaign_id, Measure.COST, as_of, limit, offset)
 
     # --- M4 -----------------------------------------------------------------------------------------------
 
     @post("/{campaign_id:uuid}/revenues", guards=WRITERS, summary="Attach a client order (M4)")
-    async def attach_order(self, store: Store, campaign_id: UUID, data: RevenueIn) -> dict[str, Any]:
+    async def attach_order(self, store: StoreDep, campaign_id: FromPath[UUID], data: RevenueIn) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             await _campaign(conn, campaign_id, for_update=True)
             order = await repo.get_row(conn, orders, data.order_id)
@@ -287,7 +295,7 @@ class CampaignController(Controller):
 
     @get("/{campaign_id:uuid}/revenues", summary="Accepted revenue: the campaign's client orders (M4)")
     async def revenues(
-        self, store: Store, campaign_id: UUID, as_of: AsOf = None, limit: Limit = 200, offset: Offset = 0
+        self, store: StoreDep, campaign_id: FromPath[UUID], as_of: AsOf = None, limit: Limit = 200, offset: Offset = 0
     ) -> dict[str, Any]:
         return await _facts(store, campaign_id, Measure.ACCEPTED, as_of, limit, offset)
 
@@ -295,14 +303,14 @@ class CampaignController(Controller):
         "/{campaign_id:uuid}/invoices", summary="Invoiced revenue: invoices on the campaign's orders and contracts (M4)"
     )
     async def invoiced(
-        self, store: Store, campaign_id: UUID, as_of: AsOf = None, limit: Limit = 200, offset: Offset = 0
+        self, store: StoreDep, campaign_id: FromPath[UUID], as_of: AsOf = None, limit: Limit = 200, offset: Offset = 0
     ) -> dict[str, Any]:
         return await _facts(store, campaign_id, Measure.INVOICED, as_of, limit, offset)
 
     # --- M5 -----------------------------------------------------------------------------------------------
 
     @post("/{campaign_id:uuid}/returns", guards=WRITERS, summary="Count an invoice in a month's return (M5)")
-    async def attach_return(self, store: Store, campaign_id: UUID, data: ReturnIn) -> dict[str, Any]:
+    async def attach_return(self, store: StoreDep, campaign_id: FromPath[UUID], data: ReturnIn) -> dict[str, Any]:
         month = parse_month(data.month)
         async with store.write() as (conn, pub, now):
             campaign = await _campaign(conn, campaign_id, for_update=True)
@@ -324,14 +332,14 @@ class CampaignController(Controller):
 
     @get("/{campaign_id:uuid}/returns", summary="Invoices counted in the monthly return (M5)")
     async def returns(
-        self, store: Store, campaign_id: UUID, as_of: AsOf = None, limit: Limit = 200, offset: Offset = 0
+        self, store: StoreDep, campaign_id: FromPath[UUID], as_of: AsOf = None, limit: Limit = 200, offset: Offset = 0
     ) -> dict[str, Any]:
         return await _facts(store, campaign_id, Measure.RETURN, as_of, limit, offset)
 
     # --- M6 -----------------------------------------------------------------------------------------------
 
     @get("/{campaign_id:uuid}/results", summary="Estimated against realized, monthly return and ROI, as of a date (M6)")
-    async def results(self, store: Store, campaign_id: UUID, as_of: AsOf = None) -> dict[str, Any]:
+    async def results(self, store: StoreDep, campaign_id: FromPath[UUID], as_of: AsOf = None) -> dict[str, Any]:
         async with store.read() as conn:
             campaign = await _campaign(conn, campaign_id)
             return results_json(await campaign_results(conn, campaign, as_of))
@@ -345,7 +353,7 @@ class CampaignController(Controller):
         summary="Generate opportunities for members, once per member (M7)",
     )
     async def generate(
-        self, store: Store, campaign_id: UUID, identity: Identity, data: OpportunitiesIn
+        self, store: StoreDep, campaign_id: FromPath[UUID], identity: Identity, data: OpportunitiesIn
     ) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             campaign = await _campaign(conn, campaign_id, for_update=True)
@@ -387,7 +395,7 @@ class CampaignController(Controller):
         }
 
     @get("/{campaign_id:uuid}/opportunities", summary="Progress of generated opportunities (M7)")
-    async def progress(self, store: Store, campaign_id: UUID) -> dict[str, Any]:
+    async def progress(self, store: StoreDep, campaign_id: FromPath[UUID]) -> dict[str, Any]:
         async with store.read() as conn:
             await _campaign(conn, campaign_id)
             return await _progress(conn, campaign_id)
