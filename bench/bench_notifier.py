@@ -112,7 +112,7 @@ async def worker_rate(settings_list: list[NotifierSettings], n: int) -> float:
     start = time.perf_counter()
     tasks = [asyncio.create_task(w.run(stop)) for w in workers]
     while await sent_count(services[0]) < n:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - start
     stop.set()
     await asyncio.gather(*tasks)
@@ -177,7 +177,7 @@ async def notifier_messages(prefix: str, folder: Path, port: int) -> float:
             count = (await conn.execute(sa.select(sa.func.count()).select_from(messages))).scalar_one()
         if count >= MESSAGES:
             break
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - start
     stop.set()
     await task

@@ -37,7 +37,9 @@ def bootstrap(settings: NotifierSettings | None = None) -> Service:
     worker = DeliveryWorker(service.db, settings, publisher, service.blobs, box)
     service.db.on_commit(worker.wake)
     service.workers["deliver"] = worker.run
-    api = ApiContext(db=service.db, settings=settings, publisher=publisher, box=box, blobs=service.blobs)
+    api = ApiContext(
+        db=service.db, settings=settings, publisher=publisher, box=box, blobs=service.blobs, notifier=notifier
+    )
 
     def make_app(svc: Service) -> Litestar:
         return create_app(

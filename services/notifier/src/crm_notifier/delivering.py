@@ -167,7 +167,14 @@ class DeliveryWorker:
             config = configs[row["id"]]
             groups[config.key].append(row)
             by_key[config.key] = config
-        await asyncio.gather(*(self._send_group(by_key[key], group) for key, group in groups.items()))
+        lanes = self.settings.connections_per_server
+        await asyncio.gather(
+            *(
+                self._send_group(by_key[key], group[lane::lanes], lane)
+                for key, group in groups.items()
+                for lane in range(min(lanes, len(group)))
+            )
+        )
         return len(rows)
 
     async def _servers(self, rows: list[Row]) -> dict[str, smtp.ServerConfig]:
@@ -206,8 +213,10 @@ class DeliveryWorker:
                 )
         return result
 
-    async def _send_group(self, config: smtp.ServerConfig, rows: list[Row]) -> None:
+    async def _send_group(self, config: smtp.ServerConfig, rows: list[Row], lane: int = 0) -> None:
+        """Send rows over one reused connection (``lane`` picks which of the server's connections)."""
         loop = asyncio.get_running_loop()
+        pool_key = f"{config.key}#{lane}"
         bucket = self._buckets.setdefault(config.key, TokenBucket(config.rate_per_minute))
         bucket.per_minute = config.rate_per_minute
         done: list[tuple[Row, str | None]] = []
@@ -226,7 +235,7 @@ class DeliveryWorker:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 try:
-                    client = await self.pool.get(config)
+                    client = await self.pool.get(config, pool_key)
                 except smtp.SmtpFailure as failure:
                     for rest in rows[index:]:
                         await self._retry_or_fail(rest, config, failure.code, str(failure))
@@ -242,15 +251,15 @@ class DeliveryWorker:
                 if outcome.status == "sent":
                     done.append((row, None))
                 elif outcome.status == "lost_after_hand_over":
-                    self.pool.drop(config.key)
+                    self.pool.drop(pool_key)
                     done.append((row, "assumed delivered: " + outcome.error))
                 elif outcome.status == "lost_claim":
-                    self.pool.drop(config.key)
+                    self.pool.drop(pool_key)
                 elif outcome.status == "permanent":
                     await self._fail(row, config, outcome.error)
                 else:
                     if outcome.code is None:
-                        self.pool.drop(config.key)
+                        self.pool.drop(pool_key)
                     await self._retry_or_fail(row, config, outcome.code, outcome.error)
                 if len(done) >= 100:
                     await self._mark_sent(done, config)

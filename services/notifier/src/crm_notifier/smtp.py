@@ -265,17 +265,19 @@ class Pool:
     idle_seconds: float = 30.0
     _clients: dict[str, tuple[aiosmtplib.SMTP, float]] = field(default_factory=dict)
 
-    async def get(self, config: ServerConfig) -> aiosmtplib.SMTP:
+    async def get(self, config: ServerConfig, key: str | None = None) -> aiosmtplib.SMTP:
+        """The open connection kept under ``key`` (default: the server's key), opened when needed."""
+        key = key or config.key
         loop = asyncio.get_running_loop()
-        held = self._clients.get(config.key)
+        held = self._clients.get(key)
         if held is not None:
             client, _ = held
             if client.is_connected:
-                self._clients[config.key] = (client, loop.time())
+                self._clients[key] = (client, loop.time())
                 return client
-            self._clients.pop(config.key, None)
+            self._clients.pop(key, None)
         client = await connect(config)
-        self._clients[config.key] = (client, loop.time())
+        self._clients[key] = (client, loop.time())
         return client
 
     def drop(self, key: str) -> None:

@@ -186,3 +186,34 @@ async def _messages(client, settings, login: str):  # type: ignore[no-untyped-de
     response = await client.get("/api/messages", headers=identity_headers(settings.identity_secret, login))
     body = response.json()
     return body if body["total"] else None
+
+
+async def test_a_user_messages_a_colleague_who_then_has_it_unread(
+    kafka_bootstrap, topics, smtp_sink, notifier_settings
+) -> None:
+    settings = notifier_settings(smtp_sink.port)
+    running = await start_in_background(bootstrap(settings), {"relay"})
+    try:
+        async with api_client(running.service.app()) as client:
+            ana = identity_headers(settings.identity_secret, "ana")
+            sent = await client.post(
+                "/api/messages", json={"to_users": ["bob"], "title": "Sună-l pe Alfa", "link": "/tasks"}, headers=ana
+            )
+            assert sent.status_code == 201
+            assert sent.json()["recipients"] == ["bob"]
+            inbox = (
+                await client.get("/api/messages", headers=identity_headers(settings.identity_secret, "bob"))
+            ).json()
+            assert (inbox["unread"], inbox["items"][0]["title"]) == (1, "ana: Sună-l pe Alfa")
+            nobody = await client.post("/api/messages", json={"title": "x"}, headers=ana)
+            assert nobody.status_code == 422
+            unknown = await client.post(
+                "/api/messages", json={"to_staff_ids": [str(uuid4())], "title": "x"}, headers=ana
+            )
+            assert unknown.status_code == 404
+            outside = await client.post(
+                "/api/messages", json={"to_users": ["bob"], "title": "x", "link": "http://evil"}, headers=ana
+            )
+            assert outside.status_code == 422
+    finally:
+        await running.stop()

@@ -10,7 +10,9 @@ from litestar.status_codes import HTTP_200_OK
 
 from crm_kit.errors import Invalid, NotFound
 from crm_kit.identity import Identity
+from crm_kit.ids import new_id
 from crm_notifier.api.context import ApiContext
+from crm_notifier.api.schemas import MessageIn
 from crm_notifier.store import repository as repo
 
 
@@ -45,6 +47,42 @@ class MessageController(Controller):
                 conn, identity.username, unread=unread, limit=limit, offset=offset
             )
         return {"items": [message_view(r) for r in rows], "total": total, "unread": unread_count}
+
+    @post("/")
+    async def send(self, api: ApiContext, identity: Identity, data: MessageIn) -> dict[str, Any]:
+        """Messaging (A1): post an in-app message to users or staff members who are users."""
+        if data.link is not None and not data.link.startswith("/"):
+            raise Invalid("a link is a path in the web UI, starting with /", field="link")
+        now = datetime.now(UTC)
+        request_id = f"message:{new_id()}"
+        async with api.db.transaction() as conn:
+            staff = await repo.staff_by_ids(conn, data.to_staff_ids) if data.to_staff_ids else {}
+            logins: dict[str, str | None] = dict.fromkeys(data.to_users)
+            for staff_id in data.to_staff_ids:
+                member = staff.get(staff_id)
+                if member is None:
+                    raise NotFound(f"unknown staff member {staff_id}", field="to_staff_ids")
+                if not member.user_login:
+                    raise Invalid(f"{member.name} is not a system user; send an email instead", field="to_staff_ids")
+                logins[member.user_login] = staff_id
+            if not logins:
+                raise Invalid("choose at least one recipient", field="to_users")
+            posted = []
+            for login, member_id in logins.items():
+                await api.notifier.post_message(
+                    conn,
+                    cause_event_id=request_id,
+                    login=login,
+                    staff_id=member_id,
+                    kind="message",
+                    title=f"{identity.username}: {data.title}",
+                    body=data.body,
+                    link=data.link,
+                    partner_id=None,
+                    now=now,
+                )
+                posted.append(login)
+        return {"id": request_id, "recipients": posted, "title": data.title}
 
     @post("/{message_id:str}/read", status_code=HTTP_200_OK)
     async def read(self, api: ApiContext, identity: Identity, message_id: str) -> dict[str, Any]:

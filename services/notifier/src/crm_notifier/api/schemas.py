@@ -64,3 +64,11 @@ class SettingsIn(_In):
     language: Literal["ro", "en"] = Field(default="ro", description="Language of notifications.")
     task_message: bool = Field(default=True, description="In-app message for task news.")
     task_email: bool = Field(default=False, description="Email for task news.")
+
+
+class MessageIn(_In):
+    to_staff_ids: list[str] = Field(default_factory=list, max_length=200, description="Staff members (system users).")
+    to_users: list[str] = Field(default_factory=list, max_length=200, description="User logins.")
+    title: str = Field(min_length=1, max_length=500, description="Title.")
+    body: str = Field(default="", max_length=20_000, description="Text.")
+    link: str | None = Field(default=None, max_length=500, description="A path in the web UI, e.g. /tasks/<id>.")
