@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from bench.report import Figure, report
 from crm_kit import kafka
 from crm_kit.service import start_in_background
-from crm_mail_ingest.bootstrap import build
+from crm_mail_ingest.bootstrap import MailIngest, build
 from crm_mail_ingest.domain.parsing import parse_export
 from crm_mail_ingest.settings import MailIngestSettings
 
@@ -44,13 +45,30 @@ def _corpus_module():  # type: ignore[no-untyped-def]
 def bare_parse(folder: Path) -> float:
     tz = ZoneInfo("Europe/Bucharest")
     paths = sorted(p for p in folder.iterdir() if p.is_file())
+    # Each .eml has its own MIME boundary, which the email package compiles into a regex: empty
+    # the regex cache so a repeated run parses like the first (the service sees each file once).
+    re.purge()
     start = time.perf_counter()
     for path in paths:
         parse_export(path.read_bytes(), path.name, local_tz=tz)
     return len(paths) / (time.perf_counter() - start)
 
 
-async def pipeline(staging: Path, work: Path, bootstrap: str) -> float:
+async def _published(ingest: MailIngest, outbox: sa.Table) -> int:
+    async with ingest.service.db.read() as conn:
+        return int(
+            (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.ce_type == "crm.tasks.TaskCreated.v1")
+                    .where(outbox.c.sent_at.is_not(None))
+                )
+            ).scalar_one()
+        )
+
+
+async def pipeline(staging: Path, work: Path, bootstrap: str, warmup: Path) -> float:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     await kafka.ensure_topics(bootstrap, kafka.all_topic_names(prefix), partitions=2)
     settings = MailIngestSettings(
@@ -67,23 +85,18 @@ async def pipeline(staging: Path, work: Path, bootstrap: str) -> float:
     running = await start_in_background(ingest.service, {"relay", "watch"})
     outbox = ingest.service.metadata.tables["outbox"]
     try:
-        await asyncio.sleep(0.5)
+        # Warm up on a few other files: fresh topics elect their leaders, the producer connects.
+        ingest.folder.ensure()
+        warm = sorted(p.name for p in warmup.iterdir())
+        for name in warm:
+            os.rename(warmup / name, ingest.folder.root / name)
+        while await _published(ingest, outbox) < len(warm):
+            await asyncio.sleep(0.05)
         names = sorted(p.name for p in staging.iterdir())
         start = time.perf_counter()
         for name in names:
             os.rename(staging / name, ingest.folder.root / name)
-        while True:
-            async with ingest.service.db.read() as conn:
-                published = (
-                    await conn.execute(
-                        sa.select(sa.func.count())
-                        .select_from(outbox)
-                        .where(outbox.c.ce_type == "crm.tasks.TaskCreated.v1")
-                        .where(outbox.c.sent_at.is_not(None))
-                    )
-                ).scalar_one()
-            if published >= len(names):
-                break
+        while await _published(ingest, outbox) < len(warm) + len(names):
             await asyncio.sleep(0.02)
         return len(names) / (time.perf_counter() - start)
     finally:
@@ -97,8 +110,13 @@ async def main() -> None:
         work = Path(tmp)
         staging = work / "staging"
         corpus.write_corpus(staging, N)
+        warmup = work / "warmup"
+        warmup.mkdir()
+        for i in range(N, N + 40):
+            name, data = corpus.corpus_file(i)
+            (warmup / name).write_bytes(data)
         baseline = max(bare_parse(staging) for _ in range(3))
-        ours = await pipeline(staging, work, bootstrap)
+        ours = await pipeline(staging, work, bootstrap, warmup)
     report(
         Figure(
             "mail-ingest files/s drop -> TaskCreated published",
