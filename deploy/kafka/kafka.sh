@@ -2,7 +2,7 @@
 # Runs one Apache Kafka KRaft node (broker + controller) from the official jars.
 # Usage: deploy/kafka/kafka.sh install|start|wait|stop|kill|status|logs
 # Env: CRM_KAFKA_PORT (9092), CRM_KAFKA_CONTROLLER_PORT (9093), CRM_KAFKA_DATA (var/kafka),
-#      CRM_KAFKA_HEAP (512m). The jars are resolved from Maven Central into var/kafka-libs.
+#      CRM_KAFKA_HEAP (1g). The jars are resolved from Maven Central into var/kafka-libs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -10,7 +10,7 @@ port=${CRM_KAFKA_PORT:-9092}
 cport=${CRM_KAFKA_CONTROLLER_PORT:-9093}
 data=${CRM_KAFKA_DATA:-$root/var/kafka}
 libs=$root/var/kafka-libs
-heap=${CRM_KAFKA_HEAP:-512m}
+heap=${CRM_KAFKA_HEAP:-1g}
 pidfile=$data/kafka.pid
 props=$data/server.properties
 

@@ -68,6 +68,21 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -
         await admin.close()
 
 
+async def delete_topics(bootstrap: str, prefix: str) -> int:
+    """Delete every topic whose name starts with ``prefix`` (test clean-up); returns how many."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [n for n in await admin.list_topics() if n.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return len(names)
+    finally:
+        await admin.close()
+
+
 async def probe(bootstrap: str, timeout: float = 60.0) -> float:
     """Wait until the broker takes a write with acks=all and serves it back; returns seconds waited.
 
