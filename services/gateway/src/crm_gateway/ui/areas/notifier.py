@@ -1,0 +1,436 @@
+"""Notifier area (C1, E1-E3, A1): email log, composer, mail servers, message stack, settings.
+
+The email log with filters, the document email composer, mail servers with the connection test, the
+message stack with its unread count, messaging, and notification settings.
+
+Pages call the notifier's API (and, for the composer's choices, the partners and commercial APIs) as the
+logged-in user; a service that does not answer leaves its part of the page empty instead of failing it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import MediaType, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from crm_gateway.domain.users import User
+from crm_gateway.ui.api import ApiClient, ApiError
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+EMAIL_STATUSES = ("pending", "sending", "handed_over", "sent", "failed")
+PAGE = 50
+
+
+def _text(form: dict[str, Any], key: str) -> str | None:
+    value = form.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    value = (value or "").strip() if isinstance(value, str) else value
+    return value or None
+
+
+def _many(form: dict[str, Any], key: str) -> list[str]:
+    value = form.get(key)
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
+def _split(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").replace(";", ",").replace("\n", ",").split(",") if p.strip()]
+
+
+async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
+    try:
+        return await api.get(path, params=params)
+    except ApiError:
+        return None
+
+
+# Email log (E3) --------------------------------------------------------------------------------------------
+
+
+@get("/emails", include_in_schema=False)
+async def email_log(
+    api: ApiClient,
+    status: str | None = None,
+    partner_id: str | None = None,
+    email_id: str | None = None,
+    offset: int = 0,
+) -> Template:
+    """Every email to every recipient, newest first, filtered by status, partner or request."""
+    status = status if status in EMAIL_STATUSES else None
+    page = await api.get(
+        "/api/emails",
+        params={
+            "status": status,
+            "partner_id": partner_id,
+            "email_id": email_id,
+            "limit": PAGE,
+            "offset": max(offset, 0),
+        },
+    )
+    return Template(
+        "notifier/emails.html",
+        context={
+            "page": page,
+            "status": status or "",
+            "partner_id": partner_id or "",
+            "email_id": email_id or "",
+            "statuses": EMAIL_STATUSES,
+            "offset": max(offset, 0),
+            "page_size": PAGE,
+        },
+    )
+
+
+# Composer (E1, E2) -----------------------------------------------------------------------------------------
+
+
+async def _composer(
+    api: ApiClient,
+    *,
+    document_id: str | None,
+    partner_id: str | None,
+    form: dict[str, Any] | None = None,
+    error: ApiError | None = None,
+) -> Template:
+    document = await _optional(api, f"/api/documents/{document_id}") if document_id else None
+    partner_id = partner_id or (document or {}).get("partner_id")
+    partner = await _optional(api, f"/api/partners/{partner_id}") if partner_id else None
+    staff = await _optional(api, "/api/staff", {"limit": 500})
+    articles = sorted(
+        {line.get("article_code") for line in (document or {}).get("lines", []) if line.get("article_code")}
+    )
+    return Template(
+        "notifier/compose.html",
+        context={
+            "document_id": document_id or "",
+            "document": document,
+            "partner_id": partner_id or "",
+            "partner": partner,
+            "staff": (staff or {}).get("items", []),
+            "articles": articles,
+            "form": form or {},
+            "error": error,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/emails/new", include_in_schema=False)
+async def compose(api: ApiClient, document_id: str | None = None, partner_id: str | None = None) -> Template:
+    """Write an email, from a document when one is given: recipients and attachments to choose."""
+    return await _composer(api, document_id=document_id, partner_id=partner_id)
+
+
+@post("/emails/new", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def send_email(api: ApiClient, data: Form) -> Redirect | Template:
+    """Ask the notifier to send it (202); the log shows each recipient's delivery."""
+    body = {
+        "to_partner_id": _text(data, "partner_id") if _text(data, "to_partner") else None,
+        "to_contact_ids": _many(data, "contact_ids"),
+        "to_staff_ids": _many(data, "staff_ids"),
+        "to_addresses": _split(_text(data, "addresses")),
+        "subject": _text(data, "subject") or "",
+        "body": data.get("body") if isinstance(data.get("body"), str) else "",
+        "document_id": _text(data, "document_id"),
+        "attach_printout": bool(_text(data, "attach_printout")),
+        "attach_files": bool(_text(data, "attach_files")),
+        "article_codes": _many(data, "article_codes"),
+    }
+    try:
+        accepted = await api.post("/api/emails", json=body)
+    except ApiError as exc:
+        return await _composer(
+            api, document_id=_text(data, "document_id"), partner_id=_text(data, "partner_id"), form=data, error=exc
+        )
+    return Redirect(f"/emails?{urlencode({'email_id': accepted['email_id']})}", status_code=303)
+
+
+# Mail servers (C1) -----------------------------------------------------------------------------------------
+
+
+async def _servers_page(
+    api: ApiClient, user: User, *, report: dict[str, Any] | None = None, error: ApiError | None = None
+) -> Template:
+    servers = await api.get("/api/mail-servers")
+    mine = await _optional(api, "/api/mail-servers/credentials/me")
+    return Template(
+        "notifier/servers.html",
+        context={
+            "servers": servers["items"],
+            "mine": mine or {},
+            "report": report,
+            "error": error,
+            "is_admin": user.role == "admin",
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/emails/servers", include_in_schema=False)
+async def mail_servers(api: ApiClient, user: User) -> Template:
+    """The outgoing mail servers, the default one, and the user's own credentials."""
+    return await _servers_page(api, user)
+
+
+def _server_body(form: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": _text(form, "name"),
+        "host": _text(form, "host"),
+        "port": int(_text(form, "port") or 0) if (_text(form, "port") or "").isdigit() else _text(form, "port"),
+        "tls_mode": _text(form, "tls_mode") or "starttls",
+        "sender": _text(form, "sender"),
+        "username": _text(form, "username"),
+        "is_default": bool(_text(form, "is_default")),
+        "rate_per_minute": int(_text(form, "rate_per_minute") or 0)
+        if (_text(form, "rate_per_minute") or "0").isdigit()
+        else _text(form, "rate_per_minute"),
+    }
+    if _text(form, "password"):
+        body["password"] = _text(form, "password")
+    return body
+
+
+@post("/emails/servers", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def add_server(api: ApiClient, user: User, data: Form) -> Redirect | Template:
+    try:
+        await api.post("/api/mail-servers", json=_server_body(data))
+    except ApiError as exc:
+        return await _servers_page(api, user, error=exc)
+    return Redirect("/emails/servers", status_code=303)
+
+
+@post("/emails/servers/{server_id:str}/default", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def make_default(api: ApiClient, user: User, server_id: str) -> Redirect | Template:
+    try:
+        await api.patch(f"/api/mail-servers/{server_id}", json={"is_default": True})
+    except ApiError as exc:
+        return await _servers_page(api, user, error=exc)
+    return Redirect("/emails/servers", status_code=303)
+
+
+@post("/emails/servers/{server_id:str}/test", include_in_schema=False, media_type=MediaType.HTML)
+async def test_server(api: ApiClient, user: User, server_id: str, data: Form) -> Template:
+    """Try the server and show, step by step, what worked and what failed (in words)."""
+    try:
+        report = await api.post(
+            f"/api/mail-servers/{server_id}/test", json={"use_my_credentials": bool(_text(data, "mine"))}
+        )
+    except ApiError as exc:
+        return await _servers_page(api, user, error=exc)
+    return await _servers_page(api, user, report=report)
+
+
+@post(
+    "/emails/servers/{server_id:str}/credentials", include_in_schema=False, status_code=303, media_type=MediaType.HTML
+)
+async def my_credentials(api: ApiClient, user: User, server_id: str, data: Form) -> Redirect | Template:
+    body = {
+        "username": _text(data, "username") or "",
+        "password": _text(data, "password"),
+        "sender": _text(data, "sender"),
+    }
+    try:
+        await api.put(f"/api/mail-servers/{server_id}/credentials", json=body)
+    except ApiError as exc:
+        return await _servers_page(api, user, error=exc)
+    return Redirect("/emails/servers", status_code=303)
+
+
+# Message stack, messaging, notification settings (A1) ----------------------------------------------------
+
+
+async def _stack(api: ApiClient, *, unread: bool, offset: int, error: ApiError | None = None) -> Template:
+    page = await api.get(
+        "/api/messages", params={"unread": "true" if unread else None, "limit": PAGE, "offset": offset}
+    )
+    return Template(
+        "notifier/messages.html",
+        context={"page": page, "unread_only": unread, "offset": offset, "page_size": PAGE, "error": error},
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/messages", include_in_schema=False)
+async def message_stack(api: ApiClient, unread: bool = False, offset: int = 0) -> Template:
+    """The user's messages, newest first, with the unread count."""
+    return await _stack(api, unread=unread, offset=max(offset, 0))
+
+
+@post("/messages/{message_id:str}/read", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def mark_read(api: ApiClient, message_id: str) -> Redirect | Template:
+    try:
+        message = await api.post(f"/api/messages/{message_id}/read")
+    except ApiError as exc:
+        return await _stack(api, unread=False, offset=0, error=exc)
+    return Redirect(message.get("link") or "/messages", status_code=303)
+
+
+@post("/messages/read-all", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def mark_all_read(api: ApiClient) -> Redirect:
+    await api.post("/api/messages/read-all")
+    return Redirect("/messages", status_code=303)
+
+
+async def _message_form(api: ApiClient, form: dict[str, Any] | None = None, error: ApiError | None = None) -> Template:
+    staff = await _optional(api, "/api/staff", {"limit": 500})
+    users = [s for s in (staff or {}).get("items", []) if s.get("user_login")]
+    return Template(
+        "notifier/message_form.html",
+        context={"staff": users, "form": form or {}, "error": error},
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/messages/new", include_in_schema=False)
+async def new_message(api: ApiClient) -> Template:
+    """Messaging: write an in-app message to colleagues."""
+    return await _message_form(api)
+
+
+@post("/messages/new", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def send_message(api: ApiClient, data: Form) -> Redirect | Template:
+    body = {
+        "to_staff_ids": _many(data, "staff_ids"),
+        "to_users": _split(_text(data, "users")),
+        "title": _text(data, "title") or "",
+        "body": data.get("body") if isinstance(data.get("body"), str) else "",
+        "link": _text(data, "link"),
+    }
+    try:
+        await api.post("/api/messages", json=body)
+    except ApiError as exc:
+        return await _message_form(api, form=data, error=exc)
+    return Redirect("/messages?sent=1", status_code=303)
+
+
+@get("/messages/settings", include_in_schema=False)
+async def notification_settings(api: ApiClient, saved: bool = False) -> Template:
+    """Language and channels of the user's notifications."""
+    current = await api.get("/api/notification-settings")
+    return Template("notifier/settings.html", context={"settings": current, "saved": saved, "error": None})
+
+
+@post("/messages/settings", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def save_notification_settings(api: ApiClient, data: Form) -> Redirect | Template:
+    body = {
+        "language": _text(data, "language") or "ro",
+        "task_message": bool(_text(data, "task_message")),
+        "task_email": bool(_text(data, "task_email")),
+    }
+    try:
+        await api.put("/api/notification-settings", json=body)
+    except ApiError as exc:
+        return Template(
+            "notifier/settings.html", context={"settings": body, "saved": False, "error": exc}, status_code=exc.status
+        )
+    return Redirect("/messages/settings?saved=true", status_code=303)
+
+
+routes = [
+    email_log,
+    compose,
+    send_email,
+    mail_servers,
+    add_server,
+    make_default,
+    test_server,
+    my_credentials,
+    message_stack,
+    mark_read,
+    mark_all_read,
+    new_message,
+    send_message,
+    notification_settings,
+    save_notification_settings,
+]
+
+TRANSLATIONS = {
+    "Jurnal email": "Email log",
+    "Email nou": "New email",
+    "Servere de email": "Mail servers",
+    "Toate": "All",
+    "în așteptare": "pending",
+    "se trimite": "sending",
+    "predat serverului": "handed to the server",
+    "trimis": "sent",
+    "eșuat": "failed",
+    "Destinatar": "Recipient",
+    "Subiect": "Subject",
+    "Stare": "Status",
+    "Încercări": "Attempts",
+    "Server": "Server",
+    "Eroare / notă": "Error / note",
+    "Creat la": "Created at",
+    "Trimis la": "Sent at",
+    "Niciun email.": "No emails.",
+    "Filtrează": "Filter",
+    "Partener (id)": "Partner (id)",
+    "Următoarea pagină": "Next page",
+    "Pagina anterioară": "Previous page",
+    "Document": "Document",
+    "Destinatari": "Recipients",
+    "Adresa partenerului": "The partner's address",
+    "Persoane de contact": "Contact persons",
+    "Personal": "Staff",
+    "Alte adrese (separate prin virgulă)": "Other addresses (comma separated)",
+    "Mesaj": "Message",
+    "Atașamente": "Attachments",
+    "Tipăritura documentului (PDF)": "The document's printout (PDF)",
+    "Fișierele atașate documentului": "The document's attached files",
+    "Fotografiile articolelor": "Photos of the articles",
+    "Trimite": "Send",
+    "fără adresă": "no address",
+    "Nume": "Name",
+    "Gazdă": "Host",
+    "Port": "Port",
+    "Mod TLS": "TLS mode",
+    "Expeditor": "Sender",
+    "Utilizator": "User name",
+    "Parolă": "Password",
+    "Implicit": "Default",
+    "Limită pe minut (0 = fără)": "Limit per minute (0 = none)",
+    "Adaugă server": "Add server",
+    "Testează conexiunea": "Test the connection",
+    "Testează cu datele mele": "Test with my credentials",
+    "Fă-l implicit": "Make it the default",
+    "Rezultatul testului": "Test result",
+    "Conexiunea funcționează.": "The connection works.",
+    "Datele mele de autentificare": "My credentials",
+    "Salvează": "Save",
+    "are parolă": "has a password",
+    "Niciun server configurat: se folosește serverul din setări.": (
+        "No server configured: the server from the settings is used."
+    ),
+    "Stiva de mesaje": "Message stack",
+    "necitite": "unread",
+    "Doar necitite": "Unread only",
+    "Marchează tot ca citit": "Mark all read",
+    "Citit": "Read",
+    "Deschide": "Open",
+    "Niciun mesaj.": "No messages.",
+    "Mesaj nou": "New message",
+    "Către colegi": "To colleagues",
+    "Alți utilizatori (login, separați prin virgulă)": "Other users (login, comma separated)",
+    "Titlu": "Title",
+    "Text": "Text",
+    "Legătură (cale în aplicație, opțional)": "Link (path in the app, optional)",
+    "Mesaj trimis.": "Message sent.",
+    "Setări notificări": "Notification settings",
+    "Limba notificărilor": "Language of notifications",
+    "română": "Romanian",
+    "engleză": "English",
+    "Mesaj în aplicație pentru task-uri noi, atribuite și răspunsuri": (
+        "In-app message for new and assigned tasks and replies"
+    ),
+    "Email pentru task-uri noi, atribuite și răspunsuri": "Email for new and assigned tasks and replies",
+    "Reamintirile urmează canalul ales pe fiecare task.": "Reminders follow the channel chosen on each task.",
+    "Setările au fost salvate.": "The settings were saved.",
+}
