@@ -203,12 +203,8 @@ async def main() -> None:
             async with admin.connect() as conn:
                 await conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
                 await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            two = await worker_rate(
-                [settings_for(folder / f"pg2{i}", "x.", sink.port, url) for i in range(2)], EMAILS
-            )
-            report(
-                Figure("notifier: emails/s, two workers vs one (PostgreSQL)", two, one, "mail/s", goal="scale-out")
-            )
+            two = await worker_rate([settings_for(folder / f"pg2{i}", "x.", sink.port, url) for i in range(2)], EMAILS)
+            report(Figure("notifier: emails/s, two workers vs one (PostgreSQL)", two, one, "mail/s", goal="scale-out"))
         finally:
             async with admin.connect() as conn:
                 await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

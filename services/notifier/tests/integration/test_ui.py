@@ -35,7 +35,7 @@ async def test_an_admin_sets_up_a_server_tests_it_messages_and_emails_from_the_p
                 kafka_bootstrap=kafka_bootstrap,
                 topic_prefix=topics,
                 identity_secret=settings.identity_secret,
-                routes={segment: f"http://127.0.0.1:{notifier_port}" for segment in SEGMENTS},
+                routes=dict.fromkeys(SEGMENTS, f"http://127.0.0.1:{notifier_port}"),
             )
         ),
         {"serve"},
