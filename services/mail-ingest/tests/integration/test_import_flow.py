@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from crm_contracts.mail import EmailImported, EmailImportFailed
-from crm_contracts.partners import PartnerRegistered, Site
+from crm_contracts.partners import PartnerRegistered, PartnerUpdated, Site
 from crm_contracts.tasks import TaskCreated
 from crm_kit.service import start_in_background
 from crm_kit.testing import eventually, publish, read_events
@@ -208,3 +208,40 @@ async def test_hostile_files_each_end_in_failed_with_a_reason_and_the_service_go
         assert {e.file_name for _, e in mail if isinstance(e, EmailImportFailed)} == set(hostile)
     finally:
         await running.stop()
+
+
+async def test_a_partner_update_replaces_its_site_emails_and_representatives(ingest, kafka_bootstrap, topics) -> None:
+    partner_id, sales, service = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    site = uuid.uuid4()
+    await publish(
+        kafka_bootstrap,
+        topics,
+        PartnerRegistered(
+            partner_id=partner_id,
+            kind="client",
+            name="Beta Soft SRL",
+            sites=[Site(site_id=site, name="Sediu", emails=["old@beta-soft.ro"])],
+            sales_rep_staff_id=sales,
+        ),
+        PartnerUpdated(
+            partner_id=partner_id,
+            kind="client",
+            name="Beta Soft SRL",
+            sites=[Site(site_id=site, name="Sediu", emails=["Ana.Marin@beta-soft.ro"])],
+            sales_rep_staff_id=sales,
+            service_rep_staff_id=service,
+        ),
+    )
+
+    async def updated() -> bool:
+        async with ingest.service.db.read() as conn:
+            rows = await conn.execute(sa.select(partner_emails.c.email))
+            return [r.email for r in rows] == ["ana.marin@beta-soft.ro"]
+
+    await eventually(updated)
+    drop(ingest.folder.root, "oferta.txt", (FIXTURES / "thunderbird_ro_cp1250.txt").read_bytes())
+    found = await read_events(
+        kafka_bootstrap, topics, "crm.tasks", until=lambda evs: any(isinstance(e, TaskCreated) for _, e in evs)
+    )
+    task = next(e for _, e in found if isinstance(e, TaskCreated))
+    assert (task.partner_id, task.responsible_staff_id) == (partner_id, service)
