@@ -285,16 +285,19 @@ class DeliveryWorker:
         )
 
     async def _hand_over(self, row: Row, config: smtp.ServerConfig) -> bool:
-        async with self.db.transaction() as conn:
+        # Nothing to publish here, so no after-commit wake-ups (the relay would only compete for the store).
+        async with self.db.engine.begin() as conn:
             return await repo.hand_over(conn, row["id"], row["claim_token"], config.name, message_id_of(row["id"]))
 
     async def _mark_sent(self, done: list[tuple[Row, str | None]], config: smtp.ServerConfig) -> None:
         now = datetime.now(UTC)
+        by_note: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        for row, note in done:
+            by_note[(row["claim_token"], note)].append(row["id"])
         async with self.db.transaction() as conn:
-            for row, note in done:
+            for (token, note), ids in by_note.items():
                 values = {"status": "sent", "sent_at": now, "server": config.name, "error": note, "claim_token": None}
-                updated = await repo.finish(conn, row["id"], row["claim_token"], ("handed_over",), values)
-                if updated is not None:
+                for updated in await repo.finish_many(conn, ids, token, "handed_over", values):
                     await self.publisher.email_sent(conn, updated, now)
                     self.stats.sent += 1
 

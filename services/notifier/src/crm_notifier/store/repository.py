@@ -296,6 +296,22 @@ async def finish(
     return dict(row._mapping) if row else None
 
 
+async def finish_many(
+    conn: AsyncConnection, delivery_ids: Sequence[str], token: str, from_status: str, values: Row
+) -> list[Row]:
+    """Move several deliveries of one claim to the same outcome; the rows this claim still owned."""
+    d = t.deliveries
+    result = await conn.execute(
+        d.update()
+        .where(d.c.id.in_(list(delivery_ids)))
+        .where(d.c.claim_token == token)
+        .where(d.c.status == from_status)
+        .values(**values)
+        .returning(*d.c)
+    )
+    return [dict(r._mapping) for r in result]
+
+
 async def stale(conn: AsyncConnection, status: str, before: datetime, limit: int = 500) -> list[Row]:
     d = t.deliveries
     query = (
