@@ -1,0 +1,168 @@
+"""Dossier browser (D1): dossiers per partner and category with counts and sizes; file attachments in them."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import MediaType, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from crm_gateway.ui.api import ApiClient, ApiError
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _text(form: dict[str, Any], key: str) -> str | None:
+    value = form.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    text = str(value).strip() if value is not None and not isinstance(value, UploadFile) else ""
+    return text or None
+
+
+async def _partners(api: ApiClient) -> list[Any]:
+    try:
+        page = await api.get("/api/partners", params={"limit": 500})
+    except ApiError:
+        return []
+    return list(page.get("items", []))
+
+
+async def _browser(
+    api: ApiClient,
+    *,
+    partner_id: str | None,
+    category: str | None,
+    offset: int = 0,
+    error: ApiError | None = None,
+    form: dict[str, Any] | None = None,
+) -> Template:
+    params = {"partner_id": partner_id, "category": category, "limit": 50, "offset": max(offset, 0)}
+    return Template(
+        "dossiers/list.html",
+        context={
+            "page": await api.get("/api/dossiers", params=params),
+            "categories": (await api.get("/api/dossiers/categories", params={"partner_id": partner_id}))["items"],
+            "partners": await _partners(api),
+            "partner_id": partner_id or "",
+            "category": category or "",
+            "offset": max(offset, 0),
+            "error": error,
+            "form": form or {},
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/dossiers", include_in_schema=False)
+async def dossier_list(
+    api: ApiClient, partner_id: str | None = None, category: str | None = None, offset: int = 0
+) -> Template:
+    """Dossiers per partner and category, with the number of documents and their total size."""
+    return await _browser(api, partner_id=partner_id or None, category=category or None, offset=offset)
+
+
+@post("/dossiers", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def dossier_create(api: ApiClient, data: Form) -> Any:
+    body = {
+        "name": _text(data, "name") or "",
+        "category": _text(data, "category"),
+        "partner_id": _text(data, "partner_id"),
+    }
+    try:
+        created = await api.post("/api/dossiers", json=body)
+    except ApiError as exc:
+        return await _browser(api, partner_id=None, category=None, error=exc, form=data)
+    return Redirect(f"/dossiers/{created['id']}", status_code=303)
+
+
+async def _dossier_page(api: ApiClient, dossier_id: UUID, error: ApiError | None = None) -> Template:
+    dossier = await api.get(f"/api/dossiers/{dossier_id}")
+    partner = None
+    if dossier.get("partner_id"):
+        try:
+            partner = await api.get(f"/api/partners/{dossier['partner_id']}")
+        except ApiError:
+            partner = None
+    return Template(
+        "dossiers/detail.html",
+        context={"dossier": dossier, "partner": partner, "error": error},
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/dossiers/{dossier_id:uuid}", include_in_schema=False)
+async def dossier_detail(api: ApiClient, dossier_id: UUID) -> Template:
+    """A dossier's documents, with the form to file one (an upload or a stored attachment's sha256)."""
+    return await _dossier_page(api, dossier_id)
+
+
+@post("/dossiers/{dossier_id:uuid}/documents", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def dossier_file(api: ApiClient, dossier_id: UUID, data: Multipart) -> Any:
+    upload = data.get("file")
+    sha256 = (_text(data, "sha256") or "").lower()
+    file_name = _text(data, "file_name")
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            content = await upload.read()
+            blob = await api.post(
+                "/api/blobs",
+                files={"data": (upload.filename, content, upload.content_type or "application/octet-stream")},
+            )
+            sha256, file_name = blob["sha256"], file_name or upload.filename
+        if not _SHA256.match(sha256):
+            raise ApiError(422, "Alegeți un fișier sau dați adresa sha256 a unui atașament existent.")
+        await api.post(
+            f"/api/dossiers/{dossier_id}/documents",
+            json={
+                "sha256": sha256,
+                "file_name": file_name or sha256[:12],
+                "source_type": _text(data, "source_type"),
+                "source_id": _text(data, "source_id"),
+            },
+        )
+    except ApiError as exc:
+        return await _dossier_page(api, dossier_id, error=exc)
+    return Redirect(f"/dossiers/{dossier_id}", status_code=303)
+
+
+routes = [dossier_list, dossier_create, dossier_detail, dossier_file]
+
+TRANSLATIONS: dict[str, str] = {
+    "Analiză dosare": "Dossiers",
+    "Dosar": "Dossier",
+    "Dosar nou": "New dossier",
+    "Pe categorii": "By category",
+    "Categorie": "Category",
+    "Dosare": "Dossiers",
+    "Documente": "Documents",
+    "Mărime": "Size",
+    "Partener": "Partner",
+    "Toți partenerii": "All partners",
+    "Toate": "All",
+    "Nume": "Name",
+    "Creat": "Created",
+    "Creează": "Create",
+    "Arată": "Show",
+    "Niciun dosar.": "No dossiers.",
+    "Niciun document.": "No documents.",
+    "Fișier": "File",
+    "Îndosariat": "Filed",
+    "De către": "By",
+    "Sursa": "Source",
+    "Îndosariază un document": "File a document",
+    "sau adresa sha256 a unui atașament existent": "or the sha256 address of a stored attachment",
+    "Tip sursă": "Source type",
+    "Id sursă": "Source id",
+    "Îndosariază": "File",
+    "Alegeți un fișier sau dați adresa sha256 a unui atașament existent.": (
+        "Choose a file or give the sha256 address of a stored attachment."
+    ),
+}

@@ -1,0 +1,466 @@
+"""Partners area (L1, L2, T4, H1, D1): partner list and page, partner and lead form, CSV import with progress.
+
+Pages call the partners API as the logged-in user; a rule the API refuses (4xx) is shown on the page the
+user was on, with the API's message. Campaign and staff pickers stay empty when those services do not answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import MediaType, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from crm_gateway.ui.api import ApiClient, ApiError
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+FILTERS = (
+    "kind",
+    "name",
+    "fiscal_code",
+    "locality",
+    "county",
+    "activity_domain",
+    "turnover_min",
+    "turnover_max",
+    "employees_min",
+    "employees_max",
+)
+KINDS = {"client": "Client", "lead": "Lead", "supplier": "Furnizor"}
+HISTORY_KINDS = {
+    "opportunity": "Oportunități",
+    "offer": "Oferte",
+    "order": "Comenzi",
+    "contract": "Contracte",
+    "invoice": "Facturi",
+    "payment": "Încasări",
+    "cost": "Documente de cost",
+    "task": "Task-uri",
+    "email": "eMail",
+    "campaign": "Campanii",
+    "dossier": "Dosare",
+    "partner": "Partener",
+}
+COUNTIES = (
+    "Alba", "Arad", "Argeș", "Bacău", "Bihor", "Bistrița-Năsăud", "Botoșani", "Brașov", "Brăila", "București",
+    "Buzău", "Caraș-Severin", "Călărași", "Cluj", "Constanța", "Covasna", "Dâmbovița", "Dolj", "Galați", "Giurgiu",
+    "Gorj", "Harghita", "Hunedoara", "Ialomița", "Iași", "Ilfov", "Maramureș", "Mehedinți", "Mureș", "Neamț", "Olt",
+    "Prahova", "Satu Mare", "Sălaj", "Sibiu", "Suceava", "Teleorman", "Timiș", "Tulcea", "Vaslui", "Vâlcea",
+    "Vrancea",
+)  # fmt: skip
+PAGE = 50
+HISTORY_PAGE = 30
+
+
+def _text(form: dict[str, Any], key: str) -> str | None:
+    value = form.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    text = str(value).strip() if value is not None and not isinstance(value, UploadFile) else ""
+    return text or None
+
+
+def _number(text: str | None) -> str | None:
+    """A number typed the Romanian way (``1.250,50``) or plainly, as the API wants it."""
+    if text is None:
+        return None
+    plain = text.replace(" ", "")
+    if "," in plain:
+        plain = plain.replace(".", "").replace(",", ".")
+    return plain
+
+
+def _words(text: str | None) -> list[str]:
+    return [w.strip() for w in (text or "").replace(";", ",").split(",") if w.strip()]
+
+
+def parse_sites(text: str | None, existing: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Sites from the form's lines ``Nume sediu: a@x.ro, b@x.ro``; a site keeps its id when its name is unchanged."""
+    by_name = {s["name"].casefold(): s["site_id"] for s in existing or []}
+    sites = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        name, _, emails = line.partition(":") if ":" in line else ("", "", line)
+        site: dict[str, Any] = {"name": name.strip(), "emails": _words(emails.replace(" ", ","))}
+        if name.strip().casefold() in by_name:
+            site["site_id"] = by_name[name.strip().casefold()]
+        sites.append(site)
+    return sites
+
+
+def parse_contacts(text: str | None, existing: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Contacts from the form's lines ``Nume; funcție; email; telefon``."""
+    by_name = {c["name"].casefold(): c["contact_id"] for c in existing or []}
+    contacts = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() or None for p in line.split(";")] + [None] * 4
+        contact: dict[str, Any] = {"name": parts[0] or "", "role": parts[1], "email": parts[2], "phone": parts[3]}
+        if (parts[0] or "").casefold() in by_name:
+            contact["contact_id"] = by_name[(parts[0] or "").casefold()]
+        contacts.append(contact)
+    return contacts
+
+
+def sites_text(partner: dict[str, Any]) -> str:
+    return "\n".join(f"{s['name']}: {', '.join(s['emails'])}" for s in partner.get("sites", []))
+
+
+def contacts_text(partner: dict[str, Any]) -> str:
+    return "\n".join(
+        "; ".join(c.get(k) or "" for k in ("name", "role", "email", "phone")) for c in partner.get("contacts", [])
+    )
+
+
+def partner_body(form: dict[str, Any], existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The API body from the partner form (the lead fields of L1 included)."""
+    return {
+        "kind": _text(form, "kind") or "client",
+        "name": _text(form, "name") or "",
+        "fiscal_code": _text(form, "fiscal_code"),
+        "trade_register": _text(form, "trade_register"),
+        "locality": _text(form, "locality"),
+        "county": _text(form, "county"),
+        "address": _text(form, "address"),
+        "turnover": _number(_text(form, "turnover")),
+        "employees": _text(form, "employees"),
+        "activity_domain": _text(form, "activity_domain"),
+        "sites": parse_sites(_text(form, "sites"), (existing or {}).get("sites")),
+        "contacts": parse_contacts(_text(form, "contacts"), (existing or {}).get("contacts")),
+        "sales_rep_staff_id": _text(form, "sales_rep_staff_id"),
+        "service_rep_staff_id": _text(form, "service_rep_staff_id"),
+        "campaign_id": _text(form, "campaign_id"),
+        "competitors": _words(_text(form, "competitors")),
+        "interests": _words(_text(form, "interests")),
+        "service_responsible": _text(form, "service_responsible"),
+    }
+
+
+async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """Items from a picker's service; a service that is down leaves the picker empty."""
+    try:
+        page = await api.get(path, params=params)
+    except ApiError:
+        return []
+    return list(page.get("items", [])) if isinstance(page, dict) else []
+
+
+@get("/partners", include_in_schema=False)
+async def partners_page(
+    api: ApiClient,
+    kind: str | None = None,
+    name: str | None = None,
+    fiscal_code: str | None = None,
+    locality: str | None = None,
+    county: str | None = None,
+    activity_domain: str | None = None,
+    turnover_min: str | None = None,
+    turnover_max: str | None = None,
+    employees_min: str | None = None,
+    employees_max: str | None = None,
+    offset: int = 0,
+) -> Template:
+    """The partner directory with the filters of API.md (M2 fields), 50 a page."""
+    filters = {
+        "kind": kind,
+        "name": name,
+        "fiscal_code": fiscal_code,
+        "locality": locality,
+        "county": county,
+        "activity_domain": activity_domain,
+        "turnover_min": _number(turnover_min),
+        "turnover_max": _number(turnover_max),
+        "employees_min": employees_min,
+        "employees_max": employees_max,
+    }
+    error = None
+    try:
+        page = await api.get("/api/partners", params={**filters, "limit": PAGE, "offset": max(offset, 0)})
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        error, page = exc, {"items": [], "total": 0}
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    return Template(
+        "partners/list.html",
+        context={
+            "page": page,
+            "filters": {k: v or "" for k, v in filters.items()},
+            "query": query,
+            "offset": max(offset, 0),
+            "page_size": PAGE,
+            "kinds": KINDS,
+            "counties": COUNTIES,
+            "error": error,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+async def _form_page(
+    api: ApiClient, *, partner: dict[str, Any] | None, form: dict[str, Any], error: ApiError | None = None
+) -> Template:
+    return Template(
+        "partners/form.html",
+        context={
+            "partner": partner,
+            "form": form,
+            "kinds": KINDS,
+            "counties": COUNTIES,
+            "staff": await _optional(api, "/api/staff", {"limit": 500, "active": "true"}),
+            "campaigns": await _optional(api, "/api/campaigns", {"limit": 200}),
+            "error": error,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+def _form_of(partner: dict[str, Any]) -> dict[str, Any]:
+    form = {k: partner.get(k) or "" for k in partner_body({})}
+    form.update(
+        sites=sites_text(partner),
+        contacts=contacts_text(partner),
+        competitors=", ".join(partner.get("competitors", [])),
+        interests=", ".join(partner.get("interests", [])),
+        employees=partner.get("employees") if partner.get("employees") is not None else "",
+    )
+    return form
+
+
+@get("/partners/new", include_in_schema=False)
+async def partner_new(api: ApiClient, kind: str = "client") -> Template:
+    """The form for a new partner; ``?kind=lead`` opens the lead form with the L1 fields."""
+    return await _form_page(api, partner=None, form={"kind": kind if kind in KINDS else "client"})
+
+
+@post("/partners/new", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def partner_create(api: ApiClient, data: Form) -> Any:
+    try:
+        created = await api.post("/api/partners", json=partner_body(data))
+    except ApiError as exc:
+        return await _form_page(api, partner=None, form=data, error=exc)
+    return Redirect(f"/partners/{created['id']}", status_code=303)
+
+
+@get("/partners/{partner_id:uuid}/edit", include_in_schema=False)
+async def partner_edit(api: ApiClient, partner_id: UUID) -> Template:
+    partner = await api.get(f"/api/partners/{partner_id}")
+    return await _form_page(api, partner=partner, form=_form_of(partner))
+
+
+@post("/partners/{partner_id:uuid}/edit", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def partner_save(api: ApiClient, partner_id: UUID, data: Form) -> Any:
+    partner = await api.get(f"/api/partners/{partner_id}")
+    try:
+        await api.patch(f"/api/partners/{partner_id}", json=partner_body(data, partner))
+    except ApiError as exc:
+        return await _form_page(api, partner=partner, form=data, error=exc)
+    return Redirect(f"/partners/{partner_id}", status_code=303)
+
+
+async def _partner_page(
+    api: ApiClient, partner_id: UUID, *, kind: str | None, offset: int, error: ApiError | None = None
+) -> Template:
+    partner = await api.get(f"/api/partners/{partner_id}")
+    history = await api.get(
+        f"/api/partners/{partner_id}/history", params={"kind": kind, "limit": HISTORY_PAGE, "offset": max(offset, 0)}
+    )
+    staff = {s["id"]: s for s in await _optional(api, "/api/staff", {"limit": 500})}
+    dossiers = await _optional(api, "/api/dossiers", {"partner_id": str(partner_id), "limit": 100})
+    return Template(
+        "partners/detail.html",
+        context={
+            "partner": partner,
+            "history": history,
+            "history_kinds": HISTORY_KINDS,
+            "kind": kind or "",
+            "offset": max(offset, 0),
+            "page_size": HISTORY_PAGE,
+            "staff": staff,
+            "dossiers": dossiers,
+            "kinds": KINDS,
+            "error": error,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/partners/{partner_id:uuid}", include_in_schema=False)
+async def partner_detail(api: ApiClient, partner_id: UUID, kind: str | None = None, offset: int = 0) -> Template:
+    """The partner page: details, sites, contacts, reps, opportunities (L2), history (H1) and dossiers (D1)."""
+    return await _partner_page(api, partner_id, kind=kind or None, offset=offset)
+
+
+@post("/partners/{partner_id:uuid}/dossiers", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def partner_dossier_create(api: ApiClient, partner_id: UUID, data: Form) -> Any:
+    """Open a dossier for this partner (D1)."""
+    try:
+        created = await api.post(
+            "/api/dossiers",
+            json={
+                "name": _text(data, "name") or "",
+                "category": _text(data, "category"),
+                "partner_id": str(partner_id),
+            },
+        )
+    except ApiError as exc:
+        return await _partner_page(api, partner_id, kind=None, offset=0, error=exc)
+    return Redirect(f"/dossiers/{created['id']}", status_code=303)
+
+
+def decode_csv(content: bytes) -> str:
+    """The text of an uploaded CSV: UTF-8 (with or without BOM), else Windows-1250 (Romanian Excel)."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1250", errors="replace")
+
+
+@get("/partners/import", include_in_schema=False)
+async def import_page(api: ApiClient) -> Template:
+    """CSV import: the upload form and the recent imports."""
+    imports = await api.get("/api/partner-imports", params={"limit": 20})
+    return Template("partners/import.html", context={"imports": imports, "current": None})
+
+
+@post("/partners/import", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def import_upload(api: ApiClient, data: Multipart) -> Any:
+    upload = data.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ApiError(422, "Alegeți un fișier CSV.")
+        started = await api.post(
+            "/api/partner-imports", json={"file_name": upload.filename, "content": decode_csv(await upload.read())}
+        )
+    except ApiError as exc:
+        imports = await api.get("/api/partner-imports", params={"limit": 20})
+        return Template(
+            "partners/import.html", context={"imports": imports, "current": None, "error": exc}, status_code=exc.status
+        )
+    return Redirect(f"/partners/import/{started['id']}", status_code=303)
+
+
+@get("/partners/import/{import_id:uuid}", include_in_schema=False)
+async def import_status(api: ApiClient, import_id: UUID) -> Template:
+    """One import's progress (the page refreshes itself while rows are being checked) and its per-row errors."""
+    current = await api.get(f"/api/partner-imports/{import_id}")
+    imports = await api.get("/api/partner-imports", params={"limit": 20})
+    return Template("partners/import.html", context={"imports": imports, "current": current})
+
+
+@get("/partners/import/{import_id:uuid}/progress", include_in_schema=False)
+async def import_progress(api: ApiClient, import_id: UUID) -> dict[str, Any]:
+    """The import's status as JSON, polled by the progress bar."""
+    found: dict[str, Any] = await api.get(f"/api/partner-imports/{import_id}")
+    return found
+
+
+routes = [
+    partners_page,
+    partner_new,
+    partner_create,
+    partner_edit,
+    partner_save,
+    partner_detail,
+    partner_dossier_create,
+    import_page,
+    import_upload,
+    import_status,
+    import_progress,
+]
+
+TRANSLATIONS: dict[str, str] = {
+    "Parteneri": "Partners",
+    "Partener": "Partner",
+    "Partener nou": "New partner",
+    "Lead nou": "New lead",
+    "Modifică": "Edit",
+    "Salvează": "Save",
+    "Caută": "Search",
+    "Tip": "Kind",
+    "Toate": "All",
+    "Client": "Client",
+    "Lead": "Lead",
+    "Furnizor": "Supplier",
+    "Denumire": "Name",
+    "CUI": "Fiscal code",
+    "Nr. Reg. Com.": "Trade register no.",
+    "Localitate": "Locality",
+    "Județ": "County",
+    "Adresă": "Address",
+    "Cifra de afaceri": "Turnover",
+    "de la": "from",
+    "până la": "to",
+    "Angajați": "Employees",
+    "Domeniu de activitate": "Activity domain",
+    "Sedii și emailuri": "Sites and emails",
+    "Un sediu pe rând: Nume sediu: email1, email2": "One site per line: Site name: email1, email2",
+    "Persoane de contact": "Contact persons",
+    "Una pe rând: Nume; funcție; email; telefon": "One per line: Name; role; email; phone",
+    "Reprezentant vânzări": "Sales representative",
+    "Reprezentant service": "Service representative",
+    "Date lead": "Lead details",
+    "Campanie asociată": "Associated campaign",
+    "Concurenți": "Competitors",
+    "Activități de interes": "Activities of interest",
+    "Responsabil service la client": "Service responsible at the client",
+    "separate prin virgulă": "comma separated",
+    "Niciun partener.": "No partners.",
+    "Oportunități": "Opportunities",
+    "Nicio oportunitate.": "No opportunities.",
+    "Titlu": "Title",
+    "Potențial": "Potential",
+    "Probabilitate": "Probability",
+    "Etapa": "Stage",
+    "Actualizat": "Updated",
+    "Istoric partener": "Partner history",
+    "Nimic în istoric.": "Nothing in the history.",
+    "Când": "When",
+    "Ce": "What",
+    "Dosare": "Dossiers",
+    "Dosar nou": "New dossier",
+    "Nume": "Name",
+    "Categorie": "Category",
+    "Creează": "Create",
+    "documente": "documents",
+    "Import CSV": "CSV import",
+    "Import parteneri din CSV": "Import partners from CSV",
+    "Fișier CSV": "CSV file",
+    "Importă": "Import",
+    "Se importă toate rândurile valide sau niciunul; fiecare rând greșit este arătat.": (
+        "Every row is checked; all rows are imported or none, and each bad row is shown."
+    ),
+    "Coloane": "Columns",
+    "Importuri recente": "Recent imports",
+    "Fișier": "File",
+    "Stare": "Status",
+    "Rânduri": "Rows",
+    "Importați": "Imported",
+    "Rând": "Row",
+    "Câmp": "Field",
+    "Problema": "Problem",
+    "Verificate": "Checked",
+    "Alegeți un fișier CSV.": "Choose a CSV file.",
+    "validating": "checking",
+    "rejected": "rejected",
+    "imported": "imported",
+    "failed": "failed",
+    "Toate tipurile": "All kinds",
+    "Mai noi": "Newer",
+    "Mai vechi": "Older",
+    "nu": "none",
+    "Oferte": "Offers",
+    "Comenzi": "Orders",
+    "Contracte": "Contracts",
+    "Facturi": "Invoices",
+    "Încasări": "Payments",
+    "Documente de cost": "Cost documents",
+    "Campanii": "Campaigns",
+}

@@ -1,0 +1,118 @@
+"""Staff directory area: people, hours per day (T6), categories for broadcasts (T2), team, user login."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import MediaType, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from crm_gateway.ui.api import ApiClient, ApiError
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _text(form: dict[str, Any], key: str) -> str | None:
+    value = form.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def staff_body(form: dict[str, Any]) -> dict[str, Any]:
+    """The API body from the staff form; an empty login means the person is not a system user."""
+    return {
+        "name": _text(form, "name") or "",
+        "email": _text(form, "email"),
+        "user_login": _text(form, "user_login"),
+        "hours_per_day": (_text(form, "hours_per_day") or "8").replace(",", "."),
+        "categories": [c.strip() for c in (_text(form, "categories") or "").split(",") if c.strip()],
+        "team": _text(form, "team"),
+        "active": _text(form, "active") != "no",
+    }
+
+
+async def _page(
+    api: ApiClient,
+    *,
+    name: str | None = None,
+    team: str | None = None,
+    category: str | None = None,
+    member: dict[str, Any] | None = None,
+    form: dict[str, Any] | None = None,
+    error: ApiError | None = None,
+) -> Template:
+    page = await api.get("/api/staff", params={"name": name, "team": team, "category": category, "limit": 500})
+    return Template(
+        "staff/list.html",
+        context={
+            "page": page,
+            "filters": {"name": name or "", "team": team or "", "category": category or ""},
+            "member": member,
+            "form": form or {},
+            "error": error,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/staff", include_in_schema=False)
+async def staff_list(
+    api: ApiClient, name: str | None = None, team: str | None = None, category: str | None = None
+) -> Template:
+    """The staff directory, filtered by name, team or category, and the form to add someone."""
+    return await _page(api, name=name, team=team, category=category)
+
+
+@post("/staff", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def staff_create(api: ApiClient, data: Form) -> Any:
+    try:
+        await api.post("/api/staff", json=staff_body(data))
+    except ApiError as exc:
+        return await _page(api, form=data, error=exc)
+    return Redirect("/staff", status_code=303)
+
+
+@get("/staff/{staff_id:uuid}", include_in_schema=False)
+async def staff_edit(api: ApiClient, staff_id: UUID) -> Template:
+    member = await api.get(f"/api/staff/{staff_id}")
+    form = {**member, "categories": ", ".join(member["categories"]), "active": "yes" if member["active"] else "no"}
+    return await _page(api, member=member, form=form)
+
+
+@post("/staff/{staff_id:uuid}", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def staff_save(api: ApiClient, staff_id: UUID, data: Form) -> Any:
+    try:
+        await api.patch(f"/api/staff/{staff_id}", json=staff_body(data))
+    except ApiError as exc:
+        member = await api.get(f"/api/staff/{staff_id}")
+        return await _page(api, member=member, form=data, error=exc)
+    return Redirect("/staff", status_code=303)
+
+
+routes = [staff_list, staff_create, staff_edit, staff_save]
+
+TRANSLATIONS: dict[str, str] = {
+    "Personal": "Staff",
+    "Nume": "Name",
+    "Email": "Email",
+    "Utilizator": "User login",
+    "gol dacă nu e utilizator al sistemului": "empty when not a system user",
+    "Ore pe zi": "Hours per day",
+    "Categorii": "Categories",
+    "Echipă": "Team",
+    "Activ": "Active",
+    "da": "yes",
+    "nu": "no",
+    "Adaugă": "Add",
+    "Salvează": "Save",
+    "Caută": "Search",
+    "Persoană nouă": "New person",
+    "Modifică persoana": "Edit person",
+    "Nimeni.": "Nobody.",
+    "separate prin virgulă": "comma separated",
+}
