@@ -166,3 +166,22 @@ async def test_a_broker_stopped_and_restarted_loses_nothing_and_applies_nothing_
 
 async def _at_least(service, table: sa.Table, n: int) -> bool:  # type: ignore[no-untyped-def]
     return await count(service, table) >= n
+
+
+async def test_a_consumer_started_while_the_broker_is_down_catches_up_when_it_comes_back(
+    private_kafka, service_env
+) -> None:
+    prefix = "late."
+    await kafka.ensure_topics(private_kafka.bootstrap, kafka.all_topic_names(prefix), 2)
+    env = {"kafka_bootstrap": private_kafka.bootstrap, "topic_prefix": prefix}
+    consumer, effects = build(ProbeSettings(**service_env("latesub", service_name="latesub", **env)))
+    private_kafka.stop()
+    sub = await start_in_background(consumer, {"consume"})
+    try:
+        await asyncio.sleep(3)
+        assert not sub.task.done(), "the consumer must wait for the broker, not end the service"
+        await private_kafka.start()
+        await publish(private_kafka.bootstrap, prefix, Pinged(ping_id="late", n=1))
+        await eventually(lambda: _equals(consumer, effects, 1), timeout=90)
+    finally:
+        await sub.stop()

@@ -11,6 +11,7 @@ batch is rolled back and read again from the committed offset.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -133,13 +134,26 @@ class InboxConsumer:
         self.assigned = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set."""
+        """Consume until ``stop`` is set.
+
+        A consumer that fails (broker gone at start, a fatal client error) is rebuilt after a
+        pause and resumes from the committed offsets.
+        """
         names = [self.topic_name(t) for t in self.subscriptions.topics()]
         if not names:
             return
+        while not stop.is_set():
+            try:
+                await self._consume(stop, names)
+            except Exception:
+                log.exception("consumer %s failed; starting a new one in 2 s", self.group_id)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=2.0)
+
+    async def _consume(self, stop: asyncio.Event, names: list[str]) -> None:
         consumer = self._consumer_factory(self.bootstrap, self.group_id, *names)
-        await consumer.start()
         try:
+            await consumer.start()
             while not stop.is_set():
                 try:
                     batch = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
