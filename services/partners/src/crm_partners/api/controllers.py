@@ -7,7 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter, SkipValidation
 
 from crm_kit.errors import Invalid
 from crm_kit.identity import Identity, requires_role
@@ -16,6 +17,8 @@ from crm_partners.domain.counties import UnknownCounty, county_name
 from crm_partners.domain.partners import KINDS
 from crm_partners.handlers import Directory
 from crm_partners.store.repository import PartnerFilter
+
+DirectoryDep = NamedDependency[SkipValidation[Directory]]
 
 
 def Limit(default: int) -> Any:  # noqa: N802 - reads as a type in handler signatures
@@ -43,14 +46,14 @@ class PartnerController(Controller):
     tags = ["partners"]
 
     @post(summary="Register a partner")
-    async def create(self, data: s.PartnerIn, directory: Directory) -> dict[str, Any]:
+    async def create(self, data: s.PartnerIn, directory: DirectoryDep) -> dict[str, Any]:
         partner = await directory.register_partner(s.partner_input(data))
         return s.partner_out(partner)
 
     @get(summary="List partners by the filters of M2")
     async def list_partners(
         self,
-        directory: Directory,
+        directory: DirectoryDep,
         kind: str | None = None,
         name: str | None = None,
         fiscal_code: str | None = None,
@@ -94,12 +97,12 @@ class PartnerController(Controller):
         return _page([s.partner_summary(p) for p in partners], total)
 
     @get("/{partner_id:uuid}", summary="A partner, whole, with its opportunities")
-    async def read(self, partner_id: UUID, directory: Directory) -> dict[str, Any]:
+    async def read(self, partner_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
         partner, opportunities = await directory.partner(str(partner_id))
         return s.partner_out(partner, opportunities)
 
     @patch("/{partner_id:uuid}", summary="Change some fields of a partner")
-    async def update(self, partner_id: UUID, data: s.PartnerPatch, directory: Directory) -> dict[str, Any]:
+    async def update(self, partner_id: FromPath[UUID], data: s.PartnerPatch, directory: DirectoryDep) -> dict[str, Any]:
         partner = await directory.update_partner(str(partner_id), s.partner_changes(data))
         _, opportunities = await directory.partner(partner.id)
         return s.partner_out(partner, opportunities)
@@ -107,8 +110,8 @@ class PartnerController(Controller):
     @get("/{partner_id:uuid}/history", summary="The partner's history, newest first (H1)")
     async def history(
         self,
-        partner_id: UUID,
-        directory: Directory,
+        partner_id: FromPath[UUID],
+        directory: DirectoryDep,
         kind: str | None = Parameter(default=None, description="One kind or several, comma separated."),
         limit: int = Limit(default=50),
         offset: int = Offset(default=0),
@@ -124,13 +127,13 @@ class StaffController(Controller):
     tags = ["staff"]
 
     @post(summary="Add a staff member", guards=[requires_role("admin", "manager")])
-    async def create(self, data: s.StaffIn, directory: Directory) -> dict[str, Any]:
+    async def create(self, data: s.StaffIn, directory: DirectoryDep) -> dict[str, Any]:
         return s.staff_out(await directory.register_staff(s.staff_input(data)))
 
     @get(summary="The staff directory")
     async def list_staff(
         self,
-        directory: Directory,
+        directory: DirectoryDep,
         name: str | None = None,
         team: str | None = None,
         category: str | None = None,
@@ -144,11 +147,11 @@ class StaffController(Controller):
         return _page([s.staff_out(m) for m in members], total)
 
     @get("/{staff_id:uuid}", summary="A staff member")
-    async def read(self, staff_id: UUID, directory: Directory) -> dict[str, Any]:
+    async def read(self, staff_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
         return s.staff_out(await directory.staff_member(str(staff_id)))
 
     @patch("/{staff_id:uuid}", summary="Change a staff member", guards=[requires_role("admin", "manager")])
-    async def update(self, staff_id: UUID, data: s.StaffPatch, directory: Directory) -> dict[str, Any]:
+    async def update(self, staff_id: FromPath[UUID], data: s.StaffPatch, directory: DirectoryDep) -> dict[str, Any]:
         return s.staff_out(await directory.update_staff(str(staff_id), s.staff_changes(data)))
 
 
@@ -159,7 +162,7 @@ class DossierController(Controller):
     tags = ["dossiers"]
 
     @post(summary="Create a dossier")
-    async def create(self, data: s.DossierIn, directory: Directory, identity: Identity) -> dict[str, Any]:
+    async def create(self, data: s.DossierIn, directory: DirectoryDep, identity: Identity) -> dict[str, Any]:
         dossier = await directory.create_dossier(
             name=data.name, category=data.category, partner_id=_s(data.partner_id), by=identity.username
         )
@@ -168,7 +171,7 @@ class DossierController(Controller):
     @get(summary="Dossiers, newest first, with document counts and sizes")
     async def list_dossiers(
         self,
-        directory: Directory,
+        directory: DirectoryDep,
         partner_id: UUID | None = None,
         category: str | None = None,
         limit: int = Limit(default=50),
@@ -180,19 +183,21 @@ class DossierController(Controller):
         return _page([s.dossier_out(d, n, size) for d, n, size in rows], total)
 
     @get("/categories", summary="Per category: dossiers, documents and bytes")
-    async def categories(self, directory: Directory, partner_id: UUID | None = None) -> dict[str, Any]:
+    async def categories(self, directory: DirectoryDep, partner_id: UUID | None = None) -> dict[str, Any]:
         items = await directory.dossier_categories(partner_id=_s(partner_id))
         return _page(items, len(items))
 
     @get("/{dossier_id:uuid}", summary="A dossier with its documents")
-    async def read(self, dossier_id: UUID, directory: Directory) -> dict[str, Any]:
+    async def read(self, dossier_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
         dossier, documents = await directory.dossier(str(dossier_id))
         out = s.dossier_out(dossier, len(documents), sum(d.size for d in documents))
         out["items"] = [s.document_out(d) for d in documents]
         return out
 
     @post("/{dossier_id:uuid}/documents", summary="File a stored blob in the dossier")
-    async def file(self, dossier_id: UUID, data: s.FileIn, directory: Directory, identity: Identity) -> dict[str, Any]:
+    async def file(
+        self, dossier_id: FromPath[UUID], data: s.FileIn, directory: DirectoryDep, identity: Identity
+    ) -> dict[str, Any]:
         doc = await directory.file_document(
             str(dossier_id),
             sha256=data.sha256,
@@ -211,19 +216,19 @@ class ImportController(Controller):
     tags = ["partners"]
 
     @post(status_code=202, summary="Start importing partners from a CSV file")
-    async def create(self, data: s.ImportIn, directory: Directory, identity: Identity) -> dict[str, Any]:
+    async def create(self, data: s.ImportIn, directory: DirectoryDep, identity: Identity) -> dict[str, Any]:
         item = await directory.start_import(file_name=data.file_name, content=data.content, by=identity.username)
         return s.import_out(item)
 
     @get(summary="Partner imports, newest first")
     async def list_imports(
-        self, directory: Directory, limit: int = Limit(default=20), offset: int = Offset(default=0)
+        self, directory: DirectoryDep, limit: int = Limit(default=20), offset: int = Offset(default=0)
     ) -> dict[str, Any]:
         items, total = await directory.imports(limit=limit, offset=offset)
         return _page([s.import_out(i) for i in items], total)
 
     @get("/{import_id:uuid}", summary="An import's status, progress and per-row errors")
-    async def read(self, import_id: UUID, directory: Directory) -> dict[str, Any]:
+    async def read(self, import_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
         return s.import_out(await directory.import_status(str(import_id)))
 
 
