@@ -1,0 +1,95 @@
+"""Configurări: one page that leads to every setting of MISSION.md (C1-C5) and, for admins, the users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import MediaType, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from crm_gateway.domain.users import User
+from crm_gateway.ui.api import ApiClient, ApiError
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+SECTIONS = [
+    ("C1", "Servere mail ieșire și credențiale", "/emails/servers"),
+    ("C2 · C3", "Reamintire task-uri și interval refresh pt. taskuri noi", "/tasks/settings"),
+    ("C4", "Import eMail: director și format", "/mail-imports"),
+    ("C5", "Selectare articole din nomenclator (pentru documente)", "/articles"),
+    ("O3", "Ponderi etape oportunități", "/opportunities/stage-weights"),
+    ("O6", "Nomenclatoare > Motive (motive de pierdere)", "/opportunities/lost-reasons"),
+    ("T7", "Servicii post-vânzare", "/tasks/services"),
+    ("", "Notificări (canal, limbă)", "/messages/settings"),
+    ("", "Personal (ore pe zi, categorii, echipe)", "/staff"),
+]
+
+
+async def _page(
+    api: ApiClient, user: User, *, form: dict[str, Any] | None = None, error: ApiError | None = None
+) -> Template:
+    users = await api.get("/api/users", params={"limit": 500}) if user.role == "admin" else None
+    try:
+        staff = (await api.get("/api/staff", params={"limit": 500}))["items"] if users is not None else []
+    except ApiError:
+        staff = []  # the partners service is down: a user can still be created without a staff link
+    return Template(
+        "settings/index.html",
+        context={
+            "sections": SECTIONS,
+            "users": users,
+            "staff": staff,
+            "form": form or {},
+            "error": error,
+            "is_admin": user.role == "admin",
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@get("/settings", include_in_schema=False)
+async def settings_index(api: ApiClient, user: User) -> Template:
+    """Every setting, by feature, and the users (admins only)."""
+    return await _page(api, user)
+
+
+@post("/settings/users", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def user_create(api: ApiClient, user: User, data: Form) -> Any:
+    """Create a user (admins): login, password, role, linked staff member."""
+    body = {
+        "username": str(data.get("username", "")).strip(),
+        "password": str(data.get("password", "")),
+        "role": str(data.get("role", "agent")),
+        "staff_id": str(data.get("staff_id", "")).strip() or None,
+    }
+    try:
+        await api.post("/api/users", json=body)
+    except ApiError as exc:
+        return await _page(api, user, form={k: v for k, v in body.items() if k != "password"}, error=exc)
+    return Redirect("/settings", status_code=303)
+
+
+routes = [settings_index, user_create]
+
+TRANSLATIONS = {
+    "Configurări": "Settings",
+    "Servere mail ieșire și credențiale": "Outgoing mail servers and credentials",
+    "Reamintire task-uri și interval refresh pt. taskuri noi": "Task reminders and the new-task refresh interval",
+    "Import eMail: director și format": "Email import: folder and format",
+    "Selectare articole din nomenclator (pentru documente)": "Article picker scope (for documents)",
+    "Ponderi etape oportunități": "Opportunity stage weights",
+    "Nomenclatoare > Motive (motive de pierdere)": "Catalogues > Reasons (lost reasons)",
+    "Servicii post-vânzare": "Post-sale services",
+    "Notificări (canal, limbă)": "Notifications (channel, language)",
+    "Personal (ore pe zi, categorii, echipe)": "Staff (hours per day, categories, teams)",
+    "Utilizatori": "Users",
+    "Utilizator nou": "New user",
+    "Utilizator": "User",
+    "Parolă": "Password",
+    "Rol": "Role",
+    "Persoană din personal": "Staff member",
+    "(niciuna)": "(none)",
+    "Adaugă": "Add",
+}
