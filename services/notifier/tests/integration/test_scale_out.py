@@ -107,7 +107,7 @@ async def test_two_instances_one_killed_mid_stream_deliver_every_notification_ex
                 )
             return counts == Counter(sent=EMAILS)
 
-        await eventually(all_delivered, timeout=60, interval=0.3)
+        await eventually(all_delivered, timeout=120, interval=0.3)
         await asyncio.sleep(1.0)
 
         received = Counter(m["Message-ID"] for m in read_maildir(sink_process.maildir))
