@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pypdf import PdfReader
 
 from crm_kit.ids import new_id
-from tests.conftest import World
+
+if TYPE_CHECKING:
+    from tests.conftest import World  # annotations only: tasks' tests are not a package
 
 
 def deadline(world: World, **kw: float) -> str:

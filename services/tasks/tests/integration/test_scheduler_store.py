@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm_tasks.events.publisher import Publisher
 from crm_tasks.scheduler import Scheduler
-from tests.conftest import World
+
+if TYPE_CHECKING:
+    from tests.conftest import World  # annotations only: tasks' tests are not a package
 
 
 async def _task(world: World, **body: Any) -> dict[str, Any]:
