@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import pkgutil
 import sys
 from pathlib import Path
 
 
 def main() -> None:
+    # Benchmarks print their figures; per-request and broker-retry logs would drown them.
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("aiokafka", "httpx", "uvicorn", "uvicorn.access", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     wanted = set(sys.argv[1:])
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     for name in names:

@@ -58,12 +58,14 @@ class Context:
 
 
 Handler = Callable[[Context, Any], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[Context, Any]]], Awaitable[None]]
 
 
 @dataclass
 class _Route(Generic[E]):
     event_cls: type[E]
-    handler: Handler
+    handler: Any  # Handler, or BatchHandler when ``batch``
+    batch: bool = False
 
 
 @dataclass
@@ -77,6 +79,21 @@ class Subscriptions:
 
         def register(handler: Handler) -> Handler:
             self.routes.setdefault(event_cls.ce_type(), []).append(_Route(event_cls, handler))
+            return handler
+
+        return register
+
+    def on_batch(self, event_cls: type[E]) -> Callable[[BatchHandler], BatchHandler]:
+        """Register ``handler([(ctx, event), ...])``, the throughput path for one event class.
+
+        It is called once per fetched batch with every new record of that class, in offset
+        order, after the batch's per-record handlers and in the same transaction, so it can
+        read and write for many events in a few statements. If it raises, the batch is redone
+        record by record and it is called with one record at a time (retries, then the DLQ).
+        """
+
+        def register(handler: BatchHandler) -> BatchHandler:
+            self.routes.setdefault(event_cls.ce_type(), []).append(_Route(event_cls, handler, batch=True))
             return handler
 
         return register
@@ -230,6 +247,7 @@ class InboxConsumer:
             )
             seen = {r.event_id for r in rows}
         done: list[dict[str, Any]] = []
+        pending: dict[int, tuple[_Route[Any], list[tuple[Context, Any]]]] = {}
         for record, maybe_envelope, header_error in prepared:
             if maybe_envelope is None:
                 await self._dead_letter(conn, record, None, header_error or "bad headers", 1)
@@ -247,7 +265,7 @@ class InboxConsumer:
                 outcome = await self._handle_one(conn, record, envelope, routes)
             else:
                 try:
-                    await self._apply(conn, record, envelope, routes)
+                    await self._apply(conn, record, envelope, routes, pending)
                 except TRANSIENT:
                     raise
                 except Exception as exc:
@@ -263,6 +281,13 @@ class InboxConsumer:
                     "processed_at": datetime.now(UTC),
                 }
             )
+        for route, items in pending.values():
+            try:
+                await route.handler(items)
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                raise _HandlerFailed from exc
         if done:
             await conn.execute(dialect_insert(conn)(self.inbox).on_conflict_do_nothing(), done)
 
@@ -291,8 +316,14 @@ class InboxConsumer:
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
 
     async def _apply(
-        self, conn: AsyncConnection, record: ConsumerRecord[Any, Any], envelope: Envelope, routes: list[_Route[Any]]
+        self,
+        conn: AsyncConnection,
+        record: ConsumerRecord[Any, Any],
+        envelope: Envelope,
+        routes: list[_Route[Any]],
+        pending: dict[int, tuple[_Route[Any], list[tuple[Context, Any]]]] | None = None,
     ) -> None:
+        """Run a record's handlers; batch handlers are queued in ``pending`` (or called at once)."""
         with correlation(envelope.correlationid or envelope.id):
             ctx = Context(conn=conn, envelope=envelope, outbox=self.outbox)
             for route in routes:
@@ -300,7 +331,12 @@ class InboxConsumer:
                     event = route.event_cls.model_validate_json(record.value)
                 except Exception as exc:
                     raise PoisonMessage(f"invalid payload for {envelope.type}: {exc}") from None
-                await route.handler(ctx, event)
+                if not route.batch:
+                    await route.handler(ctx, event)
+                elif pending is None:
+                    await route.handler([(ctx, event)])
+                else:
+                    pending.setdefault(id(route), (route, []))[1].append((ctx, event))
 
     async def _dead_letter(
         self,

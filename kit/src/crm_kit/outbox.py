@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,42 @@ class Outbox:
         self.table = metadata.tables["outbox"]
         self.source = source
         self._topic_name = topic_name
+        self._inserts: dict[str, Any] = {}
+
+    def _insert(self, conn: AsyncConnection) -> Any:
+        """The INSERT ... ON CONFLICT DO NOTHING statement for this dialect, built once."""
+        name = conn.dialect.name
+        if name not in self._inserts:
+            self._inserts[name] = dialect_insert(conn)(self.table).on_conflict_do_nothing(index_elements=["event_id"])
+        return self._inserts[name]
+
+    def _row(
+        self,
+        event: Event,
+        *,
+        now: datetime | None,
+        correlation_id: str | None,
+        causation_id: str | None,
+    ) -> tuple[Envelope, dict[str, Any]]:
+        event_id = str(new_id())
+        envelope = Envelope(
+            id=event_id,
+            source=self.source,
+            type=event.ce_type(),
+            time=now or datetime.now(UTC),
+            correlationid=correlation_id or event_id,
+            causationid=causation_id,
+            subject=event.key(),
+        )
+        row = _encode(
+            event_id=event_id,
+            topic=self._topic_name(event.topic),
+            key=event.key(),
+            ce_type=envelope.type,
+            headers=to_headers(envelope),
+            payload=event.payload(),
+        )
+        return envelope, row
 
     async def add(
         self,
@@ -41,26 +77,25 @@ class Outbox:
         causation_id: str | None = None,
     ) -> Envelope:
         """Queue one event; it is published only if the caller's transaction commits."""
-        event_id = str(new_id())
-        envelope = Envelope(
-            id=event_id,
-            source=self.source,
-            type=event.ce_type(),
-            time=now or datetime.now(UTC),
-            correlationid=correlation_id or event_id,
-            causationid=causation_id,
-            subject=event.key(),
-        )
-        await self.add_raw(
-            conn,
-            event_id=event_id,
-            topic=self._topic_name(event.topic),
-            key=event.key(),
-            ce_type=envelope.type,
-            headers=to_headers(envelope),
-            payload=event.payload(),
-        )
+        envelope, row = self._row(event, now=now, correlation_id=correlation_id, causation_id=causation_id)
+        await conn.execute(self._insert(conn), row)
         return envelope
+
+    async def add_many(
+        self,
+        conn: AsyncConnection,
+        events: Sequence[Event],
+        *,
+        now: datetime | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> list[Envelope]:
+        """Queue several events in one statement (bulk writes: imports, broadcasts)."""
+        if not events:
+            return []
+        built = [self._row(e, now=now, correlation_id=correlation_id, causation_id=causation_id) for e in events]
+        await conn.execute(self._insert(conn), [row for _, row in built])
+        return [envelope for envelope, _ in built]
 
     async def add_raw(
         self,
@@ -74,17 +109,20 @@ class Outbox:
         payload: bytes,
     ) -> None:
         """Queue an already-encoded record (used for dead letters); a repeated event_id is ignored."""
-        insert = dialect_insert(conn)
-        stmt = insert(self.table).values(
-            event_id=event_id,
-            topic=topic,
-            key=key,
-            ce_type=ce_type,
-            headers=[[k, v.decode("utf-8", "replace")] for k, v in headers],
-            payload=payload,
-            created_at=datetime.now(UTC),
-        )
-        await conn.execute(stmt.on_conflict_do_nothing(index_elements=["event_id"]))
+        row = _encode(event_id=event_id, topic=topic, key=key, ce_type=ce_type, headers=headers, payload=payload)
+        await conn.execute(self._insert(conn), row)
+
+
+def _encode(*, event_id: str, topic: str, key: str, ce_type: str, headers: Headers, payload: bytes) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "topic": topic,
+        "key": key,
+        "ce_type": ce_type,
+        "headers": [[k, v.decode("utf-8", "replace")] for k, v in headers],
+        "payload": payload,
+        "created_at": datetime.now(UTC),
+    }
 
 
 class Lease:

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 UTCDateTime = sa.DateTime(timezone=True)
 
+READ_ONLY = "crm_read_only"
+"""Execution option marking a connection that only reads (SQLite then begins deferred)."""
+
 
 def kit_tables(metadata: sa.MetaData) -> None:
     """Add the outbox, inbox and lease tables to a service's metadata."""
@@ -69,10 +72,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         # SQLite has one writer: BEGIN IMMEDIATE takes the write lock up front, so two
-        # transactions never deadlock upgrading a read lock.
+        # transactions never deadlock upgrading a read lock. Reads (Database.read) begin
+        # deferred, so in WAL mode they never wait for, or hold up, a writer.
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
@@ -105,8 +110,9 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only connection (no after-commit hooks)."""
+        """A read-only connection (no after-commit hooks; on SQLite it takes no write lock)."""
         async with self.engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})
             yield conn
 
     async def create_all(self) -> None:

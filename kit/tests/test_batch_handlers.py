@@ -1,0 +1,75 @@
+"""Batch handlers: many events in a few statements, still once each, a failing one isolated to the DLQ."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from probe_service import Pinged, ProbeSettings
+
+from crm_kit.inbox import Context, Subscriptions
+from crm_kit.service import Service, start_in_background
+from crm_kit.store import kit_tables
+from crm_kit.testing import eventually, publish
+
+
+def build(settings: ProbeSettings) -> tuple[Service, sa.Table, list[int]]:
+    metadata = sa.MetaData()
+    kit_tables(metadata)
+    effects = sa.Table(
+        "effects", metadata, sa.Column("ping_id", sa.String, primary_key=True), sa.Column("n", sa.Integer)
+    )
+    calls: list[int] = []
+    subs = Subscriptions()
+
+    @subs.on_batch(Pinged)
+    async def record_all(items: list[tuple[Context, Pinged]]) -> None:
+        calls.append(len(items))
+        if any(event.n == settings.fail_on for _, event in items):
+            raise RuntimeError(f"cannot handle {settings.fail_on}")
+        conn = items[0][0].conn
+        await conn.execute(effects.insert(), [{"ping_id": e.ping_id, "n": e.n} for _, e in items])
+
+    return Service(name=settings.service_name, settings=settings, metadata=metadata, subscriptions=subs), effects, calls
+
+
+async def count(service: Service, table: sa.Table) -> int:
+    async with service.db.read() as conn:
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
+
+
+async def test_a_batch_handler_gets_many_events_per_call_and_each_applies_once(service_env, kafka_bootstrap, topics):
+    service, effects, calls = build(ProbeSettings(**service_env("batchsub", service_name="batchsub")))
+    await publish(kafka_bootstrap, topics, *[Pinged(ping_id=f"p{i}", n=i) for i in range(300)])
+    await publish(kafka_bootstrap, topics, Pinged(ping_id="again", n=1000), event_id="dup")
+    await publish(kafka_bootstrap, topics, Pinged(ping_id="again", n=1000), event_id="dup")
+    running = await start_in_background(service, {"consume"})
+    try:
+
+        async def all_applied() -> bool:
+            return await count(service, effects) == 301 and service.consumer.stats.skipped_duplicates == 1
+
+        await eventually(all_applied, timeout=60)
+        # A second application of "dup" would violate the primary key and end in the DLQ.
+        assert service.consumer.stats.dead_lettered == 0
+        assert max(calls) > 1, "events arrive in batches"
+    finally:
+        await running.stop()
+
+
+async def test_a_failing_event_in_a_batch_is_dead_lettered_alone(service_env, kafka_bootstrap, topics):
+    settings = ProbeSettings(**service_env("batchfail", service_name="batchfail", max_attempts=2), fail_on=13)
+    service, effects, _ = build(settings)
+    await publish(kafka_bootstrap, topics, *[Pinged(ping_id=f"p{i}", n=i) for i in range(50)])
+    running = await start_in_background(service, {"consume", "relay"})
+    try:
+
+        async def rest_applied() -> bool:
+            return await count(service, effects) == 49
+
+        await eventually(rest_applied, timeout=60)
+        assert service.consumer.stats.dead_lettered == 1
+        async with service.db.read() as conn:
+            ns = {r.n for r in await conn.execute(sa.select(effects.c.n))}
+        assert 13 not in ns
+        assert len(ns) == 49
+    finally:
+        await running.stop()
