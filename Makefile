@@ -23,11 +23,12 @@ test: install ## the whole test suite (starts Kafka, PostgreSQL and SMTP sinks i
 	@deploy/postgres/pg.sh start >/dev/null
 	@$(UV) pytest $(PYTEST_ARGS)
 
-lint: ## ruff, mypy, and the AsyncAPI drift check
+lint: ## ruff, mypy, and the drift checks of asyncapi.yaml and docs/configuration.md
 	@$(UV) ruff check .
 	@$(UV) ruff format --check .
 	@$(UV) mypy contracts/src kit/src services/*/src deploy bench
 	@$(UV) python -m crm_contracts.asyncapi --check
+	@$(UV) python -m deploy.configdoc --check
 
 asyncapi: ## regenerate contracts/asyncapi.yaml from the contracts
 	@$(UV) python -m crm_contracts.asyncapi --write
