@@ -87,18 +87,32 @@ class Publisher:
         )
 
     async def message_posted(self, conn: AsyncConnection, message: dict[str, Any], now: datetime) -> None:
-        await self.outbox.add(
-            conn,
-            MessagePosted(
-                message_id=UUID(message["id"]),
-                recipient=message["recipient"],
-                recipient_staff_id=_uuid(message["recipient_staff_id"]),
-                title=message["title"],
-                body=message["body"],
-                link=message["link"],
-                cause_event_id=message["cause_event_id"],
-                partner_id=_uuid(message["partner_id"]),
-            ),
-            now=now,
-            causation_id=message["cause_event_id"],
-        )
+        await self.outbox.add(conn, _message_posted(message), now=now, causation_id=message["cause_event_id"])
+
+    async def messages_posted(self, conn: AsyncConnection, messages: list[dict[str, Any]], now: datetime) -> None:
+        """MessagePosted for several messages (each caused by its own event) in one outbox statement."""
+        if not messages:
+            return
+        if len(messages) == 1:
+            await self.message_posted(conn, messages[0], now)
+            return
+        # Outbox.add_many takes one causation id for all; these differ per message, so the rows are built
+        # one by one (as Outbox.add would) and written in one executemany.
+        rows = [
+            self.outbox._row(_message_posted(m), now=now, correlation_id=None, causation_id=m["cause_event_id"])[1]
+            for m in messages
+        ]
+        await conn.execute(self.outbox._insert(conn), rows)
+
+
+def _message_posted(message: dict[str, Any]) -> MessagePosted:
+    return MessagePosted(
+        message_id=UUID(message["id"]),
+        recipient=message["recipient"],
+        recipient_staff_id=_uuid(message["recipient_staff_id"]),
+        title=message["title"],
+        body=message["body"],
+        link=message["link"],
+        cause_event_id=message["cause_event_id"],
+        partner_id=_uuid(message["partner_id"]),
+    )

@@ -99,36 +99,55 @@ def build_subscriptions(notifier: Notifier) -> Subscriptions:
         if event.source_id is not None:
             await repo.add_document_file(ctx.conn, str(event.source_id), event.sha256, event.file_name, event.size)
 
-    @subs.on(TaskCreated)
-    async def task_created(ctx: Context, event: TaskCreated) -> None:
-        if event.responsible_staff_id is None or event.responsible_staff_id == event.creator_staff_id:
+    @subs.on_batch(TaskCreated)
+    async def tasks_created(items: list[tuple[Context, TaskCreated]]) -> None:
+        wanted = [
+            (ctx, e)
+            for ctx, e in items
+            if e.responsible_staff_id is not None and e.responsible_staff_id != e.creator_staff_id
+        ]
+        if not wanted:
             return
-        notice = Notice(
-            kind="task_created",
-            mode="task",
-            staff_id=str(event.responsible_staff_id),
-            context={
-                "title": event.title,
-                "description": event.description,
-                "deadline": _iso(event.deadline),
-                "partner": await _partner_name(ctx, event.partner_id),
-            },
-            link=f"/tasks/{event.task_id}",
-            partner_id=_s(event.partner_id),
-        )
-        await notifier.tell(ctx.conn, ctx.envelope.id, notice, _now(ctx))
+        conn = wanted[0][0].conn
+        names = await repo.partner_names(conn, [str(e.partner_id) for _, e in wanted if e.partner_id is not None])
+        notices = [
+            (
+                ctx.envelope.id,
+                Notice(
+                    kind="task_created",
+                    mode="task",
+                    staff_id=str(e.responsible_staff_id),
+                    context={
+                        "title": e.title,
+                        "description": e.description,
+                        "deadline": _iso(e.deadline),
+                        "partner": names.get(str(e.partner_id)) if e.partner_id is not None else None,
+                    },
+                    link=f"/tasks/{e.task_id}",
+                    partner_id=_s(e.partner_id),
+                ),
+            )
+            for ctx, e in wanted
+        ]
+        await notifier.tell_many(conn, notices, _now(wanted[0][0]))
 
-    @subs.on(TaskAssigned)
-    async def task_assigned(ctx: Context, event: TaskAssigned) -> None:
-        notice = Notice(
-            kind="task_assigned",
-            mode="task",
-            staff_id=str(event.responsible_staff_id),
-            context={"title": event.title, "by": event.assigned_by},
-            link=f"/tasks/{event.task_id}",
-            partner_id=_s(event.partner_id),
-        )
-        await notifier.tell(ctx.conn, ctx.envelope.id, notice, _now(ctx))
+    @subs.on_batch(TaskAssigned)
+    async def tasks_assigned(items: list[tuple[Context, TaskAssigned]]) -> None:
+        notices = [
+            (
+                ctx.envelope.id,
+                Notice(
+                    kind="task_assigned",
+                    mode="task",
+                    staff_id=str(e.responsible_staff_id),
+                    context={"title": e.title, "by": e.assigned_by},
+                    link=f"/tasks/{e.task_id}",
+                    partner_id=_s(e.partner_id),
+                ),
+            )
+            for ctx, e in items
+        ]
+        await notifier.tell_many(items[0][0].conn, notices, _now(items[0][0]))
 
     @subs.on(TaskReplied)
     async def task_replied(ctx: Context, event: TaskReplied) -> None:
@@ -148,18 +167,24 @@ def build_subscriptions(notifier: Notifier) -> Subscriptions:
         )
         await notifier.tell(ctx.conn, ctx.envelope.id, notice, _now(ctx))
 
-    @subs.on(TaskDue)
-    async def task_due(ctx: Context, event: TaskDue) -> None:
-        notice = Notice(
-            kind="task_due",
-            mode="reminder",
-            staff_id=str(event.responsible_staff_id),
-            context={"title": event.title, "deadline": _iso(event.deadline), "days_before": event.days_before},
-            link=f"/tasks/{event.task_id}",
-            partner_id=_s(event.partner_id),
-            task_channel=event.channel,
-        )
-        await notifier.tell(ctx.conn, ctx.envelope.id, notice, _now(ctx))
+    @subs.on_batch(TaskDue)
+    async def tasks_due(items: list[tuple[Context, TaskDue]]) -> None:
+        notices = [
+            (
+                ctx.envelope.id,
+                Notice(
+                    kind="task_due",
+                    mode="reminder",
+                    staff_id=str(e.responsible_staff_id),
+                    context={"title": e.title, "deadline": _iso(e.deadline), "days_before": e.days_before},
+                    link=f"/tasks/{e.task_id}",
+                    partner_id=_s(e.partner_id),
+                    task_channel=e.channel,
+                ),
+            )
+            for ctx, e in items
+        ]
+        await notifier.tell_many(items[0][0].conn, notices, _now(items[0][0]))
 
     @subs.on(FollowUpScheduled)
     async def follow_up(ctx: Context, event: FollowUpScheduled) -> None:

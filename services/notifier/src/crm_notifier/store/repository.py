@@ -63,6 +63,23 @@ async def staff_and_preferences(conn: AsyncConnection, staff_id: str) -> tuple[S
     return _staff(row), prefs
 
 
+async def staff_and_preferences_many(
+    conn: AsyncConnection, staff_ids: Sequence[str]
+) -> dict[str, tuple[StaffMember, Preferences | None]]:
+    """Several staff members with their notification settings (one query; the unknown ones are missing)."""
+    if not staff_ids:
+        return {}
+    n = t.notification_settings
+    query = sa.select(t.staff, n.c.language, n.c.task_message, n.c.task_email).select_from(
+        t.staff.outerjoin(n, n.c.user_login == t.staff.c.user_login)
+    )
+    found: dict[str, tuple[StaffMember, Preferences | None]] = {}
+    for row in await conn.execute(query.where(t.staff.c.staff_id.in_(list(set(staff_ids))))):
+        prefs = Preferences(row.language, row.task_message, row.task_email) if row.language is not None else None
+        found[row.staff_id] = (_staff(row), prefs)
+    return found
+
+
 async def staff_by_ids(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, StaffMember]:
     rows = await conn.execute(sa.select(t.staff).where(t.staff.c.staff_id.in_(list(ids))))
     return {r.staff_id: _staff(r) for r in rows}
@@ -82,6 +99,15 @@ async def get_partner(conn: AsyncConnection, partner_id: str) -> PartnerCard | N
     if row is None:
         return None
     return PartnerCard(row.partner_id, row.name, list(row.site_emails), list(row.contacts))
+
+
+async def partner_names(conn: AsyncConnection, partner_ids: Sequence[str]) -> dict[str, str]:
+    """The names of the known partners among these (one query)."""
+    if not partner_ids:
+        return {}
+    p = t.partners
+    rows = await conn.execute(sa.select(p.c.partner_id, p.c.name).where(p.c.partner_id.in_(list(set(partner_ids)))))
+    return {r.partner_id: r.name for r in rows}
 
 
 async def partner_of_contacts(conn: AsyncConnection, contact_ids: Sequence[str]) -> PartnerCard | None:
@@ -150,6 +176,12 @@ async def park(
         cause_event_id=cause_event_id, staff_id=staff_id, kind=kind, notice=notice, created_at=now
     )
     await conn.execute(stmt.on_conflict_do_nothing())
+
+
+async def park_many(conn: AsyncConnection, rows: Sequence[Row]) -> None:
+    """Park several notices in one statement (a repeated notice is ignored)."""
+    if rows:
+        await conn.execute(dialect_insert(conn)(t.parked).on_conflict_do_nothing(), list(rows))
 
 
 async def take_parked(conn: AsyncConnection, staff_id: str) -> list[Row]:
@@ -237,6 +269,25 @@ async def add_delivery(conn: AsyncConnection, values: Row) -> bool:
     stmt = dialect_insert(conn)(t.deliveries).values(**values)
     result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]))
     return bool(result.rowcount)
+
+
+async def add_deliveries(conn: AsyncConnection, rows: Sequence[Row]) -> set[str]:
+    """Record several deliveries in one statement; the ids of those actually recorded (not seen before)."""
+    if not rows:
+        return set()
+    stmt = dialect_insert(conn)(t.deliveries)
+    await conn.execute(
+        stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]), list(rows)
+    )
+    return await _existing_ids(conn, t.deliveries, [r["id"] for r in rows])
+
+
+async def _existing_ids(conn: AsyncConnection, table: sa.Table, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        found |= {r.id for r in await conn.execute(sa.select(table.c.id).where(table.c.id.in_(chunk)))}
+    return found
 
 
 async def claim(conn: AsyncConnection, token: str, now: datetime, limit: int) -> list[Row]:
@@ -359,6 +410,15 @@ async def add_message(conn: AsyncConnection, values: Row) -> bool:
     stmt = dialect_insert(conn)(t.messages).values(**values)
     result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient"]))
     return bool(result.rowcount)
+
+
+async def add_messages(conn: AsyncConnection, rows: Sequence[Row]) -> set[str]:
+    """Store several in-app messages in one statement; the ids of those stored (once per cause and user)."""
+    if not rows:
+        return set()
+    stmt = dialect_insert(conn)(t.messages)
+    await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient"]), list(rows))
+    return await _existing_ids(conn, t.messages, [r["id"] for r in rows])
 
 
 async def messages(
