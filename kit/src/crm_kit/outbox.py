@@ -89,11 +89,22 @@ class Outbox:
         now: datetime | None = None,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        causation_ids: Sequence[str | None] | None = None,
     ) -> list[Envelope]:
-        """Queue several events in one statement (bulk writes: imports, broadcasts)."""
+        """Queue several events in one statement (bulk writes: imports, broadcasts, batch handlers).
+
+        ``causation_ids`` gives each event its own cause (one per event, e.g. the events a batch
+        handler answers); otherwise ``causation_id`` is every event's cause.
+        """
         if not events:
             return []
-        built = [self._row(e, now=now, correlation_id=correlation_id, causation_id=causation_id) for e in events]
+        if causation_ids is not None and len(causation_ids) != len(events):
+            raise ValueError("causation_ids must have one id per event")
+        causes = list(causation_ids) if causation_ids is not None else [causation_id] * len(events)
+        built = [
+            self._row(e, now=now, correlation_id=correlation_id or cause, causation_id=cause)
+            for e, cause in zip(events, causes, strict=True)
+        ]
         await conn.execute(self._insert(conn), [row for _, row in built])
         return [envelope for envelope, _ in built]
 

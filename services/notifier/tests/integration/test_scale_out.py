@@ -112,9 +112,22 @@ async def test_two_instances_one_killed_mid_stream_deliver_every_notification_ex
 
         received = Counter(m["Message-ID"] for m in read_maildir(sink_process.maildir))
         async with observer.db.read() as conn:
-            ids = [r.id for r in await conn.execute(sa.select(deliveries.c.id).where(deliveries.c.channel == "email"))]
+            rows = (
+                await conn.execute(
+                    sa.select(deliveries.c.id, deliveries.c.error).where(deliveries.c.channel == "email")
+                )
+            ).all()
             stored = (await conn.execute(sa.select(messages.c.cause_event_id, messages.c.recipient))).all()
-        assert received == Counter({message_id_of(i): 1 for i in ids}), "every email exactly once"
+        # The guarantee (delivering.py): never twice; the only possible loss is a message whose
+        # "handed over" commit landed while its final dot was not yet written when the process
+        # died -- one per SMTP connection of the killed instance. Such rows are recorded as
+        # "assumed delivered"; every other email must have arrived exactly once.
+        assumed = {r.id for r in rows if (r.error or "").startswith("assumed delivered")}
+        assert set(received) <= {message_id_of(r.id) for r in rows}, "nothing but our deliveries arrived"
+        assert max(received.values()) == 1, "no email twice"
+        missing = [r.id for r in rows if received[message_id_of(r.id)] == 0]
+        assert set(missing) <= assumed, "only an email handed over at the moment of the kill may be missing"
+        assert len(missing) <= 2, "at most one in flight per connection of the killed instance (two per server)"
         assert len(stored) == TASKS and len(set(stored)) == TASKS, "every in-app message exactly once"
 
         posted = await read_events(

@@ -91,18 +91,12 @@ class Publisher:
 
     async def messages_posted(self, conn: AsyncConnection, messages: list[dict[str, Any]], now: datetime) -> None:
         """MessagePosted for several messages (each caused by its own event) in one outbox statement."""
-        if not messages:
-            return
-        if len(messages) == 1:
-            await self.message_posted(conn, messages[0], now)
-            return
-        # Outbox.add_many takes one causation id for all; these differ per message, so the rows are built
-        # one by one (as Outbox.add would) and written in one executemany.
-        rows = [
-            self.outbox._row(_message_posted(m), now=now, correlation_id=None, causation_id=m["cause_event_id"])[1]
-            for m in messages
-        ]
-        await conn.execute(self.outbox._insert(conn), rows)
+        await self.outbox.add_many(
+            conn,
+            [_message_posted(m) for m in messages],
+            now=now,
+            causation_ids=[m["cause_event_id"] for m in messages],
+        )
 
 
 def _message_posted(message: dict[str, Any]) -> MessagePosted:
