@@ -39,14 +39,19 @@ class Outbox:
             self._inserts[name] = dialect_insert(conn)(self.table).on_conflict_do_nothing(index_elements=["event_id"])
         return self._inserts[name]
 
-    def _row(
+    def prepare(
         self,
         event: Event,
         *,
-        now: datetime | None,
-        correlation_id: str | None,
-        causation_id: str | None,
+        now: datetime | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
     ) -> tuple[Envelope, dict[str, Any]]:
+        """The envelope and the outbox row of one event, not yet written (see ``write``).
+
+        For callers that collect a batch's events and need their ids first (e.g. one event
+        caused by another of the same batch).
+        """
         event_id = str(new_id())
         envelope = Envelope(
             id=event_id,
@@ -77,7 +82,7 @@ class Outbox:
         causation_id: str | None = None,
     ) -> Envelope:
         """Queue one event; it is published only if the caller's transaction commits."""
-        envelope, row = self._row(event, now=now, correlation_id=correlation_id, causation_id=causation_id)
+        envelope, row = self.prepare(event, now=now, correlation_id=correlation_id, causation_id=causation_id)
         await conn.execute(self._insert(conn), row)
         return envelope
 
@@ -102,11 +107,16 @@ class Outbox:
             raise ValueError("causation_ids must have one id per event")
         causes = list(causation_ids) if causation_ids is not None else [causation_id] * len(events)
         built = [
-            self._row(e, now=now, correlation_id=correlation_id or cause, causation_id=cause)
+            self.prepare(e, now=now, correlation_id=correlation_id or cause, causation_id=cause)
             for e, cause in zip(events, causes, strict=True)
         ]
-        await conn.execute(self._insert(conn), [row for _, row in built])
+        await self.write(conn, [row for _, row in built])
         return [envelope for envelope, _ in built]
+
+    async def write(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        """Write prepared rows in one statement, in the caller's transaction (a repeated id is ignored)."""
+        if rows:
+            await conn.execute(self._insert(conn), list(rows))
 
     async def add_raw(
         self,

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_contracts.base import Envelope, Event
+from crm_contracts.base import Event
 from crm_contracts.common import Attachment
 from crm_contracts.mail import EmailImported, EmailImportFailed
 from crm_contracts.tasks import Origin, TaskCreated
-from crm_kit.cloudevents import to_headers
-from crm_kit.ids import new_id
 from crm_kit.outbox import Outbox
-from crm_kit.store import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -58,57 +55,34 @@ def _uuid(value: str | None) -> UUID | None:
 class MailPublisher:
     """Speaks the domain; hands out one ``OutboxBatch`` per transaction (it knows topics and contracts)."""
 
-    def __init__(self, outbox: Outbox, topic_name: Callable[[str], str]) -> None:
+    def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
-        self.topic_name = topic_name
 
     def batch(self) -> OutboxBatch:
         """A fresh batch of events for one transaction (concurrent imports never share one)."""
-        return OutboxBatch(self.outbox, self.topic_name)
+        return OutboxBatch(self.outbox)
 
 
 class OutboxBatch:
     """The events of one batch of files, written with one multi-row insert by ``flush``.
 
-    The rows have the format the kit's relay publishes (the same as ``Outbox.add``), inside the
-    caller's transaction.
+    The kit's ``Outbox.prepare`` builds each row (so an event can name another of the batch as
+    its cause) and ``Outbox.write`` writes them, inside the caller's transaction.
     """
 
-    def __init__(self, outbox: Outbox, topic_name: Callable[[str], str]) -> None:
+    def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
-        self._topic_name = topic_name
-        self._pending: list[dict[str, object]] = []
+        self._pending: list[dict[str, Any]] = []
 
     def _add(self, event: Event, *, now: datetime, correlation_id: str, causation_id: str | None = None) -> str:
-        event_id = str(new_id())
-        envelope = Envelope(
-            id=event_id,
-            source=self.outbox.source,
-            type=event.ce_type(),
-            time=now,
-            correlationid=correlation_id,
-            causationid=causation_id,
-            subject=event.key(),
-        )
-        self._pending.append(
-            {
-                "event_id": event_id,
-                "topic": self._topic_name(event.topic),
-                "key": event.key(),
-                "ce_type": envelope.type,
-                "headers": [[k, v.decode("utf-8", "replace")] for k, v in to_headers(envelope)],
-                "payload": event.payload(),
-                "created_at": now,
-            }
-        )
-        return event_id
+        envelope, row = self.outbox.prepare(event, now=now, correlation_id=correlation_id, causation_id=causation_id)
+        self._pending.append(row)
+        return envelope.id
 
     async def flush(self, conn: AsyncConnection) -> int:
         """Write the collected events into the outbox (the caller's transaction); returns how many."""
         pending, self._pending = self._pending, []
-        if pending:
-            insert = dialect_insert(conn)(self.outbox.table).on_conflict_do_nothing(index_elements=["event_id"])
-            await conn.execute(insert, pending)
+        await self.outbox.write(conn, pending)
         return len(pending)
 
     def email_task(self, item: EmailTask, *, now: datetime) -> None:
