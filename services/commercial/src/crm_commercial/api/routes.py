@@ -71,6 +71,15 @@ def _page(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
     return {"items": items, "total": total}
 
 
+async def _documents_page(api: Api, doc_type: str, partner_id: UUID | None, limit: int, offset: int) -> dict[str, Any]:
+    """One page of documents of one type, optionally of one partner."""
+    async with api.db.read() as conn:
+        docs, total = await repo.list_documents(
+            conn, partner_id=str(partner_id) if partner_id else None, doc_type=doc_type, limit=limit, offset=offset
+        )
+    return _page([s.document_out(d) for d in docs], total)
+
+
 class VatRatesController(Controller):
     path = "/api/vat-rates"
     tags = ["vat-rates"]
@@ -344,11 +353,7 @@ class InvoicesController(Controller):
     async def list_invoices(
         self, api: Api, partner_id: UUID | None = None, limit: int = Limit, offset: int = Offset
     ) -> dict[str, Any]:
-        async with api.db.read() as conn:
-            docs, total = await repo.list_documents(
-                conn, partner_id=str(partner_id) if partner_id else None, doc_type="invoice", limit=limit, offset=offset
-            )
-        return _page([s.document_out(d) for d in docs], total)
+        return await _documents_page(api, "invoice", partner_id, limit, offset)
 
     @post("/")
     async def issue(self, api: Api, data: s.InvoiceIn) -> Response[dict[str, Any]]:
@@ -400,11 +405,7 @@ class CostDocumentsController(Controller):
         limit: int = Limit,
         offset: int = Offset,
     ) -> dict[str, Any]:
-        async with api.db.read() as conn:
-            docs, total = await repo.list_documents(
-                conn, partner_id=str(partner_id) if partner_id else None, doc_type="cost", limit=limit, offset=offset
-            )
-        return _page([s.document_out(d) for d in docs], total)
+        return await _documents_page(api, "cost", partner_id, limit, offset)
 
     @post("/")
     async def post_cost(self, api: Api, data: s.CostDocumentIn) -> Response[dict[str, Any]]:
@@ -434,11 +435,7 @@ class PaymentsController(Controller):
     async def list_payments(
         self, api: Api, partner_id: UUID | None = None, limit: int = Limit, offset: int = Offset
     ) -> dict[str, Any]:
-        async with api.db.read() as conn:
-            docs, total = await repo.list_documents(
-                conn, partner_id=str(partner_id) if partner_id else None, doc_type="payment", limit=limit, offset=offset
-            )
-        return _page([s.document_out(d) for d in docs], total)
+        return await _documents_page(api, "payment", partner_id, limit, offset)
 
     @post("/")
     async def record(self, api: Api, data: s.PaymentIn) -> Response[dict[str, Any]]:
