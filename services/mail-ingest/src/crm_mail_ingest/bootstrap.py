@@ -57,7 +57,7 @@ def build(settings: MailIngestSettings | None = None) -> MailIngest:
         app_factory=make_app,
     )
     folder = ImportFolder(settings.inbox)
-    importer = Importer(service.db, MailPublisher(service.outbox), service.blobs, folder, settings)
+    importer = Importer(service.db, MailPublisher(service.outbox, settings.topic), service.blobs, folder, settings)
     watcher = Watcher(importer, folder, settings)
     service.workers["watch"] = watcher.run
     parts.update(importer=importer, folder=folder)

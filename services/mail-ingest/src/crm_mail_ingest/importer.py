@@ -10,57 +10,66 @@ name and content hash), so each message is imported once and no file is lost.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, TypeVar
 
-from crm_kit.blobs import BlobError, BlobStore
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_kit.blobs import BlobStore
 from crm_kit.ids import new_id
 from crm_kit.inbox import TRANSIENT
 from crm_kit.store import Database
-from crm_mail_ingest.domain.identity import message_key
-from crm_mail_ingest.domain.model import ParsedMessage, ParseFailure
-from crm_mail_ingest.domain.parsing import parse_export
-from crm_mail_ingest.domain.routing import automated_reason, choose_partner, route
-from crm_mail_ingest.events.publisher import EmailTask, MailPublisher, StoredAttachment
-from crm_mail_ingest.folder import Claimed, ImportFolder, read_sidecar
+from crm_mail_ingest.domain.routing import choose_partner, route
+from crm_mail_ingest.events.publisher import EmailTask, ImportFailure, MailPublisher, build_events
+from crm_mail_ingest.folder import Claimed, ImportFolder
+from crm_mail_ingest.preparation import (
+    Prepared,
+    PrepareOptions,
+    claim_and_prepare,
+    finish_all,
+    prepare_all,
+    worker_init,
+)
 from crm_mail_ingest.settings import MailIngestSettings
 from crm_mail_ingest.store import repository
 
 log = logging.getLogger(__name__)
 
 _UNLISTED_NOTE = "Atașări menționate în export, dar nesalvate cu el: "
+_CHUNK_FILES = 25
+"""Files per task sent to a worker process (small enough that both workers share a batch)."""
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+__all__ = ["Importer", "Prepared"]
 
 
-@dataclass
-class Prepared:
-    """One claimed file after the work outside the database (read, parse, blobs)."""
+_POOLS: dict[tuple[str, int], ProcessPoolExecutor] = {}
 
-    claimed: Claimed
-    import_id: str
-    sha256: str
-    size: int
-    status: str
-    reason: str | None = None
-    message: ParsedMessage | None = None
-    key: str | None = None
-    attachments: list[StoredAttachment] = field(default_factory=list)
-    resume: dict[str, Any] | None = None
-    destination: Path | None = None
-    row: dict[str, Any] = field(default_factory=dict)
-    initial: tuple[str, str | None] = ("failed", None)
 
-    def reset(self) -> None:
-        """Back to what preparing found (before a retried database pass)."""
-        self.status, self.reason = self.initial
-        self.row = {}
-        self.resume = None
-        self.destination = None
+def _pool(role: str, processes: int) -> ProcessPoolExecutor:
+    """The process's pool of ``processes`` workers for one role (importers share it; it ends with the process).
+
+    ``prepare`` claims and parses the next batch; ``record`` builds a batch's events and moves its
+    files. Two pools, so the batch being recorded never waits behind the next one's parsing.
+    """
+    pool = _POOLS.get((role, processes))
+    if pool is None:
+        pool = _POOLS[role, processes] = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker_init,
+            initargs=(os.getpid(),),
+        )
+    return pool
 
 
 class Importer:
@@ -81,8 +90,19 @@ class Importer:
         self.folder = folder
         self.settings = settings
         self.clock = clock
-        self.local_tz = ZoneInfo(settings.local_timezone)
         self.in_flight: set[str] = set()
+        self._parent = os.getpid()
+
+    @property
+    def options(self) -> PrepareOptions:
+        """The settings preparing a file uses, read now (an administrator may raise a limit)."""
+        return PrepareOptions(
+            max_file_bytes=self.settings.max_file_bytes,
+            max_header_chars=self.settings.max_header_chars,
+            export_format=self.settings.export_format,
+            local_timezone=self.settings.local_timezone,
+            blobs=self.blobs,
+        )
 
     async def import_files(self, claimed: list[Claimed], *, resumed: bool = False) -> list[dict[str, Any]]:
         """Import claimed files (one transaction per batch); returns their import log rows.
@@ -92,25 +112,78 @@ class Importer:
         """
         return await self.commit(await self.prepare(claimed), resumed=resumed)
 
-    async def prepare(self, claimed: list[Claimed]) -> list[Prepared]:
-        """The work outside the database (read, parse, store attachments).
-
-        It runs on the event loop, yielding between files: parsing is CPU work, and a worker
-        thread would only fight the loop for the GIL (measured 3x slower); a file takes about a
-        millisecond, so HTTP and the relay keep their turns.
-        """
-        self.in_flight.update(c.path.name for c in claimed)
-        prepared: list[Prepared] = []
+    async def take(self, names: list[str]) -> list[Prepared]:
+        """Claim the named inbox files (into processing/) and prepare them; gone or taken names are skipped."""
+        root = self.folder.root
+        self.in_flight.update(names)
         try:
-            for c in claimed:
-                item = self._prepare(c)
-                item.initial = (item.status, item.reason)
-                prepared.append(item)
-                await asyncio.sleep(0)
+            parts = await self._run(names, lambda chunk: (claim_and_prepare, root, chunk, self.options, self._parent))
+        except BaseException:
+            # What a worker claimed stays in processing/; the next sweep imports it.
+            self.in_flight.difference_update(names)
+            raise
+        prepared = [p for part in parts for p in part]
+        self.in_flight.difference_update(set(names) - {p.claimed.path.name for p in prepared})
+        return prepared
+
+    async def prepare(self, claimed: list[Claimed]) -> list[Prepared]:
+        """The work outside the database (read, parse, store attachments), in the worker processes."""
+        self.in_flight.update(c.path.name for c in claimed)
+        try:
+            parts = await self._run(claimed, lambda chunk: (prepare_all, self.folder.root, chunk, self.options))
         except BaseException:
             self.release(claimed)
             raise
-        return prepared
+        return [p for part in parts for p in part]
+
+    async def _run(self, items: list[_T], call: Callable[[list[_T]], tuple[Any, ...]]) -> list[list[Prepared]]:
+        """Run ``call``'s function over chunks of ``items``: in the worker processes, or on the loop."""
+        if not items:
+            return []
+        size = _CHUNK_FILES
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        pool = self._pool()
+        if pool is None:
+            # No worker processes: on the event loop, yielding between small chunks.
+            out = []
+            for chunk in chunks:
+                fn, *args = call(chunk)
+                out.append(fn(*args))
+                await asyncio.sleep(0)
+            return out
+        loop = asyncio.get_running_loop()
+        try:
+            return list(await asyncio.gather(*(loop.run_in_executor(pool, *call(chunk)) for chunk in chunks)))
+        except BrokenProcessPool:
+            _POOLS.pop(("prepare", self.settings.prepare_processes), None)
+            raise
+
+    def _pool(self, role: str = "prepare") -> ProcessPoolExecutor | None:
+        processes = self.settings.prepare_processes
+        if not processes:
+            return None
+        return _pool(role, processes if role == "prepare" else 1)
+
+    async def _after(self, fn: Callable[..., _R], *args: Any) -> _R:
+        """Run ``fn(*args)`` in the ``record`` worker process."""
+        pool = self._pool("record")
+        assert pool is not None
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            _POOLS.pop(("record", 1), None)
+            raise
+
+    async def start(self) -> None:
+        """Start the worker processes now (their imports take a moment), not on the first file."""
+        pool = self._pool()
+        if pool is not None:
+            loop = asyncio.get_running_loop()
+            warm = [
+                loop.run_in_executor(pool, prepare_all, self.folder.root, [], self.options)
+                for _ in range(self.settings.prepare_processes)
+            ]
+            await asyncio.gather(*warm, self._after(build_events, [], self.publisher.spec, self.clock()))
 
     def release(self, claimed: list[Claimed]) -> None:
         """Forget files as in flight (they are done, or left in processing/ for a later pass)."""
@@ -146,131 +219,102 @@ class Importer:
         finally:
             self.release([p.claimed for p in prepared])
 
-    # -- outside the database -------------------------------------------------------------
-
-    def _prepare(self, claimed: Claimed) -> Prepared:
-        limit = self.settings.max_file_bytes
-        try:
-            size = claimed.path.stat().st_size
-        except OSError as exc:
-            return Prepared(claimed, str(new_id()), "", 0, "failed", f"cannot read the file: {exc.strerror}")
-        item = Prepared(claimed, str(new_id()), "", size, "failed")
-        try:
-            if size > limit:
-                item.sha256 = _hash_file(claimed.path)
-                item.reason = f"file too large: {size} bytes, the limit is {limit}"
-                return item
-            data = claimed.path.read_bytes()
-            item.sha256 = hashlib.sha256(data).hexdigest()
-            sidecar, extra = read_sidecar(claimed.attachments_dir, limit - size)
-            if size + extra > limit:
-                item.reason = f"file and attachments too large: {size + extra} bytes, the limit is {limit}"
-                return item
-            message = parse_export(
-                data,
-                claimed.file_name,
-                local_tz=self.local_tz,
-                sidecar=sidecar,
-                max_header_chars=self.settings.max_header_chars,
-                force_format=self.settings.export_format,
-            )
-        except ParseFailure as exc:
-            item.reason = str(exc)
-            return item
-        except Exception as exc:
-            log.warning("unexpected failure parsing %s", claimed.file_name, exc_info=True)
-            item.reason = f"could not read this file as an email: {type(exc).__name__}: {str(exc)[:300]}"
-            return item
-        item.message = message
-        item.key = message_key(message)
-        ignored = automated_reason(message)
-        if ignored is not None:
-            item.status, item.reason = "ignored", ignored
-            return item
-        try:
-            for attachment in message.attachments:
-                sha = self.blobs.put(attachment.content)
-                item.attachments.append(
-                    StoredAttachment(attachment.file_name[:255], sha, len(attachment.content), attachment.content_type)
-                )
-        except BlobError as exc:
-            item.status, item.reason = "failed", f"attachment not stored: {exc}"
-            return item
-        item.status = "imported"
-        return item
-
     # -- in the database ------------------------------------------------------------------
 
     async def _record(self, prepared: list[Prepared], *, resumed: bool) -> None:
+        """Write the import log rows, message identities and events of a batch in one transaction.
+
+        A batch from the folder is planned on a read connection and its events are built in the
+        worker processes, so the write transaction only inserts. A message imported meanwhile by
+        someone else (an upload of the same email) breaks the unique constraint of its identity:
+        the batch rolls back and ``commit`` records it file by file, which plans and writes in
+        one transaction (as do resumed files and single files).
+        """
         now = self.clock()
         for item in prepared:
             item.reset()
-        events = self.publisher.batch()
+        if resumed or len(prepared) == 1 or self._pool() is None:
+            async with self.db.transaction() as conn:
+                plan = await self._plan(conn, prepared, now, resumed=resumed)
+                events = self.publisher.batch()
+                for job in plan.events:
+                    events.add(job, now=now)
+                await self._write(conn, plan, events.rows())
+            return
+        async with self.db.read() as conn:
+            plan = await self._plan(conn, prepared, now, resumed=False)
+        built = await self._after(build_events, plan.events, self.publisher.spec, now)
         async with self.db.transaction() as conn:
-            if resumed:
-                for item in prepared:
-                    if item.sha256:
-                        item.resume = await repository.unmoved_import(conn, item.claimed.file_name, item.sha256)
-            fresh = [p for p in prepared if p.resume is None]
-            known = await repository.known_messages(conn, [p.key for p in fresh if p.key and p.status != "failed"])
-            partners = await repository.partners_by_email(
-                conn, [p.message.sender.email for p in fresh if p.message is not None and p.status == "imported"]
-            )
-            taken: set[Path] = set()
-            import_rows: list[dict[str, Any]] = []
-            message_rows: list[dict[str, Any]] = []
+            await self._write(conn, plan, built)
+
+    async def _plan(self, conn: AsyncConnection, prepared: list[Prepared], now: datetime, *, resumed: bool) -> _Plan:
+        """Decide each file's status, routing, import log row and events (reads only)."""
+        if resumed:
             for item in prepared:
-                if item.resume is not None:
-                    item.row = item.resume
-                    continue
-                if item.key and item.status != "failed":
-                    first = known.get(item.key)
-                    if first is not None:
-                        item.status = "duplicate"
-                        item.reason = (
-                            f"duplicate of {first['file_name'] or 'an earlier import'} (import {first['import_id']})"
-                        )
-                        item.row["task_id"] = first["task_id"]
-                    else:
-                        known[item.key] = {
-                            "import_id": item.import_id,
-                            "file_name": item.claimed.file_name,
-                            "task_id": None,
-                        }
-                item.destination = self._destination(item, taken)
-                row = self._row(item, now)
-                if item.status in ("imported", "ignored"):
-                    message_rows.append(
-                        {
-                            "message_key": item.key,
-                            "import_id": item.import_id,
-                            "task_id": row["task_id"],
-                            "created_at": now,
-                        }
+                if item.sha256:
+                    item.resume = await repository.unmoved_import(conn, item.claimed.file_name, item.sha256)
+        fresh = [p for p in prepared if p.resume is None]
+        known = await repository.known_messages(conn, [p.key for p in fresh if p.key and p.status != "failed"])
+        partners = await repository.partners_by_email(
+            conn, [p.message.sender.email for p in fresh if p.message is not None and p.status == "imported"]
+        )
+        plan = _Plan()
+        taken: set[Path] = set()
+        for item in prepared:
+            if item.resume is not None:
+                item.row = item.resume
+                continue
+            if item.key and item.status != "failed":
+                first = known.get(item.key)
+                if first is not None:
+                    item.status = "duplicate"
+                    item.reason = (
+                        f"duplicate of {first['file_name'] or 'an earlier import'} (import {first['import_id']})"
                     )
-                if item.status == "imported":
-                    assert item.message is not None
-                    assert item.key is not None
-                    matched = choose_partner(partners.get(item.message.sender.email, []))
-                    routing = route(matched, self.settings.triage_staff_id)
-                    row.update(
-                        partner_id=routing.partner_id,
-                        partner_name=routing.partner_name,
-                        responsible_staff_id=routing.responsible_staff_id,
-                        unknown_sender=routing.unknown_sender,
-                    )
-                    known[item.key]["task_id"] = row["task_id"]
-                    message_rows[-1]["task_id"] = row["task_id"]
-                    events.email_task(self._email_task(item, row), now=now)
-                elif item.status == "failed":
-                    events.import_failed(
-                        import_id=item.import_id, file_name=row["file_name"], reason=row["reason"] or "", now=now
-                    )
-                item.row = row
-                import_rows.append(row)
-            await repository.insert_imports(conn, import_rows)
-            await repository.insert_messages(conn, message_rows)
-            await events.flush(conn)
+                    item.row["task_id"] = first["task_id"]
+                else:
+                    known[item.key] = {
+                        "import_id": item.import_id,
+                        "file_name": item.claimed.file_name,
+                        "task_id": None,
+                    }
+            item.destination = self._destination(item, taken)
+            row = self._row(item, now)
+            if item.status in ("imported", "ignored"):
+                plan.messages.append(
+                    {
+                        "message_key": item.key,
+                        "import_id": item.import_id,
+                        "task_id": row["task_id"],
+                        "created_at": now,
+                    }
+                )
+            if item.status == "imported":
+                assert item.message is not None
+                assert item.key is not None
+                matched = choose_partner(partners.get(item.message.sender.email, []))
+                routing = route(matched, self.settings.triage_staff_id)
+                row.update(
+                    partner_id=routing.partner_id,
+                    partner_name=routing.partner_name,
+                    responsible_staff_id=routing.responsible_staff_id,
+                    unknown_sender=routing.unknown_sender,
+                )
+                known[item.key]["task_id"] = row["task_id"]
+                plan.messages[-1]["task_id"] = row["task_id"]
+                plan.events.append(self._email_task(item, row))
+            elif item.status == "failed":
+                plan.events.append(
+                    ImportFailure(import_id=item.import_id, file_name=row["file_name"], reason=row["reason"] or "")
+                )
+            item.row = row
+            plan.imports.append(row)
+        return plan
+
+    async def _write(self, conn: AsyncConnection, plan: _Plan, events: list[dict[str, Any]]) -> None:
+        await repository.insert_imports(conn, plan.imports)
+        await repository.insert_messages(conn, plan.messages)
+        await self.publisher.write(conn, events)
 
     async def _record_failure(self, item: Prepared) -> None:
         """Record a file that could not be stored normally as failed (minimal row, no identity)."""
@@ -284,7 +328,7 @@ class Importer:
         item.destination = self._destination(item, set())
         row = self._row(item, now)
         events = self.publisher.batch()
-        events.import_failed(import_id=item.import_id, file_name=row["file_name"], reason=row["reason"], now=now)
+        events.add(ImportFailure(import_id=item.import_id, file_name=row["file_name"], reason=row["reason"]), now=now)
         async with self.db.transaction() as conn:
             await repository.insert_imports(conn, [row])
             await events.flush(conn)
@@ -292,6 +336,11 @@ class Importer:
 
     def _destination(self, item: Prepared, taken: set[Path]) -> Path:
         failed = item.status == "failed"
+        planned = item.planned
+        if planned is not None and (planned.parent == self.folder.failed) == failed and planned not in taken:
+            # Free when the worker looked; if it is taken by the move, ``finish`` picks another.
+            taken.add(planned)
+            return planned
         name = item.claimed.file_name
         while True:
             candidate = self.folder.destination(name, failed)
@@ -365,7 +414,15 @@ class Importer:
 
     async def _finish(self, prepared: list[Prepared]) -> None:
         """Move each file to done/ or failed/ (reason beside it), then record where it went."""
-        moves = await asyncio.to_thread(self._move_all, prepared)
+        moves_list = [
+            (item.row["id"], item.claimed, self.folder.root / item.row["stored_path"], _reason(item.row))
+            for item in prepared
+            if item.row
+        ]
+        if self._pool() is None or len(moves_list) < 2:
+            moves = await asyncio.to_thread(finish_all, self.folder.root, moves_list)
+        else:
+            moves = await self._after(finish_all, self.folder.root, moves_list)
         if moves:
             now = self.clock()
             async with self.db.transaction() as conn:
@@ -374,26 +431,15 @@ class Importer:
                 if item.row.get("id") in moves:
                     item.row = {**item.row, "stored_path": moves[item.row["id"]], "moved_at": now}
 
-    def _move_all(self, prepared: list[Prepared]) -> dict[str, str]:
-        moves: dict[str, str] = {}
-        for item in prepared:
-            row = item.row
-            if not row:
-                continue
-            destination = self.folder.root / row["stored_path"]
-            reason = (row["reason"] or "failed") if row["status"] == "failed" else None
-            try:
-                final = self.folder.finish(item.claimed, destination, reason)
-            except OSError:
-                log.exception("could not move %s to %s", item.claimed.path, destination)
-                continue
-            moves[row["id"]] = self.folder.relative(final)
-        return moves
+
+def _reason(row: dict[str, Any]) -> str | None:
+    return (row["reason"] or "failed") if row["status"] == "failed" else None
 
 
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+@dataclass
+class _Plan:
+    """A batch's rows and the events still to build (``_record``)."""
+
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    events: list[EmailTask | ImportFailure] = field(default_factory=list)

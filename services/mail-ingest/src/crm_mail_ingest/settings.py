@@ -35,6 +35,15 @@ class MailIngestSettings(ServiceSettings):
         default=1.0, gt=0, description="Interval between folder scans; a file is taken after two equal scans."
     )
     batch_files: int = Field(default=100, ge=1, description="Files imported per database transaction.")
+    prepare_processes: int = Field(
+        default=2,
+        ge=0,
+        description=(
+            "Worker processes that claim, read and parse files and store attachments (one more builds the "
+            "events and moves the files), while the service process writes to the database and publishes; "
+            "0 does all of that in the service process."
+        ),
+    )
     local_timezone: str = Field(
         default="Europe/Bucharest", description="Zone of dates the exports write without an offset."
     )

@@ -8,7 +8,7 @@ import logging
 import time
 
 from crm_mail_ingest.domain.intake import StabilityTracker
-from crm_mail_ingest.folder import Claimed, ImportFolder
+from crm_mail_ingest.folder import ImportFolder
 from crm_mail_ingest.importer import Importer, Prepared
 from crm_mail_ingest.settings import MailIngestSettings
 
@@ -31,6 +31,10 @@ class Watcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Scan and import until ``stop``; errors are logged and the next pass tries again."""
         await asyncio.to_thread(self.folder.ensure)
+        try:
+            await self.importer.start()
+        except Exception:
+            log.exception("the import worker processes did not start; the first import retries")
         resumed = False
         last_sweep = time.monotonic()
         while not stop.is_set():
@@ -52,8 +56,8 @@ class Watcher:
     async def scan_once(self, stop: asyncio.Event | None = None) -> int:
         """One scan: import the files that were already there, unchanged, at the previous scan.
 
-        Batches are pipelined: the next batch is read and parsed (in a thread) while the
-        previous one is written to the database.
+        Batches are pipelined: the next batch is claimed, read and parsed (in the importer's
+        worker processes) while the previous one is written to the database.
         """
         scan = await asyncio.to_thread(self.folder.scan)
         ready = self.tracker.stable(scan)
@@ -65,10 +69,9 @@ class Watcher:
                 if stop is not None and stop.is_set():
                     break
                 names = ready[start : start + size]
-                claimed = await asyncio.to_thread(self._claim, names)
                 for name in names:
                     self.tracker.forget(name)
-                upcoming = asyncio.create_task(self.importer.prepare(claimed))
+                upcoming = asyncio.create_task(self.importer.take(names))
                 if preparing is not None:
                     current, preparing = preparing, None
                     done += len(await self.importer.commit(await current))
@@ -82,9 +85,6 @@ class Watcher:
                 with contextlib.suppress(BaseException):
                     self.importer.release([p.claimed for p in await preparing])
         return done
-
-    def _claim(self, names: list[str]) -> list[Claimed]:
-        return [c for c in (self.folder.claim(n) for n in names) if c is not None]
 
     async def sweep(self, *, grace: float, stop: asyncio.Event | None = None) -> int:
         """Import files left in processing/ (after a crash or outage), skipping ones in flight."""

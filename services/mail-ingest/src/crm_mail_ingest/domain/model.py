@@ -35,6 +35,16 @@ class AttachmentData:
     content_type: str | None = None
 
 
+@dataclass(frozen=True)
+class StoredAttachment:
+    """An attachment already in the blob store (its bytes are addressed by ``sha256``)."""
+
+    file_name: str
+    sha256: str
+    size: int
+    content_type: str | None
+
+
 @dataclass
 class ParsedMessage:
     """One email, whatever the export format it came in."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,16 +15,17 @@ from crm_contracts.common import Attachment
 from crm_contracts.mail import EmailImported, EmailImportFailed
 from crm_contracts.tasks import Origin, TaskCreated
 from crm_kit.outbox import Outbox
+from crm_mail_ingest.domain.model import StoredAttachment
 
-
-@dataclass(frozen=True)
-class StoredAttachment:
-    """An attachment already in the blob store."""
-
-    file_name: str
-    sha256: str
-    size: int
-    content_type: str | None
+__all__ = [
+    "EmailTask",
+    "ImportFailure",
+    "MailPublisher",
+    "OutboxBatch",
+    "PublisherSpec",
+    "StoredAttachment",
+    "build_events",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,36 @@ class EmailTask:
     attachments: list[StoredAttachment]
 
 
+@dataclass(frozen=True)
+class ImportFailure:
+    """A file that could not be imported: its import entry and why."""
+
+    import_id: str
+    file_name: str
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class PublisherSpec:
+    """What building outbox rows needs, picklable: the event source and the topic naming."""
+
+    source: str
+    topic: Callable[[str], str]
+
+
+def build_events(jobs: list[EmailTask | ImportFailure], spec: PublisherSpec, now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows of a batch's events, built apart from the service process (a worker process).
+
+    The rows are the kit's ``Outbox.prepare`` rows, written later by ``MailPublisher.write``.
+    """
+    from crm_mail_ingest.store.tables import metadata
+
+    batch = OutboxBatch(Outbox(metadata, spec.source, spec.topic))
+    for job in jobs:
+        batch.add(job, now=now)
+    return batch.rows()
+
+
 def _uuid(value: str | None) -> UUID | None:
     return UUID(value) if value else None
 
@@ -55,12 +87,17 @@ def _uuid(value: str | None) -> UUID | None:
 class MailPublisher:
     """Speaks the domain; hands out one ``OutboxBatch`` per transaction (it knows topics and contracts)."""
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, topic: Callable[[str], str]) -> None:
         self.outbox = outbox
+        self.spec = PublisherSpec(outbox.source, topic)
 
     def batch(self) -> OutboxBatch:
         """A fresh batch of events for one transaction (concurrent imports never share one)."""
         return OutboxBatch(self.outbox)
+
+    async def write(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        """Write rows built by ``build_events`` (or ``OutboxBatch.rows``) in the caller's transaction."""
+        await self.outbox.write(conn, rows)
 
 
 class OutboxBatch:
@@ -78,6 +115,18 @@ class OutboxBatch:
         envelope, row = self.outbox.prepare(event, now=now, correlation_id=correlation_id, causation_id=causation_id)
         self._pending.append(row)
         return envelope.id
+
+    def add(self, job: EmailTask | ImportFailure, *, now: datetime) -> None:
+        """The events of one file's outcome: an imported email's two, or a failure's one."""
+        if isinstance(job, ImportFailure):
+            self.import_failed(import_id=job.import_id, file_name=job.file_name, reason=job.reason, now=now)
+        else:
+            self.email_task(job, now=now)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The collected rows, not yet written (handed over; the batch is empty after)."""
+        pending, self._pending = self._pending, []
+        return pending
 
     async def flush(self, conn: AsyncConnection) -> int:
         """Write the collected events into the outbox (the caller's transaction); returns how many."""

@@ -1,0 +1,212 @@
+"""The work on a file before the database: claim, read, hash, parse, store attachments.
+
+It is CPU work (parsing) plus file I/O, independent per file, so the importer runs it in worker
+processes (``CRM_MAIL_INGEST_PREPARE_PROCESSES``) while the service process writes the previous
+batch to the database and the relay publishes: that is what lets the import use a second core.
+Everything here is picklable and imports no database or broker code, so a worker starts quickly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from crm_kit.blobs import BlobError, BlobStore
+from crm_kit.ids import new_id
+from crm_mail_ingest.domain.identity import message_key
+from crm_mail_ingest.domain.model import ParsedMessage, ParseFailure, StoredAttachment
+from crm_mail_ingest.domain.parsing import parse_export
+from crm_mail_ingest.domain.routing import automated_reason
+from crm_mail_ingest.folder import Claimed, ImportFolder, read_sidecar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """What preparing a file needs from the settings (picklable, sent to worker processes)."""
+
+    max_file_bytes: int
+    max_header_chars: int
+    export_format: str
+    local_timezone: str
+    blobs: BlobStore
+
+
+@dataclass
+class Prepared:
+    """One claimed file after the work outside the database (read, parse, blobs)."""
+
+    claimed: Claimed
+    import_id: str
+    sha256: str
+    size: int
+    status: str
+    reason: str | None = None
+    message: ParsedMessage | None = None
+    key: str | None = None
+    attachments: list[StoredAttachment] = field(default_factory=list)
+    resume: dict[str, Any] | None = None
+    destination: Path | None = None
+    planned: Path | None = None
+    """A free destination when the worker looked (done/, or failed/ for a failed file)."""
+    row: dict[str, Any] = field(default_factory=dict)
+    initial: tuple[str, str | None] = ("failed", None)
+
+    def reset(self) -> None:
+        """Back to what preparing found (before a retried database pass)."""
+        self.status, self.reason = self.initial
+        self.row = {}
+        self.resume = None
+        self.destination = None
+
+
+_zones: dict[str, ZoneInfo] = {}
+
+
+def prepare_file(claimed: Claimed, options: PrepareOptions) -> Prepared:
+    """Read, hash and parse one claimed file and store its attachments; never raises for a bad file.
+
+    The returned message keeps its attachments' names and types but not their bytes (they are
+    in the blob store), so a result is small to send back from a worker process.
+    """
+    item = _prepare(claimed, options)
+    item.initial = (item.status, item.reason)
+    if item.message is not None and item.message.attachments:
+        item.message.attachments = [dataclasses.replace(a, content=b"") for a in item.message.attachments]
+    return item
+
+
+def claim_and_prepare(root: Path, names: list[str], options: PrepareOptions, parent: int | None) -> list[Prepared]:
+    """Claim each name (move it into processing/) and prepare it; names gone or taken are skipped.
+
+    ``parent`` is the service process's pid: a worker whose service died (kill -9) claims nothing
+    more, so no file is moved into processing/ after a restart's resume sweep.
+    """
+    folder = ImportFolder(root)
+    out: list[Prepared] = []
+    for name in names:
+        if parent is not None and os.getppid() != parent:
+            break
+        claimed = folder.claim(name)
+        if claimed is not None:
+            out.append(_with_destination(folder, prepare_file(claimed, options)))
+    return out
+
+
+def prepare_all(root: Path, claimed: list[Claimed], options: PrepareOptions) -> list[Prepared]:
+    """``prepare_file`` for each already claimed file (a resumed, uploaded or retried one)."""
+    folder = ImportFolder(root)
+    return [_with_destination(folder, prepare_file(c, options)) for c in claimed]
+
+
+def finish_all(root: Path, moves: list[tuple[str, Claimed, Path, str | None]]) -> dict[str, str]:
+    """After the commit: move each file (import id, claimed file, destination, failure reason).
+
+    Returns where each moved file now is (import id -> path relative to the inbox); a file that
+    could not be moved is logged and left in processing/ for the next sweep.
+    """
+    folder = ImportFolder(root)
+    moved: dict[str, str] = {}
+    for import_id, claimed, destination, reason in moves:
+        try:
+            final = folder.finish(claimed, destination, reason)
+        except OSError:
+            log.exception("could not move %s to %s", claimed.path, destination)
+            continue
+        moved[import_id] = folder.relative(final)
+    return moved
+
+
+def _with_destination(folder: ImportFolder, item: Prepared) -> Prepared:
+    try:
+        item.planned = folder.destination(item.claimed.file_name, failed=item.status == "failed")
+    except OSError:
+        item.planned = None
+    return item
+
+
+def worker_init(parent: int) -> None:
+    """Worker process start: exit as soon as the service process is gone (no orphan keeps running)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _zone(name: str) -> ZoneInfo:
+    zone = _zones.get(name)
+    if zone is None:
+        zone = _zones[name] = ZoneInfo(name)
+    return zone
+
+
+def _prepare(claimed: Claimed, options: PrepareOptions) -> Prepared:
+    limit = options.max_file_bytes
+    try:
+        size = claimed.path.stat().st_size
+    except OSError as exc:
+        return Prepared(claimed, str(new_id()), "", 0, "failed", f"cannot read the file: {exc.strerror}")
+    item = Prepared(claimed, str(new_id()), "", size, "failed")
+    try:
+        if size > limit:
+            item.sha256 = _hash_file(claimed.path)
+            item.reason = f"file too large: {size} bytes, the limit is {limit}"
+            return item
+        data = claimed.path.read_bytes()
+        item.sha256 = hashlib.sha256(data).hexdigest()
+        sidecar, extra = read_sidecar(claimed.attachments_dir, limit - size)
+        if size + extra > limit:
+            item.reason = f"file and attachments too large: {size + extra} bytes, the limit is {limit}"
+            return item
+        message = parse_export(
+            data,
+            claimed.file_name,
+            local_tz=_zone(options.local_timezone),
+            sidecar=sidecar,
+            max_header_chars=options.max_header_chars,
+            force_format=options.export_format,
+        )
+    except ParseFailure as exc:
+        item.reason = str(exc)
+        return item
+    except Exception as exc:
+        log.warning("unexpected failure parsing %s", claimed.file_name, exc_info=True)
+        item.reason = f"could not read this file as an email: {type(exc).__name__}: {str(exc)[:300]}"
+        return item
+    item.message = message
+    item.key = message_key(message)
+    ignored = automated_reason(message)
+    if ignored is not None:
+        item.status, item.reason = "ignored", ignored
+        return item
+    try:
+        for attachment in message.attachments:
+            sha = options.blobs.put(attachment.content)
+            item.attachments.append(
+                StoredAttachment(attachment.file_name[:255], sha, len(attachment.content), attachment.content_type)
+            )
+    except BlobError as exc:
+        item.status, item.reason = "failed", f"attachment not stored: {exc}"
+        return item
+    item.status = "imported"
+    return item
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
