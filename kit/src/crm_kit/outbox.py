@@ -53,7 +53,9 @@ class Outbox:
         caused by another of the same batch).
         """
         event_id = str(new_id())
-        envelope = Envelope(
+        # Every attribute is made here or is a plain string: built without pydantic's validation,
+        # since this runs once per published event.
+        envelope = Envelope.model_construct(
             id=event_id,
             source=self.source,
             type=event.ce_type(),
@@ -61,6 +63,7 @@ class Outbox:
             correlationid=correlation_id or event_id,
             causationid=causation_id,
             subject=event.key(),
+            specversion="1.0",
         )
         row = _encode(
             event_id=event_id,
@@ -160,7 +163,7 @@ class Lease:
         """Take or renew the lease; False when another live holder has it."""
         now = datetime.now(UTC)
         t = self.table
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction(hooks=False) as conn:
             result = await conn.execute(
                 t.update()
                 .where(t.c.name == self.name)
@@ -179,7 +182,7 @@ class Lease:
 
     async def release(self) -> None:
         t = self.table
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction(hooks=False) as conn:
             await conn.execute(t.delete().where(t.c.name == self.name).where(t.c.owner == self.owner))
 
 
@@ -279,7 +282,7 @@ class Relay:
             futures.append(await producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers))
         await asyncio.gather(*futures)
         ids = [row.id for row in rows]
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction(hooks=False) as conn:
             await conn.execute(t.update().where(t.c.id.in_(ids)).values(sent_at=datetime.now(UTC)))
         self.published += len(rows)
         return len(rows)
@@ -287,7 +290,7 @@ class Relay:
     async def cleanup(self) -> None:
         """Delete rows sent longer ago than the retention."""
         t = self.table
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction(hooks=False) as conn:
             await conn.execute(t.delete().where(t.c.sent_at < datetime.now(UTC) - self.retention))
 
 

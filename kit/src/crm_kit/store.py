@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -83,14 +84,25 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
 
 
+WRITER_WAIT_SECONDS = 30.0
+"""How long a unit of work waits for this process's SQLite writer slot (as long as the busy timeout)."""
+
+
 class Database:
-    """One service's database: an engine plus after-commit hooks (the relay's wake-up)."""
+    """One service's database: an engine plus after-commit hooks (the relay's wake-up).
+
+    On SQLite the units of work of one process queue for the single writer slot in the event loop
+    (an ``asyncio.Lock``), instead of in SQLite's busy handler, which sleeps in steps of up to
+    100 ms whenever another connection of the same process holds the write lock. Other processes
+    on the same file still meet the busy timeout.
+    """
 
     def __init__(self, url: str, metadata: sa.MetaData) -> None:
         self.url = url
         self.metadata = metadata
         self.engine = create_engine(url)
         self._after_commit: list[Callable[[], None]] = []
+        self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,12 +113,33 @@ class Database:
         self._after_commit.append(hook)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A unit of work: commits on success, rolls back on error, then runs after-commit hooks."""
-        async with self.engine.begin() as conn:
+    async def transaction(self, *, hooks: bool = True) -> AsyncIterator[AsyncConnection]:
+        """A unit of work: commits on success, rolls back on error, then runs after-commit hooks.
+
+        ``hooks=False`` skips the hooks, for units of work that publish nothing (the relay's own
+        bookkeeping), so the relay is not woken up by its own commits.
+        """
+        async with self._writer_slot(), self.engine.begin() as conn:
             yield conn
-        for hook in self._after_commit:
-            hook()
+        if hooks:
+            for hook in self._after_commit:
+                hook()
+
+    @asynccontextmanager
+    async def _writer_slot(self) -> AsyncIterator[None]:
+        if not self.is_sqlite:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer[0] is not loop:
+            self._writer = (loop, asyncio.Lock())
+        lock = self._writer[1]
+        async with asyncio.timeout(WRITER_WAIT_SECONDS):
+            await lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -117,7 +150,7 @@ class Database:
 
     async def create_all(self) -> None:
         """Create every table (tests and throwaway stores; services use migrations)."""
-        async with self.engine.begin() as conn:
+        async with self.transaction(hooks=False) as conn:
             await conn.run_sync(self.metadata.create_all)
 
     async def dispose(self) -> None:
