@@ -9,12 +9,18 @@ import pkgutil
 import sys
 from pathlib import Path
 
+from crm_kit.service import tune_gc
+from crm_kit.settings import ServiceSettings
+
 
 def main() -> None:
     # Benchmarks print their figures; per-request and broker-retry logs would drown them.
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("aiokafka", "httpx", "uvicorn", "uvicorn.access", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    # Baselines and our services run in one interpreter, with the process settings a service's
+    # command line applies (crm_kit.cli): the comparison is between code paths, not GC settings.
+    tune_gc(ServiceSettings().gc_threshold)
     wanted = set(sys.argv[1:])
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     for name in names:

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable, Sequence
 
 from crm_kit import logs
-from crm_kit.service import Service
+from crm_kit.service import Service, tune_gc
 
 
 def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
@@ -27,6 +27,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
         sub.add_parser(name, help=f"run the {name} worker only")
     args = parser.parse_args(argv)
     logs.configure(service.name, service.settings.log_level)
+    tune_gc(service.settings.gc_threshold)
 
     if args.command == "migrate":
         asyncio.run(service.migrate())

@@ -9,4 +9,4 @@ import uuid6
 
 def new_id() -> uuid.UUID:
     """A new uuid7."""
-    return uuid.UUID(str(uuid6.uuid7()))
+    return uuid.UUID(int=uuid6.uuid7().int)

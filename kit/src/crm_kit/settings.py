@@ -75,6 +75,13 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = Field(default=1.0, gt=0, description="Outbox poll interval when no wake-up comes.")
     relay_batch_size: int = Field(default=500, ge=1, description="Outbox rows published per batch.")
     consumer_batch_size: int = Field(default=500, ge=1, description="Records fetched per consumer poll.")
+    gc_threshold: int = Field(
+        default=10_000,
+        ge=0,
+        validation_alias=AliasChoices("gc_threshold", "CRM_GC_THRESHOLD"),
+        description="Allocations between young-generation garbage collections of a service process "
+        "(Python's default is 700; 0 = leave the interpreter's default). See ADR 0004.",
+    )
     log_level: str = Field(
         default="INFO",
         validation_alias=AliasChoices("log_level", "CRM_LOG_LEVEL"),
