@@ -28,6 +28,7 @@ async def publish(
     producer = kafka.producer(bootstrap)
     await producer.start()
     envelopes = []
+    pending: list[asyncio.Future[Any]] = []
     try:
         for event in events:
             eid = event_id or str(new_id())
@@ -40,10 +41,13 @@ async def publish(
                 causationid=causation_id,
                 subject=event.key(),
             )
-            await producer.send_and_wait(
+            sent = await producer.send(
                 f"{prefix}{event.topic}", event.payload(), key=event.key().encode(), headers=to_headers(envelope)
             )
+            pending.append(sent)
             envelopes.append(envelope)
+        # Sent without waiting one by one: the idempotent producer keeps each partition's order.
+        await asyncio.gather(*pending)
     finally:
         await producer.stop()
     return envelopes
