@@ -73,3 +73,22 @@ def test_passwords_are_stored_encrypted_and_a_changed_key_is_reported() -> None:
     assert box.seal("") is None
     with pytest.raises(ValueError, match="enter it again"):
         CredentialBox("", "secret-two").open(sealed)
+
+
+def test_long_romanian_headers_and_file_names_survive_the_wire() -> None:
+    subject = "Ofertă nr. 5 pentru ședința din București, județul Ilfov — " * 3
+    data = build_message(
+        sender="Firma Ștefănescu <crm@firma.ro>",
+        recipient="ana@alfa.ro",
+        subject=subject.strip(),
+        body="Bună ziua,\n.\nO zi bună!",
+        message_id="<d2@crm-notifier>",
+        sent_at=datetime(2026, 1, 1, tzinfo=UTC),
+        attachments=[("ofertă țară.pdf", b"%PDF-1.7")],
+    )
+    assert all(len(line) <= 998 for line in data.split(b"\r\n"))
+    mail = message_from_bytes(data, policy=default)
+    assert mail["Subject"] == subject.strip()
+    assert mail["From"] == "Firma Ștefănescu <crm@firma.ro>"
+    assert mail.get_body().get_content().replace("\r\n", "\n") == "Bună ziua,\n.\nO zi bună!\n"
+    assert [(a.get_filename(), a.get_content()) for a in mail.iter_attachments()] == [("ofertă țară.pdf", b"%PDF-1.7")]
