@@ -91,6 +91,48 @@ def server_config(
     )
 
 
+class HandOvers:
+    """Group commit of hand-overs: the lanes' requests that arrive while one commit runs share the next.
+
+    Each lane waits for its own row's commit before it sends the final dot, as before; with N
+    connections sending at once, one transaction records up to N hand-overs instead of one each.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queue: list[tuple[str, str, str, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Future[None] | None = None
+        self.commits = 0
+
+    async def record(self, delivery_id: str, token: str, server: str) -> bool:
+        """Commit ``handed_over`` for a delivery this claim still owns; False when the claim was lost."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((delivery_id, token, server, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                async with self.db.transaction(hooks=False) as conn:  # publishes nothing: no relay wake-up
+                    moved = await repo.hand_over_many(
+                        conn, [(i, token, server) for i, token, server, _ in batch], ("<", f"@{MESSAGE_ID_DOMAIN}>")
+                    )
+            except BaseException as exc:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            self.commits += 1
+            for delivery_id, _, _, done in batch:
+                if not done.done():
+                    done.set_result(delivery_id in moved)
+
+
 @dataclass
 class WorkerStats:
     sent: int = 0
@@ -109,12 +151,14 @@ class DeliveryWorker:
     blobs: BlobStore
     box: CredentialBox
     pool: smtp.Pool = field(init=False)
+    hand_overs: HandOvers = field(init=False)
     policy: RetryPolicy = field(init=False)
     stats: WorkerStats = field(default_factory=WorkerStats)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.hand_overs = HandOvers(self.db)
         self.pool = smtp.Pool(self.settings.idle_connection_seconds)
         self.policy = RetryPolicy(
             self.settings.max_send_attempts, self.settings.send_backoff_seconds, self.settings.send_backoff_max_seconds
@@ -285,9 +329,7 @@ class DeliveryWorker:
         )
 
     async def _hand_over(self, row: Row, config: smtp.ServerConfig) -> bool:
-        # Nothing to publish here, so no after-commit wake-ups (the relay would only compete for the store).
-        async with self.db.engine.begin() as conn:
-            return await repo.hand_over(conn, row["id"], row["claim_token"], config.name, message_id_of(row["id"]))
+        return await self.hand_overs.record(row["id"], row["claim_token"], config.name)
 
     async def _mark_sent(self, done: list[tuple[Row, str | None]], config: smtp.ServerConfig) -> None:
         now = datetime.now(UTC)
@@ -297,9 +339,9 @@ class DeliveryWorker:
         async with self.db.transaction() as conn:
             for (token, note), ids in by_note.items():
                 values = {"status": "sent", "sent_at": now, "server": config.name, "error": note, "claim_token": None}
-                for updated in await repo.finish_many(conn, ids, token, "handed_over", values):
-                    await self.publisher.email_sent(conn, updated, now)
-                    self.stats.sent += 1
+                updated = await repo.finish_many(conn, ids, token, "handed_over", values)
+                await self.publisher.emails_sent(conn, updated, now)
+                self.stats.sent += len(updated)
 
     async def _fail(self, row: Row, config: smtp.ServerConfig, error: str) -> None:
         now = datetime.now(UTC)

@@ -50,6 +50,6 @@ class NotifierSettings(ServiceSettings):
         description="A delivery claimed longer ago than this by a silent worker is recovered by another one.",
     )
     connections_per_server: int = Field(
-        default=2, ge=1, le=20, description="SMTP connections a worker keeps open per server, sending in parallel."
+        default=4, ge=1, le=20, description="SMTP connections a worker keeps open per server, sending in parallel."
     )
     idle_connection_seconds: float = Field(default=30.0, gt=0, description="An unused SMTP connection is closed.")

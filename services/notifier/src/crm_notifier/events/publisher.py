@@ -53,20 +53,12 @@ class Publisher:
         )
 
     async def email_sent(self, conn: AsyncConnection, row: dict[str, Any], now: datetime) -> None:
-        await self.outbox.add(
-            conn,
-            EmailSent(
-                delivery_id=UUID(row["id"]),
-                recipient=row["recipient"],
-                cause_event_id=row["cause_event_id"],
-                partner_id=_uuid(row["partner_id"]),
-                subject=row["subject"],
-                server=row["server"] or "",
-                attempt=row["attempts"],
-                sent_at=now,
-            ),
-            now=now,
-            causation_id=row["cause_event_id"],
+        await self.outbox.add(conn, _email_sent(row, now), now=now, causation_id=row["cause_event_id"])
+
+    async def emails_sent(self, conn: AsyncConnection, rows: list[dict[str, Any]], now: datetime) -> None:
+        """EmailSent for several deliveries (each caused by its own event) in one outbox statement."""
+        await self.outbox.add_many(
+            conn, [_email_sent(row, now) for row in rows], now=now, causation_ids=[r["cause_event_id"] for r in rows]
         )
 
     async def email_failed(self, conn: AsyncConnection, row: dict[str, Any], now: datetime) -> None:
@@ -97,6 +89,19 @@ class Publisher:
             now=now,
             causation_ids=[m["cause_event_id"] for m in messages],
         )
+
+
+def _email_sent(row: dict[str, Any], now: datetime) -> EmailSent:
+    return EmailSent(
+        delivery_id=UUID(row["id"]),
+        recipient=row["recipient"],
+        cause_event_id=row["cause_event_id"],
+        partner_id=_uuid(row["partner_id"]),
+        subject=row["subject"],
+        server=row["server"] or "",
+        attempt=row["attempts"],
+        sent_at=now,
+    )
 
 
 def _message_posted(message: dict[str, Any]) -> MessagePosted:

@@ -316,17 +316,30 @@ async def claim(conn: AsyncConnection, token: str, now: datetime, limit: int) ->
     return [dict(r._mapping) for r in rows]
 
 
-async def hand_over(conn: AsyncConnection, delivery_id: str, token: str, server: str, message_id: str) -> bool:
-    """Move sending -> handed_over, only while this claim still owns the row."""
+async def hand_over_many(
+    conn: AsyncConnection, items: Sequence[tuple[str, str, str]], message_id: tuple[str, str]
+) -> set[str]:
+    """Move several (delivery id, claim token, server) sending -> handed_over; the ids moved.
+
+    Each row moves only while its claim still owns it. Its Message-ID is ``prefix + id + suffix``.
+    """
     d = t.deliveries
-    result = await conn.execute(
-        d.update()
-        .where(d.c.id == delivery_id)
-        .where(d.c.claim_token == token)
-        .where(d.c.status == "sending")
-        .values(status="handed_over", server=server, message_id=message_id)
-    )
-    return bool(result.rowcount)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for delivery_id, token, server in items:
+        groups.setdefault((token, server), []).append(delivery_id)
+    prefix, suffix = message_id
+    moved: set[str] = set()
+    for (token, server), ids in groups.items():
+        result = await conn.execute(
+            d.update()
+            .where(d.c.id.in_(ids))
+            .where(d.c.claim_token == token)
+            .where(d.c.status == "sending")
+            .values(status="handed_over", server=server, message_id=sa.literal(prefix) + d.c.id + sa.literal(suffix))
+            .returning(d.c.id)
+        )
+        moved.update(r.id for r in result)
+    return moved
 
 
 async def finish(
