@@ -33,6 +33,7 @@ class Renderer:
             autoescape=False,  # noqa: S701 - plain-text mail and messages, never HTML
             undefined=StrictUndefined,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates ship with the package: no stat() per render
         )
         self.env.filters["local"] = local_time
 
@@ -48,6 +49,7 @@ class Renderer:
         except TemplateNotFound:
             template = self.env.get_template(f"{self.default_language}/{kind}.txt.j2")
         values = {**context, "url": self.url(link)}
-        subject = "".join(template.blocks["subject"](template.new_context(values)))
-        body = "".join(template.blocks["body"](template.new_context(values)))
+        both = template.new_context(values)  # the blocks only read it: one context serves both
+        subject = "".join(template.blocks["subject"](both))
+        body = "".join(template.blocks["body"](both))
         return re.sub(r"\s+", " ", subject).strip(), body.strip() + "\n"
