@@ -115,9 +115,11 @@ class Importer:
     async def take(self, names: list[str]) -> list[Prepared]:
         """Claim the named inbox files (into processing/) and prepare them; gone or taken names are skipped."""
         root = self.folder.root
+        # A worker process stops claiming once the service process is gone (checked by pid).
+        parent = self._parent if self._pool() is not None else None
         self.in_flight.update(names)
         try:
-            parts = await self._run(names, lambda chunk: (claim_and_prepare, root, chunk, self.options, self._parent))
+            parts = await self._run(names, lambda chunk: (claim_and_prepare, root, chunk, self.options, parent))
         except BaseException:
             # What a worker claimed stays in processing/; the next sweep imports it.
             self.in_flight.difference_update(names)
