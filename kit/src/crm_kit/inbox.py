@@ -231,7 +231,14 @@ class InboxConsumer:
         self, conn: AsyncConnection, records: Sequence[ConsumerRecord[Any, Any]], *, careful: bool
     ) -> None:
         prepared: list[tuple[ConsumerRecord[Any, Any], Envelope | None, str | None]] = []
+        subscribed = self.subscriptions.routes
         for record in records:
+            ce_type = _ce_type(record.headers)
+            if ce_type is not None and ce_type not in subscribed:
+                # Another consumer's event on a shared topic (often this service's own): skipped
+                # before its envelope is even built.
+                self.stats.ignored += 1
+                continue
             try:
                 envelope = from_headers(record.headers)
             except MissingHeaders as exc:
@@ -365,3 +372,11 @@ class InboxConsumer:
             headers=headers,
             payload=record.value or b"",
         )
+
+
+def _ce_type(headers: Sequence[tuple[str, bytes]] | None) -> str | None:
+    """The record's ce_type header, if it has one."""
+    for key, value in headers or ():
+        if key == "ce_type":
+            return value.decode("utf-8", "replace")
+    return None
