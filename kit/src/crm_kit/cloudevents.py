@@ -9,20 +9,29 @@ from crm_contracts.base import Envelope
 
 Headers = list[tuple[str, bytes]]
 
-_ATTRIBUTES = ("id", "source", "type", "time", "specversion", "correlationid", "causationid", "subject")
+
+def header_text(envelope: Envelope) -> list[tuple[str, str]]:
+    """The envelope's headers as text (``ce_*`` plus ``content-type``), as the outbox stores them."""
+    pairs = [
+        ("ce_id", envelope.id),
+        ("ce_source", envelope.source),
+        ("ce_type", envelope.type),
+        ("ce_time", envelope.time.isoformat()),
+        ("ce_specversion", envelope.specversion),
+    ]
+    if envelope.correlationid is not None:
+        pairs.append(("ce_correlationid", envelope.correlationid))
+    if envelope.causationid is not None:
+        pairs.append(("ce_causationid", envelope.causationid))
+    if envelope.subject is not None:
+        pairs.append(("ce_subject", envelope.subject))
+    pairs.append(("content-type", "application/json"))
+    return pairs
 
 
 def to_headers(envelope: Envelope) -> Headers:
     """Kafka headers for an envelope (``ce_*`` plus ``content-type``)."""
-    headers: Headers = []
-    for attr in _ATTRIBUTES:
-        value = getattr(envelope, attr)
-        if value is None:
-            continue
-        text = value.isoformat() if isinstance(value, datetime) else str(value)
-        headers.append((f"ce_{attr}", text.encode()))
-    headers.append(("content-type", b"application/json"))
-    return headers
+    return [(key, value.encode()) for key, value in header_text(envelope)]
 
 
 def header_map(headers: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_contracts.base import Envelope, Event
 from crm_kit import kafka
-from crm_kit.cloudevents import Headers, to_headers
+from crm_kit.cloudevents import Headers, header_text
 from crm_kit.ids import new_id
 from crm_kit.store import Database, dialect_insert
 
@@ -70,7 +70,7 @@ class Outbox:
             topic=self._topic_name(event.topic),
             key=event.key(),
             ce_type=envelope.type,
-            headers=to_headers(envelope),
+            headers=header_text(envelope),
             payload=event.payload(),
         )
         return envelope, row
@@ -133,17 +133,20 @@ class Outbox:
         payload: bytes,
     ) -> None:
         """Queue an already-encoded record (used for dead letters); a repeated event_id is ignored."""
-        row = _encode(event_id=event_id, topic=topic, key=key, ce_type=ce_type, headers=headers, payload=payload)
+        text = [(k, v.decode("utf-8", "replace")) for k, v in headers]
+        row = _encode(event_id=event_id, topic=topic, key=key, ce_type=ce_type, headers=text, payload=payload)
         await conn.execute(self._insert(conn), row)
 
 
-def _encode(*, event_id: str, topic: str, key: str, ce_type: str, headers: Headers, payload: bytes) -> dict[str, Any]:
+def _encode(
+    *, event_id: str, topic: str, key: str, ce_type: str, headers: list[tuple[str, str]], payload: bytes
+) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "topic": topic,
         "key": key,
         "ce_type": ce_type,
-        "headers": [[k, v.decode("utf-8", "replace")] for k, v in headers],
+        "headers": headers,  # a JSON array of [name, text] pairs
         "payload": payload,
         "created_at": datetime.now(UTC),
     }
