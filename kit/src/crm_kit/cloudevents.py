@@ -43,13 +43,19 @@ class MissingHeaders(ValueError):
     """A Kafka record that lacks the required CloudEvents headers."""
 
 
+_ENVELOPE_HEADERS = frozenset(
+    ("ce_id", "ce_source", "ce_type", "ce_time", "ce_specversion", "ce_correlationid", "ce_causationid", "ce_subject")
+)
+
+
 def from_headers(headers: Sequence[tuple[str, bytes]] | None) -> Envelope:
     """The envelope carried by a record's headers.
 
     Raises:
         MissingHeaders: when ce_id, ce_type, ce_source or ce_time is missing or malformed.
     """
-    values = header_map(headers)
+    # Only the envelope's own headers are decoded (a dead letter carries several more).
+    values = {k: v.decode("utf-8", "replace") for k, v in (headers or ()) if k in _ENVELOPE_HEADERS}
     missing = [h for h in ("ce_id", "ce_type", "ce_source") if not values.get(h)]
     if missing:
         raise MissingHeaders(f"missing CloudEvents headers: {', '.join(missing)}")

@@ -254,6 +254,7 @@ class InboxConsumer:
             )
             seen = {r.event_id for r in rows}
         done: list[dict[str, Any]] = []
+        now = datetime.now(UTC)
         pending: dict[int, tuple[_Route[Any], list[tuple[Context, Any]]]] = {}
         for record, maybe_envelope, header_error in prepared:
             if maybe_envelope is None:
@@ -285,7 +286,7 @@ class InboxConsumer:
                     "event_id": envelope.id,
                     "ce_type": envelope.type,
                     "outcome": outcome,
-                    "processed_at": datetime.now(UTC),
+                    "processed_at": now,
                 }
             )
         for route, items in pending.values():
