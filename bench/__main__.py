@@ -9,8 +9,20 @@ import pkgutil
 import sys
 from pathlib import Path
 
+from bench.common import BOOTSTRAP
+from crm_kit import kafka
 from crm_kit.service import tune_gc
 from crm_kit.settings import ServiceSettings
+
+
+async def _bench_topics() -> set[str]:
+    return {n for n in await kafka.topic_names(BOOTSTRAP) if n.startswith("bench")}
+
+
+async def _delete(topics: set[str]) -> None:
+    """Delete the topics a benchmark made (every one of them is under a ``bench...`` prefix)."""
+    for prefix in sorted({name.split(".", 1)[0] + "." for name in topics}):
+        await kafka.delete_topics(BOOTSTRAP, prefix)
 
 
 def main() -> None:
@@ -28,7 +40,11 @@ def main() -> None:
             continue
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"bench.{name}")
-        asyncio.run(module.main())
+        before = asyncio.run(_bench_topics())
+        try:
+            asyncio.run(module.main())
+        finally:
+            asyncio.run(_delete(asyncio.run(_bench_topics()) - before))
 
 
 if __name__ == "__main__":
