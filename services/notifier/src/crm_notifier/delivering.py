@@ -128,9 +128,9 @@ class HandOvers:
                     raise
                 continue
             self.commits += 1
-            for delivery_id, _, _, done in batch:
+            for delivery_id, token, _, done in batch:
                 if not done.done():
-                    done.set_result(delivery_id in moved)
+                    done.set_result((delivery_id, token) in moved)
 
 
 @dataclass

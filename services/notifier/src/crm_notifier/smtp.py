@@ -268,7 +268,14 @@ async def transmit(
         if client.protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("connection lost")
         client.protocol.write(_dot_stuffed(data))
-        if not await hand_over():
+        try:
+            owned = await hand_over()
+        except BaseException:
+            # The store failed (or we are stopping): never leave a connection in the middle of DATA
+            # in the pool. Closing it makes the server drop the unfinished message.
+            client.close()
+            raise
+        if not owned:
             client.close()  # the server drops the unfinished message with the connection
             return Outcome("lost_claim", None, "another worker owns this delivery now")
         handed = True

@@ -318,8 +318,8 @@ async def claim(conn: AsyncConnection, token: str, now: datetime, limit: int) ->
 
 async def hand_over_many(
     conn: AsyncConnection, items: Sequence[tuple[str, str, str]], message_id: tuple[str, str]
-) -> set[str]:
-    """Move several (delivery id, claim token, server) sending -> handed_over; the ids moved.
+) -> set[tuple[str, str]]:
+    """Move several (delivery id, claim token, server) sending -> handed_over; the (id, token) pairs moved.
 
     Each row moves only while its claim still owns it. Its Message-ID is ``prefix + id + suffix``.
     """
@@ -328,7 +328,7 @@ async def hand_over_many(
     for delivery_id, token, server in items:
         groups.setdefault((token, server), []).append(delivery_id)
     prefix, suffix = message_id
-    moved: set[str] = set()
+    moved: set[tuple[str, str]] = set()
     for (token, server), ids in groups.items():
         result = await conn.execute(
             d.update()
@@ -338,7 +338,7 @@ async def hand_over_many(
             .values(status="handed_over", server=server, message_id=sa.literal(prefix) + d.c.id + sa.literal(suffix))
             .returning(d.c.id)
         )
-        moved.update(r.id for r in result)
+        moved.update((r.id, token) for r in result)
     return moved
 
 
