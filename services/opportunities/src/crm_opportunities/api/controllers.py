@@ -11,7 +11,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, patch, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -105,7 +106,9 @@ class OpportunitiesController(Controller):
     tags = ["opportunities"]
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def open(self, edge: Edge, identity: Identity, data: schemas.OpenOpportunity) -> dict[str, Any]:
+    async def open(
+        self, edge: NamedDependency[Edge], identity: NamedDependency[Identity], data: JSONBody[schemas.OpenOpportunity]
+    ) -> dict[str, Any]:
         """Open an opportunity at the stage new."""
         now = _now()
         who = actor(identity)
@@ -128,12 +131,12 @@ class OpportunitiesController(Controller):
     @get("/")
     async def list_opportunities(
         self,
-        edge: Edge,
-        partner_id: UUID | None = None,
-        stage: str | None = None,
-        campaign_id: UUID | None = None,
-        owner_staff_id: UUID | None = None,
-        title: str | None = None,
+        edge: NamedDependency[Edge],
+        partner_id: FromQuery[UUID | None] = None,
+        stage: FromQuery[str | None] = None,
+        campaign_id: FromQuery[UUID | None] = None,
+        owner_staff_id: FromQuery[UUID | None] = None,
+        title: FromQuery[str | None] = None,
         limit: int = Limit,
         offset: int = Offset,
     ) -> dict[str, Any]:
@@ -157,7 +160,10 @@ class OpportunitiesController(Controller):
 
     @get("/articles")
     async def articles(
-        self, edge: Edge, q: str | None = None, limit: int = Parameter(ge=1, le=200, default=50)
+        self,
+        edge: NamedDependency[Edge],
+        q: FromQuery[str | None] = None,
+        limit: int = Parameter(ge=1, le=200, default=50),
     ) -> dict[str, Any]:
         """The article picker (C5): articles commercial published, by code or name."""
         async with edge.read() as conn:
@@ -166,7 +172,10 @@ class OpportunitiesController(Controller):
 
     @get("/partners")
     async def partners(
-        self, edge: Edge, name: str | None = None, limit: int = Parameter(ge=1, le=200, default=50)
+        self,
+        edge: NamedDependency[Edge],
+        name: FromQuery[str | None] = None,
+        limit: int = Parameter(ge=1, le=200, default=50),
     ) -> dict[str, Any]:
         """The partner picker: partners the directory published, by name."""
         async with edge.read() as conn:
@@ -177,13 +186,15 @@ class OpportunitiesController(Controller):
         return {"items": items, "total": len(items)}
 
     @get("/{opportunity_id:uuid}")
-    async def get_one(self, edge: Edge, opportunity_id: UUID) -> dict[str, Any]:
+    async def get_one(self, edge: NamedDependency[Edge], opportunity_id: FromPath[UUID]) -> dict[str, Any]:
         """One opportunity with its documents and stage history."""
         async with edge.read() as conn:
             return await edge.opportunity_view(conn, opportunity_id, _now())
 
     @patch("/{opportunity_id:uuid}")
-    async def update(self, edge: Edge, opportunity_id: UUID, data: schemas.UpdateOpportunity) -> dict[str, Any]:
+    async def update(
+        self, edge: NamedDependency[Edge], opportunity_id: FromPath[UUID], data: JSONBody[schemas.UpdateOpportunity]
+    ) -> dict[str, Any]:
         """Change title, potential, probability, signing date or owner."""
         now = _now()
         async with edge.unit(now) as (conn, publisher):
@@ -203,7 +214,11 @@ class OpportunitiesController(Controller):
 
     @post("/{opportunity_id:uuid}/stage", status_code=HTTP_200_OK)
     async def change_stage(
-        self, edge: Edge, identity: Identity, opportunity_id: UUID, data: schemas.ChangeStage
+        self,
+        edge: NamedDependency[Edge],
+        identity: NamedDependency[Identity],
+        opportunity_id: FromPath[UUID],
+        data: JSONBody[schemas.ChangeStage],
     ) -> dict[str, Any]:
         """Move to another stage; a follow-up date schedules a task for the delegate (O7)."""
         now = _now()
@@ -221,7 +236,7 @@ class OpportunitiesController(Controller):
             return await edge.opportunity_view(conn, opportunity_id, now)
 
     @get("/{opportunity_id:uuid}/stages")
-    async def stages(self, edge: Edge, opportunity_id: UUID) -> dict[str, Any]:
+    async def stages(self, edge: NamedDependency[Edge], opportunity_id: FromPath[UUID]) -> dict[str, Any]:
         """The stage history: who, when, note, potential and probability, time in each stage."""
         now = _now()
         async with edge.read() as conn:
@@ -230,7 +245,7 @@ class OpportunitiesController(Controller):
             return views.history(await edge.app.repo.history(conn, opportunity_id), now=now)
 
     @get("/{opportunity_id:uuid}/documents")
-    async def documents(self, edge: Edge, opportunity_id: UUID) -> dict[str, Any]:
+    async def documents(self, edge: NamedDependency[Edge], opportunity_id: FromPath[UUID]) -> dict[str, Any]:
         """Documents requested for the opportunity and those commercial issued."""
         async with edge.read() as conn:
             if await edge.app.repo.get(conn, opportunity_id) is None:
@@ -265,7 +280,11 @@ class OpportunitiesController(Controller):
 
     @post("/{opportunity_id:uuid}/offer", status_code=HTTP_202_ACCEPTED)
     async def request_offer(
-        self, edge: Edge, identity: Identity, opportunity_id: UUID, data: schemas.RequestOffer
+        self,
+        edge: NamedDependency[Edge],
+        identity: NamedDependency[Identity],
+        opportunity_id: FromPath[UUID],
+        data: JSONBody[schemas.RequestOffer],
     ) -> dict[str, Any]:
         """Ask commercial for a client offer (O4); it appears on the opportunity when issued."""
         return await self._request(
@@ -274,14 +293,22 @@ class OpportunitiesController(Controller):
 
     @post("/{opportunity_id:uuid}/order", status_code=HTTP_202_ACCEPTED)
     async def request_order(
-        self, edge: Edge, identity: Identity, opportunity_id: UUID, data: schemas.RequestOrder
+        self,
+        edge: NamedDependency[Edge],
+        identity: NamedDependency[Identity],
+        opportunity_id: FromPath[UUID],
+        data: JSONBody[schemas.RequestOrder],
     ) -> dict[str, Any]:
         """Ask commercial for a client order (O4)."""
         return await self._request(edge, identity, opportunity_id, "order", data.lines, data.note)
 
     @post("/{opportunity_id:uuid}/contract", status_code=HTTP_202_ACCEPTED)
     async def request_contract(
-        self, edge: Edge, identity: Identity, opportunity_id: UUID, data: schemas.RequestContract
+        self,
+        edge: NamedDependency[Edge],
+        identity: NamedDependency[Identity],
+        opportunity_id: FromPath[UUID],
+        data: JSONBody[schemas.RequestContract],
     ) -> dict[str, Any]:
         """Ask commercial for a subscription or commercial contract (O4)."""
         return await self._request(
@@ -290,7 +317,12 @@ class OpportunitiesController(Controller):
 
     @post("/{opportunity_id:uuid}/offers/{offer_id:uuid}/accept", status_code=HTTP_202_ACCEPTED)
     async def accept_offer(
-        self, edge: Edge, identity: Identity, opportunity_id: UUID, offer_id: UUID, data: schemas.AcceptOffer
+        self,
+        edge: NamedDependency[Edge],
+        identity: NamedDependency[Identity],
+        opportunity_id: FromPath[UUID],
+        offer_id: FromPath[UUID],
+        data: JSONBody[schemas.AcceptOffer],
     ) -> dict[str, Any]:
         """The client accepted the offer: order and/or contract are requested with its lines (O5)."""
         now = _now()
@@ -315,7 +347,12 @@ class OpportunitiesController(Controller):
 
     @post("/{opportunity_id:uuid}/offers/{offer_id:uuid}/reject", status_code=HTTP_200_OK)
     async def reject_offer(
-        self, edge: Edge, identity: Identity, opportunity_id: UUID, offer_id: UUID, data: schemas.RejectOffer
+        self,
+        edge: NamedDependency[Edge],
+        identity: NamedDependency[Identity],
+        opportunity_id: FromPath[UUID],
+        offer_id: FromPath[UUID],
+        data: JSONBody[schemas.RejectOffer],
     ) -> dict[str, Any]:
         """The client rejected the offer: a catalogued reason and a note (O6); the opportunity is lost."""
         now = _now()
@@ -342,7 +379,7 @@ class LostReasonsController(Controller):
     tags = ["lost-reasons"]
 
     @get("/")
-    async def list_reasons(self, edge: Edge, active: bool | None = None) -> dict[str, Any]:
+    async def list_reasons(self, edge: NamedDependency[Edge], active: FromQuery[bool | None] = None) -> dict[str, Any]:
         """Every reason (or only the active ones), by text."""
         async with edge.read() as conn:
             reasons = list((await edge.app.repo.lost_reasons(conn)).values())
@@ -351,7 +388,7 @@ class LostReasonsController(Controller):
         return {"items": [views.lost_reason(r) for r in reasons], "total": len(reasons)}
 
     @post("/", status_code=HTTP_201_CREATED, guards=[requires_role("admin", "manager")])
-    async def add_reason(self, edge: Edge, data: schemas.NewLostReason) -> dict[str, Any]:
+    async def add_reason(self, edge: NamedDependency[Edge], data: JSONBody[schemas.NewLostReason]) -> dict[str, Any]:
         """Add a reason (managers)."""
         reason = LostReason(code=data.code, text=data.text.strip())
         async with edge.unit(_now()) as (conn, _):
@@ -360,7 +397,9 @@ class LostReasonsController(Controller):
         return views.lost_reason(reason)
 
     @patch("/{code:str}", guards=[requires_role("admin", "manager")])
-    async def update_reason(self, edge: Edge, code: str, data: schemas.UpdateLostReason) -> dict[str, Any]:
+    async def update_reason(
+        self, edge: NamedDependency[Edge], code: FromPath[str], data: JSONBody[schemas.UpdateLostReason]
+    ) -> dict[str, Any]:
         """Change a reason's text, or retire it (managers)."""
         async with edge.unit(_now()) as (conn, _):
             reason = (await edge.app.repo.lost_reasons(conn)).get(code)
@@ -382,7 +421,7 @@ class StageWeightsController(Controller):
     tags = ["stage-weights"]
 
     @get("/")
-    async def get_weights(self, edge: Edge) -> dict[str, Any]:
+    async def get_weights(self, edge: NamedDependency[Edge]) -> dict[str, Any]:
         """The weight in percent of each stage."""
         async with edge.read() as conn:
             weights = await edge.app.repo.weights(conn)
@@ -390,7 +429,9 @@ class StageWeightsController(Controller):
         return views.weights(weights, updated_at=at, updated_by=by)
 
     @put("/", guards=[requires_role("admin", "manager")])
-    async def set_weights(self, edge: Edge, identity: Identity, data: schemas.StageWeightsIn) -> dict[str, Any]:
+    async def set_weights(
+        self, edge: NamedDependency[Edge], identity: NamedDependency[Identity], data: JSONBody[schemas.StageWeightsIn]
+    ) -> dict[str, Any]:
         """Set the weights of some or all stages (managers)."""
         now = _now()
         weights: dict[Stage, Any] = validate_weights(data.weights)
@@ -408,7 +449,10 @@ class PipelineController(Controller):
 
     @get("/")
     async def summary(
-        self, edge: Edge, owner_staff_id: UUID | None = None, campaign_id: UUID | None = None
+        self,
+        edge: NamedDependency[Edge],
+        owner_staff_id: FromQuery[UUID | None] = None,
+        campaign_id: FromQuery[UUID | None] = None,
     ) -> dict[str, Any]:
         """Count, potential and weighted potential per stage."""
         async with edge.read() as conn:
