@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter, SkipValidation
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, SkipValidation
 
 from crm_kit.errors import Invalid
 from crm_kit.identity import Identity, requires_role
@@ -46,7 +46,7 @@ class PartnerController(Controller):
     tags = ["partners"]
 
     @post(summary="Register a partner")
-    async def create(self, data: s.PartnerIn, directory: DirectoryDep) -> dict[str, Any]:
+    async def create(self, data: JSONBody[s.PartnerIn], directory: DirectoryDep) -> dict[str, Any]:
         partner = await directory.register_partner(s.partner_input(data))
         return s.partner_out(partner)
 
@@ -54,20 +54,20 @@ class PartnerController(Controller):
     async def list_partners(
         self,
         directory: DirectoryDep,
-        kind: str | None = None,
-        name: str | None = None,
-        fiscal_code: str | None = None,
-        locality: str | None = None,
-        county: str | None = None,
-        activity_domain: str | None = None,
-        turnover_min: Decimal | None = None,
-        turnover_max: Decimal | None = None,
-        employees_min: int | None = None,
-        employees_max: int | None = None,
-        sales_rep_staff_id: UUID | None = None,
-        service_rep_staff_id: UUID | None = None,
-        campaign_id: UUID | None = None,
-        email: str | None = None,
+        kind: FromQuery[str | None] = None,
+        name: FromQuery[str | None] = None,
+        fiscal_code: FromQuery[str | None] = None,
+        locality: FromQuery[str | None] = None,
+        county: FromQuery[str | None] = None,
+        activity_domain: FromQuery[str | None] = None,
+        turnover_min: FromQuery[Decimal | None] = None,
+        turnover_max: FromQuery[Decimal | None] = None,
+        employees_min: FromQuery[int | None] = None,
+        employees_max: FromQuery[int | None] = None,
+        sales_rep_staff_id: FromQuery[UUID | None] = None,
+        service_rep_staff_id: FromQuery[UUID | None] = None,
+        campaign_id: FromQuery[UUID | None] = None,
+        email: FromQuery[str | None] = None,
         limit: int = Limit(default=50),
         offset: int = Offset(default=0),
     ) -> dict[str, Any]:
@@ -102,7 +102,9 @@ class PartnerController(Controller):
         return s.partner_out(partner, opportunities)
 
     @patch("/{partner_id:uuid}", summary="Change some fields of a partner")
-    async def update(self, partner_id: FromPath[UUID], data: s.PartnerPatch, directory: DirectoryDep) -> dict[str, Any]:
+    async def update(
+        self, partner_id: FromPath[UUID], data: JSONBody[s.PartnerPatch], directory: DirectoryDep
+    ) -> dict[str, Any]:
         partner = await directory.update_partner(str(partner_id), s.partner_changes(data))
         _, opportunities = await directory.partner(partner.id)
         return s.partner_out(partner, opportunities)
@@ -127,17 +129,17 @@ class StaffController(Controller):
     tags = ["staff"]
 
     @post(summary="Add a staff member", guards=[requires_role("admin", "manager")])
-    async def create(self, data: s.StaffIn, directory: DirectoryDep) -> dict[str, Any]:
+    async def create(self, data: JSONBody[s.StaffIn], directory: DirectoryDep) -> dict[str, Any]:
         return s.staff_out(await directory.register_staff(s.staff_input(data)))
 
     @get(summary="The staff directory")
     async def list_staff(
         self,
         directory: DirectoryDep,
-        name: str | None = None,
-        team: str | None = None,
-        category: str | None = None,
-        active: bool | None = None,
+        name: FromQuery[str | None] = None,
+        team: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        active: FromQuery[bool | None] = None,
         limit: int = Limit(default=100),
         offset: int = Offset(default=0),
     ) -> dict[str, Any]:
@@ -151,7 +153,9 @@ class StaffController(Controller):
         return s.staff_out(await directory.staff_member(str(staff_id)))
 
     @patch("/{staff_id:uuid}", summary="Change a staff member", guards=[requires_role("admin", "manager")])
-    async def update(self, staff_id: FromPath[UUID], data: s.StaffPatch, directory: DirectoryDep) -> dict[str, Any]:
+    async def update(
+        self, staff_id: FromPath[UUID], data: JSONBody[s.StaffPatch], directory: DirectoryDep
+    ) -> dict[str, Any]:
         return s.staff_out(await directory.update_staff(str(staff_id), s.staff_changes(data)))
 
 
@@ -162,7 +166,9 @@ class DossierController(Controller):
     tags = ["dossiers"]
 
     @post(summary="Create a dossier")
-    async def create(self, data: s.DossierIn, directory: DirectoryDep, identity: Identity) -> dict[str, Any]:
+    async def create(
+        self, data: JSONBody[s.DossierIn], directory: DirectoryDep, identity: NamedDependency[Identity]
+    ) -> dict[str, Any]:
         dossier = await directory.create_dossier(
             name=data.name, category=data.category, partner_id=_s(data.partner_id), by=identity.username
         )
@@ -172,8 +178,8 @@ class DossierController(Controller):
     async def list_dossiers(
         self,
         directory: DirectoryDep,
-        partner_id: UUID | None = None,
-        category: str | None = None,
+        partner_id: FromQuery[UUID | None] = None,
+        category: FromQuery[str | None] = None,
         limit: int = Limit(default=50),
         offset: int = Offset(default=0),
     ) -> dict[str, Any]:
@@ -183,7 +189,7 @@ class DossierController(Controller):
         return _page([s.dossier_out(d, n, size) for d, n, size in rows], total)
 
     @get("/categories", summary="Per category: dossiers, documents and bytes")
-    async def categories(self, directory: DirectoryDep, partner_id: UUID | None = None) -> dict[str, Any]:
+    async def categories(self, directory: DirectoryDep, partner_id: FromQuery[UUID | None] = None) -> dict[str, Any]:
         items = await directory.dossier_categories(partner_id=_s(partner_id))
         return _page(items, len(items))
 
@@ -196,7 +202,11 @@ class DossierController(Controller):
 
     @post("/{dossier_id:uuid}/documents", summary="File a stored blob in the dossier")
     async def file(
-        self, dossier_id: FromPath[UUID], data: s.FileIn, directory: DirectoryDep, identity: Identity
+        self,
+        dossier_id: FromPath[UUID],
+        data: JSONBody[s.FileIn],
+        directory: DirectoryDep,
+        identity: NamedDependency[Identity],
     ) -> dict[str, Any]:
         doc = await directory.file_document(
             str(dossier_id),
@@ -216,7 +226,9 @@ class ImportController(Controller):
     tags = ["partners"]
 
     @post(status_code=202, summary="Start importing partners from a CSV file")
-    async def create(self, data: s.ImportIn, directory: DirectoryDep, identity: Identity) -> dict[str, Any]:
+    async def create(
+        self, data: JSONBody[s.ImportIn], directory: DirectoryDep, identity: NamedDependency[Identity]
+    ) -> dict[str, Any]:
         item = await directory.start_import(file_name=data.file_name, content=data.content, by=identity.username)
         return s.import_out(item)
 
