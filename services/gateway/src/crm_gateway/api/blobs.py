@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import Body
+from litestar.params import FromPath, MultipartBody
 
 from crm_gateway.api.schemas import BlobOut
 from crm_kit.blobs import BlobError, BlobStore
 
 
 @post("/api/blobs", tags=["blobs"], summary="Upload a file (multipart, one part)")
-async def upload_blob(
-    data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)], blobs: BlobStore
-) -> BlobOut:
+async def upload_blob(data: MultipartBody[UploadFile], blobs: NamedDependency[BlobStore]) -> BlobOut:
     """Store the uploaded file; the same bytes twice give the same address."""
     content = await data.read()
     if len(content) > blobs.max_bytes:
@@ -31,7 +28,7 @@ async def upload_blob(
 
 
 @get("/api/blobs/{sha256:str}", tags=["blobs"], summary="Download a blob")
-async def download_blob(sha256: str, blobs: BlobStore) -> Response[bytes]:
+async def download_blob(sha256: FromPath[str], blobs: NamedDependency[BlobStore]) -> Response[bytes]:
     """The blob's bytes (``application/octet-stream``)."""
     try:
         content = await asyncio.to_thread(blobs.get, sha256)

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 
 from crm_gateway.routing import Forwarder
 
@@ -33,7 +34,7 @@ def merge(base: dict[str, Any], others: dict[str, dict[str, Any]]) -> dict[str, 
 
 
 @get("/api/schema", tags=["schema"], summary="The OpenAPI of the whole API")
-async def api_schema(request: Request[Any, Any, Any], forwarder: Forwarder) -> dict[str, Any]:
+async def api_schema(request: Request[Any, Any, Any], forwarder: NamedDependency[Forwarder]) -> dict[str, Any]:
     """The gateway's own OpenAPI plus every reachable service's ``/schema/openapi.json``."""
     bases = sorted(set(forwarder.routes.values()))
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, route
+from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
+from litestar.params import FromPath
 
 from crm_gateway.domain.users import User
 from crm_gateway.routing import Forwarder
@@ -26,14 +28,16 @@ async def _forward(request: Request[User, Any, Any], forwarder: Forwarder) -> Re
 
 
 @route("/api/{segment:str}", http_method=_METHODS, include_in_schema=False)
-async def proxy_root(request: Request[User, Any, Any], forwarder: Forwarder, segment: str) -> Response[bytes]:
+async def proxy_root(
+    request: Request[User, Any, Any], forwarder: NamedDependency[Forwarder], segment: FromPath[str]
+) -> Response[bytes]:
     """``/api/<segment>``."""
     return await _forward(request, forwarder)
 
 
 @route("/api/{segment:str}/{rest:path}", http_method=_METHODS, include_in_schema=False)
 async def proxy_path(
-    request: Request[User, Any, Any], forwarder: Forwarder, segment: str, rest: str
+    request: Request[User, Any, Any], forwarder: NamedDependency[Forwarder], segment: FromPath[str], rest: FromPath[str]
 ) -> Response[bytes]:
     """``/api/<segment>/<rest>``."""
     return await _forward(request, forwarder)

@@ -9,6 +9,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from crm_gateway.domain.users import User
@@ -33,7 +34,9 @@ async def unread_count(forwarder: Forwarder, user: User) -> int | None:
 
 
 @get("/api/messages/stream", tags=["messages"], summary="Live messages and new tasks (SSE)")
-async def message_stream(request: Request[User, Any, Any], hub: LiveHub, forwarder: Forwarder) -> ServerSentEvent:
+async def message_stream(
+    request: Request[User, Any, Any], hub: NamedDependency[LiveHub], forwarder: NamedDependency[Forwarder]
+) -> ServerSentEvent:
     """The user's live feed.
 
     Events: ``unread`` {count} first, then ``message`` {message_id, title, body, link} and ``task``

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
 
 from crm_gateway.accounts import Accounts
 from crm_gateway.api.schemas import UserCreate, UserOut, UserPage
@@ -20,14 +21,14 @@ class UsersController(Controller):
     tags = ["users"]
 
     @post("/", guards=[requires_role("admin")], summary="Create a user (admin)")
-    async def create(self, data: UserCreate, accounts: Accounts) -> UserOut:
+    async def create(self, data: JSONBody[UserCreate], accounts: NamedDependency[Accounts]) -> UserOut:
         user = await accounts.create(data.username, data.password, data.role, data.staff_id, data.language)
         return UserOut.of(user)
 
     @get("/", guards=[requires_role("admin")], summary="List users (admin)")
     async def listing(
         self,
-        accounts: Accounts,
+        accounts: NamedDependency[Accounts],
         limit: int = Parameter(default=50, ge=1, le=500),
         offset: int = Parameter(default=0, ge=0),
     ) -> UserPage:
@@ -35,6 +36,6 @@ class UsersController(Controller):
         return UserPage([UserOut.of(u) for u in users], total)
 
     @get("/me", summary="The logged-in user")
-    async def me(self, request: Request[User, Any, Any], accounts: Accounts) -> UserOut:
+    async def me(self, request: Request[User, Any, Any], accounts: NamedDependency[Accounts]) -> UserOut:
         stored = await accounts.get(request.user.id)
         return UserOut.of(stored or request.user)
