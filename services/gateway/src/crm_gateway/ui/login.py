@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.accounts import Accounts, BadCredentials
@@ -21,17 +21,17 @@ _YEAR = 365 * 24 * 3600
 
 
 @get("/login", include_in_schema=False)
-async def login_form(next: str | None = None) -> Template:  # noqa: A002 - the query parameter's name
+async def login_form(next: FromQuery[str | None] = None) -> Template:  # noqa: A002 - the query parameter's name
     """The login form."""
     return Template("login.html", context={"next": safe_next(next), "error": None})
 
 
 @post("/login", include_in_schema=False, status_code=303)
 async def login(
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-    accounts: Accounts,
-    tokens: TokenIssuer,
-    settings: GatewaySettings,
+    data: URLEncodedBody[dict[str, str]],
+    accounts: NamedDependency[Accounts],
+    tokens: NamedDependency[TokenIssuer],
+    settings: NamedDependency[GatewaySettings],
 ) -> Response[Any]:
     """Check the credentials, set the session cookie, go back to the page asked for."""
     target = safe_next(data.get("next"))
@@ -73,11 +73,11 @@ async def logout_post() -> Response[Any]:
 
 @get("/lang/{code:str}", include_in_schema=False)
 async def switch_language(
-    code: str,
+    code: FromPath[str],
     request: Request[Any, Any, Any],
-    accounts: Accounts,
-    tokens: TokenIssuer,
-    next: str | None = None,  # noqa: A002 - the query parameter's name
+    accounts: NamedDependency[Accounts],
+    tokens: NamedDependency[TokenIssuer],
+    next: FromQuery[str | None] = None,  # noqa: A002 - the query parameter's name
 ) -> Response[Any]:
     """Switch the UI language (ro/en); saved in a cookie and in the user's profile."""
     lang = code if code in LANGUAGES else "ro"

@@ -1,7 +1,7 @@
 """The UI framework: area discovery, navigation, F2 palette, ``_`` and ``local``, page dependencies, errors.
 
-Page handlers get ``user: User`` and ``api: ApiClient`` injected (a logged-out visit goes to /login);
-an ``ApiError`` they do not catch is shown in the layout by ``error.html``.
+Page handlers get ``user: NamedDependency[User]`` and ``api: NamedDependency[ApiClient]`` injected (a logged-out
+visit goes to /login); an ``ApiError`` they do not catch is shown in the layout by ``error.html``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar import MediaType, Request, Response
+from litestar.di import NamedDependency
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
@@ -267,7 +268,7 @@ def provide_user(tokens: TokenIssuer) -> Callable[[Request[Any, Any, Any]], User
 def provide_api(tokens: TokenIssuer) -> Callable[[Request[Any, Any, Any], User], AsyncGenerator[ApiClient, None]]:
     """The ``api`` dependency of page handlers: an ``ApiClient`` acting as the session's user."""
 
-    async def api(request: Request[Any, Any, Any], user: User) -> AsyncGenerator[ApiClient, None]:
+    async def api(request: Request[Any, Any, Any], user: NamedDependency[User]) -> AsyncGenerator[ApiClient, None]:
         client = ApiClient(request.app, user, tokens)
         try:
             yield client

@@ -11,17 +11,17 @@ services and stay empty (with a free id field) when those services do not answer
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import MediaType, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 FILTER_TEXT = ("name", "fiscal_code", "locality", "county", "activity_domain")
 FILTER_NUMBERS = ("turnover_min", "turnover_max", "employees_min", "employees_max")
 KINDS = ("client", "lead", "supplier")
@@ -148,14 +148,16 @@ async def _campaign_page(
 
 
 @get("/campaigns", include_in_schema=False)
-async def campaign_list(api: ApiClient, name: str | None = None, offset: int = 0) -> Template:
+async def campaign_list(
+    api: NamedDependency[ApiClient], name: FromQuery[str | None] = None, offset: FromQuery[int] = 0
+) -> Template:
     """Every campaign, newest first, and the form to create one (M1)."""
     page = await api.get("/api/campaigns", params={"name": name, "limit": 50, "offset": max(offset, 0)})
     return Template("campaigns/list.html", context={"page": page, "name": name or "", "offset": offset})
 
 
 @post("/campaigns", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def campaign_create(api: ApiClient, data: Form) -> Any:
+async def campaign_create(api: NamedDependency[ApiClient], data: Form) -> Any:
     """Create a campaign and go to its page."""
     body = _campaign_body(data)
     try:
@@ -185,13 +187,18 @@ def _campaign_body(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @get("/campaigns/{campaign_id:uuid}", include_in_schema=False)
-async def campaign_detail(api: ApiClient, campaign_id: UUID, as_of: str | None = None, offset: int = 0) -> Template:
+async def campaign_detail(
+    api: NamedDependency[ApiClient],
+    campaign_id: FromPath[UUID],
+    as_of: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
+) -> Template:
     """One campaign: estimated against realized, ROI as of a date, monthly return, documents, members (M1-M7)."""
     return await _campaign_page(api, campaign_id, as_of=as_of, offset=max(offset, 0))
 
 
 @post("/campaigns/{campaign_id:uuid}", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def campaign_edit(api: ApiClient, campaign_id: UUID, data: Form) -> Any:
+async def campaign_edit(api: NamedDependency[ApiClient], campaign_id: FromPath[UUID], data: Form) -> Any:
     """Change the campaign's details (M1)."""
     try:
         await api.patch(f"/api/campaigns/{campaign_id}", json=_campaign_body(data))
@@ -201,7 +208,9 @@ async def campaign_edit(api: ApiClient, campaign_id: UUID, data: Form) -> Any:
 
 
 @get("/campaigns/{campaign_id:uuid}/members/count", include_in_schema=False)
-async def member_count(api: ApiClient, campaign_id: UUID, request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def member_count(
+    api: NamedDependency[ApiClient], campaign_id: FromPath[UUID], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
     """The filter builder's live count: how many partners match, how many are members already."""
     query = {key: request.query_params.getall(key) for key in request.query_params}
     try:
@@ -214,7 +223,7 @@ async def member_count(api: ApiClient, campaign_id: UUID, request: Request[Any, 
 
 
 @post("/campaigns/{campaign_id:uuid}/members", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def member_add(api: ApiClient, campaign_id: UUID, data: Form) -> Any:
+async def member_add(api: NamedDependency[ApiClient], campaign_id: FromPath[UUID], data: Form) -> Any:
     """Add the partners that match the filter, or the partners picked by name (M2)."""
     picked = _all(data, "partner_ids")
     body: dict[str, Any] = {"partner_ids": picked} if picked else {"filter": member_filter(data)}
@@ -231,7 +240,9 @@ async def member_add(api: ApiClient, campaign_id: UUID, data: Form) -> Any:
     status_code=303,
     media_type=MediaType.HTML,
 )
-async def member_remove(api: ApiClient, campaign_id: UUID, partner_id: UUID) -> Any:
+async def member_remove(
+    api: NamedDependency[ApiClient], campaign_id: FromPath[UUID], partner_id: FromPath[UUID]
+) -> Any:
     """Remove one member (M2)."""
     try:
         await api.delete(f"/api/campaigns/{campaign_id}/members/{partner_id}")
@@ -246,7 +257,7 @@ async def member_remove(api: ApiClient, campaign_id: UUID, partner_id: UUID) -> 
     status_code=303,
     media_type=MediaType.HTML,
 )
-async def attach(api: ApiClient, campaign_id: UUID, what: str, data: Form) -> Any:
+async def attach(api: NamedDependency[ApiClient], campaign_id: FromPath[UUID], what: FromPath[str], data: Form) -> Any:
     """Attach a cost document (M3), a client order (M4) or an invoice to a month's return (M5)."""
     document = _text(data, "document_id") or _text(data, "document_id_typed") or ""
     targets = {
@@ -270,7 +281,7 @@ async def attach(api: ApiClient, campaign_id: UUID, what: str, data: Form) -> An
     status_code=303,
     media_type=MediaType.HTML,
 )
-async def opportunities_generate(api: ApiClient, campaign_id: UUID, data: Form) -> Any:
+async def opportunities_generate(api: NamedDependency[ApiClient], campaign_id: FromPath[UUID], data: Form) -> Any:
     """Generate opportunities for the chosen members, or for all of them; each member at most once (M7)."""
     picked = _all(data, "member_ids")
     body: dict[str, Any] = {"owner_staff_id": _text(data, "owner_staff_id"), "title": _text(data, "title")}
@@ -288,7 +299,7 @@ async def opportunities_generate(api: ApiClient, campaign_id: UUID, data: Form) 
 
 
 @get("/campaigns/{campaign_id:uuid}/opportunities/progress", include_in_schema=False)
-async def opportunities_progress(api: ApiClient, campaign_id: UUID) -> dict[str, Any]:
+async def opportunities_progress(api: NamedDependency[ApiClient], campaign_id: FromPath[UUID]) -> dict[str, Any]:
     """Progress of the generated opportunities (polled by the page while some are pending)."""
     progress: dict[str, Any] = await api.get(f"/api/campaigns/{campaign_id}/opportunities")
     return progress

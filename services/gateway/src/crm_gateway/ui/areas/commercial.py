@@ -8,19 +8,19 @@ user was on, with the API's message and what they typed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+Form = URLEncodedBody[dict[str, Any]]
+Multipart = MultipartBody[dict[str, Any]]
 LINE_ROWS = 5
 DOC_TYPES = ("offer", "order", "contract", "invoice", "cost", "payment")
 COST_KINDS = (
@@ -97,7 +97,9 @@ async def _articles_page(
 
 
 @get("/articles", include_in_schema=False)
-async def articles_page(api: ApiClient, q: str | None = None, edit: str | None = None) -> Template:
+async def articles_page(
+    api: NamedDependency[ApiClient], q: FromQuery[str | None] = None, edit: FromQuery[str | None] = None
+) -> Template:
     """The article catalogue (nomenclator articole) with photos, the add/change form and the C5 scope."""
     form: dict[str, Any] = {}
     if edit:
@@ -107,7 +109,7 @@ async def articles_page(api: ApiClient, q: str | None = None, edit: str | None =
 
 
 @post("/articles", include_in_schema=False)
-async def save_article(api: ApiClient, data: Multipart) -> Template | Redirect:
+async def save_article(api: NamedDependency[ApiClient], data: Multipart) -> Template | Redirect:
     """Add or change an article; an uploaded photo goes to the blob store first."""
     code = _text(data, "code") or ""
     photos = [p for p in (_text(data, "photos") or "").split(",") if p]
@@ -137,7 +139,7 @@ async def save_article(api: ApiClient, data: Multipart) -> Template | Redirect:
 
 
 @post("/articles/settings", include_in_schema=False)
-async def save_article_scope(api: ApiClient, data: Form) -> Template | Redirect:
+async def save_article_scope(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
     """C5: generated documents pick from all articles, or from a chosen list."""
     codes = [c.strip() for c in (_text(data, "article_codes") or "").replace(";", ",").split(",") if c.strip()]
     try:
@@ -191,20 +193,24 @@ async def _documents_page(
 
 
 @get("/documents", include_in_schema=False)
-async def documents_page(api: ApiClient, partner_id: str | None = None, type: str | None = None) -> Template:  # noqa: A002
+async def documents_page(
+    api: NamedDependency[ApiClient],
+    partner_id: FromQuery[str | None] = None,
+    type: FromQuery[str | None] = None,  # noqa: A002
+) -> Template:
     """A partner's documents (offers, orders, contracts, invoices, costs, payments) and balance."""
     return await _documents_page(api, partner_id, type)
 
 
 @get("/documents/{document_id:uuid}", include_in_schema=False)
-async def document_page(api: ApiClient, document_id: UUID) -> Template:
+async def document_page(api: NamedDependency[ApiClient], document_id: FromPath[UUID]) -> Template:
     """One document with its lines and its printout."""
     doc = await api.get(f"/api/documents/{document_id}")
     return Template("commercial/document.html", context={"doc": doc})
 
 
 @post("/documents/payments", include_in_schema=False)
-async def record_payment(api: ApiClient, data: Form) -> Template | Redirect:
+async def record_payment(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
     """Record a client's payment (the balance moves)."""
     partner_id = _text(data, "partner_id")
     body = {
@@ -251,13 +257,13 @@ async def _invoice_page(
 
 
 @get("/documents/invoices/new", include_in_schema=False)
-async def invoice_form(api: ApiClient, partner_id: str | None = None) -> Template:
+async def invoice_form(api: NamedDependency[ApiClient], partner_id: FromQuery[str | None] = None) -> Template:
     """Issue an invoice: from an order, from a contract month, or with its own lines."""
     return await _invoice_page(api, partner_id)
 
 
 @post("/documents/invoices", include_in_schema=False)
-async def issue_invoice(api: ApiClient, data: Form) -> Template | Redirect:
+async def issue_invoice(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
     partner_id = _text(data, "partner_id")
     source = _text(data, "source") or "lines"
     body: dict[str, Any]
@@ -293,13 +299,13 @@ async def _cost_page(api: ApiClient, *, error: ApiError | None = None, form: dic
 
 
 @get("/documents/costs/new", include_in_schema=False)
-async def cost_form(api: ApiClient) -> Template:
+async def cost_form(api: NamedDependency[ApiClient]) -> Template:
     """Record a cost document; optionally add it to a campaign's marketing costs (M3)."""
     return await _cost_page(api)
 
 
 @post("/documents/costs", include_in_schema=False)
-async def post_cost(api: ApiClient, data: Form) -> Template | Redirect:
+async def post_cost(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
     to_campaign = _text(data, "add_to_campaign") == "on"
     body = {
         "kind": _text(data, "kind"),

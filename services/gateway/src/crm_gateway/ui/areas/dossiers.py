@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import MediaType, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+Form = URLEncodedBody[dict[str, Any]]
+Multipart = MultipartBody[dict[str, Any]]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -63,14 +63,17 @@ async def _browser(
 
 @get("/dossiers", include_in_schema=False)
 async def dossier_list(
-    api: ApiClient, partner_id: str | None = None, category: str | None = None, offset: int = 0
+    api: NamedDependency[ApiClient],
+    partner_id: FromQuery[str | None] = None,
+    category: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
 ) -> Template:
     """Dossiers per partner and category, with the number of documents and their total size."""
     return await _browser(api, partner_id=partner_id or None, category=category or None, offset=offset)
 
 
 @post("/dossiers", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def dossier_create(api: ApiClient, data: Form) -> Any:
+async def dossier_create(api: NamedDependency[ApiClient], data: Form) -> Any:
     body = {
         "name": _text(data, "name") or "",
         "category": _text(data, "category"),
@@ -99,13 +102,13 @@ async def _dossier_page(api: ApiClient, dossier_id: UUID, error: ApiError | None
 
 
 @get("/dossiers/{dossier_id:uuid}", include_in_schema=False)
-async def dossier_detail(api: ApiClient, dossier_id: UUID) -> Template:
+async def dossier_detail(api: NamedDependency[ApiClient], dossier_id: FromPath[UUID]) -> Template:
     """A dossier's documents, with the form to file one (an upload or a stored attachment's sha256)."""
     return await _dossier_page(api, dossier_id)
 
 
 @post("/dossiers/{dossier_id:uuid}/documents", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def dossier_file(api: ApiClient, dossier_id: UUID, data: Multipart) -> Any:
+async def dossier_file(api: NamedDependency[ApiClient], dossier_id: FromPath[UUID], data: Multipart) -> Any:
     upload = data.get("file")
     sha256 = (_text(data, "sha256") or "").lower()
     file_name = _text(data, "file_name")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from crm_gateway.domain.users import User
@@ -17,7 +18,7 @@ from crm_gateway.ui.api import ApiClient, ApiError
 
 
 @get("/", include_in_schema=False)
-async def home(api: ApiClient, user: User) -> Template:
+async def home(api: NamedDependency[ApiClient], user: NamedDependency[User]) -> Template:
     """Who is logged in, and the areas at a glance."""
     me = await api.get("/api/users/me")
     tasks: dict[str, Any] | None

@@ -7,13 +7,13 @@ failed with its reason).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import MediaType, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
@@ -49,7 +49,12 @@ async def _log_page(
 
 
 @get("/mail-imports", include_in_schema=False)
-async def import_log(api: ApiClient, status: str | None = None, offset: int = 0, done: str | None = None) -> Template:
+async def import_log(
+    api: NamedDependency[ApiClient],
+    status: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
+    done: FromQuery[str | None] = None,
+) -> Template:
     """The import log, newest first, filtered by status; ``done`` shows the entry just uploaded or retried."""
     notice = None
     if done:
@@ -61,7 +66,7 @@ async def import_log(api: ApiClient, status: str | None = None, offset: int = 0,
 
 
 @get("/mail-imports/{import_id:str}", include_in_schema=False)
-async def import_entry(api: ApiClient, import_id: str) -> Template:
+async def import_entry(api: NamedDependency[ApiClient], import_id: FromPath[str]) -> Template:
     """One entry: the file, where it is now, sender, subject, partner, task, attachments, reason."""
     entry = await api.get(f"/api/mail-imports/{import_id}")
     return Template("mail_imports/detail.html", context={"entry": entry})
@@ -69,8 +74,8 @@ async def import_entry(api: ApiClient, import_id: str) -> Template:
 
 @post("/mail-imports/upload", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def upload(
-    api: ApiClient,
-    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    api: NamedDependency[ApiClient],
+    data: MultipartBody[dict[str, Any]],
 ) -> Redirect | Template:
     """Upload one exported file (Outlook text, Thunderbird text or .eml) into the import path."""
     file = data.get("file")
@@ -88,7 +93,7 @@ async def upload(
 
 
 @post("/mail-imports/{import_id:str}/retry", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def retry(api: ApiClient, import_id: str) -> Redirect | Template:
+async def retry(api: NamedDependency[ApiClient], import_id: FromPath[str]) -> Redirect | Template:
     """Import a failed file again (after its cause was fixed)."""
     try:
         entry = await api.post(f"/api/mail-imports/{import_id}/retry")

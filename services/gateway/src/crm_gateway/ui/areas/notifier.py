@@ -9,18 +9,18 @@ logged-in user; a service that does not answer leaves its part of the page empty
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import MediaType, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 EMAIL_STATUSES = ("pending", "sending", "handed_over", "sent", "failed")
 PAGE = 50
 
@@ -57,11 +57,11 @@ async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = N
 
 @get("/emails", include_in_schema=False)
 async def email_log(
-    api: ApiClient,
-    status: str | None = None,
-    partner_id: str | None = None,
-    email_id: str | None = None,
-    offset: int = 0,
+    api: NamedDependency[ApiClient],
+    status: FromQuery[str | None] = None,
+    partner_id: FromQuery[str | None] = None,
+    email_id: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
 ) -> Template:
     """Every email to every recipient, newest first, filtered by status, partner or request."""
     status = status if status in EMAIL_STATUSES else None
@@ -124,13 +124,15 @@ async def _composer(
 
 
 @get("/emails/new", include_in_schema=False)
-async def compose(api: ApiClient, document_id: str | None = None, partner_id: str | None = None) -> Template:
+async def compose(
+    api: NamedDependency[ApiClient], document_id: FromQuery[str | None] = None, partner_id: FromQuery[str | None] = None
+) -> Template:
     """Write an email, from a document when one is given: recipients and attachments to choose."""
     return await _composer(api, document_id=document_id, partner_id=partner_id)
 
 
 @post("/emails/new", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def send_email(api: ApiClient, data: Form) -> Redirect | Template:
+async def send_email(api: NamedDependency[ApiClient], data: Form) -> Redirect | Template:
     """Ask the notifier to send it (202); the log shows each recipient's delivery."""
     body = {
         "to_partner_id": _text(data, "partner_id") if _text(data, "to_partner") else None,
@@ -175,7 +177,7 @@ async def _servers_page(
 
 
 @get("/emails/servers", include_in_schema=False)
-async def mail_servers(api: ApiClient, user: User) -> Template:
+async def mail_servers(api: NamedDependency[ApiClient], user: NamedDependency[User]) -> Template:
     """The outgoing mail servers, the default one, and the user's own credentials."""
     return await _servers_page(api, user)
 
@@ -199,7 +201,7 @@ def _server_body(form: dict[str, Any]) -> dict[str, Any]:
 
 
 @post("/emails/servers", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def add_server(api: ApiClient, user: User, data: Form) -> Redirect | Template:
+async def add_server(api: NamedDependency[ApiClient], user: NamedDependency[User], data: Form) -> Redirect | Template:
     try:
         await api.post("/api/mail-servers", json=_server_body(data))
     except ApiError as exc:
@@ -208,7 +210,9 @@ async def add_server(api: ApiClient, user: User, data: Form) -> Redirect | Templ
 
 
 @post("/emails/servers/{server_id:str}/default", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def make_default(api: ApiClient, user: User, server_id: str) -> Redirect | Template:
+async def make_default(
+    api: NamedDependency[ApiClient], user: NamedDependency[User], server_id: FromPath[str]
+) -> Redirect | Template:
     try:
         await api.patch(f"/api/mail-servers/{server_id}", json={"is_default": True})
     except ApiError as exc:
@@ -217,7 +221,9 @@ async def make_default(api: ApiClient, user: User, server_id: str) -> Redirect |
 
 
 @post("/emails/servers/{server_id:str}/test", include_in_schema=False, media_type=MediaType.HTML)
-async def test_server(api: ApiClient, user: User, server_id: str, data: Form) -> Template:
+async def test_server(
+    api: NamedDependency[ApiClient], user: NamedDependency[User], server_id: FromPath[str], data: Form
+) -> Template:
     """Try the server and show, step by step, what worked and what failed (in words)."""
     try:
         report = await api.post(
@@ -231,7 +237,9 @@ async def test_server(api: ApiClient, user: User, server_id: str, data: Form) ->
 @post(
     "/emails/servers/{server_id:str}/credentials", include_in_schema=False, status_code=303, media_type=MediaType.HTML
 )
-async def my_credentials(api: ApiClient, user: User, server_id: str, data: Form) -> Redirect | Template:
+async def my_credentials(
+    api: NamedDependency[ApiClient], user: NamedDependency[User], server_id: FromPath[str], data: Form
+) -> Redirect | Template:
     body = {
         "username": _text(data, "username") or "",
         "password": _text(data, "password"),
@@ -259,13 +267,15 @@ async def _stack(api: ApiClient, *, unread: bool, offset: int, error: ApiError |
 
 
 @get("/messages", include_in_schema=False)
-async def message_stack(api: ApiClient, unread: bool = False, offset: int = 0) -> Template:
+async def message_stack(
+    api: NamedDependency[ApiClient], unread: FromQuery[bool] = False, offset: FromQuery[int] = 0
+) -> Template:
     """The user's messages, newest first, with the unread count."""
     return await _stack(api, unread=unread, offset=max(offset, 0))
 
 
 @post("/messages/{message_id:str}/read", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def mark_read(api: ApiClient, message_id: str) -> Redirect | Template:
+async def mark_read(api: NamedDependency[ApiClient], message_id: FromPath[str]) -> Redirect | Template:
     try:
         message = await api.post(f"/api/messages/{message_id}/read")
     except ApiError as exc:
@@ -274,7 +284,7 @@ async def mark_read(api: ApiClient, message_id: str) -> Redirect | Template:
 
 
 @post("/messages/read-all", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def mark_all_read(api: ApiClient) -> Redirect:
+async def mark_all_read(api: NamedDependency[ApiClient]) -> Redirect:
     await api.post("/api/messages/read-all")
     return Redirect("/messages", status_code=303)
 
@@ -290,13 +300,13 @@ async def _message_form(api: ApiClient, form: dict[str, Any] | None = None, erro
 
 
 @get("/messages/new", include_in_schema=False)
-async def new_message(api: ApiClient) -> Template:
+async def new_message(api: NamedDependency[ApiClient]) -> Template:
     """Messaging: write an in-app message to colleagues."""
     return await _message_form(api)
 
 
 @post("/messages/new", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def send_message(api: ApiClient, data: Form) -> Redirect | Template:
+async def send_message(api: NamedDependency[ApiClient], data: Form) -> Redirect | Template:
     body = {
         "to_staff_ids": _many(data, "staff_ids"),
         "to_users": _split(_text(data, "users")),
@@ -312,14 +322,14 @@ async def send_message(api: ApiClient, data: Form) -> Redirect | Template:
 
 
 @get("/messages/settings", include_in_schema=False)
-async def notification_settings(api: ApiClient, saved: bool = False) -> Template:
+async def notification_settings(api: NamedDependency[ApiClient], saved: FromQuery[bool] = False) -> Template:
     """Language and channels of the user's notifications."""
     current = await api.get("/api/notification-settings")
     return Template("notifier/settings.html", context={"settings": current, "saved": saved, "error": None})
 
 
 @post("/messages/settings", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def save_notification_settings(api: ApiClient, data: Form) -> Redirect | Template:
+async def save_notification_settings(api: NamedDependency[ApiClient], data: Form) -> Redirect | Template:
     body = {
         "language": _text(data, "language") or "ro",
         "task_message": bool(_text(data, "task_message")),

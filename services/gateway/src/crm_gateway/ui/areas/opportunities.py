@@ -7,19 +7,19 @@ page the user was on, with the API's message.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import MediaType, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 LOCAL = ZoneInfo("Europe/Bucharest")
 LINE_ROWS = 5
 STAGES = ("new", "presentation", "offer", "negotiation", "sale", "lost")
@@ -92,7 +92,11 @@ async def _opportunity_page(
 
 
 @get("/pipeline", include_in_schema=False)
-async def pipeline(api: ApiClient, owner_staff_id: str | None = None, campaign_id: str | None = None) -> Template:
+async def pipeline(
+    api: NamedDependency[ApiClient],
+    owner_staff_id: FromQuery[str | None] = None,
+    campaign_id: FromQuery[str | None] = None,
+) -> Template:
     """The pipeline funnel: count, potential and weighted potential per stage (O3)."""
     summary = await api.get("/api/pipeline", params={"owner_staff_id": owner_staff_id, "campaign_id": campaign_id})
     widest = max((int(s["count"]) for s in summary["stages"] if s["stage"] != "lost"), default=0) or 1
@@ -101,12 +105,12 @@ async def pipeline(api: ApiClient, owner_staff_id: str | None = None, campaign_i
 
 @get("/opportunities", include_in_schema=False)
 async def opportunity_list(
-    api: ApiClient,
-    stage: str | None = None,
-    partner_id: str | None = None,
-    campaign_id: str | None = None,
-    title: str | None = None,
-    offset: int = 0,
+    api: NamedDependency[ApiClient],
+    stage: FromQuery[str | None] = None,
+    partner_id: FromQuery[str | None] = None,
+    campaign_id: FromQuery[str | None] = None,
+    title: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
 ) -> Template:
     """Opportunities, filtered, and the form to open one (O1)."""
     params = {"stage": stage, "partner_id": partner_id, "campaign_id": campaign_id, "title": title}
@@ -119,7 +123,7 @@ async def opportunity_list(
 
 
 @post("/opportunities", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def opportunity_create(api: ApiClient, data: Form) -> Any:
+async def opportunity_create(api: NamedDependency[ApiClient], data: Form) -> Any:
     """Open an opportunity and go to its page."""
     body = {
         "partner_id": _text(data, "partner_id"),
@@ -150,13 +154,13 @@ async def opportunity_create(api: ApiClient, data: Form) -> Any:
 
 
 @get("/opportunities/{opportunity_id:uuid}", include_in_schema=False)
-async def opportunity_detail(api: ApiClient, opportunity_id: UUID) -> Template:
+async def opportunity_detail(api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID]) -> Template:
     """One opportunity: stage history timeline, time in stage, stage change, documents (O2, O4-O7)."""
     return await _opportunity_page(api, opportunity_id)
 
 
 @post("/opportunities/{opportunity_id:uuid}/stage", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def opportunity_stage(api: ApiClient, opportunity_id: UUID, data: Form) -> Any:
+async def opportunity_stage(api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID], data: Form) -> Any:
     """Move the opportunity; a delegate and a follow-up date make a task (O7); lost needs a reason (O6)."""
     body = {
         "stage": _text(data, "stage"),
@@ -179,7 +183,7 @@ async def opportunity_stage(api: ApiClient, opportunity_id: UUID, data: Form) ->
 @post(
     "/opportunities/{opportunity_id:uuid}/details", include_in_schema=False, status_code=303, media_type=MediaType.HTML
 )
-async def opportunity_details(api: ApiClient, opportunity_id: UUID, data: Form) -> Any:
+async def opportunity_details(api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID], data: Form) -> Any:
     """Change title, potential, probability or probable signing date (O1)."""
     body = {
         "title": _text(data, "title"),
@@ -200,7 +204,7 @@ async def opportunity_details(api: ApiClient, opportunity_id: UUID, data: Form) 
     status_code=303,
     media_type=MediaType.HTML,
 )
-async def opportunity_document(api: ApiClient, opportunity_id: UUID, data: Form) -> Any:
+async def opportunity_document(api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID], data: Form) -> Any:
     """Generate an offer, client order or contract with lines from the article picker (O4)."""
     kind = _text(data, "kind") or "offer"
     body: dict[str, Any] = {"lines": _lines(data), "note": _text(data, "note")}
@@ -223,7 +227,9 @@ async def opportunity_document(api: ApiClient, opportunity_id: UUID, data: Form)
 
 
 @get("/opportunities/{opportunity_id:uuid}/offers/{offer_id:uuid}", include_in_schema=False)
-async def offer_view(api: ApiClient, opportunity_id: UUID, offer_id: UUID) -> Template:
+async def offer_view(
+    api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID], offer_id: FromPath[UUID]
+) -> Template:
     """An offer of the opportunity, with accept / reject; F2 "add task" gets its client (A2)."""
     opp = await api.get(f"/api/opportunities/{opportunity_id}")
     offer = next((d for d in opp["documents"] if d["document_id"] == str(offer_id)), None)
@@ -239,7 +245,13 @@ async def offer_view(api: ApiClient, opportunity_id: UUID, offer_id: UUID) -> Te
     status_code=303,
     media_type=MediaType.HTML,
 )
-async def offer_decide(api: ApiClient, opportunity_id: UUID, offer_id: UUID, decision: str, data: Form) -> Any:
+async def offer_decide(
+    api: NamedDependency[ApiClient],
+    opportunity_id: FromPath[UUID],
+    offer_id: FromPath[UUID],
+    decision: FromPath[str],
+    data: Form,
+) -> Any:
     """Accept the offer (order and/or contract follow, O5) or reject it with a reason (O6)."""
     path = f"/api/opportunities/{opportunity_id}/offers/{offer_id}"
     try:
@@ -273,14 +285,14 @@ async def offer_decide(api: ApiClient, opportunity_id: UUID, offer_id: UUID, dec
 
 
 @get("/opportunities/lost-reasons", include_in_schema=False)
-async def lost_reasons(api: ApiClient) -> Template:
+async def lost_reasons(api: NamedDependency[ApiClient]) -> Template:
     """The lost-reasons catalogue (CRM > Nomenclatoare > Motive)."""
     reasons = await api.get("/api/lost-reasons")
     return Template("opportunities/lost_reasons.html", context={"reasons": reasons["items"], "error": None})
 
 
 @post("/opportunities/lost-reasons", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def lost_reason_add(api: ApiClient, data: Form) -> Any:
+async def lost_reason_add(api: NamedDependency[ApiClient], data: Form) -> Any:
     """Add a reason, or retire / restore one."""
     try:
         code = _text(data, "code") or ""
@@ -299,14 +311,14 @@ async def lost_reason_add(api: ApiClient, data: Form) -> Any:
 
 
 @get("/opportunities/stage-weights", include_in_schema=False)
-async def stage_weights(api: ApiClient) -> Template:
+async def stage_weights(api: NamedDependency[ApiClient]) -> Template:
     """The stage weights the company configured (O3)."""
     weights = await api.get("/api/stage-weights")
     return Template("opportunities/stage_weights.html", context={"weights": weights, "error": None})
 
 
 @post("/opportunities/stage-weights", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def stage_weights_save(api: ApiClient, data: Form) -> Any:
+async def stage_weights_save(api: NamedDependency[ApiClient], data: Form) -> Any:
     """Save the stage weights."""
     values = {s: (_text(data, f"weight_{s}") or "").replace(",", ".") for s in STAGES}
     try:

@@ -6,19 +6,19 @@ user was on, with the API's message. Campaign and staff pickers stay empty when 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import MediaType, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+Form = URLEncodedBody[dict[str, Any]]
+Multipart = MultipartBody[dict[str, Any]]
 FILTERS = (
     "kind",
     "name",
@@ -154,18 +154,18 @@ async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = N
 
 @get("/partners", include_in_schema=False)
 async def partners_page(
-    api: ApiClient,
-    kind: str | None = None,
-    name: str | None = None,
-    fiscal_code: str | None = None,
-    locality: str | None = None,
-    county: str | None = None,
-    activity_domain: str | None = None,
-    turnover_min: str | None = None,
-    turnover_max: str | None = None,
-    employees_min: str | None = None,
-    employees_max: str | None = None,
-    offset: int = 0,
+    api: NamedDependency[ApiClient],
+    kind: FromQuery[str | None] = None,
+    name: FromQuery[str | None] = None,
+    fiscal_code: FromQuery[str | None] = None,
+    locality: FromQuery[str | None] = None,
+    county: FromQuery[str | None] = None,
+    activity_domain: FromQuery[str | None] = None,
+    turnover_min: FromQuery[str | None] = None,
+    turnover_max: FromQuery[str | None] = None,
+    employees_min: FromQuery[str | None] = None,
+    employees_max: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
 ) -> Template:
     """The partner directory with the filters of API.md (M2 fields), 50 a page."""
     filters = {
@@ -235,13 +235,13 @@ def _form_of(partner: dict[str, Any]) -> dict[str, Any]:
 
 
 @get("/partners/new", include_in_schema=False)
-async def partner_new(api: ApiClient, kind: str = "client") -> Template:
+async def partner_new(api: NamedDependency[ApiClient], kind: FromQuery[str] = "client") -> Template:
     """The form for a new partner; ``?kind=lead`` opens the lead form with the L1 fields."""
     return await _form_page(api, partner=None, form={"kind": kind if kind in KINDS else "client"})
 
 
 @post("/partners/new", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def partner_create(api: ApiClient, data: Form) -> Any:
+async def partner_create(api: NamedDependency[ApiClient], data: Form) -> Any:
     try:
         created = await api.post("/api/partners", json=partner_body(data))
     except ApiError as exc:
@@ -250,13 +250,13 @@ async def partner_create(api: ApiClient, data: Form) -> Any:
 
 
 @get("/partners/{partner_id:uuid}/edit", include_in_schema=False)
-async def partner_edit(api: ApiClient, partner_id: UUID) -> Template:
+async def partner_edit(api: NamedDependency[ApiClient], partner_id: FromPath[UUID]) -> Template:
     partner = await api.get(f"/api/partners/{partner_id}")
     return await _form_page(api, partner=partner, form=_form_of(partner))
 
 
 @post("/partners/{partner_id:uuid}/edit", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def partner_save(api: ApiClient, partner_id: UUID, data: Form) -> Any:
+async def partner_save(api: NamedDependency[ApiClient], partner_id: FromPath[UUID], data: Form) -> Any:
     partner = await api.get(f"/api/partners/{partner_id}")
     try:
         await api.patch(f"/api/partners/{partner_id}", json=partner_body(data, partner))
@@ -293,13 +293,18 @@ async def _partner_page(
 
 
 @get("/partners/{partner_id:uuid}", include_in_schema=False)
-async def partner_detail(api: ApiClient, partner_id: UUID, kind: str | None = None, offset: int = 0) -> Template:
+async def partner_detail(
+    api: NamedDependency[ApiClient],
+    partner_id: FromPath[UUID],
+    kind: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
+) -> Template:
     """The partner page: details, sites, contacts, reps, opportunities (L2), history (H1) and dossiers (D1)."""
     return await _partner_page(api, partner_id, kind=kind or None, offset=offset)
 
 
 @post("/partners/{partner_id:uuid}/dossiers", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def partner_dossier_create(api: ApiClient, partner_id: UUID, data: Form) -> Any:
+async def partner_dossier_create(api: NamedDependency[ApiClient], partner_id: FromPath[UUID], data: Form) -> Any:
     """Open a dossier for this partner (D1)."""
     try:
         created = await api.post(
@@ -324,14 +329,14 @@ def decode_csv(content: bytes) -> str:
 
 
 @get("/partners/import", include_in_schema=False)
-async def import_page(api: ApiClient) -> Template:
+async def import_page(api: NamedDependency[ApiClient]) -> Template:
     """CSV import: the upload form and the recent imports."""
     imports = await api.get("/api/partner-imports", params={"limit": 20})
     return Template("partners/import.html", context={"imports": imports, "current": None})
 
 
 @post("/partners/import", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def import_upload(api: ApiClient, data: Multipart) -> Any:
+async def import_upload(api: NamedDependency[ApiClient], data: Multipart) -> Any:
     upload = data.get("file")
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -348,7 +353,7 @@ async def import_upload(api: ApiClient, data: Multipart) -> Any:
 
 
 @get("/partners/import/{import_id:uuid}", include_in_schema=False)
-async def import_status(api: ApiClient, import_id: UUID) -> Template:
+async def import_status(api: NamedDependency[ApiClient], import_id: FromPath[UUID]) -> Template:
     """One import's progress (the page refreshes itself while rows are being checked) and its per-row errors."""
     current = await api.get(f"/api/partner-imports/{import_id}")
     imports = await api.get("/api/partner-imports", params={"limit": 20})
@@ -356,7 +361,7 @@ async def import_status(api: ApiClient, import_id: UUID) -> Template:
 
 
 @get("/partners/import/{import_id:uuid}/progress", include_in_schema=False)
-async def import_progress(api: ApiClient, import_id: UUID) -> dict[str, Any]:
+async def import_progress(api: NamedDependency[ApiClient], import_id: FromPath[UUID]) -> dict[str, Any]:
     """The import's status as JSON, polled by the progress bar."""
     found: dict[str, Any] = await api.get(f"/api/partner-imports/{import_id}")
     return found

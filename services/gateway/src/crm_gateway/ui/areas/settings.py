@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import MediaType, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 
 SECTIONS = [
     ("C1", "Servere mail ieșire și credențiale", "/emails/servers"),
@@ -50,13 +50,13 @@ async def _page(
 
 
 @get("/settings", include_in_schema=False)
-async def settings_index(api: ApiClient, user: User) -> Template:
+async def settings_index(api: NamedDependency[ApiClient], user: NamedDependency[User]) -> Template:
     """Every setting, by feature, and the users (admins only)."""
     return await _page(api, user)
 
 
 @post("/settings/users", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def user_create(api: ApiClient, user: User, data: Form) -> Any:
+async def user_create(api: NamedDependency[ApiClient], user: NamedDependency[User], data: Form) -> Any:
     """Create a user (admins): login, password, role, linked staff member."""
     body = {
         "username": str(data.get("username", "")).strip(),

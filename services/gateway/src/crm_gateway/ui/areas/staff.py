@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import MediaType, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 
 
 def _text(form: dict[str, Any], key: str) -> str | None:
@@ -62,14 +62,17 @@ async def _page(
 
 @get("/staff", include_in_schema=False)
 async def staff_list(
-    api: ApiClient, name: str | None = None, team: str | None = None, category: str | None = None
+    api: NamedDependency[ApiClient],
+    name: FromQuery[str | None] = None,
+    team: FromQuery[str | None] = None,
+    category: FromQuery[str | None] = None,
 ) -> Template:
     """The staff directory, filtered by name, team or category, and the form to add someone."""
     return await _page(api, name=name, team=team, category=category)
 
 
 @post("/staff", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def staff_create(api: ApiClient, data: Form) -> Any:
+async def staff_create(api: NamedDependency[ApiClient], data: Form) -> Any:
     try:
         await api.post("/api/staff", json=staff_body(data))
     except ApiError as exc:
@@ -78,14 +81,14 @@ async def staff_create(api: ApiClient, data: Form) -> Any:
 
 
 @get("/staff/{staff_id:uuid}", include_in_schema=False)
-async def staff_edit(api: ApiClient, staff_id: UUID) -> Template:
+async def staff_edit(api: NamedDependency[ApiClient], staff_id: FromPath[UUID]) -> Template:
     member = await api.get(f"/api/staff/{staff_id}")
     form = {**member, "categories": ", ".join(member["categories"]), "active": "yes" if member["active"] else "no"}
     return await _page(api, member=member, form=form)
 
 
 @post("/staff/{staff_id:uuid}", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def staff_save(api: ApiClient, staff_id: UUID, data: Form) -> Any:
+async def staff_save(api: NamedDependency[ApiClient], staff_id: FromPath[UUID], data: Form) -> Any:
     try:
         await api.patch(f"/api/staff/{staff_id}", json=staff_body(data))
     except ApiError as exc:

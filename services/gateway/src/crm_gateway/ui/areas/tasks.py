@@ -14,14 +14,14 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 LOCAL = ZoneInfo("Europe/Bucharest")
 VIEWS = ("for-me", "from-me", "all")
 
@@ -74,7 +74,11 @@ async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = N
 
 @get("/tasks", include_in_schema=False)
 async def task_list(
-    api: ApiClient, user: User, view: str = "for-me", status: str | None = "open", offset: int = 0
+    api: NamedDependency[ApiClient],
+    user: NamedDependency[User],
+    view: FromQuery[str] = "for-me",
+    status: FromQuery[str | None] = "open",
+    offset: FromQuery[int] = 0,
 ) -> Template:
     """My tasks: for me, from me, or all I may see (T1), with the new-task indicator (C3)."""
     view = view if view in VIEWS else "for-me"
@@ -115,7 +119,7 @@ async def _form_page(api: ApiClient, *, form: dict[str, Any] | None = None, erro
 
 
 @get("/tasks/new", include_in_schema=False)
-async def task_form(api: ApiClient, partner_id: str | None = None) -> Template:
+async def task_form(api: NamedDependency[ApiClient], partner_id: FromQuery[str | None] = None) -> Template:
     """The task form; checks (availability, contract, balance) update as the user picks (T6, T7)."""
     return await _form_page(api, form={"partner_id": partner_id} if partner_id else None)
 
@@ -141,7 +145,7 @@ def _task_body(form: dict[str, Any]) -> dict[str, Any]:
 
 
 @post("/tasks", include_in_schema=False)
-async def create_task(api: ApiClient, data: Form) -> Template | Redirect:
+async def create_task(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
     """Create the task, then show it (with its checks)."""
     try:
         task = await api.post("/api/tasks", json=_task_body(data))
@@ -187,7 +191,9 @@ async def _task_page(
 
 
 @get("/tasks/{task_id:uuid}", include_in_schema=False)
-async def task_page(api: ApiClient, task_id: UUID, created: str | None = None) -> Template:
+async def task_page(
+    api: NamedDependency[ApiClient], task_id: FromPath[UUID], created: FromQuery[str | None] = None
+) -> Template:
     """One task: its fields (T8), replies, resolve, estimate printout (T9), contract draft (T7)."""
     return await _task_page(api, task_id, created=bool(created))
 
@@ -204,22 +210,22 @@ async def _act(api: ApiClient, task_id: UUID, method: str, path: str, body: Any 
 
 
 @post("/tasks/{task_id:uuid}/replies", include_in_schema=False)
-async def reply(api: ApiClient, task_id: UUID, data: Form) -> Template | Redirect:
+async def reply(api: NamedDependency[ApiClient], task_id: FromPath[UUID], data: Form) -> Template | Redirect:
     return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/replies", {"text": _text(data, "text") or ""})
 
 
 @post("/tasks/{task_id:uuid}/resolve", include_in_schema=False)
-async def resolve(api: ApiClient, task_id: UUID) -> Template | Redirect:
+async def resolve(api: NamedDependency[ApiClient], task_id: FromPath[UUID]) -> Template | Redirect:
     return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/resolve")
 
 
 @post("/tasks/{task_id:uuid}/reopen", include_in_schema=False)
-async def reopen(api: ApiClient, task_id: UUID) -> Template | Redirect:
+async def reopen(api: NamedDependency[ApiClient], task_id: FromPath[UUID]) -> Template | Redirect:
     return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/reopen")
 
 
 @post("/tasks/{task_id:uuid}/contract", include_in_schema=False)
-async def draft_contract(api: ApiClient, task_id: UUID, data: Form) -> Template | Redirect:
+async def draft_contract(api: NamedDependency[ApiClient], task_id: FromPath[UUID], data: Form) -> Template | Redirect:
     body: dict[str, Any] = {"kind": _text(data, "kind") or "commercial"}
     if _text(data, "months"):
         try:
@@ -230,7 +236,7 @@ async def draft_contract(api: ApiClient, task_id: UUID, data: Form) -> Template 
 
 
 @post("/tasks/{task_id:uuid}/edit", include_in_schema=False)
-async def edit(api: ApiClient, task_id: UUID, data: Form) -> Template | Redirect:
+async def edit(api: NamedDependency[ApiClient], task_id: FromPath[UUID], data: Form) -> Template | Redirect:
     body: dict[str, Any] = {}
     if _text(data, "deadline"):
         body["deadline"] = _local_to_iso(_text(data, "deadline"))
@@ -262,13 +268,13 @@ async def _broadcasts_page(
 
 
 @get("/tasks/broadcasts", include_in_schema=False)
-async def broadcasts(api: ApiClient) -> Template:
+async def broadcasts(api: NamedDependency[ApiClient]) -> Template:
     """Lansare Task (T2): launch one task to several people or categories, and follow its progress."""
     return await _broadcasts_page(api)
 
 
 @post("/tasks/broadcasts", include_in_schema=False)
-async def launch(api: ApiClient, data: Form) -> Template | Redirect:
+async def launch(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
     body = {
         "title": _text(data, "title") or "",
         "description": _text(data, "description") or "",
@@ -284,7 +290,7 @@ async def launch(api: ApiClient, data: Form) -> Template | Redirect:
 
 
 @get("/tasks/broadcasts/{broadcast_id:uuid}", include_in_schema=False)
-async def broadcast_page(api: ApiClient, broadcast_id: UUID) -> Template:
+async def broadcast_page(api: NamedDependency[ApiClient], broadcast_id: FromPath[UUID]) -> Template:
     cast = await api.get(f"/api/task-broadcasts/{broadcast_id}")
     return Template("tasks/broadcast.html", context={"cast": cast})
 
@@ -304,13 +310,13 @@ async def _services_page(
 
 
 @get("/tasks/services", include_in_schema=False)
-async def services_page(api: ApiClient) -> Template:
+async def services_page(api: NamedDependency[ApiClient]) -> Template:
     """Servicii post-vânzare (T7): code, name, hourly rate, the ERP article."""
     return await _services_page(api)
 
 
 @post("/tasks/services", include_in_schema=False)
-async def add_service(api: ApiClient, data: Form) -> Template | Redirect:
+async def add_service(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
     body = {
         "code": _text(data, "code") or "",
         "name": _text(data, "name") or "",
@@ -325,14 +331,14 @@ async def add_service(api: ApiClient, data: Form) -> Template | Redirect:
 
 
 @get("/tasks/settings", include_in_schema=False)
-async def settings_page(api: ApiClient, saved: str | None = None) -> Template:
+async def settings_page(api: NamedDependency[ApiClient], saved: FromQuery[str | None] = None) -> Template:
     """C2 reminder defaults and the C3 new-task refresh interval."""
     current = await api.get("/api/reminder-settings")
     return Template("tasks/settings.html", context={"settings": current, "error": None, "saved": bool(saved)})
 
 
 @post("/tasks/settings", include_in_schema=False)
-async def save_settings(api: ApiClient, data: Form) -> Template | Redirect:
+async def save_settings(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
     def number(key: str) -> int:
         try:
             return int(_text(data, key) or "0")
@@ -359,7 +365,9 @@ async def save_settings(api: ApiClient, data: Form) -> Template | Redirect:
 
 @get("/tasks/tracking", include_in_schema=False)
 async def tracking_page(
-    api: ApiClient, from_: Annotated[str | None, Parameter(query="from")] = None, to: str | None = None
+    api: NamedDependency[ApiClient],
+    from_: Annotated[str | None, QueryParameter(name="from")] = None,
+    to: FromQuery[str | None] = None,
 ) -> Template:
     """T12: resolved and unresolved tasks per person per day, as a chart; T11: the report export."""
     today = datetime.now(LOCAL).date()
