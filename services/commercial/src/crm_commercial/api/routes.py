@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Response, get, post, put
-from litestar.params import Parameter, QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_commercial.api import schemas as s
@@ -85,14 +86,14 @@ class VatRatesController(Controller):
     tags = ["vat-rates"]
 
     @get("/")
-    async def list_rates(self, api: Api) -> dict[str, Any]:
+    async def list_rates(self, api: NamedDependency[Api]) -> dict[str, Any]:
         """The VAT rates catalogue (Romania: standard 21%, reduced 11%, zero 0%)."""
         async with api.db.read() as conn:
             rates = await repo.vat_rates(conn)
         return _page([s.rate_out(r) for r in rates], len(rates))
 
     @post("/", guards=MANAGERS)
-    async def save_rate(self, api: Api, data: s.VatRateIn) -> dict[str, Any]:
+    async def save_rate(self, api: NamedDependency[Api], data: JSONBody[s.VatRateIn]) -> dict[str, Any]:
         """Add or change a rate (a legal change of rates is data, not code)."""
         async with api.unit() as (conn, _):
             rate = await api.commercial.save_vat_rate(
@@ -106,14 +107,14 @@ class SettingsController(Controller):
     tags = ["commercial-settings"]
 
     @get("/")
-    async def read(self, api: Api) -> dict[str, Any]:
+    async def read(self, api: NamedDependency[Api]) -> dict[str, Any]:
         """C5: where generated documents pick their articles from."""
         async with api.db.read() as conn:
             scope = await repo.article_scope(conn)
         return {"article_scope": scope.scope, "article_codes": sorted(scope.article_codes)}
 
     @put("/", guards=MANAGERS)
-    async def write(self, api: Api, data: s.SettingsIn) -> dict[str, Any]:
+    async def write(self, api: NamedDependency[Api], data: JSONBody[s.SettingsIn]) -> dict[str, Any]:
         async with api.unit() as (conn, _):
             scope = await api.commercial.save_scope(
                 conn, ArticleScope(scope=data.article_scope, article_codes=frozenset(data.article_codes))
@@ -128,9 +129,9 @@ class ArticlesController(Controller):
     @get("/")
     async def list_articles(
         self,
-        api: Api,
-        q: str | None = None,
-        picker: bool = False,
+        api: NamedDependency[Api],
+        q: FromQuery[str | None] = None,
+        picker: FromQuery[bool] = False,
         limit: int = Limit,
         offset: int = Offset,
     ) -> dict[str, Any]:
@@ -144,7 +145,7 @@ class ArticlesController(Controller):
         return _page([s.article_out(a) for a in items], total)
 
     @post("/", guards=MANAGERS)
-    async def create(self, api: Api, data: s.ArticleIn) -> dict[str, Any]:
+    async def create(self, api: NamedDependency[Api], data: JSONBody[s.ArticleIn]) -> dict[str, Any]:
         """Add an article to the catalogue (ArticleUpdated)."""
         item = data.article()
         async with api.unit() as (conn, pub):
@@ -154,7 +155,7 @@ class ArticlesController(Controller):
         return s.article_out(saved)
 
     @get("/{code:str}")
-    async def read(self, api: Api, code: str) -> dict[str, Any]:
+    async def read(self, api: NamedDependency[Api], code: FromPath[str]) -> dict[str, Any]:
         async with api.db.read() as conn:
             item = await repo.article(conn, code)
         if item is None:
@@ -162,7 +163,9 @@ class ArticlesController(Controller):
         return s.article_out(item)
 
     @put("/{code:str}", guards=MANAGERS)
-    async def update(self, api: Api, code: str, data: s.ArticleUpdateIn) -> dict[str, Any]:
+    async def update(
+        self, api: NamedDependency[Api], code: FromPath[str], data: JSONBody[s.ArticleUpdateIn]
+    ) -> dict[str, Any]:
         """Change an article (ArticleUpdated)."""
         async with api.unit() as (conn, pub):
             if await repo.article(conn, code) is None:
@@ -186,8 +189,8 @@ class DocumentsController(Controller):
     @get("/")
     async def list_documents(
         self,
-        api: Api,
-        partner_id: UUID | None = None,
+        api: NamedDependency[Api],
+        partner_id: FromQuery[UUID | None] = None,
         doc_type: Annotated[
             Literal["offer", "order", "contract", "invoice", "cost", "payment"] | None, QueryParameter(name="type")
         ] = None,
@@ -203,7 +206,7 @@ class DocumentsController(Controller):
         return _page([s.document_out(d, today=today) for d in docs], total)
 
     @post("/")
-    async def create(self, api: Api, data: s.DocumentIn) -> Response[dict[str, Any]]:
+    async def create(self, api: NamedDependency[Api], data: JSONBody[s.DocumentIn]) -> Response[dict[str, Any]]:
         """Issue an offer, order or contract directly (the same as the commands from other contexts)."""
         req = IssueRequest(
             doc_type=data.type,
@@ -222,11 +225,11 @@ class DocumentsController(Controller):
         return _created(s.document_out(doc, today=api.today()), created)
 
     @get("/{document_id:uuid}")
-    async def read(self, api: Api, document_id: UUID) -> dict[str, Any]:
+    async def read(self, api: NamedDependency[Api], document_id: FromPath[UUID]) -> dict[str, Any]:
         return s.document_out(await _load(api, document_id), today=api.today())
 
     @get("/{document_id:uuid}/printout", media_type="application/pdf")
-    async def printout(self, api: Api, document_id: UUID) -> Response[bytes]:
+    async def printout(self, api: NamedDependency[Api], document_id: FromPath[UUID]) -> Response[bytes]:
         """The document's PDF printout."""
         doc = await _load(api, document_id)
         if not doc.printout_sha256:
@@ -242,7 +245,9 @@ class DocumentsController(Controller):
         )
 
     @post("/{document_id:uuid}/accept", status_code=200)
-    async def accept(self, api: Api, document_id: UUID, data: s.AcceptIn) -> dict[str, Any]:
+    async def accept(
+        self, api: NamedDependency[Api], document_id: FromPath[UUID], data: JSONBody[s.AcceptIn]
+    ) -> dict[str, Any]:
         """The client accepted an offer (OfferAccepted); optionally issue the order and/or contract (O5)."""
         contract = IssueRequest(
             doc_type="contract",
@@ -261,7 +266,9 @@ class DocumentsController(Controller):
         return {**s.document_out(offer), "documents": [s.document_out(d, today=today) for d in follow]}
 
     @post("/{document_id:uuid}/reject", status_code=200)
-    async def reject(self, api: Api, document_id: UUID, data: s.RejectIn) -> dict[str, Any]:
+    async def reject(
+        self, api: NamedDependency[Api], document_id: FromPath[UUID], data: JSONBody[s.RejectIn]
+    ) -> dict[str, Any]:
         """The client rejected an offer, for a catalogued reason (OfferRejected)."""
         async with api.unit() as (conn, pub):
             offer = await api.commercial.reject_offer(conn, pub, str(document_id), data.reason_code, data.note)
@@ -283,11 +290,11 @@ class ContractsController(Controller):
     @get("/")
     async def list_contracts(
         self,
-        api: Api,
-        partner_id: UUID | None = None,
-        active: bool | None = None,
-        on: date | None = None,
-        article_code: str | None = None,
+        api: NamedDependency[Api],
+        partner_id: FromQuery[UUID | None] = None,
+        active: FromQuery[bool | None] = None,
+        on: FromQuery[date | None] = None,
+        article_code: FromQuery[str | None] = None,
         limit: int = Limit,
         offset: int = Offset,
     ) -> dict[str, Any]:
@@ -313,7 +320,7 @@ class ContractsController(Controller):
         return _page([s.document_out(d, today=day, article_code=article_code) for d in docs], total)
 
     @post("/")
-    async def create(self, api: Api, data: s.ContractIn) -> Response[dict[str, Any]]:
+    async def create(self, api: NamedDependency[Api], data: JSONBody[s.ContractIn]) -> Response[dict[str, Any]]:
         """Sign a contract directly (ContractSigned)."""
         req = IssueRequest(
             doc_type="contract",
@@ -331,14 +338,18 @@ class ContractsController(Controller):
         return _created(s.document_out(doc, today=api.today()), created)
 
     @get("/{contract_id:uuid}")
-    async def read(self, api: Api, contract_id: UUID, article_code: str | None = None) -> dict[str, Any]:
+    async def read(
+        self, api: NamedDependency[Api], contract_id: FromPath[UUID], article_code: FromQuery[str | None] = None
+    ) -> dict[str, Any]:
         doc = await _load(api, contract_id)
         if doc.type != "contract":
             raise NotFound(f"no contract {contract_id}")
         return s.document_out(doc, today=api.today(), article_code=article_code)
 
     @post("/{contract_id:uuid}/end", status_code=200)
-    async def end(self, api: Api, contract_id: UUID, data: s.EndIn) -> dict[str, Any]:
+    async def end(
+        self, api: NamedDependency[Api], contract_id: FromPath[UUID], data: JSONBody[s.EndIn]
+    ) -> dict[str, Any]:
         """End a contract (ContractEnded)."""
         async with api.unit() as (conn, pub):
             doc = await api.commercial.end_contract(conn, pub, str(contract_id), data.ended_on)
@@ -351,12 +362,16 @@ class InvoicesController(Controller):
 
     @get("/")
     async def list_invoices(
-        self, api: Api, partner_id: UUID | None = None, limit: int = Limit, offset: int = Offset
+        self,
+        api: NamedDependency[Api],
+        partner_id: FromQuery[UUID | None] = None,
+        limit: int = Limit,
+        offset: int = Offset,
     ) -> dict[str, Any]:
         return await _documents_page(api, "invoice", partner_id, limit, offset)
 
     @post("/")
-    async def issue(self, api: Api, data: s.InvoiceIn) -> Response[dict[str, Any]]:
+    async def issue(self, api: NamedDependency[Api], data: JSONBody[s.InvoiceIn]) -> Response[dict[str, Any]]:
         """Issue an invoice (InvoiceIssued, BalanceChanged).
 
         From an order (``order_id``), a contract month (``contract_id`` + ``period``), or with its own lines
@@ -400,15 +415,15 @@ class CostDocumentsController(Controller):
     @get("/")
     async def list_costs(
         self,
-        api: Api,
-        partner_id: UUID | None = None,
+        api: NamedDependency[Api],
+        partner_id: FromQuery[UUID | None] = None,
         limit: int = Limit,
         offset: int = Offset,
     ) -> dict[str, Any]:
         return await _documents_page(api, "cost", partner_id, limit, offset)
 
     @post("/")
-    async def post_cost(self, api: Api, data: s.CostDocumentIn) -> Response[dict[str, Any]]:
+    async def post_cost(self, api: NamedDependency[Api], data: JSONBody[s.CostDocumentIn]) -> Response[dict[str, Any]]:
         """Record a cost document; with ``campaign_id`` it is added to that campaign's marketing costs (M3)."""
         async with api.unit() as (conn, pub):
             doc = await api.commercial.post_cost(
@@ -433,12 +448,16 @@ class PaymentsController(Controller):
 
     @get("/")
     async def list_payments(
-        self, api: Api, partner_id: UUID | None = None, limit: int = Limit, offset: int = Offset
+        self,
+        api: NamedDependency[Api],
+        partner_id: FromQuery[UUID | None] = None,
+        limit: int = Limit,
+        offset: int = Offset,
     ) -> dict[str, Any]:
         return await _documents_page(api, "payment", partner_id, limit, offset)
 
     @post("/")
-    async def record(self, api: Api, data: s.PaymentIn) -> Response[dict[str, Any]]:
+    async def record(self, api: NamedDependency[Api], data: JSONBody[s.PaymentIn]) -> Response[dict[str, Any]]:
         """Record a client's payment (PaymentReceived, BalanceChanged)."""
         async with api.unit() as (conn, pub):
             doc, created = await api.commercial.record_payment(
@@ -459,7 +478,7 @@ class BalancesController(Controller):
     tags = ["balances"]
 
     @get("/{partner_id:uuid}")
-    async def read(self, api: Api, partner_id: UUID) -> dict[str, Any]:
+    async def read(self, api: NamedDependency[Api], partner_id: FromPath[UUID]) -> dict[str, Any]:
         """A partner's balance: invoices gross minus payments (positive: the client owes)."""
         async with api.db.read() as conn:
             value = await repo.balance(conn, str(partner_id))
