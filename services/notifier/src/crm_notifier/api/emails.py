@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from crm_kit.blobs import BlobError
@@ -49,7 +51,9 @@ class EmailController(Controller):
     tags = ["emails (E1-E3)"]
 
     @post("/", status_code=HTTP_202_ACCEPTED)
-    async def request_email(self, api: ApiContext, identity: Identity, data: EmailIn) -> dict[str, Any]:
+    async def request_email(
+        self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity], data: JSONBody[EmailIn]
+    ) -> dict[str, Any]:
         """Email a document to the partner, its contacts or staff, with printout, files and article photos."""
         subject = check_header("subject", data.subject)
         async with api.db.read() as conn:
@@ -130,12 +134,12 @@ class EmailController(Controller):
     @get("/")
     async def email_log(
         self,
-        api: ApiContext,
-        partner_id: str | None = None,
-        status: str | None = None,
-        email_id: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        api: NamedDependency[ApiContext],
+        partner_id: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        email_id: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        offset: FromQuery[int] = 0,
     ) -> dict[str, Any]:
         """E3: every email to every recipient, newest first; filter by partner, status or request."""
         if status and status not in STATUSES:
@@ -149,7 +153,7 @@ class EmailController(Controller):
         return {"items": [email_view(r) for r in rows], "total": total}
 
     @get("/{delivery_id:str}")
-    async def one_email(self, api: ApiContext, delivery_id: str) -> dict[str, Any]:
+    async def one_email(self, api: NamedDependency[ApiContext], delivery_id: FromPath[str]) -> dict[str, Any]:
         async with api.db.read() as conn:
             row = await repo.delivery(conn, delivery_id)
         if row is None or row["channel"] != "email":

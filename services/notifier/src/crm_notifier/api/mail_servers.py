@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from crm_kit.errors import Invalid, NotFound
@@ -49,14 +51,14 @@ class MailServerController(Controller):
     tags = ["mail servers (C1)"]
 
     @get("/")
-    async def list_servers(self, api: ApiContext) -> dict[str, Any]:
+    async def list_servers(self, api: NamedDependency[ApiContext]) -> dict[str, Any]:
         """Every configured mail server (passwords never shown)."""
         async with api.db.read() as conn:
             rows = await repo.mail_servers(conn)
         return {"items": [view(r) for r in rows], "total": len(rows)}
 
     @post("/", guards=[requires_role("admin")])
-    async def create_server(self, api: ApiContext, data: MailServerIn) -> dict[str, Any]:
+    async def create_server(self, api: NamedDependency[ApiContext], data: JSONBody[MailServerIn]) -> dict[str, Any]:
         """Add a mail server; the password is stored encrypted."""
         values = data.model_dump(exclude={"password"})
         _check(values)
@@ -74,7 +76,7 @@ class MailServerController(Controller):
         return view(row)
 
     @get("/{server_id:str}")
-    async def get_server(self, api: ApiContext, server_id: str) -> dict[str, Any]:
+    async def get_server(self, api: NamedDependency[ApiContext], server_id: FromPath[str]) -> dict[str, Any]:
         async with api.db.read() as conn:
             row = await repo.mail_server(conn, server_id)
         if row is None:
@@ -82,7 +84,9 @@ class MailServerController(Controller):
         return view(row)
 
     @patch("/{server_id:str}", guards=[requires_role("admin")])
-    async def update_server(self, api: ApiContext, server_id: str, data: MailServerPatch) -> dict[str, Any]:
+    async def update_server(
+        self, api: NamedDependency[ApiContext], server_id: FromPath[str], data: JSONBody[MailServerPatch]
+    ) -> dict[str, Any]:
         """Change a mail server; an omitted password keeps the stored one, an empty one removes it."""
         values = data.model_dump(exclude_unset=True, exclude={"password"})
         _check(values)
@@ -101,7 +105,11 @@ class MailServerController(Controller):
 
     @post("/{server_id:str}/test", status_code=HTTP_200_OK)
     async def test_server(
-        self, api: ApiContext, identity: Identity, server_id: str, data: TestIn | None = None
+        self,
+        api: NamedDependency[ApiContext],
+        identity: NamedDependency[Identity],
+        server_id: FromPath[str],
+        data: JSONBody[TestIn | None] = None,
     ) -> dict[str, Any]:
         """Connect, encrypt, log in and try the sender; says in words what failed."""
         async with api.db.read() as conn:
@@ -129,7 +137,11 @@ class MailServerController(Controller):
 
     @put("/{server_id:str}/credentials")
     async def set_credentials(
-        self, api: ApiContext, identity: Identity, server_id: str, data: CredentialsIn
+        self,
+        api: NamedDependency[ApiContext],
+        identity: NamedDependency[Identity],
+        server_id: FromPath[str],
+        data: JSONBody[CredentialsIn],
     ) -> dict[str, Any]:
         """The caller's own login on this server; emails they send go through it."""
         check_header("username", data.username)
@@ -157,7 +169,9 @@ class MailServerController(Controller):
         return {"server_id": server_id, "username": data.username, "has_password": bool(sealed), "sender": sender}
 
     @get("/credentials/me")
-    async def my_credentials(self, api: ApiContext, identity: Identity) -> dict[str, Any]:
+    async def my_credentials(
+        self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity]
+    ) -> dict[str, Any]:
         """The caller's own credentials (without the password), or nulls."""
         async with api.db.read() as conn:
             cred = await repo.credentials(conn, identity.username)
@@ -171,6 +185,8 @@ class MailServerController(Controller):
         }
 
     @delete("/{server_id:str}/credentials", status_code=HTTP_204_NO_CONTENT)
-    async def delete_credentials(self, api: ApiContext, identity: Identity, server_id: str) -> None:
+    async def delete_credentials(
+        self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity], server_id: FromPath[str]
+    ) -> None:
         async with api.db.transaction() as conn:
             await repo.delete_credentials(conn, identity.username)

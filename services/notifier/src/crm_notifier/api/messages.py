@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from crm_kit.errors import Invalid, NotFound
@@ -37,7 +39,12 @@ class MessageController(Controller):
 
     @get("/")
     async def my_messages(
-        self, api: ApiContext, identity: Identity, unread: bool = False, limit: int = 50, offset: int = 0
+        self,
+        api: NamedDependency[ApiContext],
+        identity: NamedDependency[Identity],
+        unread: FromQuery[bool] = False,
+        limit: FromQuery[int] = 50,
+        offset: FromQuery[int] = 0,
     ) -> dict[str, Any]:
         """The caller's messages, newest first, with the unread count."""
         if not 1 <= limit <= 500 or offset < 0:
@@ -49,7 +56,9 @@ class MessageController(Controller):
         return {"items": [message_view(r) for r in rows], "total": total, "unread": unread_count}
 
     @post("/")
-    async def send(self, api: ApiContext, identity: Identity, data: MessageIn) -> dict[str, Any]:
+    async def send(
+        self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity], data: JSONBody[MessageIn]
+    ) -> dict[str, Any]:
         """Messaging (A1): post an in-app message to users or staff members who are users."""
         if data.link is not None and not data.link.startswith("/"):
             raise Invalid("a link is a path in the web UI, starting with /", field="link")
@@ -85,7 +94,9 @@ class MessageController(Controller):
         return {"id": request_id, "recipients": posted, "title": data.title}
 
     @post("/{message_id:str}/read", status_code=HTTP_200_OK)
-    async def read(self, api: ApiContext, identity: Identity, message_id: str) -> dict[str, Any]:
+    async def read(
+        self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity], message_id: FromPath[str]
+    ) -> dict[str, Any]:
         """Mark one of the caller's messages read (again is fine)."""
         async with api.db.transaction() as conn:
             row = await repo.message(conn, message_id)
@@ -97,7 +108,7 @@ class MessageController(Controller):
         return message_view(row)
 
     @post("/read-all", status_code=HTTP_200_OK)
-    async def read_all(self, api: ApiContext, identity: Identity) -> dict[str, int]:
+    async def read_all(self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity]) -> dict[str, int]:
         """Mark every message of the caller read."""
         async with api.db.transaction() as conn:
             count = await repo.mark_all_read(conn, identity.username, datetime.now(UTC))

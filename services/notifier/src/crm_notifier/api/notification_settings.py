@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, put
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from crm_kit.identity import Identity
 from crm_notifier.api.context import ApiContext
@@ -27,13 +29,15 @@ class NotificationSettingsController(Controller):
     tags = ["notification settings"]
 
     @get("/")
-    async def mine(self, api: ApiContext, identity: Identity) -> dict[str, Any]:
+    async def mine(self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity]) -> dict[str, Any]:
         async with api.db.read() as conn:
             prefs = await repo.preferences(conn, identity.username)
         return settings_view(identity.username, prefs or Preferences(language=api.settings.default_language))
 
     @put("/")
-    async def change(self, api: ApiContext, identity: Identity, data: SettingsIn) -> dict[str, Any]:
+    async def change(
+        self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity], data: JSONBody[SettingsIn]
+    ) -> dict[str, Any]:
         prefs = Preferences(data.language, data.task_message, data.task_email)
         async with api.db.transaction() as conn:
             await repo.save_preferences(conn, identity.username, prefs)
