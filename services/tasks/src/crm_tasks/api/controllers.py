@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +29,12 @@ from crm_tasks.usecases import Deps
 Clock = Callable[[], datetime]
 Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size.")]
 Offset = Annotated[int, Parameter(ge=0, description="Rows to skip.")]
+
+# Dependencies the app provides by name (crm_kit provides "identity"; bootstrap the rest).
+IdentityDep = NamedDependency[Identity]
+DatabaseDep = NamedDependency[Database]
+DepsDep = NamedDependency[Deps]
+ClockDep = NamedDependency[Clock]
 
 
 async def viewer_for(conn: AsyncConnection, identity: Identity) -> Viewer:
@@ -90,7 +97,7 @@ class TasksController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
-        self, data: s.TaskBody, identity: Identity, db: Database, deps: Deps, clock: Clock
+        self, data: JSONBody[s.TaskBody], identity: IdentityDep, db: DatabaseDep, deps: DepsDep, clock: ClockDep
     ) -> dict[str, Any]:
         """Create a task; the answer carries the availability and contract checks (T6, T7)."""
         inp = usecases.TaskInput(
@@ -116,15 +123,15 @@ class TasksController(Controller):
     @get("/")
     async def list_tasks(
         self,
-        identity: Identity,
-        db: Database,
-        deps: Deps,
+        identity: IdentityDep,
+        db: DatabaseDep,
+        deps: DepsDep,
         view: Annotated[str, Parameter(description="all, for-me or from-me")] = "all",
         status: Annotated[str | None, Parameter(description="open or resolved")] = None,
-        from_: Annotated[str | None, Parameter(query="from", description="Registered on or after.")] = None,
+        from_: Annotated[str | None, QueryParameter(name="from", description="Registered on or after.")] = None,
         to: Annotated[str | None, Parameter(description="Registered before the end of this day.")] = None,
-        partner_id: UUID | None = None,
-        broadcast_id: UUID | None = None,
+        partner_id: FromQuery[UUID | None] = None,
+        broadcast_id: FromQuery[UUID | None] = None,
         since: Annotated[str | None, Parameter(description="Registered after this time (C3 polling).")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -153,16 +160,16 @@ class TasksController(Controller):
     @get("/checks")
     async def checks(
         self,
-        identity: Identity,
-        db: Database,
-        deps: Deps,
-        clock: Clock,
-        responsible_staff_id: UUID | None = None,
-        planned_start: str | None = None,
-        planned_hours: Decimal | None = None,
-        partner_id: UUID | None = None,
-        service_code: str | None = None,
-        task_id: UUID | None = None,
+        identity: IdentityDep,
+        db: DatabaseDep,
+        deps: DepsDep,
+        clock: ClockDep,
+        responsible_staff_id: FromQuery[UUID | None] = None,
+        planned_start: FromQuery[str | None] = None,
+        planned_hours: FromQuery[Decimal | None] = None,
+        partner_id: FromQuery[UUID | None] = None,
+        service_code: FromQuery[str | None] = None,
+        task_id: FromQuery[UUID | None] = None,
     ) -> dict[str, Any]:
         """The live checks of a task being filled in (T6 availability, T7 contract and balance; T4 default)."""
         hours = rules.check_planned_hours(planned_hours, deps.settings.max_planned_hours)
@@ -190,12 +197,12 @@ class TasksController(Controller):
     @get("/report")
     async def report(
         self,
-        identity: Identity,
-        db: Database,
-        deps: Deps,
-        clock: Clock,
-        from_: Annotated[str | None, Parameter(query="from")] = None,
-        to: str | None = None,
+        identity: IdentityDep,
+        db: DatabaseDep,
+        deps: DepsDep,
+        clock: ClockDep,
+        from_: Annotated[str | None, QueryParameter(name="from")] = None,
+        to: FromQuery[str | None] = None,
         format: Annotated[str, Parameter(description="json or csv")] = "json",  # noqa: A002
     ) -> Response[Any]:
         """T11: the tasks registered in a period, as JSON or CSV."""
@@ -239,12 +246,12 @@ class TasksController(Controller):
     @get("/tracking")
     async def tracking(
         self,
-        identity: Identity,
-        db: Database,
-        deps: Deps,
-        clock: Clock,
-        from_: Annotated[str | None, Parameter(query="from")] = None,
-        to: str | None = None,
+        identity: IdentityDep,
+        db: DatabaseDep,
+        deps: DepsDep,
+        clock: ClockDep,
+        from_: Annotated[str | None, QueryParameter(name="from")] = None,
+        to: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """T12: resolved and unresolved tasks per person per day."""
         first, last, lo, hi = _period(deps, from_, to, clock())
@@ -266,7 +273,7 @@ class TasksController(Controller):
         return {"from": first.isoformat(), "to": last.isoformat(), "items": items, "total": len(items)}
 
     @get("/staff")
-    async def staff(self, db: Database) -> dict[str, Any]:
+    async def staff(self, db: DatabaseDep) -> dict[str, Any]:
         """The staff read model (who can take tasks), for pickers."""
         async with db.read() as conn:
             people = [p for p in await repo.all_staff(conn) if p.active]
@@ -285,7 +292,7 @@ class TasksController(Controller):
 
     @get("/partners")
     async def partners(
-        self, db: Database, name: str | None = None, limit: Limit = 200, offset: Offset = 0
+        self, db: DatabaseDep, name: FromQuery[str | None] = None, limit: Limit = 200, offset: Offset = 0
     ) -> dict[str, Any]:
         """The partners read model (beneficiary clients and their representatives), for pickers."""
         async with db.read() as conn:
@@ -303,7 +310,7 @@ class TasksController(Controller):
         return {"items": items, "total": total}
 
     @get("/{task_id:uuid}")
-    async def show(self, task_id: UUID, identity: Identity, db: Database) -> dict[str, Any]:
+    async def show(self, task_id: FromPath[UUID], identity: IdentityDep, db: DatabaseDep) -> dict[str, Any]:
         """A task with its replies and reminders."""
         async with db.read() as conn:
             viewer = await viewer_for(conn, identity)
@@ -322,7 +329,13 @@ class TasksController(Controller):
 
     @patch("/{task_id:uuid}")
     async def change(
-        self, task_id: UUID, data: s.TaskPatchBody, identity: Identity, db: Database, deps: Deps, clock: Clock
+        self,
+        task_id: FromPath[UUID],
+        data: JSONBody[s.TaskPatchBody],
+        identity: IdentityDep,
+        db: DatabaseDep,
+        deps: DepsDep,
+        clock: ClockDep,
     ) -> dict[str, Any]:
         """Change a task; a new deadline reschedules its reminders; a new responsible is told (TaskAssigned)."""
         fields: dict[str, Any] = {}
@@ -345,7 +358,13 @@ class TasksController(Controller):
 
     @post("/{task_id:uuid}/replies", status_code=HTTP_201_CREATED)
     async def add_reply(
-        self, task_id: UUID, data: s.ReplyBody, identity: Identity, db: Database, deps: Deps, clock: Clock
+        self,
+        task_id: FromPath[UUID],
+        data: JSONBody[s.ReplyBody],
+        identity: IdentityDep,
+        db: DatabaseDep,
+        deps: DepsDep,
+        clock: ClockDep,
     ) -> dict[str, Any]:
         """Reply on the task's thread; the issuer is told."""
         async with db.transaction() as conn:
@@ -355,7 +374,7 @@ class TasksController(Controller):
 
     @post("/{task_id:uuid}/resolve", status_code=HTTP_200_OK)
     async def resolve(
-        self, task_id: UUID, identity: Identity, db: Database, deps: Deps, clock: Clock
+        self, task_id: FromPath[UUID], identity: IdentityDep, db: DatabaseDep, deps: DepsDep, clock: ClockDep
     ) -> dict[str, Any]:
         """Mark resolved: hours, estimate with printout, invoice request when billable and not covered (T9)."""
         async with db.transaction() as conn:
@@ -364,7 +383,9 @@ class TasksController(Controller):
             return (await _present(conn, [task]))[0]
 
     @post("/{task_id:uuid}/reopen", status_code=HTTP_200_OK)
-    async def reopen(self, task_id: UUID, identity: Identity, db: Database, deps: Deps, clock: Clock) -> dict[str, Any]:
+    async def reopen(
+        self, task_id: FromPath[UUID], identity: IdentityDep, db: DatabaseDep, deps: DepsDep, clock: ClockDep
+    ) -> dict[str, Any]:
         """Reopen a resolved task that is not invoiced yet."""
         async with db.transaction() as conn:
             viewer = await viewer_for(conn, identity)
@@ -374,12 +395,12 @@ class TasksController(Controller):
     @post("/{task_id:uuid}/contract", status_code=HTTP_202_ACCEPTED)
     async def draft_contract(
         self,
-        task_id: UUID,
-        identity: Identity,
-        db: Database,
-        deps: Deps,
-        clock: Clock,
-        data: s.ContractBody | None = None,
+        task_id: FromPath[UUID],
+        identity: IdentityDep,
+        db: DatabaseDep,
+        deps: DepsDep,
+        clock: ClockDep,
+        data: JSONBody[s.ContractBody | None] = None,
     ) -> dict[str, Any]:
         """T7: ask commercial to draft a contract for the requested service (ContractRequested)."""
         body = data or s.ContractBody()
@@ -391,7 +412,9 @@ class TasksController(Controller):
         return {"request_id": str(request_id), "task_id": str(task_id)}
 
     @get("/{task_id:uuid}/estimate/printout", media_type="application/pdf")
-    async def printout(self, task_id: UUID, identity: Identity, db: Database, deps: Deps) -> Response[bytes]:
+    async def printout(
+        self, task_id: FromPath[UUID], identity: IdentityDep, db: DatabaseDep, deps: DepsDep
+    ) -> Response[bytes]:
         """The estimate's PDF (T9)."""
         async with db.read() as conn:
             viewer = await viewer_for(conn, identity)
@@ -417,7 +440,7 @@ class BroadcastsController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
-        self, data: s.BroadcastBody, identity: Identity, db: Database, deps: Deps, clock: Clock
+        self, data: JSONBody[s.BroadcastBody], identity: IdentityDep, db: DatabaseDep, deps: DepsDep, clock: ClockDep
     ) -> dict[str, Any]:
         async with db.transaction() as conn:
             viewer = await viewer_for(conn, identity)
@@ -438,7 +461,7 @@ class BroadcastsController(Controller):
 
     @get("/")
     async def list_broadcasts(
-        self, identity: Identity, db: Database, limit: Limit = 50, offset: Offset = 0
+        self, identity: IdentityDep, db: DatabaseDep, limit: Limit = 50, offset: Offset = 0
     ) -> dict[str, Any]:
         async with db.read() as conn:
             viewer = await viewer_for(conn, identity)
@@ -447,7 +470,7 @@ class BroadcastsController(Controller):
         return {"items": [s.broadcast_json(b, progress.get(b.id, (0, 0))) for b in casts], "total": total}
 
     @get("/{broadcast_id:uuid}")
-    async def show(self, broadcast_id: UUID, identity: Identity, db: Database) -> dict[str, Any]:
+    async def show(self, broadcast_id: FromPath[UUID], identity: IdentityDep, db: DatabaseDep) -> dict[str, Any]:
         async with db.read() as conn:
             viewer = await viewer_for(conn, identity)
             cast = await repo.get_broadcast(conn, broadcast_id)
@@ -469,13 +492,13 @@ class ServicesController(Controller):
     tags = ["services"]
 
     @get("/")
-    async def list_services(self, db: Database) -> dict[str, Any]:
+    async def list_services(self, db: DatabaseDep) -> dict[str, Any]:
         async with db.read() as conn:
             items = await repo.list_services(conn)
         return {"items": [s.service_json(x) for x in items], "total": len(items)}
 
     @post("/", status_code=HTTP_201_CREATED, guards=[requires_role("admin", "manager")])
-    async def create(self, data: s.ServiceBody, db: Database) -> dict[str, Any]:
+    async def create(self, data: JSONBody[s.ServiceBody], db: DatabaseDep) -> dict[str, Any]:
         async with db.transaction() as conn:
             created = await usecases.add_service(
                 conn, CatalogueService(data.code, data.name, data.hourly_rate, data.article_code)
@@ -492,11 +515,11 @@ class AvailabilityController(Controller):
     @get("/")
     async def show(
         self,
-        staff_id: UUID,
-        db: Database,
-        deps: Deps,
-        clock: Clock,
-        date_: Annotated[str | None, Parameter(query="date")] = None,
+        staff_id: FromQuery[UUID],
+        db: DatabaseDep,
+        deps: DepsDep,
+        clock: ClockDep,
+        date_: Annotated[str | None, QueryParameter(name="date")] = None,
     ) -> dict[str, Any]:
         day = _day(date_, "date") or clock().astimezone(deps.tz).date()
         async with db.read() as conn:
@@ -525,12 +548,12 @@ class ReminderSettingsController(Controller):
     tags = ["reminder-settings"]
 
     @get("/")
-    async def show(self, db: Database) -> dict[str, Any]:
+    async def show(self, db: DatabaseDep) -> dict[str, Any]:
         async with db.read() as conn:
             return s.settings_json(await repo.get_settings(conn))
 
     @put("/", guards=[requires_role("admin", "manager")])
-    async def change(self, data: s.ReminderSettingsBody, db: Database) -> dict[str, Any]:
+    async def change(self, data: JSONBody[s.ReminderSettingsBody], db: DatabaseDep) -> dict[str, Any]:
         settings = ReminderSettings(data.send_message, data.send_email, data.days_before, data.new_task_refresh_minutes)
         async with db.transaction() as conn:
             return s.settings_json(await usecases.put_settings(conn, settings))
