@@ -11,7 +11,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter, SkipValidation
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -69,6 +69,7 @@ class Store:
 
 
 StoreDep = NamedDependency[SkipValidation[Store]]
+IdentityDep = NamedDependency[Identity]
 
 
 def money(value: Decimal | None) -> str | None:
@@ -144,7 +145,7 @@ class CampaignController(Controller):
     # --- M1 -----------------------------------------------------------------------------------------------
 
     @post("/", guards=WRITERS, summary="Create a campaign (M1)")
-    async def create(self, store: StoreDep, identity: Identity, data: CampaignIn) -> dict[str, Any]:
+    async def create(self, store: StoreDep, identity: IdentityDep, data: JSONBody[CampaignIn]) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             campaign = new_campaign(new_id(), now=now, **data.model_dump())
             await repo.insert_campaign(conn, campaign, identity.username)
@@ -153,7 +154,7 @@ class CampaignController(Controller):
 
     @get("/", summary="List campaigns")
     async def list(
-        self, store: StoreDep, name: str | None = None, limit: Limit = 50, offset: Offset = 0
+        self, store: StoreDep, name: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0
     ) -> dict[str, Any]:
         async with store.read() as conn:
             items, total = await repo.list_campaigns(conn, name=name, limit=limit, offset=offset)
@@ -167,7 +168,9 @@ class CampaignController(Controller):
         return {**campaign_json(campaign), "member_count": progress["members"], "opportunities": progress}
 
     @patch("/{campaign_id:uuid}", guards=WRITERS, summary="Change a campaign (M1)")
-    async def change(self, store: StoreDep, campaign_id: FromPath[UUID], data: CampaignPatch) -> dict[str, Any]:
+    async def change(
+        self, store: StoreDep, campaign_id: FromPath[UUID], data: JSONBody[CampaignPatch]
+    ) -> dict[str, Any]:
         changes = data.changes()
         async with store.write() as (conn, pub, now):
             campaign = amend(await _campaign(conn, campaign_id, for_update=True), changes, now)
@@ -184,7 +187,7 @@ class CampaignController(Controller):
         status_code=HTTP_200_OK,
         summary="Count the partners a filter selects (M2)",
     )
-    async def preview(self, store: StoreDep, campaign_id: FromPath[UUID], data: PreviewIn) -> dict[str, Any]:
+    async def preview(self, store: StoreDep, campaign_id: FromPath[UUID], data: JSONBody[PreviewIn]) -> dict[str, Any]:
         member_filter = data.filter.to_domain()
         async with store.read() as conn:
             await _campaign(conn, campaign_id)
@@ -193,7 +196,7 @@ class CampaignController(Controller):
 
     @post("/{campaign_id:uuid}/members", guards=WRITERS, summary="Add members by ids or by a filter (M2)")
     async def add_members(
-        self, store: StoreDep, identity: Identity, campaign_id: FromPath[UUID], data: MembersIn
+        self, store: StoreDep, identity: IdentityDep, campaign_id: FromPath[UUID], data: JSONBody[MembersIn]
     ) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             await _campaign(conn, campaign_id, for_update=True)
@@ -254,7 +257,7 @@ class CampaignController(Controller):
     # --- M3 -----------------------------------------------------------------------------------------------
 
     @post("/{campaign_id:uuid}/costs", guards=WRITERS, summary="Attach a cost document (M3)")
-    async def attach_cost(self, store: StoreDep, campaign_id: FromPath[UUID], data: CostIn) -> dict[str, Any]:
+    async def attach_cost(self, store: StoreDep, campaign_id: FromPath[UUID], data: JSONBody[CostIn]) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             await _campaign(conn, campaign_id, for_update=True)
             doc = await repo.get_row(conn, cost_documents, data.cost_document_id)
@@ -280,7 +283,9 @@ class CampaignController(Controller):
     # --- M4 -----------------------------------------------------------------------------------------------
 
     @post("/{campaign_id:uuid}/revenues", guards=WRITERS, summary="Attach a client order (M4)")
-    async def attach_order(self, store: StoreDep, campaign_id: FromPath[UUID], data: RevenueIn) -> dict[str, Any]:
+    async def attach_order(
+        self, store: StoreDep, campaign_id: FromPath[UUID], data: JSONBody[RevenueIn]
+    ) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             await _campaign(conn, campaign_id, for_update=True)
             order = await repo.get_row(conn, orders, data.order_id)
@@ -310,7 +315,9 @@ class CampaignController(Controller):
     # --- M5 -----------------------------------------------------------------------------------------------
 
     @post("/{campaign_id:uuid}/returns", guards=WRITERS, summary="Count an invoice in a month's return (M5)")
-    async def attach_return(self, store: StoreDep, campaign_id: FromPath[UUID], data: ReturnIn) -> dict[str, Any]:
+    async def attach_return(
+        self, store: StoreDep, campaign_id: FromPath[UUID], data: JSONBody[ReturnIn]
+    ) -> dict[str, Any]:
         month = parse_month(data.month)
         async with store.write() as (conn, pub, now):
             campaign = await _campaign(conn, campaign_id, for_update=True)
@@ -353,7 +360,7 @@ class CampaignController(Controller):
         summary="Generate opportunities for members, once per member (M7)",
     )
     async def generate(
-        self, store: StoreDep, campaign_id: FromPath[UUID], identity: Identity, data: OpportunitiesIn
+        self, store: StoreDep, campaign_id: FromPath[UUID], identity: IdentityDep, data: JSONBody[OpportunitiesIn]
     ) -> dict[str, Any]:
         async with store.write() as (conn, pub, now):
             campaign = await _campaign(conn, campaign_id, for_update=True)
