@@ -35,7 +35,7 @@ from crm_notifier.events.publisher import Publisher
 from crm_notifier.settings import NotifierSettings
 from crm_notifier.store import repository as repo
 from crm_notifier.store.tables import deliveries, messages
-from crm_notifier.testing import SinkProcess
+from crm_notifier.testing import SinkProcess, pending_emails
 
 EMAILS = 600
 MESSAGES = 10_000
@@ -60,24 +60,7 @@ def settings_for(folder: Path, prefix: str, port: int, database_url: str | None 
 
 
 async def queue_emails(service: Service, n: int) -> None:
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "id": str(uuid.uuid4()),
-            "cause_event_id": str(uuid.uuid4()),
-            "recipient": f"client{i}@alfa.ro",
-            "channel": "email",
-            "kind": "email",
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "subject": f"Oferta {i}",
-            "body": BODY,
-            "attachments": [],
-            "created_at": now,
-        }
-        for i in range(n)
-    ]
+    rows = pending_emails(n, datetime.now(UTC), BODY)
     async with service.db.transaction() as conn:
         await conn.execute(deliveries.insert(), rows)
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,27 @@ def read_maildir(path: Path) -> list[EmailMessage]:
     box = mailbox.Maildir(str(path), create=True)
     keys = box.keys()
     return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in keys]  # type: ignore[misc]
+
+
+def pending_emails(n: int, now: datetime, body: str = "Bună ziua") -> list[dict[str, Any]]:
+    """``n`` email deliveries as the consumer leaves them for the worker (rows of ``deliveries``)."""
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "cause_event_id": str(uuid.uuid4()),
+            "recipient": f"client{i}@alfa.ro",
+            "channel": "email",
+            "kind": "email",
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "subject": f"Oferta {i}",
+            "body": body,
+            "attachments": [],
+            "created_at": now,
+        }
+        for i in range(n)
+    ]
 
 
 def identity_headers(

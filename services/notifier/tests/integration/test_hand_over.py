@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +16,7 @@ from crm_notifier.delivering import HandOvers, message_id_of
 from crm_notifier.settings import NotifierSettings
 from crm_notifier.store import repository as repo
 from crm_notifier.store.tables import deliveries
-from crm_notifier.testing import SinkProcess, read_maildir
+from crm_notifier.testing import SinkProcess, pending_emails, read_maildir
 
 
 def _settings(tmp_path: Path, port: int) -> NotifierSettings:
@@ -28,23 +27,7 @@ def _settings(tmp_path: Path, port: int) -> NotifierSettings:
 
 async def _queue(service, n: int) -> list[dict]:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
-    rows = [
-        {
-            "id": str(uuid4()),
-            "cause_event_id": str(uuid4()),
-            "recipient": f"client{i}@alfa.ro",
-            "channel": "email",
-            "kind": "email",
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "subject": f"Oferta {i}",
-            "body": "Bună ziua",
-            "attachments": [],
-            "created_at": now,
-        }
-        for i in range(n)
-    ]
+    rows = pending_emails(n, now)
     async with service.db.transaction() as conn:
         await conn.execute(deliveries.insert(), rows)
         return await repo.claim(conn, "token-1", now, n)
