@@ -11,7 +11,6 @@ batch is rolled back and read again from the committed offset.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from crm_kit.cloudevents import MissingHeaders, from_headers
 from crm_kit.logs import correlation
 from crm_kit.outbox import Outbox
 from crm_kit.store import Database, dialect_insert
+from crm_kit.waiting import nap
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +164,7 @@ class InboxConsumer:
                 await self._consume(stop, names)
             except Exception:
                 log.exception("consumer %s failed; starting a new one in 2 s", self.group_id)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=2.0)
+                await nap(2.0, stop)
 
     async def _consume(self, stop: asyncio.Event, names: list[str]) -> None:
         consumer = self._consumer_factory(self.bootstrap, self.group_id, *names)

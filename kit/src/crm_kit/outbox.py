@@ -19,6 +19,7 @@ from crm_kit import kafka
 from crm_kit.cloudevents import Headers, header_text
 from crm_kit.ids import new_id
 from crm_kit.store import Database, dialect_insert
+from crm_kit.waiting import nap
 
 log = logging.getLogger(__name__)
 
@@ -256,12 +257,7 @@ class Relay:
                 log.warning("could not release the relay lease", exc_info=True)
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waiters:
-                w.cancel()
+        await nap(seconds, self._wake, stop)
         self._wake.clear()
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int:

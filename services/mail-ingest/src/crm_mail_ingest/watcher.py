@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 
+from crm_kit.waiting import nap
 from crm_mail_ingest.domain.intake import StabilityTracker
 from crm_mail_ingest.folder import ImportFolder
 from crm_mail_ingest.importer import Importer, Prepared
@@ -50,8 +51,7 @@ class Watcher:
             except Exception:
                 log.exception("import pass failed; the next pass retries")
             self.passes += 1
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.scan_seconds)
+            await nap(self.settings.scan_seconds, stop)
 
     async def scan_once(self, stop: asyncio.Event | None = None) -> int:
         """One scan: import the files that were already there, unchanged, at the previous scan.

@@ -29,6 +29,7 @@ from crm_kit.blobs import BlobError, BlobStore
 from crm_kit.errors import Invalid
 from crm_kit.ids import new_id
 from crm_kit.store import Database
+from crm_kit.waiting import nap
 from crm_notifier import smtp
 from crm_notifier.credentials import CredentialBox
 from crm_notifier.domain.failures import RetryPolicy, classify
@@ -184,17 +185,9 @@ class DeliveryWorker:
                     log.exception("delivery pass failed; retrying")
                     handled = 0
                 if not handled:
-                    await self._sleep(stop, self.settings.deliver_poll_seconds)
+                    await nap(self.settings.deliver_poll_seconds, self._wake, stop)
         finally:
             await self.pool.close()
-
-    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waiters:
-                w.cancel()
 
     async def deliver_once(self) -> int:
         """Claim one batch and send it; returns how many deliveries were claimed."""

@@ -9,12 +9,12 @@ for the next pass (its own after a restart, or the other instance's).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from crm_kit.store import Database
+from crm_kit.waiting import nap
 from crm_tasks.events.publisher import Publisher
 from crm_tasks.store import repository as repo
 
@@ -68,5 +68,4 @@ class Scheduler:
                     log.info("fired %d reminders", count)
             except Exception:
                 log.exception("reminder pass failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+            await nap(self.interval, stop)
