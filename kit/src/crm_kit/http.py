@@ -43,16 +43,10 @@ def identity(request: Request[Identity, Any, Any]) -> Identity:
     return request.user
 
 
-def create_app(
-    service: Service,
-    route_handlers: Sequence[ControllerRouterHandler],
-    *,
-    dependencies: dict[str, Callable[..., Any]] | None = None,
-    title: str | None = None,
-) -> Litestar:
-    """A service's Litestar app; every route but health and schema needs a valid identity token."""
+def health_routes(service: Service, live_paths: Sequence[str] = ("/healthz",)) -> list[ControllerRouterHandler]:
+    """``/healthz`` (the process answers) and ``/readyz`` (its database answers too), outside the schema."""
 
-    @get("/healthz", sync_to_thread=False, include_in_schema=False)
+    @get(list(live_paths), sync_to_thread=False, include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service.name}
 
@@ -65,11 +59,22 @@ def create_app(
             return Response({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
         return Response({"status": "ready"})
 
+    return [healthz, readyz]
+
+
+def create_app(
+    service: Service,
+    route_handlers: Sequence[ControllerRouterHandler],
+    *,
+    dependencies: dict[str, Callable[..., Any]] | None = None,
+    title: str | None = None,
+) -> Litestar:
+    """A service's Litestar app; every route but health and schema needs a valid identity token."""
     deps: dict[str, Provide] = {"identity": Provide(identity, sync_to_thread=False)}
     for name, factory in (dependencies or {}).items():
         deps[name] = Provide(factory, sync_to_thread=False, use_cache=True)
     return Litestar(
-        route_handlers=[healthz, readyz, *route_handlers],
+        route_handlers=[*health_routes(service), *route_handlers],
         middleware=[DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret)],
         dependencies=deps,
         exception_handlers={DomainError: domain_error_handler, sa.exc.IntegrityError: integrity_error_handler},

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, MediaType, Request, Response
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -36,7 +36,7 @@ from crm_gateway.ui.web import (
     provide_user,
 )
 from crm_kit.errors import DomainError
-from crm_kit.http import domain_error_handler, integrity_error_handler
+from crm_kit.http import domain_error_handler, health_routes, integrity_error_handler
 from crm_kit.service import Service
 
 
@@ -82,26 +82,12 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
     async def close_forwarder() -> None:
         await forwarder.close()
 
-    @get(["/healthz", "/api/healthz"], sync_to_thread=False, include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": "gateway"}
-
-    @get("/readyz", include_in_schema=False)
-    async def readyz() -> Response[dict[str, str]]:
-        try:
-            async with service.db.read() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        except Exception as exc:
-            return Response({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
-        return Response({"status": "ready"})
-
     def value(obj: Any) -> Provide:
         return Provide(lambda: obj, sync_to_thread=False, use_cache=True)
 
     return Litestar(
         route_handlers=[
-            healthz,
-            readyz,
+            *health_routes(service, ("/healthz", "/api/healthz")),
             auth.issue_token,
             users.UsersController,
             blobs.upload_blob,
