@@ -14,10 +14,9 @@ from uuid import uuid4
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import PG_SERVER
-from bench.report import Figure, p50_ms, report
+from bench.common import pg_database
+from bench.report import Figure, p50_against, report
 from crm_campaigns.bootstrap import bootstrap
 from crm_campaigns.domain.members import fiscal_digits, fold
 from crm_campaigns.settings import CampaignsSettings
@@ -186,25 +185,11 @@ async def measure(database_url: str, blobs: Path) -> tuple[float, float, float, 
                             await conn.execute(sa.text(sql), {"c": campaign.hex if service.db.is_sqlite else campaign})
                         ).all()
 
-            # Baselines measured before and after ours: the better one, so shared-CPU noise favours them.
-            first = await p50_ms(bare_count, runs=10, warmup=2)
-            ours_count = await p50_ms(preview, runs=10, warmup=2)
-            base_count = min(first, await p50_ms(bare_count, runs=10, warmup=2))
-            first = await p50_ms(bare_results, runs=10, warmup=2)
-            ours_results = await p50_ms(results, runs=10, warmup=2)
-            base_results = min(first, await p50_ms(bare_results, runs=10, warmup=2))
+            ours_count, base_count = await p50_against(preview, bare_count, runs=10, warmup=2)
+            ours_results, base_results = await p50_against(results, bare_results, runs=10, warmup=2)
     finally:
         await service.db.dispose()
     return ours_count, base_count, ours_results, base_results
-
-
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(sa.text(sql))
-    finally:
-        await engine.dispose()
 
 
 def _report(store: str, figures: tuple[float, float, float, float]) -> None:
@@ -234,10 +219,5 @@ def _report(store: str, figures: tuple[float, float, float, float]) -> None:
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _report("SQLite", await measure(f"sqlite+aiosqlite:///{Path(tmp) / 'campaigns.db'}", Path(tmp) / "blobs"))
-        name = f"bench_campaigns_{uuid.uuid4().hex[:8]}"
-        await _admin(f'CREATE DATABASE "{name}"')
-        try:
-            url = f"{PG_SERVER.rpartition('/')[0]}/{name}"
+        async with pg_database("campaigns") as url:
             _report("PostgreSQL", await measure(url, Path(tmp) / "blobs"))
-        finally:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

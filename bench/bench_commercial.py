@@ -13,10 +13,9 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import BOOTSTRAP, PG_SERVER
-from bench.report import Figure, p50_ms, report
+from bench.common import BOOTSTRAP, pg_database
+from bench.report import Figure, p50_against, report
 from crm_commercial.bootstrap import bootstrap
 from crm_commercial.domain.articles import Article
 from crm_commercial.domain.partners import Partner
@@ -29,20 +28,9 @@ CLIENTS = 8
 PER_CLIENT = 5
 
 
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(sa.text(sql))
-    await engine.dispose()
-
-
 async def main() -> None:
-    name = f"bench_commercial_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        await _run(PG_SERVER.rpartition("/")[0] + "/" + name)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with pg_database("commercial") as url:
+        await _run(url)
 
 
 async def _run(url: str) -> None:
@@ -91,11 +79,12 @@ async def _run(url: str) -> None:
                 ],
             )  # fmt: skip
 
+    figure, baseline = await p50_against(ours, bare, runs=20)
     report(
         Figure(
             "commercial invoice via API p50 (VAT, number, PDF; PG)",
-            await p50_ms(ours, runs=20),
-            await p50_ms(bare, runs=20),
+            figure,
+            baseline,
             "ms",
             higher_is_better=False,
             goal="the printout is most of it",

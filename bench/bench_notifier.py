@@ -20,7 +20,7 @@ import aiosmtplib
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import BOOTSTRAP, PG_SERVER, fresh_prefix
+from bench.common import BOOTSTRAP, fresh_prefix, pg_database
 from bench.report import Figure, report
 from crm_contracts.partners import StaffMemberRegistered
 from crm_contracts.tasks import TaskCreated
@@ -206,22 +206,11 @@ async def main() -> None:
             )
         )
 
-        name = f"bench_notifier_{uuid.uuid4().hex[:8]}"
-        admin = create_async_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
-        try:
+        async with pg_database("notifier") as url:
             one = await worker_rate([settings_for(folder / "pg1", "x.", sink.port, url)], EMAILS)
-            async with admin.connect() as conn:
-                await conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-                await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        async with pg_database("notifier") as url:
             two = await worker_rate([settings_for(folder / f"pg2{i}", "x.", sink.port, url) for i in range(2)], EMAILS)
-            report(Figure("notifier: emails/s, two workers vs one (PostgreSQL)", two, one, "mail/s", goal="scale-out"))
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await admin.dispose()
+        report(Figure("notifier: emails/s, two workers vs one (PostgreSQL)", two, one, "mail/s", goal="scale-out"))
 
         prefix = await fresh_prefix(partitions=2)
         staff_ids = await publish_staff(prefix)

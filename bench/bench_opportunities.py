@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-import uuid
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import PG_SERVER
-from bench.report import Figure, p50_ms, report
+from bench.common import pg_database
+from bench.report import Figure, p50_against, report
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Service
 from crm_opportunities.bootstrap import bootstrap
@@ -75,22 +73,10 @@ async def measure(database_url: str, blobs: Path) -> tuple[float, float]:
                     ).all()
                 assert sum(r[1] for r in rows) == N
 
-            # Measured before and after ours: the better of the two, so shared-CPU noise favours the baseline.
-            first = await p50_ms(bare, runs=15, warmup=2)
-            figure = await p50_ms(ours, runs=15, warmup=2)
-            baseline = min(first, await p50_ms(bare, runs=15, warmup=2))
+            figure, baseline = await p50_against(ours, bare, runs=15, warmup=2)
     finally:
         await service.db.dispose()
     return figure, baseline
-
-
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(sa.text(sql))
-    finally:
-        await engine.dispose()
 
 
 async def main() -> None:
@@ -98,13 +84,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours, baseline = await measure(f"sqlite+aiosqlite:///{Path(tmp) / 'opps.db'}", Path(tmp) / "blobs")
         report(Figure(f"pipeline summary, {N // 1000}k opportunities (SQLite)", ours, baseline, "ms", False, goal))
-        name = f"bench_opps_{uuid.uuid4().hex[:8]}"
-        await _admin(f'CREATE DATABASE "{name}"')
-        try:
-            url = f"{PG_SERVER.rpartition('/')[0]}/{name}"
+        async with pg_database("opps") as url:
             ours, baseline = await measure(url, Path(tmp) / "blobs")
             report(
                 Figure(f"pipeline summary, {N // 1000}k opportunities (PostgreSQL)", ours, baseline, "ms", False, goal)
             )
-        finally:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

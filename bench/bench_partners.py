@@ -14,10 +14,9 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import PG_SERVER
-from bench.report import Figure, p50_ms, report
+from bench.common import pg_database
+from bench.report import Figure, p50_against, report
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Service
 from crm_partners.bootstrap import bootstrap
@@ -188,25 +187,11 @@ async def measure(database_url: str, blobs: Path) -> tuple[float, float, float, 
                 body = r.json()
                 assert [e["event_id"] for e in body["items"]] == expected["page"] and body["total"] == N_ENTRIES
 
-            # Baselines before and after ours; the better one counts, so shared-CPU noise favours them.
-            first = await p50_ms(bare_filter, runs=20, warmup=3)
-            ours_filter = await p50_ms(our_filter, runs=20, warmup=3)
-            base_filter = min(first, await p50_ms(bare_filter, runs=20, warmup=3))
-            first = await p50_ms(bare_page, runs=30, warmup=3)
-            ours_page = await p50_ms(our_page, runs=30, warmup=3)
-            base_page = min(first, await p50_ms(bare_page, runs=30, warmup=3))
+            ours_filter, base_filter = await p50_against(our_filter, bare_filter, runs=20, warmup=3)
+            ours_page, base_page = await p50_against(our_page, bare_page, runs=30, warmup=3)
     finally:
         await service.db.dispose()
     return ours_filter, base_filter, ours_page, base_page
-
-
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(sa.text(sql))
-    finally:
-        await engine.dispose()
 
 
 def _report(store: str, figures: tuple[float, float, float, float]) -> None:
@@ -236,10 +221,5 @@ def _report(store: str, figures: tuple[float, float, float, float]) -> None:
 async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="crm-bench-partners-") as tmp:
         _report("SQLite", await measure(f"sqlite+aiosqlite:///{Path(tmp) / 'partners.db'}", Path(tmp) / "blobs"))
-        name = f"bench_partners_{uuid.uuid4().hex[:8]}"
-        await _admin(f'CREATE DATABASE "{name}"')
-        try:
-            url = f"{PG_SERVER.rpartition('/')[0]}/{name}"
+        async with pg_database("partners") as url:
             _report("PostgreSQL", await measure(url, Path(tmp) / "blobs"))
-        finally:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import ClassVar
 
 import sqlalchemy as sa
 from pydantic import Field
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_contracts import topics
 from crm_contracts.base import Event
@@ -35,6 +38,23 @@ class BenchEvent(Event):
 
 def one_kb_event(i: int) -> BenchEvent:
     return BenchEvent(item_id=f"item-{i % 64}", body="x" * 980)
+
+
+@asynccontextmanager
+async def pg_database(label: str) -> AsyncIterator[str]:
+    """A throwaway PostgreSQL database on the benchmark server: its URL, dropped afterwards."""
+    name = f"bench_{label}_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield f"{PG_SERVER.rpartition('/')[0]}/{name}"
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
 
 
 async def fresh_prefix(partitions: int = 6) -> str:

@@ -42,6 +42,16 @@ def report(fig: Figure) -> Figure:
     return fig
 
 
+async def p50_against(
+    ours: Callable[[], Awaitable[object]], bare: Callable[[], Awaitable[object]], runs: int = 30, warmup: int = 3
+) -> tuple[float, float]:
+    """Median ms of ``ours`` and of ``bare``; the baseline is timed before and after ours and the better
+    of the two counts, so noise on a shared machine favours the baseline."""
+    first = await p50_ms(bare, runs, warmup)
+    figure = await p50_ms(ours, runs, warmup)
+    return figure, min(first, await p50_ms(bare, runs, warmup))
+
+
 async def p50_ms(fn: Callable[[], Awaitable[object]], runs: int = 30, warmup: int = 3) -> float:
     """Median wall time of ``fn`` in milliseconds."""
     for _ in range(warmup):
