@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from uuid import uuid4
+
 import sqlalchemy as sa
 from probe_service import Pinged, ProbeSettings
 
+from crm_contracts.tasks import TaskCreated
 from crm_kit.inbox import Context, Subscriptions
 from crm_kit.service import Service, start_in_background
 from crm_kit.store import kit_tables
@@ -71,5 +75,34 @@ async def test_a_failing_event_in_a_batch_is_dead_lettered_alone(service_env, ka
             ns = {r.n for r in await conn.execute(sa.select(effects.c.n))}
         assert 13 not in ns
         assert len(ns) == 49
+    finally:
+        await running.stop()
+
+
+async def test_events_of_types_nobody_subscribed_to_are_skipped_without_an_inbox_row(
+    service_env, kafka_bootstrap, topics
+):
+    service, effects, _ = build(ProbeSettings(**service_env("skipper", service_name="skipper")))
+    others = [
+        TaskCreated(
+            task_id=uuid4(),
+            title=f"t{i}",
+            source="manual",
+            responsible_staff_id=uuid4(),
+            registered_at=datetime.now(UTC),
+        )
+        for i in range(5)
+    ]
+    await publish(kafka_bootstrap, topics, *others, *[Pinged(ping_id=f"s{i}", n=i) for i in range(3)])
+    running = await start_in_background(service, {"consume"})
+    try:
+
+        async def applied() -> bool:
+            return await count(service, effects) == 3 and service.consumer.stats.ignored == 5
+
+        await eventually(applied, timeout=60)
+        inbox = service.metadata.tables["inbox"]
+        assert await count(service, inbox) == 3, "only the subscribed events are recorded"
+        assert service.consumer.stats.dead_lettered == 0
     finally:
         await running.stop()

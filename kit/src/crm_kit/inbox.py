@@ -244,7 +244,7 @@ class InboxConsumer:
                 prepared.append((record, None, str(exc)))
                 continue
             prepared.append((record, envelope, None))
-        ids = [e.id for _, e, _ in prepared if e is not None and e.type in self.subscriptions.routes]
+        ids = [e.id for _, e, _ in prepared if e is not None]
         seen: set[str] = set()
         if ids:
             t = self.inbox
@@ -260,10 +260,7 @@ class InboxConsumer:
                 await self._dead_letter(conn, record, None, header_error or "bad headers", 1)
                 continue
             envelope = maybe_envelope
-            routes = self.subscriptions.routes.get(envelope.type)
-            if not routes:
-                self.stats.ignored += 1
-                continue
+            routes = subscribed[envelope.type]  # unsubscribed types were skipped above
             if envelope.id in seen:
                 self.stats.skipped_duplicates += 1
                 continue
@@ -375,8 +372,9 @@ class InboxConsumer:
 
 
 def _ce_type(headers: Sequence[tuple[str, bytes]] | None) -> str | None:
-    """The record's ce_type header, if it has one."""
+    """The record's ce_type header, if it has one (the last one wins, as in ``from_headers``)."""
+    found = None
     for key, value in headers or ():
         if key == "ce_type":
-            return value.decode("utf-8", "replace")
-    return None
+            found = value
+    return None if found is None else found.decode("utf-8", "replace")
