@@ -222,33 +222,32 @@ class DeliveryWorker:
         by_id = {s["id"]: s for s in servers}
         default = next((s for s in servers if s["is_default"]), servers[0] if servers else None)
         timeout = self.settings.smtp_timeout_seconds
-        result: dict[str, smtp.ServerConfig] = {}
-        for row in rows:
-            login = row["requested_by"]
+
+        def config_for(login: str | None) -> smtp.ServerConfig:
             cred = creds.get(login) if login else None
             try:
                 if cred is not None and cred["server_id"] in by_id:
-                    result[row["id"]] = server_config(by_id[cred["server_id"]], self.box, timeout, cred, login)
-                elif default is not None:
-                    result[row["id"]] = server_config(default, self.box, timeout)
-                else:
-                    result[row["id"]] = fallback_server(self.settings)
+                    return server_config(by_id[cred["server_id"]], self.box, timeout, cred, login)
+                if default is not None:
+                    return server_config(default, self.box, timeout)
+                return fallback_server(self.settings)
             except ValueError:
                 log.warning("stored SMTP password unreadable; using the server without it")
-                result[row["id"]] = (
-                    fallback_server(self.settings)
-                    if default is None
-                    else smtp.ServerConfig(
-                        key=default["id"],
-                        name=default["name"],
-                        host=default["host"],
-                        port=default["port"],
-                        tls_mode=default["tls_mode"],
-                        sender=default["sender"],
-                        timeout=timeout,
-                    )
+                if default is None:
+                    return fallback_server(self.settings)
+                return smtp.ServerConfig(
+                    key=default["id"],
+                    name=default["name"],
+                    host=default["host"],
+                    port=default["port"],
+                    tls_mode=default["tls_mode"],
+                    sender=default["sender"],
+                    timeout=timeout,
                 )
-        return result
+
+        # The server (and its decrypted password) depends only on who asked: once per login, not per row.
+        per_login = {login: config_for(login) for login in {r["requested_by"] for r in rows}}
+        return {row["id"]: per_login[row["requested_by"]] for row in rows}
 
     async def _send_group(self, config: smtp.ServerConfig, rows: list[Row], lane: int = 0) -> None:
         """Send rows over one reused connection (``lane`` picks which of the server's connections)."""
