@@ -69,9 +69,6 @@ class Prepared:
         self.destination = None
 
 
-_zones: dict[str, ZoneInfo] = {}
-
-
 def prepare_file(claimed: Claimed, options: PrepareOptions) -> Prepared:
     """Read, hash and parse one claimed file and store its attachments; never raises for a bad file.
 
@@ -145,13 +142,6 @@ def worker_init(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _zone(name: str) -> ZoneInfo:
-    zone = _zones.get(name)
-    if zone is None:
-        zone = _zones[name] = ZoneInfo(name)
-    return zone
-
-
 def _prepare(claimed: Claimed, options: PrepareOptions) -> Prepared:
     limit = options.max_file_bytes
     try:
@@ -173,7 +163,7 @@ def _prepare(claimed: Claimed, options: PrepareOptions) -> Prepared:
         message = parse_export(
             data,
             claimed.file_name,
-            local_tz=_zone(options.local_timezone),
+            local_tz=ZoneInfo(options.local_timezone),  # ZoneInfo caches its instances
             sidecar=sidecar,
             max_header_chars=options.max_header_chars,
             force_format=options.export_format,
