@@ -8,8 +8,9 @@ from pathlib import Path
 
 from pydantic import AliasChoices
 
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.settings import ServiceSettings
-from crm_kit.testing.stack import SERVICE_PORTS, settings_class
+from crm_kit.testing.stack import settings_class
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 

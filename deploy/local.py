@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from crm_kit import kafka
+from crm_kit.ports import GATEWAY_PORT, SERVICE_PORTS
 from crm_kit.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,17 +29,9 @@ VAR = Path(os.environ.get("CRM_VAR", ROOT / "var"))
 RUN = VAR / "run"
 LOGS = VAR / "log"
 
-SERVICES = {
-    "partners": 8101,
-    "commercial": 8102,
-    "opportunities": 8103,
-    "campaigns": 8104,
-    "tasks": 8105,
-    "notifier": 8106,
-    "mail-ingest": 8107,
-    "gateway": 8000,
-}
+SERVICES = {**SERVICE_PORTS, "gateway": GATEWAY_PORT}
 """Every service and its HTTP port (the gateway last: it routes to the others)."""
+GATEWAY = f"http://127.0.0.1:{GATEWAY_PORT}"
 
 SMTP_PORT = int(os.environ.get("CRM_SMTP_SINK_PORT", "2525"))
 
@@ -128,8 +121,8 @@ def banner() -> None:
     password = os.environ.get("CRM_ADMIN_PASSWORD", "admin")
     print(
         "\nCRM is running:\n"
-        "  web UI   http://127.0.0.1:8000/  (login: admin / " + password + ")\n"
-        "  API      http://127.0.0.1:8000/api/schema\n"
+        f"  web UI   {GATEWAY}/  (login: admin / " + password + ")\n"
+        f"  API      {GATEWAY}/api/schema\n"
         f"  mail     SMTP sink 127.0.0.1:{SMTP_PORT}, messages in var/sent-mail/\n"
         "  import   drop exported emails into var/mail-inbox/\n"
         "  logs     var/log/\n",
@@ -151,7 +144,7 @@ def main() -> None:
     if not args.no_demo:
         from deploy import demo
 
-        demo.load("http://127.0.0.1:8000", os.environ.get("CRM_ADMIN_PASSWORD", "admin"))
+        demo.load(GATEWAY, os.environ.get("CRM_ADMIN_PASSWORD", "admin"))
     banner()
     if args.command == "start":
         return

@@ -23,22 +23,13 @@ from typing import Any
 
 import httpx
 
+from crm_kit.ports import SERVICE_PORTS, local_url
 from crm_kit.service import Running, start_in_background
 from crm_kit.settings import ServiceSettings
 from crm_kit.testing.plugin import free_port
 
 ALL_PARTS = {"serve", "consume", "relay", "workers"}
 
-# The default port of each service; the gateway's default route table names services by these ports.
-SERVICE_PORTS: dict[str, int] = {
-    "partners": 8101,
-    "commercial": 8102,
-    "opportunities": 8103,
-    "campaigns": 8104,
-    "tasks": 8105,
-    "notifier": 8106,
-    "mail-ingest": 8107,
-}
 CLOSED_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, so calls fail fast with 503
 ADMIN_PASSWORD = "admin-test-password"  # noqa: S105 - a throwaway password for test stacks
 USER_PASSWORD = "secret-pass"  # noqa: S105 - the default password of users a test creates
@@ -67,7 +58,7 @@ def route_table(ports: Mapping[str, int]) -> dict[str, str]:
     """The gateway's route table with the started services' ports and every other segment closed."""
     from crm_gateway.settings import DEFAULT_ROUTES  # the gateway is a workspace member; imported lazily
 
-    owner_by_port = {f"http://127.0.0.1:{port}": name for name, port in SERVICE_PORTS.items()}
+    owner_by_port = {local_url(name): name for name in SERVICE_PORTS}
     table: dict[str, str] = {}
     for segment, base in DEFAULT_ROUTES.items():
         owner = owner_by_port.get(base)

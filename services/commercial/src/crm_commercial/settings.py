@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.settings import ServiceSettings
 
 
@@ -16,7 +17,7 @@ class CommercialSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_COMMERCIAL_", extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="commercial", description="The service's name (ce_source, group id).")
-    port: int = Field(default=8102, description="HTTP port.")
+    port: int = Field(default=SERVICE_PORTS["commercial"], description="HTTP port.")
     currency: str = Field(default="RON", description="Currency of every document (ISO code).")
     timezone: str = Field(
         default="Europe/Bucharest", description="Time zone that decides a document's issue date (the business day)."

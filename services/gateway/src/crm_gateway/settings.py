@@ -8,15 +8,16 @@ from typing import Any
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from crm_kit.ports import GATEWAY_PORT, local_url
 from crm_kit.settings import ServiceSettings
 
-_PARTNERS = "http://127.0.0.1:8101"
-_COMMERCIAL = "http://127.0.0.1:8102"
-_OPPORTUNITIES = "http://127.0.0.1:8103"
-_CAMPAIGNS = "http://127.0.0.1:8104"
-_TASKS = "http://127.0.0.1:8105"
-_NOTIFIER = "http://127.0.0.1:8106"
-_MAIL_INGEST = "http://127.0.0.1:8107"
+_PARTNERS = local_url("partners")
+_COMMERCIAL = local_url("commercial")
+_OPPORTUNITIES = local_url("opportunities")
+_CAMPAIGNS = local_url("campaigns")
+_TASKS = local_url("tasks")
+_NOTIFIER = local_url("notifier")
+_MAIL_INGEST = local_url("mail-ingest")
 
 DEFAULT_ROUTES: dict[str, str] = {
     "partners": _PARTNERS,
@@ -59,7 +60,7 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_GATEWAY_", extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="gateway", description="The service's name.")
-    port: int = Field(default=8000, description="HTTP port of the gateway (the only port a user needs).")
+    port: int = Field(default=GATEWAY_PORT, description="HTTP port of the gateway (the only port a user needs).")
     routes: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_ROUTES),
         description=(

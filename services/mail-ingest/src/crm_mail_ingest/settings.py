@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.settings import ServiceSettings, project_root
 
 
@@ -16,7 +17,7 @@ class MailIngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_MAIL_INGEST_", extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="mail-ingest", description="The service's name (ce_source, group id).")
-    port: int = Field(default=8107, description="HTTP port.")
+    port: int = Field(default=SERVICE_PORTS["mail-ingest"], description="HTTP port.")
     inbox: Path = Field(
         default_factory=lambda: project_root() / "var" / "mail-inbox",
         description="The import folder (C4) exported emails are dropped into; done/ and failed/ live inside it.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.settings import ServiceSettings
 
 
@@ -14,7 +15,7 @@ class NotifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_NOTIFIER_", extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="notifier", description="The service's name (ce_source, consumer group).")
-    port: int = Field(default=8106, description="HTTP port.")
+    port: int = Field(default=SERVICE_PORTS["notifier"], description="HTTP port.")
     credentials_key: str = Field(
         default="",
         description="Fernet key (urlsafe base64, 32 bytes) that encrypts stored SMTP passwords; "

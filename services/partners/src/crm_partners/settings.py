@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.settings import ServiceSettings
 
 
@@ -14,7 +15,7 @@ class PartnersSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_PARTNERS_", extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="partners", description="The service's name, used as ce_source and group id.")
-    port: int = Field(default=8101, description="HTTP port.")
+    port: int = Field(default=SERVICE_PORTS["partners"], description="HTTP port.")
     history_page_max: int = Field(
         default=200, ge=1, description="Largest page of the partner history one call returns."
     )

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.settings import ServiceSettings
 
 
@@ -16,7 +17,7 @@ class TasksSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_TASKS_", extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="tasks", description="The service's name (ce_source, consumer group).")
-    port: int = Field(default=8105, description="HTTP port of the tasks API.")
+    port: int = Field(default=SERVICE_PORTS["tasks"], description="HTTP port of the tasks API.")
     timezone: str = Field(
         default="Europe/Bucharest", description="Local time zone: working days, reports and naive input times."
     )
