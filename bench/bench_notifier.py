@@ -4,6 +4,9 @@ messages/s through the consumer vs a bare consume + insert loop; one delivery wo
 The email figures start from pending deliveries already in the store (what the consumer leaves for the
 worker), so they measure the sending path: claim, hand-over commit before the final dot, sent mark,
 EmailSent in the outbox. The SMTP sink is a separate process (python -m crm_kit.smtp_sink).
+
+The in-app figure is followed by the notifier's TaskCreated handler alone in the bare loop (no
+inbox, no relay): the ceiling that figure could reach if the kit's machinery cost nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from bench.report import Figure, report
 from crm_contracts.partners import StaffMemberRegistered
 from crm_contracts.tasks import TaskCreated
 from crm_kit import kafka
+from crm_kit.cloudevents import from_headers
+from crm_kit.inbox import Context
 from crm_kit.service import Service
 from crm_kit.testing import publish
 from crm_notifier.bootstrap import bootstrap
@@ -174,6 +179,39 @@ async def bare_consume_insert(prefix: str, folder: Path, round_: int) -> float:
     return MESSAGES / elapsed
 
 
+async def handler_alone(prefix: str, folder: Path, port: int, staff_ids: list[uuid.UUID], round_: int) -> float:
+    """The bare loop with the notifier's own TaskCreated handler in place of the raw insert.
+
+    The handler is the service's (staff lookup, template, message rows, MessagePosted into the
+    outbox); what is left out is the kit around it: the inbox (envelopes, dedupe rows) and the
+    relay. This is the ceiling the in-app figure can reach with that machinery for free.
+    """
+    service = bootstrap(settings_for(folder / f"alone{round_}", prefix, port))
+    await service.migrate()
+    await seed_staff(service, staff_ids)
+    (route,) = service.subscriptions.routes[TaskCreated.ce_type()]
+    consumer = kafka.consumer(BOOTSTRAP, f"{prefix}alone{round_}", f"{prefix}crm.tasks")
+    await consumer.start()
+    seen = 0
+    start = time.perf_counter()
+    while seen < MESSAGES:
+        batch = await consumer.getmany(timeout_ms=500, max_records=1000)
+        records = [r for records in batch.values() for r in records]
+        if records:
+            async with service.db.transaction() as conn:
+                items = [
+                    (Context(conn, from_headers(r.headers), service.outbox), TaskCreated.model_validate_json(r.value))
+                    for r in records
+                ]
+                await route.handler(items)
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+            seen += len(records)
+    elapsed = time.perf_counter() - start
+    await consumer.stop()
+    await service.db.dispose()
+    return MESSAGES / elapsed
+
+
 async def notifier_messages(prefix: str, folder: Path, port: int, staff_ids: list[uuid.UUID], round_: int) -> float:
     service = bootstrap(settings_for(folder / f"msg{round_}", prefix, port))
     service.consumer.group_id = f"{service.group_id}-{round_}"  # a consumer group of its own, from offset 0
@@ -215,13 +253,23 @@ async def main() -> None:
         prefix = await fresh_prefix(partitions=2)
         staff_ids = await publish_staff(prefix)
         await fill_tasks(prefix, staff_ids)
-        bares, ours = [], []
+        bares, ours, alone = [], [], []
         for round_ in range(ROUNDS):
             bares.append(await bare_consume_insert(prefix, folder, round_))
             ours.append(await notifier_messages(prefix, folder, sink.port, staff_ids, round_))
+            alone.append(await handler_alone(prefix, folder, sink.port, staff_ids, round_))
         report(
             Figure(
                 "notifier: in-app messages/s via consumer (SQLite)", max(ours), max(bares), "msg/s", goal="goal >= 0.5x"
+            )
+        )
+        report(
+            Figure(
+                "notifier: in-app, the handler alone (no inbox, no relay)",
+                max(alone),
+                max(bares),
+                "msg/s",
+                goal="the ceiling of the figure above",
             )
         )
     finally:
