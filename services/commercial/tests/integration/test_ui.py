@@ -55,7 +55,9 @@ async def test_an_agent_adds_an_article_with_a_photo_invoices_it_records_a_payme
         assert "Mentenanță lunară" in await row.inner_text()
         photo = await row.locator("img").get_attribute("src")
         assert photo is not None
-        assert (await page.request.get(stack.base_url + photo)).body() is not None
+        shown = await page.request.get(stack.base_url + photo)
+        assert shown.ok
+        assert await shown.body() == PNG  # the photo the agent uploaded, byte for byte
 
         await page.goto(f"{stack.base_url}/documents/invoices/new?partner_id={client_id}")
         invoice_form = page.locator("#invoice-form")
