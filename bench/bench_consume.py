@@ -11,6 +11,7 @@ from crm_kit import kafka
 from crm_kit.testing import publish
 
 N = 20_000
+ROUNDS = 3
 
 
 async def fill(prefix: str) -> None:
@@ -19,8 +20,8 @@ async def fill(prefix: str) -> None:
         await publish(BOOTSTRAP, prefix, *events[chunk : chunk + 5000])
 
 
-async def bare_consumer(prefix: str) -> float:
-    consumer = kafka.consumer(BOOTSTRAP, f"{prefix}bare", f"{prefix}crm.tasks")
+async def bare_consumer(prefix: str, round_: int) -> float:
+    consumer = kafka.consumer(BOOTSTRAP, f"{prefix}bare{round_}", f"{prefix}crm.tasks")
     await consumer.start()
     seen = 0
     start = time.perf_counter()
@@ -34,8 +35,8 @@ async def bare_consumer(prefix: str) -> float:
     return N / elapsed
 
 
-async def inbox_consumer(prefix: str, database_url: str | None = None) -> float:
-    service = bench_service("benchconsume" + ("pg" if database_url else ""), prefix, database_url)
+async def inbox_consumer(prefix: str, round_: int) -> float:
+    service = bench_service(f"benchconsume{round_}", prefix)
     await service.db.create_all()
     stop = asyncio.Event()
     task = asyncio.create_task(service.consumer.run(stop))
@@ -53,6 +54,12 @@ async def inbox_consumer(prefix: str, database_url: str | None = None) -> float:
 async def main() -> None:
     prefix = await fresh_prefix()
     await fill(prefix)
-    baseline = await bare_consumer(prefix)
-    ours = await inbox_consumer(prefix)
-    report(Figure("consume: inbox + handler + commit (SQLite)", ours, baseline, "ev/s", goal="goal >= 0.3x"))
+    # The machine is noisy: baseline and ours alternate, ROUNDS times, each round a consumer group of
+    # its own from offset 0, and the best of each counts.
+    bares, ours = [], []
+    for round_ in range(ROUNDS):
+        bares.append(await bare_consumer(prefix, round_))
+        ours.append(await inbox_consumer(prefix, round_))
+    report(
+        Figure("consume: inbox + handler + commit (SQLite)", max(ours), max(bares), "ev/s", goal="goal >= 0.3x")
+    )
