@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from crm_contracts import topics
-from crm_contracts.base import Envelope, json_schema
+from crm_contracts.base import ENVELOPE_DOCS, Envelope, json_schema
 from crm_contracts.registry import all_events
 
 OUTPUT = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
@@ -18,8 +18,8 @@ OUTPUT = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
 
 def _headers_schema() -> dict[str, Any]:
     props: dict[str, Any] = {}
-    for name, field in Envelope.model_fields.items():
-        props[f"ce_{name}"] = {"type": "string", "description": field.description}
+    for name in Envelope._fields:
+        props[f"ce_{name}"] = {"type": "string", "description": ENVELOPE_DOCS[name]}
     props["content-type"] = {"type": "string", "const": "application/json"}
     return {
         "type": "object",

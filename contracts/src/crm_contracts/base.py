@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -46,19 +46,34 @@ class Event(BaseModel):
         return self.model_dump_json().encode()
 
 
-class Envelope(BaseModel):
-    """The CloudEvents attributes that travel in Kafka headers beside the payload."""
+class Envelope(NamedTuple):
+    """The CloudEvents attributes that travel in Kafka headers beside the payload.
 
-    model_config = ConfigDict(frozen=True)
+    An immutable record, not a pydantic model: one is built for every event published and every
+    record consumed, and the headers are checked where they are read (``crm_kit.cloudevents``).
+    """
 
-    id: str = Field(description="ce_id: unique event id (uuid7); consumers dedupe on it.")
-    source: str = Field(description="ce_source: the publishing service, e.g. /crm/tasks.")
-    type: str = Field(description="ce_type: crm.<topic suffix>.<Name>.v<version>.")
-    time: datetime = Field(description="ce_time: when the fact happened, UTC.")
-    specversion: str = Field(default="1.0", description="ce_specversion: always 1.0.")
-    correlationid: str | None = Field(default=None, description="The conversation this event belongs to.")
-    causationid: str | None = Field(default=None, description="The id of the event or command that caused this one.")
-    subject: str | None = Field(default=None, description="The Kafka key (aggregate id).")
+    id: str
+    source: str
+    type: str
+    time: datetime
+    specversion: str = "1.0"
+    correlationid: str | None = None
+    causationid: str | None = None
+    subject: str | None = None
+
+
+ENVELOPE_DOCS: dict[str, str] = {
+    "id": "ce_id: unique event id (uuid7); consumers dedupe on it.",
+    "source": "ce_source: the publishing service, e.g. /crm/tasks.",
+    "type": "ce_type: crm.<topic suffix>.<Name>.v<version>.",
+    "time": "ce_time: when the fact happened, UTC.",
+    "specversion": "ce_specversion: always 1.0.",
+    "correlationid": "The conversation this event belongs to.",
+    "causationid": "The id of the event or command that caused this one.",
+    "subject": "The Kafka key (aggregate id).",
+}
+"""What each envelope attribute means, as the AsyncAPI document describes its ``ce_*`` header."""
 
 
 class ContractError(ValueError):

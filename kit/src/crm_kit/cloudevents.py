@@ -63,9 +63,7 @@ def from_headers(headers: Sequence[tuple[str, bytes]] | None) -> Envelope:
         time = datetime.fromisoformat(values["ce_time"]) if values.get("ce_time") else datetime.now(UTC)
     except ValueError as exc:
         raise MissingHeaders(f"bad ce_time: {exc}") from None
-    # Every attribute is checked above or is an optional string, so the envelope is built
-    # without pydantic's validation: this runs once per consumed record.
-    return Envelope.model_construct(
+    return Envelope(
         id=values["ce_id"],
         source=values["ce_source"],
         type=values["ce_type"],

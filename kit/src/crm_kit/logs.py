@@ -5,22 +5,30 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 
-@contextmanager
-def correlation(value: str | None) -> Iterator[None]:
+class _Correlation:
+    """The block of ``correlation``: a plain class, since the inbox enters one per event."""
+
+    __slots__ = ("_token", "_value")
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value
+
+    def __enter__(self) -> None:
+        self._token = correlation_id.set(self._value)
+
+    def __exit__(self, *_: object) -> None:
+        correlation_id.reset(self._token)
+
+
+def correlation(value: str | None) -> _Correlation:
     """Tag every log line inside the block with a correlation id."""
-    token = correlation_id.set(value)
-    try:
-        yield
-    finally:
-        correlation_id.reset(token)
+    return _Correlation(value)
 
 
 class JsonFormatter(logging.Formatter):

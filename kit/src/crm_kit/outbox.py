@@ -54,9 +54,7 @@ class Outbox:
         caused by another of the same batch).
         """
         event_id = str(new_id())
-        # Every attribute is made here or is a plain string: built without pydantic's validation,
-        # since this runs once per published event.
-        envelope = Envelope.model_construct(
+        envelope = Envelope(
             id=event_id,
             source=self.source,
             type=event.ce_type(),
