@@ -10,6 +10,7 @@ from bench.report import Figure, report
 from crm_kit import kafka
 
 N = 20_000
+ROUNDS = 3
 
 
 async def bare_producer(prefix: str) -> float:
@@ -27,18 +28,16 @@ async def bare_producer(prefix: str) -> float:
     return N / elapsed
 
 
-async def relay_only(prefix: str) -> float:
+async def relay_only(prefix: str, round_: int) -> float:
     """Rows already in the outbox; time the relay to publish and mark them all."""
-    service = bench_service("benchrelay", prefix)
+    service = bench_service(f"benchrelay{round_}", prefix)
     await service.db.create_all()
     async with service.db.transaction() as conn:
-        for i in range(N):
-            await service.outbox.add(conn, one_kb_event(i))
+        await service.outbox.add_many(conn, [one_kb_event(i) for i in range(N)])
     producer = kafka.producer(BOOTSTRAP)
     await producer.start()
     start = time.perf_counter()
-    while await service.relay.publish_batch(producer):
-        pass
+    await service.relay.drain(producer)
     elapsed = time.perf_counter() - start
     await producer.stop()
     await service.db.dispose()
@@ -67,8 +66,12 @@ async def write_and_relay(prefix: str) -> float:
 
 async def main() -> None:
     prefix = await fresh_prefix()
-    baseline = await bare_producer(prefix)
-    ours = await relay_only(prefix)
-    report(Figure("relay: outbox rows published (SQLite)", ours, baseline, "ev/s", goal="goal >= 0.5x"))
+    # The machine is noisy: baseline and ours alternate, ROUNDS times, and the best of each counts.
+    bares, ours = [], []
+    for round_ in range(ROUNDS):
+        bares.append(await bare_producer(prefix))
+        ours.append(await relay_only(prefix, round_))
+    baseline = max(bares)
+    report(Figure("relay: outbox rows published (SQLite)", max(ours), baseline, "ev/s", goal="goal >= 0.5x"))
     ours_e2e = await write_and_relay(prefix)
     report(Figure("relay: write in tx of 100 + relay, end to end (SQLite)", ours_e2e, baseline, "ev/s"))

@@ -233,8 +233,7 @@ class Relay:
                     if producer is None:
                         producer = self._producer_factory()
                         await producer.start()
-                    while not stop.is_set() and await self.publish_batch(producer):
-                        pass
+                    await self.drain(producer, stop)
                     if datetime.now(UTC) - last_cleanup > timedelta(minutes=1):
                         await self.cleanup()
                         last_cleanup = datetime.now(UTC)
@@ -258,31 +257,58 @@ class Relay:
         await nap(seconds, self._wake, stop)
         self._wake.clear()
 
-    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
-        """Publish one batch of unsent rows; returns how many were published."""
-        t = self.table
+    async def drain(self, producer: AIOKafkaProducer, stop: asyncio.Event | None = None) -> int:
+        """Publish every unsent row, a batch at a time, in id order; returns how many were published.
+
+        A batch is marked sent only after the broker acknowledged all of it. That mark runs in the
+        background while the next batch is read and sent: on SQLite it is the costliest statement
+        (each row is rewritten), and it runs on another connection's thread. The next batch is read
+        after the last id sent, so rows in flight are not read twice; each pass starts again from
+        the first unsent row, so a row that became visible late (a PostgreSQL transaction that
+        committed after a later id) is published on the next pass.
+        """
+        after = 0
+        published = 0
+        marking: asyncio.Task[None] | None = None
         self._wake.clear()
+        try:
+            while stop is None or not stop.is_set():
+                rows = await self._unsent(after)
+                if not rows:
+                    break
+                futures = []
+                for row in rows:
+                    headers = [(k, v.encode()) for k, v in row.headers]
+                    sent = await producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers)
+                    futures.append(sent)
+                await asyncio.gather(*futures)
+                if marking is not None:
+                    await marking
+                marking = asyncio.create_task(self._mark_sent([row.id for row in rows]))
+                after = rows[-1].id
+                published += len(rows)
+        finally:
+            if marking is not None:
+                await marking
+        return published
+
+    async def _unsent(self, after: int) -> Sequence[Any]:
+        t = self.table
         async with self.db.read() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.payload)
-                    .where(t.c.sent_at.is_(None))
-                    .order_by(t.c.id)
-                    .limit(self.batch_size)
-                )
-            ).all()
-        if not rows:
-            return 0
-        futures = []
-        for row in rows:
-            headers = [(k, v.encode()) for k, v in row.headers]
-            futures.append(await producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers))
-        await asyncio.gather(*futures)
-        ids = [row.id for row in rows]
+            result = await conn.execute(
+                sa.select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.payload)
+                .where(t.c.sent_at.is_(None))
+                .where(t.c.id > after)
+                .order_by(t.c.id)
+                .limit(self.batch_size)
+            )
+            return result.all()
+
+    async def _mark_sent(self, ids: list[int]) -> None:
+        t = self.table
         async with self.db.transaction(hooks=False) as conn:
             await conn.execute(t.update().where(t.c.id.in_(ids)).values(sent_at=datetime.now(UTC)))
-        self.published += len(rows)
-        return len(rows)
+        self.published += len(ids)
 
     async def cleanup(self) -> None:
         """Delete rows sent longer ago than the retention."""
