@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bench.common import BOOTSTRAP, bench_service, fresh_prefix, one_kb_event
+from aiokafka import ConsumerRecord
+
+from bench.common import BOOTSTRAP, bare_consume, bench_service, fresh_prefix, one_kb_event
 from bench.report import Figure, report
-from crm_kit import kafka
 from crm_kit.testing import publish
 
 N = 20_000
@@ -21,18 +22,10 @@ async def fill(prefix: str) -> None:
 
 
 async def bare_consumer(prefix: str, round_: int) -> float:
-    consumer = kafka.consumer(BOOTSTRAP, f"{prefix}bare{round_}", f"{prefix}crm.tasks")
-    await consumer.start()
-    seen = 0
-    start = time.perf_counter()
-    while seen < N:
-        batch = await consumer.getmany(timeout_ms=500, max_records=1000)
-        seen += sum(len(records) for records in batch.values())
-        if batch:
-            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
-    elapsed = time.perf_counter() - start
-    await consumer.stop()
-    return N / elapsed
+    async def nothing(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        return None
+
+    return await bare_consume(f"{prefix}bare{round_}", f"{prefix}crm.tasks", N, nothing)
 
 
 async def inbox_consumer(prefix: str, round_: int) -> float:
@@ -60,6 +53,4 @@ async def main() -> None:
     for round_ in range(ROUNDS):
         bares.append(await bare_consumer(prefix, round_))
         ours.append(await inbox_consumer(prefix, round_))
-    report(
-        Figure("consume: inbox + handler + commit (SQLite)", max(ours), max(bares), "ev/s", goal="goal >= 0.3x")
-    )
+    report(Figure("consume: inbox + handler + commit (SQLite)", max(ours), max(bares), "ev/s", goal="goal >= 0.3x"))

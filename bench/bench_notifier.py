@@ -21,13 +21,13 @@ from pathlib import Path
 
 import aiosmtplib
 import sqlalchemy as sa
+from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import BOOTSTRAP, fresh_prefix, pg_database
+from bench.common import BOOTSTRAP, bare_consume, fresh_prefix, pg_database
 from bench.report import Figure, report
 from crm_contracts.partners import StaffMemberRegistered
 from crm_contracts.tasks import TaskCreated
-from crm_kit import kafka
 from crm_kit.cloudevents import from_headers
 from crm_kit.inbox import Context
 from crm_kit.service import Service
@@ -161,22 +161,14 @@ async def bare_consume_insert(prefix: str, folder: Path, round_: int) -> float:
     table = sa.Table("messages", meta, sa.Column("id", sa.String, primary_key=True), sa.Column("body", sa.LargeBinary))
     async with engine.begin() as conn:
         await conn.run_sync(meta.create_all)
-    consumer = kafka.consumer(BOOTSTRAP, f"{prefix}bare{round_}", f"{prefix}crm.tasks")
-    await consumer.start()
-    seen = 0
-    start = time.perf_counter()
-    while seen < MESSAGES:
-        batch = await consumer.getmany(timeout_ms=500, max_records=1000)
-        rows = [{"id": str(uuid.uuid4()), "body": r.value} for records in batch.values() for r in records]
-        if rows:
-            async with engine.begin() as conn:
-                await conn.execute(table.insert(), rows)
-            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
-            seen += len(rows)
-    elapsed = time.perf_counter() - start
-    await consumer.stop()
+
+    async def insert(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(table.insert(), [{"id": str(uuid.uuid4()), "body": r.value} for r in records])
+
+    rate = await bare_consume(f"{prefix}bare{round_}", f"{prefix}crm.tasks", MESSAGES, insert)
     await engine.dispose()
-    return MESSAGES / elapsed
+    return rate
 
 
 async def handler_alone(prefix: str, folder: Path, port: int, staff_ids: list[uuid.UUID], round_: int) -> float:
@@ -190,26 +182,18 @@ async def handler_alone(prefix: str, folder: Path, port: int, staff_ids: list[uu
     await service.migrate()
     await seed_staff(service, staff_ids)
     (route,) = service.subscriptions.routes[TaskCreated.ce_type()]
-    consumer = kafka.consumer(BOOTSTRAP, f"{prefix}alone{round_}", f"{prefix}crm.tasks")
-    await consumer.start()
-    seen = 0
-    start = time.perf_counter()
-    while seen < MESSAGES:
-        batch = await consumer.getmany(timeout_ms=500, max_records=1000)
-        records = [r for records in batch.values() for r in records]
-        if records:
-            async with service.db.transaction() as conn:
-                items = [
-                    (Context(conn, from_headers(r.headers), service.outbox), TaskCreated.model_validate_json(r.value))
-                    for r in records
-                ]
-                await route.handler(items)
-            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
-            seen += len(records)
-    elapsed = time.perf_counter() - start
-    await consumer.stop()
+
+    async def handle(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with service.db.transaction() as conn:
+            items = [
+                (Context(conn, from_headers(r.headers), service.outbox), TaskCreated.model_validate_json(r.value))
+                for r in records
+            ]
+            await route.handler(items)
+
+    rate = await bare_consume(f"{prefix}alone{round_}", f"{prefix}crm.tasks", MESSAGES, handle)
     await service.db.dispose()
-    return MESSAGES / elapsed
+    return rate
 
 
 async def notifier_messages(prefix: str, folder: Path, port: int, staff_ids: list[uuid.UUID], round_: int) -> float:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import ClassVar
 
 import sqlalchemy as sa
+from aiokafka import ConsumerRecord
 from pydantic import Field
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -83,3 +85,27 @@ def bench_service(name: str, prefix: str, database_url: str | None = None) -> Se
         consumer_batch_size=1000,
     )
     return Service(name=name, settings=settings, metadata=metadata, subscriptions=subs)
+
+
+async def bare_consume(
+    group: str, topic: str, n: int, apply: Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[None]]
+) -> float:
+    """Records/s of a bare aiokafka loop: fetch up to 1,000, ``apply`` them, commit the offsets, until ``n``.
+
+    The baselines' loop (``apply`` does nothing, or a raw insert), and the frame a piece of our code
+    is timed in on its own.
+    """
+    consumer = kafka.consumer(BOOTSTRAP, group, topic)
+    await consumer.start()
+    seen = 0
+    start = time.perf_counter()
+    while seen < n:
+        batch = await consumer.getmany(timeout_ms=500, max_records=1000)
+        records = [r for rs in batch.values() for r in rs]
+        if records:
+            await apply(records)
+            await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items() if rs})
+            seen += len(records)
+    elapsed = time.perf_counter() - start
+    await consumer.stop()
+    return n / elapsed
