@@ -260,33 +260,32 @@ class Relay:
     async def drain(self, producer: AIOKafkaProducer, stop: asyncio.Event | None = None) -> int:
         """Publish every unsent row, a batch at a time, in id order; returns how many were published.
 
-        A batch is marked sent only after the broker acknowledged all of it. That mark runs in the
-        background while the next batch is read and sent: on SQLite it is the costliest statement
-        (each row is rewritten), and it runs on another connection's thread. The next batch is read
-        after the last id sent, so rows in flight are not read twice; each pass starts again from
-        the first unsent row, so a row that became visible late (a PostgreSQL transaction that
+        A batch is marked sent only after the broker acknowledged all of it. The work around the
+        broker overlaps: the next batch is read while the broker acknowledges this one, and the
+        mark-sent runs in the background while the next batch is sent (on SQLite it is the costliest
+        statement, each row rewritten; it runs on another connection's thread). The next batch is
+        read after the last id sent, so rows in flight are not read twice; each pass starts again
+        from the first unsent row, so a row that became visible late (a PostgreSQL transaction that
         committed after a later id) is published on the next pass.
         """
-        after = 0
         published = 0
         marking: asyncio.Task[None] | None = None
         self._wake.clear()
         try:
-            while stop is None or not stop.is_set():
-                rows = await self._unsent(after)
-                if not rows:
-                    break
+            rows = await self._unsent(0)
+            while rows and (stop is None or not stop.is_set()):
                 futures = []
                 for row in rows:
                     headers = [(k, v.encode()) for k, v in row.headers]
                     sent = await producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers)
                     futures.append(sent)
+                upcoming = await self._unsent(rows[-1].id)
                 await asyncio.gather(*futures)
                 if marking is not None:
                     await marking
                 marking = asyncio.create_task(self._mark_sent([row.id for row in rows]))
-                after = rows[-1].id
                 published += len(rows)
+                rows = upcoming
         finally:
             if marking is not None:
                 await marking
