@@ -10,6 +10,7 @@ from pydantic import Field
 
 from crm_contracts import topics
 from crm_contracts.base import Event
+from crm_kit import kafka
 from crm_kit.inbox import Context, Subscriptions
 from crm_kit.service import Service, start_in_background
 from crm_kit.settings import ServiceSettings
@@ -73,3 +74,33 @@ async def test_events_written_to_the_outbox_reach_the_inbox_once_with_cloudevent
     finally:
         await pub.stop()
         await sub.stop()
+
+
+async def test_the_relay_puts_each_key_on_the_partition_a_plain_send_would(service_env, kafka_bootstrap) -> None:
+    """The relay sends record batches per partition; an aggregate's events must still land where any other
+    producer's ``send()`` puts that key, or its order across producers would be lost."""
+    service, _ = build("kitpart", service_env("kitpart"))
+    await service.db.create_all()
+    keys = [f"aggregate-{i}" for i in range(20)]
+    async with service.db.transaction() as conn:
+        await service.outbox.add_many(conn, [Pinged(ping_id=k, n=i) for i, k in enumerate(keys)])
+    topic = f"{service.settings.topic_prefix}{topics.TASKS}"
+    producer = kafka.producer(kafka_bootstrap)
+    await producer.start()
+    try:
+        assert await service.relay.drain(producer) == len(keys)
+        plain = {k: (await (await producer.send(topic, b"{}", key=k.encode()))).partition for k in keys}
+    finally:
+        await producer.stop()
+    consumer = kafka.consumer(kafka_bootstrap, f"{service.settings.topic_prefix}reader", topic)
+    await consumer.start()
+    relayed: dict[str, int] = {}
+    try:
+        while len(relayed) < len(keys):
+            batch = await consumer.getmany(timeout_ms=1000)
+            relayed.update({r.key.decode(): r.partition for rs in batch.values() for r in rs if r.headers})
+    finally:
+        await consumer.stop()
+    await service.db.dispose()
+    assert relayed == plain
+    assert set(plain.values()) == {0, 1}  # both partitions are used, so a wrong placement would show

@@ -18,15 +18,40 @@ from crm_kit.outbox import Relay
 from crm_kit.store import Database, kit_tables
 
 
+class RecordingBatch:
+    """Takes ``capacity`` records, then reports itself full (as aiokafka's BatchBuilder does)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.ids: list[str] = []
+
+    def append(self, *, timestamp: int | None, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> object:
+        if self.ids and len(self.ids) >= self.capacity:
+            return None
+        self.ids.append(dict(headers)["ce_id"].decode())
+        return object()
+
+
 class RecordingProducer:
-    """Acknowledges every record at once and remembers the ce_id of each, in order."""
+    """Acknowledges every batch at once and remembers the ce_id of each record, in order.
+
+    One partition; batches of three records, so a pass of ten rows in batches of four fills some.
+    """
 
     def __init__(self, on_send: Callable[[], Awaitable[None]] | None = None) -> None:
         self.ids: list[str] = []
+        self.batches = 0
         self.on_send = on_send
 
-    async def send(self, topic: str, *, value: bytes, key: bytes, headers: list[tuple[str, bytes]]) -> Any:
-        self.ids.append(dict(headers)["ce_id"].decode())
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0}
+
+    def create_batch(self) -> RecordingBatch:
+        return RecordingBatch(capacity=3)
+
+    async def send_batch(self, batch: RecordingBatch, topic: str, *, partition: int) -> Any:
+        self.ids += batch.ids
+        self.batches += 1
         if self.on_send is not None:
             hook, self.on_send = self.on_send, None
             await hook()
@@ -66,12 +91,13 @@ async def test_a_pass_publishes_every_row_once_in_id_order_over_several_batches(
     db = await database(tmp_path)
     async with db.transaction() as conn:
         await conn.execute(db.metadata.tables["outbox"].insert(), [row(i) for i in range(1, 11)])
-    relay = Relay(db, "unused:9092", name="drain", batch_size=3)
+    relay = Relay(db, "unused:9092", name="drain", batch_size=4)
     producer = RecordingProducer()
 
     assert await relay.drain(producer) == 10  # type: ignore[arg-type]
 
     assert producer.ids == [f"e{i}" for i in range(1, 11)]
+    assert producer.batches == 5  # 4 rows read: a full batch of 3, then 1; twice; then the last 2
     assert await unsent(db) == []
     assert relay.published == 10
     assert await relay.drain(producer) == 0  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_contracts.base import Envelope, Event
@@ -215,6 +216,7 @@ class Relay:
         self._producer_factory = producer_factory or (lambda: kafka.producer(bootstrap))
         self._wake = asyncio.Event()
         self.published = 0
+        self._partitioner = DefaultPartitioner()
 
     def wake(self) -> None:
         """Ask the relay to look now (registered as the database's after-commit hook)."""
@@ -274,11 +276,7 @@ class Relay:
         try:
             rows = await self._unsent(0)
             while rows and (stop is None or not stop.is_set()):
-                futures = []
-                for row in rows:
-                    headers = [(k, v.encode()) for k, v in row.headers]
-                    sent = await producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers)
-                    futures.append(sent)
+                futures = await self._send(producer, rows)
                 upcoming = await self._unsent(rows[-1].id)
                 await asyncio.gather(*futures)
                 if marking is not None:
@@ -290,6 +288,38 @@ class Relay:
             if marking is not None:
                 await marking
         return published
+
+    async def _send(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> list[asyncio.Future[Any]]:
+        """Queue the rows with the producer: per partition, record batches in id order.
+
+        aiokafka's batch API queues 2-3x the records per second of one ``send()`` per record. The
+        partition of a key is the producer's default (murmur2 over the topic's partitions), as
+        for a ``send()`` with that key, so one aggregate's events stay in one partition, in order.
+        """
+        partitions: dict[str, list[int]] = {}
+        placed: dict[tuple[str, bytes], int] = {}
+        by_partition: dict[tuple[str, int], list[tuple[bytes, Any]]] = {}
+        for row in rows:
+            key = row.key.encode()
+            partition = placed.get((row.topic, key))
+            if partition is None:
+                if row.topic not in partitions:
+                    partitions[row.topic] = sorted(await producer.partitions_for(row.topic))
+                every = partitions[row.topic]
+                partition = placed[row.topic, key] = self._partitioner(key, every, every)
+            by_partition.setdefault((row.topic, partition), []).append((key, row))
+        futures: list[asyncio.Future[Any]] = []
+        for (topic, partition), items in by_partition.items():
+            batch = producer.create_batch()
+            for key, row in items:
+                headers = [(k, v.encode()) for k, v in row.headers]
+                if batch.append(timestamp=None, key=key, value=row.payload, headers=headers) is None:
+                    # The batch is full: queue it and start the next (which always takes its first record).
+                    futures.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    batch.append(timestamp=None, key=key, value=row.payload, headers=headers)
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+        return futures
 
     async def _unsent(self, after: int) -> Sequence[Any]:
         t = self.table
