@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
@@ -23,6 +24,9 @@ from crm_kit.store import Database, dialect_insert
 from crm_kit.waiting import nap
 
 log = logging.getLogger(__name__)
+
+_HEADER_PAIRS = msgspec.json.Decoder(list[tuple[str, str]])
+"""Reads the outbox's header column (a JSON array of [name, text] pairs) straight into pairs."""
 
 
 class Outbox:
@@ -312,7 +316,7 @@ class Relay:
         for (topic, partition), items in by_partition.items():
             batch = producer.create_batch()
             for key, row in items:
-                headers = [(k, v.encode()) for k, v in row.headers]
+                headers = [(k, v.encode()) for k, v in _HEADER_PAIRS.decode(row.headers)]
                 if batch.append(timestamp=None, key=key, value=row.payload, headers=headers) is None:
                     # The batch is full: queue it and start the next (which always takes its first record).
                     futures.append(await producer.send_batch(batch, topic, partition=partition))
@@ -325,7 +329,8 @@ class Relay:
         t = self.table
         async with self.db.read() as conn:
             result = await conn.execute(
-                sa.select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.payload)
+                # The headers as JSON text (cast in SQL on every dialect): _send decodes them in one step.
+                sa.select(t.c.id, t.c.topic, t.c.key, sa.cast(t.c.headers, sa.Text).label("headers"), t.c.payload)
                 .where(t.c.sent_at.is_(None))
                 .where(t.c.id > after)
                 .order_by(t.c.id)
