@@ -66,11 +66,20 @@ def fallback_server(settings: NotifierSettings) -> smtp.ServerConfig:
 
 
 def server_config(
-    row: Row, box: CredentialBox, timeout: float, credentials: Row | None = None, login: str | None = None
+    row: Row,
+    box: CredentialBox,
+    timeout: float,
+    credentials: Row | None = None,
+    login: str | None = None,
+    *,
+    anonymous: bool = False,
 ) -> smtp.ServerConfig:
-    """A configured mail server, with a user's own credentials when given."""
-    username = row["username"]
-    password = box.open(row["password_enc"])
+    """A configured mail server, with a user's own credentials when given.
+
+    ``anonymous``: without the stored user name and password (used when they cannot be decrypted).
+    """
+    username = None if anonymous else row["username"]
+    password = None if anonymous else box.open(row["password_enc"])
     sender = row["sender"]
     key = row["id"]
     if credentials is not None:
@@ -235,15 +244,7 @@ class DeliveryWorker:
                 log.warning("stored SMTP password unreadable; using the server without it")
                 if default is None:
                     return fallback_server(self.settings)
-                return smtp.ServerConfig(
-                    key=default["id"],
-                    name=default["name"],
-                    host=default["host"],
-                    port=default["port"],
-                    tls_mode=default["tls_mode"],
-                    sender=default["sender"],
-                    timeout=timeout,
-                )
+                return server_config(default, self.box, timeout, anonymous=True)
 
         # The server (and its decrypted password) depends only on who asked: once per login, not per row.
         per_login = {login: config_for(login) for login in {r["requested_by"] for r in rows}}

@@ -10,6 +10,7 @@ import pytest
 
 from crm_kit.errors import Invalid
 from crm_notifier.credentials import CredentialBox
+from crm_notifier.delivering import server_config
 from crm_notifier.rendering import Renderer
 from crm_notifier.smtp import build_message
 
@@ -73,6 +74,32 @@ def test_passwords_are_stored_encrypted_and_a_changed_key_is_reported() -> None:
     assert box.seal("") is None
     with pytest.raises(ValueError, match="enter it again"):
         CredentialBox("", "secret-two").open(sealed)
+
+
+def test_a_server_whose_password_cannot_be_read_is_used_without_login_but_keeps_its_limits() -> None:
+    row = {
+        "id": "s1",
+        "name": "Firma",
+        "host": "smtp.firma.ro",
+        "port": 587,
+        "tls_mode": "starttls",
+        "sender": "crm@firma.ro",
+        "username": "crm",
+        "password_enc": CredentialBox("", "secret-one").seal("parola"),
+        "rate_per_minute": 30,
+    }
+    with pytest.raises(ValueError, match="enter it again"):
+        server_config(row, CredentialBox("", "secret-two"), 10.0)
+    config = server_config(row, CredentialBox("", "secret-two"), 10.0, anonymous=True)
+    assert (config.username, config.password) == (None, None)
+    assert (config.key, config.host, config.port, config.tls_mode, config.sender) == (
+        "s1",
+        "smtp.firma.ro",
+        587,
+        "starttls",
+        "crm@firma.ro",
+    )
+    assert config.rate_per_minute == 30  # the copy this replaced dropped the server's rate limit
 
 
 def test_long_romanian_headers_and_file_names_survive_the_wire() -> None:
