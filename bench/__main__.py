@@ -15,16 +15,6 @@ from crm_kit.service import tune_gc
 from crm_kit.settings import ServiceSettings
 
 
-async def _bench_topics() -> set[str]:
-    return {n for n in await kafka.topic_names(BOOTSTRAP) if n.startswith("bench")}
-
-
-async def _delete(topics: set[str]) -> None:
-    """Delete the topics a benchmark made (every one of them is under a ``bench...`` prefix)."""
-    for prefix in sorted({name.split(".", 1)[0] + "." for name in topics}):
-        await kafka.delete_topics(BOOTSTRAP, prefix)
-
-
 def main() -> None:
     # Benchmarks print their figures; per-request and broker-retry logs would drown them.
     logging.basicConfig(level=logging.WARNING)
@@ -40,11 +30,11 @@ def main() -> None:
             continue
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"bench.{name}")
-        before = asyncio.run(_bench_topics())
         try:
             asyncio.run(module.main())
         finally:
-            asyncio.run(_delete(asyncio.run(_bench_topics()) - before))
+            # Every benchmark's topics are under a fresh ``bench...`` prefix; left ones (a crashed run) go too.
+            asyncio.run(kafka.delete_topics(BOOTSTRAP, "bench"))
 
 
 if __name__ == "__main__":

@@ -68,16 +68,6 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -
         await admin.close()
 
 
-async def topic_names(bootstrap: str) -> list[str]:
-    """Every topic on the cluster."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        return list(await admin.list_topics())
-    finally:
-        await admin.close()
-
-
 async def delete_topics(bootstrap: str, prefix: str) -> int:
     """Delete every topic whose name starts with ``prefix`` (test clean-up); returns how many."""
     if not prefix:
