@@ -59,6 +59,7 @@ class Outbox:
         caused by another of the same batch).
         """
         event_id = str(new_id())
+        key = event.key()
         envelope = Envelope(
             id=event_id,
             source=self.source,
@@ -66,13 +67,12 @@ class Outbox:
             time=now or datetime.now(UTC),
             correlationid=correlation_id or event_id,
             causationid=causation_id,
-            subject=event.key(),
-            specversion="1.0",
+            subject=key,
         )
         row = _encode(
             event_id=event_id,
             topic=self._topic_name(event.topic),
-            key=event.key(),
+            key=key,
             ce_type=envelope.type,
             headers=header_text(envelope),
             payload=event.payload(),

@@ -130,9 +130,9 @@ class OutboxBatch:
 
     async def flush(self, conn: AsyncConnection) -> int:
         """Write the collected events into the outbox (the caller's transaction); returns how many."""
-        pending, self._pending = self._pending, []
-        await self.outbox.write(conn, pending)
-        return len(pending)
+        rows = self.rows()
+        await self.outbox.write(conn, rows)
+        return len(rows)
 
     def email_task(self, item: EmailTask, *, now: datetime) -> None:
         """TaskCreated (crm.tasks, source email) and EmailImported (crm.mail), correlated."""
