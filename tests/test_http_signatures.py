@@ -8,9 +8,10 @@ import warnings
 
 import pytest
 
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.service import Service
 
-SERVICES = ["partners", "commercial", "opportunities", "campaigns", "tasks", "notifier", "mail_ingest", "gateway"]
+SERVICES = [*(name.replace("-", "_") for name in SERVICE_PORTS), "gateway"]
 
 
 def _service(name: str) -> Service:
