@@ -69,13 +69,15 @@ def create_app(
     dependencies: dict[str, Callable[..., Any]] | None = None,
     title: str | None = None,
 ) -> Litestar:
-    """A service's Litestar app; every route but health and schema needs a valid identity token."""
+    """A service's Litestar app; every route but health and schema needs an identity token for this service."""
     deps: dict[str, Provide] = {"identity": Provide(identity, sync_to_thread=False)}
     for name, factory in (dependencies or {}).items():
         deps[name] = Provide(factory, sync_to_thread=False, use_cache=True)
     return Litestar(
         route_handlers=[*health_routes(service), *route_handlers],
-        middleware=[DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret)],
+        middleware=[
+            DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name)
+        ],
         dependencies=deps,
         exception_handlers={DomainError: domain_error_handler, sa.exc.IntegrityError: integrity_error_handler},
         openapi_config=OpenAPIConfig(title=title or f"CRM {service.name}", version="1.0.0", path="/schema"),

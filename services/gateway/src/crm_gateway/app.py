@@ -21,7 +21,7 @@ from crm_gateway.auth.passwords import Passwords
 from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.live import LiveHub
 from crm_gateway.routing import Forwarder, ServiceUnavailable, UnknownRoute
-from crm_gateway.settings import DEV_TOKEN_SECRET, GatewaySettings
+from crm_gateway.settings import GatewaySettings
 from crm_gateway.ui import login
 from crm_gateway.ui.api import ApiError
 from crm_gateway.ui.web import (
@@ -58,13 +58,11 @@ def first_admin_password(settings: GatewaySettings) -> str:
     """The password for the first admin; the default ``admin`` only when bound to loopback.
 
     Raises:
-        RuntimeError: a default secret or password on an address reachable from other machines.
+        RuntimeError: the default password on an address reachable from other machines.
     """
-    if not settings.on_loopback:
-        if settings.token_secret == DEV_TOKEN_SECRET:
-            raise RuntimeError("set CRM_GATEWAY_TOKEN_SECRET: the gateway listens beyond this machine")
-        if not settings.admin_password:
-            raise RuntimeError("set CRM_ADMIN_PASSWORD: the gateway listens beyond this machine")
+    # No secret check here: the settings refuse a published or short token secret on any address.
+    if not settings.on_loopback and not settings.admin_password:
+        raise RuntimeError("set CRM_ADMIN_PASSWORD: the gateway listens beyond this machine")
     return settings.admin_password or "admin"
 
 
@@ -72,7 +70,13 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
     """The gateway app for one service instance."""
     tokens = TokenIssuer(settings.token_secret, timedelta(hours=settings.token_ttl_hours))
     accounts = Accounts(service.db, tokens, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
-    forwarder = Forwarder(settings.routes, settings.identity_secret, settings.service_timeout_seconds)
+    forwarder = Forwarder(
+        settings.routes,
+        settings.service_urls,
+        settings.identity_secret,
+        settings.service_timeout_seconds,
+        timedelta(seconds=settings.identity_ttl_seconds),
+    )
     areas = discover_areas()
     admin_password = first_admin_password(settings)
 

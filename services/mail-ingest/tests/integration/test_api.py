@@ -16,7 +16,7 @@ from .conftest import FIXTURES, drop
 
 def headers(ingest: MailIngest) -> dict[str, str]:
     who = Identity(user_id="u1", username="ana", role="agent")
-    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret)}
+    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret, "mail-ingest")}
 
 
 async def test_an_uploaded_file_is_imported_like_a_dropped_one_and_listed_in_the_log(ingest: MailIngest) -> None:

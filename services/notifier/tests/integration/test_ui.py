@@ -14,8 +14,6 @@ from crm_kit.testing import eventually
 from crm_notifier.bootstrap import bootstrap
 from crm_notifier.testing import free_port, read_maildir
 
-SEGMENTS = ("mail-servers", "emails", "messages", "notification-settings")
-
 
 async def test_an_admin_sets_up_a_server_tests_it_messages_and_emails_from_the_pages(
     kafka_bootstrap, topics, smtp_sink, notifier_settings, tmp_path: Path
@@ -35,7 +33,7 @@ async def test_an_admin_sets_up_a_server_tests_it_messages_and_emails_from_the_p
                 kafka_bootstrap=kafka_bootstrap,
                 topic_prefix=topics,
                 identity_secret=settings.identity_secret,
-                routes=dict.fromkeys(SEGMENTS, f"http://127.0.0.1:{notifier_port}"),
+                service_urls={"notifier": f"http://127.0.0.1:{notifier_port}"},
             )
         ),
         {"serve"},
