@@ -215,7 +215,10 @@ def _matches(column: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:
     if value is None:
         return column.is_(None)
     if isinstance(value, tuple | list | set | frozenset):
-        return column.in_(list(value))
+        present = [v for v in value if v is not None]
+        if len(present) < len(value):  # NULL is never IN a list: "one of" with None says "or NULL"
+            return sa.or_(column.is_(None), column.in_(present))
+        return column.in_(present)
     # The column's own type binds the value (UUIDs on SQLite, timezone-aware datetimes).
     return cast(sa.ColumnElement[bool], column == value)
 
