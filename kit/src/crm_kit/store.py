@@ -211,6 +211,30 @@ async def transition(
     raise Conflict(lost(current), **{name: _plain(current._mapping[name]) for name in expected})
 
 
+async def insert_once(
+    conn: AsyncConnection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    *,
+    key: Mapping[str, Any],
+    lost: Callable[[sa.Row[Any]], str],
+) -> None:
+    """Insert the row an intent creates, or raise ``Conflict`` if a row with its ``key`` exists: one winner.
+
+    The key must be the table's primary key or a unique constraint. ``ON CONFLICT DO NOTHING`` waits
+    for a concurrent insert of the same key to commit, so the loser then reads the winner's row.
+
+    Raises:
+        Conflict: the row was created already (by a concurrent twin of this request); the message is ``lost``'s.
+    """
+    insert = dialect_insert(conn)(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
+    if (await conn.execute(insert.returning(*(table.c[name] for name in key)))).first() is not None:
+        return
+    where = [_matches(table.c[name], value) for name, value in key.items()]
+    current = (await conn.execute(sa.select(table).where(*where))).one()
+    raise Conflict(lost(current), **{name: _plain(value) for name, value in key.items()})
+
+
 def _matches(column: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:
     if value is None:
         return column.is_(None)
