@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_kit.errors import Conflict, NotFound
-from crm_kit.store import Database, transition
+from crm_kit.store import Database, insert_once, transition
 
 metadata = sa.MetaData()
 offers = sa.Table(
@@ -61,5 +61,28 @@ async def test_two_transactions_that_both_read_the_old_state_cannot_both_win(dat
                 await transition(
                     conn, offers, {"id": "nope"}, expected={"status": "offered"}, values={"status": "x"}, lost=lost
                 )
+    finally:
+        await db.dispose()
+
+
+async def test_concurrent_inserts_of_one_key_store_one_row_and_tell_the_others_whose_it_is(database_url: str) -> None:
+    db = Database(database_url, metadata)
+    await db.create_all()
+
+    async def launch(by: str) -> str:
+        try:
+            async with db.transaction() as conn:
+                values = {"id": "BR-1", "status": "launched", "decided_by": by}
+                await insert_once(conn, offers, values, key={"id": "BR-1"}, lost=lost)
+        except Conflict as exc:
+            return exc.message
+        return "won"
+
+    try:
+        outcomes = await asyncio.gather(*(launch(f"user{n}") for n in range(8)))
+        assert outcomes.count("won") == 1
+        assert all(o.startswith("BR-1 was already launched by user") for o in outcomes if o != "won")
+        async with db.read() as conn:
+            assert (await conn.execute(sa.select(sa.func.count()).select_from(offers))).scalar_one() == 1
     finally:
         await db.dispose()
