@@ -304,7 +304,7 @@ class Commercial:
         offer = await self._document(conn, offer_id, "offer")
         status = rules.decide_offer(offer, "accepted", self.timezone)
         await self._decide(conn, offer, now, by, status=status)
-        offer = replace(offer, status=status)
+        offer = replace(offer, status=status, decided_at=now, decided_by=by)
         await pub.offer_accepted(offer)
         assert offer.partner_id is not None
         follow_source = replace(offer.source, offer_id=offer.id)
@@ -354,7 +354,7 @@ class Commercial:
         offer = await self._document(conn, offer_id, "offer")
         status = rules.decide_offer(offer, "rejected", self.timezone)
         await self._decide(conn, offer, now, by, status=status, reason_code=reason_code, note=note)
-        offer = replace(offer, status=status, reason_code=reason_code, note=note)
+        offer = replace(offer, status=status, reason_code=reason_code, note=note, decided_at=now, decided_by=by)
         await pub.offer_rejected(offer, reason_code, note)
         return offer
 

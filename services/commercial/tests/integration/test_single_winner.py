@@ -43,6 +43,8 @@ async def test_concurrent_accepts_of_one_offer_make_one_contract_and_the_others_
         )
 
         assert sorted(r.status_code for r in responses) == [200] + [409] * (RACERS - 1)
+        winner = next(r.json() for r in responses if r.status_code == 200)
+        assert (winner["status"], winner["decided_by"]) == ("accepted", "ana")
         losers = [r.json()["detail"] for r in responses if r.status_code == 409]
         assert all(d.startswith(f"{offer['number']} was already accepted at ") for d in losers), losers
         assert all(d.endswith(" by ana") for d in losers), losers
