@@ -449,6 +449,7 @@ class BroadcastsController(Controller):
                 deadline=_local(deps, data.deadline),
                 alert=_alert(data.alert),
                 now=clock(),
+                broadcast_id=data.request_id,
             )
             items = await _present(conn, tasks)
         return {**s.broadcast_json(cast, (len(tasks), 0)), "tasks": items}
