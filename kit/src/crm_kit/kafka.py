@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from crm_contracts import topics
+from crm_kit.waiting import nap
+
+log = logging.getLogger(__name__)
 
 
 def producer(bootstrap: str, **kwargs: object) -> AIOKafkaProducer:
@@ -66,6 +71,58 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -
         return wanted
     finally:
         await admin.close()
+
+
+def is_broker_error(exc: BaseException) -> bool:
+    """Whether an exception says the broker is unreachable or failing (not a bug of ours)."""
+    return isinstance(exc, KafkaError | ConnectionError | asyncio.TimeoutError)
+
+
+@dataclass
+class BrokerLink:
+    """A process's view of its broker: whether it answered last, and since when it has not (``/readyz``).
+
+    A service never needs the broker to start or to accept writes (the outbox holds them), so an
+    unreachable broker makes the service *degraded*, not dead: the topic set-up, the relay and the
+    consumer retry with backoff and report here.
+    """
+
+    used: bool = False
+    reachable: bool = False
+    reason: str = "not connected yet"
+    topics_ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def up(self) -> None:
+        """The broker answered."""
+        if not self.reachable:
+            log.info("broker reachable")
+        self.reachable = True
+        self.reason = ""
+
+    def down(self, error: BaseException | str) -> None:
+        """The broker did not answer; logged once per outage, not once per retry."""
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        if self.reachable or self.reason == "not connected yet":
+            log.warning("broker unreachable: %s", reason)
+        self.reachable = False
+        self.reason = reason[:200]
+
+    async def prepare_topics(
+        self, bootstrap: str, names: list[str], partitions: int, stop: asyncio.Event, max_backoff: float = 30.0
+    ) -> None:
+        """Create the topics, retrying with exponential backoff until the broker answers or ``stop``."""
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                await ensure_topics(bootstrap, names, partitions)
+            except Exception as exc:
+                self.down(exc)
+                await nap(delay, stop)
+                delay = min(delay * 2, max_backoff)
+                continue
+            self.up()
+            self.topics_ready.set()
+            return
 
 
 async def delete_topics(bootstrap: str, prefix: str) -> int:
