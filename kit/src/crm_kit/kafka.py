@@ -56,19 +56,57 @@ def all_topic_names(prefix: str = "") -> list[str]:
     return names + [topics.dlq(n) for n in names]
 
 
+EVENT_TOPIC_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+"""Event topics keep every event, so a new consumer can replay from offset 0 (ADR 0006)."""
+DLQ_TOPIC_CONFIG = {"retention.ms": str(30 * 24 * 3600 * 1000), "cleanup.policy": "delete"}
+"""Dead letters are kept 30 days: long enough to look at, fix and replay them."""
+
+
+def replication_for(brokers: int) -> tuple[int, int]:
+    """Replication factor and ``min.insync.replicas`` for a cluster of ``brokers`` nodes.
+
+    Three copies where there are three brokers, and a write needs all but one of them, so one
+    broker can be lost (or restarted) without losing an acknowledged event or stopping writes.
+    """
+    replicas = max(1, min(3, brokers))
+    return replicas, max(1, replicas - 1)
+
+
 async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -> list[str]:
-    """Create the topics that do not exist yet; returns the ones created."""
+    """Create the topics that do not exist yet, replicated as the cluster's size allows; returns those created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [n for n in names if n not in existing]
         if wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [NewTopic(name=n, num_partitions=partitions, replication_factor=1) for n in wanted]
+            cluster = await admin.describe_cluster()
+            replicas, min_isr = replication_for(len(cluster.get("brokers", [])) or 1)
+            new = []
+            for n in wanted:
+                config = dict(DLQ_TOPIC_CONFIG if topics.is_dlq(n) else EVENT_TOPIC_CONFIG)
+                config["min.insync.replicas"] = str(min_isr)
+                new.append(
+                    NewTopic(name=n, num_partitions=partitions, replication_factor=replicas, topic_configs=config)
                 )
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(new)
         return wanted
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> int:
+    """Delete every topic whose name starts with ``prefix`` (test clean-up); returns how many."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [n for n in await admin.list_topics() if n.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return len(names)
     finally:
         await admin.close()
 
@@ -125,17 +163,12 @@ class BrokerLink:
             return
 
 
-async def delete_topics(bootstrap: str, prefix: str) -> int:
-    """Delete every topic whose name starts with ``prefix`` (test clean-up); returns how many."""
-    if not prefix:
-        raise ValueError("refusing to delete topics without a prefix")
+async def cluster_size(bootstrap: str) -> int:
+    """How many brokers the cluster has registered right now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        names = [n for n in await admin.list_topics() if n.startswith(prefix)]
-        if names:
-            await admin.delete_topics(names)
-        return len(names)
+        return len((await admin.describe_cluster()).get("brokers", []))
     finally:
         await admin.close()
 
