@@ -62,7 +62,5 @@ async def _run(service: Service, which: set[str], *, migrate: bool) -> int:
         loop.add_signal_handler(sig, stop.set)
     if migrate:
         await service.migrate()
-    if "consume" in which or "relay" in which:
-        await service.ensure_topics()
     await service.run(which, stop)
     return 0

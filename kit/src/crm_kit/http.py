@@ -57,6 +57,9 @@ def health_routes(service: Service, live_paths: Sequence[str] = ("/healthz",)) -
                 await conn.execute(sa.text("SELECT 1"))
         except Exception as exc:
             return Response({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
+        if service.broker.used and not service.broker.reachable:
+            # Still ready: writes go to the outbox and are published once the broker is back.
+            return Response({"status": "degraded", "reason": f"broker unreachable: {service.broker.reason}"})
         return Response({"status": "ready"})
 
     return [healthz, readyz]
