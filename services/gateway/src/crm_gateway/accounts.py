@@ -76,16 +76,24 @@ class Accounts:
         """An access token for valid credentials (raises BadCredentials or Throttled)."""
         return self.tokens.issue(await self.log_in(username, password, address), ACCESS)
 
-    async def change_password(self, user_id: str, current: str, new: str) -> User:
+    async def change_password(self, user_id: str, current: str, new: str, address: str = "") -> User:
         """Set a new password after checking the current one; ends every session and access token of the user.
 
         Raises:
+            Throttled: too many wrong current passwords lately (a stolen session must not guess it).
             BadCredentials: the current password is wrong.
             Invalid: the new password is too short.
         """
         async with self.db.read() as conn:
             stored = await security.password_hash(conn, user_id)
-        if stored is None or not await asyncio.to_thread(self.passwords.verify, stored, current):
+            me = await repository.by_id(conn, user_id)
+        if me is None or stored is None:
+            raise BadCredentials
+        if self.throttle is not None:
+            await self.throttle.check(me.username, address)
+        if not await asyncio.to_thread(self.passwords.verify, stored, current):
+            if self.throttle is not None:
+                await self.throttle.failed(me.username, address)
             raise BadCredentials
         new_hash = await asyncio.to_thread(self.passwords.hash, check_password(new))
         async with self.db.transaction() as conn:

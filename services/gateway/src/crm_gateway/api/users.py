@@ -10,8 +10,10 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody, Parameter
 
 from crm_gateway.accounts import Accounts, BadCredentials
+from crm_gateway.api.auth import client_address, too_many
 from crm_gateway.api.schemas import PasswordChange, TokenResponse, UserCreate, UserOut, UserPage
 from crm_gateway.auth.middleware import requires_role
+from crm_gateway.auth.throttle import Throttled
 from crm_gateway.auth.tokens import ACCESS
 from crm_gateway.domain.users import User
 
@@ -48,7 +50,11 @@ class UsersController(Controller):
     ) -> TokenResponse:
         """A fresh access token: the one that made this call stops working, as do all older ones."""
         try:
-            user = await accounts.change_password(request.user.id, data.current_password, data.new_password)
+            user = await accounts.change_password(
+                request.user.id, data.current_password, data.new_password, client_address(request)
+            )
         except BadCredentials:
             raise PermissionDeniedException("the current password is wrong") from None
+        except Throttled as exc:
+            raise too_many(exc) from None
         return TokenResponse(access_token=accounts.tokens.issue(user, ACCESS))

@@ -236,7 +236,7 @@ def configure_templates(
 
     @pass_context
     def csrf_field(ctx: Context) -> Markup:
-        # Every <form method="post"> carries this hidden field (a test checks the templates).
+        # Every post form of a template carries this hidden field (a test checks the templates).
         return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(csrf_token(ctx)))
 
     @pass_context
@@ -284,11 +284,13 @@ def provide_user() -> Callable[[Request[Any, Any, Any]], User]:
 def csrf_guard(sessions: Sessions) -> Callable[[Request[Any, Any, Any]], Any]:
     """The app's ``before_request`` hook: a UI write acting through the session must carry its CSRF token.
 
-    /api requests are checked by ``ApiAuthMiddleware``; /login has no session yet (the Origin check covers it).
+    /api requests are checked by ``ApiAuthMiddleware``. /login acts as nobody yet (it opens a new session, ending
+    the one it comes with), so the Origin check is its defence.
     """
 
     async def guard(request: Request[Any, Any, Any]) -> None:
-        if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
+        path = request.url.path
+        if request.method not in UNSAFE_METHODS or path.startswith("/api/") or path == "/login":
             return
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie or current_session(request) is None:
