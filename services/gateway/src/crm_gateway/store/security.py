@@ -18,6 +18,8 @@ def aware(value: datetime) -> datetime:
 
 
 async def add_session(conn: AsyncConnection, id_hash: str, user_id: str, now: datetime, expires: datetime) -> None:
+    """Store a new session, dropping the user's expired ones so the table does not grow with every login."""
+    await conn.execute(sessions.delete().where(sessions.c.user_id == user_id, sessions.c.expires_at <= now))
     await conn.execute(sessions.insert().values(id_hash=id_hash, user_id=user_id, created_at=now, expires_at=expires))
 
 
