@@ -17,7 +17,7 @@ from litestar.template.config import TemplateConfig
 from crm_gateway.accounts import Accounts
 from crm_gateway.api import auth, blobs, openapi, proxy, stream, users
 from crm_gateway.auth.csrf import CsrfRejected
-from crm_gateway.auth.headers import add_security_headers
+from crm_gateway.auth.headers import security_headers
 from crm_gateway.auth.middleware import ApiAuthMiddleware, SessionMiddleware
 from crm_gateway.auth.passwords import Passwords
 from crm_gateway.auth.sessions import Sessions
@@ -123,7 +123,7 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
             DefineMiddleware(ApiAuthMiddleware, tokens=tokens, sessions=sessions),
         ],
         before_request=csrf_guard(sessions),
-        before_send=[add_security_headers],
+        before_send=[security_headers(https=settings.public_url.lower().startswith("https://"))],
         dependencies={
             "accounts": value(accounts),
             "tokens": value(tokens),

@@ -331,6 +331,7 @@ async def test_the_session_cookie_is_not_secure_on_plain_http(gateway: AsyncTest
     cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("crm_session="))
     assert "httponly" in cookie.lower()
     assert "secure" not in cookie.lower()
+    assert "strict-transport-security" not in answer.headers
 
 
 @pytest.fixture
@@ -352,8 +353,38 @@ async def test_behind_https_the_cookies_are_secure_and_the_public_origin_is_acce
     assert answer.status_code == 303
     for cookie in answer.headers.get_list("set-cookie"):
         assert "secure" in cookie.lower(), cookie
+    assert answer.headers["strict-transport-security"].startswith("max-age=")
     token = await csrf_of(https_gateway)
     out = await https_gateway.post(
         "/logout", data={"csrf_token": token}, headers={"origin": "https://crm.example.com"}, follow_redirects=False
     )
     assert out.status_code == 303
+
+
+async def test_sessions_versions_and_lockouts_work_on_sqlite_and_postgresql(
+    gateway_settings: GatewaySettings, database_url: str
+) -> None:
+    service = bootstrap(gateway_settings.model_copy(update={"database_url": database_url}))
+    await service.migrate()
+    try:
+        async with AsyncTestClient(app=service.app()) as client:
+            for _ in range(6):
+                locked = await client.post("/api/auth/token", json={"username": "nobody", "password": "guess"})
+            assert locked.status_code == 429
+            cookie = await ui_login(client)
+            token = (
+                await client.post("/api/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD})
+            ).json()["access_token"]
+            out = await client.post("/logout", data={"csrf_token": await csrf_of(client)}, follow_redirects=False)
+            assert out.status_code == 303
+            client.cookies.clear()
+            assert (await client.get("/api/users/me", headers=session(cookie))).status_code == 401
+            changed = await client.put(
+                "/api/users/me/password",
+                json={"current_password": ADMIN_PASSWORD, "new_password": "a-new-pass-2"},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            assert changed.status_code == 200
+            assert (await client.get("/api/users/me", headers={"authorization": f"Bearer {token}"})).status_code == 401
+    finally:
+        await service.db.dispose()

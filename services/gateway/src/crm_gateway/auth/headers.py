@@ -7,6 +7,8 @@ Styles allow ``'unsafe-inline'`` for the ``style=`` widths of bars and charts; s
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
@@ -32,13 +34,26 @@ HEADERS = {
 }
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
-    """The app's ``before_send`` hook: add the headers to the start of every HTTP answer (unless already set)."""
-    if message["type"] != "http.response.start":
-        return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in HEADERS.items():
-        if name not in headers:
-            headers[name] = value
-    if "content-security-policy" not in headers and not str(scope.get("path", "")).startswith(_NO_CSP_PREFIXES):
-        headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+HSTS = "max-age=31536000"
+
+
+def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+    """The app's ``before_send`` hook: add the headers to the start of every HTTP answer (unless already set).
+
+    Args:
+        https: the gateway is reached over HTTPS (its public URL says so): add ``Strict-Transport-Security`` too.
+    """
+    fixed = {**HEADERS, "strict-transport-security": HSTS} if https else HEADERS
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in fixed.items():
+            if name not in headers:
+                headers[name] = value
+        path = str(scope.get("path", ""))
+        if "content-security-policy" not in headers and not path.startswith(_NO_CSP_PREFIXES):
+            headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+
+    return add
