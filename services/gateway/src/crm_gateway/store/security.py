@@ -42,6 +42,7 @@ async def session_user(conn: AsyncConnection, id_hash: str, now: datetime) -> Us
 
 
 async def delete_session(conn: AsyncConnection, id_hash: str) -> None:
+    """End one session (logout)."""
     await conn.execute(sessions.delete().where(sessions.c.id_hash == id_hash))
 
 
@@ -66,6 +67,7 @@ async def set_password(conn: AsyncConnection, user_id: str, password_hash: str) 
 
 
 async def password_hash(conn: AsyncConnection, user_id: str) -> str | None:
+    """The user's stored password hash, ``None`` for a user that does not exist."""
     return (await conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id))).scalar_one_or_none()
 
 
@@ -80,6 +82,7 @@ class Failures:
 
 
 async def failures(conn: AsyncConnection, keys: list[str]) -> list[Failures]:
+    """The failure records of these keys (keys nobody failed on are absent)."""
     rows = (await conn.execute(sa.select(login_failures).where(login_failures.c.key.in_(keys)))).all()
     return [
         Failures(
@@ -93,6 +96,7 @@ async def failures(conn: AsyncConnection, keys: list[str]) -> list[Failures]:
 
 
 async def save_failures(conn: AsyncConnection, record: Failures, existed: bool) -> None:
+    """Insert or update one key's record (a concurrent insert of the same key raises IntegrityError)."""
     values = {
         "failures": record.failures,
         "last_failure_at": record.last_failure_at,
