@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -125,6 +126,17 @@ class Stack:
         await page.fill("input[name=password]", password)
         await page.click("form[action='/login'] button[type=submit]")
         await page.wait_for_load_state()
+
+
+def remember_csrf_token(client: httpx.AsyncClient, page: httpx.Response) -> None:
+    """Make an httpx "browser" send its session's CSRF token (from a page's <meta>) with every request.
+
+    The gateway refuses a form post of a session without it; a real browser sends the forms' hidden field.
+    """
+    found = re.search(r'<meta name="csrf-token" content="([^"]*)"', page.text)
+    if not found or not found.group(1):
+        raise AssertionError("the page carries no CSRF token: is the client logged in?")
+    client.headers["x-csrf-token"] = found.group(1)
 
 
 @asynccontextmanager

@@ -103,7 +103,29 @@ class GatewaySettings(ServiceSettings):
     )
     timezone: str = Field(default="Europe/Bucharest", description="Time zone in which the UI shows times.")
     default_language: str = Field(default="ro", description="UI language for new sessions: ro or en.")
-    cookie_secure: bool = Field(default=False, description="Mark the session cookie Secure (set behind HTTPS).")
+    cookie_secure: bool = Field(
+        default=False, description="Mark the session cookie Secure; implied when public_url starts with https://."
+    )
+    public_url: str = Field(
+        default="",
+        description=(
+            "The address users open, e.g. https://crm.example.com: its origin is accepted on form posts besides "
+            "the request's own host, and https:// makes cookies Secure. Empty: the request's own host only."
+        ),
+    )
+    login_max_failures_user: int = Field(
+        default=5, ge=1, description="Failed logins per username (known or not) before it is locked for a while."
+    )
+    login_max_failures_address: int = Field(
+        default=20, ge=1, description="Failed logins per client address before the address is locked for a while."
+    )
+    login_lock_seconds: float = Field(
+        default=30.0, gt=0, description="First login lock, seconds; doubles with each further failure."
+    )
+    login_lock_max_seconds: float = Field(default=900.0, gt=0, description="Longest login lock, seconds.")
+    login_failure_window_seconds: float = Field(
+        default=900.0, gt=0, description="Failed logins older than this (seconds) no longer count."
+    )
 
     @field_validator("routes", mode="before")
     @classmethod
@@ -140,3 +162,8 @@ class GatewaySettings(ServiceSettings):
     def on_loopback(self) -> bool:
         """Whether the gateway listens only on this machine."""
         return self.host in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies get ``Secure``: asked for, or the public address is HTTPS."""
+        return self.cookie_secure or self.public_url.lower().startswith("https://")

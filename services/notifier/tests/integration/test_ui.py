@@ -11,6 +11,7 @@ from crm_gateway.bootstrap import bootstrap as gateway_bootstrap
 from crm_gateway.settings import GatewaySettings
 from crm_kit.service import start_in_background
 from crm_kit.testing import eventually
+from crm_kit.testing.stack import remember_csrf_token
 from crm_notifier.bootstrap import bootstrap
 from crm_notifier.testing import free_port, read_maildir
 
@@ -50,6 +51,7 @@ async def test_an_admin_sets_up_a_server_tests_it_messages_and_emails_from_the_p
             await eventually(up)
             logged_in = await web.post("/login", data={"username": "admin", "password": "admin-pass-1", "next": "/"})
             assert logged_in.status_code == 200
+            remember_csrf_token(web, logged_in)
 
             servers = await web.get("/emails/servers")
             assert "Niciun server configurat" in servers.text

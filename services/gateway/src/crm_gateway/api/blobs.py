@@ -36,4 +36,6 @@ async def download_blob(sha256: FromPath[str], blobs: NamedDependency[BlobStore]
         raise ValidationException(str(exc)) from None
     except KeyError:
         raise NotFoundException(f"no blob {sha256}") from None
-    return Response(content, media_type="application/octet-stream", headers={"cache-control": "max-age=31536000"})
+    # private: a blob is one user's document, never for shared caches; nosniff: never rendered as a page.
+    headers = {"cache-control": "private, max-age=31536000, immutable", "x-content-type-options": "nosniff"}
+    return Response(content, media_type="application/octet-stream", headers=headers)
