@@ -8,8 +8,10 @@ import email.policy
 from datetime import UTC
 from pathlib import Path
 
+import pytest
+
 from crm_mail_ingest.domain.decoding import decode
-from crm_mail_ingest.domain.model import ParsedMessage
+from crm_mail_ingest.domain.model import ParsedMessage, ParseFailure
 from crm_mail_ingest.domain.parsing import parse_export
 from crm_mail_ingest.folder import ImportFolder
 
@@ -106,6 +108,11 @@ def test_a_message_without_a_from_header_is_imported_without_a_sender() -> None:
     assert message.sender.email == ""
     assert message.subject == "Cerere"
     assert message.body == "Text."
+
+
+def test_an_eml_that_is_only_text_with_a_colon_still_fails_as_not_an_email() -> None:
+    with pytest.raises(ParseFailure, match="no email headers"):
+        parse_export(b"Note: call the client back\n\nTomorrow.\n", "note.eml", local_tz=UTC)
 
 
 def test_an_outlook_subject_wrapped_without_indentation_is_one_subject_and_not_body() -> None:

@@ -43,6 +43,10 @@ _OUTLOOK_ONLY = {"sent", "trimis", "attachments", "atasari", "atasamente", "impo
 _ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to"}
 _HEADER_LINE = re.compile(r"^(?P<label>[^:\t\r\n]{1,40}?)\s*:(?P<tab>\t?)[ \t]*(?P<value>.*)$")
 _RFC_LABEL = re.compile(r"^[!-9;-~]+$")
+_MESSAGE_HEADERS = {
+    "from", "sender", "to", "cc", "subject", "date", "message-id", "mime-version", "received", "content-type",
+}  # fmt: skip
+"""Headers a message has (at least one of them); without any, a ``.eml`` is just text."""
 _MIME_MARKERS = {"mime-version", "content-type", "received", "return-path", "content-transfer-encoding"}
 
 
@@ -320,7 +324,8 @@ def parse_eml(data: bytes, *, local_tz: tzinfo, max_header_chars: int = MAX_HEAD
         headers = {k.lower(): unstructured(v, legacy) for k, v in msg.items() if len(v) < 4096}
     except Exception as exc:
         raise ParseFailure(f"malformed MIME headers: {type(exc).__name__}: {str(exc)[:200]}") from None
-    if not headers:
+    if not _MESSAGE_HEADERS & headers.keys():
+        # "Note: call back" is a header line to the parser; a message has at least one of these.
         raise ParseFailure("no email headers at the top: not an email")
     sender = senders[0] if senders else Address("", "")
     plain: Message | None = None
