@@ -89,8 +89,17 @@ def implausible_words(text: str) -> int:
     return sum(1 for m in _TOKEN_WITH_8BIT.finditer(text, 0, _SAMPLE_CHARS) if _odd_token(m.group(0)))
 
 
+_SAME_IN_BOTH = bytes(
+    b for b in range(256) if bytes([b]).decode("cp1250", "replace") == bytes([b]).decode("iso-8859-2")
+)
+"""Bytes cp1250 and ISO-8859-2 read alike (ASCII and 0xA0-0xFF but 15 of them): most Romanian text."""
+
+
 def _best_legacy(data: bytes) -> tuple[str, str]:
     """The text and name of the likelier of cp1250 and ISO-8859-2 (cp1250 when they tie)."""
+    if not data.translate(None, _SAME_IN_BOTH):
+        # Only bytes both code pages read alike (ş ţ ă â î included): nothing to judge.
+        return data.decode("iso-8859-2"), "cp1250"
     candidates: list[tuple[int, int, str, str]] = []
     for rank, encoding in enumerate(("cp1250", "iso-8859-2")):
         try:
