@@ -152,3 +152,9 @@ def test_a_retried_file_takes_its_reason_along_and_fails_again_under_its_own_nam
     assert final == folder.failed / "mare.txt"
     assert sorted(p.name for p in folder.failed.iterdir()) == ["mare.txt", "mare.txt.reason.txt"]
     assert (folder.failed / "mare.txt.reason.txt").read_text() == "still too large\n"
+
+
+def test_a_from_header_with_thousands_of_mailboxes_still_gives_the_first_sender() -> None:
+    many = b", ".join(b'"N%d" <a%d@client.example>' % (i, i) for i in range(8000))
+    message = eml(b"From: " + many + b"\nSubject: Hi\n")
+    assert (message.sender.email, message.sender.name) == ("a0@client.example", "N0")
