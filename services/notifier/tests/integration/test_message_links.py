@@ -64,7 +64,7 @@ async def test_opening_a_stored_message_with_an_offsite_link_goes_to_the_message
                 kafka_bootstrap=kafka_bootstrap,
                 topic_prefix=topics,
                 identity_secret=settings.identity_secret,
-                routes={"messages": f"http://127.0.0.1:{notifier_port}"},
+                service_urls={"notifier": f"http://127.0.0.1:{notifier_port}"},
             )
         ),
         {"serve"},
