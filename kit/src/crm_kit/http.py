@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-from crm_kit.errors import DomainError
+from crm_kit.errors import DomainError, NotFound
 from crm_kit.identity import Identity, IdentityMiddleware
 
 if TYPE_CHECKING:
@@ -62,19 +64,53 @@ def health_routes(service: Service, live_paths: Sequence[str] = ("/healthz",)) -
     return [healthz, readyz]
 
 
+BlobRefCheck = Callable[[Identity, str], Awaitable[bool]]
+"""Whether the caller may read a record of this service that references the blob (by its sha256)."""
+
+BLOB_REFS_PATH = "/blob-refs"
+"""Where every service answers the gateway's blob check (outside ``/api``: the gateway does not route it)."""
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def blob_refs_route(check: BlobRefCheck | None) -> ControllerRouterHandler:
+    """``GET /blob-refs/{sha256}``: 200 when the caller may read a record of this service that references the blob.
+
+    The gateway asks every service before it hands a blob out (``docs/security-scoping.md``); 404 means
+    "not through a record of mine the caller may read". A service without blobs answers 404 always.
+    """
+
+    @get(f"{BLOB_REFS_PATH}/{{sha256:str}}", include_in_schema=False)
+    async def blob_refs(sha256: FromPath[str], identity: NamedDependency[Identity]) -> dict[str, bool]:
+        if not _SHA256.match(sha256) or check is None or not await check(identity, sha256):
+            raise NotFound("no record you may read references this file")
+        return {"readable": True}
+
+    return blob_refs
+
+
 def create_app(
     service: Service,
     route_handlers: Sequence[ControllerRouterHandler],
     *,
     dependencies: dict[str, Callable[..., Any]] | None = None,
     title: str | None = None,
+    blob_refs: BlobRefCheck | None = None,
 ) -> Litestar:
-    """A service's Litestar app; every route but health and schema needs a valid identity token."""
+    """A service's Litestar app; every route but health and schema needs a valid identity token.
+
+    Args:
+        service: the service whose settings (identity secret) and health the app uses.
+        route_handlers: the service's controllers.
+        dependencies: named dependencies the handlers ask for.
+        title: the OpenAPI title.
+        blob_refs: the service's blob check (which of its records reference a blob and who may read them).
+    """
     deps: dict[str, Provide] = {"identity": Provide(identity, sync_to_thread=False)}
     for name, factory in (dependencies or {}).items():
         deps[name] = Provide(factory, sync_to_thread=False, use_cache=True)
     return Litestar(
-        route_handlers=[*health_routes(service), *route_handlers],
+        route_handlers=[*health_routes(service), blob_refs_route(blob_refs), *route_handlers],
         middleware=[DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret)],
         dependencies=deps,
         exception_handlers={DomainError: domain_error_handler, sa.exc.IntegrityError: integrity_error_handler},

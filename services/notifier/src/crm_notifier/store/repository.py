@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -386,8 +387,29 @@ async def stale(conn: AsyncConnection, status: str, before: datetime, limit: int
     return [dict(r._mapping) for r in await conn.execute(query)]
 
 
+@dataclass(frozen=True)
+class EmailViewer:
+    """Who reads the email log: role, login and linked staff member (the rule is ``crm_kit.scoping``)."""
+
+    role: str
+    username: str
+    staff_id: str | None = None
+
+
+def _email_scope(viewer: EmailViewer) -> list[Any]:
+    """``may_see_email`` as SQL: managers and admins see all; an agent what they asked for or what went to them."""
+    d = t.deliveries
+    if viewer.role in ("admin", "manager"):
+        return []
+    mine: list[Any] = [d.c.requested_by == viewer.username]
+    if viewer.staff_id is not None:
+        mine.append(d.c.staff_id == viewer.staff_id)
+    return [sa.or_(*mine)]
+
+
 async def emails(
     conn: AsyncConnection,
+    viewer: EmailViewer,
     *,
     partner_id: str | None,
     status: str | None,
@@ -395,8 +417,9 @@ async def emails(
     limit: int,
     offset: int,
 ) -> tuple[list[Row], int]:
+    """The email deliveries the viewer may see, newest first, and how many there are."""
     d = t.deliveries
-    where: list[Any] = [d.c.channel == "email"]
+    where: list[Any] = [d.c.channel == "email", *_email_scope(viewer)]
     if partner_id:
         where.append(d.c.partner_id == partner_id)
     if status:
@@ -408,6 +431,14 @@ async def emails(
         sa.select(d).where(*where).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit).offset(offset)
     )
     return [dict(r._mapping) for r in rows], int(total)
+
+
+async def email_references_blob(conn: AsyncConnection, viewer: EmailViewer, sha256: str) -> bool:
+    """Whether an email the viewer may see carries this blob as an attachment."""
+    d = t.deliveries
+    # A hex digest cannot hold LIKE wildcards, so a text search of the JSON column is exact enough.
+    where = [d.c.channel == "email", *_email_scope(viewer), sa.cast(d.c.attachments, sa.Text).contains(sha256)]
+    return (await conn.execute(sa.select(d.c.id).where(*where).limit(1))).first() is not None
 
 
 async def delivery(conn: AsyncConnection, delivery_id: str) -> Row | None:

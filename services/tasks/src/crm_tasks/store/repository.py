@@ -248,6 +248,24 @@ async def tracking_tasks(conn: AsyncConnection, viewer: Viewer, start: datetime,
     return [_task(r) for r in rows]
 
 
+async def visible_task_ids(conn: AsyncConnection, viewer: Viewer, ids: Sequence[UUID]) -> set[UUID]:
+    """Which of these tasks the viewer may see (the T1 rule of ``list_tasks``, for views that name other tasks)."""
+    if not ids:
+        return set()
+    where = [*_visible(viewer, TaskFilter()), t.tasks.c.id.in_(list(ids))]
+    rows = (await conn.execute(sa.select(t.tasks.c.id).where(*where))).all()
+    return {found for r in rows if (found := _uuid(r.id)) is not None}
+
+
+async def references_blob(conn: AsyncConnection, viewer: Viewer, sha256: str) -> bool:
+    """Whether a task the viewer may see has this blob as an attachment or as its estimate's printout."""
+    c = t.tasks.c
+    # A hex digest cannot hold LIKE wildcards, so a text search of the JSON columns is exact enough.
+    mentions = sa.or_(sa.cast(c.attachments, sa.Text).contains(sha256), sa.cast(c.estimate, sa.Text).contains(sha256))
+    stmt = sa.select(c.id).where(*_visible(viewer, TaskFilter()), mentions).limit(1)
+    return (await conn.execute(stmt)).first() is not None
+
+
 async def planned_for(conn: AsyncConnection, staff_id: UUID, exclude: UUID | None = None) -> list[Planned]:
     """The open, planned tasks of one person (T6)."""
     c = t.tasks.c
