@@ -20,6 +20,7 @@ from crm_kit.identity import Identity, IdentityMiddleware
 
 if TYPE_CHECKING:
     from crm_kit.service import Service
+    from crm_kit.store import Database
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -87,6 +88,28 @@ def blob_refs_route(check: BlobRefCheck | None) -> ControllerRouterHandler:
         return {"readable": True}
 
     return blob_refs
+
+
+def blob_refs_in(db: Database, *columns: sa.Column[Any]) -> BlobRefCheck:
+    """The blob check of records every role may read: a blob is readable when one of ``columns`` references it.
+
+    A text column holds one sha256; a JSON column (a list of photos, attachments) is searched as text.
+    """
+
+    def mentions(column: sa.Column[Any], sha256: str) -> sa.ColumnElement[bool]:
+        if isinstance(column.type, sa.JSON):
+            # A hex digest cannot hold LIKE wildcards, so a text search of the JSON is exact enough.
+            return sa.cast(column, sa.Text).contains(sha256)
+        return column == sha256
+
+    async def check(_: Identity, sha256: str) -> bool:
+        async with db.read() as conn:
+            for column in columns:
+                if (await conn.execute(sa.select(sa.literal(1)).where(mentions(column, sha256)).limit(1))).first():
+                    return True
+        return False
+
+    return check
 
 
 def create_app(
