@@ -12,40 +12,18 @@ through the gateway) is ``tests/e2e/test_record_scoping.py``.
 from __future__ import annotations
 
 import importlib
-import inspect
-import re
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.routes import HTTPRoute
 
 from crm_kit.identity import HEADER, ROLES, Identity, issue
 from crm_kit.ports import SERVICE_PORTS
 from crm_kit.service import Service
+from crm_kit.testing.routes import endpoints
 
 SERVICES = [name.replace("-", "_") for name in SERVICE_PORTS]
-OPEN = re.compile(r"^/(healthz|readyz|schema)")
-"""What the identity middleware leaves open (crm_kit.identity.IdentityMiddleware)."""
-
-_PARAM = re.compile(r"\{(\w+):(\w+)\}")
-_SAMPLES = {"uuid": lambda: str(uuid.uuid4()), "int": lambda: "1", "path": lambda: "x", "str": lambda: "x"}
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One method of one route, and the roles its ``requires_role`` guards allow (None: no role guard)."""
-
-    method: str
-    path: str
-    roles: frozenset[str] | None
-
-    def url(self) -> str:
-        """The path with a plausible value for each parameter (a random id names nothing)."""
-        return _PARAM.sub(lambda m: _SAMPLES.get(m.group(2), _SAMPLES["str"])(), self.path)
 
 
 def _service(name: str) -> Service:
@@ -53,28 +31,6 @@ def _service(name: str) -> Service:
     if hasattr(module, "bootstrap"):
         return module.bootstrap()  # type: ignore[no-any-return]
     return module.build().service  # type: ignore[no-any-return]
-
-
-def _roles(guards: list[object], where: str) -> frozenset[str] | None:
-    """The roles every ``requires_role`` guard allows together; an unknown kind of guard fails the test."""
-    allowed: frozenset[str] | None = None
-    for guard in guards:
-        if getattr(guard, "__qualname__", "") != "requires_role.<locals>.guard":
-            raise AssertionError(f"{where}: a guard this matrix does not know ({guard!r}): teach it the guard")
-        roles = frozenset(inspect.getclosurevars(guard).nonlocals["roles"])  # type: ignore[arg-type]
-        allowed = roles if allowed is None else allowed & roles
-    return allowed
-
-
-def endpoints(app: Litestar) -> Iterator[Endpoint]:
-    """Every (method, route) of an app that needs an identity, with the roles its guards allow."""
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute) or OPEN.match(route.path):
-            continue
-        for handler in route.route_handlers:
-            for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
-                guards = [g for layer in handler.ownership_layers for g in (getattr(layer, "guards", None) or [])]
-                yield Endpoint(method, route.path, _roles(guards, f"{method} {route.path}"))
 
 
 @pytest.fixture(scope="module")
