@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_kit import blobrefs
 from crm_mail_ingest.domain.routing import PartnerContact
-from crm_mail_ingest.store.tables import imports, messages, partner_emails, partners
+from crm_mail_ingest.store.tables import blob_refs, imports, messages, partner_emails, partners
 
 _CHUNK = 400
 
@@ -92,6 +93,8 @@ async def insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> 
 async def insert_imports(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     if rows:
         await conn.execute(imports.insert(), rows)
+        pairs = [(str(r["id"]), a["sha256"]) for r in rows for a in r.get("attachments") or [] if a.get("sha256")]
+        await blobrefs.add_refs(conn, blob_refs, pairs)
 
 
 async def unmoved_import(conn: AsyncConnection, file_name: str, file_sha256: str) -> dict[str, Any] | None:
@@ -129,8 +132,10 @@ async def get_import(conn: AsyncConnection, import_id: str) -> dict[str, Any] | 
 
 async def import_references_blob(conn: AsyncConnection, role: str, staff_id: str | None, sha256: str) -> bool:
     """Whether an import the viewer may see has this blob as an attachment."""
-    # A hex digest cannot hold LIKE wildcards, so a text search of the JSON column is exact enough.
-    where = [*_scope(role, staff_id), sa.cast(imports.c.attachments, sa.Text).contains(sha256)]
+    ids = await blobrefs.records_referencing(conn, blob_refs, sha256)
+    if not ids:
+        return False
+    where = [*_scope(role, staff_id), imports.c.id.in_(ids)]
     return (await conn.execute(sa.select(imports.c.id).where(*where).limit(1))).first() is not None
 
 

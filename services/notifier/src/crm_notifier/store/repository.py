@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_kit import blobrefs
 from crm_kit.store import dialect_insert
 from crm_notifier.domain.composing import PartnerCard
 from crm_notifier.domain.models import Preferences, StaffMember
@@ -269,6 +270,8 @@ async def add_delivery(conn: AsyncConnection, values: Row) -> bool:
     """Record a delivery; False when (cause event, recipient, channel) was already recorded."""
     stmt = dialect_insert(conn)(t.deliveries).values(**values)
     result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]))
+    if result.rowcount:
+        await blobrefs.add_refs(conn, t.blob_refs, _blobs_of([values]))
     return bool(result.rowcount)
 
 
@@ -280,7 +283,14 @@ async def add_deliveries(conn: AsyncConnection, rows: Sequence[Row]) -> set[str]
     await conn.execute(
         stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]), list(rows)
     )
-    return await _existing_ids(conn, t.deliveries, [r["id"] for r in rows])
+    recorded = await _existing_ids(conn, t.deliveries, [r["id"] for r in rows])
+    await blobrefs.add_refs(conn, t.blob_refs, _blobs_of([r for r in rows if r["id"] in recorded]))
+    return recorded
+
+
+def _blobs_of(rows: Sequence[Row]) -> list[tuple[str, str]]:
+    """(delivery id, sha256) of the deliveries' attachments (most deliveries have none)."""
+    return [(str(r["id"]), a["sha256"]) for r in rows for a in r.get("attachments") or [] if a.get("sha256")]
 
 
 async def _existing_ids(conn: AsyncConnection, table: sa.Table, ids: Sequence[str]) -> set[str]:
@@ -436,8 +446,10 @@ async def emails(
 async def email_references_blob(conn: AsyncConnection, viewer: EmailViewer, sha256: str) -> bool:
     """Whether an email the viewer may see carries this blob as an attachment."""
     d = t.deliveries
-    # A hex digest cannot hold LIKE wildcards, so a text search of the JSON column is exact enough.
-    where = [d.c.channel == "email", *_email_scope(viewer), sa.cast(d.c.attachments, sa.Text).contains(sha256)]
+    ids = await blobrefs.records_referencing(conn, t.blob_refs, sha256)
+    if not ids:
+        return False
+    where = [d.c.channel == "email", *_email_scope(viewer), d.c.id.in_(ids)]
     return (await conn.execute(sa.select(d.c.id).where(*where).limit(1))).first() is not None
 
 
