@@ -154,7 +154,12 @@ async def measure(database_url: str, blobs: Path) -> tuple[float, float, float, 
     service = bootstrap(settings)
     await service.migrate()
     campaign = await fill(service)
-    token = issue(Identity(user_id="bench", username="bench", role="manager"), settings.identity_secret)
+    token = issue(
+        Identity(user_id="bench", username="bench", role="manager"),
+        settings.identity_secret,
+        settings.service_name,
+        ttl=dt.timedelta(hours=1),
+    )
     headers = {HEADER: token}
     transport = httpx.ASGITransport(app=service.app())  # type: ignore[arg-type]
     try:

@@ -7,7 +7,7 @@ import asyncio
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -45,7 +45,12 @@ async def _run(url: str) -> None:
     async with service.db.transaction() as conn:
         await repo.save_partner(conn, Partner(partner_id, "client", "Șantierul Naval S.A."), now)
         await repo.save_article(conn, Article("SRV", "Oră de service", "ora", Decimal("150"), Decimal("21")), now)
-    token = issue(Identity(user_id="bench", username="bench", role="manager"), settings.identity_secret)
+    token = issue(
+        Identity(user_id="bench", username="bench", role="manager"),
+        settings.identity_secret,
+        settings.service_name,
+        ttl=timedelta(hours=1),
+    )
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=service.app()), base_url="http://commercial", headers={HEADER: token}
     )

@@ -96,7 +96,7 @@ async def worker_rate(settings_list: list[NotifierSettings], n: int) -> float:
     await services[0].migrate()
     await queue_emails(services[0], n)
     workers = [
-        DeliveryWorker(s.db, st, Publisher(s.outbox), s.blobs, CredentialBox("", st.identity_secret))
+        DeliveryWorker(s.db, st, Publisher(s.outbox), s.blobs, CredentialBox(st.credentials_key))
         for s, st in zip(services, settings_list, strict=True)
     ]
     stop = asyncio.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -54,7 +55,12 @@ async def measure(database_url: str, blobs: Path) -> tuple[float, float]:
     service = bootstrap(settings)
     await service.migrate()
     await fill(service)
-    token = issue(Identity(user_id="bench", username="bench", role="manager"), settings.identity_secret)
+    token = issue(
+        Identity(user_id="bench", username="bench", role="manager"),
+        settings.identity_secret,
+        settings.service_name,
+        ttl=timedelta(hours=1),
+    )
     transport = httpx.ASGITransport(app=service.app())
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://opportunities") as client:

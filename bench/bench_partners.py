@@ -159,7 +159,14 @@ async def measure(database_url: str, blobs: Path) -> tuple[float, float, float, 
     service = bootstrap(settings)
     await service.migrate()
     target = await fill(service)
-    headers = {HEADER: issue(Identity(user_id="bench", username="bench", role="agent"), settings.identity_secret)}
+    headers = {
+        HEADER: issue(
+            Identity(user_id="bench", username="bench", role="agent"),
+            settings.identity_secret,
+            settings.service_name,
+            ttl=timedelta(hours=1),
+        )
+    }
     params = {"county": "Cluj", "kind": "client", "tmin": 500000, "emin": 10}
     transport = httpx.ASGITransport(app=service.app())
     try:

@@ -138,7 +138,9 @@ async def creation_figure(tmp: Path) -> None:
     ana = new_id()
     async with service.db.transaction() as conn:
         await repo.upsert_staff(conn, StaffMember(ana, "Ana", "ana@example.ro"))
-    token = issue(Identity("u", "ana", "agent", str(ana)), settings.identity_secret, ttl=timedelta(hours=1))
+    token = issue(
+        Identity("u", "ana", "agent", str(ana)), settings.identity_secret, settings.service_name, ttl=timedelta(hours=1)
+    )
     body = {"title": "Bench", "responsible_staff_id": str(ana), "deadline": "2030-01-01T10:00:00+02:00"}
 
     @post("/api/tasks", sync_to_thread=False)

@@ -1,7 +1,8 @@
 """The authorization matrix, generated from every service's route table: a new route is checked without a new test.
 
 For every route of every service (each Litestar app's ``app.routes``):
-(a) called on the service itself without an identity token, or with a forged one, it answers 401;
+(a) called on the service itself without an identity token, with a forged one or with one addressed to another
+    service, it answers 401;
 (b) when it is guarded by ``requires_role``, called with a valid token of each role it does not allow, 403.
 
 Guards and the identity middleware run before a handler's dependencies, so the apps are called
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import uuid
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -33,23 +35,32 @@ def _service(name: str) -> Service:
     return module.build().service  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True)
+class Built:
+    """A service's app, its identity secret and its name (the audience its tokens must name)."""
+
+    app: Litestar
+    secret: str
+    audience: str
+
+
 @pytest.fixture(scope="module")
-def apps() -> dict[str, tuple[Litestar, str]]:
-    """Each service's app and identity secret, built once (nothing is started)."""
+def apps() -> dict[str, Built]:
+    """Each service's app, built once (nothing is started)."""
     built = {}
     for name in SERVICES:
         service = _service(name)
-        built[name] = (service.app(), service.settings.identity_secret)
+        built[name] = Built(service.app(), service.settings.identity_secret, service.name)
     return built
 
 
-def _token(secret: str, role: str) -> dict[str, str]:
+def _token(built: Built, role: str, audience: str | None = None) -> dict[str, str]:
     who = Identity(user_id=f"u-{role}", username=f"matrix-{role}", role=role, staff_id=str(uuid.uuid4()))
-    return {HEADER: issue(who, secret)}
+    return {HEADER: issue(who, built.secret, audience or built.audience)}
 
 
-def test_the_matrix_finds_every_service_and_the_guarded_routes(apps: dict[str, tuple[Litestar, str]]) -> None:
-    found = {name: list(endpoints(app)) for name, (app, _) in apps.items()}
+def test_the_matrix_finds_every_service_and_the_guarded_routes(apps: dict[str, Built]) -> None:
+    found = {name: list(endpoints(built.app)) for name, built in apps.items()}
     assert set(found) == set(SERVICES)
     assert all(found.values()), [name for name, routes in found.items() if not routes]
     guarded = [e for routes in found.values() for e in routes if e.roles is not None]
@@ -58,32 +69,38 @@ def test_the_matrix_finds_every_service_and_the_guarded_routes(apps: dict[str, t
 
 @pytest.mark.parametrize("name", SERVICES)
 async def test_every_route_of_the_service_refuses_a_call_without_a_valid_identity(
-    name: str, apps: dict[str, tuple[Litestar, str]]
+    name: str, apps: dict[str, Built]
 ) -> None:
-    app, _ = apps[name]
+    built = apps[name]
+    other = next(b.audience for b in apps.values() if b.audience != built.audience)
+    refused = {
+        "none": {},
+        "forged": {HEADER: "forged.token.value"},
+        f"a token for {other}": _token(built, "admin", audience=other),
+    }
     wrong: list[str] = []
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}") as client:
-        for endpoint in endpoints(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=built.app), base_url=f"http://{name}") as client:
+        for endpoint in endpoints(built.app):
             url = endpoint.url()
-            for headers in ({}, {HEADER: "forged.token.value"}):
+            for label, headers in refused.items():
                 response = await client.request(endpoint.method, url, headers=headers)
                 if response.status_code != 401:
-                    wrong.append(f"{endpoint.method} {url} {'forged' if headers else 'none'} -> {response.status_code}")
+                    wrong.append(f"{endpoint.method} {url} {label} -> {response.status_code}")
     assert not wrong, f"{len(wrong)} routes answer without an identity: {wrong[:10]}"
 
 
 @pytest.mark.parametrize("name", SERVICES)
 async def test_every_role_guarded_route_of_the_service_refuses_the_other_roles(
-    name: str, apps: dict[str, tuple[Litestar, str]]
+    name: str, apps: dict[str, Built]
 ) -> None:
-    app, secret = apps[name]
+    built = apps[name]
     wrong: list[str] = []
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}") as client:
-        for endpoint in endpoints(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=built.app), base_url=f"http://{name}") as client:
+        for endpoint in endpoints(built.app):
             if endpoint.roles is None:
                 continue
             for role in sorted(set(ROLES) - endpoint.roles):
-                response = await client.request(endpoint.method, endpoint.url(), headers=_token(secret, role))
+                response = await client.request(endpoint.method, endpoint.url(), headers=_token(built, role))
                 if response.status_code != 403:
                     wrong.append(f"{endpoint.method} {endpoint.path} as {role} -> {response.status_code}")
     assert not wrong, f"{len(wrong)} guarded routes let another role in: {wrong[:10]}"

@@ -26,3 +26,8 @@ TOPIC_MODULES = {
 def dlq(topic: str) -> str:
     """The dead-letter topic of a topic."""
     return f"{topic}.dlq"
+
+
+def is_dlq(topic: str) -> bool:
+    """Whether a topic is a dead-letter topic."""
+    return topic.endswith(".dlq")

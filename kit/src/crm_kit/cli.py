@@ -5,15 +5,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 from collections.abc import Callable, Sequence
+
+import pydantic
 
 from crm_kit import logs
 from crm_kit.service import Service, tune_gc
 
 
 def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
-    """Parse the command and run it; Ctrl-C or SIGTERM stops the loops cleanly."""
-    service = bootstrap()
+    """Parse the command and run it; Ctrl-C or SIGTERM stops the loops cleanly.
+
+    Settings that cannot be used (a published or short secret, a malformed value) stop the process
+    before it does anything: the reasons on stderr, exit status 2.
+    """
+    try:
+        service = bootstrap()
+    except pydantic.ValidationError as exc:
+        reasons = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        sys.stderr.write(f"refusing to start, the settings are not usable: {reasons}\n")
+        return 2
     parser = argparse.ArgumentParser(prog=f"python -m crm_{service.name.replace('-', '_')}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="migrate, then serve HTTP, consume, relay and run every worker in one process")
@@ -50,7 +62,5 @@ async def _run(service: Service, which: set[str], *, migrate: bool) -> int:
         loop.add_signal_handler(sig, stop.set)
     if migrate:
         await service.migrate()
-    if "consume" in which or "relay" in which:
-        await service.ensure_topics()
     await service.run(which, stop)
     return 0

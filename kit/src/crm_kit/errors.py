@@ -30,6 +30,12 @@ class Invalid(DomainError):
     status_code = 422
 
 
+class TooLarge(DomainError):
+    """A request or file over a size limit (413); refused before anything is stored."""
+
+    status_code = 413
+
+
 class Forbidden(DomainError):
     """The caller may not do or see this (403)."""
 

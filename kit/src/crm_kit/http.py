@@ -60,6 +60,9 @@ def health_routes(service: Service, live_paths: Sequence[str] = ("/healthz",)) -
                 await conn.execute(sa.text("SELECT 1"))
         except Exception as exc:
             return Response({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
+        if service.broker.used and not service.broker.reachable:
+            # Still ready: writes go to the outbox and are published once the broker is back.
+            return Response({"status": "degraded", "reason": f"broker unreachable: {service.broker.reason}"})
         return Response({"status": "ready"})
 
     return [healthz, readyz]
@@ -120,10 +123,10 @@ def create_app(
     title: str | None = None,
     blob_refs: BlobRefCheck | None = None,
 ) -> Litestar:
-    """A service's Litestar app; every route but health and schema needs a valid identity token.
+    """A service's Litestar app; every route but health and schema needs an identity token for this service.
 
     Args:
-        service: the service whose settings (identity secret) and health the app uses.
+        service: the service whose settings (identity secret, name as the token's audience) and health the app uses.
         route_handlers: the service's controllers.
         dependencies: named dependencies the handlers ask for.
         title: the OpenAPI title.
@@ -134,7 +137,9 @@ def create_app(
         deps[name] = Provide(factory, sync_to_thread=False, use_cache=True)
     return Litestar(
         route_handlers=[*health_routes(service), blob_refs_route(blob_refs), *route_handlers],
-        middleware=[DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret)],
+        middleware=[
+            DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name)
+        ],
         dependencies=deps,
         exception_handlers={DomainError: domain_error_handler, sa.exc.IntegrityError: integrity_error_handler},
         openapi_config=OpenAPIConfig(title=title or f"CRM {service.name}", version="1.0.0", path="/schema"),

@@ -1,4 +1,8 @@
-"""Identity tokens: the gateway signs who the user is; every service verifies it on every request."""
+"""Identity tokens: the gateway signs who the user is, for one service; that service verifies it on every request.
+
+A token names its service in ``aud`` and lives a minute: one captured on its way to the tasks
+service opens nothing at the partners service, and not for long anywhere.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ from litestar.types import ASGIApp
 HEADER = "x-crm-identity"
 ROLES = ("admin", "manager", "agent")
 _ALGORITHM = "HS256"
+DEFAULT_TTL = timedelta(seconds=60)
+"""How long a token is valid: one forwarded request needs seconds."""
+_LEEWAY = timedelta(seconds=5)  # clocks of the gateway's and a service's machine may differ a little
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,21 @@ class Identity:
         return self.role in ("admin", "manager")
 
 
-def issue(identity: Identity, secret: str, ttl: timedelta = timedelta(minutes=5), now: datetime | None = None) -> str:
-    """A signed, short-lived token for one identity."""
+def issue(
+    identity: Identity, secret: str, audience: str, ttl: timedelta = DEFAULT_TTL, now: datetime | None = None
+) -> str:
+    """A signed, short-lived token for one identity, valid only at the service named ``audience``.
+
+    Args:
+        identity: who calls.
+        secret: the shared identity secret.
+        audience: the name of the service the token is for (``partners``, ``mail-ingest``, ...).
+        ttl: how long it is valid.
+        now: the issue time (tests).
+    """
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
+        "aud": audience,
         "sub": identity.user_id,
         "name": identity.username,
         "role": identity.role,
@@ -54,16 +72,25 @@ class InvalidIdentity(Exception):
     """A missing, forged or expired identity token."""
 
 
-def verify(token: str, secret: str) -> Identity:
-    """The identity in a token.
+def verify(token: str, secret: str, audience: str) -> Identity:
+    """The identity in a token issued for the service ``audience``.
 
     Raises:
-        InvalidIdentity: forged, expired or malformed.
+        InvalidIdentity: forged, expired, for another service, without ``iat``/``exp``, or malformed.
     """
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "role"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[_ALGORITHM],
+            audience=audience,
+            leeway=_LEEWAY,
+            options={"require": ["aud", "iat", "exp", "sub", "role"]},
+        )
     except jwt.ExpiredSignatureError:
         raise InvalidIdentity("identity token expired") from None
+    except jwt.InvalidAudienceError:
+        raise InvalidIdentity(f"identity token issued for another service, not {audience}") from None
     except jwt.PyJWTError as exc:
         raise InvalidIdentity(f"invalid identity token: {exc}") from None
     if claims["role"] not in ROLES:
@@ -77,18 +104,19 @@ def verify(token: str, secret: str) -> Identity:
 
 
 class IdentityMiddleware(AbstractAuthenticationMiddleware):
-    """Rejects requests without a valid identity token (401); health and schema routes stay open."""
+    """Rejects requests without a valid identity token for this service (401); health and schema routes stay open."""
 
-    def __init__(self, app: ASGIApp, secret: str, exclude: list[str] | None = None) -> None:
+    def __init__(self, app: ASGIApp, secret: str, audience: str, exclude: list[str] | None = None) -> None:
         super().__init__(app, exclude=exclude or ["^/healthz", "^/readyz", "^/schema"])
         self.secret = secret
+        self.audience = audience
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = connection.headers.get(HEADER)
         if not token:
             raise NotAuthorizedException("missing identity: call through the gateway with a bearer token")
         try:
-            identity = verify(token, self.secret)
+            identity = verify(token, self.secret, self.audience)
         except InvalidIdentity as exc:
             raise NotAuthorizedException(str(exc)) from None
         return AuthenticationResult(user=identity, auth=token)

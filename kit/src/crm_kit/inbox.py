@@ -135,6 +135,7 @@ class InboxConsumer:
         backoff_seconds: float = 0.2,
         batch_size: int = 500,
         consumer_factory: Callable[..., AIOKafkaConsumer] | None = None,
+        broker: kafka.BrokerLink | None = None,
     ) -> None:
         self.db = db
         self.subscriptions = subscriptions
@@ -149,6 +150,7 @@ class InboxConsumer:
         self._consumer_factory = consumer_factory or kafka.consumer
         self.stats = InboxStats()
         self.assigned = asyncio.Event()
+        self.broker = broker or kafka.BrokerLink()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set.
@@ -162,14 +164,18 @@ class InboxConsumer:
         while not stop.is_set():
             try:
                 await self._consume(stop, names)
-            except Exception:
-                log.exception("consumer %s failed; starting a new one in 2 s", self.group_id)
+            except Exception as exc:
+                if kafka.is_broker_error(exc):
+                    self.broker.down(exc)
+                else:
+                    log.exception("consumer %s failed; starting a new one in 2 s", self.group_id)
                 await nap(2.0, stop)
 
     async def _consume(self, stop: asyncio.Event, names: list[str]) -> None:
         consumer = self._consumer_factory(self.bootstrap, self.group_id, *names)
         try:
             await consumer.start()
+            self.broker.up()
             while not stop.is_set():
                 try:
                     batch = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)

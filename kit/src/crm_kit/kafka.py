@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from crm_contracts import topics
+from crm_kit.waiting import nap
+
+log = logging.getLogger(__name__)
 
 
 def producer(bootstrap: str, **kwargs: object) -> AIOKafkaProducer:
@@ -51,18 +56,41 @@ def all_topic_names(prefix: str = "") -> list[str]:
     return names + [topics.dlq(n) for n in names]
 
 
+EVENT_TOPIC_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+"""Event topics keep every event, so a new consumer can replay from offset 0 (ADR 0006)."""
+DLQ_TOPIC_CONFIG = {"retention.ms": str(30 * 24 * 3600 * 1000), "cleanup.policy": "delete"}
+"""Dead letters are kept 30 days: long enough to look at, fix and replay them."""
+
+
+def replication_for(brokers: int) -> tuple[int, int]:
+    """Replication factor and ``min.insync.replicas`` for a cluster of ``brokers`` nodes.
+
+    Three copies where there are three brokers, and a write needs all but one of them, so one
+    broker can be lost (or restarted) without losing an acknowledged event or stopping writes.
+    """
+    replicas = max(1, min(3, brokers))
+    return replicas, max(1, replicas - 1)
+
+
 async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -> list[str]:
-    """Create the topics that do not exist yet; returns the ones created."""
+    """Create the topics that do not exist yet, replicated as the cluster's size allows; returns those created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [n for n in names if n not in existing]
         if wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [NewTopic(name=n, num_partitions=partitions, replication_factor=1) for n in wanted]
+            cluster = await admin.describe_cluster()
+            replicas, min_isr = replication_for(len(cluster.get("brokers", [])) or 1)
+            new = []
+            for n in wanted:
+                config = dict(DLQ_TOPIC_CONFIG if topics.is_dlq(n) else EVENT_TOPIC_CONFIG)
+                config["min.insync.replicas"] = str(min_isr)
+                new.append(
+                    NewTopic(name=n, num_partitions=partitions, replication_factor=replicas, topic_configs=config)
                 )
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(new)
         return wanted
     finally:
         await admin.close()
@@ -79,6 +107,68 @@ async def delete_topics(bootstrap: str, prefix: str) -> int:
         if names:
             await admin.delete_topics(names)
         return len(names)
+    finally:
+        await admin.close()
+
+
+def is_broker_error(exc: BaseException) -> bool:
+    """Whether an exception says the broker is unreachable or failing (not a bug of ours)."""
+    return isinstance(exc, KafkaError | ConnectionError | asyncio.TimeoutError)
+
+
+@dataclass
+class BrokerLink:
+    """A process's view of its broker: whether it answered last, and since when it has not (``/readyz``).
+
+    A service never needs the broker to start or to accept writes (the outbox holds them), so an
+    unreachable broker makes the service *degraded*, not dead: the topic set-up, the relay and the
+    consumer retry with backoff and report here.
+    """
+
+    used: bool = False
+    reachable: bool = False
+    reason: str = "not connected yet"
+    topics_ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def up(self) -> None:
+        """The broker answered."""
+        if not self.reachable:
+            log.info("broker reachable")
+        self.reachable = True
+        self.reason = ""
+
+    def down(self, error: BaseException | str) -> None:
+        """The broker did not answer; logged once per outage, not once per retry."""
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        if self.reachable or self.reason == "not connected yet":
+            log.warning("broker unreachable: %s", reason)
+        self.reachable = False
+        self.reason = reason[:200]
+
+    async def prepare_topics(
+        self, bootstrap: str, names: list[str], partitions: int, stop: asyncio.Event, max_backoff: float = 30.0
+    ) -> None:
+        """Create the topics, retrying with exponential backoff until the broker answers or ``stop``."""
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                await ensure_topics(bootstrap, names, partitions)
+            except Exception as exc:
+                self.down(exc)
+                await nap(delay, stop)
+                delay = min(delay * 2, max_backoff)
+                continue
+            self.up()
+            self.topics_ready.set()
+            return
+
+
+async def cluster_size(bootstrap: str) -> int:
+    """How many brokers the cluster has registered right now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return len((await admin.describe_cluster()).get("brokers", []))
     finally:
         await admin.close()
 

@@ -221,6 +221,7 @@ class Relay:
         self._wake = asyncio.Event()
         self.published = 0
         self._partitioner = DefaultPartitioner()
+        self.broker = kafka.BrokerLink()
 
     def wake(self) -> None:
         """Ask the relay to look now (registered as the database's after-commit hook)."""
@@ -240,11 +241,15 @@ class Relay:
                         producer = self._producer_factory()
                         await producer.start()
                     await self.drain(producer, stop)
+                    self.broker.up()
                     if datetime.now(UTC) - last_cleanup > timedelta(minutes=1):
                         await self.cleanup()
                         last_cleanup = datetime.now(UTC)
-                except Exception:
-                    log.exception("relay pass failed; retrying")
+                except Exception as exc:
+                    if kafka.is_broker_error(exc):
+                        self.broker.down(exc)
+                    else:
+                        log.exception("relay pass failed; retrying")
                     if producer is not None:
                         await _stop_quietly(producer)
                         producer = None

@@ -20,6 +20,7 @@ from crm_kit.migrations import upgrade
 from crm_kit.outbox import Outbox, Relay
 from crm_kit.settings import ServiceSettings
 from crm_kit.store import Database
+from crm_kit.waiting import nap
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -44,6 +45,7 @@ class Service:
     outbox: Outbox = field(init=False)
     relay: Relay = field(init=False)
     blobs: BlobStore = field(init=False)
+    broker: kafka.BrokerLink = field(init=False)
     _consumer: InboxConsumer | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +60,8 @@ class Service:
         )
         self.db.on_commit(self.relay.wake)
         self.blobs = BlobStore(self.settings.blob_dir, self.settings.blob_max_bytes)
+        self.broker = kafka.BrokerLink()
+        self.relay.broker = self.broker
 
     @property
     def group_id(self) -> str:
@@ -76,6 +80,7 @@ class Service:
                 max_attempts=self.settings.max_attempts,
                 backoff_seconds=self.settings.retry_backoff_seconds,
                 batch_size=self.settings.consumer_batch_size,
+                broker=self.broker,
             )
         return self._consumer
 
@@ -93,11 +98,27 @@ class Service:
             await self.db.create_all()
 
     async def ensure_topics(self) -> None:
+        """Create the project's topics now (the broker must answer)."""
         await kafka.ensure_topics(
             self.settings.kafka_bootstrap,
             kafka.all_topic_names(self.settings.topic_prefix),
             self.settings.topic_partitions,
         )
+
+    async def prepare_topics(self, stop: asyncio.Event) -> None:
+        """Create the project's topics in the background, retrying until the broker answers."""
+        await self.broker.prepare_topics(
+            self.settings.kafka_bootstrap,
+            kafka.all_topic_names(self.settings.topic_prefix),
+            self.settings.topic_partitions,
+            stop,
+        )
+
+    async def consume(self, stop: asyncio.Event) -> None:
+        """Consume once the topics exist (a consumer subscribed to missing topics would not see them for minutes)."""
+        await nap(float("inf"), self.broker.topics_ready, stop)
+        if not stop.is_set():
+            await self.consumer.run(stop)
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Serve HTTP until ``stop`` is set."""
@@ -118,7 +139,7 @@ class Service:
         if "serve" in which and self.app_factory is not None:
             loops["serve"] = self.serve
         if "consume" in which and self.subscriptions.routes:
-            loops["consume"] = self.consumer.run
+            loops["consume"] = self.consume
         if "relay" in which:
             loops["relay"] = self.relay.run
         for name, worker in self.workers.items():
@@ -127,17 +148,28 @@ class Service:
         return loops
 
     async def run(self, which: set[str], stop: asyncio.Event) -> None:
-        """Run the chosen loops until ``stop``; if one of them fails, stop the others and re-raise."""
+        """Run the chosen loops until ``stop``; if one of them fails, stop the others and re-raise.
+
+        The topics are created in the background: the HTTP API serves (and writes to the outbox)
+        while the broker is unreachable, and ``/readyz`` says so.
+        """
         loops = self.parts(which)
-        tasks: dict[asyncio.Task[None], str] = {asyncio.ensure_future(fn(stop)): name for name, fn in loops.items()}
-        stopper: asyncio.Task[None] = asyncio.ensure_future(_wait(stop))
+        tasks: dict[asyncio.Future[None], str] = {asyncio.ensure_future(fn(stop)): name for name, fn in loops.items()}
+        stopper: asyncio.Future[None] = asyncio.ensure_future(_wait(stop))
+        if "consume" in loops or "relay" in loops:
+            self.broker.used = True
+            tasks[asyncio.ensure_future(self.prepare_topics(stop))] = "topics"
         try:
-            done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                error = task.exception()
-                if task is not stopper and error is not None:
-                    log.error("%s loop %s failed", self.name, tasks[task], exc_info=error)
-                    raise error
+            pending: set[asyncio.Future[None]] = {*tasks, stopper}
+            while stopper in pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    error = task.exception()
+                    if task is not stopper and error is not None:
+                        log.error("%s loop %s failed", self.name, tasks[task], exc_info=error)
+                        raise error
+                if any(tasks.get(t) != "topics" for t in done if t is not stopper):
+                    break
         finally:
             stop.set()
             stopper.cancel()

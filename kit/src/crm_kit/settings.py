@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crm_kit import secrets
 
 
 def project_root() -> Path:
@@ -21,6 +23,11 @@ def _var() -> Path:
     import os
 
     return Path(os.environ.get("CRM_VAR", str(project_root() / "var")))
+
+
+def secrets_dir() -> Path:
+    """Where generated secrets live: ``var/secrets`` (mode 0700), shared by every local process."""
+    return _var() / "secrets"
 
 
 class ServiceSettings(BaseSettings):
@@ -54,9 +61,12 @@ class ServiceSettings(BaseSettings):
         description="Partitions of each topic when the project creates it.",
     )
     identity_secret: str = Field(
-        default="dev-only-identity-secret-change-me",
+        default="",
+        validate_default=True,
         validation_alias=AliasChoices("identity_secret", "CRM_IDENTITY_SECRET"),
-        description="HMAC secret that signs the gateway's identity tokens; set it in production.",
+        description="HMAC secret that signs the gateway's identity tokens (at least 32 bytes); "
+        "empty = generated into var/secrets/identity-secret on first start. Set the same value everywhere "
+        "when the services run on more than one machine.",
     )
     blob_dir: Path = Field(
         default_factory=lambda: _var() / "blobs",
@@ -87,6 +97,11 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("log_level", "CRM_LOG_LEVEL"),
         description="Log level of the service's JSON logs.",
     )
+
+    @field_validator("identity_secret")
+    @classmethod
+    def _identity_secret(cls, value: str) -> str:
+        return secrets.resolve(value, "CRM_IDENTITY_SECRET", secrets_dir(), "identity-secret")
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under var/."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from crm_kit.errors import Conflict, NotFound
 
 UTCDateTime = sa.DateTime(timezone=True)
 
@@ -166,3 +168,85 @@ def dialect_insert(conn: AsyncConnection) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+async def transition(
+    conn: AsyncConnection,
+    table: sa.Table,
+    key: Mapping[str, Any],
+    *,
+    expected: Mapping[str, Any],
+    values: Mapping[str, Any],
+    lost: Callable[[sa.Row[Any]], str],
+) -> None:
+    """Move one row from the ``expected`` state to ``values``, or raise ``Conflict``: one winner per transition.
+
+    The condition travels in the UPDATE itself (``WHERE <key> AND <expected>``), so on PostgreSQL's
+    READ COMMITTED two transactions that both read the old state cannot both win: the second UPDATE
+    waits for the first, re-checks the condition on the committed row and matches nothing. SQLite
+    serializes writers, so the same statement is enough there.
+
+    Args:
+        conn: the unit of work.
+        table: the table holding the row.
+        key: column -> value naming the row (its primary key).
+        expected: column -> the value the transition starts from; a tuple, list or set means "one of",
+            ``None`` means NULL.
+        values: the columns the transition writes.
+        lost: builds the loser's message from the row as it is now (say what happened, when and by whom).
+
+    Raises:
+        NotFound: no row has this key.
+        Conflict: the row is no longer in the expected state (another request won); the message is ``lost``'s.
+    """
+    where = [_matches(table.c[name], value) for name, value in key.items()]
+    condition = [_matches(table.c[name], value) for name, value in expected.items()]
+    result = await conn.execute(table.update().where(*where, *condition).values(**values))
+    if result.rowcount == 1:
+        return
+    # READ COMMITTED: this statement sees what the winner committed, so the message tells what happened.
+    current = (await conn.execute(sa.select(table).where(*where))).first()
+    if current is None:
+        raise NotFound(f"no {table.name} row {', '.join(str(v) for v in key.values())}")
+    raise Conflict(lost(current), **{name: _plain(current._mapping[name]) for name in expected})
+
+
+async def insert_once(
+    conn: AsyncConnection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    *,
+    key: Mapping[str, Any],
+    lost: Callable[[sa.Row[Any]], str],
+) -> None:
+    """Insert the row an intent creates, or raise ``Conflict`` if a row with its ``key`` exists: one winner.
+
+    The key must be the table's primary key or a unique constraint. ``ON CONFLICT DO NOTHING`` waits
+    for a concurrent insert of the same key to commit, so the loser then reads the winner's row.
+
+    Raises:
+        Conflict: the row was created already (by a concurrent twin of this request); the message is ``lost``'s.
+    """
+    insert = dialect_insert(conn)(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
+    if (await conn.execute(insert.returning(*(table.c[name] for name in key)))).first() is not None:
+        return
+    where = [_matches(table.c[name], value) for name, value in key.items()]
+    current = (await conn.execute(sa.select(table).where(*where))).one()
+    raise Conflict(lost(current), **{name: _plain(value) for name, value in key.items()})
+
+
+def _matches(column: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:
+    if value is None:
+        return column.is_(None)
+    if isinstance(value, tuple | list | set | frozenset):
+        present = [v for v in value if v is not None]
+        if len(present) < len(value):  # NULL is never IN a list: "one of" with None says "or NULL"
+            return sa.or_(column.is_(None), column.in_(present))
+        return column.in_(present)
+    # The column's own type binds the value (UUIDs on SQLite, timezone-aware datetimes).
+    return cast(sa.ColumnElement[bool], column == value)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly value for the 409 body's ``extra``."""
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)

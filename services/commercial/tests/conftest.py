@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -49,7 +49,12 @@ class Commercial:
 
 
 def headers(settings: CommercialSettings, role: str = "manager") -> dict[str, str]:
-    token = issue(Identity(user_id="u1", username="ana", role=role), settings.identity_secret)
+    token = issue(
+        Identity(user_id="u1", username="ana", role=role),
+        settings.identity_secret,
+        settings.service_name,
+        ttl=timedelta(hours=1),  # one client keeps it for a whole test
+    )
     return {HEADER: token}
 
 

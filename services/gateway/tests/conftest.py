@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from crm_gateway.bootstrap import bootstrap
 from crm_gateway.settings import GatewaySettings
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.service import Service
 
 ADMIN_PASSWORD = "admin-pass-1"
@@ -26,7 +27,7 @@ def gateway_settings(tmp_path: Path) -> GatewaySettings:
         admin_password=ADMIN_PASSWORD,
         argon2_time_cost=1,
         argon2_memory_kib=8192,
-        routes={"partners": "http://127.0.0.1:9", "tasks": "http://127.0.0.1:9", "messages": "http://127.0.0.1:9"},
+        service_urls=dict.fromkeys(SERVICE_PORTS, "http://127.0.0.1:9"),
     )
 
 

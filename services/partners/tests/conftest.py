@@ -28,7 +28,7 @@ class Partners:
     settings: PartnersSettings
 
     def headers(self, who: Identity = ADMIN) -> dict[str, str]:
-        return {HEADER: issue(who, self.settings.identity_secret)}
+        return {HEADER: issue(who, self.settings.identity_secret, self.settings.service_name)}
 
     async def post(self, path: str, body: Any, who: Identity = ADMIN) -> Any:
         return await self.client.post(path, json=body, headers=self.headers(who))

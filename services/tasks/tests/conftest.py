@@ -49,7 +49,7 @@ class World:
     def as_(self, who: str, role: str = "agent") -> dict[str, str]:
         staff_id = self.staff.get(who)
         identity = Identity(user_id=who, username=who, role=role, staff_id=str(staff_id) if staff_id else None)
-        return {HEADER: issue(identity, self.settings.identity_secret)}
+        return {HEADER: issue(identity, self.settings.identity_secret, self.settings.service_name)}
 
     async def add_staff(
         self, who: str, hours: str = "8", team: str | None = None, categories: tuple[str, ...] = ()

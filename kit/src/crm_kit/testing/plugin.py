@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -144,43 +145,84 @@ def service_env(kafka_bootstrap: str, topics: str, tmp_path: Path) -> Callable[.
     return make
 
 
-class KafkaNode:
-    """A broker of one test's own (separate ports and data), so the test can stop and kill it."""
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive TCP ports nobody listens on right now."""
+    for _ in range(100):
+        first = free_port()
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError(f"no {count} consecutive free ports")
 
-    def __init__(self, data: Path) -> None:
-        self.port = free_port()
-        self.controller_port = free_port()
+
+class KafkaNode:
+    """A broker (or a cluster of ``brokers`` nodes) of one test's own, so the test can stop and kill it."""
+
+    def __init__(self, data: Path, brokers: int = 1) -> None:
+        first = free_ports(2 * brokers)
+        self.brokers = brokers
+        self.port = first
+        self.controller_port = first + 1
         self.env = {
             **os.environ,
+            "CRM_KAFKA_BROKERS": str(brokers),
             "CRM_KAFKA_PORT": str(self.port),
             "CRM_KAFKA_CONTROLLER_PORT": str(self.controller_port),
             "CRM_KAFKA_DATA": str(data),
+            "CRM_KAFKA_HEAP": os.environ.get("CRM_KAFKA_HEAP", "512m"),
         }
-        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.bootstrap = ",".join(f"127.0.0.1:{self.port + 2 * i}" for i in range(brokers))
 
-    def _script(self, command: str) -> None:
+    def _script(self, *command: str) -> None:
         subprocess.run(
-            [str(ROOT / "deploy/kafka/kafka.sh"), command], check=True, env=self.env, stdout=subprocess.DEVNULL
+            [str(ROOT / "deploy/kafka/kafka.sh"), *command], check=True, env=self.env, stdout=subprocess.DEVNULL
         )
 
     async def start(self) -> None:
         self._script("start")
-        await kafka.probe(self.bootstrap, timeout=90)
+        await kafka.probe(self.bootstrap, timeout=120)
+        deadline = time.monotonic() + 60
+        while await kafka.cluster_size(self.bootstrap) < self.brokers:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only some of the {self.brokers} brokers registered")
+            await asyncio.sleep(0.5)
 
     def stop(self) -> None:
         self._script("stop")
 
-    def kill(self) -> None:
-        self._script("kill")
+    def kill(self, node: int | None = None) -> None:
+        """SIGKILL one node (1-based), or every node."""
+        self._script("kill", *([str(node)] if node else []))
+
+    def start_node(self, node: int) -> None:
+        """Start one node again (after ``kill(node)``)."""
+        self._script("start-node", str(node))
 
 
 @pytest.fixture
 async def private_kafka(tmp_path: Path) -> Any:
     """A Kafka broker for this test alone (for tests that stop or kill the broker)."""
     node = KafkaNode(tmp_path / "kafka")
-    await node.start()
-    yield node
-    node.stop()
+    try:
+        await node.start()
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+async def kafka_cluster(tmp_path: Path) -> Any:
+    """A three-node Kafka cluster for this test alone (topics replicated 3 times, min.insync.replicas 2)."""
+    cluster = KafkaNode(tmp_path / "kafka", brokers=3)
+    try:
+        await cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 CHROMIUM = "/usr/bin/chromium"

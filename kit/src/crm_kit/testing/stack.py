@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from crm_kit.ports import SERVICE_PORTS, local_url
+from crm_kit.ports import SERVICE_PORTS
 from crm_kit.service import Running, start_in_background
 from crm_kit.settings import ServiceSettings
 from crm_kit.testing.plugin import free_port
@@ -54,16 +55,9 @@ def bootstrap_function(name: str) -> Callable[..., Any]:
     return importlib.import_module(f"crm_{name.replace('-', '_')}.bootstrap").bootstrap  # type: ignore[no-any-return]
 
 
-def route_table(ports: Mapping[str, int]) -> dict[str, str]:
-    """The gateway's route table with the started services' ports and every other segment closed."""
-    from crm_gateway.settings import DEFAULT_ROUTES  # the gateway is a workspace member; imported lazily
-
-    owner_by_port = {local_url(name): name for name in SERVICE_PORTS}
-    table: dict[str, str] = {}
-    for segment, base in DEFAULT_ROUTES.items():
-        owner = owner_by_port.get(base)
-        table[segment] = f"http://127.0.0.1:{ports[owner]}" if owner is not None and owner in ports else CLOSED_URL
-    return table
+def service_urls(ports: Mapping[str, int]) -> dict[str, str]:
+    """The gateway's service URLs: the started services on their ports, every other service closed."""
+    return {name: f"http://127.0.0.1:{ports[name]}" if name in ports else CLOSED_URL for name in SERVICE_PORTS}
 
 
 async def wait_healthy(url: str, timeout: float = 30.0) -> None:
@@ -134,6 +128,17 @@ class Stack:
         await page.wait_for_load_state()
 
 
+def remember_csrf_token(client: httpx.AsyncClient, page: httpx.Response) -> None:
+    """Make an httpx "browser" send its session's CSRF token (from a page's <meta>) with every request.
+
+    The gateway refuses a form post of a session without it; a real browser sends the forms' hidden field.
+    """
+    found = re.search(r'<meta name="csrf-token" content="([^"]*)"', page.text)
+    if not found or not found.group(1):
+        raise AssertionError("the page carries no CSRF token: is the client logged in?")
+    client.headers["x-csrf-token"] = found.group(1)
+
+
 @asynccontextmanager
 async def start_stack(
     service_env: Callable[..., dict[str, Any]],
@@ -168,7 +173,7 @@ async def start_stack(
             **service_env(
                 "gateway",
                 port=gateway_port,
-                routes=route_table(ports),
+                service_urls=service_urls(ports),
                 **{
                     "admin_password": ADMIN_PASSWORD,
                     # Cheap password hashes: tests log in often on a shared 2-core machine.

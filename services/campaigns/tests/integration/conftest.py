@@ -28,7 +28,7 @@ class World:
     secret: str
 
     def headers(self, role: str = "manager") -> dict[str, str]:
-        return {HEADER: issue(Identity(user_id="u1", username="maria", role=role), self.secret)}
+        return {HEADER: issue(Identity(user_id="u1", username="maria", role=role), self.secret, "campaigns")}
 
     async def publish(self, *events: Event) -> list[Envelope]:
         return await publish(self.bootstrap_servers, self.prefix, *events)

@@ -119,9 +119,10 @@ async def test_opportunities_are_requested_once_per_member_however_often_asked(w
     assert (first.json()["requested"], first.json()["already_requested"]) == (2, 0)
     everyone = await world.post(f"/api/campaigns/{campaign}/opportunities", {"all_members": True}, expect=202)
     assert (everyone.json()["requested"], everyone.json()["already_requested"]) == (1, 2)
-    repeat = await world.post(f"/api/campaigns/{campaign}/opportunities", {"all_members": True}, expect=202)
-    assert (repeat.json()["requested"], repeat.json()["already_requested"]) == (0, 3)
-    assert repeat.json()["progress"] == {"members": 3, "requested": 3, "opened": 0, "pending": 3}
+    repeat = await world.post(f"/api/campaigns/{campaign}/opportunities", {"all_members": True}, expect=409)
+    assert repeat.json()["detail"].startswith("opportunities were already requested for all 3 chosen members (last at ")
+    progress = await world.get(f"/api/campaigns/{campaign}/opportunities")
+    assert progress == {"members": 3, "requested": 3, "opened": 0, "pending": 3}
 
     published = await read_events(
         world.bootstrap_servers,

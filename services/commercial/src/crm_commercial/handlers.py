@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -29,6 +29,7 @@ from crm_commercial.store import tables as t
 from crm_kit.blobs import BlobStore
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.ids import new_id
+from crm_kit.store import transition
 
 IssuedType = Literal["offer", "order", "contract", "invoice"]
 
@@ -293,22 +294,25 @@ class Commercial:
         now: datetime,
         then: Literal["none", "order", "contract", "both"] = "none",
         contract: IssueRequest | None = None,
+        by: str | None = None,
     ) -> tuple[Document, list[Document]]:
-        """Mark an offer accepted (OfferAccepted) and issue the order and/or contract it turns into (O5)."""
+        """Mark an offer accepted (OfferAccepted) and issue the order and/or contract it turns into (O5).
+
+        Raises:
+            Conflict: the offer was decided already, by this request's twin too (one acceptance, one contract).
+        """
         offer = await self._document(conn, offer_id, "offer")
-        was = offer.status
-        status = rules.decide_offer(offer, "accepted")
-        follow: list[Document] = []
-        if was != status:
-            offer = replace(offer, status=status)
-            await repo.update_document(conn, offer.id, status=status)
-            await pub.offer_accepted(offer)
+        status = rules.decide_offer(offer, "accepted", self.timezone)
+        await self._decide(conn, offer, now, by, status=status)
+        offer = replace(offer, status=status, decided_at=now, decided_by=by)
+        await pub.offer_accepted(offer)
         assert offer.partner_id is not None
         follow_source = replace(offer.source, offer_id=offer.id)
         lines = tuple(
             LineRequest(article_code=line.article_code, qty=line.qty, price=line.price, description=line.description)
             for line in offer.lines
         )
+        follow: list[Document] = []
         if then in ("order", "both"):
             req = IssueRequest("order", offer.partner_id, lines, follow_source, apply_scope=False)
             follow.append((await self.issue(conn, pub, req, now))[0])
@@ -324,21 +328,53 @@ class Commercial:
                 request_id=None,
             )
             follow.append((await self.issue(conn, pub, req, now))[0])
+        for doc in follow:
+            # Keyed by the acceptance: the unique index allows one order and one contract per offer.
+            await repo.update_document(conn, doc.id, follows_offer_id=offer.id)
         return offer, follow
 
     async def reject_offer(
-        self, conn: AsyncConnection, pub: Publisher, offer_id: str, reason_code: str, note: str | None
+        self,
+        conn: AsyncConnection,
+        pub: Publisher,
+        offer_id: str,
+        reason_code: str,
+        note: str | None,
+        now: datetime | None = None,
+        by: str | None = None,
     ) -> Document:
+        """Mark an offer rejected for a catalogued reason (OfferRejected).
+
+        Raises:
+            Invalid: no reason code.
+            Conflict: the offer was decided already.
+        """
         if not reason_code.strip():
             raise Invalid("a rejected offer needs a reason code (CRM > Nomenclatoare > Motive)", field="reason_code")
         offer = await self._document(conn, offer_id, "offer")
-        was = offer.status
-        status = rules.decide_offer(offer, "rejected")
-        if was != status:
-            offer = replace(offer, status=status, reason_code=reason_code, note=note)
-            await repo.update_document(conn, offer.id, status=status, reason_code=reason_code, note=note)
-            await pub.offer_rejected(offer, reason_code, note)
+        status = rules.decide_offer(offer, "rejected", self.timezone)
+        await self._decide(conn, offer, now, by, status=status, reason_code=reason_code, note=note)
+        offer = replace(offer, status=status, reason_code=reason_code, note=note, decided_at=now, decided_by=by)
+        await pub.offer_rejected(offer, reason_code, note)
         return offer
+
+    async def _decide(
+        self, conn: AsyncConnection, offer: Document, now: datetime | None, by: str | None, **values: object
+    ) -> None:
+        """The offer's one decision: only a request that finds it still ``issued`` in the UPDATE wins."""
+        number = offer.number
+
+        def lost(row: sa.Row[Any]) -> str:
+            return rules.already_decided(number, row.status, row.decided_at, row.decided_by, self.timezone)
+
+        await transition(
+            conn,
+            t.documents,
+            {"id": offer.id},
+            expected={"status": "issued"},
+            values={**values, "decided_at": now, "decided_by": by},
+            lost=lost,
+        )
 
     async def mark_offer_accepted_by(self, conn: AsyncConnection, pub: Publisher, doc: Document) -> None:
         """An order or contract requested from an offer (source.offer_id) means the client accepted it."""
@@ -348,7 +384,10 @@ class Commercial:
         offer = await repo.document(conn, offer_id, lock=True)
         if offer is None or offer.type != "offer" or offer.status != "issued":
             return
-        await repo.update_document(conn, offer.id, status="accepted")
+        try:
+            await self._decide(conn, offer, None, None, status="accepted")
+        except Conflict:
+            return  # accepted or rejected meanwhile over HTTP: that decision stands
         await pub.offer_accepted(replace(offer, status="accepted"))
 
     # Contracts -----------------------------------------------------------------------------------------------
@@ -356,8 +395,20 @@ class Commercial:
     async def end_contract(self, conn: AsyncConnection, pub: Publisher, contract_id: str, ended_on: date) -> Document:
         contract = await self._document(conn, contract_id, "contract")
         rules.check_end(contract, ended_on)
+        number = contract.number
+
+        def lost(row: sa.Row[Any]) -> str:
+            return f"contract {number} already ended on {row.ended_on}"
+
+        await transition(
+            conn,
+            t.documents,
+            {"id": contract.id},
+            expected={"ended_on": None},
+            values={"status": "ended", "ended_on": ended_on},
+            lost=lost,
+        )
         contract = replace(contract, status="ended", ended_on=ended_on)
-        await repo.update_document(conn, contract.id, status="ended", ended_on=ended_on)
         await pub.contract_ended(contract)
         return contract
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import count
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -119,8 +120,20 @@ def test_an_offer_is_decided_once() -> None:
     offer = d.Document("o", "offer", "OF-2026-000001", "p", date(2026, 1, 1), (), D(0), D(0), "RON")
     assert d.decide_offer(offer, "accepted") == "accepted"
     accepted = d.Document(
-        "o", "offer", "OF-2026-000001", "p", date(2026, 1, 1), (), D(0), D(0), "RON", status="accepted"
+        "o",
+        "offer",
+        "OF-2026-000001",
+        "p",
+        date(2026, 1, 1),
+        (),
+        D(0),
+        D(0),
+        "RON",
+        status="accepted",
+        decided_at=datetime(2026, 1, 2, 12, 5, tzinfo=UTC),
+        decided_by="ana",
     )
-    assert d.decide_offer(accepted, "accepted") == "accepted"
+    with pytest.raises(Conflict, match="OF-2026-000001 was already accepted at 2026-01-02 14:05 by ana"):
+        d.decide_offer(accepted, "accepted", ZoneInfo("Europe/Bucharest"))
     with pytest.raises(Conflict, match="already accepted"):
         d.decide_offer(accepted, "rejected")

@@ -7,9 +7,11 @@ import logging
 from datetime import UTC, datetime
 
 from crm_gateway.auth.passwords import Passwords
+from crm_gateway.auth.sessions import Sessions
+from crm_gateway.auth.throttle import LoginThrottle
 from crm_gateway.auth.tokens import ACCESS, TokenIssuer
-from crm_gateway.domain.users import LANGUAGES, User, new_user
-from crm_gateway.store import repository
+from crm_gateway.domain.users import LANGUAGES, User, check_password, new_user
+from crm_gateway.store import repository, security
 from crm_kit.errors import Conflict, Invalid
 from crm_kit.ids import new_id
 from crm_kit.store import Database
@@ -24,10 +26,19 @@ class BadCredentials(Exception):
 class Accounts:
     """The gateway's users."""
 
-    def __init__(self, db: Database, tokens: TokenIssuer, passwords: Passwords) -> None:
+    def __init__(
+        self,
+        db: Database,
+        tokens: TokenIssuer,
+        passwords: Passwords,
+        throttle: LoginThrottle | None = None,
+        sessions: Sessions | None = None,
+    ) -> None:
         self.db = db
         self.tokens = tokens
         self.passwords = passwords
+        self.throttle = throttle
+        self.sessions = sessions
 
     async def authenticate(self, username: str, password: str) -> User:
         """The user with these credentials.
@@ -43,9 +54,56 @@ class Accounts:
             raise BadCredentials
         return found[0]
 
-    async def token(self, username: str, password: str) -> str:
-        """An access token for valid credentials (raises BadCredentials)."""
-        return self.tokens.issue(await self.authenticate(username, password), ACCESS)
+    async def log_in(self, username: str, password: str, address: str) -> User:
+        """``authenticate``, throttled per username and per client address.
+
+        Raises:
+            Throttled: too many failures lately; no password is checked.
+            BadCredentials: unknown user or wrong password (counted as a failure).
+        """
+        if self.throttle is None:
+            return await self.authenticate(username, password)
+        await self.throttle.check(username, address)
+        try:
+            user = await self.authenticate(username, password)
+        except BadCredentials:
+            await self.throttle.failed(username, address)
+            raise
+        await self.throttle.succeeded(username)
+        return user
+
+    async def token(self, username: str, password: str, address: str = "") -> str:
+        """An access token for valid credentials (raises BadCredentials or Throttled)."""
+        return self.tokens.issue(await self.log_in(username, password, address), ACCESS)
+
+    async def change_password(self, user_id: str, current: str, new: str, address: str = "") -> User:
+        """Set a new password after checking the current one; ends every session and access token of the user.
+
+        Raises:
+            Throttled: too many wrong current passwords lately (a stolen session must not guess it).
+            BadCredentials: the current password is wrong.
+            Invalid: the new password is too short.
+        """
+        async with self.db.read() as conn:
+            stored = await security.password_hash(conn, user_id)
+            me = await repository.by_id(conn, user_id)
+        if me is None or stored is None:
+            raise BadCredentials
+        if self.throttle is not None:
+            await self.throttle.check(me.username, address)
+        if not await asyncio.to_thread(self.passwords.verify, stored, current):
+            if self.throttle is not None:
+                await self.throttle.failed(me.username, address)
+            raise BadCredentials
+        new_hash = await asyncio.to_thread(self.passwords.hash, check_password(new))
+        async with self.db.transaction() as conn:
+            await security.set_password(conn, user_id, new_hash)
+            await security.delete_sessions_of(conn, user_id, datetime.now(UTC))
+            user = await repository.by_id(conn, user_id)
+        if user is None:
+            raise BadCredentials
+        log.info("password changed for user %s; their sessions and tokens were ended", user.username)
+        return user
 
     async def create(
         self, username: str, password: str, role: str, staff_id: str | None, language: str | None = None

@@ -16,12 +16,16 @@ from litestar.template.config import TemplateConfig
 
 from crm_gateway.accounts import Accounts
 from crm_gateway.api import auth, blobs, openapi, proxy, stream, users
-from crm_gateway.auth.middleware import ApiAuthMiddleware
+from crm_gateway.auth.csrf import CsrfRejected
+from crm_gateway.auth.headers import security_headers
+from crm_gateway.auth.middleware import ApiAuthMiddleware, SessionMiddleware
 from crm_gateway.auth.passwords import Passwords
+from crm_gateway.auth.sessions import Sessions
+from crm_gateway.auth.throttle import LoginThrottle, ThrottlePolicy
 from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.live import LiveHub
 from crm_gateway.routing import Forwarder, ServiceUnavailable, UnknownRoute
-from crm_gateway.settings import DEV_TOKEN_SECRET, GatewaySettings
+from crm_gateway.settings import GatewaySettings
 from crm_gateway.ui import login
 from crm_gateway.ui.api import ApiError
 from crm_gateway.ui.web import (
@@ -30,6 +34,8 @@ from crm_gateway.ui.web import (
     LoginRequired,
     api_error_page,
     configure_templates,
+    csrf_guard,
+    csrf_rejected_page,
     discover_areas,
     login_redirect,
     provide_api,
@@ -58,21 +64,37 @@ def first_admin_password(settings: GatewaySettings) -> str:
     """The password for the first admin; the default ``admin`` only when bound to loopback.
 
     Raises:
-        RuntimeError: a default secret or password on an address reachable from other machines.
+        RuntimeError: the default password on an address reachable from other machines.
     """
-    if not settings.on_loopback:
-        if settings.token_secret == DEV_TOKEN_SECRET:
-            raise RuntimeError("set CRM_GATEWAY_TOKEN_SECRET: the gateway listens beyond this machine")
-        if not settings.admin_password:
-            raise RuntimeError("set CRM_ADMIN_PASSWORD: the gateway listens beyond this machine")
+    # No secret check here: the settings refuse a published or short token secret on any address.
+    if not settings.on_loopback and not settings.admin_password:
+        raise RuntimeError("set CRM_ADMIN_PASSWORD: the gateway listens beyond this machine")
     return settings.admin_password or "admin"
 
 
 def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Litestar:
     """The gateway app for one service instance."""
     tokens = TokenIssuer(settings.token_secret, timedelta(hours=settings.token_ttl_hours))
-    accounts = Accounts(service.db, tokens, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
-    forwarder = Forwarder(settings.routes, settings.identity_secret, settings.service_timeout_seconds)
+    sessions = Sessions(service.db, settings.token_secret, timedelta(hours=settings.token_ttl_hours))
+    throttle = LoginThrottle(
+        service.db,
+        ThrottlePolicy(
+            user_failures=settings.login_max_failures_user,
+            address_failures=settings.login_max_failures_address,
+            lock_seconds=settings.login_lock_seconds,
+            max_lock_seconds=settings.login_lock_max_seconds,
+            window_seconds=settings.login_failure_window_seconds,
+        ),
+    )
+    passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+    accounts = Accounts(service.db, tokens, passwords, throttle, sessions)
+    forwarder = Forwarder(
+        settings.routes,
+        settings.service_urls,
+        settings.identity_secret,
+        settings.service_timeout_seconds,
+        timedelta(seconds=settings.identity_ttl_seconds),
+    )
     areas = discover_areas()
     admin_password = first_admin_password(settings)
 
@@ -100,15 +122,21 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
             *areas.routes,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
-        middleware=[DefineMiddleware(ApiAuthMiddleware, tokens=tokens)],
+        middleware=[
+            DefineMiddleware(SessionMiddleware, sessions=sessions, public_url=settings.public_url),
+            DefineMiddleware(ApiAuthMiddleware, tokens=tokens, sessions=sessions),
+        ],
+        before_request=csrf_guard(sessions),
+        before_send=[security_headers(https=settings.public_url.lower().startswith("https://"))],
         dependencies={
             "accounts": value(accounts),
             "tokens": value(tokens),
+            "sessions": value(sessions),
             "forwarder": value(forwarder),
             "blobs": value(service.blobs),
             "hub": value(hub),
             "settings": value(settings),
-            "user": Provide(provide_user(tokens), sync_to_thread=False),
+            "user": Provide(provide_user(), sync_to_thread=False),
             "api": Provide(provide_api(tokens)),
         },
         exception_handlers={
@@ -118,12 +146,13 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
             UnknownRoute: _unknown_route,
             LoginRequired: login_redirect,
             ApiError: api_error_page,
+            CsrfRejected: csrf_rejected_page,
         },
         template_config=TemplateConfig(
             directory=TEMPLATES,
             engine=JinjaTemplateEngine,
             engine_callback=lambda engine: configure_templates(
-                engine, areas, tokens, settings.timezone, settings.default_language
+                engine, areas, settings.timezone, settings.default_language
             ),
         ),
         openapi_config=OpenAPIConfig(title="CRM gateway", version="1.0.0", path="/schema"),

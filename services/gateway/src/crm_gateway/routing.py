@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -68,28 +69,56 @@ def identity_of(user: User) -> Identity:
     return Identity(user_id=user.id, username=user.username, role=user.role, staff_id=user.staff_id)
 
 
-class Forwarder:
-    """Sends a request to the owning service with the caller's identity token added."""
+@dataclass(frozen=True)
+class Target:
+    """Where a path goes: its segment, the owning service's name and that service's base URL."""
 
-    def __init__(self, routes: Mapping[str, str], identity_secret: str, timeout: float) -> None:
+    segment: str
+    service: str
+    base: str
+
+
+class Forwarder:
+    """Sends a request to the owning service with the caller's identity token for that service added.
+
+    Args:
+        routes: first path segment -> service name.
+        service_urls: service name -> base URL.
+        identity_secret: the secret shared with the services.
+        timeout: how long to wait for a service.
+        identity_ttl: lifetime of the identity token sent with each request.
+    """
+
+    def __init__(
+        self,
+        routes: Mapping[str, str],
+        service_urls: Mapping[str, str],
+        identity_secret: str,
+        timeout: float,
+        identity_ttl: timedelta,
+    ) -> None:
         self.routes = dict(routes)
+        self.service_urls = {name: url.rstrip("/") for name, url in service_urls.items()}
         self.identity_secret = identity_secret
+        self.identity_ttl = identity_ttl
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0), follow_redirects=False)
 
-    def base_url(self, path: str) -> tuple[str, str]:
-        """The segment of a path and the base URL of its service.
+    def target(self, path: str) -> Target:
+        """The segment of a path, the service that owns it and its base URL.
 
         Raises:
             UnknownRoute: no service owns the segment.
         """
         segment = segment_of(path)
-        base = self.routes.get(segment)
-        if base is None:
+        service = self.routes.get(segment)
+        base = self.service_urls.get(service) if service is not None else None
+        if service is None or base is None:
             raise UnknownRoute(path)
-        return segment, base.rstrip("/")
+        return Target(segment, service, base)
 
-    def identity_headers(self, user: User) -> dict[str, str]:
-        return {HEADER: issue(identity_of(user), self.identity_secret)}
+    def identity_headers(self, user: User, service: str) -> dict[str, str]:
+        """The identity header for a call as ``user`` to ``service`` (the token's audience)."""
+        return {HEADER: issue(identity_of(user), self.identity_secret, service, self.identity_ttl)}
 
     async def forward(
         self,
@@ -107,9 +136,10 @@ class Forwarder:
             UnknownRoute: no service owns the path.
             ServiceUnavailable: the service is down or too slow.
         """
-        segment, base = self.base_url(path)
+        target = self.target(path)
+        segment, base = target.segment, target.base
         out_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in _DROP_REQUEST}
-        out_headers.update(self.identity_headers(user))
+        out_headers.update(self.identity_headers(user, target.service))
         qs = query.decode() if isinstance(query, bytes) else query
         url = f"{base}{path}" + (f"?{qs}" if qs else "")
         try:
@@ -136,20 +166,20 @@ class Forwarder:
         """
         if user.role == "admin":
             return True
-        headers = self.identity_headers(user)
-        bases = sorted({base.rstrip("/") for base in self.routes.values()})
+        services = sorted(self.service_urls.items())
 
-        async def ask(base: str) -> bool | None:
+        async def ask(service: str, base: str) -> bool | None:
+            headers = self.identity_headers(user, service)  # each service accepts only tokens addressed to it
             try:
                 response = await self.client.get(f"{base}{BLOB_REFS_PATH}/{sha256}", headers=headers)
             except httpx.TransportError:
                 return None
             return response.status_code == 200
 
-        answers = await asyncio.gather(*(ask(base) for base in bases))
+        answers = await asyncio.gather(*(ask(service, base) for service, base in services))
         if any(answers):
             return True
-        silent = [base for base, answer in zip(bases, answers, strict=True) if answer is None]
+        silent = [base for (_, base), answer in zip(services, answers, strict=True) if answer is None]
         if silent:
             raise ServiceUnavailable("blobs", silent[0], "it could not say who may read this file")
         return False

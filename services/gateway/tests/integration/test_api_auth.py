@@ -6,11 +6,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from crm_gateway.auth.tokens import TokenIssuer
+from crm_gateway.auth.middleware import SESSION_COOKIE
+from crm_gateway.auth.tokens import ACCESS, SESSION, TokenIssuer
 from crm_gateway.domain.users import User
 from crm_gateway.settings import GatewaySettings
 
 OPEN = {"/api/auth/token", "/api/healthz"}
+PUBLISHED_DEV_SECRETS = ["dev-only-gateway-token-secret-change-me", "dev-only-identity-secret-change-me"]
 
 
 def api_routes(app: Litestar) -> list[tuple[str, str]]:
@@ -57,6 +59,30 @@ async def test_every_api_route_but_token_and_health_needs_a_valid_token(
     )
     assert (await gateway.get("/api/healthz")).status_code == 200
     assert (await gateway.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize("published", PUBLISHED_DEV_SECRETS)
+async def test_a_bearer_token_or_session_cookie_signed_with_a_published_dev_secret_is_refused(
+    gateway: AsyncTestClient[Any], gateway_settings: GatewaySettings, admin: dict[str, str], published: str
+) -> None:
+    assert gateway_settings.token_secret != published
+    me = (await gateway.get("/api/users/me", headers=admin)).json()
+    forger = TokenIssuer(published, timedelta(hours=8))
+    as_admin = User(id=me["id"], username="admin", role="admin", staff_id=None)
+    bearer = {"authorization": f"Bearer {forger.issue(as_admin, ACCESS)}"}
+    assert (await gateway.get("/api/users/me", headers=bearer)).status_code == 401
+    created = await gateway.post(
+        "/api/users", json={"username": "eve", "password": "eve-pass", "role": "admin"}, headers=bearer
+    )
+    assert created.status_code == 401
+    gateway.cookies.set(SESSION_COOKIE, forger.issue(as_admin, SESSION))
+    try:
+        assert (await gateway.get("/api/users/me")).status_code == 401
+        page = await gateway.get("/", follow_redirects=False)
+        assert page.status_code in (302, 303) and "/login" in page.headers["location"]
+    finally:
+        gateway.cookies.clear()
+    assert [u["username"] for u in (await gateway.get("/api/users", headers=admin)).json()["items"]] == ["admin"]
 
 
 async def test_the_first_admin_logs_in_and_sees_who_they_are(

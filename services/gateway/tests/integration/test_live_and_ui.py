@@ -137,3 +137,27 @@ async def test_the_english_switch_translates_the_layout_and_is_remembered(stack:
     assert await page.locator("h1").inner_text() == "Welcome, admin"
     me = (await stack.client.get("/api/users/me")).json()
     assert me["language"] == "en"
+
+
+async def test_pages_run_under_the_content_security_policy_and_the_logout_button_ends_the_session(
+    stack: Stack, page: Any
+) -> None:
+    refused: list[str] = []
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+    await stack.login(page)
+    for path in ("/", "/settings", "/tasks", "/no-such-page"):
+        answer = await page.goto(stack.base_url + path)
+        assert answer is not None and "script-src 'self'" in answer.headers["content-security-policy"]
+    await page.goto(stack.base_url + "/")
+    await page.keyboard.press("F2")  # the palette shows a page of ours in an iframe: framing by 'self' is allowed
+    await page.keyboard.type("task")
+    await page.keyboard.press("Enter")
+    await page.frame_locator("#palette-frame").locator("body").wait_for()
+    await page.keyboard.press("Escape")
+    assert refused == []
+
+    cookie = next(c["value"] for c in await page.context.cookies() if c["name"] == "crm_session")
+    await page.click("header form[action='/logout'] button[type=submit]")
+    await page.wait_for_url("**/login")
+    async with httpx.AsyncClient(base_url=stack.base_url, cookies={"crm_session": cookie}) as stolen:
+        assert (await stolen.get("/api/users/me")).status_code == 401

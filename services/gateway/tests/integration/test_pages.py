@@ -60,11 +60,14 @@ async def test_login_never_redirects_to_another_site(site: AsyncTestClient[Any])
 
 
 async def test_the_api_client_returns_json_and_raises_api_error_with_the_services_detail(
-    gateway_service: Service, gateway_settings: GatewaySettings
+    gateway: AsyncTestClient[Any], gateway_settings: GatewaySettings, admin: dict[str, str]
 ) -> None:
-    app = gateway_service.app()
+    # A token is good only for a user who exists (and kept their password): create ana first.
+    created = await gateway.post(
+        "/api/users", json={"username": "ana", "password": "pass1", "role": "agent", "staff_id": "s-1"}, headers=admin
+    )
     tokens = TokenIssuer(gateway_settings.token_secret, timedelta(hours=1))
-    api = ApiClient(app, User("u-1", "ana", "agent", "s-1"), tokens)
+    api = ApiClient(gateway.app, User(created.json()["id"], "ana", "agent", "s-1"), tokens)
     try:
         me = await api.get("/api/users/me")
         assert (me["username"], me["staff_id"]) == ("ana", "s-1")

@@ -1,17 +1,21 @@
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import sqlalchemy as sa
 from litestar import get, post
 
 from crm_gateway.bootstrap import bootstrap
+from crm_gateway.domain.users import User
+from crm_gateway.routing import Forwarder
 from crm_gateway.settings import GatewaySettings
 from crm_kit.http import create_app
-from crm_kit.identity import HEADER, Identity, issue
+from crm_kit.identity import HEADER, Identity, InvalidIdentity, issue, verify
 from crm_kit.service import Service, start_in_background
 from crm_kit.settings import ServiceSettings
 from crm_kit.store import kit_tables
@@ -61,7 +65,11 @@ async def echo_service(tmp_path: Path, gateway_settings: GatewaySettings) -> Asy
 async def routed_gateway(gateway_settings: GatewaySettings, echo_service: str) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway served on a free port in this loop (so it and the echo service answer concurrently)."""
     settings = gateway_settings.model_copy(
-        update={"routes": {**gateway_settings.routes, "echo": echo_service}, "port": free_port()}
+        update={
+            "routes": {**gateway_settings.routes, "echo": "echo"},
+            "service_urls": {**gateway_settings.service_urls, "echo": echo_service},
+            "port": free_port(),
+        }
     )
     running = await start_in_background(bootstrap(settings), {"serve"})
     base = f"http://127.0.0.1:{settings.port}"
@@ -105,12 +113,64 @@ async def test_the_gateway_forwards_the_callers_identity_to_the_owning_service(
 async def test_a_service_rejects_calls_that_do_not_come_through_the_gateway(
     echo_service: str, gateway_settings: GatewaySettings
 ) -> None:
-    forged = issue(Identity("u", "mallory", "admin"), "a-guessed-secret-that-is-32-bytes-long")
+    forged = issue(Identity("u", "mallory", "admin"), "a-guessed-secret-that-is-32-bytes-long", "echo")
     async with httpx.AsyncClient(base_url=echo_service) as direct:
         assert (await direct.get("/api/echo/whoami")).status_code == 401
         assert (await direct.get("/api/echo/whoami", headers={HEADER: forged})).status_code == 401
-        genuine = issue(Identity("u", "ana", "agent"), gateway_settings.identity_secret)
+        genuine = issue(Identity("u", "ana", "agent"), gateway_settings.identity_secret, "echo")
         assert (await direct.get("/api/echo/whoami", headers={HEADER: genuine})).status_code == 200
+
+
+@pytest.mark.parametrize("published", ["dev-only-identity-secret-change-me", "dev-only-gateway-token-secret-change-me"])
+async def test_a_service_refuses_an_identity_signed_with_a_published_dev_secret(
+    echo_service: str, gateway_settings: GatewaySettings, published: str
+) -> None:
+    assert gateway_settings.identity_secret != published
+    forged = issue(Identity("u", "mallory", "admin"), published, "echo")
+    async with httpx.AsyncClient(base_url=echo_service) as direct:
+        refused = await direct.post("/api/echo/items", json={"qty": 1}, headers={HEADER: forged})
+    assert refused.status_code == 401
+    assert "got" not in refused.text
+
+
+async def test_a_service_refuses_an_identity_issued_for_another_service_or_expired(
+    echo_service: str, gateway_settings: GatewaySettings
+) -> None:
+    ana = Identity("u", "ana", "agent")
+    secret = gateway_settings.identity_secret
+    for_tasks = issue(ana, secret, "tasks")
+    expired = issue(ana, secret, "echo", ttl=timedelta(seconds=60), now=datetime.now(UTC) - timedelta(minutes=2))
+    async with httpx.AsyncClient(base_url=echo_service) as direct:
+        other = await direct.get("/api/echo/whoami", headers={HEADER: for_tasks})
+        assert other.status_code == 401
+        assert "another service" in other.json()["detail"]
+        old = await direct.get("/api/echo/whoami", headers={HEADER: expired})
+        assert old.status_code == 401
+        assert "expired" in old.json()["detail"]
+        assert (await direct.get("/api/echo/whoami", headers={HEADER: issue(ana, secret, "echo")})).status_code == 200
+
+
+async def test_the_gateway_sends_a_one_minute_identity_for_the_owning_service_only(
+    gateway_settings: GatewaySettings,
+) -> None:
+    forwarder = Forwarder(
+        {"partners": "partners", "tasks": "tasks"},
+        {"partners": "http://127.0.0.1:9", "tasks": "http://127.0.0.1:9"},
+        gateway_settings.identity_secret,
+        timeout=1.0,
+        identity_ttl=timedelta(seconds=gateway_settings.identity_ttl_seconds),
+    )
+    try:
+        assert forwarder.target("/api/tasks/1").service == "tasks"
+        token = forwarder.identity_headers(User("u1", "ana", "agent", None), "tasks")[HEADER]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["aud"] == "tasks"
+        assert claims["exp"] - claims["iat"] == 60
+        assert verify(token, gateway_settings.identity_secret, "tasks").username == "ana"
+        with pytest.raises(InvalidIdentity, match="another service"):
+            verify(token, gateway_settings.identity_secret, "partners")
+    finally:
+        await forwarder.close()
 
 
 async def test_the_api_schema_merges_the_gateway_and_every_reachable_service(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from crm_gateway.domain.users import User
@@ -13,7 +15,7 @@ SECRET = "a-test-identity-secret-of-32-bytes!"
 
 
 async def test_an_admin_reads_any_blob_without_asking_the_services() -> None:
-    forwarder = Forwarder({"tasks": CLOSED}, SECRET, timeout=1.0)
+    forwarder = Forwarder({"tasks": "tasks"}, {"tasks": CLOSED}, SECRET, 1.0, timedelta(minutes=1))
     try:
         assert await forwarder.may_read_blob(User("u1", "root", "admin", None), SHA)
     finally:
@@ -21,7 +23,8 @@ async def test_an_admin_reads_any_blob_without_asking_the_services() -> None:
 
 
 async def test_an_agent_gets_503_not_404_when_a_service_that_might_reference_the_blob_is_down() -> None:
-    forwarder = Forwarder({"tasks": CLOSED, "emails": CLOSED}, SECRET, timeout=1.0)
+    routes = {"tasks": "tasks", "emails": "notifier"}
+    forwarder = Forwarder(routes, {"tasks": CLOSED, "notifier": CLOSED}, SECRET, 1.0, timedelta(minutes=1))
     try:
         with pytest.raises(ServiceUnavailable):
             await forwarder.may_read_blob(User("u2", "ana", "agent", "s1"), SHA)

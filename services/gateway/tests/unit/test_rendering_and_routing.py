@@ -3,6 +3,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from crm_contracts.notifications import MessagePosted
 from crm_contracts.tasks import TaskAssigned
@@ -12,6 +13,7 @@ from crm_gateway.live import LiveHub, route_event
 from crm_gateway.routing import UnknownRoute, segment_of
 from crm_gateway.settings import DEFAULT_ROUTES, GatewaySettings
 from crm_gateway.ui.web import discover_areas, money, to_local
+from crm_kit.ports import SERVICE_PORTS
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 
@@ -35,12 +37,26 @@ def test_the_segment_after_api_picks_the_service() -> None:
         segment_of("/partners")
 
 
-def test_routes_from_the_environment_override_single_segments(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_routes_name_the_owning_service_and_the_environment_overrides_single_entries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRM_GATEWAY_SERVICE_URLS", '{"tasks": "http://tasks.internal:9000/"}')
+    monkeypatch.setenv("CRM_GATEWAY_ROUTES", '{"reminders": "tasks"}')
+    settings = GatewaySettings()
+    assert settings.service_urls["tasks"] == "http://tasks.internal:9000"
+    assert settings.service_urls["partners"] == "http://127.0.0.1:8101"
+    assert settings.routes["reminders"] == settings.routes["tasks"] == "tasks"
+    assert settings.routes["partners"] == DEFAULT_ROUTES["partners"] == "partners"
+    assert settings.routes["mail-imports"] == "mail-ingest"
+    assert set(DEFAULT_ROUTES.values()) == set(SERVICE_PORTS)
+
+
+def test_a_route_to_a_url_instead_of_a_service_is_refused_with_the_way_to_fix_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("CRM_GATEWAY_ROUTES", '{"tasks": "http://tasks.internal:9000/"}')
-    routes = GatewaySettings().routes
-    assert routes["tasks"] == "http://tasks.internal:9000"
-    assert routes["partners"] == DEFAULT_ROUTES["partners"] == "http://127.0.0.1:8101"
-    assert routes["mail-imports"] == "http://127.0.0.1:8107"
+    with pytest.raises(ValidationError, match="CRM_GATEWAY_SERVICE_URLS"):
+        GatewaySettings()
 
 
 def test_a_posted_message_goes_to_its_recipient_and_a_task_to_its_responsible() -> None:
@@ -88,6 +104,13 @@ def test_the_default_admin_password_is_allowed_only_on_loopback() -> None:
     assert first_admin_password(GatewaySettings(host="127.0.0.1", admin_password="s3cret")) == "s3cret"
     with pytest.raises(RuntimeError, match="CRM_ADMIN_PASSWORD"):
         first_admin_password(GatewaySettings(host="0.0.0.0", token_secret="a-real-secret-of-32-bytes-or-more!!"))
-    with pytest.raises(RuntimeError, match="CRM_GATEWAY_TOKEN_SECRET"):
-        first_admin_password(GatewaySettings(host="0.0.0.0", admin_password="s3cret"))
-    assert first_admin_password(GatewaySettings(host="0.0.0.0", admin_password="s3cret", token_secret="x" * 40))
+    assert first_admin_password(GatewaySettings(host="0.0.0.0", admin_password="s3cret"))
+
+
+@pytest.mark.parametrize("secret", ["dev-only-gateway-token-secret-change-me", "dev-only-identity-secret-change-me"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_a_published_development_token_secret_is_refused_on_any_address(secret: str, host: str) -> None:
+    with pytest.raises(ValidationError, match="CRM_GATEWAY_TOKEN_SECRET is a published development value"):
+        GatewaySettings(host=host, admin_password="s3cret", token_secret=secret)
+    with pytest.raises(ValidationError, match="shorter than 32 bytes"):
+        GatewaySettings(host=host, admin_password="s3cret", token_secret="x" * 31)

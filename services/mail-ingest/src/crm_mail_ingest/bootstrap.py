@@ -9,7 +9,7 @@ from litestar import Litestar
 
 from crm_kit.http import create_app
 from crm_kit.service import Service
-from crm_mail_ingest.api.controllers import MailImportController, blob_check
+from crm_mail_ingest.api.controllers import blob_check, upload_routes
 from crm_mail_ingest.events.publisher import MailPublisher
 from crm_mail_ingest.events.subscribers import subscriptions
 from crm_mail_ingest.folder import ImportFolder
@@ -39,7 +39,7 @@ def build(settings: MailIngestSettings | None = None) -> MailIngest:
     def make_app(service: Service) -> Litestar:
         return create_app(
             service,
-            [MailImportController],
+            [upload_routes(settings.max_file_bytes)],
             dependencies={
                 "importer": lambda: parts["importer"],
                 "folder": lambda: parts["folder"],

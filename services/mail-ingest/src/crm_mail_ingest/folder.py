@@ -1,13 +1,15 @@
 """The import folder on disk: scan, claim (move into processing/), move to done/ or failed/.
 
 Every move is a hard link plus an unlink of the old name, so a name that already exists is
-never overwritten and two processes can never claim the same file; nothing is ever deleted.
+never overwritten and two processes can never claim the same file. Nothing is ever deleted, except
+a failed file whose very bytes failed/ already keeps (repeated uploads must not fill the disk).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import filecmp
 import os
 import time
 from collections.abc import Iterator
@@ -125,8 +127,11 @@ class ImportFolder:
         if not _move(claimed.path, target):
             if not claimed.path.exists():
                 return target if target.exists() else destination
-            target = self.destination(claimed.file_name, failed=destination.parent == self.failed)
-            _move(claimed.path, target)
+            if target.parent == self.failed and _same_content(claimed.path, target):
+                claimed.path.unlink()  # failed/ already keeps these bytes: one copy, not one per attempt
+            else:
+                target = self.destination(claimed.file_name, failed=destination.parent == self.failed)
+                _move(claimed.path, target)
         if claimed.attachments_dir is not None and claimed.attachments_dir.exists():
             dest_dir = target.parent / claimed.attachments_dir.name
             if dest_dir.exists():
@@ -195,6 +200,13 @@ def _move(source: Path, target: Path) -> bool:
         return True
     source.unlink()
     return True
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    try:
+        return filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False
 
 
 def _write_atomically(path: Path, text: str) -> None:

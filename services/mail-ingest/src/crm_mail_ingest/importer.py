@@ -260,6 +260,12 @@ class Importer:
         partners = await repository.partners_by_email(
             conn, [p.message.sender.email for p in fresh if p.message is not None and p.status == "imported"]
         )
+        failing = [p.sha256 for p in fresh if p.status == "failed" and p.sha256]
+        kept = {
+            sha: self.folder.root / path
+            for sha, path in (await repository.kept_failures(conn, failing)).items()
+            if (self.folder.root / path).is_file()
+        }
         plan = _Plan()
         taken: set[Path] = set()
         for item in prepared:
@@ -280,7 +286,7 @@ class Importer:
                         "file_name": item.claimed.file_name,
                         "task_id": None,
                     }
-            item.destination = self._destination(item, taken)
+            item.destination = self._destination(item, taken, kept)
             row = self._row(item, now)
             if item.status in ("imported", "ignored"):
                 plan.messages.append(
@@ -336,8 +342,15 @@ class Importer:
             await events.flush(conn)
         item.row = row
 
-    def _destination(self, item: Prepared, taken: set[Path]) -> Path:
+    def _destination(self, item: Prepared, taken: set[Path], kept: dict[str, Path] | None = None) -> Path:
         failed = item.status == "failed"
+        if failed and kept is not None and item.sha256:
+            # failed/ keeps each content once: a file that fails again (the same upload repeated)
+            # points at the copy already there, and ``finish`` drops the new one.
+            if item.sha256 in kept:
+                return kept[item.sha256]
+            kept[item.sha256] = destination = self._destination(item, taken)
+            return destination
         planned = item.planned
         if planned is not None and (planned.parent == self.folder.failed) == failed and planned not in taken:
             # Free when the worker looked; if it is taken by the move, ``finish`` picks another.

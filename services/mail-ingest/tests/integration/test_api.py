@@ -16,7 +16,7 @@ from .conftest import FIXTURES, drop
 
 def headers(ingest: MailIngest) -> dict[str, str]:
     who = Identity(user_id="u1", username="ana", role="manager")  # the import log is a manager's view
-    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret)}
+    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret, "mail-ingest")}
 
 
 async def test_an_uploaded_file_is_imported_like_a_dropped_one_and_listed_in_the_log(ingest: MailIngest) -> None:
@@ -50,10 +50,12 @@ async def test_a_failed_file_is_retried_after_its_cause_is_fixed(ingest_settings
     running = await start_in_background(ingest.service, {"relay"})
     try:
         async with AsyncTestClient(app=ingest.service.app()) as client:
-            data = (FIXTURES / "outlook_en_utf8.txt").read_bytes()
-            failed = (
-                await client.post("/api/mail-imports", files={"data": ("mare.txt", data)}, headers=headers(ingest))
-            ).json()
+            # Dropped into the folder (an upload this large is refused with 413 and not kept).
+            drop(ingest.folder.root, "mare.txt", (FIXTURES / "outlook_en_utf8.txt").read_bytes())
+            ingest.folder.ensure()
+            claimed = ingest.folder.claim("mare.txt")
+            assert claimed is not None
+            [failed] = await ingest.importer.import_files([claimed])
             assert failed["status"] == "failed"
             assert "file too large" in failed["reason"]
             assert (ingest.folder.failed / "mare.txt.reason.txt").exists()

@@ -14,7 +14,7 @@ from .conftest import FIXTURES, TRIAGE
 
 def as_(ingest: MailIngest, role: str, staff_id: str | None) -> dict[str, str]:
     who = Identity(user_id=f"u-{role}-{staff_id}", username=f"{role}-{staff_id}", role=role, staff_id=staff_id)
-    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret)}
+    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret, "mail-ingest")}
 
 
 async def test_an_agent_sees_only_the_imports_whose_task_went_to_them_with_their_attachments(

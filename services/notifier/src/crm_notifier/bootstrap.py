@@ -33,7 +33,7 @@ def bootstrap(settings: NotifierSettings | None = None) -> Service:
     publisher = Publisher(service.outbox)
     notifier = Notifier(renderer, publisher, settings.default_language)
     service.subscriptions = build_subscriptions(notifier)
-    box = CredentialBox(settings.credentials_key, settings.identity_secret)
+    box = CredentialBox(settings.credentials_key)
     worker = DeliveryWorker(service.db, settings, publisher, service.blobs, box)
     service.db.on_commit(worker.wake)
     service.workers["deliver"] = worker.run

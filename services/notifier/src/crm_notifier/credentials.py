@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 from cryptography.fernet import Fernet, InvalidToken
 
 
-class CredentialBox:
-    """Encrypts and decrypts stored SMTP passwords."""
+def new_key() -> str:
+    """A fresh Fernet key (32 random bytes, urlsafe base64)."""
+    return Fernet.generate_key().decode()
 
-    def __init__(self, key: str, fallback_secret: str) -> None:
-        if key:
-            self._fernet = Fernet(key.encode())
-        else:
-            # Development only: a key derived from the identity secret, so a fresh checkout works.
-            digest = hashlib.sha256(f"crm-notifier-credentials:{fallback_secret}".encode()).digest()
-            self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+
+def is_key(key: str) -> bool:
+    """Whether ``key`` is a valid Fernet key."""
+    try:
+        Fernet(key.encode())
+    except ValueError:
+        return False
+    return True
+
+
+class CredentialBox:
+    """Encrypts and decrypts stored SMTP passwords with the notifier's own key (never one derived from another secret).
+
+    A password sealed under another key (an earlier key, or the key the notifier once derived from the
+    identity secret) cannot be opened: ``open`` says so, and the delivery worker then uses the server
+    without login until an admin enters the password again.
+    """
+
+    def __init__(self, key: str) -> None:
+        self._fernet = Fernet(key.encode())
 
     def seal(self, password: str | None) -> str | None:
         if not password:

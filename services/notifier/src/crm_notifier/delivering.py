@@ -261,7 +261,10 @@ class DeliveryWorker:
             for index, row in enumerate(rows):
                 try:
                     data = await self._build(row, config)
-                except (Invalid, BlobError, KeyError) as exc:
+                except Exception as exc:
+                    # Building depends only on the row: whatever fails here (a legacy subject the header
+                    # registry cannot parse, a missing blob) fails again on every attempt. Fail this one
+                    # email with the reason rather than leave it ``sending`` to be claimed forever.
                     await self._fail(row, config, f"refused, never sent: {_words(exc)}")
                     continue
                 if len(data) > self.settings.max_message_bytes:
@@ -399,4 +402,6 @@ def _words(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, KeyError):
         return f"attachment {exc.args[0]} is missing from the blob store"
-    return str(exc)
+    if isinstance(exc, BlobError):
+        return str(exc)
+    return f"the message could not be built ({type(exc).__name__}: {exc})"

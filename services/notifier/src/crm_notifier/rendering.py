@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
+from crm_notifier.domain.headers import one_line
 from crm_notifier.domain.models import LANGUAGES
 
 LOCAL_TZ = ZoneInfo("Europe/Bucharest")
@@ -52,4 +53,4 @@ class Renderer:
         both = template.new_context(values)  # the blocks only read it: one context serves both
         subject = "".join(template.blocks["subject"](both))
         body = "".join(template.blocks["body"](both))
-        return re.sub(r"\s+", " ", subject).strip(), body.strip() + "\n"
+        return re.sub(r"\s+", " ", one_line(subject)).strip(), body.strip() + "\n"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from crm_kit import secrets
 from crm_kit.ports import SERVICE_PORTS
-from crm_kit.settings import ServiceSettings
+from crm_kit.settings import ServiceSettings, secrets_dir
+from crm_notifier.credentials import is_key, new_key
 
 
 class NotifierSettings(ServiceSettings):
@@ -18,8 +20,9 @@ class NotifierSettings(ServiceSettings):
     port: int = Field(default=SERVICE_PORTS["notifier"], description="HTTP port.")
     credentials_key: str = Field(
         default="",
-        description="Fernet key (urlsafe base64, 32 bytes) that encrypts stored SMTP passwords; "
-        "empty = derived from the identity secret (development only).",
+        validate_default=True,
+        description="Fernet key (urlsafe base64, 32 bytes) that encrypts stored SMTP passwords; empty = generated "
+        "into var/secrets/notifier-credentials-key on first start. Changing it makes stored passwords unreadable.",
     )
     smtp_host: str = Field(
         default="127.0.0.1", description="Fallback SMTP server host, used while no mail server is configured."
@@ -54,3 +57,16 @@ class NotifierSettings(ServiceSettings):
         default=4, ge=1, le=20, description="SMTP connections a worker keeps open per server, sending in parallel."
     )
     idle_connection_seconds: float = Field(default=30.0, gt=0, description="An unused SMTP connection is closed.")
+
+    @field_validator("credentials_key")
+    @classmethod
+    def _credentials_key(cls, value: str) -> str:
+        key = secrets.resolve(
+            value, "CRM_NOTIFIER_CREDENTIALS_KEY", secrets_dir(), "notifier-credentials-key", make=new_key
+        )
+        if not is_key(key):
+            raise ValueError(
+                "CRM_NOTIFIER_CREDENTIALS_KEY is not a Fernet key (32 bytes, urlsafe base64); make one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
+        return key

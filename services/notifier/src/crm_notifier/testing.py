@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -62,8 +62,12 @@ def pending_emails(n: int, now: datetime, body: str = "Bună ziua") -> list[dict
 def identity_headers(
     secret: str, username: str = "ana", role: str = "admin", staff_id: str | None = None
 ) -> dict[str, str]:
-    """The identity header the gateway would add for this user."""
-    token = issue(Identity(user_id=f"u-{username}", username=username, role=role, staff_id=staff_id), secret)
+    """The identity header the gateway would add for this user's call to the notifier.
+
+    Valid for an hour, not the gateway's minute: a test keeps it for all its calls.
+    """
+    who = Identity(user_id=f"u-{username}", username=username, role=role, staff_id=staff_id)
+    token = issue(who, secret, "notifier", ttl=timedelta(hours=1))
     return {HEADER: token}
 
 

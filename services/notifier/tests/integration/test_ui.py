@@ -11,10 +11,9 @@ from crm_gateway.bootstrap import bootstrap as gateway_bootstrap
 from crm_gateway.settings import GatewaySettings
 from crm_kit.service import start_in_background
 from crm_kit.testing import eventually
+from crm_kit.testing.stack import remember_csrf_token
 from crm_notifier.bootstrap import bootstrap
 from crm_notifier.testing import free_port, read_maildir
-
-SEGMENTS = ("mail-servers", "emails", "messages", "notification-settings")
 
 
 async def test_an_admin_sets_up_a_server_tests_it_messages_and_emails_from_the_pages(
@@ -35,7 +34,7 @@ async def test_an_admin_sets_up_a_server_tests_it_messages_and_emails_from_the_p
                 kafka_bootstrap=kafka_bootstrap,
                 topic_prefix=topics,
                 identity_secret=settings.identity_secret,
-                routes=dict.fromkeys(SEGMENTS, f"http://127.0.0.1:{notifier_port}"),
+                service_urls={"notifier": f"http://127.0.0.1:{notifier_port}"},
             )
         ),
         {"serve"},
@@ -52,6 +51,7 @@ async def test_an_admin_sets_up_a_server_tests_it_messages_and_emails_from_the_p
             await eventually(up)
             logged_in = await web.post("/login", data={"username": "admin", "password": "admin-pass-1", "next": "/"})
             assert logged_in.status_code == 200
+            remember_csrf_token(web, logged_in)
 
             servers = await web.get("/emails/servers")
             assert "Niciun server configurat" in servers.text

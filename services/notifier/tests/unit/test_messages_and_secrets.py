@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import stat
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from crm_kit.errors import Invalid
-from crm_notifier.credentials import CredentialBox
+from crm_notifier.credentials import CredentialBox, new_key
 from crm_notifier.delivering import server_config
 from crm_notifier.rendering import Renderer
+from crm_notifier.settings import NotifierSettings
 from crm_notifier.smtp import build_message
 
 RENDERER = Renderer("https://crm.firma.ro/")
+KEY_ONE, KEY_TWO = new_key(), new_key()
 
 
 def test_a_reminder_reads_in_romanian_by_default_with_bucharest_time_and_a_link() -> None:
@@ -67,13 +74,13 @@ def test_building_an_email_with_an_injected_header_is_refused() -> None:
 
 
 def test_passwords_are_stored_encrypted_and_a_changed_key_is_reported() -> None:
-    box = CredentialBox("", "secret-one")
+    box = CredentialBox(KEY_ONE)
     sealed = box.seal("parola")
     assert sealed is not None and "parola" not in sealed
     assert box.open(sealed) == "parola"
     assert box.seal("") is None
     with pytest.raises(ValueError, match="enter it again"):
-        CredentialBox("", "secret-two").open(sealed)
+        CredentialBox(KEY_TWO).open(sealed)
 
 
 def test_a_server_whose_password_cannot_be_read_is_used_without_login_but_keeps_its_limits() -> None:
@@ -85,12 +92,12 @@ def test_a_server_whose_password_cannot_be_read_is_used_without_login_but_keeps_
         "tls_mode": "starttls",
         "sender": "crm@firma.ro",
         "username": "crm",
-        "password_enc": CredentialBox("", "secret-one").seal("parola"),
+        "password_enc": CredentialBox(KEY_ONE).seal("parola"),
         "rate_per_minute": 30,
     }
     with pytest.raises(ValueError, match="enter it again"):
-        server_config(row, CredentialBox("", "secret-two"), 10.0)
-    config = server_config(row, CredentialBox("", "secret-two"), 10.0, anonymous=True)
+        server_config(row, CredentialBox(KEY_TWO), 10.0)
+    config = server_config(row, CredentialBox(KEY_TWO), 10.0, anonymous=True)
     assert (config.username, config.password) == (None, None)
     assert (config.key, config.host, config.port, config.tls_mode, config.sender) == (
         "s1",
@@ -119,3 +126,40 @@ def test_long_romanian_headers_and_file_names_survive_the_wire() -> None:
     assert mail["From"] == "Firma Ștefănescu <crm@firma.ro>"
     assert mail.get_body().get_content().replace("\r\n", "\n") == "Bună ziua,\n.\nO zi bună!\n"
     assert [(a.get_filename(), a.get_content()) for a in mail.iter_attachments()] == [("ofertă țară.pdf", b"%PDF-1.7")]
+
+
+def test_without_a_configured_key_the_notifier_generates_its_own_and_every_instance_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_VAR", str(tmp_path))
+    monkeypatch.delenv("CRM_NOTIFIER_CREDENTIALS_KEY", raising=False)
+    first, second = NotifierSettings(), NotifierSettings()
+    assert first.credentials_key == second.credentials_key
+    stored = tmp_path / "secrets" / "notifier-credentials-key"
+    assert stored.read_text().strip() == first.credentials_key
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert CredentialBox(second.credentials_key).open(CredentialBox(first.credentials_key).seal("parola")) == "parola"
+
+
+def test_the_key_is_not_derived_from_the_identity_secret_any_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_VAR", str(tmp_path))
+    settings = NotifierSettings()
+    # The key the notifier used to derive when none was configured (a local dev database may hold passwords
+    # sealed with it): they are reported unreadable, and the server is used without login until re-entered.
+    digest = hashlib.sha256(f"crm-notifier-credentials:{settings.identity_secret}".encode()).digest()
+    derived = base64.urlsafe_b64encode(digest).decode()
+    assert settings.credentials_key != derived
+    with pytest.raises(ValueError, match="enter it again"):
+        CredentialBox(settings.credentials_key).open(CredentialBox(derived).seal("parola"))
+
+
+@pytest.mark.parametrize("key", ["dev-only-identity-secret-change-me", "short", "x" * 44])
+def test_a_published_short_or_malformed_key_is_refused(
+    key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_VAR", str(tmp_path))
+    with pytest.raises(ValidationError, match="CRM_NOTIFIER_CREDENTIALS_KEY"):
+        NotifierSettings(credentials_key=key)
+    assert not (tmp_path / "secrets" / "notifier-credentials-key").exists()

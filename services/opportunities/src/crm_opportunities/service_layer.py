@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -143,9 +143,18 @@ class Opportunities:
     ) -> StageMove:
         """Move an opportunity to another stage (O2, O6, O7)."""
         opp = await self._get(conn, opportunity_id, for_update=True)
+        current = await self.repo.current_entry(conn, opportunity_id)
+        if request.stage == opp.stage:
+            # The twin of a request that just won: say when and by whom the opportunity got here.
+            by = f" by {current.changed_by}" if current.changed_by else ""
+            raise Conflict(
+                f"the opportunity is already at the stage '{opp.stage}' "
+                f"(since {current.entered_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC{by})",
+                stage=opp.stage,
+            )
         move = model.change_stage(
             opp,
-            await self.repo.current_entry(conn, opportunity_id),
+            current,
             request,
             weights=await self.repo.weights(conn),
             reasons=await self.repo.lost_reasons(conn),
@@ -245,7 +254,7 @@ class Opportunities:
         if opp.is_closed:
             raise Conflict(f"the opportunity is closed ('{opp.stage}'): its offers are no longer decided")
         offer = decide_offer(await self._offer(conn, opportunity_id, offer_id), "accepted", by=actor.name, now=now)
-        await self.repo.save_document(conn, offer)
+        await self.repo.save_decision(conn, offer)
         requests = []
         kinds: list[DocumentKind] = ["order", "contract"] if then == "both" else [then]
         for kind in kinds:
@@ -296,7 +305,7 @@ class Opportunities:
             reason_code=reason_code,
             note=note,
         )
-        await self.repo.save_document(conn, offer)
+        await self.repo.save_decision(conn, offer)
         move = None
         if not keep_open and not opp.is_closed:
             text = f"Oferta {offer.number} respinsă" + (f": {offer.note}" if offer.note else "")
@@ -383,7 +392,7 @@ class Opportunities:
             reason_code=reason_code,
             note=note,
         )
-        await self.repo.save_document(conn, decided)
+        await self.repo.save_decision(conn, decided)
         if accepted:
             await self._follow(conn, publisher, opp, "negotiation", f"Oferta {doc.number} acceptată", COMMERCIAL, now)
         elif not opp.is_closed and reason_code in await self.repo.lost_reasons(conn):

@@ -28,7 +28,7 @@ class Opps:
 
     def headers(self, role: str = "manager", staff_id: UUID | None = AGENT_STAFF) -> dict[str, str]:
         who = Identity(user_id=str(uuid4()), username="ana", role=role, staff_id=str(staff_id) if staff_id else None)
-        return {HEADER: issue(who, self.settings.identity_secret)}
+        return {HEADER: issue(who, self.settings.identity_secret, self.settings.service_name)}
 
     async def call(self, method: str, path: str, *, role: str = "manager", **kwargs: Any) -> httpx.Response:
         return await self.client.request(method, path, headers=self.headers(role), **kwargs)

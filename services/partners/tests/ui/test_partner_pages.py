@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crm_kit.testing.stack import ADMIN_PASSWORD, Stack, start_stack
+from crm_kit.testing.stack import ADMIN_PASSWORD, Stack, remember_csrf_token, start_stack
 
 pytestmark = pytest.mark.ui
 
@@ -26,6 +26,7 @@ async def browser(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=30, follow_redirects=True) as client:
         answer = await client.post("/login", data={"username": "admin", "password": ADMIN_PASSWORD, "next": "/"})
         assert answer.status_code == 200
+        remember_csrf_token(client, answer)
         yield client
 
 

@@ -310,9 +310,10 @@ async def resolve(conn: AsyncConnection, deps: Deps, viewer: Viewer, task_id: UU
     """T9: hours from registered to resolved time, the estimate and its printout, and the invoice request."""
     task = await visible_task(conn, viewer, task_id, for_update=True)
     if task.status == "resolved":
-        raise Conflict("the task is already resolved")
+        raise Conflict(_already_resolved(task.resolved_at, task.resolved_by, deps), status="resolved")
     task.status = "resolved"
     task.resolved_at = now
+    task.resolved_by = viewer.username
     task.updated_at = now
     task.hours = billing.billed_hours(
         task.registered_at, now, deps.settings.billing_quantum_minutes, deps.settings.billing_rounding
@@ -325,7 +326,13 @@ async def resolve(conn: AsyncConnection, deps: Deps, viewer: Viewer, task_id: UU
         pdf = render_estimate(task, estimate, partner.name if partner else None, deps.settings.currency, deps.tz)
         estimate = replace(estimate, printout_sha256=deps.blobs.put(pdf))
         task.estimate = estimate
-    await repo.update_task(conn, task)
+    # One resolve wins: the estimate, TaskResolved and the invoice request are written once.
+    await repo.transition_task(
+        conn,
+        task,
+        expected={"status": "open"},
+        lost=lambda row: _already_resolved(row.resolved_at, row.resolved_by, deps),
+    )
     await repo.drop_pending_reminders(conn, task.id)
     await deps.publisher.task_resolved(conn, task, now)
     if estimate is not None and service is not None:
@@ -349,10 +356,37 @@ async def reopen(conn: AsyncConnection, deps: Deps, viewer: Viewer, task_id: UUI
     if task.invoiced:
         raise Conflict("the task is invoiced already; it cannot be reopened")
     task.status, task.resolved_at, task.hours, task.estimate, task.updated_at = "open", None, None, None, now
-    await repo.update_task(conn, task)
+    task.resolved_by = None
+    await repo.transition_task(conn, task, expected={"status": "resolved", "invoiced": False}, lost=_not_reopenable)
     await repo.replace_reminders(conn, task.id, reminders.plan(task, await repo.get_settings(conn)))
     await deps.publisher.task_reopened(conn, task, now)
     return task
+
+
+def _already_resolved(at: datetime | None, by: str | None, deps: Deps) -> str:
+    """What a request that lost the race to resolve a task is told: when and by whom it was resolved."""
+    text = "the task was already resolved"
+    if at is not None:
+        text += f" at {at.astimezone(deps.tz):%Y-%m-%d %H:%M}"
+    if by:
+        text += f" by {by}"
+    return text
+
+
+def _already_launched(first: Broadcast, deps: Deps) -> str:
+    by = f" by {first.creator_user}" if first.creator_user else ""
+    at = first.created_at.astimezone(deps.tz)
+    return f"the broadcast '{first.title}' was already launched at {at:%Y-%m-%d %H:%M}{by}"
+
+
+def _not_reopenable(row: Any) -> str:
+    if row.status != "resolved":
+        return "the task was already reopened"
+    return "the task is invoiced already; it cannot be reopened"
+
+
+def _contract_requested(request_id: object) -> str:
+    return f"a contract was already requested for this task (request {request_id})"
 
 
 async def draft_contract(
@@ -380,11 +414,17 @@ async def draft_contract(
         number = cover.contract.number if cover.contract else ""
         raise Conflict(f"contract {number} already covers this service")
     if task.contract_request_id is not None:
-        raise Conflict("a contract was already requested for this task", request_id=str(task.contract_request_id))
+        raise Conflict(_contract_requested(task.contract_request_id), request_id=str(task.contract_request_id))
     request_id = new_id()
     task.contract_request_id = request_id
     task.updated_at = now
-    await repo.update_task(conn, task)
+    # One contract request per task: only the request that finds none in the UPDATE asks commercial.
+    await repo.transition_task(
+        conn,
+        task,
+        expected={"contract_request_id": None},
+        lost=lambda row: _contract_requested(row.contract_request_id),
+    )
     qty = task.planned_hours or Decimal(1)
     await deps.publisher.contract_requested(
         conn, request_id, task, service, kind, starts_on or now.astimezone(deps.tz).date(), months, qty, now
@@ -404,8 +444,13 @@ async def broadcast(
     deadline: datetime | None,
     alert: Alert | None,
     now: datetime,
+    broadcast_id: UUID | None = None,
 ) -> tuple[Broadcast, list[Task]]:
-    """T2 (Lansare Task): one task per recipient (named people and whole categories), linked to the broadcast."""
+    """T2 (Lansare Task): one task per recipient (named people and whole categories), linked to the broadcast.
+
+    ``broadcast_id`` is the launch's key, chosen by the client: the same key twice launches once, and the
+    other request gets ``Conflict`` naming the launch.
+    """
     title = rules.check_title(title)
     description = rules.check_text(description)
     known = await repo.staff_by_ids(conn, staff_ids)
@@ -424,7 +469,7 @@ async def broadcast(
     if not recipients:
         raise Invalid("a broadcast needs at least one recipient: staff_ids or categories")
     cast = Broadcast(
-        new_id(),
+        broadcast_id or new_id(),
         title,
         description,
         deadline,
@@ -434,7 +479,7 @@ async def broadcast(
         viewer.staff_id,
         viewer.username,
     )
-    await repo.insert_broadcast(conn, cast)
+    await repo.insert_broadcast(conn, cast, lambda first: _already_launched(first, deps))
     created = []
     for staff_id in sorted(recipients, key=str):
         task = Task(

@@ -14,7 +14,7 @@ from crm_kit.store import Database
 from crm_tasks.bootstrap import MIGRATIONS
 from crm_tasks.store import tables as t
 
-BEFORE_BLOB_REFS = "5f440a69ad33"
+BEFORE_BLOB_REFS = "0002"
 
 
 async def test_tasks_stored_before_the_table_get_their_blob_references(database_url: str) -> None:

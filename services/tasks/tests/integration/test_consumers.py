@@ -85,7 +85,7 @@ async def test_follow_ups_and_emailed_tasks_become_tasks_once_and_invoices_mark_
             return found if found == {"follow_up": 1, "email": 1} else None
 
         await eventually(tasks_by_source, timeout=30)
-        token = issue(Identity("u", "ana", "admin", str(ana)), settings.identity_secret)
+        token = issue(Identity("u", "ana", "admin", str(ana)), settings.identity_secret, "tasks")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app()), base_url="http://t") as client:
             items = (await client.get("/api/tasks", headers={HEADER: token})).json()["items"]
             by_source = {t["source"]: t for t in items}

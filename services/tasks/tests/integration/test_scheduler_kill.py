@@ -56,7 +56,9 @@ async def test_two_schedulers_and_a_kill_9_fire_each_reminder_exactly_once_withi
         ana = new_id()
         async with service.db.transaction() as conn:
             await repo.upsert_staff(conn, StaffMember(ana, "Ana", "ana@example.ro"))
-        token = issue(Identity("u1", "ana", "agent", str(ana)), settings.identity_secret)
+        token = issue(
+            Identity("u1", "ana", "agent", str(ana)), settings.identity_secret, "tasks", ttl=timedelta(hours=1)
+        )
         log = tmp_path / "schedulers.log"
         a = _scheduler(settings, log, claim_delay=0.4)
         b = _scheduler(settings, log, claim_delay=0.0)

@@ -62,7 +62,8 @@ async def test_an_agent_files_a_client_request_sees_the_checks_replies_resolves_
     # the partner picker comes from the partners service; a new client may not be listed yet, so choose by value
     await page.wait_for_selector(f"select[name=partner_id] option[value='{partner_id}']", state="attached")
     await page.select_option("select[name=partner_id]", partner_id)
-    await page.wait_for_function("document.getElementById('check-responsible').textContent.includes('Ana Pop')")
+    # not wait_for_function: it evaluates a string, which the pages' Content-Security-Policy forbids
+    await page.wait_for_selector("#check-responsible:has-text('Ana Pop')")
     assert await page.text_content("#check-covers") == "nu"
     await page.check("input[name=billable]")
     await page.click("#task-form button[type=submit]")

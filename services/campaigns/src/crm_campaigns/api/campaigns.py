@@ -393,6 +393,9 @@ class CampaignController(Controller):
                     )
                     request_ids.append(str(request_id))
                     requested += fresh
+            if wanted and not requested:
+                # Every member asked for was requested before, by this request's twin too: it did nothing.
+                raise Conflict(_all_requested(len(wanted), await repo.latest_request(conn, campaign_id)))
             progress = await _progress(conn, campaign_id)
         return {
             "requested": len(requested),
@@ -406,6 +409,14 @@ class CampaignController(Controller):
         async with store.read() as conn:
             await _campaign(conn, campaign_id)
             return await _progress(conn, campaign_id)
+
+
+def _all_requested(count: int, latest: Any) -> str:
+    text = f"opportunities were already requested for all {count} chosen members"
+    if latest is not None:
+        text += f" (last at {latest.requested_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        text += f" by {latest.requested_by})" if latest.requested_by else ")"
+    return text
 
 
 async def _not_elsewhere(

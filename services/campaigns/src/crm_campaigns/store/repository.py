@@ -477,6 +477,18 @@ async def insert_requests(
     return added
 
 
+async def latest_request(conn: AsyncConnection, campaign_id: UUID) -> Any:
+    """The campaign's latest opportunity request (``requested_at``, ``requested_by``), or None."""
+    t = opportunity_requests
+    query = (
+        sa.select(t.c.requested_at, t.c.requested_by)
+        .where(t.c.campaign_id == campaign_id)
+        .order_by(t.c.requested_at.desc())
+        .limit(1)
+    )
+    return (await conn.execute(query)).first()
+
+
 async def mark_opened(
     conn: AsyncConnection, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, at: dt.datetime
 ) -> bool:

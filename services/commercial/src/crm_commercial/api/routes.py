@@ -22,7 +22,7 @@ from crm_commercial.handlers import Commercial, IssueRequest
 from crm_commercial.store import repository as repo
 from crm_kit.blobs import BlobError, BlobStore
 from crm_kit.errors import Conflict, Invalid, NotFound
-from crm_kit.identity import requires_role
+from crm_kit.identity import Identity, requires_role
 from crm_kit.outbox import Outbox
 from crm_kit.store import Database
 
@@ -246,7 +246,11 @@ class DocumentsController(Controller):
 
     @post("/{document_id:uuid}/accept", status_code=200)
     async def accept(
-        self, api: NamedDependency[Api], document_id: FromPath[UUID], data: JSONBody[s.AcceptIn]
+        self,
+        api: NamedDependency[Api],
+        identity: NamedDependency[Identity],
+        document_id: FromPath[UUID],
+        data: JSONBody[s.AcceptIn],
     ) -> dict[str, Any]:
         """The client accepted an offer (OfferAccepted); optionally issue the order and/or contract (O5)."""
         contract = IssueRequest(
@@ -260,18 +264,24 @@ class DocumentsController(Controller):
         )
         async with api.unit() as (conn, pub):
             offer, follow = await api.commercial.accept_offer(
-                conn, pub, str(document_id), api.clock(), then=data.then, contract=contract
+                conn, pub, str(document_id), api.clock(), then=data.then, contract=contract, by=identity.username
             )
         today = api.today()
         return {**s.document_out(offer), "documents": [s.document_out(d, today=today) for d in follow]}
 
     @post("/{document_id:uuid}/reject", status_code=200)
     async def reject(
-        self, api: NamedDependency[Api], document_id: FromPath[UUID], data: JSONBody[s.RejectIn]
+        self,
+        api: NamedDependency[Api],
+        identity: NamedDependency[Identity],
+        document_id: FromPath[UUID],
+        data: JSONBody[s.RejectIn],
     ) -> dict[str, Any]:
         """The client rejected an offer, for a catalogued reason (OfferRejected)."""
         async with api.unit() as (conn, pub):
-            offer = await api.commercial.reject_offer(conn, pub, str(document_id), data.reason_code, data.note)
+            offer = await api.commercial.reject_offer(
+                conn, pub, str(document_id), data.reason_code, data.note, api.clock(), identity.username
+            )
         return s.document_out(offer)
 
 

@@ -223,6 +223,8 @@ def document_out(doc: Document, *, today: dt.date | None = None, article_code: s
         "note": doc.note,
         "external_number": doc.external_number,
         "campaign_id": doc.source.campaign_id,
+        "decided_at": doc.decided_at.isoformat() if doc.decided_at else None,
+        "decided_by": doc.decided_by,
     }
     out.update({k: v for k, v in optional.items() if v is not None})
     if doc.type == "contract" and today is not None:

@@ -6,7 +6,7 @@ import calendar
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Literal
 
@@ -179,6 +179,8 @@ class Document:
     reason_code: str | None = None
     note: str | None = None
     external_number: str | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
 
     @property
     def gross(self) -> Decimal:
@@ -285,19 +287,28 @@ def copy_lines(doc: Document, new_line_id: Callable[[], str]) -> list[Line]:
     return [replace(line, line_id=new_line_id()) for line in doc.lines]
 
 
-def decide_offer(offer: Document, decision: Literal["accepted", "rejected"]) -> str:
-    """The offer's new status.
+def decide_offer(offer: Document, decision: Literal["accepted", "rejected"], tz: tzinfo | None = None) -> str:
+    """The offer's new status; ``tz`` is the zone the loser is told the time of the first decision in.
 
     Raises:
         Conflict: not an offer, or already accepted or rejected.
     """
     if offer.type != "offer":
         raise Conflict(f"{offer.number} is not an offer")
-    if offer.status == decision:
-        return decision
     if offer.status != "issued":
-        raise Conflict(f"offer {offer.number} was already {offer.status}")
+        told = already_decided(offer.number, offer.status, offer.decided_at, offer.decided_by, tz)
+        raise Conflict(told, status=offer.status)
     return decision
+
+
+def already_decided(number: str, status: str, at: datetime | None, by: str | None, tz: tzinfo | None = None) -> str:
+    """What a request that lost the race to decide an offer is told: what happened, when and by whom."""
+    text = f"{number} was already {status}"
+    if at is not None:
+        text += f" at {at.astimezone(tz):%Y-%m-%d %H:%M}"
+    if by:
+        text += f" by {by}"
+    return text
 
 
 def check_end(contract: Document, ended_on: date) -> None:

@@ -267,6 +267,8 @@ def _document(row: Any, lines: Sequence[Line]) -> Document:
         reason_code=row.reason_code,
         note=row.note,
         external_number=row.external_number,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
     )
 
 

@@ -129,9 +129,14 @@ documents = sa.Table(
     sa.Column("note", sa.Text(), nullable=True),
     sa.Column("external_number", sa.String(60), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("decided_by", sa.String(100), nullable=True),
+    sa.Column("follows_offer_id", sa.String(36), nullable=True),
     sa.UniqueConstraint("contract_id", "period", name="uq_documents_contract_period"),
     sa.UniqueConstraint("type", "partner_id", "kind", "external_number", name="uq_documents_external"),
     sa.Index("ix_documents_type_partner", "type", "partner_id"),
+    # The order and the contract an offer's acceptance issued: one of each per offer, whatever the race.
+    sa.Index("uq_documents_follows_offer", "type", "follows_offer_id", unique=True),
 )
 """Every document: offers, orders, contracts, invoices, cost documents and payments (``type`` tells)."""
 

@@ -59,5 +59,6 @@ async def download_blob(
         raise ValidationException(str(exc)) from None
     except KeyError:
         raise NotFoundException(f"no blob {sha256}") from None
-    # Private: the answer depends on who asks, so no shared cache may keep it for others.
-    return Response(content, media_type="application/octet-stream", headers={"cache-control": "private, max-age=3600"})
+    # private: who may read a blob depends on who asks, so never for shared caches; nosniff: never rendered as a page.
+    headers = {"cache-control": "private, max-age=31536000, immutable", "x-content-type-options": "nosniff"}
+    return Response(content, media_type="application/octet-stream", headers=headers)

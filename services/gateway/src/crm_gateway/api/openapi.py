@@ -36,7 +36,7 @@ def merge(base: dict[str, Any], others: dict[str, dict[str, Any]]) -> dict[str, 
 @get("/api/schema", tags=["schema"], summary="The OpenAPI of the whole API")
 async def api_schema(request: Request[Any, Any, Any], forwarder: NamedDependency[Forwarder]) -> dict[str, Any]:
     """The gateway's own OpenAPI plus every reachable service's ``/schema/openapi.json``."""
-    bases = sorted(set(forwarder.routes.values()))
+    bases = sorted({forwarder.service_urls[n] for n in forwarder.routes.values() if n in forwarder.service_urls})
 
     async def fetch(base: str) -> tuple[str, dict[str, Any] | None]:
         try:

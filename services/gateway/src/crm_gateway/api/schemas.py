@@ -63,3 +63,11 @@ class BlobOut:
 
     sha256: str
     size: int
+
+
+@dataclass
+class PasswordChange:
+    """The current password and the new one."""
+
+    current_password: str
+    new_password: str

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody, Parameter
 
-from crm_gateway.accounts import Accounts
-from crm_gateway.api.schemas import UserCreate, UserOut, UserPage
+from crm_gateway.accounts import Accounts, BadCredentials
+from crm_gateway.api.auth import client_address, too_many
+from crm_gateway.api.schemas import PasswordChange, TokenResponse, UserCreate, UserOut, UserPage
 from crm_gateway.auth.middleware import requires_role
+from crm_gateway.auth.throttle import Throttled
+from crm_gateway.auth.tokens import ACCESS
 from crm_gateway.domain.users import User
 
 
@@ -39,3 +43,18 @@ class UsersController(Controller):
     async def me(self, request: Request[User, Any, Any], accounts: NamedDependency[Accounts]) -> UserOut:
         stored = await accounts.get(request.user.id)
         return UserOut.of(stored or request.user)
+
+    @put("/me/password", summary="Change my password; every other session and token of mine ends")
+    async def change_password(
+        self, request: Request[User, Any, Any], data: JSONBody[PasswordChange], accounts: NamedDependency[Accounts]
+    ) -> TokenResponse:
+        """A fresh access token: the one that made this call stops working, as do all older ones."""
+        try:
+            user = await accounts.change_password(
+                request.user.id, data.current_password, data.new_password, client_address(request)
+            )
+        except BadCredentials:
+            raise PermissionDeniedException("the current password is wrong") from None
+        except Throttled as exc:
+            raise too_many(exc) from None
+        return TokenResponse(access_token=accounts.tokens.issue(user, ACCESS))

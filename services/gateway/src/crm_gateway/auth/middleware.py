@@ -1,4 +1,4 @@
-"""The /api guard: a bearer token (or the UI's session cookie) on every /api route but the open ones."""
+"""The request guards: the session cookie, the /api credential check, and the Origin check on writes."""
 
 from __future__ import annotations
 
@@ -11,20 +11,50 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from crm_gateway.auth.tokens import ACCESS, SESSION, InvalidToken, TokenIssuer
+from crm_gateway.auth.csrf import CSRF_HEADER, UNSAFE_METHODS, check_api_write, check_origin
+from crm_gateway.auth.sessions import Session, Sessions
+from crm_gateway.auth.tokens import ACCESS, InvalidToken, TokenIssuer
 from crm_gateway.domain.users import User
 
 SESSION_COOKIE = "crm_session"
 LANG_COOKIE = "crm_lang"
 OPEN_API_PATHS = frozenset({"/api/auth/token", "/api/healthz"})
+_STATE_KEY = "crm_session"
+
+
+def current_session(scope: Scope | Any) -> Session | None:
+    """The session ``SessionMiddleware`` found for this request (a scope or a connection)."""
+    state = scope.get("state") if isinstance(scope, dict) else scope.scope.get("state")
+    found = (state or {}).get(_STATE_KEY)
+    return found if isinstance(found, Session) else None
+
+
+class SessionMiddleware:
+    """Looks the session cookie up in the store (one indexed read) and checks the Origin of every write."""
+
+    def __init__(self, app: ASGIApp, sessions: Sessions, public_url: str = "") -> None:
+        self.app = app
+        self.sessions = sessions
+        self.public_url = public_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and not str(scope.get("path", "")).startswith("/static/"):
+            connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+            if scope.get("method", "GET") in UNSAFE_METHODS:
+                check_origin(connection, self.public_url)
+            cookie = connection.cookies.get(SESSION_COOKIE)
+            session = await self.sessions.resolve(cookie) if cookie else None
+            scope.setdefault("state", {})[_STATE_KEY] = session  # type: ignore[typeddict-item]
+        await self.app(scope, receive, send)
 
 
 class ApiAuthMiddleware(AbstractAuthenticationMiddleware):
     """Sets ``request.user`` (a ``User``) on /api requests; 401 when no valid credential comes with one."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenIssuer) -> None:
+    def __init__(self, app: ASGIApp, tokens: TokenIssuer, sessions: Sessions) -> None:
         super().__init__(app)
         self.tokens = tokens
+        self.sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
@@ -37,15 +67,24 @@ class ApiAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        try:
-            if scheme.lower() == "bearer" and token:
-                return AuthenticationResult(user=self.tokens.verify(token.strip(), ACCESS), auth=token)
-            cookie = connection.cookies.get(SESSION_COOKIE)
-            if cookie:
-                # The browser's own calls (the SSE stream, fetch from pages); the cookie is SameSite=Lax.
-                return AuthenticationResult(user=self.tokens.verify(cookie, SESSION), auth=cookie)
-        except InvalidToken as exc:
-            raise NotAuthorizedException(str(exc)) from None
+        if scheme.lower() == "bearer" and token:
+            try:
+                user = self.tokens.verify(token.strip(), ACCESS)
+            except InvalidToken as exc:
+                raise NotAuthorizedException(str(exc)) from None
+            # One primary-key read: a password change (or a deleted user) ends every older token.
+            if not await self.sessions.token_current(user.id, user.token_version):
+                raise NotAuthorizedException("the token was revoked (password changed); log in again")
+            return AuthenticationResult(user=user, auth=token)
+        cookie = connection.cookies.get(SESSION_COOKIE)
+        if cookie:
+            # The browser's own calls (the SSE stream, fetch from pages).
+            session = current_session(connection)
+            if session is None:
+                raise NotAuthorizedException("the session has ended; log in again")
+            if connection.scope.get("method", "GET") in UNSAFE_METHODS:
+                check_api_write(connection, self.sessions.csrf_ok(cookie, connection.headers.get(CSRF_HEADER)))
+            return AuthenticationResult(user=session.user, auth=cookie)
         raise NotAuthorizedException("log in first: send 'Authorization: Bearer <token>' from POST /api/auth/token")
 
 

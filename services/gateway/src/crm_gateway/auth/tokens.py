@@ -36,6 +36,7 @@ class TokenIssuer:
             "staff_id": user.staff_id,
             "lang": user.language,
             "typ": kind,
+            "ver": user.token_version,
             "iat": int(issued.timestamp()),
             "exp": int((issued + self.ttl).timestamp()),
         }
@@ -63,4 +64,5 @@ class TokenIssuer:
             role=str(claims["role"]),
             staff_id=claims.get("staff_id"),
             language=str(claims.get("lang") or "ro"),
+            token_version=int(claims.get("ver") or 0),
         )

@@ -22,6 +22,8 @@ class User:
     role: str
     staff_id: str | None
     language: str = "ro"
+    token_version: int = 0
+    """Bumped by a password change; an access token of an older version is refused."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,17 @@ class NewUser:
     role: str
     staff_id: str | None
     language: str
+
+
+def check_password(password: str) -> str:
+    """A password that meets the rules.
+
+    Raises:
+        Invalid: too short.
+    """
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"the password needs at least {MIN_PASSWORD} characters", field="password")
+    return password
 
 
 def new_user(username: str, password: str, role: str, staff_id: str | None, language: str | None) -> NewUser:
@@ -48,8 +61,7 @@ def new_user(username: str, password: str, role: str, staff_id: str | None, lang
             "starting with a letter or digit",
             field="username",
         )
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"the password needs at least {MIN_PASSWORD} characters", field="password")
+    check_password(password)
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
     lang = language or "ro"

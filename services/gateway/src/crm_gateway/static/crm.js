@@ -1,14 +1,59 @@
-/* CRM web UI: the F2 action palette (A1, A2), the unread-messages badge and live toasts (SSE). Plain JS. */
+/* CRM web UI: the F2 action palette (A1, A2), the unread-messages badge and live toasts (SSE). Plain JS.
+   No page has inline script (the Content-Security-Policy allows scripts from /static only): pages hand data
+   over in <script type="application/json"> blocks and data-* attributes, read here. */
 (function () {
   "use strict";
 
   var crm = (window.crm = window.crm || {});
 
+  /* Data a page states as JSON (not executed, so allowed by the CSP); {} when absent or broken. */
+  crm.pageData = function (id) {
+    var el = document.getElementById(id);
+    if (!el) return {};
+    try { return JSON.parse(el.textContent || "{}") || {}; } catch (e) { return {}; }
+  };
+
+  /* CSRF: the session's token from <meta name="csrf-token">; crm.fetch sends it on every write
+     (the gateway refuses cookie-authenticated /api writes without it, and without a JSON or multipart body). */
+  crm.csrfToken = function () {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") || "" : "";
+  };
+  crm.fetch = function (url, options) {
+    var opts = Object.assign({credentials: "same-origin"}, options || {});
+    var method = (opts.method || "GET").toUpperCase();
+    if (method !== "GET" && method !== "HEAD") {
+      var headers = new Headers(opts.headers || {});
+      headers.set("X-CSRF-Token", crm.csrfToken());
+      opts.headers = headers;
+    }
+    return fetch(url, opts);
+  };
+
+  /* Small behaviours pages ask for with attributes instead of inline handlers. */
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var pattern = form && form.getAttribute && form.getAttribute("data-action-pattern");
+    if (!pattern) return;
+    form.action = pattern.replace(/\{(\w+)\}/g, function (_, name) {
+      return encodeURIComponent(form.elements[name] ? form.elements[name].value : "");
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-history-back]");
+    if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
+  });
+
   /* A2: a page states its context; the palette passes it on as query parameters.
-     Either `window.crmContext = {partner_id: "..."}` in a page script, or `crm.setContext({...})`. */
+     Either <script type="application/json" id="crm-context">{...}</script>, or `crm.setContext({...})`. */
   crm.setContext = function (context) {
     window.crmContext = Object.assign({}, window.crmContext || {}, context || {});
   };
+  crm.setContext(crm.pageData("crm-context"));
   crm.contextParams = function () {
     var params = new URLSearchParams();
     var ctx = window.crmContext || {};
@@ -143,7 +188,7 @@
     badge.hidden = crm.unread === 0;
   };
 
-  var i18n = window.crmI18n || {};
+  var i18n = crm.pageData("crm-i18n");
   function connect() {
     if (!window.EventSource || window.self !== window.top || !badge) return;
     var source = new EventSource("/api/messages/stream");

@@ -19,6 +19,7 @@ def _user(row: sa.Row[tuple[object, ...]]) -> User:
         role=str(m["role"]),
         staff_id=m["staff_id"],
         language=str(m["language"] or "ro"),
+        token_version=int(m["token_version"] or 0),
     )
 
 

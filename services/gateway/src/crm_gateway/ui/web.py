@@ -24,9 +24,12 @@ from litestar.di import NamedDependency
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
+from markupsafe import Markup, escape
 
-from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE
-from crm_gateway.auth.tokens import SESSION, InvalidToken, TokenIssuer
+from crm_gateway.auth.csrf import CSRF_FIELD, UNSAFE_METHODS, CsrfRejected, form_token
+from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE, current_session
+from crm_gateway.auth.sessions import Sessions
+from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.domain.users import LANGUAGES, User
 from crm_gateway.ui.api import ApiClient, ApiError
 
@@ -120,6 +123,12 @@ CORE_TRANSLATIONS: dict[str, str] = {
     ),
     "Nu aveți dreptul să faceți asta.": "You are not allowed to do this.",
     "Nu a fost găsit.": "Not found.",
+    "Formularul a expirat sau nu vine din această aplicație; reîncărcați pagina și încercați din nou.": (
+        "The form has expired or does not come from this application; reload the page and try again."
+    ),
+    "Prea multe încercări eșuate; încercați din nou peste {seconds} secunde.": (
+        "Too many failed attempts; try again in {seconds} seconds."
+    ),
 }
 
 
@@ -200,7 +209,6 @@ def money(value: Any) -> str:
 def configure_templates(
     engine: JinjaTemplateEngine,
     areas: Areas,
-    tokens: TokenIssuer,
     timezone: str,
     default_language: str,
 ) -> None:
@@ -218,7 +226,18 @@ def configure_templates(
     @pass_context
     def current_user(ctx: Context) -> User | None:
         request = ctx.get("request")
-        return session_user(request, tokens) if request is not None else None
+        return session_user(request) if request is not None else None
+
+    @pass_context
+    def csrf_token(ctx: Context) -> str:
+        request = ctx.get("request")
+        session = current_session(request) if request is not None else None
+        return session.csrf_token if session is not None else ""
+
+    @pass_context
+    def csrf_field(ctx: Context) -> Markup:
+        # Every post form of a template carries this hidden field (a test checks the templates).
+        return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(csrf_token(ctx)))
 
     @pass_context
     def current_language(ctx: Context) -> str:
@@ -227,6 +246,8 @@ def configure_templates(
 
     env.globals["_"] = translate
     env.globals["current_user"] = current_user
+    env.globals["csrf_token"] = csrf_token
+    env.globals["csrf_field"] = csrf_field
     env.globals["current_language"] = current_language
     env.globals["navigation"] = NAVIGATION
     env.globals["palette_actions"] = areas.actions
@@ -242,27 +263,42 @@ class LoginRequired(Exception):
     """A page was asked for without a valid session: the browser goes to /login."""
 
 
-def session_user(request: Request[Any, Any, Any], tokens: TokenIssuer) -> User | None:
-    """The user of the session cookie, or ``None``."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    try:
-        return tokens.verify(cookie, SESSION)
-    except InvalidToken:
-        return None
+def session_user(request: Request[Any, Any, Any]) -> User | None:
+    """The user of a live session (looked up by ``SessionMiddleware``), or ``None``."""
+    session = current_session(request)
+    return session.user if session is not None else None
 
 
-def provide_user(tokens: TokenIssuer) -> Callable[[Request[Any, Any, Any]], User]:
+def provide_user() -> Callable[[Request[Any, Any, Any]], User]:
     """The ``user`` dependency of page handlers (redirects to /login when logged out)."""
 
     def user(request: Request[Any, Any, Any]) -> User:
-        found = session_user(request, tokens)
+        found = session_user(request)
         if found is None:
             raise LoginRequired
         return found
 
     return user
+
+
+def csrf_guard(sessions: Sessions) -> Callable[[Request[Any, Any, Any]], Any]:
+    """The app's ``before_request`` hook: a UI write acting through the session must carry its CSRF token.
+
+    /api requests are checked by ``ApiAuthMiddleware``. /login acts as nobody yet (it opens a new session, ending
+    the one it comes with), so the Origin check is its defence.
+    """
+
+    async def guard(request: Request[Any, Any, Any]) -> None:
+        path = request.url.path
+        if request.method not in UNSAFE_METHODS or path.startswith("/api/") or path == "/login":
+            return
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie or current_session(request) is None:
+            return  # no live session: the handler sends the visitor to /login, nothing is done as anyone
+        if not sessions.csrf_ok(cookie, await form_token(request)):
+            raise CsrfRejected("missing or wrong CSRF token")
+
+    return guard
 
 
 def provide_api(tokens: TokenIssuer) -> Callable[[Request[Any, Any, Any], User], AsyncGenerator[ApiClient, None]]:
@@ -307,6 +343,15 @@ def render_page(
         raise RuntimeError("no template engine")
     html = engine.get_template(template).render(request=request, **context)
     return Response(html, status_code=status, media_type=MediaType.HTML)
+
+
+def csrf_rejected_page(request: Request[Any, Any, Any], exc: CsrfRejected) -> Response[Any]:
+    """A refused cross-site or token-less write: 403, the error page for the UI, JSON for /api."""
+    if request.url.path.startswith("/api/"):
+        body = {"status_code": 403, "detail": str(exc), "extra": {}}
+        return Response(body, status_code=403, media_type=MediaType.JSON)
+    text = "Formularul a expirat sau nu vine din această aplicație; reîncărcați pagina și încercați din nou."
+    return render_page(request, "error.html", {"status": 403, "detail": text, "translate_detail": True}, 403)
 
 
 def api_error_page(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:

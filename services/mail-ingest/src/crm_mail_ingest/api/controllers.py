@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ServiceUnavailableException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 
-from crm_kit.errors import Conflict, Invalid, NotFound
+from crm_kit.errors import Conflict, Invalid, NotFound, TooLarge
 from crm_kit.http import BlobRefCheck
 from crm_kit.identity import Identity
 from crm_kit.ids import new_id
@@ -26,13 +27,24 @@ from crm_mail_ingest.importer import Importer
 from crm_mail_ingest.store import repository
 
 STATUSES = ("imported", "failed", "ignored", "duplicate", "retried")
+UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and part headers around the file itself
+
+
+def too_large_message(size: int | None, limit: int) -> str:
+    """Why an upload was refused, with the sizes in words."""
+    what = f"the file is {_words(size)}" if size is not None else "the upload is too large"
+    return f"{what}; the import limit is {_words(limit)} (CRM_MAIL_INGEST_MAX_FILE_BYTES): nothing was imported or kept"
+
+
+def _words(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{size} bytes"
 
 
 class MailImportController(Controller):
     path = "/api/mail-imports"
     tags = ["mail import"]
 
-    @post("/", status_code=201, request_max_body_size=64 * 1024 * 1024)
+    @post("/", status_code=201)  # the body limit is set by upload_routes(), from the settings
     async def upload(
         self,
         importer: NamedDependency[SkipValidation[Importer]],
@@ -41,6 +53,10 @@ class MailImportController(Controller):
     ) -> MailImportOut:
         """Import one exported email file (Outlook text, Thunderbird text or .eml) through the folder's path."""
         content = await data.read()
+        limit = importer.settings.max_file_bytes  # read now: an administrator may raise it
+        if len(content) > limit:
+            # Refused before anything is written to the import folder: a failed import would keep the file.
+            raise TooLarge(too_large_message(len(content), limit), size=len(content), limit=limit)
         name = safe_file_name(data.filename or "")
         await asyncio.to_thread(folder.ensure)
         staging = folder.root / f".upload-{new_id().hex}.part"
@@ -101,6 +117,25 @@ class MailImportController(Controller):
         async with db.transaction() as conn:
             await repository.set_status(conn, import_id, "retried")
         return MailImportOut.from_row(await _import(importer, claimed))
+
+
+def upload_routes(max_file_bytes: int) -> Router:
+    """The mail import routes, the request body capped just above the file limit.
+
+    Litestar refuses a larger body with 413 from its Content-Length, or once that many bytes have
+    streamed in, before the multipart body is parsed; the handler then checks the file itself.
+    """
+
+    def too_large(_: Request[Any, Any, Any], __: RequestEntityTooLarge) -> Response[dict[str, Any]]:
+        detail = too_large_message(None, max_file_bytes)
+        return Response({"status_code": 413, "detail": detail, "extra": {"limit": max_file_bytes}}, status_code=413)
+
+    return Router(
+        path="/",
+        route_handlers=[MailImportController],
+        request_max_body_size=max_file_bytes + UPLOAD_OVERHEAD,
+        exception_handlers={RequestEntityTooLarge: too_large},
+    )
 
 
 async def _import(importer: Importer, claimed: Claimed) -> dict[str, Any]:

@@ -113,6 +113,24 @@ async def unmoved_import(conn: AsyncConnection, file_name: str, file_sha256: str
     return dict(row._mapping) if row else None
 
 
+async def kept_failures(conn: AsyncConnection, file_sha256s: list[str]) -> dict[str, str]:
+    """Where failed/ already keeps a file of each content (sha256 -> path relative to the inbox)."""
+    if not file_sha256s:
+        return {}
+    rows = await conn.execute(
+        sa.select(imports.c.file_sha256, imports.c.stored_path)
+        .where(imports.c.status == "failed")
+        .where(imports.c.file_sha256.in_(sorted(set(file_sha256s))))
+        .where(imports.c.moved_at.is_not(None))
+        .where(imports.c.stored_path.like("failed/%"))
+        .order_by(imports.c.created_at)
+    )
+    found: dict[str, str] = {}
+    for row in rows:
+        found.setdefault(row.file_sha256, row.stored_path)
+    return found
+
+
 async def mark_moved(conn: AsyncConnection, moves: dict[str, str], now: datetime) -> None:
     """Set where each import's file now is (import id -> path relative to the inbox)."""
     if not moves:

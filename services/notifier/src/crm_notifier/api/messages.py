@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK
 from crm_kit.errors import Invalid, NotFound
 from crm_kit.identity import Identity
 from crm_kit.ids import new_id
+from crm_kit.links import UI_PATH_RULE, is_ui_path
 from crm_notifier.api.context import ApiContext
 from crm_notifier.api.schemas import MessageIn
 from crm_notifier.store import repository as repo
@@ -60,8 +61,8 @@ class MessageController(Controller):
         self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity], data: JSONBody[MessageIn]
     ) -> dict[str, Any]:
         """Messaging (A1): post an in-app message to users or staff members who are users."""
-        if data.link is not None and not data.link.startswith("/"):
-            raise Invalid("a link is a path in the web UI, starting with /", field="link")
+        if data.link is not None and not is_ui_path(data.link):
+            raise Invalid(UI_PATH_RULE, field="link")  # the UI redirects to it when the message is opened
         now = datetime.now(UTC)
         request_id = f"message:{new_id()}"
         async with api.db.transaction() as conn:

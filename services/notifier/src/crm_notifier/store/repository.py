@@ -263,6 +263,27 @@ async def delete_credentials(conn: AsyncConnection, login: str) -> None:
     await conn.execute(t.user_credentials.delete().where(t.user_credentials.c.user_login == login))
 
 
+_SEALED = {"mail_server": (t.mail_servers, "id"), "credentials": (t.user_credentials, "user_login")}
+"""Where SMTP passwords are stored sealed: a mail server's, and each user's own credentials."""
+
+
+async def sealed_passwords(conn: AsyncConnection) -> list[tuple[str, str, str]]:
+    """Every stored sealed password as ``(kind, key, sealed)``, kind ``mail_server`` or ``credentials``."""
+    found: list[tuple[str, str, str]] = []
+    for kind, (table, key) in _SEALED.items():
+        rows = await conn.execute(
+            sa.select(table.c[key], table.c.password_enc).where(table.c.password_enc.is_not(None))
+        )
+        found += [(kind, str(row[0]), str(row[1])) for row in rows]
+    return found
+
+
+async def replace_sealed_password(conn: AsyncConnection, kind: str, key: str, sealed: str) -> None:
+    """Store a password sealed again (under another key) in place of the old one."""
+    table, column = _SEALED[kind]
+    await conn.execute(table.update().where(table.c[column] == key).values(password_enc=sealed))
+
+
 # Deliveries ----------------------------------------------------------------------------------------------
 
 

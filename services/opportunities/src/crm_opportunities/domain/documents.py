@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Final, Literal, get_args
 from uuid import UUID
@@ -172,7 +172,8 @@ def decide_offer(
     if not offer.issued:
         raise Conflict("the offer has not been issued by commercial yet")
     if offer.decision in ("accepted", "rejected"):
-        raise Conflict(f"the offer {offer.number} was already {offer.decision}", decision=offer.decision)
+        told = already_decided(offer.number, offer.decision, offer.decided_at, offer.decided_by)
+        raise Conflict(told, decision=offer.decision)
     return replace(
         offer,
         decision=decision,
@@ -181,6 +182,16 @@ def decide_offer(
         reason_code=reason_code,
         note=(note or "").strip() or None,
     )
+
+
+def already_decided(number: str | None, decision: str | None, at: datetime | None, by: str | None) -> str:
+    """What a request that lost the race to decide an offer is told: what happened, when and by whom."""
+    text = f"the offer {number} was already {decision}"
+    if at is not None:
+        text += f" at {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if by:
+        text += f" by {by}"
+    return text
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -10,8 +11,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_kit.store import dialect_insert
-from crm_opportunities.domain.documents import Article, Document, Line
+from crm_kit.store import dialect_insert, transition
+from crm_opportunities.domain.documents import Article, Document, Line, already_decided
 from crm_opportunities.domain.model import LostReason, Opportunity, StageEntry, StageMove
 from crm_opportunities.domain.stages import STAGES, Stage
 from crm_opportunities.store.tables import (
@@ -164,6 +165,11 @@ def _document_values(doc: Document) -> dict[str, Any]:
     }
 
 
+def _moved_meanwhile(row: Any) -> str:
+    at = row.stage_entered_at.astimezone(UTC)
+    return f"the opportunity moved to '{row.stage}' at {at:%Y-%m-%d %H:%M} UTC meanwhile"
+
+
 def _opportunity_values(opp: Opportunity) -> dict[str, Any]:
     return {
         "id": opp.id,
@@ -227,8 +233,24 @@ class Repository:
         await conn.execute(opportunities.update().where(opportunities.c.id == opp.id).values(**values))
 
     async def save_move(self, conn: AsyncConnection, move: StageMove) -> None:
-        """Save a stage move: the opportunity, the closed stay and the new one."""
-        await self.save(conn, move.opportunity)
+        """Save a stage move: the opportunity, the closed stay and the new one.
+
+        Raises:
+            Conflict: the opportunity left the stage this move starts from meanwhile (another request won).
+        """
+        if move.previous is None:
+            await self.save(conn, move.opportunity)
+        else:
+            values = _opportunity_values(move.opportunity)
+            del values["id"]
+            await transition(
+                conn,
+                opportunities,
+                {"id": move.opportunity.id},
+                expected={"stage": move.previous.stage},
+                values=values,
+                lost=_moved_meanwhile,
+            )
         if move.previous is not None:
             t = stage_history
             await conn.execute(
@@ -325,6 +347,23 @@ class Repository:
 
     async def add_document(self, conn: AsyncConnection, doc: Document) -> None:
         await conn.execute(documents.insert().values(**_document_values(doc)))
+
+    async def save_decision(self, conn: AsyncConnection, offer: Document) -> None:
+        """Save an offer's decision, if nobody decided it meanwhile.
+
+        Raises:
+            Conflict: another request accepted or rejected the offer first.
+        """
+        values = _document_values(offer)
+        del values["id"]
+        await transition(
+            conn,
+            documents,
+            {"id": offer.id},
+            expected={"decision": (None, "open")},
+            values=values,
+            lost=lambda row: already_decided(row.number, row.decision, row.decided_at, row.decided_by),
+        )
 
     async def save_document(self, conn: AsyncConnection, doc: Document) -> None:
         values = _document_values(doc)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -16,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParam
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_kit.csvsafe import csv_text
 from crm_kit.errors import Invalid, NotFound
 from crm_kit.http import BlobRefCheck
 from crm_kit.identity import Identity, requires_role
@@ -259,13 +258,8 @@ class TasksController(Controller):
             "billable",
             "invoiced",
         ]
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        for item in items:
-            writer.writerow(["" if item[c] is None else item[c] for c in columns])
         return Response(
-            out.getvalue(),
+            csv_text(columns, ([item[c] for c in columns] for item in items)),
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="tasks-{first}-{last}.csv"'},
         )
@@ -483,6 +477,7 @@ class BroadcastsController(Controller):
                 deadline=_local(deps, data.deadline),
                 alert=_alert(data.alert),
                 now=clock(),
+                broadcast_id=data.request_id,
             )
             items = await _present(conn, tasks)
         return {**s.broadcast_json(cast, (len(tasks), 0)), "tasks": items}

@@ -69,6 +69,11 @@ class BroadcastBody(_Body):
     description: str = Field(default="", description="Description.")
     deadline: datetime | None = Field(default=None, description="Deadline.")
     alert: AlertBody | None = Field(default=None, description="Reminder of every task.")
+    request_id: UUID | None = Field(
+        default=None,
+        description="The launch's key, chosen by the client (it becomes the broadcast's id): the same key twice "
+        "launches once, and the other request gets 409.",
+    )
 
 
 class ServiceBody(_Body):

@@ -58,6 +58,7 @@ class Task:
     broadcast_id: UUID | None = None
     status: Status = "open"
     resolved_at: datetime | None = None
+    resolved_by: str | None = None
     hours: Decimal | None = None
     invoiced: bool = False
     invoice_id: UUID | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit import blobrefs
-from crm_kit.store import dialect_insert
+from crm_kit.store import dialect_insert, insert_once, transition
 from crm_tasks.domain.availability import Planned
 from crm_tasks.domain.model import (
     Alert,
@@ -99,6 +99,7 @@ def _task_values(task: Task) -> dict[str, Any]:
         "status": task.status,
         "registered_at": task.registered_at,
         "resolved_at": task.resolved_at,
+        "resolved_by": task.resolved_by,
         "hours": task.hours,
         "invoiced": task.invoiced,
         "invoice_id": task.invoice_id,
@@ -135,6 +136,7 @@ def _task(row: Any) -> Task:
         broadcast_id=_uuid(row.broadcast_id),
         status=row.status,
         resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
         hours=row.hours,
         invoiced=row.invoiced,
         invoice_id=_uuid(row.invoice_id),
@@ -169,6 +171,20 @@ def _blobs_of(task: Task) -> list[tuple[str, str]]:
     if task.estimate is not None and task.estimate.printout_sha256:
         shas.append(task.estimate.printout_sha256)
     return [(str(task.id), sha) for sha in shas]
+
+
+async def transition_task(
+    conn: AsyncConnection, task: Task, *, expected: Mapping[str, Any], lost: Callable[[Any], str]
+) -> None:
+    """Save a task's transition only if the stored task is still in the ``expected`` state.
+
+    Raises:
+        Conflict: another request moved the task first; the message is ``lost``'s, from the task as it is now.
+    """
+    values = _task_values(task)
+    del values["id"]
+    await transition(conn, t.tasks, {"id": task.id}, expected=expected, values=values, lost=lost)
+    await blobrefs.add_refs(conn, t.blob_refs, _blobs_of(task))  # resolving issues the estimate's printout
 
 
 async def get_task(conn: AsyncConnection, task_id: UUID, *, for_update: bool = False) -> Task | None:
@@ -342,20 +358,24 @@ async def replies_of(conn: AsyncConnection, task_id: UUID) -> list[Reply]:
 # --- broadcasts --------------------------------------------------------------------------------------------
 
 
-async def insert_broadcast(conn: AsyncConnection, b: Broadcast) -> None:
-    await conn.execute(
-        t.broadcasts.insert().values(
-            id=b.id,
-            title=b.title,
-            description=b.description,
-            deadline=b.deadline,
-            staff_ids=[str(s) for s in b.staff_ids],
-            categories=list(b.categories),
-            created_at=b.created_at,
-            creator_staff_id=b.creator_staff_id,
-            creator_user=b.creator_user,
-        )
-    )
+async def insert_broadcast(conn: AsyncConnection, b: Broadcast, lost: Callable[[Broadcast], str]) -> None:
+    """Store a broadcast once: its id is the launch's key, so a concurrent twin of the launch gets ``Conflict``.
+
+    Raises:
+        Conflict: a broadcast with this id exists (``lost`` tells the loser which one).
+    """
+    values = {
+        "id": b.id,
+        "title": b.title,
+        "description": b.description,
+        "deadline": b.deadline,
+        "staff_ids": [str(s) for s in b.staff_ids],
+        "categories": list(b.categories),
+        "created_at": b.created_at,
+        "creator_staff_id": b.creator_staff_id,
+        "creator_user": b.creator_user,
+    }
+    await insert_once(conn, t.broadcasts, values, key={"id": b.id}, lost=lambda row: lost(_broadcast(row)))
 
 
 def _broadcast(r: Any) -> Broadcast:

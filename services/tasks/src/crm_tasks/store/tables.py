@@ -76,6 +76,7 @@ tasks = sa.Table(
     sa.Column("status", sa.String(10), nullable=False, default="open"),
     sa.Column("registered_at", UtcDateTime, nullable=False, index=True),
     sa.Column("resolved_at", UtcDateTime, nullable=True),
+    sa.Column("resolved_by", sa.String(100), nullable=True),
     sa.Column("hours", DecimalText(), nullable=True),
     sa.Column("invoiced", sa.Boolean(), nullable=False, default=False),
     sa.Column("invoice_id", sa.Uuid(), nullable=True),

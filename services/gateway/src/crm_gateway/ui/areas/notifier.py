@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_kit.links import is_ui_path
 
 Form = URLEncodedBody[dict[str, Any]]
 EMAIL_STATUSES = ("pending", "sending", "handed_over", "sent", "failed")
@@ -280,7 +281,9 @@ async def mark_read(api: NamedDependency[ApiClient], message_id: FromPath[str]) 
         message = await api.post(f"/api/messages/{message_id}/read")
     except ApiError as exc:
         return await _stack(api, unread=False, offset=0, error=exc)
-    return Redirect(message.get("link") or "/messages", status_code=303)
+    link = message.get("link")
+    # Checked again here: a message stored before the API checked links may point at another site.
+    return Redirect(link if isinstance(link, str) and is_ui_path(link) else "/messages", status_code=303)
 
 
 @post("/messages/read-all", include_in_schema=False, status_code=303, media_type=MediaType.HTML)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import MediaType, get, post
+from litestar import MediaType, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
+from crm_gateway.auth.sessions import Sessions
 from crm_gateway.domain.users import User
+from crm_gateway.settings import GatewaySettings
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.login import session_cookies
 
 Form = URLEncodedBody[dict[str, Any]]
 
@@ -28,13 +31,19 @@ SECTIONS = [
 
 
 async def _page(
-    api: ApiClient, user: User, *, form: dict[str, Any] | None = None, error: ApiError | None = None
+    api: ApiClient,
+    user: User,
+    *,
+    form: dict[str, Any] | None = None,
+    error: ApiError | None = None,
+    password_error: ApiError | None = None,
 ) -> Template:
     users = await api.get("/api/users", params={"limit": 500}) if user.role == "admin" else None
     try:
         staff = (await api.get("/api/staff", params={"limit": 500}))["items"] if users is not None else []
     except ApiError:
         staff = []  # the partners service is down: a user can still be created without a staff link
+    failed = error or password_error
     return Template(
         "settings/index.html",
         context={
@@ -43,9 +52,10 @@ async def _page(
             "staff": staff,
             "form": form or {},
             "error": error,
+            "password_error": password_error,
             "is_admin": user.role == "admin",
         },
-        status_code=error.status if error else 200,
+        status_code=failed.status if failed else 200,
     )
 
 
@@ -71,9 +81,36 @@ async def user_create(api: NamedDependency[ApiClient], user: NamedDependency[Use
     return Redirect("/settings", status_code=303)
 
 
-routes = [settings_index, user_create]
+@post("/settings/password", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def password_change(
+    request: Request[Any, Any, Any],
+    api: NamedDependency[ApiClient],
+    user: NamedDependency[User],
+    sessions: NamedDependency[Sessions],
+    settings: NamedDependency[GatewaySettings],
+    data: Form,
+) -> Any:
+    """Change my password: every session of mine ends (other browsers too); this browser gets a new one."""
+    body = {
+        "current_password": str(data.get("current_password", "")),
+        "new_password": str(data.get("new_password", "")),
+    }
+    try:
+        await api.put("/api/users/me/password", json=body)
+    except ApiError as exc:
+        return await _page(api, user, password_error=exc)
+    cookie = await sessions.open(user)
+    return Redirect("/settings", status_code=303, cookies=session_cookies(cookie, user, sessions, settings))
+
+
+routes = [settings_index, user_create, password_change]
 
 TRANSLATIONS = {
+    "Schimbă parola": "Change password",
+    "Parola actuală": "Current password",
+    "Parola nouă": "New password",
+    "Parola actuală este greșită.": "The current password is wrong.",
+    "Parola nouă este prea scurtă.": "The new password is too short.",
     "Configurări": "Settings",
     "Servere mail ieșire și credențiale": "Outgoing mail servers and credentials",
     "Reamintire task-uri și interval refresh pt. taskuri noi": "Task reminders and the new-task refresh interval",

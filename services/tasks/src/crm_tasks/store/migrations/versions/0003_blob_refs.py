@@ -1,7 +1,7 @@
 """blob refs
 
 Revision ID: 9abeb7bfd21b
-Revises: 5f440a69ad33
+Revises: 0002
 Create Date: 2026-12-06 03:23:36.639418
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '9abeb7bfd21b'
-down_revision: Union[str, Sequence[str], None] = '5f440a69ad33'
+down_revision: Union[str, Sequence[str], None] = '0002'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
