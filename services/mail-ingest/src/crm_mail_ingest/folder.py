@@ -1,8 +1,9 @@
 """The import folder on disk: scan, claim (move into processing/), move to done/ or failed/.
 
 Every move is a hard link plus an unlink of the old name, so a name that already exists is
-never overwritten and two processes can never claim the same file. Nothing is ever deleted, except
-a failed file whose very bytes failed/ already keeps (repeated uploads must not fill the disk).
+never overwritten and two processes can never claim the same file. Nothing is deleted except a
+failed file whose very bytes failed/ already keeps (repeated uploads must not fill the disk) and
+the reason file of a retried one (its text stays in the import log).
 """
 
 from __future__ import annotations
@@ -96,10 +97,18 @@ class ImportFolder:
         return claimed
 
     def claim_file(self, source: Path, name: str) -> Claimed:
-        """Claim a file that is not in the inbox (an upload, a retried file) under a free name."""
+        """Claim a file that is not in the inbox (an upload, a retried file) under a free name.
+
+        A retried file leaves failed/ with its reason: the reason file goes too (its text stays on
+        the ``retried`` entry of the import log), so a second failure takes the same name again
+        instead of ``-2`` beside a reason that has no file.
+        """
         for candidate in _alternatives(name):
             target = self.processing / candidate
             if not (self.root / candidate).exists() and _move(source, target):
+                if source.parent == self.failed:
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.failed / f"{source.name}.reason.txt").unlink()
                 return Claimed(file_name=candidate, path=target)
         raise FileExistsError(f"no free name for {name}")
 

@@ -405,7 +405,7 @@ class Importer:
         if message.listed_attachments and not message.attachments:
             description += "\n\n" + _UNLISTED_NOTE + ", ".join(message.listed_attachments)
         sender = message.sender.email or message.sender.name
-        title = " ".join(message.subject.split())[:200] or f"Email de la {sender}"[:200]
+        title = " ".join(message.subject.split())[:200] or f"Email de la {sender or 'expeditor necunoscut'}"[:200]
         return EmailTask(
             import_id=item.import_id,
             task_id=row["task_id"],

@@ -169,6 +169,30 @@ async def test_automated_senders_are_recorded_as_ignored_and_become_no_task(inge
     assert [e for _, e in found if isinstance(e, TaskCreated)] == []
 
 
+async def test_an_eml_without_a_from_header_becomes_a_triage_task_for_an_unknown_sender(
+    ingest, kafka_bootstrap, topics
+) -> None:
+    drop(
+        ingest.folder.root,
+        "fara-expeditor.eml",
+        b"Date: Tue, 4 Mar 2025 09:30:00 +0200\r\nMessage-ID: <no-from-1@client.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nV\xc4\x83 rog s\xc4\x83 m\xc4\x83 suna\xc8\x9bi.\r\n",
+    )
+
+    found = await read_events(
+        kafka_bootstrap, topics, "crm.tasks", until=lambda evs: any(isinstance(e, TaskCreated) for _, e in evs)
+    )
+    task = next(e for _, e in found if isinstance(e, TaskCreated))
+    assert task.title == "Email de la expeditor necunoscut"
+    assert task.description == "Vă rog să mă sunați."
+    assert task.partner_id is None
+    assert task.origin.unknown_sender is True
+    assert task.origin.email_from == ""
+    assert str(task.responsible_staff_id) == TRIAGE
+    await eventually(lambda: _moved(ingest, "fara-expeditor.eml"))
+    assert (await statuses(ingest))["fara-expeditor.eml"] == "imported"
+
+
 async def test_hostile_files_each_end_in_failed_with_a_reason_and_the_service_goes_on(
     ingest_settings, kafka_bootstrap, topics
 ) -> None:

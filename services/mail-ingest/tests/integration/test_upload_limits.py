@@ -15,7 +15,7 @@ MB = 1024 * 1024
 
 def headers(ingest: MailIngest) -> dict[str, str]:
     who = Identity(user_id="u1", username="ana", role="agent")
-    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret)}
+    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret, "mail-ingest")}
 
 
 def files_under(root: Path) -> list[Path]:

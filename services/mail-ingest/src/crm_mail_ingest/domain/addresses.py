@@ -7,7 +7,8 @@ from email.utils import getaddresses
 
 from crm_mail_ingest.domain.model import Address
 
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+"""An address; the domain may be a bare host name (``guest@localhost``), as RFC 5322 allows."""
 _MAX_ADDRESSES = 1000
 
 

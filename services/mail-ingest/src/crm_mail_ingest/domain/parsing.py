@@ -7,19 +7,19 @@ have a parser of their own here; ``.eml`` files go through the ``email`` package
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import tzinfo
-from email import policy
-from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
 
 from crm_mail_ingest.domain.addresses import parse_addresses
 from crm_mail_ingest.domain.dates import parse_date
-from crm_mail_ingest.domain.decoding import UndecodableText, decode, normalise_romanian
+from crm_mail_ingest.domain.decoding import UndecodableText, decode, guess_legacy, normalise_romanian
+from crm_mail_ingest.domain.headers import MIME_POLICY, LegacyCharset, file_name, mailboxes, unstructured
 from crm_mail_ingest.domain.model import Address, AttachmentData, ExportFormat, ParsedMessage, ParseFailure
 
 MAX_HEADER_CHARS = 256 * 1024
@@ -43,6 +43,10 @@ _OUTLOOK_ONLY = {"sent", "trimis", "attachments", "atasari", "atasamente", "impo
 _ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to"}
 _HEADER_LINE = re.compile(r"^(?P<label>[^:\t\r\n]{1,40}?)\s*:(?P<tab>\t?)[ \t]*(?P<value>.*)$")
 _RFC_LABEL = re.compile(r"^[!-9;-~]+$")
+_MESSAGE_HEADERS = {
+    "from", "sender", "to", "cc", "subject", "date", "message-id", "mime-version", "received", "content-type",
+}  # fmt: skip
+"""Headers a message has (at least one of them); without any, a ``.eml`` is just text."""
 _MIME_MARKERS = {"mime-version", "content-type", "received", "return-path", "content-transfer-encoding"}
 
 
@@ -127,6 +131,15 @@ def _header_section(text: str, max_header_chars: int) -> tuple[list[str], str]:
     return head.replace("\r\n", "\n").replace("\r", "\n").split("\n"), body
 
 
+def _last_label_line(lines: list[str]) -> int:
+    """The index of the last line that starts with a known export label (-1 if none)."""
+    for index in range(len(lines) - 1, -1, -1):
+        match = _HEADER_LINE.match(lines[index])
+        if match and fold_label(match["label"]) in _LABELS:
+            return index
+    return -1
+
+
 def parse_text_export(
     text: str,
     encoding: str,
@@ -141,6 +154,7 @@ def parse_text_export(
         ParseFailure: no ``From``/``Subject`` header block at the top, or a hostile header.
     """
     lines, body = _header_section(text, max_header_chars)
+    last_label: int | None = None  # computed on the first unindented line after a Subject
     headers: dict[str, str] = {}
     raw: dict[str, str] = {}
     current: str | None = None
@@ -162,8 +176,19 @@ def parse_text_export(
             value = match["value"].strip()
             headers[known] = f"{headers[known]} {value}".strip() if known in headers and known != "date" else value
             continue
-        if current is not None and (line[:1] in (" ", "\t") or (current in _ADDRESS_HEADERS and line.strip())):
-            # A wrapped value: an indented line, or an address list going on after a ';'.
+        wrapped_subject = False
+        if current == "subject" and line.strip() and not (outlook_votes and body):
+            if last_label is None:
+                last_label = _last_label_line(lines)
+            wrapped_subject = index < last_label
+        elif current == "subject" and line.strip():
+            wrapped_subject = True
+        if current is not None and (
+            line[:1] in (" ", "\t") or (current in _ADDRESS_HEADERS and line.strip()) or wrapped_subject
+        ):
+            # A wrapped value: an indented line, an address list going on after a ';', or a long
+            # Subject that Outlook wraps without indenting (its header block always ends in a blank
+            # line, so such a line is not the body; elsewhere only when a header comes after it).
             if current in headers:
                 headers[current] = f"{headers[current]} {line.strip()}"
             elif current in raw:
@@ -257,24 +282,31 @@ def _part_text(part: Message) -> str:
         return payload.decode("utf-8", "replace")
 
 
-def _words(value: object) -> str:
-    """A header value with its RFC 2047 encoded words decoded (``=?utf-8?b?...?=``)."""
-    if value is None:
-        return ""
-    try:
-        return str(make_header(decode_header(value)))  # type: ignore[arg-type]
-    except Exception:
-        return str(value)
+def _legacy_charset(msg: Message, data: bytes) -> LegacyCharset:
+    """The charset of raw 8-bit header bytes that are not UTF-8: the message's declared one, else a guess."""
+
+    def charset() -> str:
+        for part in msg.walk():
+            declared = part.get_content_charset()
+            if declared and declared not in ("us-ascii", "utf-8", "utf8"):
+                try:
+                    return codecs.lookup(declared).name
+                except LookupError:
+                    continue
+        return guess_legacy(data)
+
+    return charset
 
 
 def parse_eml(data: bytes, *, local_tz: tzinfo, max_header_chars: int = MAX_HEADER_CHARS) -> ParsedMessage:
     """Parse a MIME message (``.eml``) with its attachments.
 
-    The ``compat32`` policy is used for speed (the modern header registry costs ~10 ms a
-    message); encoded words and RFC 2231 file names are decoded here.
+    The fast ``compat32`` parser reads the structure (the modern one costs ~10 ms a message);
+    header values are decoded by ``headers`` as well as ``policy=default`` decodes them. A message
+    without a ``From`` is imported with no sender (a triage task for an unknown sender).
 
     Raises:
-        ParseFailure: hostile headers, no ``From``, or MIME the ``email`` package rejects.
+        ParseFailure: hostile headers, no header at all, or MIME the ``email`` package rejects.
     """
     head_end = min((i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i != -1), default=len(data))
     if head_end > max_header_chars:
@@ -282,19 +314,20 @@ def parse_eml(data: bytes, *, local_tz: tzinfo, max_header_chars: int = MAX_HEAD
     if b"\x00" in data[:head_end]:
         raise ParseFailure("binary content in the headers: not an email")
     try:
-        msg = BytesParser(policy=policy.compat32).parsebytes(data)
-        from_value = _words(msg.get("From"))
-        subject = _words(msg.get("Subject"))
-        date_text = str(msg.get("Date", "") or "")
-        to_value = _words(msg.get("To"))
-        cc_value = _words(msg.get("Cc"))
-        headers = {k.lower(): _words(v) for k, v in msg.items() if len(str(v)) < 4096}
+        msg = BytesParser(policy=MIME_POLICY).parsebytes(data)
+        legacy = _legacy_charset(msg, data)
+        senders = mailboxes(msg.get("From"), legacy)
+        subject = unstructured(msg.get("Subject"), legacy)
+        date_text = " ".join(str(msg.get("Date", "") or "").split())
+        to = mailboxes(msg.get("To"), legacy, exact=False)
+        cc = mailboxes(msg.get("Cc"), legacy, exact=False)
+        headers = {k.lower(): unstructured(v, legacy) for k, v in msg.items() if len(v) < 4096}
     except Exception as exc:
         raise ParseFailure(f"malformed MIME headers: {type(exc).__name__}: {str(exc)[:200]}") from None
-    if not from_value.strip():
-        raise ParseFailure("no From header: not an email")
-    senders = parse_addresses(from_value)
-    sender = senders[0] if senders else Address("", from_value.strip())
+    if not _MESSAGE_HEADERS & headers.keys():
+        # "Note: call back" is a header line to the parser; a message has at least one of these.
+        raise ParseFailure("no email headers at the top: not an email")
+    sender = senders[0] if senders else Address("", "")
     plain: Message | None = None
     html: Message | None = None
     attachments: list[AttachmentData] = []
@@ -303,7 +336,7 @@ def parse_eml(data: bytes, *, local_tz: tzinfo, max_header_chars: int = MAX_HEAD
             if part.is_multipart():
                 continue
             disposition = str(part.get("Content-Disposition", "") or "").split(";")[0].strip().lower()
-            name = part.get_filename()
+            name = file_name(part, legacy)
             content_type = part.get_content_type()
             if disposition != "attachment" and not name:
                 if content_type == "text/plain" and plain is None:
@@ -319,7 +352,7 @@ def parse_eml(data: bytes, *, local_tz: tzinfo, max_header_chars: int = MAX_HEAD
                 continue
             attachments.append(
                 AttachmentData(
-                    file_name=normalise_romanian(_words(name) if name else f"attachment-{index}"),
+                    file_name=normalise_romanian(name or f"attachment-{index}"),
                     content=content,
                     content_type=content_type,
                 )
@@ -340,8 +373,8 @@ def parse_eml(data: bytes, *, local_tz: tzinfo, max_header_chars: int = MAX_HEAD
         body=_clean_body(body_text),
         sent_at=parse_date(date_text, local_tz) if date_text else None,
         date_text=date_text,
-        to=parse_addresses(to_value),
-        cc=parse_addresses(cc_value),
+        to=to,
+        cc=cc,
         message_id=message_id,
         headers=headers,
         attachments=attachments,
