@@ -15,8 +15,9 @@ from crm_commercial.events.subscribers import build_subscriptions
 from crm_commercial.handlers import Commercial
 from crm_commercial.printouts import Issuer
 from crm_commercial.settings import CommercialSettings
+from crm_commercial.store import tables
 from crm_commercial.store.tables import metadata
-from crm_kit.http import create_app
+from crm_kit.http import blob_refs_in, create_app
 from crm_kit.service import Service
 
 MIGRATIONS = Path(__file__).parent / "store" / "migrations"
@@ -44,7 +45,13 @@ def bootstrap(settings: CommercialSettings | None = None, clock: Callable[[], da
 
     def make_app(svc: Service) -> Litestar:
         api = Api(db=svc.db, outbox=svc.outbox, blobs=svc.blobs, commercial=commercial, clock=clock)
-        return create_app(svc, CONTROLLERS, dependencies={"api": lambda: api}, title="CRM commercial (ERP side)")
+        return create_app(
+            svc,
+            CONTROLLERS,
+            dependencies={"api": lambda: api},
+            title="CRM commercial (ERP side)",
+            blob_refs=blob_refs_in(svc.db, tables.documents.c.printout_sha256, tables.articles.c.photos),
+        )
 
     service.app_factory = make_app
     return service

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 
 from crm_gateway.domain.users import User
+from crm_kit.http import BLOB_REFS_PATH
 from crm_kit.identity import HEADER, Identity, issue
 
 log = logging.getLogger(__name__)
@@ -150,6 +152,37 @@ class Forwarder:
             raise ServiceUnavailable(segment, base, f"the connection failed ({type(exc).__name__})") from None
         kept = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_RESPONSE}
         return Forwarded(response.status_code, response.content, kept)
+
+    async def may_read_blob(self, user: User, sha256: str) -> bool:
+        """Whether the user may read a record that references the blob, asked of every service at once.
+
+        Admins read every record, so every blob. For anyone else each service answers
+        ``GET /blob-refs/{sha256}`` (200: a record of mine you may read references it); the first
+        yes wins. A service that does not answer counts as a no, unless no service said yes and
+        one did not answer: then the answer is unknown, not "forbidden".
+
+        Raises:
+            ServiceUnavailable: no service said yes and at least one did not answer.
+        """
+        if user.role == "admin":
+            return True
+        services = sorted(self.service_urls.items())
+
+        async def ask(service: str, base: str) -> bool | None:
+            headers = self.identity_headers(user, service)  # each service accepts only tokens addressed to it
+            try:
+                response = await self.client.get(f"{base}{BLOB_REFS_PATH}/{sha256}", headers=headers)
+            except httpx.TransportError:
+                return None
+            return response.status_code == 200
+
+        answers = await asyncio.gather(*(ask(service, base) for service, base in services))
+        if any(answers):
+            return True
+        silent = [base for (_, base), answer in zip(services, answers, strict=True) if answer is None]
+        if silent:
+            raise ServiceUnavailable("blobs", silent[0], "it could not say who may read this file")
+        return False
 
     async def get_json(self, url: str) -> Any:
         """GET an open URL of a service (its OpenAPI schema) and parse the JSON."""

@@ -15,6 +15,7 @@ from crm_kit.identity import Identity, requires_role
 from crm_partners.api import schemas as s
 from crm_partners.domain.counties import UnknownCounty, county_name
 from crm_partners.domain.partners import KINDS
+from crm_partners.domain.visibility import Reader
 from crm_partners.handlers import Directory
 from crm_partners.store.repository import PartnerFilter
 
@@ -114,11 +115,14 @@ class PartnerController(Controller):
         self,
         partner_id: FromPath[UUID],
         directory: DirectoryDep,
+        identity: NamedDependency[Identity],
         kind: str | None = Parameter(default=None, description="One kind or several, comma separated."),
         limit: int = Limit(default=50),
         offset: int = Offset(default=0),
     ) -> dict[str, Any]:
-        entries, total = await directory.history(str(partner_id), kind=kind, limit=limit, offset=offset)
+        """Entries about a task, email or import the caller may not see come redacted (docs/security-scoping.md)."""
+        reader = Reader(identity.role, identity.username, identity.staff_id)
+        entries, total = await directory.history(str(partner_id), reader, kind=kind, limit=limit, offset=offset)
         return _page([s.entry_out(e) for e in entries], total)
 
 
