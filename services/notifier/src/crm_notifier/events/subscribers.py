@@ -115,7 +115,7 @@ def build_subscriptions(notifier: Notifier) -> Subscriptions:
                 ctx.envelope.id,
                 Notice(
                     kind="task_created",
-                    mode="task",
+                    mode="follow_up_task" if e.source == "follow_up" else "task",
                     staff_id=str(e.responsible_staff_id),
                     context={
                         "title": e.title,
