@@ -297,8 +297,8 @@ def assert_security_headers(headers: Any) -> None:
     csp = headers["content-security-policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
-    assert "frame-ancestors 'self'" in csp
-    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'none'" in csp
+    assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "same-origin"
 
@@ -312,6 +312,13 @@ async def test_pages_error_pages_and_the_login_form_carry_the_security_headers(g
     assert refused.status_code == 403
     assert_security_headers(refused.headers)
     assert_security_headers((await gateway.get("/static/crm.js")).headers)
+
+
+async def test_a_page_fetched_for_an_iframe_may_be_framed_by_the_gateway_only(gateway: AsyncTestClient[Any]) -> None:
+    framed = (await gateway.get("/login", headers={"sec-fetch-dest": "iframe"})).headers
+    assert "frame-ancestors 'self'" in framed["content-security-policy"]
+    assert "frame-ancestors 'none'" not in framed["content-security-policy"]
+    assert framed["x-frame-options"] == "SAMEORIGIN"
 
 
 async def test_a_blob_is_served_private_and_never_sniffed(gateway: AsyncTestClient[Any], admin: dict[str, str]) -> None:
