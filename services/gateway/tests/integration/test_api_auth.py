@@ -100,20 +100,33 @@ async def test_a_wrong_password_gets_no_token(gateway: AsyncTestClient[Any]) -> 
         assert "access_token" not in response.text
 
 
+STAFF_ID = "0b5f3f0e-6d8a-4c47-9a57-2a4f6f1f3c11"
+
+
+async def test_a_user_linked_to_a_staff_id_that_is_not_a_uuid_is_refused_with_400(
+    gateway: AsyncTestClient[Any], admin: dict[str, str]
+) -> None:
+    body = {"username": "ana", "password": "ana-pass", "role": "agent", "staff_id": "s-7"}
+    refused = await gateway.post("/api/users", json=body, headers=admin)
+    assert refused.status_code == 400, refused.text
+    listing = (await gateway.get("/api/users", headers=admin)).json()
+    assert [u["username"] for u in listing["items"]] == ["admin"]
+
+
 async def test_an_admin_creates_users_and_an_agent_may_not(
     gateway: AsyncTestClient[Any], admin: dict[str, str], login: Any
 ) -> None:
     created = await gateway.post(
         "/api/users",
-        json={"username": "ana", "password": "ana-pass", "role": "agent", "staff_id": "s-7"},
+        json={"username": "ana", "password": "ana-pass", "role": "agent", "staff_id": STAFF_ID},
         headers=admin,
     )
     assert created.status_code == 201, created.text
-    assert created.json()["staff_id"] == "s-7"
+    assert created.json()["staff_id"] == STAFF_ID
     assert "password" not in created.text
 
     agent = await login("ana", "ana-pass")
-    assert (await gateway.get("/api/users/me", headers=agent)).json()["staff_id"] == "s-7"
+    assert (await gateway.get("/api/users/me", headers=agent)).json()["staff_id"] == STAFF_ID
     forbidden = await gateway.post(
         "/api/users", json={"username": "eve", "password": "eve-pass", "role": "admin"}, headers=agent
     )

@@ -26,7 +26,9 @@ class UsersController(Controller):
 
     @post("/", guards=[requires_role("admin")], summary="Create a user (admin)")
     async def create(self, data: JSONBody[UserCreate], accounts: NamedDependency[Accounts]) -> UserOut:
-        user = await accounts.create(data.username, data.password, data.role, data.staff_id, data.language)
+        user = await accounts.create(
+            data.username, data.password, data.role, str(data.staff_id) if data.staff_id else None, data.language
+        )
         return UserOut.of(user)
 
     @get("/", guards=[requires_role("admin")], summary="List users (admin)")
