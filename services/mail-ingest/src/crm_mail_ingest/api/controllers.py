@@ -15,6 +15,7 @@ from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.ids import new_id
 from crm_kit.inbox import TRANSIENT
+from crm_kit.pagination import Limit, Offset
 from crm_kit.store import Database
 from crm_mail_ingest.api.schemas import MailImportList, MailImportOut
 from crm_mail_ingest.domain.intake import safe_file_name
@@ -52,8 +53,8 @@ class MailImportController(Controller):
         status: Annotated[
             str | None, QueryParameter(description="imported, failed, ignored, duplicate or retried")
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> MailImportList:
         """The import log, newest first: file name, status, partner, task and the reason."""
         if status is not None and status not in STATUSES:
