@@ -6,7 +6,6 @@ import asyncio
 from typing import Annotated, Any
 
 from litestar import Controller, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ServiceUnavailableException
@@ -17,6 +16,7 @@ from crm_kit.ids import new_id
 from crm_kit.inbox import TRANSIENT
 from crm_kit.pagination import Limit, Offset
 from crm_kit.store import Database
+from crm_kit.uploads import FileUpload
 from crm_mail_ingest.api.schemas import MailImportList, MailImportOut
 from crm_mail_ingest.domain.intake import safe_file_name
 from crm_mail_ingest.folder import Claimed, ImportFolder
@@ -35,11 +35,11 @@ class MailImportController(Controller):
         self,
         importer: NamedDependency[SkipValidation[Importer]],
         folder: NamedDependency[SkipValidation[ImportFolder]],
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> MailImportOut:
-        """Import one exported email file (Outlook text, Thunderbird text or .eml) through the folder's path."""
-        content = await data.read()
-        name = safe_file_name(data.filename or "")
+        """Import one exported email file (Outlook, Thunderbird text or .eml, in part `data`) like a dropped one."""
+        content = await data.data.read()
+        name = safe_file_name(data.data.filename or "")
         await asyncio.to_thread(folder.ensure)
         staging = folder.root / f".upload-{new_id().hex}.part"
         await asyncio.to_thread(staging.write_bytes, content)
