@@ -2,7 +2,7 @@
 
 Run by ``make fuzz`` (``CRM_FUZZ=1``), not by ``make test``. The whole system (gateway and every service, their
 HTTP loops only) runs in the test's event loop; schemathesis sends its requests from a worker thread.
-Bounded by ``CRM_FUZZ_EXAMPLES`` (per operation and generation mode, default 12; a third of it without a token)
+Bounded by ``CRM_FUZZ_EXAMPLES`` (per operation and generation mode, default 20; a third of it without a token)
 and reproducible by ``CRM_FUZZ_SEED`` (default 1).
 """
 
@@ -33,7 +33,7 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("CRM_FUZZ"), reason="the fuzz run is `make fuzz` (CRM_FUZZ=1)"),
 ]
 
-EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "20"))
 SEED = int(os.environ.get("CRM_FUZZ_SEED", "1"))
 CHECKS = [not_a_server_error, response_schema_conformance]
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
