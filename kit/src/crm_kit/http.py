@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,10 +18,14 @@ from litestar.types import ControllerRouterHandler
 
 from crm_kit.errors import DomainError, NotFound
 from crm_kit.identity import Identity, IdentityMiddleware
+from crm_kit.ids import new_id
+from crm_kit.json_depth import JsonDepthMiddleware
 
 if TYPE_CHECKING:
     from crm_kit.service import Service
     from crm_kit.store import Database
+
+log = logging.getLogger(__name__)
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -39,6 +44,38 @@ def integrity_error_handler(_: Request[Any, Any, Any], exc: sa.exc.IntegrityErro
         status_code=409,
         media_type=MediaType.JSON,
     )
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Any exception no other handler took: logged with its traceback, answered 500 with a problem body.
+
+    A 500 is still a bug to fix; the reference in the body finds its traceback in the log.
+    """
+    reference = new_id().hex[:12]
+    log.error(
+        "unhandled %s on %s %s (reference %s)",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        reference,
+        exc_info=exc,
+    )
+    return Response(
+        {"status_code": 500, "detail": f"internal error (reference {reference})", "extra": {"reference": reference}},
+        status_code=500,
+        media_type=MediaType.JSON,
+    )
+
+
+EDGE_MIDDLEWARE = [JsonDepthMiddleware]
+"""The ASGI guards every app (each service and the gateway) puts first."""
+
+EDGE_EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[..., Response[Any]]] = {
+    DomainError: domain_error_handler,
+    sa.exc.IntegrityError: integrity_error_handler,
+    500: unexpected_error_handler,
+}
+"""The exception mapping every app starts from: domain rules, database uniqueness, and the logged catch-all."""
 
 
 def identity(request: Request[Identity, Any, Any]) -> Identity:
@@ -138,13 +175,22 @@ def create_app(
     return Litestar(
         route_handlers=[*health_routes(service), blob_refs_route(blob_refs), *route_handlers],
         middleware=[
-            DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name)
+            *EDGE_MIDDLEWARE,
+            DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name),
         ],
         dependencies=deps,
-        exception_handlers={DomainError: domain_error_handler, sa.exc.IntegrityError: integrity_error_handler},
+        exception_handlers=dict(EDGE_EXCEPTION_HANDLERS),
         openapi_config=OpenAPIConfig(title=title or f"CRM {service.name}", version="1.0.0", path="/schema"),
         debug=False,
     )
 
 
-__all__ = ["HTTPException", "ValidationException", "create_app", "identity"]
+__all__ = [
+    "EDGE_EXCEPTION_HANDLERS",
+    "EDGE_MIDDLEWARE",
+    "HTTPException",
+    "ValidationException",
+    "create_app",
+    "identity",
+    "unexpected_error_handler",
+]

@@ -182,9 +182,9 @@ async def test_a_path_no_service_owns_is_404(gateway: AsyncTestClient[Any], admi
 async def test_an_uploaded_file_is_stored_once_by_its_hash_and_read_back(
     gateway: AsyncTestClient[Any], admin: dict[str, str]
 ) -> None:
-    first = await gateway.post("/api/blobs", files={"file": ("offer.pdf", b"%PDF-1.4 hello")}, headers=admin)
+    first = await gateway.post("/api/blobs", files={"data": ("offer.pdf", b"%PDF-1.4 hello")}, headers=admin)
     assert first.status_code == 201, first.text
-    again = await gateway.post("/api/blobs", files={"file": ("copy.pdf", b"%PDF-1.4 hello")}, headers=admin)
+    again = await gateway.post("/api/blobs", files={"data": ("copy.pdf", b"%PDF-1.4 hello")}, headers=admin)
     assert first.json() == again.json()
     assert first.json()["size"] == 14
     back = await gateway.get(f"/api/blobs/{first.json()['sha256']}", headers=admin)
@@ -194,7 +194,7 @@ async def test_an_uploaded_file_is_stored_once_by_its_hash_and_read_back(
 async def test_a_blob_too_large_or_a_bad_address_is_a_clear_4xx(
     gateway: AsyncTestClient[Any], admin: dict[str, str]
 ) -> None:
-    too_big = await gateway.post("/api/blobs", files={"file": ("big.bin", b"x" * (65 * 1024))}, headers=admin)
+    too_big = await gateway.post("/api/blobs", files={"data": ("big.bin", b"x" * (65 * 1024))}, headers=admin)
     assert too_big.status_code in (400, 413)
     assert "too large" in too_big.json()["detail"]
     assert (await gateway.get("/api/blobs/..%2F..%2Fetc%2Fpasswd", headers=admin)).status_code in (400, 404)

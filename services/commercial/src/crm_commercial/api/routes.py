@@ -11,7 +11,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_commercial.api import schemas as s
@@ -24,11 +24,10 @@ from crm_kit.blobs import BlobError, BlobStore
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.identity import Identity, requires_role
 from crm_kit.outbox import Outbox
+from crm_kit.pagination import Limit, Offset
 from crm_kit.store import Database
 
 MANAGERS = [requires_role("admin", "manager")]
-Limit = Parameter(ge=1, le=500, default=50)
-Offset = Parameter(ge=0, default=0)
 
 
 @dataclass
@@ -132,8 +131,8 @@ class ArticlesController(Controller):
         api: NamedDependency[Api],
         q: FromQuery[str | None] = None,
         picker: FromQuery[bool] = False,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """Articles; ``picker=true`` lists only those documents may pick (C5)."""
         async with api.db.read() as conn:
@@ -194,8 +193,8 @@ class DocumentsController(Controller):
         doc_type: Annotated[
             Literal["offer", "order", "contract", "invoice", "cost", "payment"] | None, QueryParameter(name="type")
         ] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """A partner's documents, newest first."""
         async with api.db.read() as conn:
@@ -305,8 +304,8 @@ class ContractsController(Controller):
         active: FromQuery[bool | None] = None,
         on: FromQuery[date | None] = None,
         article_code: FromQuery[str | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """Contracts with their lines (T5, T7).
 
@@ -375,8 +374,8 @@ class InvoicesController(Controller):
         self,
         api: NamedDependency[Api],
         partner_id: FromQuery[UUID | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         return await _documents_page(api, "invoice", partner_id, limit, offset)
 
@@ -427,8 +426,8 @@ class CostDocumentsController(Controller):
         self,
         api: NamedDependency[Api],
         partner_id: FromQuery[UUID | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         return await _documents_page(api, "cost", partner_id, limit, offset)
 
@@ -461,8 +460,8 @@ class PaymentsController(Controller):
         self,
         api: NamedDependency[Api],
         partner_id: FromQuery[UUID | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         return await _documents_page(api, "payment", partner_id, limit, offset)
 

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, MultipartBody
@@ -21,14 +20,15 @@ from crm_gateway.api.schemas import BlobOut
 from crm_gateway.domain.users import User
 from crm_gateway.routing import Forwarder
 from crm_kit.blobs import BlobError, BlobStore
+from crm_kit.uploads import FileUpload
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-@post("/api/blobs", tags=["blobs"], summary="Upload a file (multipart, one part)")
-async def upload_blob(data: MultipartBody[UploadFile], blobs: NamedDependency[BlobStore]) -> BlobOut:
+@post("/api/blobs", tags=["blobs"], summary="Upload a file (multipart, the file in part `data`)")
+async def upload_blob(data: MultipartBody[FileUpload], blobs: NamedDependency[BlobStore]) -> BlobOut:
     """Store the uploaded file; the same bytes twice give the same address."""
-    content = await data.read()
+    content = await data.data.read()
     if len(content) > blobs.max_bytes:
         raise ValidationException(f"file too large: {len(content)} bytes, the limit is {blobs.max_bytes}")
     try:

@@ -6,7 +6,6 @@ import asyncio
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ServiceUnavailableException
@@ -18,8 +17,10 @@ from crm_kit.http import BlobRefCheck
 from crm_kit.identity import Identity
 from crm_kit.ids import new_id
 from crm_kit.inbox import TRANSIENT
+from crm_kit.pagination import Limit, Offset
 from crm_kit.scoping import may_see_mail_import
 from crm_kit.store import Database
+from crm_kit.uploads import FileUpload
 from crm_mail_ingest.api.schemas import MailImportList, MailImportOut
 from crm_mail_ingest.domain.intake import safe_file_name
 from crm_mail_ingest.folder import Claimed, ImportFolder
@@ -49,15 +50,15 @@ class MailImportController(Controller):
         self,
         importer: NamedDependency[SkipValidation[Importer]],
         folder: NamedDependency[SkipValidation[ImportFolder]],
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> MailImportOut:
-        """Import one exported email file (Outlook text, Thunderbird text or .eml) through the folder's path."""
-        content = await data.read()
+        """Import one exported email file (Outlook, Thunderbird text or .eml, in part `data`) like a dropped one."""
+        content = await data.data.read()
         limit = importer.settings.max_file_bytes  # read now: an administrator may raise it
         if len(content) > limit:
             # Refused before anything is written to the import folder: a failed import would keep the file.
             raise TooLarge(too_large_message(len(content), limit), size=len(content), limit=limit)
-        name = safe_file_name(data.filename or "")
+        name = safe_file_name(data.data.filename or "")
         await asyncio.to_thread(folder.ensure)
         staging = folder.root / f".upload-{new_id().hex}.part"
         await asyncio.to_thread(staging.write_bytes, content)
@@ -72,8 +73,8 @@ class MailImportController(Controller):
         status: Annotated[
             str | None, QueryParameter(description="imported, failed, ignored, duplicate or retried")
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> MailImportList:
         """The import log the caller may see (``may_see_mail_import``), newest first: file, status, task, reason."""
         if status is not None and status not in STATUSES:

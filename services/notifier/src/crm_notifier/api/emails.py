@@ -15,6 +15,7 @@ from crm_kit.errors import Invalid, NotFound
 from crm_kit.http import BlobRefCheck
 from crm_kit.identity import Identity
 from crm_kit.ids import new_id
+from crm_kit.pagination import Limit, Offset
 from crm_kit.scoping import may_see_email
 from crm_notifier.api.context import ApiContext
 from crm_notifier.api.schemas import EmailIn
@@ -141,14 +142,12 @@ class EmailController(Controller):
         partner_id: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
         email_id: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-        offset: FromQuery[int] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """E3: the emails the caller may see (``crm_kit.scoping.may_see_email``), newest first, filtered."""
         if status and status not in STATUSES:
             raise Invalid(f"status is one of {', '.join(STATUSES)}", field="status")
-        if not 1 <= limit <= 500 or offset < 0:
-            raise Invalid("limit is 1-500 and offset at least 0", field="limit")
         async with api.db.read() as conn:
             rows, total = await repo.emails(
                 conn,

@@ -18,6 +18,7 @@ from crm_kit.csvsafe import csv_text
 from crm_kit.errors import Invalid, NotFound
 from crm_kit.http import BlobRefCheck
 from crm_kit.identity import Identity, requires_role
+from crm_kit.pagination import Limit, Offset
 from crm_kit.store import Database
 from crm_tasks import usecases
 from crm_tasks.api import schemas as s
@@ -27,8 +28,6 @@ from crm_tasks.store import repository as repo
 from crm_tasks.usecases import Deps
 
 Clock = Callable[[], datetime]
-Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Parameter(ge=0, description="Rows to skip.")]
 
 # Dependencies the app provides by name (crm_kit provides "identity"; bootstrap the rest).
 IdentityDep = NamedDependency[Identity]
