@@ -6,12 +6,12 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from crm_gateway.auth.middleware import SESSION_COOKIE
+from crm_gateway.auth.middleware import OPEN_API_PATHS, SESSION_COOKIE
 from crm_gateway.auth.tokens import ACCESS, SESSION, TokenIssuer
 from crm_gateway.domain.users import User
 from crm_gateway.settings import GatewaySettings
 
-OPEN = {"/api/auth/token", "/api/healthz"}
+OPEN = OPEN_API_PATHS
 PUBLISHED_DEV_SECRETS = ["dev-only-gateway-token-secret-change-me", "dev-only-identity-secret-change-me"]
 
 
@@ -40,7 +40,7 @@ async def test_every_api_route_but_token_and_health_needs_a_valid_token(
     )
     routes = api_routes(gateway.app)
     assert ("POST", "/api/users") in routes
-    assert ("GET", "/api/schema") in routes
+    assert ("GET", "/api/users/me") in routes
     assert ("GET", "/api/messages/stream") in routes
     assert ("DELETE", "/api/partners/x/y") in routes
     for method, path in routes:

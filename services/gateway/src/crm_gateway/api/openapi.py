@@ -65,9 +65,12 @@ def secured(doc: dict[str, Any], open_paths: frozenset[str] = OPEN_API_PATHS) ->
     return {**doc, "components": components, "paths": paths}
 
 
-@get("/api/schema", tags=["schema"], summary="The OpenAPI of the whole API")
+@get(["/api/schema", "/api/schema/openapi.json"], tags=["schema"], summary="The OpenAPI of the whole API (no token)")
 async def api_schema(request: Request[Any, Any, Any], forwarder: NamedDependency[Forwarder]) -> dict[str, Any]:
-    """The gateway's own OpenAPI plus every reachable service's ``/schema/openapi.json``."""
+    """The gateway's own OpenAPI plus every reachable service's ``/schema/openapi.json``.
+
+    Served without a token: another team reads it before it has an account, and it holds no data.
+    """
     bases = sorted({forwarder.service_urls[n] for n in forwarder.routes.values() if n in forwarder.service_urls})
 
     async def fetch(base: str) -> tuple[str, dict[str, Any] | None]:
