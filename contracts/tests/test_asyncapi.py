@@ -148,3 +148,11 @@ def test_a_task_updated_carries_the_whole_task_state() -> None:
     payload = SCHEMAS["crm_tasks_TaskUpdated_v1"]["properties"]
     assert {"$ref": "#/components/schemas/TaskState"} in payload["state"]["anyOf"]
     assert {"title", "status", "responsible_staff_id", "deadline"} <= set(SCHEMAS["TaskState"]["properties"])
+
+
+def test_every_message_payload_is_a_named_schema_so_generators_invent_no_names() -> None:
+    for message in MESSAGES.values():
+        payload = message["payload"]
+        assert payload["$ref"].startswith("#/components/schemas/")
+        assert SCHEMAS[payload["$ref"].rsplit("/", 1)[1]]["title"]
+        assert "title" in message["headers"] or "$ref" in message["headers"]

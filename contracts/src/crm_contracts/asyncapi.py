@@ -274,6 +274,10 @@ def document() -> dict[str, Any]:
             schemas[name] = {"title": name, "type": "string", "enum": list(values)}
     schemas["CloudEventsHeaders"] = _headers_schema()
     schemas["DeadLetterHeaders"] = _dead_letter_headers()
+    schemas["DeadLetterPayload"] = {
+        "title": "DeadLetterPayload",
+        "description": "The original record's value, unchanged (any bytes; usually the original event's JSON).",
+    }
     messages["DeadLetter"] = {
         "name": "DeadLetter",
         "title": "DeadLetter",
@@ -283,8 +287,9 @@ def document() -> dict[str, Any]:
             " possibly malformed: that can be why it is here). Read dlq_topic/dlq_partition/dlq_offset to find the"
             " original; fix the cause, then replay it to the original topic."
         ),
+        "contentType": "application/octet-stream",
         "headers": {"$ref": SCHEMAS + "DeadLetterHeaders"},
-        "payload": {"description": "The original record's value, unchanged."},
+        "payload": {"$ref": SCHEMAS + "DeadLetterPayload"},
         "bindings": {
             "kafka": {
                 "key": {"type": "string", "description": "The original record's key."},
