@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from crm_kit.errors import DomainError
+from crm_kit.idempotency import IdempotencyMiddleware, document_header
 from crm_kit.identity import Identity, IdentityMiddleware
 
 if TYPE_CHECKING:
@@ -72,20 +73,31 @@ def create_app(
     dependencies: dict[str, Callable[..., Any]] | None = None,
     title: str | None = None,
 ) -> Litestar:
-    """A service's Litestar app; every route but health and schema needs an identity token for this service."""
+    """A service's Litestar app; every route but health and schema needs an identity token for this service.
+
+    Every write route honours an ``Idempotency-Key`` header (``crm_kit.idempotency``, ADR 0007).
+    """
     deps: dict[str, Provide] = {"identity": Provide(identity, sync_to_thread=False)}
     for name, factory in (dependencies or {}).items():
         deps[name] = Provide(factory, sync_to_thread=False, use_cache=True)
-    return Litestar(
+    app = Litestar(
         route_handlers=[*health_routes(service), *route_handlers],
         middleware=[
-            DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name)
+            DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name),
+            # After the identity (keys are per user); the key row joins the handler's own transaction.
+            DefineMiddleware(
+                IdempotencyMiddleware,
+                db=service.db,
+                pause_after_commit=service.settings.test_pause_after_commit_seconds,
+            ),
         ],
         dependencies=deps,
         exception_handlers={DomainError: domain_error_handler, sa.exc.IntegrityError: integrity_error_handler},
         openapi_config=OpenAPIConfig(title=title or f"CRM {service.name}", version="1.0.0", path="/schema"),
         debug=False,
     )
+    document_header(app.openapi_schema)
+    return app
 
 
 __all__ = ["HTTPException", "ValidationException", "create_app", "identity"]
