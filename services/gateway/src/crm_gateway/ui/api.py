@@ -9,6 +9,9 @@ import httpx
 from crm_gateway.auth.tokens import ACCESS, TokenIssuer
 from crm_gateway.domain.users import User
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 class ApiError(Exception):
     """A 4xx/5xx answer from the API; the layout shows ``detail`` to the user."""
@@ -38,10 +41,16 @@ class ApiClient:
     """Calls ``/api/...`` through the gateway app itself (ASGI, no network hop) as ``user``.
 
     Every method returns the parsed JSON (``None`` for an empty body) and raises ``ApiError`` on a 4xx/5xx.
+
+    ``idempotency_key`` is the key of the form being submitted (one per rendering of the form): the n-th
+    write this client sends carries ``<key>.<n>`` as its ``Idempotency-Key``, so a resubmitted form makes
+    the same calls under the same keys and creates nothing twice.
     """
 
-    def __init__(self, app: Any, user: User, tokens: TokenIssuer) -> None:
+    def __init__(self, app: Any, user: User, tokens: TokenIssuer, idempotency_key: str | None = None) -> None:
         self.user = user
+        self.idempotency_key = idempotency_key
+        self._writes = 0
         self._client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://gateway.internal",
@@ -53,6 +62,11 @@ class ApiClient:
         """The raw response (for PDFs and files); raises ``ApiError`` on a 4xx/5xx."""
         if not path.startswith("/api/"):
             raise ValueError(f"ApiClient calls /api/... paths, not {path!r}")
+        if self.idempotency_key and method.upper() in _WRITES:
+            self._writes += 1
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault(IDEMPOTENCY_HEADER, f"{self.idempotency_key}.{self._writes}")
+            kwargs["headers"] = headers
         response = await self._client.request(method, path, **kwargs)
         if response.status_code >= 400:
             raise _error(response)
