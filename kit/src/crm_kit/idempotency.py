@@ -178,7 +178,7 @@ class IdempotencyMiddleware:
             await _answer(send, *_json(400, str(exc)))
             return
         body, more = await _read_body(receive)
-        digest = request_hash(scope["method"], scope["path"], scope.get("query_string", b""), body)
+        digest = request_hash(scope["method"], scope["path"], scope.get("query_string", b""), _comparable(scope, body))
         if await self._replayed(send, user.user_id, key, digest):
             return
         pending = Pending(
@@ -297,6 +297,21 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
         if key.lower() == name:
             return bytes(value)
     return None
+
+
+def _comparable(scope: Scope, body: bytes) -> bytes:
+    """The body as compared between a request and its retry: a multipart body without its boundary.
+
+    A client that builds the same upload again picks a new random boundary; the parts are the same.
+    """
+    content_type = (_header(scope, b"content-type") or b"").decode("latin-1")
+    if not content_type.lower().startswith("multipart/"):
+        return body
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary" and value.strip('"'):
+            return body.replace(value.strip('"').encode("latin-1"), b"")
+    return body
 
 
 def _aware(value: datetime) -> datetime:
