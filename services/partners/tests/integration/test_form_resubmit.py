@@ -1,0 +1,44 @@
+"""The new-partner form through the gateway's UI: a double click or a resubmit of one rendering creates one partner."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from crm_kit.testing.stack import USER_PASSWORD, start_stack
+
+
+async def test_a_new_partner_form_submitted_twice_creates_one_partner_and_a_new_rendering_creates_another(
+    service_env: Callable[..., dict[str, Any]],
+) -> None:
+    async with start_stack(service_env, ["partners"]) as stack:
+        await stack.create_user("clerk", "manager")
+        async with httpx.AsyncClient(base_url=stack.base_url, headers={"origin": stack.base_url}, timeout=30) as ui:
+            login = await ui.post("/login", data={"username": "clerk", "password": USER_PASSWORD})
+            assert login.status_code in (200, 303), login.text
+
+            async def render() -> dict[str, str]:
+                html = (await ui.get("/partners/new")).text
+                fields = dict(re.findall(r'name="(csrf_token|idempotency_key)" value="([^"]+)"', html))
+                assert set(fields) == {"csrf_token", "idempotency_key"}, html[:300]
+                return fields
+
+            form = await render()
+            data = {**form, "kind": "client", "name": "Dublu Click SRL"}
+            first = await ui.post("/partners/new", data=data)
+            second = await ui.post("/partners/new", data=data)  # the double click / the browser's resubmit
+            assert first.status_code == second.status_code == 303, (first.text, second.text)
+            assert first.headers["location"] == second.headers["location"]
+
+            async def named() -> int:
+                found = await stack.client.get("/api/partners", params={"q": "Dublu Click"})
+                assert found.status_code == 200, found.text
+                return sum(1 for p in found.json()["items"] if p["name"] == "Dublu Click SRL")
+
+            assert await named() == 1
+            again = await ui.post("/partners/new", data={**await render(), "kind": "client", "name": "Dublu Click SRL"})
+            assert again.status_code == 303, again.text
+            assert await named() == 2  # a new rendering of the form is a new intent
