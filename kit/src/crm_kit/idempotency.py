@@ -32,6 +32,10 @@ from crm_kit.store import Database, begin_hook, dialect_insert
 
 HEADER = "idempotency-key"
 REPLAYED = "idempotent-replayed"
+# ``extra.state`` of the 409/422 answers, for clients that act on them (the web UI waits for IN_PROGRESS).
+IN_PROGRESS = "in_progress"
+RESPONSE_LOST = "response_lost"
+REUSED = "reused"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
 KEEP = timedelta(hours=24)
@@ -125,6 +129,7 @@ async def _claim(db: Database, conn: AsyncConnection, pending: Pending) -> Calla
             "a request with this Idempotency-Key is already being processed or was just carried out; "
             "retry it in a moment to get its response",
             idempotency_key=pending.key,
+            state=IN_PROGRESS,
         )
 
     def committed() -> None:
@@ -217,19 +222,26 @@ class IdempotencyMiddleware:
                     "this Idempotency-Key was already used for another request (a different method, path or body); "
                     "use a new key for a new request",
                     idempotency_key=key,
+                    state=REUSED,
                     first_request=f"{row.method} {row.path}",
                 ),
             )
             return True
         if row.status_code is None or row.completed_at is None:
             if _aware(row.created_at) > now - IN_PROGRESS_FOR:
-                detail = "a request with this Idempotency-Key is still being processed; retry in a moment"
-            else:
-                detail = (
-                    "the request with this Idempotency-Key was carried out, but its response was lost; "
-                    "look the record up (GET) instead of sending it again"
+                state, detail = (
+                    IN_PROGRESS,
+                    "a request with this Idempotency-Key is still being processed; retry in a moment",
                 )
-            await _answer(send, *_json(409, detail, idempotency_key=key))
+            else:
+                state, detail = (
+                    RESPONSE_LOST,
+                    (
+                        "the request with this Idempotency-Key was carried out, but its response was lost; "
+                        "look the record up (GET) instead of sending it again"
+                    ),
+                )
+            await _answer(send, *_json(409, detail, idempotency_key=key, state=state))
             return True
         headers = [(REPLAYED.encode(), b"true")]
         await _answer(send, row.status_code, row.response_body or b"", row.content_type, headers)

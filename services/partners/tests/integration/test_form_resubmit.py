@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from typing import Any
@@ -42,3 +43,10 @@ async def test_a_new_partner_form_submitted_twice_creates_one_partner_and_a_new_
             again = await ui.post("/partners/new", data={**await render(), "kind": "client", "name": "Dublu Click SRL"})
             assert again.status_code == 303, again.text
             assert await named() == 2  # a new rendering of the form is a new intent
+
+            # A double click: both submits at once; the second waits for the first and shows the same partner.
+            clicked = {**await render(), "kind": "client", "name": "Dublu Click SRL"}
+            both = await asyncio.gather(*(ui.post("/partners/new", data=clicked) for _ in range(2)))
+            assert [b.status_code for b in both] == [303, 303], [b.text[:300] for b in both]
+            assert both[0].headers["location"] == both[1].headers["location"]
+            assert await named() == 3
