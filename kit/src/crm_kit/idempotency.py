@@ -47,18 +47,22 @@ MAX_STORED_BODY = 1 << 20
 _PURGE_EVERY_SECONDS = 3600.0
 
 
-class KeyError400(Exception):
+class MalformedKey(Exception):
     """A malformed Idempotency-Key header."""
 
 
 def check_key(value: str) -> str:
-    """The key if it is 1..255 printable ASCII characters (no control characters), else ``KeyError400``."""
+    """The key if it is 1..255 printable ASCII characters (no control characters).
+
+    Raises:
+        MalformedKey: empty, too long, or with a control or non-ASCII character (the request gets a 400).
+    """
     if not value:
-        raise KeyError400("Idempotency-Key is empty")
+        raise MalformedKey("Idempotency-Key is empty")
     if len(value) > MAX_KEY_LENGTH:
-        raise KeyError400(f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
+        raise MalformedKey(f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
     if any(not (0x20 <= ord(ch) <= 0x7E) for ch in value):
-        raise KeyError400("Idempotency-Key may hold only printable ASCII characters (no control characters)")
+        raise MalformedKey("Idempotency-Key may hold only printable ASCII characters (no control characters)")
     return value
 
 
@@ -179,7 +183,7 @@ class IdempotencyMiddleware:
             return
         try:
             key = check_key(raw.decode("latin-1"))
-        except KeyError400 as exc:
+        except MalformedKey as exc:
             await _answer(send, *_json(400, str(exc)))
             return
         body, more = await _read_body(receive)
@@ -228,7 +232,7 @@ class IdempotencyMiddleware:
             )
             return True
         if row.status_code is None or row.completed_at is None:
-            if _aware(row.created_at) > now - IN_PROGRESS_FOR:
+            if row.completed_at is None and _aware(row.created_at) > now - IN_PROGRESS_FOR:
                 state, detail = (
                     IN_PROGRESS,
                     "a request with this Idempotency-Key is still being processed; retry in a moment",
@@ -237,8 +241,8 @@ class IdempotencyMiddleware:
                 state, detail = (
                     RESPONSE_LOST,
                     (
-                        "the request with this Idempotency-Key was carried out, but its response was lost; "
-                        "look the record up (GET) instead of sending it again"
+                        "the request with this Idempotency-Key was carried out, but its response was lost "
+                        "(or too large to keep); look the record up (GET) instead of sending it again"
                     ),
                 )
             await _answer(send, *_json(409, detail, idempotency_key=key, state=state))
