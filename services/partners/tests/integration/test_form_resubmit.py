@@ -50,3 +50,20 @@ async def test_a_new_partner_form_submitted_twice_creates_one_partner_and_a_new_
             assert [b.status_code for b in both] == [303, 303], [b.text[:300] for b in both]
             assert both[0].headers["location"] == both[1].headers["location"]
             assert await named() == 3
+
+
+async def test_the_gateway_passes_the_key_on_and_says_when_an_answer_is_a_replay(
+    service_env: Callable[..., dict[str, Any]],
+) -> None:
+    async with start_stack(service_env, ["partners"]) as stack:
+        key = {"Idempotency-Key": "gateway-retry-1"}
+        body = {"name": "Ion Tehnician", "hours_per_day": "8", "categories": []}
+        first = await stack.client.post("/api/staff", json=body, headers=key)
+        again = await stack.client.post("/api/staff", json=body, headers=key)
+        assert first.status_code == 201, first.text
+        assert (again.status_code, again.json()) == (201, first.json())
+        assert again.headers["idempotent-replayed"] == "true"
+        other = await stack.client.post("/api/staff", json={**body, "name": "Alt Nume"}, headers=key)
+        assert other.status_code == 422, other.text
+        staff = (await stack.client.get("/api/staff")).json()["items"]
+        assert [s["name"] for s in staff].count("Ion Tehnician") == 1
