@@ -89,6 +89,8 @@ def create_app(
                 IdempotencyMiddleware,
                 db=service.db,
                 pause_after_commit=service.settings.test_pause_after_commit_seconds,
+                # As large as the largest upload a route accepts (Litestar's own default is 10 MiB).
+                max_body=max(service.settings.blob_max_bytes, 10 * 1024 * 1024) + 1024 * 1024,
             ),
         ],
         dependencies=deps,

@@ -44,6 +44,8 @@ IN_PROGRESS_FOR = timedelta(minutes=2)
 """A key without a response younger than this is taken as still being processed; older, as a lost response."""
 MAX_STORED_BODY = 1 << 20
 """Responses larger than this are not kept (write routes answer with small JSON bodies)."""
+DEFAULT_MAX_BODY = 11 * 1024 * 1024
+"""A keyed request's body is read whole before the app sees it: more than this is refused (413)."""
 _PURGE_EVERY_SECONDS = 3600.0
 
 
@@ -158,11 +160,14 @@ class IdempotencyMiddleware:
     through untouched.
     """
 
-    def __init__(self, app: ASGIApp, db: Database, pause_after_commit: float = 0.0) -> None:
+    def __init__(
+        self, app: ASGIApp, db: Database, pause_after_commit: float = 0.0, max_body: int = DEFAULT_MAX_BODY
+    ) -> None:
         self.app: Callable[[Any, Any, Any], Awaitable[None]] = app
         self.db = db
         self.table = db.metadata.tables["idempotency_keys"]
         self.pause_after_commit = pause_after_commit
+        self.max_body = max_body
         self._purged_at = 0.0
 
     def _purge_due(self) -> bool:
@@ -186,7 +191,11 @@ class IdempotencyMiddleware:
         except MalformedKey as exc:
             await _answer(send, *_json(400, str(exc)))
             return
-        body, more = await _read_body(receive)
+        try:
+            body, more = await _read_body(receive, self.max_body)
+        except _TooLarge:
+            await _answer(send, *_json(413, f"the request body is over {self.max_body} bytes"))
+            return
         digest = request_hash(scope["method"], scope["path"], scope.get("query_string", b""), _comparable(scope, body))
         if await self._replayed(send, user.user_id, key, digest):
             return
@@ -334,14 +343,22 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
+class _TooLarge(Exception):
+    """A keyed request's body over the limit (it is held in memory to be hashed)."""
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[Message]]:
     """The whole request body (to hash it), plus any message received after it (a disconnect)."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return b"".join(chunks), [message]
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > limit:
+            raise _TooLarge
         if not message.get("more_body", False):
             return b"".join(chunks), []
 

@@ -143,3 +143,15 @@ async def test_a_request_without_a_key_behaves_as_before(world: World) -> None:
         assert (await world.client.post("/api/tasks", json=task(world), headers=world.as_("ana"))).status_code == 201
     assert await world.count("tasks") == 2
     assert await keys(world) == []
+
+
+async def test_a_keyed_request_over_the_body_limit_is_refused_with_413_before_anything_is_read_into_the_store(
+    world: World,
+) -> None:
+    await world.add_staff("ana")
+    headers = {**world.as_("ana"), "Idempotency-Key": "huge", "content-type": "application/json"}
+    huge = b'{"title": "' + b"x" * (12 * 1024 * 1024) + b'"}'
+    answer = await world.client.post("/api/tasks", content=huge, headers=headers)
+    assert answer.status_code == 413, answer.text[:300]
+    assert await world.count("tasks") == 0
+    assert await keys(world) == []
