@@ -37,7 +37,6 @@ CREATE_FORMS = {
     "tasks/detail.html": ["/tasks/{{ task.id }}/replies"],
     "tasks/form.html": ["/tasks"],
 }
-FORM = re.compile(r"<form\b([^>]*)>(.{0,60})", re.S | re.I)
 
 
 @pytest.mark.parametrize("template", sorted(CREATE_FORMS))
