@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
 from crm_kit.errors import DomainError, NotFound
+from crm_kit.idempotency import IdempotencyMiddleware, document_header
 from crm_kit.identity import Identity, IdentityMiddleware
 from crm_kit.ids import new_id
 from crm_kit.json_depth import JsonDepthMiddleware
@@ -162,6 +163,8 @@ def create_app(
 ) -> Litestar:
     """A service's Litestar app; every route but health and schema needs an identity token for this service.
 
+    Every write route honours an ``Idempotency-Key`` header (``crm_kit.idempotency``, ADR 0007).
+
     Args:
         service: the service whose settings (identity secret, name as the token's audience) and health the app uses.
         route_handlers: the service's controllers.
@@ -172,17 +175,27 @@ def create_app(
     deps: dict[str, Provide] = {"identity": Provide(identity, sync_to_thread=False)}
     for name, factory in (dependencies or {}).items():
         deps[name] = Provide(factory, sync_to_thread=False, use_cache=True)
-    return Litestar(
+    app = Litestar(
         route_handlers=[*health_routes(service), blob_refs_route(blob_refs), *route_handlers],
         middleware=[
             *EDGE_MIDDLEWARE,
             DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name),
+            # After the identity (keys are per user); the key row joins the handler's own transaction.
+            DefineMiddleware(
+                IdempotencyMiddleware,
+                db=service.db,
+                pause_after_commit=service.settings.test_pause_after_commit_seconds,
+                # As large as the largest upload a route accepts (Litestar's own default is 10 MiB).
+                max_body=max(service.settings.blob_max_bytes, 10 * 1024 * 1024) + 1024 * 1024,
+            ),
         ],
         dependencies=deps,
         exception_handlers=dict(EDGE_EXCEPTION_HANDLERS),
         openapi_config=OpenAPIConfig(title=title or f"CRM {service.name}", version="1.0.0", path="/schema"),
         debug=False,
     )
+    document_header(app.openapi_schema)
+    return app
 
 
 __all__ = [

@@ -34,7 +34,15 @@ _DROP_REQUEST = {
     "content-length",
     HEADER,
 }
-_KEEP_RESPONSE = {"content-type", "content-disposition", "location", "cache-control", "etag", "last-modified"}
+_KEEP_RESPONSE = {
+    "content-type",
+    "content-disposition",
+    "location",
+    "cache-control",
+    "etag",
+    "last-modified",
+    "idempotent-replayed",  # a retry's answer says it is the first one's (Idempotency-Key passes through as is)
+}
 
 
 class UnknownRoute(Exception):
