@@ -59,7 +59,7 @@ CREATES: dict[tuple[str, str, str], dict[str, Any]] = {
             "password": "s3cret-parola",
         }
     },
-    ("mail-ingest", "POST", "/api/mail-imports"): {"files": {"file": ("oferta.eml", EML, "message/rfc822")}},
+    ("mail-ingest", "POST", "/api/mail-imports"): {"files": {"data": ("oferta.eml", EML, "message/rfc822")}},
 }
 
 NOT_CREATED_HERE: dict[tuple[str, str, str], str] = {

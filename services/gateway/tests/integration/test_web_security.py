@@ -322,7 +322,7 @@ async def test_a_page_fetched_for_an_iframe_may_be_framed_by_the_gateway_only(ga
 
 
 async def test_a_blob_is_served_private_and_never_sniffed(gateway: AsyncTestClient[Any], admin: dict[str, str]) -> None:
-    stored = await gateway.post("/api/blobs", files={"file": ("a.html", b"<script>alert(1)</script>")}, headers=admin)
+    stored = await gateway.post("/api/blobs", files={"data": ("a.html", b"<script>alert(1)</script>")}, headers=admin)
     assert stored.status_code == 201, stored.text
     blob = await gateway.get(f"/api/blobs/{stored.json()['sha256']}", headers=admin)
     assert blob.status_code == 200
