@@ -14,7 +14,7 @@ from .conftest import FIXTURES
 
 def headers(ingest: MailIngest) -> dict[str, str]:
     who = Identity(user_id="u1", username="ana", role="agent")
-    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret)}
+    return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret, "mail-ingest")}
 
 
 def stored_files(ingest: MailIngest) -> list[str]:
