@@ -113,7 +113,11 @@ class ContractEnded(_CommercialEvent):
 
 
 class InvoiceIssued(_Document):
-    """An invoice was issued to a client."""
+    """An invoice was issued to a client.
+
+    Its number is committed first and the PDF is rendered afterwards, so ``printout_sha256`` is empty
+    here; the printout follows in ``InvoicePrintoutReady`` (same key, so after this event).
+    """
 
     event_name: ClassVar[str] = "InvoiceIssued"
     invoice_id: UUID = Field(description="Same as document_id (the name other systems look for).")
@@ -121,6 +125,18 @@ class InvoiceIssued(_Document):
     contract_id: UUID | None = Field(default=None, description="The contract it was issued from.")
     task_id: UUID | None = Field(default=None, description="The task it bills (T9).")
     period: str | None = Field(default=None, description="Contract month billed, YYYY-MM.")
+
+
+class InvoicePrintoutReady(_CommercialEvent):
+    """An issued invoice's PDF printout was rendered and stored (after its InvoiceIssued)."""
+
+    event_name: ClassVar[str] = "InvoicePrintoutReady"
+    key_field: ClassVar[str] = "document_id"
+    document_id: UUID = Field(description="The invoice (the key of its InvoiceIssued).")
+    invoice_id: UUID = Field(description="Same as document_id.")
+    partner_id: UUID = Field(description="The client.")
+    number: str = Field(description="Invoice number, e.g. FCT-2026-000123.")
+    printout_sha256: str = Field(description="The PDF printout's blob.")
 
 
 class CostDocumentPosted(_CommercialEvent):

@@ -1,4 +1,4 @@
-"""The composition root: settings, store, use cases, subscribers and HTTP app, wired once."""
+"""The composition root: settings, store, use cases, subscribers, printout worker and HTTP app, wired once."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from litestar import Litestar
 from crm_commercial.api.routes import CONTROLLERS, Api
 from crm_commercial.events.subscribers import build_subscriptions
 from crm_commercial.handlers import Commercial
+from crm_commercial.printing import Printouts
 from crm_commercial.printouts import Issuer
 from crm_commercial.settings import CommercialSettings
 from crm_commercial.store import tables
@@ -42,9 +43,14 @@ def bootstrap(settings: CommercialSettings | None = None, clock: Callable[[], da
         offer_valid_days=settings.offer_valid_days,
     )
     service.subscriptions = build_subscriptions(commercial, clock)
+    printouts = Printouts(service.db, service.outbox, commercial)
+    service.db.on_commit(printouts.wake)
+    service.workers["printouts"] = printouts.run
 
     def make_app(svc: Service) -> Litestar:
-        api = Api(db=svc.db, outbox=svc.outbox, blobs=svc.blobs, commercial=commercial, clock=clock)
+        api = Api(
+            db=svc.db, outbox=svc.outbox, blobs=svc.blobs, commercial=commercial, clock=clock, printouts=printouts
+        )
         return create_app(
             svc,
             CONTROLLERS,

@@ -19,6 +19,7 @@ from crm_commercial.domain.articles import Article, ArticleScope, VatRate
 from crm_commercial.domain.documents import Document, Source
 from crm_commercial.events.publisher import Publisher
 from crm_commercial.handlers import Commercial, IssueRequest
+from crm_commercial.printing import Printouts
 from crm_commercial.store import repository as repo
 from crm_kit.blobs import BlobError, BlobStore
 from crm_kit.errors import Conflict, Invalid, NotFound
@@ -32,13 +33,14 @@ MANAGERS = [requires_role("admin", "manager")]
 
 @dataclass
 class Api:
-    """What the controllers need: the store, the outbox, the blobs, the use cases and the clock."""
+    """What the controllers need: the store, the outbox, the blobs, the use cases, the clock, the printouts."""
 
     db: Database
     outbox: Outbox
     blobs: BlobStore
     commercial: Commercial
     clock: Callable[[], datetime]
+    printouts: Printouts
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[tuple[AsyncConnection, Publisher]]:
@@ -229,8 +231,8 @@ class DocumentsController(Controller):
 
     @get("/{document_id:uuid}/printout", media_type="application/pdf")
     async def printout(self, api: NamedDependency[Api], document_id: FromPath[UUID]) -> Response[bytes]:
-        """The document's PDF printout."""
-        doc = await _load(api, document_id)
+        """The document's PDF printout (an invoice's is rendered here if the worker has not got to it yet)."""
+        doc = await api.printouts.ensure(await _load(api, document_id))
         if not doc.printout_sha256:
             raise NotFound(f"{doc.number} has no printout")
         try:

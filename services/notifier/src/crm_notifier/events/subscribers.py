@@ -10,6 +10,7 @@ from crm_contracts.commercial import (
     ClientOrderPlaced,
     ContractSigned,
     InvoiceIssued,
+    InvoicePrintoutReady,
     OfferIssued,
 )
 from crm_contracts.notifications import EmailRequested
@@ -93,6 +94,13 @@ def build_subscriptions(notifier: Notifier) -> Subscriptions:
 
     for cls in (OfferIssued, ClientOrderPlaced, ContractSigned, InvoiceIssued):
         subs.on(cls)(document_issued)
+
+    @subs.on(InvoicePrintoutReady)
+    async def invoice_printout_ready(ctx: Context, event: InvoicePrintoutReady) -> None:
+        # An invoice's printout is rendered after its InvoiceIssued (same key: this comes after it).
+        await repo.save_document(
+            ctx.conn, str(event.document_id), str(event.partner_id), "invoice", event.number, event.printout_sha256
+        )
 
     @subs.on(DocumentFiled)
     async def document_filed(ctx: Context, event: DocumentFiled) -> None:

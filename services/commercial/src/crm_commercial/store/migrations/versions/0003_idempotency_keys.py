@@ -1,7 +1,7 @@
 """Idempotency keys: a retried write with the same Idempotency-Key has one effect (ADR 0007)
 
 Revision ID: idempotency_keys
-Revises: 0002
+Revises: 0003
 """
 
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "idempotency_keys"
-down_revision: Union[str, Sequence[str], None] = "0002"
+down_revision: Union[str, Sequence[str], None] = "0003"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
