@@ -56,3 +56,55 @@ def run_env(metadata: sa.MetaData) -> None:
         await engine.dispose()
 
     asyncio.run(main())
+
+
+# The kit's own tables, as each first version is created by every service's migration. Frozen: a later
+# change to one of them is a new function here and a new migration in each service, never an edit.
+
+
+def create_idempotency_keys_v1() -> None:
+    """Create ``idempotency_keys`` (ADR 0007) in a service's migration."""
+    from alembic import op
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("user_id", sa.String(length=100), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("path", sa.String(length=2000), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("content_type", sa.String(length=200), nullable=True),
+        sa.Column("response_body", sa.LargeBinary(), nullable=True),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("user_id", "key"),
+    )
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"], unique=False)
+
+
+def drop_idempotency_keys_v1() -> None:
+    """Drop ``idempotency_keys`` (the downgrade of ``create_idempotency_keys_v1``)."""
+    from alembic import op
+
+    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
+
+
+def create_blob_refs_v1() -> None:
+    """Create ``blob_refs`` (which record references which blob; ``crm_kit.blobrefs``) in a service's migration."""
+    from alembic import op
+
+    op.create_table(
+        "blob_refs",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("record_id", sa.String(length=120), nullable=False),
+        sa.PrimaryKeyConstraint("sha256", "record_id"),
+    )
+
+
+def drop_blob_refs_v1() -> None:
+    """Drop ``blob_refs`` (the downgrade of ``create_blob_refs_v1``)."""
+    from alembic import op
+
+    op.drop_table("blob_refs")
