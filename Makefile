@@ -38,6 +38,18 @@ bench: install ## run the benchmarks (each prints a ratio against a raw baseline
 	@deploy/postgres/pg.sh start >/dev/null
 	@$(UV) python -m bench
 
+images: ## build the container images (crm, crm-kafka, crm-postgres) with podman; base image cached in var/images
+	@deploy/images/build.sh
+
+compose-up: images ## run the whole system in containers (3 Kafka brokers, PostgreSQL, 2 notifiers), demo data loaded
+	@deploy/compose.sh up
+
+compose-down: ## stop and remove the containers of `make compose-up` (data volumes are kept)
+	@deploy/compose.sh down
+
+compose-test: compose-up ## the container stack's journey test against `make compose-up`
+	@deploy/compose.sh test
+
 clean: ## stop servers and delete var/ (all local data)
 	-@$(UV) python -m deploy.local stop
 	-@deploy/kafka/kafka.sh stop
