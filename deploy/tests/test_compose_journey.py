@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import mailbox
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,11 +37,20 @@ async def test_a_follow_up_in_the_container_stack_becomes_a_task_for_the_delegat
 async def test_the_journey_still_completes_while_one_of_the_three_kafka_brokers_is_stopped(
     admin: httpx.AsyncClient, sent_mail: Path
 ) -> None:
-    subprocess.run([PODMAN, "stop", "--time", "5", "crm_kafka-2_1"], check=True, capture_output=True)
+    await podman("stop", "--time", "5", "crm_kafka-2_1")
     try:
         await follow_up_journey(admin, sent_mail)
     finally:
-        subprocess.run([PODMAN, "start", "crm_kafka-2_1"], check=True, capture_output=True)
+        await podman("start", "crm_kafka-2_1")
+
+
+async def podman(*args: str) -> None:
+    """Run podman with the project's settings; fail on a non-zero exit."""
+    process = await asyncio.create_subprocess_exec(
+        PODMAN, *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
 
 
 async def follow_up_journey(admin: httpx.AsyncClient, sent_mail: Path) -> None:
