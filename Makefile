@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := uv run
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 install: ## install what is missing (Python env, Kafka jars, PostgreSQL, Chromium, fonts)
 	@deploy/install.sh
@@ -23,12 +23,16 @@ test: install ## the whole test suite (starts Kafka, PostgreSQL and SMTP sinks i
 	@deploy/postgres/pg.sh start >/dev/null
 	@$(UV) pytest $(PYTEST_ARGS)
 
-lint: ## ruff, mypy, and the drift checks of asyncapi.yaml and docs/configuration.md
+lint: ## ruff, mypy, the drift checks of asyncapi.yaml and docs/configuration.md, and k8s-validate
 	@$(UV) ruff check .
 	@$(UV) ruff format --check .
 	@$(UV) mypy contracts/src kit/src services/*/src deploy bench
 	@$(UV) python -m crm_contracts.asyncapi --check
 	@$(UV) python -m deploy.configdoc --check
+	@deploy/k8s/validate.sh >/dev/null
+
+k8s-validate: ## render deploy/k8s (base, production) with kustomize, validate against the Kubernetes schemas (strict)
+	@deploy/k8s/validate.sh
 
 asyncapi: ## regenerate contracts/asyncapi.yaml from the contracts
 	@$(UV) python -m crm_contracts.asyncapi --write
