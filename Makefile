@@ -54,6 +54,10 @@ compose-down: ## stop and remove the containers of `make compose-up` (data volum
 compose-test: compose-up ## the container stack's journey test against `make compose-up`
 	@deploy/compose.sh test
 
+test-containers: images ## e2e journeys and the broker-down fault test with Kafka, PostgreSQL, SMTP in containers
+	@deploy/images/engine.sh start
+	@env -u CRM_KAFKA_BOOTSTRAP -u CRM_TEST_PG_URL $$(deploy/images/engine.sh env) $(UV) pytest tests/e2e/test_journeys.py tests/e2e/test_broker_down.py $(PYTEST_ARGS)
+
 clean: ## stop servers and delete var/ (all local data)
 	-@$(UV) python -m deploy.local stop
 	-@deploy/kafka/kafka.sh stop
