@@ -39,6 +39,13 @@ def _container(image: str) -> Any:
     return DockerContainer(image)
 
 
+def _remove(container: Any) -> None:
+    """Remove a started container with its anonymous volumes (the images declare their data folders VOLUMEs)."""
+    wrapped = container.get_wrapped_container()
+    if wrapped is not None:  # None: it never started
+        wrapped.remove(force=True, v=True)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -101,7 +108,7 @@ class ContainerKafka:
 
     def remove(self) -> None:
         """Remove the container and its data."""
-        self._container.stop()
+        _remove(self._container)
 
 
 class ContainerPostgres:
@@ -147,8 +154,8 @@ class ContainerPostgres:
                 await engine.dispose()
 
     def remove(self) -> None:
-        """Stop and remove the container."""
-        self._container.stop()
+        """Stop and remove the container and its data."""
+        _remove(self._container)
 
 
 class ContainerSmtpSink:
@@ -176,7 +183,7 @@ class ContainerSmtpSink:
 
     def stop(self) -> None:
         """Stop and remove the container (the Maildir stays)."""
-        self._container.stop()
+        _remove(self._container)
 
     def messages(self) -> list[mailbox.MaildirMessage]:
         """Every message received so far."""
