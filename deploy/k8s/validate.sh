@@ -16,7 +16,9 @@ VALIDATE_VERSION=1.37.0
 k8s_version=${CRM_K8S_VERSION:-1.32.0}
 
 if [ ! -x "$tools/kustomize" ] || ! "$tools/kustomize" version 2>/dev/null | grep -q "$KUSTOMIZE_VERSION"; then
-  command -v go >/dev/null || { echo "kustomize needs Go (golang-go) to install" >&2; exit 1; }
+  # Go from PATH, or where the official toolchain installs (this machine kind's; not always on PATH).
+  command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
+  command -v go >/dev/null || { echo "installing kustomize needs Go 1.22 or newer on PATH" >&2; exit 1; }
   mkdir -p "$tools"
   GOBIN=$tools go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 fi
