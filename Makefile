@@ -23,6 +23,10 @@ test: install ## the whole test suite (starts Kafka, PostgreSQL and SMTP sinks i
 	@deploy/postgres/pg.sh start >/dev/null
 	@$(UV) pytest $(PYTEST_ARGS)
 
+fuzz: install ## schemathesis over the whole API, with and without a token: no 5xx, every answer in its schema
+	@deploy/kafka/kafka.sh start >/dev/null
+	@CRM_FUZZ=1 $(UV) pytest tests/fuzz -m fuzz -q -p no:cacheprovider $(PYTEST_ARGS)
+
 lint: ## ruff, mypy, the drift checks of asyncapi.yaml and docs/configuration.md, and k8s-validate
 	@$(UV) ruff check .
 	@$(UV) ruff format --check .

@@ -1,5 +1,5 @@
 """Notifier: emails/s through the delivery worker vs bare aiosmtplib on one reused connection; in-app
-messages/s through the consumer vs a bare consume + insert loop; one delivery worker vs two on PostgreSQL.
+messages/s through the consumer vs a bare consume + insert loop. (Scale-out: bench_notifier_scale.py.)
 
 The email figures start from pending deliveries already in the store (what the consumer leaves for the
 worker), so they measure the sending path: claim, hand-over commit before the final dot, sent mark,
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import BOOTSTRAP, bare_consume, fresh_prefix, pg_database
+from bench.common import BOOTSTRAP, bare_consume, fresh_prefix
 from bench.report import Figure, report
 from crm_contracts.partners import StaffMemberRegistered
 from crm_contracts.tasks import TaskCreated
@@ -227,12 +227,6 @@ async def main() -> None:
                 "notifier: emails/s via delivery worker (SQLite)", max(ours), max(bares), "mail/s", goal="goal >= 0.7x"
             )
         )
-
-        async with pg_database("notifier") as url:
-            one = await worker_rate([settings_for(folder / "pg1", "x.", sink.port, url)], EMAILS)
-        async with pg_database("notifier") as url:
-            two = await worker_rate([settings_for(folder / f"pg2{i}", "x.", sink.port, url) for i in range(2)], EMAILS)
-        report(Figure("notifier: emails/s, two workers vs one (PostgreSQL)", two, one, "mail/s", goal="scale-out"))
 
         prefix = await fresh_prefix(partitions=2)
         staff_ids = await publish_staff(prefix)

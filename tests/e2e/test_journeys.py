@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,9 @@ async def test_a_follow_up_on_a_stage_becomes_a_task_for_the_delegate_who_is_ema
             return [m for m in smtp_sink.messages() if "ion@example.ro" in str(m["To"])]
 
         await eventually(emailed, timeout=60)
+        await asyncio.sleep(2)  # a second email for the same follow-up would have arrived by now
+        (mail,) = await emailed()
+        assert "Licențe ERP" in str(make_header(decode_header(mail["Subject"])))
 
         async def history_kinds() -> set[str]:
             response = await api.get(f"/api/partners/{partner['id']}/history")

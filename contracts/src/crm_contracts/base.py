@@ -16,6 +16,10 @@ Money = Annotated[
 """A money amount: Decimal in Python, a decimal string on the wire."""
 
 
+DATASCHEMA_PREFIX = "urn:crm:schema:"
+"""Prefix of every payload schema's id; ``asyncapi.yaml`` gives each message's as ``x-dataschema``."""
+
+
 class Event(BaseModel):
     """An immutable fact (or command) that one context publishes on its topic.
 
@@ -31,11 +35,20 @@ class Event(BaseModel):
     version: ClassVar[int] = 1
     key_field: ClassVar[str]
     is_command: ClassVar[bool] = False
+    handled_by: ClassVar[str] = ""
+    """A command's handler: the service that acts on it (the only one that may)."""
+    also_from: ClassVar[tuple[str, ...]] = ()
+    """ce_source values besides the topic's own service that publish this event, e.g. ``/crm/mail-ingest``."""
 
     @classmethod
     def ce_type(cls) -> str:
         """The CloudEvents type, e.g. ``crm.tasks.TaskCreated.v1``."""
         return f"{cls.topic}.{cls.event_name}.v{cls.version}"
+
+    @classmethod
+    def dataschema(cls) -> str:
+        """The CloudEvents ``dataschema``: the id of this type's payload schema in ``asyncapi.yaml``."""
+        return f"{DATASCHEMA_PREFIX}{cls.ce_type()}"
 
     def key(self) -> str:
         """The Kafka key: the aggregate id named by ``key_field``."""
@@ -61,6 +74,7 @@ class Envelope(NamedTuple):
     correlationid: str | None = None
     causationid: str | None = None
     subject: str | None = None
+    dataschema: str | None = None
 
 
 ENVELOPE_DOCS: dict[str, str] = {
@@ -69,9 +83,19 @@ ENVELOPE_DOCS: dict[str, str] = {
     "type": "ce_type: crm.<topic suffix>.<Name>.v<version>.",
     "time": "ce_time: when the fact happened, UTC.",
     "specversion": "ce_specversion: always 1.0.",
-    "correlationid": "The conversation this event belongs to.",
-    "causationid": "The id of the event or command that caused this one.",
-    "subject": "The Kafka key (aggregate id).",
+    "correlationid": (
+        "ce_correlationid: the conversation this event belongs to: the ce_correlationid of its cause, or its own"
+        " ce_id when nothing caused it (a user's request, a timer). Always present."
+    ),
+    "causationid": (
+        "ce_causationid: the ce_id of the event or command that caused this one, or its own ce_id when nothing"
+        " did. Always present."
+    ),
+    "subject": "ce_subject: the Kafka key (the aggregate id), as text. Always present.",
+    "dataschema": (
+        "ce_dataschema: the id of the payload's schema (urn:crm:schema:<ce_type>), the x-dataschema of its"
+        " message in this document. Absent on events published before it was introduced: consumers go by ce_type."
+    ),
 }
 """What each envelope attribute means, as the AsyncAPI document describes its ``ce_*`` header."""
 

@@ -107,6 +107,7 @@ class OpportunitiesRequested(_CampaignsEvent):
 
     event_name: ClassVar[str] = "OpportunitiesRequested"
     is_command: ClassVar[bool] = True
+    handled_by: ClassVar[str] = "opportunities"
     request_id: UUID = Field(description="The command's id.")
     partner_ids: list[UUID] = Field(description="The partners to open opportunities for.")
     owner_staff_id: UUID | None = Field(default=None, description="The opportunities' owner.")

@@ -11,7 +11,14 @@ from pydantic import Field
 
 from crm_contracts import topics
 from crm_contracts.base import Event, Money
-from crm_contracts.common import DocumentLine, Source
+from crm_contracts.common import ContractKind, DocumentLine, Source
+
+CostDocumentKind = Literal[
+    "purchase_invoice", "purchase_receipt", "expense_report", "payroll_note", "internal_consumption", "treasury"
+]
+"""The kinds of cost document the ERP posts."""
+RequestedDocument = Literal["offer", "order", "contract", "invoice"]
+"""The document a refused command asked for."""
 
 
 class _CommercialEvent(Event):
@@ -88,7 +95,7 @@ class ContractSigned(_Document):
     """A subscription or commercial contract was signed."""
 
     event_name: ClassVar[str] = "ContractSigned"
-    kind: Literal["subscription", "commercial"] = Field(description="subscription or commercial.")
+    kind: ContractKind = Field(description="subscription or commercial.")
     starts_on: dt.date = Field(description="First day of the contract.")
     ends_on: dt.date | None = Field(default=None, description="Last day; null = open-ended.")
     monthly_value: Money | None = Field(default=None, description="Subscription: monthly value net of VAT.")
@@ -106,7 +113,11 @@ class ContractEnded(_CommercialEvent):
 
 
 class InvoiceIssued(_Document):
-    """An invoice was issued to a client."""
+    """An invoice was issued to a client.
+
+    Its number is committed first and the PDF is rendered afterwards, so ``printout_sha256`` is empty
+    here; the printout follows in ``InvoicePrintoutReady`` (same key, so after this event).
+    """
 
     event_name: ClassVar[str] = "InvoiceIssued"
     invoice_id: UUID = Field(description="Same as document_id (the name other systems look for).")
@@ -116,15 +127,25 @@ class InvoiceIssued(_Document):
     period: str | None = Field(default=None, description="Contract month billed, YYYY-MM.")
 
 
+class InvoicePrintoutReady(_CommercialEvent):
+    """An issued invoice's PDF printout was rendered and stored (after its InvoiceIssued)."""
+
+    event_name: ClassVar[str] = "InvoicePrintoutReady"
+    key_field: ClassVar[str] = "document_id"
+    document_id: UUID = Field(description="The invoice (the key of its InvoiceIssued).")
+    invoice_id: UUID = Field(description="Same as document_id.")
+    partner_id: UUID = Field(description="The client.")
+    number: str = Field(description="Invoice number, e.g. FCT-2026-000123.")
+    printout_sha256: str = Field(description="The PDF printout's blob.")
+
+
 class CostDocumentPosted(_CommercialEvent):
     """A cost document was posted (purchase invoice, receipt, expense report, ...)."""
 
     event_name: ClassVar[str] = "CostDocumentPosted"
     key_field: ClassVar[str] = "document_id"
     document_id: UUID = Field(description="The cost document.")
-    kind: Literal[
-        "purchase_invoice", "purchase_receipt", "expense_report", "payroll_note", "internal_consumption", "treasury"
-    ] = Field(description="Kind of cost document.")
+    kind: CostDocumentKind = Field(description="Kind of cost document.")
     number: str = Field(description="Document number.")
     date: dt.date = Field(description="Document date.")
     net: Money = Field(description="Value net of VAT.")
@@ -172,7 +193,7 @@ class DocumentRequestRejected(_CommercialEvent):
     event_name: ClassVar[str] = "DocumentRequestRejected"
     key_field: ClassVar[str] = "request_id"
     request_id: UUID = Field(description="The refused command's request_id.")
-    requested: Literal["offer", "order", "contract", "invoice"] = Field(description="What was asked for.")
+    requested: RequestedDocument = Field(description="What was asked for.")
     partner_id: UUID = Field(description="The client named in the command.")
     reason: str = Field(description="Why, in words a user can act on.")
     source: Source = Field(default_factory=Source, description="Where the command came from.")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm_contracts.base import Money
+
+ContractKind = Literal["subscription", "commercial"]
+"""A contract's kind: a monthly subscription or a one-off commercial contract."""
 
 
 class Part(BaseModel):

@@ -45,6 +45,10 @@ class EmailSent(_NotificationsEvent):
     server: str = Field(description="SMTP server used.")
     attempt: int = Field(description="Attempt that succeeded.")
     sent_at: datetime = Field(description="When.")
+    staff_id: UUID | None = Field(
+        default=None, description="The staff member it went to (a notification), for who may see it (E3)."
+    )
+    requested_by: str | None = Field(default=None, description="Login of the user who asked for it (E1, E2).")
 
 
 class EmailFailed(_NotificationsEvent):
@@ -59,6 +63,10 @@ class EmailFailed(_NotificationsEvent):
     server: str | None = Field(default=None, description="SMTP server used.")
     attempt: int = Field(description="Attempts made.")
     error: str = Field(description="Why, in words.")
+    staff_id: UUID | None = Field(
+        default=None, description="The staff member it went to (a notification), for who may see it (E3)."
+    )
+    requested_by: str | None = Field(default=None, description="Login of the user who asked for it (E1, E2).")
 
 
 class MessagePosted(_NotificationsEvent):

@@ -11,9 +11,9 @@ from pydantic import Field
 
 from crm_contracts import topics
 from crm_contracts.base import Event, Money
-from crm_contracts.common import DocumentLine, Source
+from crm_contracts.common import ContractKind, DocumentLine, Source
 
-Stage = Literal["new", "presentation", "offer", "negotiation", "sale", "lost"]
+OpportunityStage = Literal["new", "presentation", "offer", "negotiation", "sale", "lost"]
 
 
 class _OpportunitiesEvent(Event):
@@ -30,7 +30,7 @@ class _OpportunityState(_OpportunitiesEvent):
     expected_signing_on: date | None = Field(default=None, description="Probable contract signing date.")
     owner_staff_id: UUID | None = Field(default=None, description="Owner (staff id).")
     campaign_id: UUID | None = Field(default=None, description="The campaign it came from.")
-    stage: Stage = Field(default="new", description="Current stage.")
+    stage: OpportunityStage = Field(default="new", description="Current stage.")
 
 
 class OpportunityOpened(_OpportunityState):
@@ -52,8 +52,8 @@ class StageChanged(_OpportunitiesEvent):
     opportunity_id: UUID = Field(description="The opportunity.")
     partner_id: UUID = Field(description="The client or lead.")
     title: str = Field(default="", description="The opportunity's title.")
-    from_stage: Stage | None = Field(description="Previous stage; null for the first.")
-    to_stage: Stage = Field(description="New stage.")
+    from_stage: OpportunityStage | None = Field(description="Previous stage; null for the first.")
+    to_stage: OpportunityStage = Field(description="New stage.")
     potential: Money = Field(description="Sales potential at this stage.")
     weight: Decimal = Field(description="The stage's weight in percent (O3).")
     weighted_potential: Money = Field(description="Potential allocated to this stage: potential x weight.")
@@ -80,7 +80,7 @@ class FollowUpScheduled(_OpportunitiesEvent):
     opportunity_id: UUID = Field(description="The opportunity.")
     partner_id: UUID = Field(description="The client or lead (the task's beneficiary).")
     title: str = Field(default="", description="The opportunity's title.")
-    stage: Stage = Field(description="The stage that scheduled it.")
+    stage: OpportunityStage = Field(description="The stage that scheduled it.")
     delegate_staff_id: UUID = Field(description="Who follows up (the task's responsible).")
     follow_up_at: datetime = Field(description="The task's deadline.")
     note: str | None = Field(default=None, description="What to do.")
@@ -116,6 +116,7 @@ class OpportunityLost(_OpportunitiesEvent):
 
 class _DocumentRequest(_OpportunitiesEvent):
     is_command: ClassVar[bool] = True
+    handled_by: ClassVar[str] = "commercial"
     request_id: UUID = Field(description="The command's id; commercial's fact carries it as request_id.")
     opportunity_id: UUID = Field(description="The opportunity asking.")
     partner_id: UUID = Field(description="The client.")
@@ -141,7 +142,7 @@ class ContractRequested(_DocumentRequest):
     """Command to commercial: draw up a contract."""
 
     event_name: ClassVar[str] = "ContractRequested"
-    kind: Literal["subscription", "commercial"] = Field(description="subscription or commercial.")
+    kind: ContractKind = Field(description="subscription or commercial.")
     starts_on: date = Field(description="First day.")
     months: int | None = Field(default=None, description="Duration in months (subscription).")
     monthly_value: Money | None = Field(default=None, description="Subscription monthly value.")

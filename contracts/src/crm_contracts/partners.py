@@ -12,6 +12,9 @@ from crm_contracts import topics
 from crm_contracts.base import Event, Money
 from crm_contracts.common import Part
 
+PartnerKind = Literal["client", "lead", "supplier"]
+"""What a partner is to the company."""
+
 
 class _PartnersEvent(Event):
     topic: ClassVar[str] = topics.PARTNERS
@@ -34,7 +37,7 @@ class Contact(Part):
 class _PartnerState(_PartnersEvent):
     key_field: ClassVar[str] = "partner_id"
     partner_id: UUID = Field(description="The partner's id.")
-    kind: Literal["client", "lead", "supplier"] = Field(description="client, lead or supplier.")
+    kind: PartnerKind = Field(description="client, lead or supplier.")
     name: str = Field(description="Partner name.")
     fiscal_code: str | None = Field(default=None, description="Romanian CUI/CIF, normalised (with RO when VAT payer).")
     trade_register: str | None = Field(default=None, description="Trade register number (J..).")

@@ -11,10 +11,14 @@ from pydantic import Field
 
 from crm_contracts import topics
 from crm_contracts.base import Event, Money
-from crm_contracts.common import Attachment, DocumentLine, Part, Source
+from crm_contracts.common import Attachment, ContractKind, DocumentLine, Part, Source
 
 TaskSource = Literal["manual", "follow_up", "email", "broadcast", "client_request"]
-Channel = Literal["email", "message"]
+"""What a task came from."""
+ReminderChannel = Literal["email", "message"]
+"""How a reminder reaches the responsible: an email or an in-app message."""
+TaskStatus = Literal["open", "resolved"]
+"""Where a task stands."""
 
 
 class _TasksEvent(Event):
@@ -23,7 +27,7 @@ class _TasksEvent(Event):
 
 
 class Alert(Part):
-    channel: Channel = Field(description="email or in-app message.")
+    channel: ReminderChannel = Field(description="email or in-app message.")
     days_before: int = Field(ge=0, le=3, description="0 = at the deadline, else 1-3 days before.")
 
 
@@ -41,6 +45,7 @@ class TaskCreated(_TasksEvent):
     """A task was created (also published by mail-ingest, source = email)."""
 
     event_name: ClassVar[str] = "TaskCreated"
+    also_from: ClassVar[tuple[str, ...]] = ("/crm/mail-ingest",)
     task_id: UUID = Field(description="The task.")
     title: str = Field(description="Title.")
     description: str = Field(default="", description="Description.")
@@ -74,13 +79,47 @@ class TaskAssigned(_TasksEvent):
     assigned_by: str | None = Field(default=None, description="User who assigned it.")
 
 
+class TaskState(Part):
+    """A task's whole state, as the tasks service holds it after a change."""
+
+    title: str = Field(description="Title.")
+    description: str = Field(default="", description="Description.")
+    source: TaskSource = Field(description="manual, follow_up, email, broadcast or client_request.")
+    status: TaskStatus = Field(description="open or resolved.")
+    creator_staff_id: UUID | None = Field(default=None, description="Who issued it (null for automatic tasks).")
+    creator_user: str | None = Field(default=None, description="Login of the user who issued it.")
+    responsible_staff_id: UUID | None = Field(default=None, description="Who does it; null while waiting for triage.")
+    partner_id: UUID | None = Field(default=None, description="Beneficiary client.")
+    contract_id: UUID | None = Field(default=None, description="Active contract (T5).")
+    contract_line_id: UUID | None = Field(default=None, description="Contract line: the requested service (T5).")
+    service_code: str | None = Field(default=None, description="Requested post-sale service.")
+    deadline: datetime | None = Field(default=None, description="Deadline.")
+    planned_start: datetime | None = Field(default=None, description="Planned start (availability, T6).")
+    planned_hours: Decimal | None = Field(default=None, description="Planned hours.")
+    billable: bool = Field(default=False, description="Billable.")
+    alert: Alert | None = Field(default=None, description="How and when to remind the responsible (T10).")
+    attachments: list[Attachment] = Field(default_factory=list, description="Attached files.")
+    broadcast_id: UUID | None = Field(default=None, description="The broadcast it belongs to.")
+    registered_at: datetime = Field(description="When it was registered.")
+    resolved_at: datetime | None = Field(default=None, description="When it was resolved; null while open.")
+    hours: Decimal | None = Field(default=None, description="Billed hours once resolved.")
+    invoice_id: UUID | None = Field(default=None, description="The invoice that billed it, once invoiced.")
+
+
 class TaskUpdated(_TasksEvent):
-    """A task's fields changed (only the changed fields are set besides ids)."""
+    """A task's fields changed: what changed, and the task's whole state after the change."""
 
     event_name: ClassVar[str] = "TaskUpdated"
     task_id: UUID = Field(description="The task.")
     partner_id: UUID | None = Field(default=None, description="Beneficiary client.")
     changes: dict[str, str | None] = Field(description="Changed field -> new value, as text.")
+    state: TaskState | None = Field(
+        default=None,
+        description=(
+            "The whole task after the change, so a consumer can rebuild it from the log alone. Always set by the"
+            " tasks service; null only in events published before the field was added (additive, still v1)."
+        ),
+    )
 
 
 class TaskReplied(_TasksEvent):
@@ -126,7 +165,7 @@ class TaskDue(_TasksEvent):
     partner_id: UUID | None = Field(default=None, description="Beneficiary client.")
     responsible_staff_id: UUID = Field(description="Who to remind.")
     deadline: datetime = Field(description="The task's deadline.")
-    channel: Channel = Field(description="email or in-app message.")
+    channel: ReminderChannel = Field(description="email or in-app message.")
     days_before: int = Field(description="0-3 days before the deadline.")
     remind_at: datetime = Field(description="The reminder time this fires for.")
 
@@ -157,6 +196,7 @@ class InvoiceRequested(_TasksEvent):
 
     event_name: ClassVar[str] = "InvoiceRequested"
     is_command: ClassVar[bool] = True
+    handled_by: ClassVar[str] = "commercial"
     request_id: UUID = Field(description="The command's id.")
     task_id: UUID = Field(description="The task billed.")
     partner_id: UUID = Field(description="The client.")
@@ -168,10 +208,11 @@ class ContractRequested(_TasksEvent):
 
     event_name: ClassVar[str] = "ContractRequested"
     is_command: ClassVar[bool] = True
+    handled_by: ClassVar[str] = "commercial"
     request_id: UUID = Field(description="The command's id.")
     task_id: UUID = Field(description="The task asking.")
     partner_id: UUID = Field(description="The client.")
-    kind: Literal["subscription", "commercial"] = Field(default="commercial", description="Contract kind.")
+    kind: ContractKind = Field(default="commercial", description="Contract kind.")
     starts_on: date = Field(description="First day.")
     months: int | None = Field(default=None, description="Duration in months.")
     monthly_value: Money | None = Field(default=None, description="Subscription monthly value.")

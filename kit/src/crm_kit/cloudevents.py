@@ -25,6 +25,8 @@ def header_text(envelope: Envelope) -> list[tuple[str, str]]:
         pairs.append(("ce_causationid", envelope.causationid))
     if envelope.subject is not None:
         pairs.append(("ce_subject", envelope.subject))
+    if envelope.dataschema is not None:
+        pairs.append(("ce_dataschema", envelope.dataschema))
     pairs.append(("content-type", "application/json"))
     return pairs
 
@@ -44,7 +46,17 @@ class MissingHeaders(ValueError):
 
 
 _ENVELOPE_HEADERS = frozenset(
-    ("ce_id", "ce_source", "ce_type", "ce_time", "ce_specversion", "ce_correlationid", "ce_causationid", "ce_subject")
+    (
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        "ce_specversion",
+        "ce_correlationid",
+        "ce_causationid",
+        "ce_subject",
+        "ce_dataschema",
+    )
 )
 
 
@@ -72,4 +84,5 @@ def from_headers(headers: Sequence[tuple[str, bytes]] | None) -> Envelope:
         correlationid=values.get("ce_correlationid"),
         causationid=values.get("ce_causationid"),
         subject=values.get("ce_subject"),
+        dataschema=values.get("ce_dataschema"),  # absent on events published before it existed
     )

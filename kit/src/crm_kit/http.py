@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-from crm_kit.errors import DomainError
+from crm_kit.errors import DomainError, NotFound
+from crm_kit.idempotency import IdempotencyMiddleware, document_header
 from crm_kit.identity import Identity, IdentityMiddleware
+from crm_kit.ids import new_id
+from crm_kit.json_depth import JsonDepthMiddleware
 
 if TYPE_CHECKING:
     from crm_kit.service import Service
+    from crm_kit.store import Database
+
+log = logging.getLogger(__name__)
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -36,6 +45,38 @@ def integrity_error_handler(_: Request[Any, Any, Any], exc: sa.exc.IntegrityErro
         status_code=409,
         media_type=MediaType.JSON,
     )
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Any exception no other handler took: logged with its traceback, answered 500 with a problem body.
+
+    A 500 is still a bug to fix; the reference in the body finds its traceback in the log.
+    """
+    reference = new_id().hex[:12]
+    log.error(
+        "unhandled %s on %s %s (reference %s)",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        reference,
+        exc_info=exc,
+    )
+    return Response(
+        {"status_code": 500, "detail": f"internal error (reference {reference})", "extra": {"reference": reference}},
+        status_code=500,
+        media_type=MediaType.JSON,
+    )
+
+
+EDGE_MIDDLEWARE = [JsonDepthMiddleware]
+"""The ASGI guards every app (each service and the gateway) puts first."""
+
+EDGE_EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[..., Response[Any]]] = {
+    DomainError: domain_error_handler,
+    sa.exc.IntegrityError: integrity_error_handler,
+    500: unexpected_error_handler,
+}
+"""The exception mapping every app starts from: domain rules, database uniqueness, and the logged catch-all."""
 
 
 def identity(request: Request[Identity, Any, Any]) -> Identity:
@@ -65,27 +106,104 @@ def health_routes(service: Service, live_paths: Sequence[str] = ("/healthz",)) -
     return [healthz, readyz]
 
 
+BlobRefCheck = Callable[[Identity, str], Awaitable[bool]]
+"""Whether the caller may read a record of this service that references the blob (by its sha256)."""
+
+BLOB_REFS_PATH = "/blob-refs"
+"""Where every service answers the gateway's blob check (outside ``/api``: the gateway does not route it)."""
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def blob_refs_route(check: BlobRefCheck | None) -> ControllerRouterHandler:
+    """``GET /blob-refs/{sha256}``: 200 when the caller may read a record of this service that references the blob.
+
+    The gateway asks every service before it hands a blob out (``docs/security-scoping.md``); 404 means
+    "not through a record of mine the caller may read". A service without blobs answers 404 always.
+    """
+
+    @get(f"{BLOB_REFS_PATH}/{{sha256:str}}", include_in_schema=False)
+    async def blob_refs(sha256: FromPath[str], identity: NamedDependency[Identity]) -> dict[str, bool]:
+        if not _SHA256.match(sha256) or check is None or not await check(identity, sha256):
+            raise NotFound("no record you may read references this file")
+        return {"readable": True}
+
+    return blob_refs
+
+
+def blob_refs_in(db: Database, *columns: sa.Column[Any]) -> BlobRefCheck:
+    """The blob check of records every role may read: a blob is readable when one of ``columns`` references it.
+
+    A text column holds one sha256; a JSON column (a list of photos, attachments) is searched as text.
+    """
+
+    def mentions(column: sa.Column[Any], sha256: str) -> sa.ColumnElement[bool]:
+        if isinstance(column.type, sa.JSON):
+            # A hex digest cannot hold LIKE wildcards, so a text search of the JSON is exact enough.
+            return sa.cast(column, sa.Text).contains(sha256)
+        return column == sha256
+
+    async def check(_: Identity, sha256: str) -> bool:
+        async with db.read() as conn:
+            for column in columns:
+                if (await conn.execute(sa.select(sa.literal(1)).where(mentions(column, sha256)).limit(1))).first():
+                    return True
+        return False
+
+    return check
+
+
 def create_app(
     service: Service,
     route_handlers: Sequence[ControllerRouterHandler],
     *,
     dependencies: dict[str, Callable[..., Any]] | None = None,
     title: str | None = None,
+    blob_refs: BlobRefCheck | None = None,
 ) -> Litestar:
-    """A service's Litestar app; every route but health and schema needs an identity token for this service."""
+    """A service's Litestar app; every route but health and schema needs an identity token for this service.
+
+    Every write route honours an ``Idempotency-Key`` header (``crm_kit.idempotency``, ADR 0007).
+
+    Args:
+        service: the service whose settings (identity secret, name as the token's audience) and health the app uses.
+        route_handlers: the service's controllers.
+        dependencies: named dependencies the handlers ask for.
+        title: the OpenAPI title.
+        blob_refs: the service's blob check (which of its records reference a blob and who may read them).
+    """
     deps: dict[str, Provide] = {"identity": Provide(identity, sync_to_thread=False)}
     for name, factory in (dependencies or {}).items():
         deps[name] = Provide(factory, sync_to_thread=False, use_cache=True)
-    return Litestar(
-        route_handlers=[*health_routes(service), *route_handlers],
+    app = Litestar(
+        route_handlers=[*health_routes(service), blob_refs_route(blob_refs), *route_handlers],
         middleware=[
-            DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name)
+            *EDGE_MIDDLEWARE,
+            DefineMiddleware(IdentityMiddleware, secret=service.settings.identity_secret, audience=service.name),
+            # After the identity (keys are per user); the key row joins the handler's own transaction.
+            DefineMiddleware(
+                IdempotencyMiddleware,
+                db=service.db,
+                pause_after_commit=service.settings.test_pause_after_commit_seconds,
+                # As large as the largest upload a route accepts (Litestar's own default is 10 MiB).
+                max_body=max(service.settings.blob_max_bytes, 10 * 1024 * 1024) + 1024 * 1024,
+            ),
         ],
         dependencies=deps,
-        exception_handlers={DomainError: domain_error_handler, sa.exc.IntegrityError: integrity_error_handler},
+        exception_handlers=dict(EDGE_EXCEPTION_HANDLERS),
         openapi_config=OpenAPIConfig(title=title or f"CRM {service.name}", version="1.0.0", path="/schema"),
         debug=False,
     )
+    document_header(app.openapi_schema)
+    return app
 
 
-__all__ = ["HTTPException", "ValidationException", "create_app", "identity"]
+__all__ = [
+    "EDGE_EXCEPTION_HANDLERS",
+    "EDGE_MIDDLEWARE",
+    "HTTPException",
+    "ValidationException",
+    "create_app",
+    "identity",
+    "unexpected_error_handler",
+]

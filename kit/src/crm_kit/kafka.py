@@ -56,9 +56,9 @@ def all_topic_names(prefix: str = "") -> list[str]:
     return names + [topics.dlq(n) for n in names]
 
 
-EVENT_TOPIC_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+EVENT_TOPIC_CONFIG = {"retention.ms": str(topics.EVENT_RETENTION_MS), "cleanup.policy": "delete"}
 """Event topics keep every event, so a new consumer can replay from offset 0 (ADR 0006)."""
-DLQ_TOPIC_CONFIG = {"retention.ms": str(30 * 24 * 3600 * 1000), "cleanup.policy": "delete"}
+DLQ_TOPIC_CONFIG = {"retention.ms": str(topics.DLQ_RETENTION_MS), "cleanup.policy": "delete"}
 """Dead letters are kept 30 days: long enough to look at, fix and replay them."""
 
 
@@ -173,18 +173,69 @@ async def cluster_size(bootstrap: str) -> int:
         await admin.close()
 
 
-async def probe(bootstrap: str, timeout: float = 60.0) -> float:
+PROBE_TOPIC_PREFIX = "__crm_probe_"
+"""The readiness probe's own topics: internal by name (``__``), never part of the event stream or its contract."""
+PROBE_TOPIC_CONFIG = {"retention.ms": "60000", "cleanup.policy": "delete"}
+"""A probe's token is read back at once; a topic a killed probe left behind empties within a minute."""
+
+
+def probe_topic() -> str:
+    """A fresh topic name for one probe, so concurrent probes on one cluster never delete each other's topic."""
+    return f"{PROBE_TOPIC_PREFIX}{uuid.uuid4().hex[:12]}"
+
+
+async def _create_probe_topic(bootstrap: str, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        replicas, _ = replication_for(len((await admin.describe_cluster()).get("brokers", [])) or 1)
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics(
+                [NewTopic(name=topic, num_partitions=1, replication_factor=replicas, topic_configs=PROBE_TOPIC_CONFIG)]
+            )
+    finally:
+        await admin.close()
+
+
+async def _delete_probe_topic(bootstrap: str, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    except Exception as exc:  # the probe succeeded; a leftover empties itself (PROBE_TOPIC_CONFIG)
+        log.warning("could not delete the probe topic %s: %r", topic, exc)
+    finally:
+        await admin.close()
+
+
+async def probe(bootstrap: str, timeout: float = 60.0, topic: str | None = None) -> float:
     """Wait until the broker takes a write with acks=all and serves it back; returns seconds waited.
+
+    The write goes to a topic of the probe's own (``__crm_probe_<random>``, deleted afterwards), not to an
+    event topic: a consumer replaying the CRM's topics never sees a probe.
+
+    Args:
+        bootstrap: the cluster's bootstrap servers.
+        timeout: seconds to keep trying.
+        topic: the probe topic's name (default: a fresh ``probe_topic()``).
 
     Raises:
         TimeoutError: the broker did not answer in time.
     """
-    start = time.monotonic()
-    topic = "crm.probe"
+    topic = topic or probe_topic()
+    waited = await _probe(bootstrap, topic, time.monotonic(), timeout)
+    # Only after a success: with the broker gone the deletion would wait as long as the probe did.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(_delete_probe_topic(bootstrap, topic), timeout=15)
+    return waited
+
+
+async def _probe(bootstrap: str, topic: str, start: float, timeout: float) -> float:
+    """Write a token to ``topic`` and read it back, retrying until ``timeout`` seconds after ``start``."""
     last_error: Exception | None = None
     while time.monotonic() - start < timeout:
         try:
-            await ensure_topics(bootstrap, [topic], 1)
+            await _create_probe_topic(bootstrap, topic)
             token = uuid.uuid4().hex.encode()
             prod = producer(bootstrap, request_timeout_ms=5000)
             await prod.start()

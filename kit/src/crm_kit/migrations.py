@@ -21,9 +21,9 @@ def _config(script_location: Path, url: str) -> Config:
     return cfg
 
 
-def upgrade(script_location: Path, url: str) -> None:
-    """Bring a database to the newest migration (run in a thread: alembic is synchronous here)."""
-    command.upgrade(_config(script_location, url), "head")
+def upgrade(script_location: Path, url: str, target: str = "head") -> None:
+    """Bring a database to the newest migration, or to ``target`` (run in a thread: alembic is synchronous here)."""
+    command.upgrade(_config(script_location, url), target)
 
 
 def revision(script_location: Path, url: str, message: str) -> None:

@@ -66,8 +66,10 @@ class Outbox:
             type=event.ce_type(),
             time=now or datetime.now(UTC),
             correlationid=correlation_id or event_id,
-            causationid=causation_id,
+            # A first event is its own cause, as it is its own correlation: both headers are always present.
+            causationid=causation_id or event_id,
             subject=key,
+            dataschema=event.dataschema(),
         )
         row = _encode(
             event_id=event_id,

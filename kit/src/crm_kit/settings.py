@@ -92,6 +92,14 @@ class ServiceSettings(BaseSettings):
         description="Allocations between young-generation garbage collections of a service process "
         "(Python's default is 700; 0 = leave the interpreter's default). See ADR 0004.",
     )
+    test_pause_after_commit_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "Tests only: pause between the commit of a request carrying an Idempotency-Key and its response "
+            "(a window to kill the process in). Leave 0."
+        ),
+    )
     log_level: str = Field(
         default="INFO",
         validation_alias=AliasChoices("log_level", "CRM_LOG_LEVEL"),

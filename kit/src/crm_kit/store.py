@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ READ_ONLY = "crm_read_only"
 
 
 def kit_tables(metadata: sa.MetaData) -> None:
-    """Add the outbox, inbox and lease tables to a service's metadata."""
+    """Add the outbox, inbox, lease and idempotency-key tables to a service's metadata."""
     sa.Table(
         "outbox",
         metadata,
@@ -56,6 +57,21 @@ def kit_tables(metadata: sa.MetaData) -> None:
         sa.Column("owner", sa.String(100), nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=False),
     )
+    sa.Table(
+        "idempotency_keys",
+        metadata,
+        sa.Column("user_id", sa.String(100), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("method", sa.String(10), nullable=False),
+        sa.Column("path", sa.String(2000), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("content_type", sa.String(200), nullable=True),
+        sa.Column("response_body", sa.LargeBinary(), nullable=True),
+        sa.Column("completed_at", UTCDateTime, nullable=True),
+        sa.Index("ix_idempotency_keys_created_at", "created_at"),
+    )
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -84,6 +100,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
+
+
+BeginHook = Callable[["Database", AsyncConnection], Awaitable[Callable[[], None] | None]]
+"""Runs first in a unit of work; what it returns runs once that unit of work has committed."""
+
+begin_hook: ContextVar[BeginHook | None] = ContextVar("crm_begin_hook", default=None)
+"""The hook of the current request, if any: how an idempotency key joins the handler's own transaction."""
 
 
 WRITER_WAIT_SECONDS = 30.0
@@ -120,9 +143,18 @@ class Database:
 
         ``hooks=False`` skips the hooks, for units of work that publish nothing (the relay's own
         bookkeeping), so the relay is not woken up by its own commits.
+
+        A request's ``begin_hook`` (the Idempotency-Key of an HTTP write) writes its row first, so the
+        key is stored in the same commit as the effect it guards.
         """
+        begin = begin_hook.get()
+        committed: Callable[[], None] | None = None
         async with self._writer_slot(), self.engine.begin() as conn:
+            if begin is not None:
+                committed = await begin(self, conn)
             yield conn
+        if committed is not None:
+            committed()
         if hooks:
             for hook in self._after_commit:
                 hook()

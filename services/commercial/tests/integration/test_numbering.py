@@ -1,13 +1,18 @@
-"""Numbering series under concurrent requests: unique and gapless, on SQLite and PostgreSQL."""
+"""Numbering series under concurrent requests: unique and gapless, on SQLite and PostgreSQL; printouts after."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 
-async def test_concurrent_invoices_get_unique_gapless_numbers_and_an_order_is_invoiced_once(
+from crm_commercial.store import tables as t
+
+
+async def test_concurrent_invoices_get_unique_gapless_numbers_an_order_is_invoiced_once_and_each_gets_its_printout(
     make_commercial: Callable[..., Any], database_url: str
 ) -> None:
     commercial: Any = await make_commercial(database_url=database_url)
@@ -35,6 +40,14 @@ async def test_concurrent_invoices_get_unique_gapless_numbers_and_an_order_is_in
         assert numbers == [f"FCT-2026-{n:06d}" for n in range(1, 10)]
         balance = (await commercial.http.get(f"/api/balances/{partner}")).json()["balance"]
         assert balance == "447.70"  # (1+...+8 + 1) x 10 x 1.21
+
+        # The numbers were committed without their printouts; each is rendered afterwards (here on first read).
+        ids = [r.json()["id"] for r in responses if r.status_code == 201]
+        pdfs = await asyncio.gather(*(commercial.http.get(f"/api/documents/{i}/printout") for i in ids))
+        async with commercial.service.db.read() as conn:
+            rows = (await conn.execute(sa.select(t.documents).where(t.documents.c.type == "invoice"))).all()
+        stored = {r.id: r.printout_sha256 for r in rows}
+        assert {i: hashlib.sha256(pdf.content).hexdigest() for i, pdf in zip(ids, pdfs, strict=True)} == stored
     finally:
         await commercial.http.aclose()
         await commercial.service.db.dispose()

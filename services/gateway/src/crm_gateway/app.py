@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from litestar import Litestar, MediaType, Request, Response
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -24,7 +23,7 @@ from crm_gateway.auth.sessions import Sessions
 from crm_gateway.auth.throttle import LoginThrottle, ThrottlePolicy
 from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.live import LiveHub
-from crm_gateway.routing import Forwarder, ServiceUnavailable, UnknownRoute
+from crm_gateway.routing import BadTarget, Forwarder, ServiceUnavailable, UnknownRoute
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.ui import login
 from crm_gateway.ui.api import ApiError
@@ -41,8 +40,7 @@ from crm_gateway.ui.web import (
     provide_api,
     provide_user,
 )
-from crm_kit.errors import DomainError
-from crm_kit.http import domain_error_handler, health_routes, integrity_error_handler
+from crm_kit.http import EDGE_EXCEPTION_HANDLERS, EDGE_MIDDLEWARE, health_routes
 from crm_kit.service import Service
 
 
@@ -54,6 +52,10 @@ def _json_error(status: int, detail: str) -> Response[dict[str, Any]]:
 
 def _unavailable(_: Request[Any, Any, Any], exc: ServiceUnavailable) -> Response[dict[str, Any]]:
     return _json_error(503, str(exc))
+
+
+def _bad_target(_: Request[Any, Any, Any], exc: BadTarget) -> Response[dict[str, Any]]:
+    return _json_error(400, str(exc))
 
 
 def _unknown_route(_: Request[Any, Any, Any], exc: UnknownRoute) -> Response[dict[str, Any]]:
@@ -123,6 +125,7 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         middleware=[
+            *EDGE_MIDDLEWARE,
             DefineMiddleware(SessionMiddleware, sessions=sessions, public_url=settings.public_url),
             DefineMiddleware(ApiAuthMiddleware, tokens=tokens, sessions=sessions),
         ],
@@ -140,10 +143,10 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
             "api": Provide(provide_api(tokens)),
         },
         exception_handlers={
-            DomainError: domain_error_handler,
-            sa.exc.IntegrityError: integrity_error_handler,
+            **EDGE_EXCEPTION_HANDLERS,
             ServiceUnavailable: _unavailable,
             UnknownRoute: _unknown_route,
+            BadTarget: _bad_target,
             LoginRequired: login_redirect,
             ApiError: api_error_page,
             CsrfRejected: csrf_rejected_page,

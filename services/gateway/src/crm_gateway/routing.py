@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
 from crm_gateway.domain.users import User
+from crm_kit.http import BLOB_REFS_PATH
 from crm_kit.identity import HEADER, Identity, issue
 
 log = logging.getLogger(__name__)
@@ -30,11 +34,52 @@ _DROP_REQUEST = {
     "content-length",
     HEADER,
 }
-_KEEP_RESPONSE = {"content-type", "content-disposition", "location", "cache-control", "etag", "last-modified"}
+_KEEP_RESPONSE = {
+    "content-type",
+    "content-disposition",
+    "location",
+    "cache-control",
+    "etag",
+    "last-modified",
+    "idempotent-replayed",  # a retry's answer says it is the first one's (Idempotency-Key passes through as is)
+}
 
 
 class UnknownRoute(Exception):
     """No service owns this path."""
+
+
+class BadTarget(Exception):
+    """A path or query the gateway will not pass on: the caller gets 400 with the reason."""
+
+
+# On the wire a URL is printable ASCII; everything else arrives percent-encoded from a well-behaved client.
+_WIRE = re.compile(r"[\x21-\x7e]*")
+# An encoded / or \ would let one path segment read as two at the service (or not, depending on who decodes).
+_ENCODED_SEPARATOR = re.compile(r"%(2f|5c)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_target(path: str, query: str) -> None:
+    """Refuse a path or query that is not a plain URL, before it reaches httpx or a service.
+
+    Args:
+        path: the path as sent on the wire (percent-encoded).
+        query: the query string as sent on the wire.
+
+    Raises:
+        BadTarget: non-ASCII or unprintable bytes, an encoded slash or backslash, a control character once
+            decoded, or a ``.``/``..`` segment.
+    """
+    if not _WIRE.fullmatch(path) or not _WIRE.fullmatch(query):
+        raise BadTarget("the URL must be printable ASCII; percent-encode anything else")
+    if "\\" in path or _ENCODED_SEPARATOR.search(path):
+        raise BadTarget("a path segment may not contain a slash or a backslash, encoded or not")
+    decoded = unquote(path)
+    if _CONTROL.search(decoded) or _CONTROL.search(unquote(query)):
+        raise BadTarget("the URL contains a control character")
+    if any(part in (".", "..") for part in decoded.split("/")):
+        raise BadTarget("a path may not contain . or .. segments")
 
 
 class ServiceUnavailable(Exception):
@@ -130,18 +175,30 @@ class Forwarder:
     ) -> Forwarded:
         """Send one request to the owning service and return its answer.
 
+        Args:
+            user: the caller, passed on as an identity token.
+            method: the HTTP method.
+            path: the path as sent on the wire (percent-encoded, as the service will decode it).
+            query: the query string as sent on the wire.
+            headers: the caller's headers (hop-by-hop and credential headers are dropped).
+            content: the request body.
+
         Raises:
+            BadTarget: a path or query that is not a plain URL.
             UnknownRoute: no service owns the path.
             ServiceUnavailable: the service is down or too slow.
         """
+        qs = query.decode("latin-1") if isinstance(query, bytes) else query
+        check_target(path, qs)
         target = self.target(path)
         segment, base = target.segment, target.base
         out_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in _DROP_REQUEST}
         out_headers.update(self.identity_headers(user, target.service))
-        qs = query.decode() if isinstance(query, bytes) else query
         url = f"{base}{path}" + (f"?{qs}" if qs else "")
         try:
             response = await self.client.request(method, url, headers=out_headers, content=content)
+        except httpx.InvalidURL as exc:  # check_target should have caught it; still the caller's URL, not a 500
+            raise BadTarget(f"the URL is not valid: {exc}") from None
         except httpx.TimeoutException:
             raise ServiceUnavailable(segment, base, "it did not answer in time") from None
         except httpx.ConnectError:
@@ -150,6 +207,37 @@ class Forwarder:
             raise ServiceUnavailable(segment, base, f"the connection failed ({type(exc).__name__})") from None
         kept = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_RESPONSE}
         return Forwarded(response.status_code, response.content, kept)
+
+    async def may_read_blob(self, user: User, sha256: str) -> bool:
+        """Whether the user may read a record that references the blob, asked of every service at once.
+
+        Admins read every record, so every blob. For anyone else each service answers
+        ``GET /blob-refs/{sha256}`` (200: a record of mine you may read references it); the first
+        yes wins. A service that does not answer counts as a no, unless no service said yes and
+        one did not answer: then the answer is unknown, not "forbidden".
+
+        Raises:
+            ServiceUnavailable: no service said yes and at least one did not answer.
+        """
+        if user.role == "admin":
+            return True
+        services = sorted(self.service_urls.items())
+
+        async def ask(service: str, base: str) -> bool | None:
+            headers = self.identity_headers(user, service)  # each service accepts only tokens addressed to it
+            try:
+                response = await self.client.get(f"{base}{BLOB_REFS_PATH}/{sha256}", headers=headers)
+            except httpx.TransportError:
+                return None
+            return response.status_code == 200
+
+        answers = await asyncio.gather(*(ask(service, base) for service, base in services))
+        if any(answers):
+            return True
+        silent = [base for (_, base), answer in zip(services, answers, strict=True) if answer is None]
+        if silent:
+            raise ServiceUnavailable("blobs", silent[0], "it could not say who may read this file")
+        return False
 
     async def get_json(self, url: str) -> Any:
         """GET an open URL of a service (its OpenAPI schema) and parse the JSON."""

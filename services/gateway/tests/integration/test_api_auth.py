@@ -6,12 +6,12 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from crm_gateway.auth.middleware import SESSION_COOKIE
+from crm_gateway.auth.middleware import OPEN_API_PATHS, SESSION_COOKIE
 from crm_gateway.auth.tokens import ACCESS, SESSION, TokenIssuer
 from crm_gateway.domain.users import User
 from crm_gateway.settings import GatewaySettings
 
-OPEN = {"/api/auth/token", "/api/healthz"}
+OPEN = OPEN_API_PATHS
 PUBLISHED_DEV_SECRETS = ["dev-only-gateway-token-secret-change-me", "dev-only-identity-secret-change-me"]
 
 
@@ -40,7 +40,7 @@ async def test_every_api_route_but_token_and_health_needs_a_valid_token(
     )
     routes = api_routes(gateway.app)
     assert ("POST", "/api/users") in routes
-    assert ("GET", "/api/schema") in routes
+    assert ("GET", "/api/users/me") in routes
     assert ("GET", "/api/messages/stream") in routes
     assert ("DELETE", "/api/partners/x/y") in routes
     for method, path in routes:
@@ -100,20 +100,33 @@ async def test_a_wrong_password_gets_no_token(gateway: AsyncTestClient[Any]) -> 
         assert "access_token" not in response.text
 
 
+STAFF_ID = "0b5f3f0e-6d8a-4c47-9a57-2a4f6f1f3c11"
+
+
+async def test_a_user_linked_to_a_staff_id_that_is_not_a_uuid_is_refused_with_400(
+    gateway: AsyncTestClient[Any], admin: dict[str, str]
+) -> None:
+    body = {"username": "ana", "password": "ana-pass", "role": "agent", "staff_id": "s-7"}
+    refused = await gateway.post("/api/users", json=body, headers=admin)
+    assert refused.status_code == 400, refused.text
+    listing = (await gateway.get("/api/users", headers=admin)).json()
+    assert [u["username"] for u in listing["items"]] == ["admin"]
+
+
 async def test_an_admin_creates_users_and_an_agent_may_not(
     gateway: AsyncTestClient[Any], admin: dict[str, str], login: Any
 ) -> None:
     created = await gateway.post(
         "/api/users",
-        json={"username": "ana", "password": "ana-pass", "role": "agent", "staff_id": "s-7"},
+        json={"username": "ana", "password": "ana-pass", "role": "agent", "staff_id": STAFF_ID},
         headers=admin,
     )
     assert created.status_code == 201, created.text
-    assert created.json()["staff_id"] == "s-7"
+    assert created.json()["staff_id"] == STAFF_ID
     assert "password" not in created.text
 
     agent = await login("ana", "ana-pass")
-    assert (await gateway.get("/api/users/me", headers=agent)).json()["staff_id"] == "s-7"
+    assert (await gateway.get("/api/users/me", headers=agent)).json()["staff_id"] == STAFF_ID
     forbidden = await gateway.post(
         "/api/users", json={"username": "eve", "password": "eve-pass", "role": "admin"}, headers=agent
     )
@@ -169,9 +182,9 @@ async def test_a_path_no_service_owns_is_404(gateway: AsyncTestClient[Any], admi
 async def test_an_uploaded_file_is_stored_once_by_its_hash_and_read_back(
     gateway: AsyncTestClient[Any], admin: dict[str, str]
 ) -> None:
-    first = await gateway.post("/api/blobs", files={"file": ("offer.pdf", b"%PDF-1.4 hello")}, headers=admin)
+    first = await gateway.post("/api/blobs", files={"data": ("offer.pdf", b"%PDF-1.4 hello")}, headers=admin)
     assert first.status_code == 201, first.text
-    again = await gateway.post("/api/blobs", files={"file": ("copy.pdf", b"%PDF-1.4 hello")}, headers=admin)
+    again = await gateway.post("/api/blobs", files={"data": ("copy.pdf", b"%PDF-1.4 hello")}, headers=admin)
     assert first.json() == again.json()
     assert first.json()["size"] == 14
     back = await gateway.get(f"/api/blobs/{first.json()['sha256']}", headers=admin)
@@ -181,7 +194,7 @@ async def test_an_uploaded_file_is_stored_once_by_its_hash_and_read_back(
 async def test_a_blob_too_large_or_a_bad_address_is_a_clear_4xx(
     gateway: AsyncTestClient[Any], admin: dict[str, str]
 ) -> None:
-    too_big = await gateway.post("/api/blobs", files={"file": ("big.bin", b"x" * (65 * 1024))}, headers=admin)
+    too_big = await gateway.post("/api/blobs", files={"data": ("big.bin", b"x" * (65 * 1024))}, headers=admin)
     assert too_big.status_code in (400, 413)
     assert "too large" in too_big.json()["detail"]
     assert (await gateway.get("/api/blobs/..%2F..%2Fetc%2Fpasswd", headers=admin)).status_code in (400, 404)

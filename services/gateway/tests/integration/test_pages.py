@@ -64,13 +64,22 @@ async def test_the_api_client_returns_json_and_raises_api_error_with_the_service
 ) -> None:
     # A token is good only for a user who exists (and kept their password): create ana first.
     created = await gateway.post(
-        "/api/users", json={"username": "ana", "password": "pass1", "role": "agent", "staff_id": "s-1"}, headers=admin
+        "/api/users",
+        json={
+            "username": "ana",
+            "password": "pass1",
+            "role": "agent",
+            "staff_id": "6a1d2f3e-0c4b-4e8a-9f5d-1b2c3d4e5f60",
+        },
+        headers=admin,
     )
     tokens = TokenIssuer(gateway_settings.token_secret, timedelta(hours=1))
-    api = ApiClient(gateway.app, User(created.json()["id"], "ana", "agent", "s-1"), tokens)
+    api = ApiClient(
+        gateway.app, User(created.json()["id"], "ana", "agent", "6a1d2f3e-0c4b-4e8a-9f5d-1b2c3d4e5f60"), tokens
+    )
     try:
         me = await api.get("/api/users/me")
-        assert (me["username"], me["staff_id"]) == ("ana", "s-1")
+        assert (me["username"], me["staff_id"]) == ("ana", "6a1d2f3e-0c4b-4e8a-9f5d-1b2c3d4e5f60")
         with pytest.raises(ApiError) as down:
             await api.get("/api/partners", params={"name": None, "kind": "lead"})
         assert down.value.status == 503

@@ -87,7 +87,12 @@ async def test_the_gateway_forwards_the_callers_identity_to_the_owning_service(
     admin_headers = {"authorization": f"Bearer {admin.json()['access_token']}"}
     created = await gw.post(
         "/api/users",
-        json={"username": "ana", "password": "ana-pass", "role": "agent", "staff_id": "staff-7"},
+        json={
+            "username": "ana",
+            "password": "ana-pass",
+            "role": "agent",
+            "staff_id": "7e9a1c2b-3d4f-4a5b-8c6d-7e8f9a0b1c2d",
+        },
         headers=admin_headers,
     )
     ana = await gw.post("/api/auth/token", json={"username": "ana", "password": "ana-pass"})
@@ -99,7 +104,7 @@ async def test_the_gateway_forwards_the_callers_identity_to_the_owning_service(
         "user_id": created.json()["id"],
         "username": "ana",
         "role": "agent",
-        "staff_id": "staff-7",
+        "staff_id": "7e9a1c2b-3d4f-4a5b-8c6d-7e8f9a0b1c2d",
         "q": "ă ș",
     }
 

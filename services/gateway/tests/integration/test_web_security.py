@@ -297,8 +297,8 @@ def assert_security_headers(headers: Any) -> None:
     csp = headers["content-security-policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
-    assert "frame-ancestors 'self'" in csp
-    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'none'" in csp
+    assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "same-origin"
 
@@ -314,8 +314,15 @@ async def test_pages_error_pages_and_the_login_form_carry_the_security_headers(g
     assert_security_headers((await gateway.get("/static/crm.js")).headers)
 
 
+async def test_a_page_fetched_for_an_iframe_may_be_framed_by_the_gateway_only(gateway: AsyncTestClient[Any]) -> None:
+    framed = (await gateway.get("/login", headers={"sec-fetch-dest": "iframe"})).headers
+    assert "frame-ancestors 'self'" in framed["content-security-policy"]
+    assert "frame-ancestors 'none'" not in framed["content-security-policy"]
+    assert framed["x-frame-options"] == "SAMEORIGIN"
+
+
 async def test_a_blob_is_served_private_and_never_sniffed(gateway: AsyncTestClient[Any], admin: dict[str, str]) -> None:
-    stored = await gateway.post("/api/blobs", files={"file": ("a.html", b"<script>alert(1)</script>")}, headers=admin)
+    stored = await gateway.post("/api/blobs", files={"data": ("a.html", b"<script>alert(1)</script>")}, headers=admin)
     assert stored.status_code == 201, stored.text
     blob = await gateway.get(f"/api/blobs/{stored.json()['sha256']}", headers=admin)
     assert blob.status_code == 200

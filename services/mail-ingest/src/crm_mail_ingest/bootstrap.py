@@ -9,7 +9,7 @@ from litestar import Litestar
 
 from crm_kit.http import create_app
 from crm_kit.service import Service
-from crm_mail_ingest.api.controllers import upload_routes
+from crm_mail_ingest.api.controllers import blob_check, upload_routes
 from crm_mail_ingest.events.publisher import MailPublisher
 from crm_mail_ingest.events.subscribers import subscriptions
 from crm_mail_ingest.folder import ImportFolder
@@ -46,6 +46,7 @@ def build(settings: MailIngestSettings | None = None) -> MailIngest:
                 "db": lambda: service.db,
             },
             title="CRM mail-ingest",
+            blob_refs=blob_check(service.db),
         )
 
     service = Service(

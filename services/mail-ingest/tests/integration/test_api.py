@@ -15,7 +15,7 @@ from .conftest import FIXTURES, drop
 
 
 def headers(ingest: MailIngest) -> dict[str, str]:
-    who = Identity(user_id="u1", username="ana", role="agent")
+    who = Identity(user_id="u1", username="ana", role="manager")  # the import log is a manager's view
     return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret, "mail-ingest")}
 
 

@@ -14,7 +14,7 @@ MB = 1024 * 1024
 
 
 def headers(ingest: MailIngest) -> dict[str, str]:
-    who = Identity(user_id="u1", username="ana", role="agent")
+    who = Identity(user_id="u1", username="ana", role="manager")  # the whole import log is a manager's view
     return {"x-crm-identity": issue(who, ingest.service.settings.identity_secret, "mail-ingest")}
 
 

@@ -21,7 +21,8 @@ async def test_an_operator_uploads_an_export_filters_the_log_and_retries_a_fixed
     inbox = tmp_path / "inbox"
     overrides = {"mail-ingest": {"inbox": inbox, "scan_seconds": 0.1}}
     async with start_stack(service_env, ["mail-ingest"], overrides=overrides) as stack:
-        await stack.create_user("ana", "agent", str(uuid4()), USER_PASSWORD)
+        # The whole import log is a manager's view; an agent sees only the imports whose task went to them.
+        await stack.create_user("ana", "manager", str(uuid4()), USER_PASSWORD)
         await stack.login(page, "ana", USER_PASSWORD)
 
         await page.goto(f"{stack.base_url}/mail-imports")

@@ -9,7 +9,7 @@ from litestar import Litestar
 from crm_kit.http import create_app
 from crm_kit.service import Service
 from crm_notifier.api.context import ApiContext
-from crm_notifier.api.emails import EmailController
+from crm_notifier.api.emails import EmailController, blob_check
 from crm_notifier.api.mail_servers import MailServerController
 from crm_notifier.api.messages import MessageController
 from crm_notifier.api.notification_settings import NotificationSettingsController
@@ -47,6 +47,7 @@ def bootstrap(settings: NotifierSettings | None = None) -> Service:
             [MailServerController, EmailController, MessageController, NotificationSettingsController],
             dependencies={"api": lambda: api},
             title="CRM notifier",
+            blob_refs=blob_check(api),
         )
 
     service.app_factory = make_app

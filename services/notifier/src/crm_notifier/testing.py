@@ -81,18 +81,26 @@ def api_client(app: Any) -> httpx.AsyncClient:
 
 
 class SinkProcess:
-    """``python -m crm_kit.smtp_sink`` in a subprocess, to stop (server down) and start again."""
+    """``python -m crm_kit.smtp_sink`` in a subprocess, to stop (server down) and start again.
 
-    def __init__(self, maildir: Path, port: int | None = None) -> None:
+    ``delay_ms`` and ``max_connections`` make it answer like a real server (see ``crm_kit.smtp_sink``).
+    """
+
+    def __init__(
+        self, maildir: Path, port: int | None = None, delay_ms: float = 0, max_connections: int | None = None
+    ) -> None:
         self.maildir = maildir
         self.port = port or free_port()
+        self.delay_ms = delay_ms
+        self.max_connections = max_connections
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "crm_kit.smtp_sink", "--port", str(self.port), "--maildir", str(self.maildir)],
-            stdout=subprocess.DEVNULL,
-        )
+        command = [sys.executable, "-m", "crm_kit.smtp_sink", "--port", str(self.port), "--maildir", str(self.maildir)]
+        command += ["--delay-ms", str(self.delay_ms)]
+        if self.max_connections is not None:
+            command += ["--max-connections", str(self.max_connections)]
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with socket.socket() as s:

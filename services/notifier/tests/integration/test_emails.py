@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
-from crm_contracts.commercial import ArticleUpdated, OfferIssued
+from crm_contracts.commercial import ArticleUpdated, InvoiceIssued, InvoicePrintoutReady, OfferIssued
 from crm_contracts.notifications import EmailFailed, EmailRequested, EmailSent
 from crm_contracts.partners import Contact, DocumentFiled, PartnerRegistered, Site, StaffMemberRegistered
 from crm_kit.blobs import BlobStore
@@ -211,5 +211,63 @@ async def test_an_email_over_the_size_limit_is_refused_with_the_limit_in_words(
                 headers=headers,
             )
             assert unknown_document.status_code == 404
+    finally:
+        await running.stop()
+
+
+async def test_an_invoice_goes_with_the_printout_announced_after_it_was_issued(
+    kafka_bootstrap, topics, smtp_sink, notifier_settings
+) -> None:
+    settings = notifier_settings(smtp_sink.port)
+    printout = BlobStore(settings.blob_dir).put(b"%PDF-1.4 invoice printout")
+    partner_id, invoice_id = uuid4(), uuid4()
+    running = await start_in_background(bootstrap(settings))
+    try:
+        await publish(
+            kafka_bootstrap,
+            topics,
+            PartnerRegistered(
+                partner_id=partner_id,
+                kind="client",
+                name="Alfa SRL",
+                sites=[Site(site_id=uuid4(), name="Sediu", emails=["office@alfa.ro"])],
+            ),
+            InvoiceIssued(
+                document_id=invoice_id,
+                invoice_id=invoice_id,
+                partner_id=partner_id,
+                number="FCT-2026-000001",
+                issued_on=date(2026, 11, 27),
+                net=Decimal("100.00"),
+                vat=Decimal("21.00"),
+                gross=Decimal("121.00"),
+            ),
+            InvoicePrintoutReady(
+                document_id=invoice_id,
+                invoice_id=invoice_id,
+                partner_id=partner_id,
+                number="FCT-2026-000001",
+                printout_sha256=printout,
+            ),
+        )
+        request = {
+            "to_partner_id": str(partner_id),
+            "subject": "Factura FCT-2026-000001",
+            "body": "Vă trimitem factura.",
+            "document_id": str(invoice_id),
+            "attach_printout": True,
+        }
+        headers = identity_headers(settings.identity_secret, "ana")
+        async with api_client(running.service.app()) as client:
+
+            async def accepted():  # type: ignore[no-untyped-def]
+                response = await client.post("/api/emails", json=request, headers=headers)
+                return response if response.status_code == 202 else None
+
+            response = await eventually(accepted)
+            assert [a["file_name"] for a in response.json()["attachments"]] == ["FCT-2026-000001.pdf"]
+            (mail,) = await eventually(at_least(1, smtp_sink.maildir))
+            files = {a.get_filename(): a.get_content() for a in mail.iter_attachments()}
+            assert files == {"FCT-2026-000001.pdf": b"%PDF-1.4 invoice printout"}
     finally:
         await running.stop()

@@ -13,6 +13,7 @@ from crm_gateway.bootstrap import bootstrap as gateway_bootstrap
 from crm_gateway.settings import GatewaySettings
 from crm_kit.service import start_in_background
 from crm_kit.testing import eventually
+from crm_kit.testing.stack import remember_csrf_token
 from crm_notifier.bootstrap import bootstrap
 from crm_notifier.store import repository as repo
 from crm_notifier.store.tables import messages
@@ -64,7 +65,7 @@ async def test_opening_a_stored_message_with_an_offsite_link_goes_to_the_message
                 kafka_bootstrap=kafka_bootstrap,
                 topic_prefix=topics,
                 identity_secret=settings.identity_secret,
-                routes={"messages": f"http://127.0.0.1:{notifier_port}"},
+                service_urls={"notifier": f"http://127.0.0.1:{notifier_port}"},
             )
         ),
         {"serve"},
@@ -99,6 +100,7 @@ async def test_opening_a_stored_message_with_an_offsite_link_goes_to_the_message
             await eventually(up)
             logged_in = await web.post("/login", data={"username": "admin", "password": "admin-pass-1", "next": "/"})
             assert logged_in.status_code in (302, 303)
+            remember_csrf_token(web, await web.get("/messages"))
             for link, message_id in stored.items():
                 opened = await web.post(f"/messages/{message_id}/read")
                 assert opened.status_code == 303, link

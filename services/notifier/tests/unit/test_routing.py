@@ -38,6 +38,12 @@ def test_a_follow_up_emails_only_people_who_are_not_users_and_nobody_who_left() 
     assert targets(notice("task"), GONE, Preferences()) == []
 
 
+def test_the_task_a_follow_up_becomes_is_news_to_users_but_not_a_second_email_to_others() -> None:
+    assert targets(notice("follow_up"), NOT_A_USER, Preferences()) == [Target("email", NOT_A_USER.email or "")]
+    assert targets(notice("follow_up_task"), NOT_A_USER, Preferences()) == []
+    assert targets(notice("follow_up_task"), USER, Preferences()) == [Target("message", "ana")]
+
+
 def test_the_language_is_the_users_choice_else_the_company_default() -> None:
     assert language_of(USER, Preferences(language="en"), "ro") == "en"
     assert language_of(NOT_A_USER, None, "ro") == "ro"

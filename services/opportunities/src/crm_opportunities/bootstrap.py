@@ -6,12 +6,13 @@ from pathlib import Path
 
 from litestar import Litestar
 
-from crm_kit.http import create_app
+from crm_kit.http import blob_refs_in, create_app
 from crm_kit.service import Service
 from crm_opportunities.api.controllers import CONTROLLERS, Edge
 from crm_opportunities.events.subscribers import build_subscriptions
 from crm_opportunities.service_layer import Opportunities
 from crm_opportunities.settings import OpportunitiesSettings
+from crm_opportunities.store import tables
 from crm_opportunities.store.repository import Repository
 from crm_opportunities.store.tables import metadata
 
@@ -25,7 +26,13 @@ def bootstrap(settings: OpportunitiesSettings | None = None) -> Service:
 
     def make_app(service: Service) -> Litestar:
         edge = Edge(service=service, app=app)
-        return create_app(service, CONTROLLERS, dependencies={"edge": lambda: edge}, title="CRM opportunities")
+        return create_app(
+            service,
+            CONTROLLERS,
+            dependencies={"edge": lambda: edge},
+            title="CRM opportunities",
+            blob_refs=blob_refs_in(service.db, tables.documents.c.printout_sha256),
+        )
 
     return Service(
         name="opportunities",

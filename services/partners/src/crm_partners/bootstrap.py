@@ -6,13 +6,14 @@ from pathlib import Path
 
 from litestar import Litestar
 
-from crm_kit.http import create_app
+from crm_kit.http import blob_refs_in, create_app
 from crm_kit.service import Service
 from crm_partners.api.controllers import controllers
 from crm_partners.events.publisher import Publisher
 from crm_partners.events.subscribers import subscriptions
 from crm_partners.handlers import Directory
 from crm_partners.settings import PartnersSettings
+from crm_partners.store import tables
 from crm_partners.store.tables import metadata
 
 MIGRATIONS = Path(__file__).parent / "store" / "migrations"
@@ -31,7 +32,13 @@ def bootstrap(settings: PartnersSettings | None = None) -> Service:
     directory = Directory(service.db, Publisher(service.outbox), service.blobs, settings)
 
     def make_app(svc: Service) -> Litestar:
-        app = create_app(svc, controllers, dependencies={"directory": lambda: directory}, title="CRM partners")
+        app = create_app(
+            svc,
+            controllers,
+            dependencies={"directory": lambda: directory},
+            title="CRM partners",
+            blob_refs=blob_refs_in(svc.db, tables.dossier_documents.c.sha256),
+        )
         app.state["directory"] = directory
         app.on_shutdown.append(directory.wait_for_imports)
         return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from crm_partners.domain.dossiers import Dossier, FiledDocument, file_document, 
 from crm_partners.domain.partners import Partner, PartnerInput, build_partner, update_partner
 from crm_partners.domain.staff import StaffInput, StaffMember, build_staff, update_staff
 from crm_partners.domain.timeline import TimelineEntry, page_request
+from crm_partners.domain.visibility import Reader, for_reader, task_of
 from crm_partners.events.publisher import Publisher
 from crm_partners.settings import PartnersSettings
 from crm_partners.store import repository as repo
@@ -111,14 +112,22 @@ class Directory:
             return await repo.search_partners(conn, f, limit=limit, offset=offset)
 
     async def history(
-        self, partner_id: str, *, kind: str | None, limit: int, offset: int
+        self, partner_id: str, reader: Reader, *, kind: str | None, limit: int, offset: int
     ) -> tuple[list[TimelineEntry], int]:
-        """A page of the partner's history (H1), newest first, optionally only some kinds."""
+        """A page of the partner's history (H1), newest first, optionally only some kinds.
+
+        Entries about a task, an email or a mail import the reader may not see are redacted
+        (``crm_partners.domain.visibility``).
+        """
         req = page_request(kind, limit, offset, max_limit=self.settings.history_page_max)
         async with self.db.read() as conn:
             if not await repo.partner_exists(conn, partner_id):
                 raise NotFound(f"no partner {partner_id}")
-            return await repo.history_page(conn, repo.LIVE, partner_id, req)
+            entries, total = await repo.history_page(conn, repo.LIVE, partner_id, req)
+            if reader.role == "manager" and reader.staff_id is not None:
+                reader = replace(reader, team=await repo.team_of(conn, reader.staff_id))
+            owners = await repo.task_owners(conn, [t for e in entries if (t := task_of(e)) is not None])
+        return for_reader(entries, reader, owners), total
 
     # ------------------------------------------------------------ staff
 

@@ -10,7 +10,7 @@ from litestar import Litestar
 
 from crm_kit.http import create_app
 from crm_kit.service import Service
-from crm_tasks.api.controllers import CONTROLLERS
+from crm_tasks.api.controllers import CONTROLLERS, blob_check
 from crm_tasks.events.publisher import Publisher
 from crm_tasks.events.subscribers import make_subscriptions
 from crm_tasks.scheduler import Scheduler
@@ -48,6 +48,7 @@ def bootstrap(settings: TasksSettings | None = None, clock: Callable[[], datetim
             CONTROLLERS,
             dependencies={"db": lambda: svc.db, "deps": lambda: deps, "clock": lambda: clock},
             title="CRM tasks",
+            blob_refs=blob_check(svc.db),
         )
 
     service.app_factory = make_app

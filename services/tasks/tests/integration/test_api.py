@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pypdf import PdfReader
@@ -301,6 +301,31 @@ async def test_changing_the_deadline_reschedules_the_reminder(world: World) -> N
     shown = (await world.client.get(f"/api/tasks/{task['id']}", headers=world.as_("ana"))).json()
     assert shown["reminders"][0]["remind_at"] == (new_deadline - timedelta(days=2)).isoformat()
     assert (await world.outbox("TaskUpdated"))[0]["changes"]["deadline"] == new_deadline.isoformat()
+
+
+async def test_a_task_updated_event_carries_the_whole_task_so_the_log_alone_rebuilds_it(world: World) -> None:
+    ana = await world.add_staff("ana")
+    created = await world.client.post(
+        "/api/tasks",
+        json={"title": "Raport", "description": "lunar", "responsible_staff_id": str(ana)},
+        headers=world.as_("ana"),
+    )
+    assert created.status_code == 201, created.text
+    task = created.json()
+    new_deadline = world.clock.now + timedelta(days=10)
+    r = await world.client.patch(
+        f"/api/tasks/{task['id']}",
+        json={"title": "Raport anual", "deadline": new_deadline.isoformat()},
+        headers=world.as_("ana"),
+    )
+    assert r.status_code == 200, r.text
+    (updated,) = await world.outbox("TaskUpdated")
+    state = updated["state"]
+    assert state["title"] == "Raport anual"  # the changed fields
+    assert datetime.fromisoformat(state["deadline"]) == new_deadline
+    assert state["description"] == "lunar"  # and the unchanged ones
+    assert state["responsible_staff_id"] == str(ana)
+    assert state["status"] == "open"
 
 
 async def test_reminder_settings_are_kept_and_only_managers_change_them(world: World) -> None:

@@ -34,10 +34,9 @@ from crm_campaigns.store.tables import cost_documents, invoices, orders
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.identity import Identity, requires_role
 from crm_kit.ids import new_id
+from crm_kit.pagination import Limit, Offset
 from crm_kit.service import Service
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size.")]
-Offset = Annotated[int, Parameter(ge=0, description="Rows to skip.")]
 AsOf = Annotated[dt.date | None, Parameter(description="Count only facts that took effect on or before this date.")]
 
 WRITERS = [requires_role("admin", "manager")]

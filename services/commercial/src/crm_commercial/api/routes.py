@@ -11,7 +11,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_commercial.api import schemas as s
@@ -19,27 +19,28 @@ from crm_commercial.domain.articles import Article, ArticleScope, VatRate
 from crm_commercial.domain.documents import Document, Source
 from crm_commercial.events.publisher import Publisher
 from crm_commercial.handlers import Commercial, IssueRequest
+from crm_commercial.printing import Printouts
 from crm_commercial.store import repository as repo
 from crm_kit.blobs import BlobError, BlobStore
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.identity import Identity, requires_role
 from crm_kit.outbox import Outbox
+from crm_kit.pagination import Limit, Offset
 from crm_kit.store import Database
 
 MANAGERS = [requires_role("admin", "manager")]
-Limit = Parameter(ge=1, le=500, default=50)
-Offset = Parameter(ge=0, default=0)
 
 
 @dataclass
 class Api:
-    """What the controllers need: the store, the outbox, the blobs, the use cases and the clock."""
+    """What the controllers need: the store, the outbox, the blobs, the use cases, the clock, the printouts."""
 
     db: Database
     outbox: Outbox
     blobs: BlobStore
     commercial: Commercial
     clock: Callable[[], datetime]
+    printouts: Printouts
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[tuple[AsyncConnection, Publisher]]:
@@ -132,8 +133,8 @@ class ArticlesController(Controller):
         api: NamedDependency[Api],
         q: FromQuery[str | None] = None,
         picker: FromQuery[bool] = False,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """Articles; ``picker=true`` lists only those documents may pick (C5)."""
         async with api.db.read() as conn:
@@ -194,8 +195,8 @@ class DocumentsController(Controller):
         doc_type: Annotated[
             Literal["offer", "order", "contract", "invoice", "cost", "payment"] | None, QueryParameter(name="type")
         ] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """A partner's documents, newest first."""
         async with api.db.read() as conn:
@@ -230,8 +231,8 @@ class DocumentsController(Controller):
 
     @get("/{document_id:uuid}/printout", media_type="application/pdf")
     async def printout(self, api: NamedDependency[Api], document_id: FromPath[UUID]) -> Response[bytes]:
-        """The document's PDF printout."""
-        doc = await _load(api, document_id)
+        """The document's PDF printout (an invoice's is rendered here if the worker has not got to it yet)."""
+        doc = await api.printouts.ensure(await _load(api, document_id))
         if not doc.printout_sha256:
             raise NotFound(f"{doc.number} has no printout")
         try:
@@ -305,8 +306,8 @@ class ContractsController(Controller):
         active: FromQuery[bool | None] = None,
         on: FromQuery[date | None] = None,
         article_code: FromQuery[str | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """Contracts with their lines (T5, T7).
 
@@ -375,8 +376,8 @@ class InvoicesController(Controller):
         self,
         api: NamedDependency[Api],
         partner_id: FromQuery[UUID | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         return await _documents_page(api, "invoice", partner_id, limit, offset)
 
@@ -427,8 +428,8 @@ class CostDocumentsController(Controller):
         self,
         api: NamedDependency[Api],
         partner_id: FromQuery[UUID | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         return await _documents_page(api, "cost", partner_id, limit, offset)
 
@@ -461,8 +462,8 @@ class PaymentsController(Controller):
         self,
         api: NamedDependency[Api],
         partner_id: FromQuery[UUID | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         return await _documents_page(api, "payment", partner_id, limit, offset)
 

@@ -204,7 +204,8 @@ def document_out(doc: Document, *, today: dt.date | None = None, article_code: s
         "source": {k: v for k, v in vars(doc.source).items() if v is not None},
         "request_id": doc.request_id,
         "printout_sha256": doc.printout_sha256,
-        "printout_url": f"/api/documents/{doc.id}/printout" if doc.printout_sha256 else None,
+        # An invoice's printout is rendered after it is issued; its address answers from the start.
+        "printout_url": f"/api/documents/{doc.id}/printout" if doc.printout_sha256 or doc.type == "invoice" else None,
     }
     optional: dict[str, Any] = {
         "kind": doc.kind,

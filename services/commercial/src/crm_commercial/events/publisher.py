@@ -95,6 +95,20 @@ class Publisher:
             raise ValueError(f"no issued fact for a {doc.type}")
         await self._send(event)
 
+    async def invoice_printout_ready(self, invoice: Document) -> None:
+        """InvoicePrintoutReady: the printout rendered after the invoice's commit is stored."""
+        assert invoice.partner_id is not None
+        assert invoice.printout_sha256 is not None
+        await self._send(
+            c.InvoicePrintoutReady(
+                document_id=UUID(invoice.id),
+                invoice_id=UUID(invoice.id),
+                partner_id=UUID(invoice.partner_id),
+                number=invoice.number,
+                printout_sha256=invoice.printout_sha256,
+            )
+        )
+
     async def offer_accepted(self, offer: Document) -> None:
         assert offer.partner_id is not None
         await self._send(

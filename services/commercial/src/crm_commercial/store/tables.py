@@ -135,6 +135,8 @@ documents = sa.Table(
     sa.UniqueConstraint("contract_id", "period", name="uq_documents_contract_period"),
     sa.UniqueConstraint("type", "partner_id", "kind", "external_number", name="uq_documents_external"),
     sa.Index("ix_documents_type_partner", "type", "partner_id"),
+    # Invoices whose printout is still to be rendered (printout_sha256 IS NULL), for the printout worker.
+    sa.Index("ix_documents_type_printout", "type", "printout_sha256"),
     # The order and the contract an offer's acceptance issued: one of each per offer, whatever the race.
     sa.Index("uq_documents_follows_offer", "type", "follows_offer_id", unique=True),
 )

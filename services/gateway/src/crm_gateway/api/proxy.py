@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response, route
 from litestar.di import NamedDependency
@@ -16,10 +17,13 @@ _METHODS = [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, H
 
 
 async def _forward(request: Request[User, Any, Any], forwarder: Forwarder) -> Response[bytes]:
+    # The path as the client encoded it: decoding and re-sending would turn %3F into a query and %2F into a slash.
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
     answer = await forwarder.forward(
         request.user,
         request.method,
-        request.scope["path"],
+        path,
         query=request.scope.get("query_string", b""),
         headers=dict(request.headers),
         content=await request.body(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from crm_gateway.domain.users import User
 
@@ -30,7 +31,7 @@ class UserCreate:
     username: str
     password: str
     role: str
-    staff_id: str | None = None
+    staff_id: UUID | None = None
     language: str | None = None
 
 

@@ -33,7 +33,13 @@ async def unread_count(forwarder: Forwarder, user: User) -> int | None:
     return None
 
 
-@get("/api/messages/stream", tags=["messages"], summary="Live messages and new tasks (SSE)")
+# The media type only tells the OpenAPI document what the answer is (Litestar would say application/json).
+@get(
+    "/api/messages/stream",
+    tags=["messages"],
+    summary="Live messages and new tasks (SSE)",
+    media_type="text/event-stream",
+)
 async def message_stream(
     request: Request[User, Any, Any], hub: NamedDependency[LiveHub], forwarder: NamedDependency[Forwarder]
 ) -> ServerSentEvent:

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 
 from crm_gateway.accounts import Accounts, BadCredentials
 from crm_gateway.api.auth import client_address, too_many
@@ -16,6 +16,7 @@ from crm_gateway.auth.middleware import requires_role
 from crm_gateway.auth.throttle import Throttled
 from crm_gateway.auth.tokens import ACCESS
 from crm_gateway.domain.users import User
+from crm_kit.pagination import Limit, Offset
 
 
 class UsersController(Controller):
@@ -26,15 +27,17 @@ class UsersController(Controller):
 
     @post("/", guards=[requires_role("admin")], summary="Create a user (admin)")
     async def create(self, data: JSONBody[UserCreate], accounts: NamedDependency[Accounts]) -> UserOut:
-        user = await accounts.create(data.username, data.password, data.role, data.staff_id, data.language)
+        user = await accounts.create(
+            data.username, data.password, data.role, str(data.staff_id) if data.staff_id else None, data.language
+        )
         return UserOut.of(user)
 
     @get("/", guards=[requires_role("admin")], summary="List users (admin)")
     async def listing(
         self,
         accounts: NamedDependency[Accounts],
-        limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> UserPage:
         users, total = await accounts.listing(limit, offset)
         return UserPage([UserOut.of(u) for u in users], total)

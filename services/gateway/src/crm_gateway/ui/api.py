@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 
 from crm_gateway.auth.tokens import ACCESS, TokenIssuer
 from crm_gateway.domain.users import User
+from crm_kit.idempotency import IN_PROGRESS, RESPONSE_LOST, REUSED
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class ApiError(Exception):
@@ -20,6 +25,31 @@ class ApiError(Exception):
         self.extra = extra
 
 
+_IN_PROGRESS_WAITS = 50
+_IN_PROGRESS_PAUSE = 0.2
+_IDEMPOTENCY_TEXTS = {
+    IN_PROGRESS: "Formularul este încă în lucru; reîncărcați pagina peste câteva momente. / "
+    "The form is still being processed; reload the page in a few moments.",
+    RESPONSE_LOST: "Formularul a fost deja trimis și salvat; căutați înregistrarea în listă. / "
+    "The form was already sent and saved; look the record up in the list.",
+    REUSED: "Formularul a fost deja trimis cu alte date; reîncărcați pagina și completați-l din nou. / "
+    "The form was already sent with other data; reload the page and fill it in again.",
+}
+
+
+def _idempotency_state(response: httpx.Response) -> str | None:
+    """The ``extra.state`` of an Idempotency-Key refusal (409/422), else ``None``."""
+    if response.status_code not in (409, 422):
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    extra = body.get("extra") if isinstance(body, dict) else None
+    state = extra.get("state") if isinstance(extra, dict) and "idempotency_key" in extra else None
+    return state if isinstance(state, str) else None
+
+
 def _error(response: httpx.Response) -> ApiError:
     detail: str = response.reason_phrase or "error"
     extra: Any = None
@@ -28,6 +58,7 @@ def _error(response: httpx.Response) -> ApiError:
         if isinstance(body, dict):
             detail = str(body.get("detail") or detail)
             extra = body.get("extra")
+            detail = _IDEMPOTENCY_TEXTS.get(_idempotency_state(response) or "", detail)
     except ValueError:
         if response.text:
             detail = response.text[:300]
@@ -38,10 +69,16 @@ class ApiClient:
     """Calls ``/api/...`` through the gateway app itself (ASGI, no network hop) as ``user``.
 
     Every method returns the parsed JSON (``None`` for an empty body) and raises ``ApiError`` on a 4xx/5xx.
+
+    ``idempotency_key`` is the key of the form being submitted (one per rendering of the form): the n-th
+    write this client sends carries ``<key>.<n>`` as its ``Idempotency-Key``, so a resubmitted form makes
+    the same calls under the same keys and creates nothing twice.
     """
 
-    def __init__(self, app: Any, user: User, tokens: TokenIssuer) -> None:
+    def __init__(self, app: Any, user: User, tokens: TokenIssuer, idempotency_key: str | None = None) -> None:
         self.user = user
+        self.idempotency_key = idempotency_key
+        self._writes = 0
         self._client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://gateway.internal",
@@ -53,7 +90,19 @@ class ApiClient:
         """The raw response (for PDFs and files); raises ``ApiError`` on a 4xx/5xx."""
         if not path.startswith("/api/"):
             raise ValueError(f"ApiClient calls /api/... paths, not {path!r}")
+        if self.idempotency_key and method.upper() in _WRITES:
+            self._writes += 1
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault(IDEMPOTENCY_HEADER, f"{self.idempotency_key}.{self._writes}")
+            kwargs["headers"] = headers
         response = await self._client.request(method, path, **kwargs)
+        if self.idempotency_key and _idempotency_state(response) == IN_PROGRESS:
+            # A double click: the first submit is still running; wait for it and answer with its response.
+            for _ in range(_IN_PROGRESS_WAITS):
+                await asyncio.sleep(_IN_PROGRESS_PAUSE)
+                response = await self._client.request(method, path, **kwargs)
+                if _idempotency_state(response) != IN_PROGRESS:
+                    break
         if response.status_code >= 400:
             raise _error(response)
         return response

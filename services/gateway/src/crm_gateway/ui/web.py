@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -239,6 +240,10 @@ def configure_templates(
         # Every post form of a template carries this hidden field (a test checks the templates).
         return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(csrf_token(ctx)))
 
+    def idempotency_field() -> Markup:
+        # A create form carries a key per rendering: a double click or a resubmit creates nothing twice.
+        return Markup('<input type="hidden" name="{}" value="{}">').format(IDEMPOTENCY_FIELD, uuid.uuid4())
+
     @pass_context
     def current_language(ctx: Context) -> str:
         request = ctx.get("request")
@@ -248,6 +253,7 @@ def configure_templates(
     env.globals["current_user"] = current_user
     env.globals["csrf_token"] = csrf_token
     env.globals["csrf_field"] = csrf_field
+    env.globals["idempotency_field"] = idempotency_field
     env.globals["current_language"] = current_language
     env.globals["navigation"] = NAVIGATION
     env.globals["palette_actions"] = areas.actions
@@ -305,13 +311,30 @@ def provide_api(tokens: TokenIssuer) -> Callable[[Request[Any, Any, Any], User],
     """The ``api`` dependency of page handlers: an ``ApiClient`` acting as the session's user."""
 
     async def api(request: Request[Any, Any, Any], user: NamedDependency[User]) -> AsyncGenerator[ApiClient, None]:
-        client = ApiClient(request.app, user, tokens)
+        client = ApiClient(request.app, user, tokens, await form_idempotency_key(request))
         try:
             yield client
         finally:
             await client.aclose()
 
     return api
+
+
+IDEMPOTENCY_FIELD = "idempotency_key"
+"""The hidden field of a create form: a fresh UUID per rendering, sent on as the API's Idempotency-Key."""
+
+
+async def form_idempotency_key(request: Request[Any, Any, Any]) -> str | None:
+    """The idempotency key a submitted UI form carries (the parsed form is cached), or ``None``."""
+    if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
+        return None
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    value = (await request.form()).get(IDEMPOTENCY_FIELD)
+    if not isinstance(value, str) or not value or len(value) > 100 or not value.isascii() or not value.isprintable():
+        return None  # a tampered field: the write goes without a key rather than failing
+    return value
 
 
 def safe_next(target: str | None) -> str:

@@ -6,7 +6,6 @@ import asyncio
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ServiceUnavailableException
@@ -14,9 +13,14 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 
 from crm_kit.errors import Conflict, Invalid, NotFound, TooLarge
+from crm_kit.http import BlobRefCheck
+from crm_kit.identity import Identity
 from crm_kit.ids import new_id
 from crm_kit.inbox import TRANSIENT
+from crm_kit.pagination import Limit, Offset
+from crm_kit.scoping import may_see_mail_import
 from crm_kit.store import Database
+from crm_kit.uploads import FileUpload
 from crm_mail_ingest.api.schemas import MailImportList, MailImportOut
 from crm_mail_ingest.domain.intake import safe_file_name
 from crm_mail_ingest.folder import Claimed, ImportFolder
@@ -46,15 +50,15 @@ class MailImportController(Controller):
         self,
         importer: NamedDependency[SkipValidation[Importer]],
         folder: NamedDependency[SkipValidation[ImportFolder]],
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> MailImportOut:
-        """Import one exported email file (Outlook text, Thunderbird text or .eml) through the folder's path."""
-        content = await data.read()
+        """Import one exported email file (Outlook, Thunderbird text or .eml, in part `data`) like a dropped one."""
+        content = await data.data.read()
         limit = importer.settings.max_file_bytes  # read now: an administrator may raise it
         if len(content) > limit:
             # Refused before anything is written to the import folder: a failed import would keep the file.
             raise TooLarge(too_large_message(len(content), limit), size=len(content), limit=limit)
-        name = safe_file_name(data.filename or "")
+        name = safe_file_name(data.data.filename or "")
         await asyncio.to_thread(folder.ensure)
         staging = folder.root / f".upload-{new_id().hex}.part"
         await asyncio.to_thread(staging.write_bytes, content)
@@ -65,25 +69,31 @@ class MailImportController(Controller):
     async def list_imports(
         self,
         db: NamedDependency[SkipValidation[Database]],
+        identity: NamedDependency[Identity],
         status: Annotated[
             str | None, QueryParameter(description="imported, failed, ignored, duplicate or retried")
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> MailImportList:
-        """The import log, newest first: file name, status, partner, task and the reason."""
+        """The import log the caller may see (``may_see_mail_import``), newest first: file, status, task, reason."""
         if status is not None and status not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}", status=status)
         async with db.read() as conn:
-            rows, total = await repository.list_imports(conn, status=status, limit=limit, offset=offset)
+            rows, total = await repository.list_imports(
+                conn, status=status, limit=limit, offset=offset, role=identity.role, staff_id=identity.staff_id
+            )
         return MailImportList(items=[MailImportOut.from_row(r) for r in rows], total=total)
 
     @get("/{import_id:str}")
     async def get_import(
-        self, db: NamedDependency[SkipValidation[Database]], import_id: FromPath[str]
+        self,
+        db: NamedDependency[SkipValidation[Database]],
+        identity: NamedDependency[Identity],
+        import_id: FromPath[str],
     ) -> MailImportOut:
-        """One import log entry."""
-        return MailImportOut.from_row(await _entry(db, import_id))
+        """One import log entry; one the caller may not see is 404, as if it did not exist."""
+        return MailImportOut.from_row(await _entry(db, import_id, identity))
 
     @post("/{import_id:str}/retry", status_code=201)
     async def retry(
@@ -91,10 +101,11 @@ class MailImportController(Controller):
         db: NamedDependency[SkipValidation[Database]],
         importer: NamedDependency[SkipValidation[Importer]],
         folder: NamedDependency[SkipValidation[ImportFolder]],
+        identity: NamedDependency[Identity],
         import_id: FromPath[str],
     ) -> MailImportOut:
         """Import a failed file again (after fixing the cause); the old entry becomes 'retried'."""
-        row = await _entry(db, import_id)
+        row = await _entry(db, import_id, identity)
         if row["status"] != "failed":
             raise Conflict(f"only a failed import can be retried; this one is {row['status']}")
         path = folder.root / (row["stored_path"] or "")
@@ -139,9 +150,21 @@ async def _import(importer: Importer, claimed: Claimed) -> dict[str, Any]:
     return rows[0]
 
 
-async def _entry(db: Database, import_id: str) -> dict[str, Any]:
+async def _entry(db: Database, import_id: str, identity: Identity) -> dict[str, Any]:
     async with db.read() as conn:
         row = await repository.get_import(conn, import_id)
-    if row is None:
+    if row is None or not may_see_mail_import(
+        role=identity.role, staff_id=identity.staff_id, responsible_staff_id=row["responsible_staff_id"]
+    ):
         raise NotFound(f"no mail import {import_id}")
     return row
+
+
+def blob_check(db: Database) -> BlobRefCheck:
+    """The gateway's blob check: a blob is readable through an import the caller may see (its attachments)."""
+
+    async def check(identity: Identity, sha256: str) -> bool:
+        async with db.read() as conn:
+            return await repository.import_references_blob(conn, identity.role, identity.staff_id, sha256)
+
+    return check

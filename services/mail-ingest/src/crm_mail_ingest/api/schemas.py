@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+
+def _utc(value: datetime) -> datetime:
+    """A stored instant with its offset: SQLite hands ``DateTime(timezone=True)`` back naive (it holds UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 @dataclass
@@ -55,15 +64,15 @@ class MailImportOut:
             sender=row["sender"],
             sender_name=row["sender_name"],
             subject=row["subject"],
-            sent_at=row["sent_at"],
+            sent_at=_utc_or_none(row["sent_at"]),
             partner_id=row["partner_id"],
             partner_name=row["partner_name"],
             task_id=row["task_id"],
             responsible_staff_id=row["responsible_staff_id"],
             unknown_sender=bool(row["unknown_sender"]),
             message_id=row["message_key"],
-            created_at=row["created_at"],
-            moved_at=row["moved_at"],
+            created_at=_utc(row["created_at"]),
+            moved_at=_utc_or_none(row["moved_at"]),
             attachments=[AttachmentOut(**a) for a in row["attachments"] or []],
         )
 

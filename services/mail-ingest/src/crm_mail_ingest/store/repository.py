@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_kit import blobrefs
 from crm_mail_ingest.domain.routing import PartnerContact
-from crm_mail_ingest.store.tables import imports, messages, partner_emails, partners
+from crm_mail_ingest.store.tables import blob_refs, imports, messages, partner_emails, partners
 
 _CHUNK = 400
 
@@ -92,6 +93,8 @@ async def insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> 
 async def insert_imports(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     if rows:
         await conn.execute(imports.insert(), rows)
+        pairs = [(str(r["id"]), a["sha256"]) for r in rows for a in r.get("attachments") or [] if a.get("sha256")]
+        await blobrefs.add_refs(conn, blob_refs, pairs)
 
 
 async def unmoved_import(conn: AsyncConnection, file_name: str, file_sha256: str) -> dict[str, Any] | None:
@@ -145,16 +148,39 @@ async def get_import(conn: AsyncConnection, import_id: str) -> dict[str, Any] | 
     return dict(row._mapping) if row else None
 
 
+async def import_references_blob(conn: AsyncConnection, role: str, staff_id: str | None, sha256: str) -> bool:
+    """Whether an import the viewer may see has this blob as an attachment."""
+    ids = await blobrefs.records_referencing(conn, blob_refs, sha256)
+    if not ids:
+        return False
+    where = [*_scope(role, staff_id), imports.c.id.in_(ids)]
+    return (await conn.execute(sa.select(imports.c.id).where(*where).limit(1))).first() is not None
+
+
 async def set_status(conn: AsyncConnection, import_id: str, status: str) -> None:
     await conn.execute(imports.update().where(imports.c.id == import_id).values(status=status))
 
 
+def _scope(role: str, staff_id: str | None) -> list[Any]:
+    """``crm_kit.scoping.may_see_mail_import`` as SQL: an agent sees the imports whose task went to them."""
+    if role in ("admin", "manager"):
+        return []
+    return [imports.c.responsible_staff_id == staff_id if staff_id is not None else sa.false()]
+
+
 async def list_imports(
-    conn: AsyncConnection, *, status: str | None, limit: int, offset: int
+    conn: AsyncConnection,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+    role: str,
+    staff_id: str | None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """The import log, newest first, optionally of one status."""
-    query = sa.select(imports)
-    count = sa.select(sa.func.count()).select_from(imports)
+    """The import log the viewer (``role``, ``staff_id``) may see, newest first, optionally of one status."""
+    scope = _scope(role, staff_id)
+    query = sa.select(imports).where(*scope)
+    count = sa.select(sa.func.count()).select_from(imports).where(*scope)
     if status:
         query = query.where(imports.c.status == status)
         count = count.where(imports.c.status == status)

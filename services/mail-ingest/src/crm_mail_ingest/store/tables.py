@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from crm_kit.blobrefs import blob_refs_table
 from crm_kit.store import UTCDateTime, kit_tables
 
 metadata = sa.MetaData()
 kit_tables(metadata)
+
+blob_refs = blob_refs_table(metadata)
+"""Which imports carry a blob as an attachment: the gateway's blob check looks here."""
 
 imports = sa.Table(
     "mail_imports",

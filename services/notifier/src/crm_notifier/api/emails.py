@@ -12,8 +12,11 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from crm_kit.blobs import BlobError
 from crm_kit.errors import Invalid, NotFound
+from crm_kit.http import BlobRefCheck
 from crm_kit.identity import Identity
 from crm_kit.ids import new_id
+from crm_kit.pagination import Limit, Offset
+from crm_kit.scoping import may_see_email
 from crm_notifier.api.context import ApiContext
 from crm_notifier.api.schemas import EmailIn
 from crm_notifier.domain.composing import AttachmentRef, check_size, recipients
@@ -135,27 +138,60 @@ class EmailController(Controller):
     async def email_log(
         self,
         api: NamedDependency[ApiContext],
+        identity: NamedDependency[Identity],
         partner_id: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
         email_id: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-        offset: FromQuery[int] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
-        """E3: every email to every recipient, newest first; filter by partner, status or request."""
+        """E3: the emails the caller may see (``crm_kit.scoping.may_see_email``), newest first, filtered."""
         if status and status not in STATUSES:
             raise Invalid(f"status is one of {', '.join(STATUSES)}", field="status")
-        if not 1 <= limit <= 500 or offset < 0:
-            raise Invalid("limit is 1-500 and offset at least 0", field="limit")
         async with api.db.read() as conn:
             rows, total = await repo.emails(
-                conn, partner_id=partner_id, status=status, email_id=email_id, limit=limit, offset=offset
+                conn,
+                email_viewer(identity),
+                partner_id=partner_id,
+                status=status,
+                email_id=email_id,
+                limit=limit,
+                offset=offset,
             )
         return {"items": [email_view(r) for r in rows], "total": total}
 
     @get("/{delivery_id:str}")
-    async def one_email(self, api: NamedDependency[ApiContext], delivery_id: FromPath[str]) -> dict[str, Any]:
+    async def one_email(
+        self, api: NamedDependency[ApiContext], identity: NamedDependency[Identity], delivery_id: FromPath[str]
+    ) -> dict[str, Any]:
+        """One email to one recipient; another agent's email is 404, as if it did not exist."""
         async with api.db.read() as conn:
             row = await repo.delivery(conn, delivery_id)
-        if row is None or row["channel"] != "email":
+        if (
+            row is None
+            or row["channel"] != "email"
+            or not may_see_email(
+                role=identity.role,
+                username=identity.username,
+                staff_id=identity.staff_id,
+                requested_by=row["requested_by"],
+                recipient_staff_id=None if row["staff_id"] is None else str(row["staff_id"]),
+            )
+        ):
             raise NotFound(f"no email {delivery_id}")
         return email_view(row)
+
+
+def email_viewer(identity: Identity) -> repo.EmailViewer:
+    """The caller as the email log's scope sees them."""
+    return repo.EmailViewer(identity.role, identity.username, identity.staff_id)
+
+
+def blob_check(api: ApiContext) -> BlobRefCheck:
+    """The gateway's blob check: a blob is readable through an email the caller may see (its attachments)."""
+
+    async def check(identity: Identity, sha256: str) -> bool:
+        async with api.db.read() as conn:
+            return await repo.email_references_blob(conn, email_viewer(identity), sha256)
+
+    return check

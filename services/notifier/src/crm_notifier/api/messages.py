@@ -14,6 +14,7 @@ from crm_kit.errors import Invalid, NotFound
 from crm_kit.identity import Identity
 from crm_kit.ids import new_id
 from crm_kit.links import UI_PATH_RULE, is_ui_path
+from crm_kit.pagination import Limit, Offset
 from crm_notifier.api.context import ApiContext
 from crm_notifier.api.schemas import MessageIn
 from crm_notifier.store import repository as repo
@@ -44,12 +45,10 @@ class MessageController(Controller):
         api: NamedDependency[ApiContext],
         identity: NamedDependency[Identity],
         unread: FromQuery[bool] = False,
-        limit: FromQuery[int] = 50,
-        offset: FromQuery[int] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """The caller's messages, newest first, with the unread count."""
-        if not 1 <= limit <= 500 or offset < 0:
-            raise Invalid("limit is 1-500 and offset at least 0", field="limit")
         async with api.db.read() as conn:
             rows, total, unread_count = await repo.messages(
                 conn, identity.username, unread=unread, limit=limit, offset=offset

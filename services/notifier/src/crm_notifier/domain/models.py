@@ -39,11 +39,12 @@ class Notice:
     """Something to tell one staff member, before the channel is chosen.
 
     ``mode`` says which rule chooses the channel: ``task`` (task news, by the user's settings),
-    ``reminder`` (TaskDue, by the task's channel) or ``follow_up`` (O7: only people who are not users).
+    ``follow_up_task`` (a task made from a follow-up: news for users only), ``reminder`` (TaskDue, by the
+    task's channel) or ``follow_up`` (O7: only people who are not users).
     """
 
     kind: str
-    mode: Literal["task", "reminder", "follow_up"]
+    mode: Literal["task", "follow_up_task", "reminder", "follow_up"]
     staff_id: str
     context: dict[str, Any] = field(default_factory=dict)
     link: str | None = None

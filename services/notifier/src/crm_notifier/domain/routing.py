@@ -11,15 +11,18 @@ def targets(notice: Notice, staff: StaffMember, prefs: Preferences) -> list[Targ
     A staff member without a user login can only be emailed (at the staff directory address).
     A user gets task news by their settings, a reminder on the task's channel (email falls back
     to an in-app message when the directory has no address), and no follow-up email: the
-    follow-up becomes a task they are told about.
+    follow-up becomes a task they are told about. Someone who is not a user hears of a follow-up
+    once, by its own email (O7), not again when it becomes a task.
     """
     if not staff.active:
         return []
     if not staff.is_user:
+        if notice.mode == "follow_up_task":
+            return []
         return [Target("email", staff.email)] if staff.email else []
     login = staff.user_login or ""
     channels: list[Channel] = []
-    if notice.mode == "task":
+    if notice.mode in ("task", "follow_up_task"):
         if prefs.task_message:
             channels.append("message")
         if prefs.task_email and staff.email:

@@ -73,6 +73,8 @@ class Publisher:
                 server=row["server"],
                 attempt=row["attempts"],
                 error=row["error"] or "",
+                staff_id=_uuid(row.get("staff_id")),
+                requested_by=row.get("requested_by"),
             ),
             now=now,
             causation_id=row["cause_event_id"],
@@ -101,6 +103,8 @@ def _email_sent(row: dict[str, Any], now: datetime) -> EmailSent:
         server=row["server"] or "",
         attempt=row["attempts"],
         sent_at=now,
+        staff_id=_uuid(row.get("staff_id")),
+        requested_by=row.get("requested_by"),
     )
 
 

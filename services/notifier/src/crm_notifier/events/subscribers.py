@@ -10,6 +10,7 @@ from crm_contracts.commercial import (
     ClientOrderPlaced,
     ContractSigned,
     InvoiceIssued,
+    InvoicePrintoutReady,
     OfferIssued,
 )
 from crm_contracts.notifications import EmailRequested
@@ -94,6 +95,13 @@ def build_subscriptions(notifier: Notifier) -> Subscriptions:
     for cls in (OfferIssued, ClientOrderPlaced, ContractSigned, InvoiceIssued):
         subs.on(cls)(document_issued)
 
+    @subs.on(InvoicePrintoutReady)
+    async def invoice_printout_ready(ctx: Context, event: InvoicePrintoutReady) -> None:
+        # An invoice's printout is rendered after its InvoiceIssued (same key: this comes after it).
+        await repo.save_document(
+            ctx.conn, str(event.document_id), str(event.partner_id), "invoice", event.number, event.printout_sha256
+        )
+
     @subs.on(DocumentFiled)
     async def document_filed(ctx: Context, event: DocumentFiled) -> None:
         if event.source_id is not None:
@@ -115,7 +123,7 @@ def build_subscriptions(notifier: Notifier) -> Subscriptions:
                 ctx.envelope.id,
                 Notice(
                     kind="task_created",
-                    mode="task",
+                    mode="follow_up_task" if e.source == "follow_up" else "task",
                     staff_id=str(e.responsible_staff_id),
                     context={
                         "title": e.title,

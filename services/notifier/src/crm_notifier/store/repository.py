@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_kit import blobrefs
 from crm_kit.store import dialect_insert
 from crm_notifier.domain.composing import PartnerCard
 from crm_notifier.domain.models import Preferences, StaffMember
@@ -289,6 +291,8 @@ async def add_delivery(conn: AsyncConnection, values: Row) -> bool:
     """Record a delivery; False when (cause event, recipient, channel) was already recorded."""
     stmt = dialect_insert(conn)(t.deliveries).values(**values)
     result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]))
+    if result.rowcount:
+        await blobrefs.add_refs(conn, t.blob_refs, _blobs_of([values]))
     return bool(result.rowcount)
 
 
@@ -300,7 +304,14 @@ async def add_deliveries(conn: AsyncConnection, rows: Sequence[Row]) -> set[str]
     await conn.execute(
         stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]), list(rows)
     )
-    return await _existing_ids(conn, t.deliveries, [r["id"] for r in rows])
+    recorded = await _existing_ids(conn, t.deliveries, [r["id"] for r in rows])
+    await blobrefs.add_refs(conn, t.blob_refs, _blobs_of([r for r in rows if r["id"] in recorded]))
+    return recorded
+
+
+def _blobs_of(rows: Sequence[Row]) -> list[tuple[str, str]]:
+    """(delivery id, sha256) of the deliveries' attachments (most deliveries have none)."""
+    return [(str(r["id"]), a["sha256"]) for r in rows for a in r.get("attachments") or [] if a.get("sha256")]
 
 
 async def _existing_ids(conn: AsyncConnection, table: sa.Table, ids: Sequence[str]) -> set[str]:
@@ -407,8 +418,29 @@ async def stale(conn: AsyncConnection, status: str, before: datetime, limit: int
     return [dict(r._mapping) for r in await conn.execute(query)]
 
 
+@dataclass(frozen=True)
+class EmailViewer:
+    """Who reads the email log: role, login and linked staff member (the rule is ``crm_kit.scoping``)."""
+
+    role: str
+    username: str
+    staff_id: str | None = None
+
+
+def _email_scope(viewer: EmailViewer) -> list[Any]:
+    """``may_see_email`` as SQL: managers and admins see all; an agent what they asked for or what went to them."""
+    d = t.deliveries
+    if viewer.role in ("admin", "manager"):
+        return []
+    mine: list[Any] = [d.c.requested_by == viewer.username]
+    if viewer.staff_id is not None:
+        mine.append(d.c.staff_id == viewer.staff_id)
+    return [sa.or_(*mine)]
+
+
 async def emails(
     conn: AsyncConnection,
+    viewer: EmailViewer,
     *,
     partner_id: str | None,
     status: str | None,
@@ -416,8 +448,9 @@ async def emails(
     limit: int,
     offset: int,
 ) -> tuple[list[Row], int]:
+    """The email deliveries the viewer may see, newest first, and how many there are."""
     d = t.deliveries
-    where: list[Any] = [d.c.channel == "email"]
+    where: list[Any] = [d.c.channel == "email", *_email_scope(viewer)]
     if partner_id:
         where.append(d.c.partner_id == partner_id)
     if status:
@@ -429,6 +462,16 @@ async def emails(
         sa.select(d).where(*where).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit).offset(offset)
     )
     return [dict(r._mapping) for r in rows], int(total)
+
+
+async def email_references_blob(conn: AsyncConnection, viewer: EmailViewer, sha256: str) -> bool:
+    """Whether an email the viewer may see carries this blob as an attachment."""
+    d = t.deliveries
+    ids = await blobrefs.records_referencing(conn, t.blob_refs, sha256)
+    if not ids:
+        return False
+    where = [d.c.channel == "email", *_email_scope(viewer), d.c.id.in_(ids)]
+    return (await conn.execute(sa.select(d.c.id).where(*where).limit(1))).first() is not None
 
 
 async def delivery(conn: AsyncConnection, delivery_id: str) -> Row | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from crm_kit.blobrefs import blob_refs_table
 from crm_kit.store import UTCDateTime, kit_tables
 
 metadata = sa.MetaData()
@@ -102,6 +103,9 @@ notification_settings = sa.Table(
     sa.Column("task_message", sa.Boolean, nullable=False),
     sa.Column("task_email", sa.Boolean, nullable=False),
 )
+
+blob_refs = blob_refs_table(metadata)
+"""Which email deliveries carry a blob as an attachment: the gateway's blob check looks here."""
 
 # One row per email to send, unique on (cause event, recipient, channel). An in-app message is its own
 # delivery record: the messages table is unique on (cause event, recipient).

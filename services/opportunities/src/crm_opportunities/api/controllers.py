@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit.errors import Conflict, NotFound
 from crm_kit.identity import Identity, requires_role
+from crm_kit.pagination import Limit, Offset
 from crm_kit.service import Service
 from crm_opportunities.api import schemas, views
 from crm_opportunities.domain.documents import ContractTerms, DocumentKind, Line
@@ -26,9 +27,6 @@ from crm_opportunities.domain.stages import Stage, parse_stage, validate_weights
 from crm_opportunities.events.publisher import Publisher
 from crm_opportunities.service_layer import Opportunities
 from crm_opportunities.store.repository import OpportunityFilter
-
-Limit = Parameter(ge=1, le=500, default=50, description="Page size.")
-Offset = Parameter(ge=0, default=0, description="Rows to skip.")
 
 
 class Edge:
@@ -137,8 +135,8 @@ class OpportunitiesController(Controller):
         campaign_id: FromQuery[UUID | None] = None,
         owner_staff_id: FromQuery[UUID | None] = None,
         title: FromQuery[str | None] = None,
-        limit: int = Limit,
-        offset: int = Offset,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """Opportunities, newest first, filtered by partner, stage, campaign, owner or title."""
         now = _now()

@@ -12,23 +12,15 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter, SkipValida
 
 from crm_kit.errors import Invalid
 from crm_kit.identity import Identity, requires_role
+from crm_kit.pagination import Limit, Offset
 from crm_partners.api import schemas as s
 from crm_partners.domain.counties import UnknownCounty, county_name
 from crm_partners.domain.partners import KINDS
+from crm_partners.domain.visibility import Reader
 from crm_partners.handlers import Directory
 from crm_partners.store.repository import PartnerFilter
 
 DirectoryDep = NamedDependency[SkipValidation[Directory]]
-
-
-def Limit(default: int) -> Any:  # noqa: N802 - reads as a type in handler signatures
-    """A page-size query parameter."""
-    return Parameter(default=default, ge=1, le=10_000, description="Page size.")
-
-
-def Offset(default: int = 0) -> Any:  # noqa: N802
-    """A rows-to-skip query parameter."""
-    return Parameter(default=default, ge=0, description="Rows to skip.")
 
 
 def _page(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
@@ -68,8 +60,8 @@ class PartnerController(Controller):
         service_rep_staff_id: FromQuery[UUID | None] = None,
         campaign_id: FromQuery[UUID | None] = None,
         email: FromQuery[str | None] = None,
-        limit: int = Limit(default=50),
-        offset: int = Offset(default=0),
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         if kind and kind not in KINDS:
             raise Invalid(f"kind must be one of {', '.join(KINDS)}")
@@ -114,11 +106,14 @@ class PartnerController(Controller):
         self,
         partner_id: FromPath[UUID],
         directory: DirectoryDep,
+        identity: NamedDependency[Identity],
         kind: str | None = Parameter(default=None, description="One kind or several, comma separated."),
-        limit: int = Limit(default=50),
-        offset: int = Offset(default=0),
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
-        entries, total = await directory.history(str(partner_id), kind=kind, limit=limit, offset=offset)
+        """Entries about a task, email or import the caller may not see come redacted (docs/security-scoping.md)."""
+        reader = Reader(identity.role, identity.username, identity.staff_id)
+        entries, total = await directory.history(str(partner_id), reader, kind=kind, limit=limit, offset=offset)
         return _page([s.entry_out(e) for e in entries], total)
 
 
@@ -140,8 +135,8 @@ class StaffController(Controller):
         team: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
         active: FromQuery[bool | None] = None,
-        limit: int = Limit(default=100),
-        offset: int = Offset(default=0),
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         members, total = await directory.staff(
             name=name, team=team, category=category, active=active, limit=limit, offset=offset
@@ -180,8 +175,8 @@ class DossierController(Controller):
         directory: DirectoryDep,
         partner_id: FromQuery[UUID | None] = None,
         category: FromQuery[str | None] = None,
-        limit: int = Limit(default=50),
-        offset: int = Offset(default=0),
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         rows, total = await directory.dossiers(
             partner_id=_s(partner_id), category=category or None, limit=limit, offset=offset
@@ -233,9 +228,7 @@ class ImportController(Controller):
         return s.import_out(item)
 
     @get(summary="Partner imports, newest first")
-    async def list_imports(
-        self, directory: DirectoryDep, limit: int = Limit(default=20), offset: int = Offset(default=0)
-    ) -> dict[str, Any]:
+    async def list_imports(self, directory: DirectoryDep, limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
         items, total = await directory.imports(limit=limit, offset=offset)
         return _page([s.import_out(i) for i in items], total)
 

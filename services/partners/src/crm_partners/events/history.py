@@ -176,17 +176,28 @@ def _task_invoiced(e: tsk.TaskInvoiced) -> Fact:
     return "invoice", "Task facturat", "invoice", str(e.invoice_id), {"task_id": str(e.task_id)}
 
 
+def _email_audience(e: ntf.EmailSent | ntf.EmailFailed) -> dict[str, Any]:
+    """Who may read the entry besides managers (``crm_kit.scoping.may_see_email``)."""
+    return {"recipient_staff_id": _s(e.staff_id), "requested_by": e.requested_by}
+
+
 def _email_sent(e: ntf.EmailSent) -> Fact:
-    return "email", f"Email trimis către {e.recipient}: {e.subject}", "email", str(e.delivery_id), {"status": "sent"}
+    details = {"status": "sent", **_email_audience(e)}
+    return "email", f"Email trimis către {e.recipient}: {e.subject}", "email", str(e.delivery_id), details
 
 
 def _email_failed(e: ntf.EmailFailed) -> Fact:
-    details = {"status": "failed", "error": e.error[:300]}
+    details = {"status": "failed", "error": e.error[:300], **_email_audience(e)}
     return "email", f"Email eșuat către {e.recipient}: {e.subject}", "email", str(e.delivery_id), details
 
 
 def _email_imported(e: ml.EmailImported) -> Fact:
-    details = {"status": "imported", "task_id": _s(e.task_id), "attachments": len(e.attachments)}
+    details = {
+        "status": "imported",
+        "task_id": _s(e.task_id),
+        "attachments": len(e.attachments),
+        "responsible_staff_id": _s(e.responsible_staff_id),
+    }
     return "email", f"Email importat de la {e.sender}: {e.subject}", "email", e.message_id, details
 
 

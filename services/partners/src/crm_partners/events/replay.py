@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from crm_contracts.base import ContractError
+from crm_contracts.base import ContractError, Envelope, Event
 from crm_contracts.registry import parse
 from crm_kit.cloudevents import MissingHeaders, from_headers
 from crm_kit.service import Service
-from crm_partners.domain.timeline import TimelineEntry
 from crm_partners.events.history import RULES, entries_for
+from crm_partners.events.subscribers import task_owner
 from crm_partners.store import repository as repo
 
 _TYPES = {cls.ce_type() for cls in RULES}
@@ -79,8 +79,13 @@ async def replay_history(service: Service, *, timeout: float = 300.0) -> ReplayR
                         if record.offset >= ends[tp]:
                             continue
                         records += 1
-                        for entry in _entries(record.headers, record.value):
+                        parsed = _parsed(record.headers, record.value)
+                        if parsed is None:
+                            continue
+                        for entry in entries_for(*parsed):
                             entries += await repo.add_entry(conn, repo.REBUILD, entry, recorded_at=started_at)
+                        # Task owners are kept too: a store that predates them gets them from the replay.
+                        await task_owner(conn, parsed[1])
             for tp in list(pending):
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
@@ -115,18 +120,17 @@ async def _partitions(bootstrap: str, names: list[str]) -> list[TopicPartition]:
     )
 
 
-def _entries(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None) -> list[TimelineEntry]:
+def _parsed(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None) -> tuple[Envelope, Event] | None:
     try:
         envelope = from_headers(headers)
     except MissingHeaders:
-        return []
+        return None
     if envelope.type not in _TYPES or value is None:
-        return []
+        return None
     try:
-        event = parse(envelope.type, value)
+        return envelope, parse(envelope.type, value)
     except ContractError:
-        return []
-    return entries_for(envelope, event)
+        return None
 
 
 async def rebuild(service: Service, *, swap: bool, timeout: float = 300.0) -> ReplayReport:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from crm_contracts import opportunities as opp
+from crm_contracts import tasks as tsk
 from crm_contracts.base import Event
 from crm_contracts.partners import PartnerUpdated
 from crm_kit.inbox import Context, Subscriptions
@@ -24,6 +27,31 @@ async def record_history(ctx: Context, event: Event) -> None:
 
 for _event_cls in RULES:
     subscriptions.on(_event_cls)(record_history)
+
+
+@subscriptions.on(tsk.TaskCreated)
+@subscriptions.on(tsk.TaskAssigned)
+async def keep_task_owner(ctx: Context, event: tsk.TaskCreated | tsk.TaskAssigned) -> None:
+    """Who a task is for and from, so its history entries are shown only to those who may see it (T1)."""
+    await task_owner(ctx.conn, event)
+
+
+async def task_owner(conn: AsyncConnection, event: Event) -> None:
+    """Record the owners a TaskCreated or TaskAssigned names (also used by the history replay)."""
+    if isinstance(event, tsk.TaskCreated):
+        await repo.keep_task_owner(
+            conn,
+            str(event.task_id),
+            responsible_staff_id=_s(event.responsible_staff_id),
+            creator_staff_id=_s(event.creator_staff_id),
+            creator_user=event.creator_user,
+        )
+    elif isinstance(event, tsk.TaskAssigned):
+        await repo.keep_task_owner(conn, str(event.task_id), responsible_staff_id=str(event.responsible_staff_id))
+
+
+def _s(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 @subscriptions.on(opp.OpportunityOpened)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit.errors import Conflict
+from crm_kit.scoping import TaskOwners
 from crm_kit.store import dialect_insert
 from crm_partners.domain.dossiers import Dossier, FiledDocument
 from crm_partners.domain.partners import Contact, Partner, Site
@@ -382,6 +383,33 @@ async def replace_staff(conn: AsyncConnection, member: StaffMember) -> None:
 async def get_staff(conn: AsyncConnection, staff_id: str) -> StaffMember | None:
     row = (await conn.execute(sa.select(t.staff).where(t.staff.c.id == staff_id))).first()
     return _staff_from(row) if row else None
+
+
+async def team_of(conn: AsyncConnection, staff_id: str) -> frozenset[str]:
+    """The staff ids of a person's team (the person included), as the tasks service computes it."""
+    me = await get_staff(conn, staff_id)
+    if me is None or not me.team:
+        return frozenset({staff_id})
+    rows = await conn.execute(sa.select(t.staff.c.id).where(t.staff.c.team == me.team))
+    return frozenset({staff_id, *(str(r.id) for r in rows)})
+
+
+async def keep_task_owner(conn: AsyncConnection, task_id: str, **values: str | None) -> None:
+    """Record who a task is for and from; only the given columns change (TaskAssigned names the responsible)."""
+    insert = dialect_insert(conn)(t.task_owners).values(task_id=task_id, **values)
+    await conn.execute(
+        insert.on_conflict_do_update(index_elements=["task_id"], set_={k: insert.excluded[k] for k in values})
+    )
+
+
+async def task_owners(conn: AsyncConnection, task_ids: Iterable[str]) -> dict[str, TaskOwners]:
+    """Who the given tasks are for and from (tasks the partners service never heard of are missing)."""
+    ids = sorted(set(task_ids))
+    if not ids:
+        return {}
+    o = t.task_owners.c
+    rows = await conn.execute(sa.select(t.task_owners).where(o.task_id.in_(ids)))
+    return {r.task_id: TaskOwners(r.responsible_staff_id, r.creator_staff_id, r.creator_user) for r in rows}
 
 
 async def login_owner(conn: AsyncConnection, login: str) -> str | None:

@@ -94,6 +94,16 @@ opportunities = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Who a task is for and from (kept from TaskCreated / TaskAssigned): who may read its history entries.
+task_owners = sa.Table(
+    "task_owners",
+    metadata,
+    sa.Column("task_id", Id, primary_key=True),
+    sa.Column("responsible_staff_id", Id),
+    sa.Column("creator_staff_id", Id),
+    sa.Column("creator_user", sa.String(100)),
+)
+
 staff = sa.Table(
     "staff",
     metadata,

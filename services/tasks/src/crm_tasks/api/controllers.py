@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit.csvsafe import csv_text
 from crm_kit.errors import Invalid, NotFound
+from crm_kit.http import BlobRefCheck
 from crm_kit.identity import Identity, requires_role
+from crm_kit.pagination import Limit, Offset
 from crm_kit.store import Database
 from crm_tasks import usecases
 from crm_tasks.api import schemas as s
@@ -26,8 +28,6 @@ from crm_tasks.store import repository as repo
 from crm_tasks.usecases import Deps
 
 Clock = Callable[[], datetime]
-Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Parameter(ge=0, description="Rows to skip.")]
 
 # Dependencies the app provides by name (crm_kit provides "identity"; bootstrap the rest).
 IdentityDep = NamedDependency[Identity]
@@ -43,6 +43,30 @@ async def viewer_for(conn: AsyncConnection, identity: Identity) -> Viewer:
     if identity.role == "manager" and staff_id is not None:
         team = await repo.team_of(conn, staff_id)
     return Viewer(identity.role, staff_id, identity.username, team)
+
+
+HIDDEN_TITLE = "Task al altui coleg / another person's task"
+"""What a view shows instead of the title of a task the caller may not see (availability, conflicts)."""
+
+
+async def _scoped_checks(conn: AsyncConnection, viewer: Viewer, checks: usecases.Checks) -> dict[str, Any]:
+    """The checks as JSON, with the titles of conflicting tasks the viewer may not see hidden (T1)."""
+    body = s.checks_json(checks)
+    visible = await repo.visible_task_ids(conn, viewer, [c.task_id for c in checks.conflicts])
+    for item, conflict in zip(body["conflicts"], checks.conflicts, strict=True):
+        if conflict.task_id not in visible:
+            item["title"] = HIDDEN_TITLE
+    return body
+
+
+def blob_check(db: Database) -> BlobRefCheck:
+    """The gateway's blob check: a blob is readable through a task the caller may see (attachments, estimate)."""
+
+    async def check(identity: Identity, sha256: str) -> bool:
+        async with db.read() as conn:
+            return await repo.references_blob(conn, await viewer_for(conn, identity), sha256)
+
+    return check
 
 
 def _alert(body: s.AlertBody | None) -> Alert | None:
@@ -117,7 +141,8 @@ class TasksController(Controller):
             viewer = await viewer_for(conn, identity)
             task, checks = await usecases.create_task(conn, deps, viewer, inp, clock())
             body = (await _present(conn, [task]))[0]
-        return {**body, "checks": s.checks_json(checks)}
+            scoped = await _scoped_checks(conn, viewer, checks)
+        return {**body, "checks": scoped}
 
     @get("/")
     async def list_tasks(
@@ -191,7 +216,8 @@ class TasksController(Controller):
                 service=service,
                 now=clock(),
             )
-        return {**s.checks_json(result), "responsible_staff_id": str(responsible) if responsible else None}
+            scoped = await _scoped_checks(conn, await viewer_for(conn, identity), result)
+        return {**scoped, "responsible_staff_id": str(responsible) if responsible else None}
 
     @get("/report")
     async def report(
@@ -348,7 +374,8 @@ class TasksController(Controller):
                 conn, deps, viewer, task_id, usecases.TaskPatch(**fields), clock()
             )
             body = (await _present(conn, [task]))[0]
-        return {**body, "checks": s.checks_json(checks)}
+            scoped = await _scoped_checks(conn, viewer, checks)
+        return {**body, "checks": scoped}
 
     @post("/{task_id:uuid}/replies", status_code=HTTP_201_CREATED)
     async def add_reply(
@@ -511,6 +538,7 @@ class AvailabilityController(Controller):
     async def show(
         self,
         staff_id: FromQuery[UUID],
+        identity: IdentityDep,
         db: DatabaseDep,
         deps: DepsDep,
         clock: ClockDep,
@@ -522,6 +550,7 @@ class AvailabilityController(Controller):
             if member is None:
                 raise NotFound(f"no staff member {staff_id} in the staff directory")
             planned = await repo.planned_for(conn, staff_id)
+            visible = await repo.visible_task_ids(conn, await viewer_for(conn, identity), [p.task_id for p in planned])
         load = availability.day_load(planned, day, member.hours_per_day, deps.tz)
         used = sum((h for _, h in load), Decimal(0))
         return {
@@ -532,7 +561,10 @@ class AvailabilityController(Controller):
             "planned_hours": str(used),
             "free_hours": str(max(member.hours_per_day - used, Decimal(0))),
             "available": used < member.hours_per_day,
-            "tasks": [{"task_id": str(p.task_id), "title": p.title, "hours": str(h)} for p, h in load],
+            "tasks": [
+                {"task_id": str(p.task_id), "title": p.title if p.task_id in visible else HIDDEN_TITLE, "hours": str(h)}
+                for p, h in load
+            ],
         }
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from crm_kit.errors import Forbidden, Invalid
+from crm_kit.scoping import TaskOwners, may_see_task
 from crm_tasks.domain.model import (
     Alert,
     CatalogueService,
@@ -116,15 +117,23 @@ def check_billable(billable: bool, partner_id: UUID | None, service_code: str | 
 
 
 def can_see(task: Task, viewer: Viewer) -> bool:
-    """T1: admins see all; managers their team's tasks; agents the tasks for and from them."""
-    if viewer.role == "admin":
-        return True
-    people = {task.responsible_staff_id, task.creator_staff_id} - {None}
-    if viewer.staff_id is not None and viewer.staff_id in people:
-        return True
-    if task.creator_user is not None and task.creator_user == viewer.username:
-        return True
-    return viewer.role == "manager" and bool(people & viewer.team_staff_ids)
+    """T1: admins see all; managers their team's tasks; agents the tasks for and from them (``crm_kit.scoping``)."""
+    owners = TaskOwners(
+        responsible_staff_id=_text(task.responsible_staff_id),
+        creator_staff_id=_text(task.creator_staff_id),
+        creator_user=task.creator_user,
+    )
+    return may_see_task(
+        owners,
+        role=viewer.role,
+        staff_id=_text(viewer.staff_id),
+        username=viewer.username,
+        team={str(member) for member in viewer.team_staff_ids},
+    )
+
+
+def _text(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def ensure_can_see(task: Task, viewer: Viewer) -> None:

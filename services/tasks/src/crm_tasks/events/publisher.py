@@ -25,6 +25,37 @@ def _lines(estimate: Estimate) -> list[DocumentLine]:
     ]
 
 
+def _state(task: Task) -> ev.TaskState:
+    """The task's whole state as the contract carries it (TaskUpdated), so the log alone rebuilds a task."""
+    return ev.TaskState(
+        title=task.title,
+        description=task.description,
+        source=task.source,  # type: ignore[arg-type]
+        status=task.status,
+        creator_staff_id=task.creator_staff_id,
+        creator_user=task.creator_user,
+        responsible_staff_id=task.responsible_staff_id,
+        partner_id=task.partner_id,
+        contract_id=task.contract_id,
+        contract_line_id=task.contract_line_id,
+        service_code=task.service_code,
+        deadline=task.deadline,
+        planned_start=task.planned_start,
+        planned_hours=task.planned_hours,
+        billable=task.billable,
+        alert=ev.Alert(channel=task.alert.channel, days_before=task.alert.days_before) if task.alert else None,
+        attachments=[
+            Attachment(file_name=a.file_name, sha256=a.sha256, size=a.size, content_type=a.content_type)
+            for a in task.attachments
+        ],
+        broadcast_id=task.broadcast_id,
+        registered_at=task.registered_at,
+        resolved_at=task.resolved_at,
+        hours=task.hours,
+        invoice_id=task.invoice_id,
+    )
+
+
 class Publisher:
     """Speaks the domain (``task_due(conn, reminder)``); only this class knows the contract models."""
 
@@ -94,7 +125,8 @@ class Publisher:
     async def task_updated(
         self, conn: AsyncConnection, task: Task, changes: dict[str, str | None], now: datetime
     ) -> None:
-        await self._emit(conn, ev.TaskUpdated(task_id=task.id, partner_id=task.partner_id, changes=changes), now, None)
+        event = ev.TaskUpdated(task_id=task.id, partner_id=task.partner_id, changes=changes, state=_state(task))
+        await self._emit(conn, event, now, None)
 
     async def task_replied(
         self,

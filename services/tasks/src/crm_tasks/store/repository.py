@@ -12,6 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_kit import blobrefs
 from crm_kit.store import dialect_insert, insert_once, transition
 from crm_tasks.domain.availability import Planned
 from crm_tasks.domain.model import (
@@ -152,6 +153,8 @@ async def insert_task(conn: AsyncConnection, task: Task) -> bool:
     """Store a new task; False (and nothing written) when a task with its id exists already."""
     stmt = dialect_insert(conn)(t.tasks).values(**_task_values(task)).on_conflict_do_nothing(index_elements=["id"])
     result = await conn.execute(stmt)
+    if result.rowcount:
+        await blobrefs.add_refs(conn, t.blob_refs, _blobs_of(task))
     return bool(result.rowcount)
 
 
@@ -159,6 +162,15 @@ async def update_task(conn: AsyncConnection, task: Task) -> None:
     values = _task_values(task)
     del values["id"]
     await conn.execute(t.tasks.update().where(t.tasks.c.id == task.id).values(**values))
+    await blobrefs.add_refs(conn, t.blob_refs, _blobs_of(task))
+
+
+def _blobs_of(task: Task) -> list[tuple[str, str]]:
+    """(task id, sha256) of the task's attachments and its estimate's printout."""
+    shas = [a.sha256 for a in task.attachments]
+    if task.estimate is not None and task.estimate.printout_sha256:
+        shas.append(task.estimate.printout_sha256)
+    return [(str(task.id), sha) for sha in shas]
 
 
 async def transition_task(
@@ -172,6 +184,7 @@ async def transition_task(
     values = _task_values(task)
     del values["id"]
     await transition(conn, t.tasks, {"id": task.id}, expected=expected, values=values, lost=lost)
+    await blobrefs.add_refs(conn, t.blob_refs, _blobs_of(task))  # resolving issues the estimate's printout
 
 
 async def get_task(conn: AsyncConnection, task_id: UUID, *, for_update: bool = False) -> Task | None:
@@ -261,6 +274,24 @@ async def tracking_tasks(conn: AsyncConnection, viewer: Viewer, start: datetime,
     where += [c.registered_at < end, sa.or_(c.resolved_at.is_(None), c.resolved_at >= start)]
     rows = (await conn.execute(sa.select(t.tasks).where(*where))).all()
     return [_task(r) for r in rows]
+
+
+async def visible_task_ids(conn: AsyncConnection, viewer: Viewer, ids: Sequence[UUID]) -> set[UUID]:
+    """Which of these tasks the viewer may see (the T1 rule of ``list_tasks``, for views that name other tasks)."""
+    if not ids:
+        return set()
+    where = [*_visible(viewer, TaskFilter()), t.tasks.c.id.in_(list(ids))]
+    rows = (await conn.execute(sa.select(t.tasks.c.id).where(*where))).all()
+    return {found for r in rows if (found := _uuid(r.id)) is not None}
+
+
+async def references_blob(conn: AsyncConnection, viewer: Viewer, sha256: str) -> bool:
+    """Whether a task the viewer may see has this blob as an attachment or as its estimate's printout."""
+    ids = [UUID(record) for record in await blobrefs.records_referencing(conn, t.blob_refs, sha256)]
+    if not ids:
+        return False
+    stmt = sa.select(t.tasks.c.id).where(*_visible(viewer, TaskFilter()), t.tasks.c.id.in_(ids)).limit(1)
+    return (await conn.execute(stmt)).first() is not None
 
 
 async def planned_for(conn: AsyncConnection, staff_id: UUID, exclude: UUID | None = None) -> list[Planned]:

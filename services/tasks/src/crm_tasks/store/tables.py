@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from crm_kit.blobrefs import blob_refs_table
 from crm_kit.store import kit_tables
 
 
@@ -83,6 +84,9 @@ tasks = sa.Table(
     sa.Column("contract_request_id", sa.Uuid(), nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=True),
 )
+
+blob_refs = blob_refs_table(metadata)
+"""Which tasks reference a blob (attachments, estimate printouts): the gateway's blob check looks here."""
 
 replies = sa.Table(
     "replies",
