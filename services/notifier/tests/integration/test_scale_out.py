@@ -85,19 +85,25 @@ async def test_two_instances_one_killed_mid_stream_deliver_every_notification_ex
         ]
         await publish(kafka_bootstrap, topics, *emails, *tasks)
 
-        async def first_is_sending() -> bool:
-            async with observer.db.read() as conn:
-                in_flight = await conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(deliveries)
-                    .where(deliveries.c.status.in_(["sending", "handed_over"]))
-                    .where(deliveries.c.claim_token.like(f"{first.pid}.%"))
-                )
-                return bool(in_flight.scalar_one()) and len(read_maildir(sink_process.maildir)) >= 10
+        instances = {first.pid: first, second.pid: second}
 
-        await eventually(first_is_sending, timeout=90, interval=0.02)
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        async def one_is_sending() -> subprocess.Popen[bytes] | None:
+            """The instance that holds emails in flight once some have arrived (whichever started first)."""
+            if len(read_maildir(sink_process.maildir)) < 10:
+                return None
+            async with observer.db.read() as conn:
+                tokens = await conn.execute(
+                    sa.select(deliveries.c.claim_token).where(deliveries.c.status.in_(["sending", "handed_over"]))
+                )
+                for (token,) in tokens:
+                    pid = int(str(token).split(".", 1)[0]) if token else 0
+                    if pid in instances:
+                        return instances[pid]
+            return None
+
+        victim = await eventually(one_is_sending, timeout=90, interval=0.02)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
 
         async def all_delivered() -> bool:
             async with observer.db.read() as conn:
