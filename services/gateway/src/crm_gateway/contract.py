@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from crm_gateway.api.openapi import document
+from crm_kit.discovery import bootstrap_function, settings_class
 from crm_kit.ports import SERVICE_PORTS
-from crm_kit.testing.stack import bootstrap_function, settings_class
 
 OUTPUT = Path(__file__).resolve().parents[4] / "contracts" / "openapi.json"
 """In the repository's ``contracts/`` folder, beside ``asyncapi.yaml`` (the workspace installs the gateway editable)."""
