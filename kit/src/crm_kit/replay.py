@@ -39,6 +39,8 @@ class ReplayReport:
     ignored: int
     duplicates: int
     dead_lettered: int
+    unpublished: int
+    """Rows the handlers left in the fresh store's outbox: a relay started on that store would publish them again."""
     seconds: float
 
 
@@ -101,6 +103,10 @@ async def replay(service: Service, *, live_database_url: str | None = None, time
             for tp in list(pending):
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
+        async with service.db.read() as conn:
+            unpublished = (
+                await conn.execute(sa.select(sa.func.count()).select_from(service.outbox.table))
+            ).scalar_one()
     finally:
         await consumer.stop()
         await service.db.dispose()
@@ -115,6 +121,7 @@ async def replay(service: Service, *, live_database_url: str | None = None, time
         ignored=stats.ignored,
         duplicates=stats.skipped_duplicates,
         dead_lettered=stats.dead_lettered,
+        unpublished=unpublished,
         seconds=round(loop.time() - began, 3),
     )
 
