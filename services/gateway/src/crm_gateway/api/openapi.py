@@ -83,17 +83,18 @@ ERRORS: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "The request is malformed: a body or parameter that does not parse or validate."),
     401: ("Unauthorized", "No valid access token (missing, expired, or revoked)."),
     403: ("Forbidden", "The token's role or scope does not allow this (e.g. an agent on another agent's record)."),
-    404: ("NotFound", "No such record, or none the caller may see."),
+    404: ("NotFound", "No such record (in the path, the body or a filter), or none the caller may see."),
     409: ("Conflict", "The write conflicts with the current state (a duplicate, a record that moved on)."),
     413: ("TooLarge", "The body or the uploaded file is larger than the limit."),
-    422: ("Unprocessable", "Well-formed, but a business rule refuses it (a closed stage, a date in the past)."),
+    422: ("Unprocessable", "Well-formed, but a rule refuses it (a closed stage, an unknown filter value)."),
     429: ("TooManyRequests", "Too many failed attempts from this client; wait and retry (see Retry-After)."),
     503: ("Unavailable", "The service behind this route does not answer right now; retry later."),
 }
 """Every error status the API answers, with the component name of its response."""
 
 _WRITES = frozenset({"post", "put", "patch", "delete"})
-_RATE_LIMITED = frozenset({"/api/auth/token"})
+_RATE_LIMITED = frozenset({"/api/auth/token", "/api/users/me/password"})
+"""The routes that check a password: throttled per client and username (``crm_gateway.auth.throttle``)."""
 
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/partners"): {
@@ -144,16 +145,20 @@ def _as_number(value: Decimal) -> int | float:
 def _error_statuses(method: str, path: str, op: dict[str, Any], guarded: bool, forwarded: bool) -> list[int]:
     """The error statuses an operation can answer, from what the gateway and the kit's handlers do."""
     statuses = {400}
+    query = [p for p in op.get("parameters", []) if isinstance(p, dict) and p.get("in") == "query"]
     if guarded:
         statuses |= {401, 403}
-    if "{" in path:
+    # A record named in the path, in a write's body or in an ``..._id`` filter may not exist (or not for you).
+    if "{" in path or method in _WRITES or any(str(p.get("name", "")).endswith("_id") for p in query):
         statuses.add(404)
     if method in _WRITES:
         statuses |= {409, 422}
+    if query:
+        statuses.add(422)  # a filter value the use case refuses (an unknown status, a reversed range)
     if "requestBody" in op:
         statuses.add(413)  # a JSON body over the edge limit, or a file over the blob limit
     if path in _RATE_LIMITED:
-        statuses |= {401, 429}  # wrong credentials, then too many of them
+        statuses |= {401, 429}  # a wrong password, then too many of them
     if forwarded:
         statuses.add(503)
     return sorted(statuses)
