@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := uv run
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 install: ## install what is missing (Python env, Kafka jars, PostgreSQL, Chromium, fonts)
 	@deploy/install.sh
@@ -27,7 +27,7 @@ fuzz: install ## schemathesis over the whole API, with and without a token: no 5
 	@deploy/kafka/kafka.sh start >/dev/null
 	@CRM_FUZZ=1 $(UV) pytest tests/fuzz -m fuzz -q -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: ## ruff, mypy, the drift checks of asyncapi.yaml, openapi.json and docs/configuration.md, and the OpenAPI validator
+lint: ## ruff, mypy, the drift checks of asyncapi.yaml, openapi.json and docs/configuration.md, the OpenAPI validator, k8s-validate
 	@$(UV) ruff check .
 	@$(UV) ruff format --check .
 	@$(UV) mypy contracts/src kit/src services/*/src deploy bench
@@ -35,6 +35,10 @@ lint: ## ruff, mypy, the drift checks of asyncapi.yaml, openapi.json and docs/co
 	@$(UV) python -m deploy.configdoc --check
 	@$(UV) python -m crm_gateway.contract --check
 	@$(UV) openapi-spec-validator contracts/openapi.json
+	@deploy/k8s/validate.sh >/dev/null
+
+k8s-validate: ## render deploy/k8s (base, production) with kustomize, validate against the Kubernetes schemas (strict)
+	@deploy/k8s/validate.sh
 
 asyncapi: ## regenerate contracts/asyncapi.yaml from the contracts
 	@$(UV) python -m crm_contracts.asyncapi --write
@@ -43,6 +47,22 @@ bench: install ## run the benchmarks (each prints a ratio against a raw baseline
 	@deploy/kafka/kafka.sh start >/dev/null
 	@deploy/postgres/pg.sh start >/dev/null
 	@$(UV) python -m bench
+
+images: ## build the container images (crm, crm-kafka, crm-postgres) with podman; base image cached in var/images
+	@deploy/images/build.sh
+
+compose-up: images ## run the whole system in containers (3 Kafka brokers, PostgreSQL, 2 notifiers), demo data loaded
+	@deploy/compose.sh up
+
+compose-down: ## stop and remove the containers of `make compose-up` (data volumes are kept)
+	@deploy/compose.sh down
+
+compose-test: compose-up ## the container stack's journey test against `make compose-up`
+	@deploy/compose.sh test
+
+test-containers: images ## e2e journeys and the broker-down fault test with Kafka, PostgreSQL, SMTP in containers
+	@deploy/images/engine.sh start
+	@env -u CRM_KAFKA_BOOTSTRAP -u CRM_TEST_PG_URL $$(deploy/images/engine.sh env) $(UV) pytest tests/e2e/test_journeys.py tests/e2e/test_broker_down.py $(PYTEST_ARGS)
 
 clean: ## stop servers and delete var/ (all local data)
 	-@$(UV) python -m deploy.local stop

@@ -2,6 +2,9 @@
 
 Kafka: ``CRM_KAFKA_BOOTSTRAP`` when set, else the project's own broker (``deploy/kafka/kafka.sh``).
 PostgreSQL: ``CRM_TEST_PG_URL`` (a server URL) when set, else ``deploy/postgres/pg.sh``.
+With a container engine in ``DOCKER_HOST`` (``make test-containers``), what is not set comes from containers of
+the project's images instead of local processes: Kafka, PostgreSQL, the SMTP sinks, ``private_kafka``
+(see ``crm_kit.testing.containers``).
 Every test gets its own topic prefix, so tests never see each other's events.
 """
 
@@ -26,6 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from crm_kit import kafka
 from crm_kit.settings import project_root
 from crm_kit.smtp_sink import SmtpSink
+from crm_kit.testing import containers
 
 ROOT = project_root()
 
@@ -38,14 +42,22 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> str:
+def kafka_bootstrap() -> Iterator[str]:
     """The bootstrap address of a real, ready Kafka broker."""
     bootstrap = os.environ.get("CRM_KAFKA_BOOTSTRAP")
+    if not bootstrap and containers.enabled():
+        node = containers.ContainerKafka()
+        try:
+            asyncio.run(node.start())
+            yield node.bootstrap
+        finally:
+            node.remove()
+        return
     if not bootstrap:
         subprocess.run([str(ROOT / "deploy/kafka/kafka.sh"), "start"], check=True)
         bootstrap = "127.0.0.1:" + os.environ.get("CRM_KAFKA_PORT", "9092")
     asyncio.run(kafka.probe(bootstrap, timeout=90))
-    return bootstrap
+    yield bootstrap
 
 
 @pytest.fixture
@@ -70,14 +82,22 @@ async def topics(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def pg_server_url() -> str:
+def pg_server_url() -> Iterator[str]:
     """A PostgreSQL server URL (asyncpg) whose user may create databases."""
     url = os.environ.get("CRM_TEST_PG_URL")
     if url:
-        return url
+        yield url
+        return
+    if containers.enabled():
+        server = containers.ContainerPostgres()
+        try:
+            yield server.start()
+        finally:
+            server.remove()
+        return
     subprocess.run([str(ROOT / "deploy/postgres/pg.sh"), "start"], check=True, stdout=subprocess.DEVNULL)
     port = os.environ.get("CRM_PG_PORT", "5433")
-    return f"postgresql+asyncpg://crm:crm@127.0.0.1:{port}/postgres"
+    yield f"postgresql+asyncpg://crm:crm@127.0.0.1:{port}/postgres"
 
 
 def _run_sync(coro: Any) -> Any:
@@ -117,9 +137,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink | containers.ContainerSmtpSink]:
     """A real SMTP server on a free port, storing into a Maildir of this test."""
-    sink = SmtpSink(tmp_path / "maildir", port=free_port())
+    sink: SmtpSink | containers.ContainerSmtpSink
+    if containers.enabled():
+        sink = containers.ContainerSmtpSink(tmp_path / "maildir")
+    else:
+        sink = SmtpSink(tmp_path / "maildir", port=free_port())
     sink.start()
     yield sink
     sink.stop()
@@ -206,6 +230,14 @@ class KafkaNode:
 @pytest.fixture
 async def private_kafka(tmp_path: Path) -> Any:
     """A Kafka broker for this test alone (for tests that stop or kill the broker)."""
+    if containers.enabled():
+        container = containers.ContainerKafka()
+        try:
+            await container.start()
+            yield container
+        finally:
+            container.remove()
+        return
     node = KafkaNode(tmp_path / "kafka")
     try:
         await node.start()

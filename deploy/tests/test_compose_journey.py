@@ -1,0 +1,108 @@
+"""A user's journey through the container stack: gateway, services in containers, 3 Kafka brokers, PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crm_kit.testing import eventually
+
+
+async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST until the owning service accepts it (its read models fill from events), then the resource."""
+
+    async def attempt() -> dict[str, Any] | None:
+        response = await client.post(path, json=body)
+        assert response.status_code < 500, f"{path}: {response.status_code} {response.text}"
+        return dict(response.json()) if response.status_code in (200, 201, 202) else None
+
+    return dict(await eventually(attempt, timeout=60, interval=0.5))
+
+
+PODMAN = str(Path(__file__).resolve().parents[1] / "images" / "podman.sh")
+
+
+async def test_a_follow_up_in_the_container_stack_becomes_a_task_for_the_delegate_who_is_emailed(
+    admin: httpx.AsyncClient, sent_mail: Path
+) -> None:
+    await follow_up_journey(admin, sent_mail)
+
+
+async def test_the_journey_still_completes_while_one_of_the_three_kafka_brokers_is_stopped(
+    admin: httpx.AsyncClient, sent_mail: Path
+) -> None:
+    await podman("stop", "--time", "5", "crm_kafka-2_1")
+    try:
+        await follow_up_journey(admin, sent_mail)
+    finally:
+        await podman("start", "crm_kafka-2_1")
+
+
+async def podman(*args: str) -> None:
+    """Run podman with the project's settings; fail on a non-zero exit."""
+    process = await asyncio.create_subprocess_exec(
+        PODMAN, *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+
+
+async def follow_up_journey(admin: httpx.AsyncClient, sent_mail: Path) -> None:
+    """Staff, partner, opportunity, a stage change with a follow-up: a task for the delegate, and an email."""
+    run = uuid.uuid4().hex[:8]
+    email = f"ion-{run}@example.ro"
+    ion = await created(
+        admin, "/api/staff", {"name": f"Ion Țurcanu {run}", "email": email, "hours_per_day": "8", "categories": []}
+    )
+    partner = await created(
+        admin,
+        "/api/partners",
+        {
+            "kind": "client",
+            "name": f"Alfa Construcții {run} SRL",
+            "county": "Cluj",
+            "locality": "Cluj-Napoca",
+            "sites": [{"name": "Sediu", "emails": [f"office-{run}@alfa.ro"]}],
+            "contacts": [],
+        },
+    )
+    opportunity = await created(
+        admin,
+        "/api/opportunities",
+        {
+            "partner_id": partner["id"],
+            "title": "Licențe ERP",
+            "potential": "10000.00",
+            "probability": 30,
+            "expected_signing_on": (datetime.now(UTC) + timedelta(days=30)).date().isoformat(),
+            "owner_staff_id": ion["id"],
+        },
+    )
+    follow_up = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    await created(
+        admin,
+        f"/api/opportunities/{opportunity['id']}/stage",
+        {"stage": "presentation", "delegate_staff_id": ion["id"], "follow_up_at": follow_up.isoformat()},
+    )
+
+    async def follow_up_task() -> list[dict[str, Any]]:
+        response = await admin.get("/api/tasks", params={"view": "all"})
+        assert response.status_code == 200, response.text
+        return [t for t in response.json()["items"] if t.get("responsible_staff_id") == ion["id"]]
+
+    (task,) = await eventually(follow_up_task, timeout=90, interval=0.5)
+    assert task["partner_id"] == partner["id"]
+    assert datetime.fromisoformat(task["deadline"]) == follow_up
+
+    async def emailed() -> list[Any]:
+        if not (sent_mail / "new").exists():
+            return []
+        return [m for m in mailbox.Maildir(sent_mail, create=False) if email in str(m["To"])]
+
+    await eventually(emailed, timeout=90, interval=0.5)
