@@ -27,12 +27,14 @@ fuzz: install ## schemathesis over the whole API, with and without a token: no 5
 	@deploy/kafka/kafka.sh start >/dev/null
 	@CRM_FUZZ=1 $(UV) pytest tests/fuzz -m fuzz -q -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: ## ruff, mypy, the drift checks of asyncapi.yaml and docs/configuration.md, and k8s-validate
+lint: ## ruff, mypy, the drift checks of asyncapi.yaml, openapi.json and docs/configuration.md, the OpenAPI validator, k8s-validate
 	@$(UV) ruff check .
 	@$(UV) ruff format --check .
 	@$(UV) mypy contracts/src kit/src services/*/src deploy bench
 	@$(UV) python -m crm_contracts.asyncapi --check
 	@$(UV) python -m deploy.configdoc --check
+	@$(UV) python -m crm_gateway.contract --check
+	@$(UV) openapi-spec-validator contracts/openapi.json
 	@deploy/k8s/validate.sh >/dev/null
 
 k8s-validate: ## render deploy/k8s (base, production) with kustomize, validate against the Kubernetes schemas (strict)
@@ -67,3 +69,6 @@ clean: ## stop servers and delete var/ (all local data)
 	-@deploy/kafka/kafka.sh stop
 	-@deploy/postgres/pg.sh stop
 	rm -rf var
+
+openapi: ## regenerate contracts/openapi.json from the apps (no service needs to run)
+	@$(UV) python -m crm_gateway.contract --write

@@ -219,6 +219,14 @@ class InboxConsumer:
         records = [r for rs in batch.values() for r in rs]
         if not records:
             return
+        await self.apply(records)
+        await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items() if rs})
+
+    async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        """Run the handlers of ``records`` and record them in the inbox, in one transaction; commits no offset.
+
+        The replay (``crm_kit.replay``) calls it with records of partitions it reads without a group.
+        """
         stats = InboxStats(**vars(self.stats))
         try:
             # Fast path: every handler in one transaction, no savepoints.
@@ -230,7 +238,6 @@ class InboxConsumer:
             self.stats = stats
             async with self.db.transaction() as conn:
                 await self._handle_records(conn, records, careful=True)
-        await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items() if rs})
 
     async def _handle_records(
         self, conn: AsyncConnection, records: Sequence[ConsumerRecord[Any, Any]], *, careful: bool

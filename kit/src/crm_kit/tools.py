@@ -1,7 +1,8 @@
 """The ``crm`` command for people.
 
 ``crm events tail [topic ...]`` prints events as they arrive, decoded, one line each;
-``crm kafka wait`` waits for a real produce-and-read on the broker; ``crm kafka topics`` creates the topics.
+``crm kafka wait`` waits for a real produce-and-read on the broker; ``crm kafka topics`` creates the topics;
+``crm replay <service> --database-url URL`` rebuilds a service's read models from offset 0 into a fresh store.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import asyncio
 import json
 import signal
 import sys
+from dataclasses import asdict
 
 from aiokafka import AIOKafkaConsumer
 
 from crm_contracts import topics
 from crm_contracts.base import ContractError
 from crm_contracts.registry import parse
-from crm_kit import kafka
+from crm_kit import kafka, replay
 from crm_kit.cloudevents import MissingHeaders, from_headers
+from crm_kit.discovery import settings_class
 from crm_kit.settings import ServiceSettings
 
 
@@ -77,7 +80,16 @@ def main() -> None:
     wait_cmd = kafka_cmd.add_parser("wait", help="wait until the broker takes a write and serves it back")
     wait_cmd.add_argument("--timeout", type=float, default=120.0)
     kafka_cmd.add_parser("topics", help="create the CRM topics and their .dlq (idempotent)")
+    replay_cmd = sub.add_parser("replay", help="rebuild a service's read models from offset 0 into a fresh database")
+    replay_cmd.add_argument("service", help="e.g. partners, notifier")
+    replay_cmd.add_argument("--database-url", required=True, help="SQLAlchemy async URL of a new, empty database")
+    replay_cmd.add_argument(
+        "--from-beginning", action="store_true", help="read from offset 0 (the only mode; stated for clarity)"
+    )
+    replay_cmd.add_argument("--timeout", type=float, default=600.0, help="seconds to reach the end offsets")
     args = parser.parse_args()
+    if args.area == "replay":
+        sys.exit(_replay(args.service, args.database_url, args.timeout))
     if args.area == "events":
         asyncio.run(tail(args.topics, args.from_beginning))
     elif args.command == "wait":
@@ -92,3 +104,20 @@ def main() -> None:
             )
         )
         sys.stdout.write(f"created {len(created)} topics: {', '.join(created) or '(all existed)'}\n")
+
+
+def _replay(name: str, database_url: str, timeout: float) -> int:
+    """``crm replay``: the report as JSON on stdout; exit status 2 when the target is not a fresh store."""
+    try:
+        live_url = settings_class(name)().resolved_database_url()
+    except ModuleNotFoundError:
+        sys.stderr.write(f"crm replay: no service named {name!r}\n")
+        return 2
+    try:
+        service = replay.service_on(name, database_url)
+        report = asyncio.run(replay.replay(service, live_database_url=live_url, timeout=timeout))
+    except replay.NotFresh as exc:
+        sys.stderr.write(f"crm replay: {exc}\n")
+        return 2
+    sys.stdout.write(json.dumps(asdict(report), indent=2) + "\n")
+    return 0

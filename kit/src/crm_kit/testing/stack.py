@@ -14,8 +14,6 @@ developer's running service).
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -24,9 +22,11 @@ from typing import Any
 
 import httpx
 
+# Re-exported: tests and tools import them from here.
+from crm_kit.discovery import bootstrap_function as bootstrap_function
+from crm_kit.discovery import settings_class as settings_class
 from crm_kit.ports import SERVICE_PORTS
 from crm_kit.service import Running, start_in_background
-from crm_kit.settings import ServiceSettings
 from crm_kit.testing.plugin import free_port
 
 ALL_PARTS = {"serve", "consume", "relay", "workers"}
@@ -34,25 +34,6 @@ ALL_PARTS = {"serve", "consume", "relay", "workers"}
 CLOSED_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, so calls fail fast with 503
 ADMIN_PASSWORD = "admin-test-password"  # noqa: S105 - a throwaway password for test stacks
 USER_PASSWORD = "secret-pass"  # noqa: S105 - the default password of users a test creates
-
-
-def settings_class(name: str) -> type[ServiceSettings]:
-    """The settings class of service ``name`` (the ServiceSettings subclass in ``crm_<name>.settings``)."""
-    module = importlib.import_module(f"crm_{name.replace('-', '_')}.settings")
-    for value in vars(module).values():
-        if (
-            inspect.isclass(value)
-            and issubclass(value, ServiceSettings)
-            and value is not ServiceSettings
-            and value.__module__ == module.__name__
-        ):
-            return value
-    raise LookupError(f"no ServiceSettings subclass in {module.__name__}")
-
-
-def bootstrap_function(name: str) -> Callable[..., Any]:
-    """The ``bootstrap`` of service ``name``."""
-    return importlib.import_module(f"crm_{name.replace('-', '_')}.bootstrap").bootstrap  # type: ignore[no-any-return]
 
 
 def service_urls(ports: Mapping[str, int]) -> dict[str, str]:
