@@ -15,7 +15,7 @@ from crm_kit.identity import Identity, requires_role
 from crm_kit.pagination import Limit, Offset
 from crm_partners.api import schemas as s
 from crm_partners.domain.counties import UnknownCounty, county_name
-from crm_partners.domain.partners import KINDS
+from crm_partners.domain.partners import KINDS, Partner
 from crm_partners.domain.visibility import Reader
 from crm_partners.handlers import Directory
 from crm_partners.store.repository import PartnerFilter
@@ -25,6 +25,15 @@ DirectoryDep = NamedDependency[SkipValidation[Directory]]
 
 def _page(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
     return {"items": items, "total": total}
+
+
+SEARCH_LIMIT_MAX = 50
+SEARCH_QUERY_MAX = 100
+
+
+def _pick(p: Partner) -> dict[str, Any]:
+    """What a picker shows of a partner: enough to tell two of the same name apart."""
+    return {"id": p.id, "name": p.name, "kind": p.kind, "locality": p.locality, "fiscal_code": p.fiscal_code}
 
 
 def _s(value: UUID | None) -> str | None:
@@ -87,6 +96,22 @@ class PartnerController(Controller):
         )
         partners, total = await directory.partners(f, limit=limit, offset=offset)
         return _page([s.partner_summary(p) for p in partners], total)
+
+    @get("/search", summary="Partners named like the query, for pickers (prefix or word start, accents ignored)")
+    async def search(
+        self,
+        directory: DirectoryDep,
+        q: FromQuery[str] = "",
+        kind: FromQuery[str | None] = None,
+        limit: int = Parameter(ge=1, le=SEARCH_LIMIT_MAX, default=20),
+    ) -> dict[str, Any]:
+        """At most ``limit`` partners, those whose name starts with ``q`` first; no total, so it stays fast."""
+        if kind and kind not in KINDS:
+            raise Invalid(f"kind must be one of {', '.join(KINDS)}")
+        if len(q) > SEARCH_QUERY_MAX:
+            raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters")
+        found = await directory.find_partners(q, kind=kind or None, limit=limit)
+        return {"items": [_pick(p) for p in found]}
 
     @get("/{partner_id:uuid}", summary="A partner, whole, with its opportunities")
     async def read(self, partner_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
