@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.pickers import partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 LOCAL = ZoneInfo("Europe/Bucharest")
@@ -115,10 +116,15 @@ async def opportunity_list(
     """Opportunities, filtered, and the form to open one (O1)."""
     params = {"stage": stage, "partner_id": partner_id, "campaign_id": campaign_id, "title": title}
     page = await api.get("/api/opportunities", params={**params, "limit": 50, "offset": offset})
-    partners = await api.get("/api/opportunities/partners", params={"limit": 200})
     return Template(
         "opportunities/list.html",
-        context={"page": page, "filters": params, "partners": partners["items"], "stages": STAGES, "offset": offset},
+        context={
+            "page": page,
+            "filters": params,
+            "partner": await partner_choice(api, None),
+            "stages": STAGES,
+            "offset": offset,
+        },
     )
 
 
@@ -136,13 +142,12 @@ async def opportunity_create(api: NamedDependency[ApiClient], data: Form) -> Any
         created = await api.post("/api/opportunities", json={k: v for k, v in body.items() if v is not None})
     except ApiError as exc:
         page = await api.get("/api/opportunities", params={"limit": 50})
-        partners = await api.get("/api/opportunities/partners", params={"limit": 200})
         return Template(
             "opportunities/list.html",
             context={
                 "page": page,
                 "filters": {},
-                "partners": partners["items"],
+                "partner": await partner_choice(api, _text(data, "partner_id")),
                 "stages": STAGES,
                 "offset": 0,
                 "error": exc,
