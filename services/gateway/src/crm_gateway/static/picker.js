@@ -84,6 +84,9 @@
         hidden.value = "";  // the text no longer names the chosen record
         hidden.dispatchEvent(new Event("change", {bubbles: true}));
       }
+      // the shown answers were for other text: Enter must not choose one of them before the new answer
+      items = [];
+      open(false);
       clearTimeout(timer);
       timer = setTimeout(search, DELAY_MS);
     });
