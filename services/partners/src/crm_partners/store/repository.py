@@ -290,7 +290,7 @@ async def find_partners(conn: AsyncConnection, q: str, *, kind: str | None, limi
     """At most ``limit`` partners whose folded name has a word starting with each word of ``q``.
 
     Names starting with the query come first, then the others, each by name; no total is counted,
-    so an answer costs one bounded scan of the folded-name index however many partners there are.
+    so an answer is one scan of the folded names: p50 17-30 ms at 100k partners (bench/bench_partner_search.py).
     """
     words = fold(q).split()
     if not words:
