@@ -6,7 +6,9 @@
 
   function setup(box) {
     const text = box.querySelector(".picker-text");
-    const hidden = box.querySelector("input[type=hidden]");
+    const multiple = box.dataset.multiple || "";  // the field name when several records may be chosen
+    const chosen = box.querySelector(".picker-chosen");
+    const hidden = multiple ? null : box.querySelector("input[type=hidden]");
     const list = box.querySelector(".picker-list");
     const hint = box.querySelector(".picker-hint");
     const extra = box.dataset.params || "";
@@ -68,9 +70,35 @@
       if (mine === asked) render();
     }
 
+    function add(item) {
+      if (chosen.querySelector("input[value='" + CSS.escape(String(item.id)) + "']")) return;
+      const li = document.createElement("li");
+      li.textContent = item.name + " ";
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = multiple;
+      input.value = item.id;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "link";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", box.dataset.remove + " " + item.name);
+      remove.addEventListener("click", () => { li.remove(); text.focus(); });
+      li.append(input, remove);
+      chosen.appendChild(li);
+    }
+
     function choose(index) {
       const item = items[index];
       if (!item) return;
+      if (multiple) {
+        add(item);
+        text.value = chosenName = "";
+        items = [];
+        open(false);
+        say("");
+        return;
+      }
       hidden.value = item.id;
       text.value = chosenName = item.name;
       text.setCustomValidity("");
@@ -80,7 +108,7 @@
     }
 
     text.addEventListener("input", () => {
-      if (hidden.value && text.value !== chosenName) {
+      if (hidden && hidden.value && text.value !== chosenName) {
         hidden.value = "";  // the text no longer names the chosen record
         hidden.dispatchEvent(new Event("change", {bubbles: true}));
       }
@@ -110,7 +138,7 @@
       const li = event.target.closest("li[role=option]");
       if (li) choose(Number(li.dataset.index));
     });
-    if (text.form) {
+    if (text.form && hidden) {
       text.form.addEventListener("submit", (event) => {
         if (text.value.trim() && !hidden.value) {
           event.preventDefault();

@@ -90,6 +90,7 @@ CORE_TRANSLATIONS: dict[str, str] = {
     "{n} rezultate; săgețile le parcurg, Enter alege": "{n} results; arrow keys move, Enter chooses",
     "Alegeți din listă": "Choose from the list",
     "Scrieți o parte din nume…": "Type part of the name…",
+    "Scoate": "Remove",
     "Acasă": "Home",
     "Parteneri / Lead-uri": "Partners / Leads",
     "Campanii marketing": "Marketing campaigns",
