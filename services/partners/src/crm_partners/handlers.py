@@ -166,6 +166,11 @@ class Directory:
             raise NotFound(f"no staff member {staff_id}")
         return member
 
+    async def find_staff(self, q: str, *, active: bool | None, limit: int) -> list[StaffMember]:
+        """At most ``limit`` staff members named like ``q`` (prefix or word start, accents ignored), for pickers."""
+        async with self.db.read() as conn:
+            return await repo.find_staff(conn, q, active=active, limit=limit)
+
     async def staff(
         self, *, name: str | None, team: str | None, category: str | None, active: bool | None, limit: int, offset: int
     ) -> tuple[list[StaffMember], int]:

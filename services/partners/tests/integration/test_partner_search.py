@@ -76,3 +76,26 @@ async def test_bad_search_parameters_are_refused_with_a_client_error(partners: A
     assert (await partners.get("/api/partners/search", q="a", limit=51)).status_code == 400
     assert (await partners.get("/api/partners/search", q="a", kind="nobody")).status_code == 422
     assert (await partners.get("/api/partners/search", q="a" * 101)).status_code == 422
+
+
+async def add_staff(partners: Any, name: str, team: str) -> str:
+    body = {"name": name, "email": None, "hours_per_day": "8", "categories": [], "team": team}
+    response = await partners.post("/api/staff", body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def test_staff_are_searched_by_word_start_without_diacritics_and_inactive_ones_can_be_left_out(
+    partners: Any,
+) -> None:
+    await add_staff(partners, "Ștefan Ionescu", "vânzări")
+    gone = await add_staff(partners, "Stela Ionașcu", "suport")
+    await add_staff(partners, "Maria Pop", "suport")
+    left = await partners.patch(f"/api/staff/{gone}", {"active": False})
+    assert left.status_code == 200, left.text
+
+    assert names(await partners.get("/api/staff/search", q="ste")) == ["Ștefan Ionescu", "Stela Ionașcu"]
+    assert names(await partners.get("/api/staff/search", q="iona")) == ["Stela Ionașcu"]
+    assert names(await partners.get("/api/staff/search", who=AGENT, q="ste", active="true")) == ["Ștefan Ionescu"]
+    assert names(await partners.get("/api/staff/search", q="")) == []
+    assert (await partners.get("/api/staff/search", q="a", limit=51)).status_code == 400

@@ -39,7 +39,7 @@
         li.setAttribute("aria-selected", "false");
         li.dataset.index = String(i);
         li.textContent = item.name;
-        const more = [item.locality, item.fiscal_code].filter(Boolean).join(" · ");
+        const more = [item.locality, item.fiscal_code, item.team].filter(Boolean).join(" · ");
         if (more) {
           const small = document.createElement("span");
           small.className = "muted";

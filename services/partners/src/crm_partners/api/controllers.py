@@ -168,6 +168,20 @@ class StaffController(Controller):
         )
         return _page([s.staff_out(m) for m in members], total)
 
+    @get("/search", summary="Staff members named like the query, for pickers (prefix or word start, accents ignored)")
+    async def search(
+        self,
+        directory: DirectoryDep,
+        q: FromQuery[str] = "",
+        active: FromQuery[bool | None] = None,
+        limit: int = Parameter(ge=1, le=SEARCH_LIMIT_MAX, default=20),
+    ) -> dict[str, Any]:
+        """At most ``limit`` staff members, those whose name starts with ``q`` first."""
+        if len(q) > SEARCH_QUERY_MAX:
+            raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters")
+        found = await directory.find_staff(q, active=active, limit=limit)
+        return {"items": [{"id": m.id, "name": m.name, "team": m.team, "active": m.active} for m in found]}
+
     @get("/{staff_id:uuid}", summary="A staff member")
     async def read(self, staff_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
         return s.staff_out(await directory.staff_member(str(staff_id)))

@@ -481,6 +481,20 @@ async def list_staff(
     return rows[offset : offset + limit], len(rows)
 
 
+async def find_staff(conn: AsyncConnection, q: str, *, active: bool | None, limit: int) -> list[StaffMember]:
+    """At most ``limit`` staff members whose folded name has a word starting with each word of ``q``."""
+    words = fold(q).split()
+    if not words:
+        return []
+    key = t.staff.c.name_key
+    where = [_word_match(key, w) for w in words]
+    if active is not None:
+        where.append(t.staff.c.active == active)
+    starts = sa.case((key.like(_prefix(fold(q)), escape="\\"), 0), else_=1)
+    rows = await conn.execute(sa.select(t.staff).where(*where).order_by(starts, key, t.staff.c.id).limit(limit))
+    return [_staff_from(r) for r in rows]
+
+
 # ---------------------------------------------------------------- dossiers (D1)
 
 
