@@ -123,6 +123,13 @@ async def test_a_task_and_an_opportunity_are_filed_for_the_299th_partner_typed_a
     opened = await stack.client.get("/api/opportunities", params={"partner_id": ids[299]})
     assert [o["title"] for o in opened.json()["items"]] == ["Extindere depozit"]
 
+    # the stage form's delegate is picked from the staff the same way
+    delegate = page.get_by_role("combobox", name="Delegate")
+    await delegate.press_sequentially("pop", delay=20)
+    await page.wait_for_selector("#stage-form [role=option]:has-text('Ana Pop')")
+    await delegate.press("Enter")
+    assert await page.input_value("#stage-form input[name=delegate_staff_id]") == ana
+
 
 async def test_text_typed_but_not_chosen_from_the_list_does_not_submit_the_form(stack: Stack, page: Any) -> None:
     response = await stack.client.post(

@@ -7,8 +7,6 @@ from uuid import UUID
 
 from crm_gateway.ui.api import ApiClient, ApiError
 
-PARTNER_SEARCH = "/api/partners/search"
-
 
 async def partner_choice(api: ApiClient, partner_id: Any) -> dict[str, str]:
     """The id and name of the partner a form already holds, to show in its picker.
@@ -21,13 +19,22 @@ async def partner_choice(api: ApiClient, partner_id: Any) -> dict[str, str]:
         ``{"id": ..., "name": ...}``; both blank when nothing is chosen, the id as name when the
         partners service cannot say (the form still submits the id it was given).
     """
-    chosen = str(partner_id or "").strip()
+    return await _choice(api, "/api/partners", partner_id)
+
+
+async def staff_choice(api: ApiClient, staff_id: Any) -> dict[str, str]:
+    """The id and name of the staff member a form already holds, to show in its picker (as partner_choice)."""
+    return await _choice(api, "/api/staff", staff_id)
+
+
+async def _choice(api: ApiClient, collection: str, record_id: Any) -> dict[str, str]:
+    chosen = str(record_id or "").strip()
     if not chosen:
         return {"id": "", "name": ""}
     try:
-        partner = await api.get(f"/api/partners/{UUID(chosen)}")
+        record = await api.get(f"{collection}/{UUID(chosen)}")
     except ValueError:
         return {"id": "", "name": ""}  # not an id at all: the picker starts empty
     except ApiError:
         return {"id": chosen, "name": chosen}
-    return {"id": chosen, "name": str(partner.get("name") or chosen)}
+    return {"id": chosen, "name": str(record.get("name") or chosen)}

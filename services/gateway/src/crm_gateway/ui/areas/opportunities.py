@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
-from crm_gateway.ui.pickers import partner_choice
+from crm_gateway.ui.pickers import partner_choice, staff_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 LOCAL = ZoneInfo("Europe/Bucharest")
@@ -75,14 +75,13 @@ async def _opportunity_page(
 ) -> Template:
     opp = await api.get(f"/api/opportunities/{opportunity_id}")
     reasons = await api.get("/api/lost-reasons", params={"active": "true"})
-    staff = await _optional(api, "/api/staff", {"active": "true", "limit": 200})
     articles = await _optional(api, "/api/opportunities/articles", {"limit": 200})
     return Template(
         "opportunities/detail.html",
         context={
             "opp": opp,
             "reasons": reasons["items"],
-            "staff": staff["items"],
+            "delegate": await staff_choice(api, (form or {}).get("delegate_staff_id")),
             "articles": articles["items"],
             "line_rows": range(LINE_ROWS),
             "error": error,
