@@ -62,7 +62,11 @@ async def test_an_agent_adds_an_article_with_a_photo_invoices_it_records_a_payme
         await page.goto(f"{stack.base_url}/documents/invoices/new?partner_id={client_id}")
         invoice_form = page.locator("#invoice-form")
         await invoice_form.locator("input[name=source][value=lines]").check()
-        await invoice_form.locator("select[name=line_code_0]").select_option("MNT")
+        # the article picker asks the catalogue as the agent types (C5's choice applies); Enter picks
+        article = page.get_by_role("combobox", name="Articol 1", exact=True)
+        await article.press_sequentially("lunar", delay=20)
+        await page.wait_for_selector("#invoice-form [role=option]:has-text('Mentenanță lunară')")
+        await article.press("Enter")
         await invoice_form.locator("input[name=line_qty_0]").fill("2")
         await invoice_form.locator("button[type=submit]").click()
         assert "FCT-" in await page.locator("h1").inner_text()

@@ -18,6 +18,7 @@
     let asked = 0;           // answers to older questions arrive late; only the newest one is shown
     let chosenName = text.value;
 
+    const key = (item) => (item.id !== undefined ? item.id : item.code);  // articles are keyed by code
     const open = (yes) => { list.hidden = !yes; text.setAttribute("aria-expanded", yes ? "true" : "false"); };
     const say = (message) => { hint.textContent = message || ""; };
 
@@ -38,7 +39,7 @@
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
         li.dataset.index = String(i);
-        li.textContent = item.name;
+        li.textContent = (item.code ? item.code + " — " : "") + item.name;
         const more = [item.locality, item.fiscal_code, item.team].filter(Boolean).join(" · ");
         if (more) {
           const small = document.createElement("span");
@@ -71,13 +72,13 @@
     }
 
     function add(item) {
-      if (chosen.querySelector("input[value='" + CSS.escape(String(item.id)) + "']")) return;
+      if (chosen.querySelector("input[value='" + CSS.escape(String(key(item))) + "']")) return;
       const li = document.createElement("li");
       li.textContent = item.name + " ";
       const input = document.createElement("input");
       input.type = "hidden";
       input.name = multiple;
-      input.value = item.id;
+      input.value = key(item);
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "link";
@@ -99,8 +100,8 @@
         say("");
         return;
       }
-      hidden.value = item.id;
-      text.value = chosenName = item.name;
+      hidden.value = key(item);
+      text.value = chosenName = item.code ? item.code + " — " + item.name : item.name;
       text.setCustomValidity("");
       open(false);
       say("");

@@ -91,6 +91,7 @@ CORE_TRANSLATIONS: dict[str, str] = {
     "Alegeți din listă": "Choose from the list",
     "Scrieți o parte din nume…": "Type part of the name…",
     "Scoate": "Remove",
+    "Cod sau denumire…": "Code or name…",
     "Eu (scrieți un nume pentru a delega)": "Me (type a name to delegate)",
     "Acasă": "Home",
     "Parteneri / Lead-uri": "Partners / Leads",

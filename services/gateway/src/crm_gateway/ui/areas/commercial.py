@@ -241,7 +241,6 @@ async def _invoice_page(
             "items"
         ]
         contracts = (await api.get("/api/contracts", params={"partner_id": partner_id, "limit": 200}))["items"]
-    articles = await api.get("/api/articles", params={"limit": 200})
     return Template(
         "commercial/invoice_new.html",
         context={
@@ -249,7 +248,6 @@ async def _invoice_page(
             "partner_id": partner_id or "",
             "orders": orders,
             "contracts": contracts,
-            "articles": articles["items"],
             "rows": range(LINE_ROWS),
             "error": error,
             "form": form or {},
