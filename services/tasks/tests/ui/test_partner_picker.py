@@ -144,3 +144,23 @@ async def test_text_typed_but_not_chosen_from_the_list_does_not_submit_the_form(
     assert page.url.endswith("/tasks/new")
     tasks = await stack.client.get("/api/tasks")
     assert tasks.json()["total"] == 0
+
+
+async def test_a_new_partners_sales_representative_is_picked_from_the_staff_by_typing(stack: Stack, page: Any) -> None:
+    staff = await stack.client.post(
+        "/api/staff",
+        json={"name": "Ștefan Ionescu", "email": "stefan@example.ro", "hours_per_day": "8", "categories": []},
+    )
+    assert staff.status_code == 201, staff.text
+    await stack.login(page)
+    await page.goto(stack.base_url + "/partners/new")
+    await page.fill("#partner-form input[name=name]", "Gama Furnizor SRL")
+    rep = page.get_by_role("combobox", name="Reprezentant vânzări")
+    await rep.press_sequentially("stefan io", delay=20)
+    await page.wait_for_selector("#partner-form [role=option]:has-text('Ștefan Ionescu')")
+    await rep.press("Enter")
+    await page.click("#partner-form button[type=submit]")
+    await page.wait_for_load_state()
+
+    found = await stack.client.get("/api/partners", params={"name": "Gama Furnizor"})
+    assert [p["sales_rep_staff_id"] for p in found.json()["items"]] == [staff.json()["id"]]

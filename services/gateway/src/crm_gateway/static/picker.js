@@ -58,7 +58,7 @@
       const q = text.value.trim();
       const mine = ++asked;
       if (!q) { items = []; open(false); say(""); return; }
-      const url = box.dataset.source + "?q=" + encodeURIComponent(q) + (extra ? "&" + extra : "");
+      const url = box.dataset.source + "?" + (box.dataset.query || "q") + "=" + encodeURIComponent(q) + (extra ? "&" + extra : "");
       try {
         const response = await window.crm.fetch(url, {headers: {Accept: "application/json"}});
         if (mine !== asked) return;

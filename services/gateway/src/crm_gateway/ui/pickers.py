@@ -27,6 +27,11 @@ async def staff_choice(api: ApiClient, staff_id: Any) -> dict[str, str]:
     return await _choice(api, "/api/staff", staff_id)
 
 
+async def campaign_choice(api: ApiClient, campaign_id: Any) -> dict[str, str]:
+    """The id and name of the campaign a form already holds, to show in its picker (as partner_choice)."""
+    return await _choice(api, "/api/campaigns", campaign_id)
+
+
 async def _choice(api: ApiClient, collection: str, record_id: Any) -> dict[str, str]:
     chosen = str(record_id or "").strip()
     if not chosen:
