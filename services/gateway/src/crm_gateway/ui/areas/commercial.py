@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
-from crm_gateway.ui.pickers import partner_choice
+from crm_gateway.ui.pickers import campaign_choice, partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -284,12 +284,11 @@ async def issue_invoice(api: NamedDependency[ApiClient], data: Form) -> Template
 
 async def _cost_page(api: ApiClient, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Template:
     supplier = await partner_choice(api, (form or {}).get("partner_id"))
-    campaigns = await _optional(api, "/api/campaigns", {"limit": 200})
     return Template(
         "commercial/cost_new.html",
         context={
             "supplier": supplier,
-            "campaigns": campaigns["items"],
+            "campaign": await campaign_choice(api, (form or {}).get("campaign_id")),
             "kinds": COST_KINDS,
             "error": error,
             "form": form or {},
