@@ -75,7 +75,10 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         await page.click("#stage-form button[type=submit]")
         assert "lost-reasons catalogue" in await page.inner_text("#page-error")
 
-        await page.select_option("#document-form select[name=line_code_0]", "SRV-INST")
+        article = page.get_by_role("combobox", name="Articol 1", exact=True)
+        await article.press_sequentially("instal", delay=20)
+        await page.wait_for_selector("#document-form [role=option]:has-text('Instalare')")
+        await article.press("Enter")
         await page.fill("#document-form input[name=line_qty_0]", "10")
         await page.click("#document-form button[type=submit]")
         await page.wait_for_selector("#documents tr[data-document=offer][data-status=requested]")

@@ -44,14 +44,6 @@ def _local_to_utc_iso(value: str | None) -> str | None:
         return value
 
 
-async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
-    """Data from another service for a picker; a service that is down leaves the picker empty."""
-    try:
-        return await api.get(path, params=params)
-    except ApiError:
-        return {"items": [], "total": 0}
-
-
 def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:
     lines = []
     for n in range(LINE_ROWS):
@@ -75,14 +67,12 @@ async def _opportunity_page(
 ) -> Template:
     opp = await api.get(f"/api/opportunities/{opportunity_id}")
     reasons = await api.get("/api/lost-reasons", params={"active": "true"})
-    articles = await _optional(api, "/api/opportunities/articles", {"limit": 200})
     return Template(
         "opportunities/detail.html",
         context={
             "opp": opp,
             "reasons": reasons["items"],
             "delegate": await staff_choice(api, (form or {}).get("delegate_staff_id")),
-            "articles": articles["items"],
             "line_rows": range(LINE_ROWS),
             "error": error,
             "form": form or {},
