@@ -86,6 +86,30 @@ async def test_the_picker_scope_limits_the_articles_documents_may_use(commercial
     assert unknown.status_code == 422
 
 
+async def test_the_article_picker_finds_names_without_their_diacritics_and_only_in_the_chosen_list(
+    commercial: Any,
+) -> None:
+    await commercial.add_article("MNT", "250", "21", name="Mentenanță lunară")
+    await commercial.add_article("MNT-S", "300", "21", name="Mentenanță șantier")
+    await commercial.add_article("INST", "100", "21", name="Instalare")
+
+    async def codes(q: str, **params: Any) -> list[str]:
+        found = await commercial.http.get("/api/articles", params={"q": q, "limit": 20, **params})
+        assert found.status_code == 200, found.text
+        return [a["code"] for a in found.json()["items"]]
+
+    assert await codes("mentenanta") == ["MNT", "MNT-S"]
+    assert await codes("SANTIER") == ["MNT-S"]
+    assert await codes("mnt") == ["MNT", "MNT-S"]
+    assert await codes("%") == []
+    saved = await commercial.http.put(
+        "/api/commercial-settings", json={"article_scope": "list", "article_codes": ["MNT-S", "INST"]}
+    )
+    assert saved.status_code == 200, saved.text
+    assert await codes("mentenanta", picker="true") == ["MNT-S"]
+    assert await codes("mentenanta") == ["MNT", "MNT-S"]  # the catalogue page still shows them all
+
+
 async def test_bad_documents_get_a_clear_4xx_and_write_nothing(commercial: Any) -> None:
     await commercial.add_article("SRV", "50", "21")
     partner = await commercial.add_partner()

@@ -62,7 +62,11 @@ async def test_an_agent_adds_an_article_with_a_photo_invoices_it_records_a_payme
         await page.goto(f"{stack.base_url}/documents/invoices/new?partner_id={client_id}")
         invoice_form = page.locator("#invoice-form")
         await invoice_form.locator("input[name=source][value=lines]").check()
-        await invoice_form.locator("select[name=line_code_0]").select_option("MNT")
+        # the article picker asks the catalogue as the agent types (C5's choice applies); Enter picks
+        article = page.get_by_role("combobox", name="Articol 1", exact=True)
+        await article.press_sequentially("lunar", delay=20)
+        await page.wait_for_selector("#invoice-form [role=option]:has-text('Mentenanță lunară')")
+        await article.press("Enter")
         await invoice_form.locator("input[name=line_qty_0]").fill("2")
         await invoice_form.locator("button[type=submit]").click()
         assert "FCT-" in await page.locator("h1").inner_text()
@@ -92,12 +96,12 @@ async def test_an_agent_adds_an_article_with_a_photo_invoices_it_records_a_payme
         await cost.locator("input[name=add_to_campaign]").check()
         await cost.locator("button[type=submit]").click()
         assert "Alegeți campania" in await page.locator(".error").inner_text()
-        # The campaigns service is not started here: put one campaign into its picker, as it would list it.
+        # The campaigns service is not started here: choose in the picker's field as choosing a found one would.
         await page.evaluate(
-            "id => document.querySelector('select[name=campaign_id]').add(new Option('Târg Iași', id))",
+            "id => { document.querySelector('input[name=campaign_id]').value = id;"
+            " document.querySelector('#picker-campaign_id').value = 'Târg Iași'; }",
             campaign_id,
         )
-        await cost.locator("select[name=campaign_id]").select_option(campaign_id)
         await cost.locator("button[type=submit]").click()
         assert "CH-" in await page.locator("h1").inner_text()
         costs = (await stack.client.get("/api/cost-documents")).json()["items"]

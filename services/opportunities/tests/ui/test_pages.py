@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
 from crm_contracts import topics as topic_names
 from crm_contracts.commercial import ArticleUpdated, OfferIssued
 from crm_contracts.opportunities import OfferRequested
-from crm_contracts.partners import PartnerRegistered
 from crm_kit.testing import eventually, publish, read_events
 from crm_kit.testing.stack import USER_PASSWORD, start_stack
 
@@ -22,14 +21,18 @@ pytestmark = pytest.mark.ui
 async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_offer(
     service_env: Any, kafka_bootstrap: str, topics: str, page: Any
 ) -> None:
-    partner_id = uuid4()
     await publish(
         kafka_bootstrap,
         topics,
-        PartnerRegistered(partner_id=partner_id, kind="client", name="Beta Logistic SRL"),
         ArticleUpdated(code="SRV-INST", name="Instalare", unit="h", price=Decimal("200"), vat_rate=Decimal(21)),
     )
-    async with start_stack(service_env, ["opportunities"]) as stack:
+    # the partner picker asks the partners service, which owns the partners
+    async with start_stack(service_env, ["partners", "opportunities"]) as stack:
+        registered = await stack.client.post(
+            "/api/partners", json={"kind": "client", "name": "Beta Logistic SRL", "sites": [], "contacts": []}
+        )
+        assert registered.status_code == 201, registered.text
+        partner_id = UUID(registered.json()["id"])
 
         async def pickers_ready() -> bool:
             partners = (await stack.client.get("/api/opportunities/partners")).json()
@@ -41,7 +44,10 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         await stack.login(page, "ana", USER_PASSWORD)
 
         await page.goto(f"{stack.base_url}/opportunities")
-        await page.select_option("#new-opportunity select[name=partner_id]", str(partner_id))
+        picker = page.get_by_role("combobox", name="Partener")
+        await picker.press_sequentially("beta log", delay=20)
+        await page.wait_for_selector("#new-opportunity [role=option]:has-text('Beta Logistic SRL')")
+        await picker.press("Enter")
         await page.fill("#new-opportunity input[name=title]", "Depozit nou")
         await page.fill("#new-opportunity input[name=potential]", "20000")
         await page.click("#new-opportunity button[type=submit]")
@@ -69,7 +75,10 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         await page.click("#stage-form button[type=submit]")
         assert "lost-reasons catalogue" in await page.inner_text("#page-error")
 
-        await page.select_option("#document-form select[name=line_code_0]", "SRV-INST")
+        article = page.get_by_role("combobox", name="Articol 1", exact=True)
+        await article.press_sequentially("instal", delay=20)
+        await page.wait_for_selector("#document-form [role=option]:has-text('Instalare')")
+        await article.press("Enter")
         await page.fill("#document-form input[name=line_qty_0]", "10")
         await page.click("#document-form button[type=submit]")
         await page.wait_for_selector("#documents tr[data-document=offer][data-status=requested]")

@@ -111,6 +111,11 @@ class Directory:
         async with self.db.read() as conn:
             return await repo.search_partners(conn, f, limit=limit, offset=offset)
 
+    async def find_partners(self, q: str, *, kind: str | None, limit: int) -> list[Partner]:
+        """At most ``limit`` partners named like ``q`` (prefix or word start, accents ignored), for pickers."""
+        async with self.db.read() as conn:
+            return await repo.find_partners(conn, q, kind=kind, limit=limit)
+
     async def history(
         self, partner_id: str, reader: Reader, *, kind: str | None, limit: int, offset: int
     ) -> tuple[list[TimelineEntry], int]:
@@ -160,6 +165,11 @@ class Directory:
         if member is None:
             raise NotFound(f"no staff member {staff_id}")
         return member
+
+    async def find_staff(self, q: str, *, active: bool | None, limit: int) -> list[StaffMember]:
+        """At most ``limit`` staff members named like ``q`` (prefix or word start, accents ignored), for pickers."""
+        async with self.db.read() as conn:
+            return await repo.find_staff(conn, q, active=active, limit=limit)
 
     async def staff(
         self, *, name: str | None, team: str | None, category: str | None, active: bool | None, limit: int, offset: int

@@ -59,9 +59,11 @@ async def test_an_agent_files_a_client_request_sees_the_checks_replies_resolves_
     await page.goto(stack.base_url + "/tasks/new")
     await page.fill("input[name=title]", "Imprimanta nu tipărește")
     await page.select_option("select[name=service_code]", "SUP")
-    # the partner picker comes from the partners service; a new client may not be listed yet, so choose by value
-    await page.wait_for_selector(f"select[name=partner_id] option[value='{partner_id}']", state="attached")
-    await page.select_option("select[name=partner_id]", partner_id)
+    # the partner picker searches the partners service as the user types; Enter picks the first answer
+    picker = page.get_by_role("combobox", name="Client beneficiar")
+    await picker.press_sequentially("acme tara", delay=20)
+    await page.wait_for_selector("[role=option]:has-text('Acme Țară SRL')")
+    await picker.press("Enter")
     # not wait_for_function: it evaluates a string, which the pages' Content-Security-Policy forbids
     await page.wait_for_selector("#check-responsible:has-text('Ana Pop')")
     assert await page.text_content("#check-covers") == "nu"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm_commercial.domain.articles import Article, ArticleScope, VatRate
 from crm_commercial.domain.documents import Document, Line, Source
 from crm_commercial.domain.partners import Partner
+from crm_commercial.domain.text import fold
 from crm_commercial.store import tables as t
 from crm_kit.store import dialect_insert
 
@@ -67,13 +68,25 @@ async def articles_by_code(conn: AsyncConnection, codes: Iterable[str]) -> dict[
     return {r.code: _article(r) for r in rows}
 
 
+def _escape(value: str) -> str:
+    """LIKE's wildcards taken literally: a search for "50%" is not a search for everything."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 async def list_articles(
     conn: AsyncConnection, *, query: str | None, only: frozenset[str] | None, limit: int, offset: int
 ) -> tuple[list[Article], int]:
     cond: list[sa.ColumnElement[bool]] = []
-    if query:
-        like = f"%{query.lower()}%"
-        cond.append(sa.or_(sa.func.lower(t.articles.c.code).like(like), sa.func.lower(t.articles.c.name).like(like)))
+    if query and query.strip():
+        # code or name contain the query; the name compared folded, so "mentenanta" finds "Mentenanță"
+        code_like = "%" + _escape(query.strip().lower()) + "%"
+        name_like = "%" + _escape(fold(query)) + "%"
+        cond.append(
+            sa.or_(
+                sa.func.lower(t.articles.c.code).like(code_like, escape="\\"),
+                t.articles.c.name_key.like(name_like, escape="\\"),
+            )
+        )
     if only is not None:
         cond.append(t.articles.c.code.in_(sorted(only)))
     total = (await conn.execute(sa.select(sa.func.count()).select_from(t.articles).where(*cond))).scalar_one()
@@ -91,6 +104,7 @@ async def save_article(conn: AsyncConnection, item: Article, now: datetime) -> b
     """Insert or update; True when the article is new."""
     values = {
         "name": item.name,
+        "name_key": fold(item.name),
         "unit": item.unit,
         "price": item.price,
         "vat_rate": item.vat_rate,

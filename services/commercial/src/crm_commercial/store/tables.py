@@ -61,6 +61,8 @@ articles = sa.Table(
     metadata,
     sa.Column("code", sa.String(40), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
+    # fold(name): what the article search matches, accents and case ignored (migration 0005)
+    sa.Column("name_key", sa.String(200), nullable=False, server_default="", index=True),
     sa.Column("unit", sa.String(20), nullable=False),
     sa.Column("price", Money(), nullable=False),
     sa.Column("vat_rate", ExactDecimal(5, 2), nullable=False),

@@ -84,6 +84,15 @@ PALETTE: tuple[PaletteAction, ...] = (
 )
 
 CORE_TRANSLATIONS: dict[str, str] = {
+    # the search-as-you-type pickers (templates/_picker.html)
+    "Niciun rezultat": "No results",
+    "Căutarea nu a reușit": "The search failed",
+    "{n} rezultate; săgețile le parcurg, Enter alege": "{n} results; arrow keys move, Enter chooses",
+    "Alegeți din listă": "Choose from the list",
+    "Scrieți o parte din nume…": "Type part of the name…",
+    "Scoate": "Remove",
+    "Cod sau denumire…": "Code or name…",
+    "Eu (scrieți un nume pentru a delega)": "Me (type a name to delegate)",
     "Acasă": "Home",
     "Parteneri / Lead-uri": "Partners / Leads",
     "Campanii marketing": "Marketing campaigns",

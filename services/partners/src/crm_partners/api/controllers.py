@@ -15,7 +15,7 @@ from crm_kit.identity import Identity, requires_role
 from crm_kit.pagination import Limit, Offset
 from crm_partners.api import schemas as s
 from crm_partners.domain.counties import UnknownCounty, county_name
-from crm_partners.domain.partners import KINDS
+from crm_partners.domain.partners import KINDS, Partner
 from crm_partners.domain.visibility import Reader
 from crm_partners.handlers import Directory
 from crm_partners.store.repository import PartnerFilter
@@ -25,6 +25,15 @@ DirectoryDep = NamedDependency[SkipValidation[Directory]]
 
 def _page(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
     return {"items": items, "total": total}
+
+
+SEARCH_LIMIT_MAX = 50
+SEARCH_QUERY_MAX = 100
+
+
+def _pick(p: Partner) -> dict[str, Any]:
+    """What a picker shows of a partner: enough to tell two of the same name apart."""
+    return {"id": p.id, "name": p.name, "kind": p.kind, "locality": p.locality, "fiscal_code": p.fiscal_code}
 
 
 def _s(value: UUID | None) -> str | None:
@@ -88,6 +97,22 @@ class PartnerController(Controller):
         partners, total = await directory.partners(f, limit=limit, offset=offset)
         return _page([s.partner_summary(p) for p in partners], total)
 
+    @get("/search", summary="Partners named like the query, for pickers (prefix or word start, accents ignored)")
+    async def search(
+        self,
+        directory: DirectoryDep,
+        q: FromQuery[str] = "",
+        kind: FromQuery[str | None] = None,
+        limit: int = Parameter(ge=1, le=SEARCH_LIMIT_MAX, default=20),
+    ) -> dict[str, Any]:
+        """At most ``limit`` partners, those whose name starts with ``q`` first; no total, so it stays fast."""
+        if kind and kind not in KINDS:
+            raise Invalid(f"kind must be one of {', '.join(KINDS)}")
+        if len(q) > SEARCH_QUERY_MAX:
+            raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters")
+        found = await directory.find_partners(q, kind=kind or None, limit=limit)
+        return {"items": [_pick(p) for p in found]}
+
     @get("/{partner_id:uuid}", summary="A partner, whole, with its opportunities")
     async def read(self, partner_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
         partner, opportunities = await directory.partner(str(partner_id))
@@ -142,6 +167,20 @@ class StaffController(Controller):
             name=name, team=team, category=category, active=active, limit=limit, offset=offset
         )
         return _page([s.staff_out(m) for m in members], total)
+
+    @get("/search", summary="Staff members named like the query, for pickers (prefix or word start, accents ignored)")
+    async def search(
+        self,
+        directory: DirectoryDep,
+        q: FromQuery[str] = "",
+        active: FromQuery[bool | None] = None,
+        limit: int = Parameter(ge=1, le=SEARCH_LIMIT_MAX, default=20),
+    ) -> dict[str, Any]:
+        """At most ``limit`` staff members, those whose name starts with ``q`` first."""
+        if len(q) > SEARCH_QUERY_MAX:
+            raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters")
+        found = await directory.find_staff(q, active=active, limit=limit)
+        return {"items": [{"id": m.id, "name": m.name, "team": m.team, "active": m.active} for m in found]}
 
     @get("/{staff_id:uuid}", summary="A staff member")
     async def read(self, staff_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:

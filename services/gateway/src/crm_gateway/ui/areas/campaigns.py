@@ -132,8 +132,6 @@ async def _campaign_page(
         "returns": await api.get(f"{base}/returns", params=params),
         "members": await api.get(f"{base}/members", params={"limit": PAGE, "offset": offset}),
         "progress": await api.get(f"{base}/opportunities"),
-        "partners": await _optional(api, "/api/partners", {"limit": 200}),
-        "staff": await _optional(api, "/api/staff", {"limit": 200}),
         "cost_documents": await _optional(api, "/api/documents", {"type": "cost", "limit": 200}),
         "order_documents": await _optional(api, "/api/documents", {"type": "order", "limit": 200}),
         "invoice_documents": await _optional(api, "/api/documents", {"type": "invoice", "limit": 200}),

@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.pickers import campaign_choice, partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -163,7 +164,7 @@ async def _documents_page(
     error: ApiError | None = None,
     form: dict[str, Any] | None = None,
 ) -> Template:
-    partners = await _optional(api, "/api/partners", {"limit": 200})
+    chosen = await partner_choice(api, partner_id)
     documents: dict[str, Any] = {"items": [], "total": 0}
     balance = None
     partner = None
@@ -175,11 +176,11 @@ async def _documents_page(
             balance = await api.get(f"/api/balances/{partner_id}")
         except ApiError:
             balance = None
-        partner = next((p for p in partners["items"] if str(p.get("id")) == partner_id), None)
+        partner = chosen if chosen["name"] != chosen["id"] else None
     return Template(
         "commercial/documents.html",
         context={
-            "partners": partners["items"],
+            "chosen": chosen,
             "partner_id": partner_id or "",
             "partner": partner,
             "doc_type": doc_type or "",
@@ -232,7 +233,7 @@ async def record_payment(api: NamedDependency[ApiClient], data: Form) -> Templat
 async def _invoice_page(
     api: ApiClient, partner_id: str | None, *, error: ApiError | None = None, form: dict[str, Any] | None = None
 ) -> Template:
-    partners = await _optional(api, "/api/partners", {"limit": 200})
+    chosen = await partner_choice(api, partner_id)
     orders: list[dict[str, Any]] = []
     contracts: list[dict[str, Any]] = []
     if partner_id:
@@ -240,15 +241,13 @@ async def _invoice_page(
             "items"
         ]
         contracts = (await api.get("/api/contracts", params={"partner_id": partner_id, "limit": 200}))["items"]
-    articles = await api.get("/api/articles", params={"limit": 200})
     return Template(
         "commercial/invoice_new.html",
         context={
-            "partners": partners["items"],
+            "chosen": chosen,
             "partner_id": partner_id or "",
             "orders": orders,
             "contracts": contracts,
-            "articles": articles["items"],
             "rows": range(LINE_ROWS),
             "error": error,
             "form": form or {},
@@ -284,13 +283,12 @@ async def issue_invoice(api: NamedDependency[ApiClient], data: Form) -> Template
 
 
 async def _cost_page(api: ApiClient, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Template:
-    suppliers = await _optional(api, "/api/partners", {"kind": "supplier", "limit": 200})
-    campaigns = await _optional(api, "/api/campaigns", {"limit": 200})
+    supplier = await partner_choice(api, (form or {}).get("partner_id"))
     return Template(
         "commercial/cost_new.html",
         context={
-            "suppliers": suppliers["items"],
-            "campaigns": campaigns["items"],
+            "supplier": supplier,
+            "campaign": await campaign_choice(api, (form or {}).get("campaign_id")),
             "kinds": COST_KINDS,
             "error": error,
             "form": form or {},

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.pickers import partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -25,14 +26,6 @@ def _text(form: dict[str, Any], key: str) -> str | None:
         value = value[-1] if value else None
     text = str(value).strip() if value is not None and not isinstance(value, UploadFile) else ""
     return text or None
-
-
-async def _partners(api: ApiClient) -> list[Any]:
-    try:
-        page = await api.get("/api/partners", params={"limit": 500})
-    except ApiError:
-        return []
-    return list(page.get("items", []))
 
 
 async def _browser(
@@ -50,7 +43,8 @@ async def _browser(
         context={
             "page": await api.get("/api/dossiers", params=params),
             "categories": (await api.get("/api/dossiers/categories", params={"partner_id": partner_id}))["items"],
-            "partners": await _partners(api),
+            "filter_partner": await partner_choice(api, partner_id),
+            "form_partner": await partner_choice(api, (form or {}).get("partner_id")),
             "partner_id": partner_id or "",
             "category": category or "",
             "offset": max(offset, 0),

@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.pickers import partner_choice, staff_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 LOCAL = ZoneInfo("Europe/Bucharest")
@@ -43,14 +44,6 @@ def _local_to_utc_iso(value: str | None) -> str | None:
         return value
 
 
-async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
-    """Data from another service for a picker; a service that is down leaves the picker empty."""
-    try:
-        return await api.get(path, params=params)
-    except ApiError:
-        return {"items": [], "total": 0}
-
-
 def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:
     lines = []
     for n in range(LINE_ROWS):
@@ -74,15 +67,12 @@ async def _opportunity_page(
 ) -> Template:
     opp = await api.get(f"/api/opportunities/{opportunity_id}")
     reasons = await api.get("/api/lost-reasons", params={"active": "true"})
-    staff = await _optional(api, "/api/staff", {"active": "true", "limit": 200})
-    articles = await _optional(api, "/api/opportunities/articles", {"limit": 200})
     return Template(
         "opportunities/detail.html",
         context={
             "opp": opp,
             "reasons": reasons["items"],
-            "staff": staff["items"],
-            "articles": articles["items"],
+            "delegate": await staff_choice(api, (form or {}).get("delegate_staff_id")),
             "line_rows": range(LINE_ROWS),
             "error": error,
             "form": form or {},
@@ -115,10 +105,15 @@ async def opportunity_list(
     """Opportunities, filtered, and the form to open one (O1)."""
     params = {"stage": stage, "partner_id": partner_id, "campaign_id": campaign_id, "title": title}
     page = await api.get("/api/opportunities", params={**params, "limit": 50, "offset": offset})
-    partners = await api.get("/api/opportunities/partners", params={"limit": 200})
     return Template(
         "opportunities/list.html",
-        context={"page": page, "filters": params, "partners": partners["items"], "stages": STAGES, "offset": offset},
+        context={
+            "page": page,
+            "filters": params,
+            "partner": await partner_choice(api, None),
+            "stages": STAGES,
+            "offset": offset,
+        },
     )
 
 
@@ -136,13 +131,12 @@ async def opportunity_create(api: NamedDependency[ApiClient], data: Form) -> Any
         created = await api.post("/api/opportunities", json={k: v for k, v in body.items() if v is not None})
     except ApiError as exc:
         page = await api.get("/api/opportunities", params={"limit": 50})
-        partners = await api.get("/api/opportunities/partners", params={"limit": 200})
         return Template(
             "opportunities/list.html",
             context={
                 "page": page,
                 "filters": {},
-                "partners": partners["items"],
+                "partner": await partner_choice(api, _text(data, "partner_id")),
                 "stages": STAGES,
                 "offset": 0,
                 "error": exc,

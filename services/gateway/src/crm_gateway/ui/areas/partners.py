@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.pickers import campaign_choice, staff_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -204,6 +205,9 @@ async def partners_page(
     )
 
 
+REP_FIELDS = ("sales_rep_staff_id", "service_rep_staff_id")
+
+
 async def _form_page(
     api: ApiClient, *, partner: dict[str, Any] | None, form: dict[str, Any], error: ApiError | None = None
 ) -> Template:
@@ -214,8 +218,11 @@ async def _form_page(
             "form": form,
             "kinds": KINDS,
             "counties": COUNTIES,
-            "staff": await _optional(api, "/api/staff", {"limit": 500, "active": "true"}),
-            "campaigns": await _optional(api, "/api/campaigns", {"limit": 200}),
+            "reps": {
+                field: await staff_choice(api, form.get(field))
+                for field in ("sales_rep_staff_id", "service_rep_staff_id")
+            },
+            "campaign": await campaign_choice(api, form.get("campaign_id")),
             "error": error,
         },
         status_code=error.status if error else 200,

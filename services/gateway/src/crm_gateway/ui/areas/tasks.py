@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.pickers import partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 LOCAL = ZoneInfo("Europe/Bucharest")
@@ -103,7 +104,7 @@ async def task_list(
 
 async def _form_page(api: ApiClient, *, form: dict[str, Any] | None = None, error: ApiError | None = None) -> Template:
     staff = await _optional(api, "/api/tasks/staff")
-    partners = await _optional(api, "/api/tasks/partners", {"limit": 200})
+    partner = await partner_choice(api, (form or {}).get("partner_id"))
     services = await _optional(api, "/api/services")
     return Template(
         "tasks/form.html",
@@ -111,7 +112,7 @@ async def _form_page(api: ApiClient, *, form: dict[str, Any] | None = None, erro
             "form": form or {},
             "error": error,
             "staff": staff.get("items", []),
-            "partners": partners.get("items", []),
+            "partner": partner,
             "services": services.get("items", []),
         },
         status_code=error.status if error else 200,
