@@ -27,7 +27,7 @@ fuzz: install ## schemathesis over the whole API, with and without a token: no 5
 	@deploy/kafka/kafka.sh start >/dev/null
 	@CRM_FUZZ=1 $(UV) pytest tests/fuzz -m fuzz -q -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: ## ruff, mypy, the drift checks of asyncapi.yaml, openapi.json and docs/configuration.md, the OpenAPI validator, k8s-validate
+lint: ## ruff, mypy, drift of asyncapi.yaml, openapi.json, docs/configuration.md; AsyncAPI parser, Redocly, k8s-validate
 	@$(UV) ruff check .
 	@$(UV) ruff format --check .
 	@$(UV) mypy contracts/src kit/src services/*/src deploy bench
@@ -35,6 +35,8 @@ lint: ## ruff, mypy, the drift checks of asyncapi.yaml, openapi.json and docs/co
 	@$(UV) python -m deploy.configdoc --check
 	@$(UV) python -m crm_gateway.contract --check
 	@$(UV) openapi-spec-validator contracts/openapi.json
+	@npm run -s --prefix contracts/tools/checks check
+	@npm run -s --prefix contracts/tools/checks lint-openapi
 	@deploy/k8s/validate.sh >/dev/null
 
 k8s-validate: ## render deploy/k8s (base, production) with kustomize, validate against the Kubernetes schemas (strict)

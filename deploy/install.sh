@@ -21,3 +21,9 @@ fi
 command -v uv >/dev/null || python3 -m pip install -q uv
 uv sync --frozen -q
 deploy/kafka/kafka.sh install
+# The contract checks other teams' tools make (AsyncAPI parser and Modelina, Redocly): make lint runs them.
+checks=contracts/tools/checks
+if [ ! -f "$checks/node_modules/.package-lock.json" ] || [ "$checks/package-lock.json" -nt "$checks/node_modules/.package-lock.json" ]; then
+  command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+  npm ci --prefix "$checks" --no-audit --no-fund --loglevel=error >/dev/null
+fi

@@ -1,6 +1,6 @@
 // Validate an AsyncAPI document (errors and warnings of @asyncapi/parser) and generate TypeScript models from it with
 // Modelina, failing when a model gets an invented name (an unnamed schema) or two models share one (merged schemas).
-// Usage: npm ci --prefix contracts/tools/asyncapi-check && npm run --prefix contracts/tools/asyncapi-check check
+// Usage: npm ci --prefix contracts/tools/checks && npm run --prefix contracts/tools/checks check
 import fs from 'node:fs';
 import { Parser } from '@asyncapi/parser';
 import { TypeScriptGenerator } from '@asyncapi/modelina';
