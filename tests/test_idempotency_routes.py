@@ -1,4 +1,4 @@
-"""Idempotency-Key on every write route, generated from the services' route tables (ADR 0007).
+"""Idempotency-Key on every write route, generated from the services' route tables (ADR 0008).
 
 Every POST/PUT/PATCH/DELETE route of every service is listed below, either with a request that creates
 something on an empty store (sent twice under one key: one record, the same answer, then the key with

@@ -163,7 +163,7 @@ def create_app(
 ) -> Litestar:
     """A service's Litestar app; every route but health and schema needs an identity token for this service.
 
-    Every write route honours an ``Idempotency-Key`` header (``crm_kit.idempotency``, ADR 0007).
+    Every write route honours an ``Idempotency-Key`` header (``crm_kit.idempotency``, ADR 0008).
 
     Args:
         service: the service whose settings (identity secret, name as the token's audience) and health the app uses.

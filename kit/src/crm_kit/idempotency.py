@@ -1,4 +1,4 @@
-"""Idempotency keys on HTTP writes: a retried request with the same ``Idempotency-Key`` has one effect (ADR 0007).
+"""Idempotency keys on HTTP writes: a retried request with the same ``Idempotency-Key`` has one effect (ADR 0008).
 
 The key row is written by the first unit of work of the handler (``store.begin_hook``), so it is committed
 with the effect or not at all; the response is added to the row once the handler has returned, before it is

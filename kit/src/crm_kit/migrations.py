@@ -63,7 +63,7 @@ def run_env(metadata: sa.MetaData) -> None:
 
 
 def create_idempotency_keys_v1() -> None:
-    """Create ``idempotency_keys`` (ADR 0007) in a service's migration."""
+    """Create ``idempotency_keys`` (ADR 0008) in a service's migration."""
     from alembic import op
 
     op.create_table(

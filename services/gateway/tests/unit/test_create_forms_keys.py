@@ -1,4 +1,4 @@
-"""Every create form of the UI carries an idempotency key, a new one per rendering (ADR 0007)."""
+"""Every create form of the UI carries an idempotency key, a new one per rendering (ADR 0008)."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""Idempotency keys: a retried write with the same Idempotency-Key has one effect (ADR 0007)
+"""Idempotency keys: a retried write with the same Idempotency-Key has one effect (ADR 0008)
 
 Revision ID: idempotency_keys
 Revises: 9cee9bca1dbd
