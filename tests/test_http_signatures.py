@@ -3,6 +3,7 @@ parameter is (``FromQuery``, ``FromPath``, ``JSONBody``, ``NamedDependency`` ...
 
 from __future__ import annotations
 
+import gc
 import importlib
 import warnings
 
@@ -24,8 +25,10 @@ def _service(name: str) -> Service:
 @pytest.mark.parametrize("name", SERVICES)
 def test_the_app_builds_without_signatures_litestar_3_drops(name: str) -> None:
     service = _service(name)
+    gc.collect()  # what earlier tests left behind is finalized now, not inside the block below
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         service.app()
-    messages = sorted({str(w.message)[:200] for w in caught})
+    # A connection another test left open and the collector finalizes here is not this app's warning.
+    messages = sorted({str(w.message)[:200] for w in caught if not issubclass(w.category, ResourceWarning)})
     assert not messages, f"{len(caught)} warnings, e.g. {messages[:3]}"
