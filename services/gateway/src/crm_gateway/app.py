@@ -117,6 +117,7 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
             blobs.upload_blob,
             blobs.download_blob,
             openapi.api_schema,
+            openapi.api_docs,
             stream.message_stream,
             proxy.proxy_root,
             proxy.proxy_path,

@@ -85,3 +85,16 @@ async def test_the_api_schema_requires_the_bearer_token_everywhere_but_on_the_op
     for path in ("/api/users", "/api/blobs"):
         for operation in doc["paths"][path].values():
             assert operation["security"] == [{name: []} for name in schemes], path
+
+
+async def test_the_interactive_api_page_is_served_without_a_token_from_the_gateways_own_files(
+    gateway: AsyncTestClient[Any],
+) -> None:
+    page = await gateway.get("/api/schema/docs")
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "/api/schema/openapi.json" in (await gateway.get("/static/api-docs.js")).text
+    for asset in ("/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/api-docs.js"):
+        assert f'src="{asset}"' in page.text
+        assert (await gateway.get(asset)).status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]

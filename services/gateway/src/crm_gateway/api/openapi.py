@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from litestar import Request, get
+from litestar import MediaType, Request, get
 from litestar.di import NamedDependency
 
 from crm_gateway.auth.middleware import OPEN_API_PATHS
@@ -248,3 +248,23 @@ async def api_schema(request: Request[Any, Any, Any], forwarder: NamedDependency
     merged = document(request.app.openapi_schema.to_schema(), reachable)
     merged["x-crm-services"] = {b: ("reachable" if b in reachable else "unreachable") for b in bases}
     return merged
+
+
+API_DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>CRM API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</head>
+<body><div id="api-docs"></div></body>
+</html>
+"""
+
+
+@get("/api/schema/docs", include_in_schema=False, media_type=MediaType.HTML, sync_to_thread=False)
+def api_docs() -> str:
+    """The interactive page of the whole API (Swagger UI, served from /static: no CDN, no inline script)."""
+    return API_DOCS_PAGE

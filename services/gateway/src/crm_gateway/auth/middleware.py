@@ -18,7 +18,9 @@ from crm_gateway.domain.users import User
 
 SESSION_COOKIE = "crm_session"
 LANG_COOKIE = "crm_lang"
-OPEN_API_PATHS = frozenset({"/api/auth/token", "/api/healthz", "/api/schema", "/api/schema/openapi.json"})
+OPEN_API_PATHS = frozenset(
+    {"/api/auth/token", "/api/healthz", "/api/schema", "/api/schema/openapi.json", "/api/schema/docs"}
+)
 """What the gateway serves without a credential: the token exchange, health, and the API's own description."""
 _STATE_KEY = "crm_session"
 
