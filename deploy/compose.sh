@@ -35,7 +35,10 @@ print(f"CRM_GATEWAY_TOKEN_SECRET={secrets.token_urlsafe(48)}")
 print(f"CRM_NOTIFIER_CREDENTIALS_KEY={Fernet.generate_key().decode()}")
 print(f"POSTGRES_PASSWORD={secrets.token_hex(24)}")
 print(f"CRM_ADMIN_PASSWORD={secrets.token_urlsafe(12)}")
-print(f"KAFKA_CLUSTER_ID={base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip('=')}")
+cluster_id = "-"
+while cluster_id.startswith("-"):  # Kafka's own ids never start with "-": a command line would read an option
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+print(f"KAFKA_CLUSTER_ID={cluster_id}")
 PY
     chmod 600 "$state/env.tmp"; mv "$state/env.tmp" "$state/env"
   fi

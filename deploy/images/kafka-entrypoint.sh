@@ -43,10 +43,10 @@ PROPS
 if [ ! -f "$data/logs/meta.properties" ]; then
   if [ -n "$voters" ]; then
     : "${KAFKA_CLUSTER_ID:?KAFKA_CLUSTER_ID must be the same on every node of a cluster}"
-    java "${java_opts[@]}" kafka.tools.StorageTool format -t "$KAFKA_CLUSTER_ID" -c "$data/server.properties"
+    java "${java_opts[@]}" kafka.tools.StorageTool format --cluster-id="$KAFKA_CLUSTER_ID" -c "$data/server.properties"
   else
     id=${KAFKA_CLUSTER_ID:-$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid | tail -n 1)}
-    java "${java_opts[@]}" kafka.tools.StorageTool format --standalone -t "$id" -c "$data/server.properties"
+    java "${java_opts[@]}" kafka.tools.StorageTool format --standalone --cluster-id="$id" -c "$data/server.properties"
   fi
 fi
 exec java "${java_opts[@]}" kafka.Kafka "$data/server.properties"

@@ -93,9 +93,9 @@ start_node() {
   write_props "$i"
   if [ ! -f "$dir/logs/meta.properties" ]; then
     if [ "$brokers" = 1 ]; then
-      java_run kafka.tools.StorageTool format --standalone -t "$(cluster_id)" -c "$dir/server.properties" >/dev/null
+      java_run kafka.tools.StorageTool format --standalone --cluster-id="$(cluster_id)" -c "$dir/server.properties" >/dev/null
     else
-      java_run kafka.tools.StorageTool format -t "$(cluster_id)" -c "$dir/server.properties" >/dev/null
+      java_run kafka.tools.StorageTool format --cluster-id="$(cluster_id)" -c "$dir/server.properties" >/dev/null
     fi
   fi
   nohup java -Xms256m -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
