@@ -28,6 +28,7 @@ from crm_kit.cloudevents import MissingHeaders, from_headers
 from crm_kit.logs import correlation
 from crm_kit.outbox import Outbox
 from crm_kit.store import Database, dialect_insert
+from crm_kit.unit_of_work import EventScope, current_event
 from crm_kit.waiting import nap
 
 log = logging.getLogger(__name__)
@@ -349,7 +350,11 @@ class InboxConsumer:
                 except Exception as exc:
                     raise PoisonMessage(f"invalid payload for {envelope.type}: {exc}") from None
                 if not route.batch:
-                    await route.handler(ctx, event)
+                    token = current_event.set(EventScope(conn, ctx.publish, envelope))
+                    try:
+                        await route.handler(ctx, event)
+                    finally:
+                        current_event.reset(token)
                 elif pending is None:
                     await route.handler([(ctx, event)])
                 else:

@@ -1,0 +1,141 @@
+"""The unit of work every use case runs in: one transaction, a repository and a publisher bound to it, the time.
+
+A use case asks for a unit of work and gets a :class:`Work`: ``work.repo`` (the service's repository
+port, bound to the transaction), ``work.publisher`` (the service's publisher port, bound to the
+transaction's outbox) and ``work.now`` (when the change happens). State and events commit together
+or not at all.
+
+While an event handler runs (the inbox consumer's transaction), the unit of work *joins* that
+transaction instead of opening one: the handler's effects, its outgoing events (caused by and
+correlated with the event being handled) and the inbox row commit together, and ``now`` is the
+event's own time, so a replay records the same times. Controllers and subscribers therefore call
+the same use-case methods, and neither knows about connections.
+
+The in-memory twin for unit tests is :class:`crm_kit.testing.fakes.FakeUnitOfWork`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_contracts.base import Envelope, Event
+
+if TYPE_CHECKING:
+    from crm_kit.outbox import Outbox
+    from crm_kit.store import Database
+
+R = TypeVar("R")
+P = TypeVar("P")
+
+Emit = Callable[[Event], Awaitable[Envelope]]
+"""Queues one contract event in the current transaction's outbox; only publisher adapters call it."""
+
+
+def utcnow() -> datetime:
+    """The wall clock, timezone-aware (the default clock of every service)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Work(Generic[R, P]):
+    """One open unit of work, as a use case sees it."""
+
+    repo: R
+    publisher: P
+    now: datetime
+
+
+class UnitOfWork(Protocol[R, P]):
+    """The port use cases depend on: ``async with uow() as work: ...`` (real or fake)."""
+
+    def __call__(self) -> AbstractAsyncContextManager[Work[R, P]]:
+        """Open a unit of work (or join the event handler's): state and events commit together."""
+        ...
+
+    def reading(self) -> AbstractAsyncContextManager[R]:
+        """The repository for a query: nothing is written, nothing is published."""
+        ...
+
+
+@dataclass(frozen=True)
+class EventScope:
+    """The transaction of the event being handled, set by the inbox consumer around each handler."""
+
+    conn: AsyncConnection
+    emit: Emit
+    envelope: Envelope
+
+    @property
+    def now(self) -> datetime:
+        """When the fact happened (its ``ce_time``)."""
+        return self.envelope.time.astimezone(UTC)
+
+
+current_event: ContextVar[EventScope | None] = ContextVar("crm_current_event", default=None)
+"""Set while an event handler runs; a unit of work opened then joins the handler's transaction."""
+
+
+class SqlUnitOfWork(Generic[R, P]):
+    """Units of work on the service's database and outbox.
+
+    Args:
+        db: the service's database.
+        outbox: the service's outbox (events commit with the state).
+        repository: builds the repository adapter bound to one connection.
+        publisher: builds the publisher adapter bound to one ``emit``.
+        clock: the time of changes made outside an event handler.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        outbox: Outbox,
+        *,
+        repository: Callable[[AsyncConnection], R],
+        publisher: Callable[[Emit], P],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.repository = repository
+        self.publisher = publisher
+        self.clock = clock
+
+    def __call__(self) -> AbstractAsyncContextManager[Work[R, P]]:
+        return self._open()
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[Work[R, P]]:
+        scope = current_event.get()
+        if scope is not None:
+            # Inside an event handler: its transaction, its publisher (causation), its time.
+            yield Work(self.repository(scope.conn), self.publisher(scope.emit), scope.now)
+            return
+        async with self.db.transaction() as conn:
+            now = self.clock()
+            outbox = self.outbox
+
+            async def emit(event: Event) -> Envelope:
+                return await outbox.add(conn, event, now=now)
+
+            yield Work(self.repository(conn), self.publisher(emit), now)
+
+    def reading(self) -> AbstractAsyncContextManager[R]:
+        return self._read()
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[R]:
+        """A read-only view: the repository on a read connection (no outbox, no writer slot)."""
+        scope = current_event.get()
+        if scope is not None:
+            yield self.repository(scope.conn)
+            return
+        async with self.db.read() as conn:
+            yield self.repository(conn)
