@@ -180,7 +180,7 @@ async def gateway_figure(tmp: Path) -> None:
 
     import uvicorn
 
-    from crm_kit.testing.plugin import free_port
+    from crm_kit.ports import free_port
     from crm_kit.testing.stack import start_stack
 
     bootstrap_servers = os.environ.get("CRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")

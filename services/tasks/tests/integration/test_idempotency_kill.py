@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.ids import new_id
+from crm_kit.ports import free_port
 from crm_kit.store import Database
 from crm_kit.testing import eventually
-from crm_kit.testing.plugin import free_port
 from crm_tasks.domain.model import StaffMember
 from crm_tasks.settings import TasksSettings
 from crm_tasks.store import repository as repo
