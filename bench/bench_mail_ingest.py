@@ -71,7 +71,7 @@ def prepare_alone(staging: Path, work: Path) -> float:
     names = sorted(p.name for p in staging.iterdir())
     for name in names:
         os.rename(staging / name, ingest.folder.root / name)
-    options = ingest.importer.options
+    options = ingest.files.options
     re.purge()
     start = time.perf_counter()
     for first in range(0, len(names), CHUNK):
