@@ -34,7 +34,7 @@ from crm_mail_ingest.settings import MailIngestSettings
 
 N = 1000
 CHUNK = 25
-"""Files per call of the preparing step, as the importer hands them to a worker process."""
+"""Files per call of the preparing step, as ``files.FolderFiles`` hands them to a worker process."""
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -1,6 +1,6 @@
 """The work on a file before the database: claim, read, hash, parse, store attachments.
 
-It is CPU work (parsing) plus file I/O, independent per file, so the importer runs it in worker
+It is CPU work (parsing) plus file I/O, independent per file, so ``files.FolderFiles`` runs it in worker
 processes (``CRM_MAIL_INGEST_PREPARE_PROCESSES``) while the service process writes the previous
 batch to the database and the relay publishes: that is what lets the import use a second core.
 Everything here is picklable and imports no database or broker code, so a worker starts quickly.

@@ -57,7 +57,7 @@ class Watcher:
     async def scan_once(self, stop: asyncio.Event | None = None) -> int:
         """One scan: import the files that were already there, unchanged, at the previous scan.
 
-        Batches are pipelined: the next batch is claimed, read and parsed (in the importer's
+        Batches are pipelined: the next batch is claimed, read and parsed (in the import folder's
         worker processes) while the previous one is written to the database.
         """
         scan = await asyncio.to_thread(self.folder.scan)

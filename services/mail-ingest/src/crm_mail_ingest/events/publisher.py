@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,12 +36,18 @@ def build_events(jobs: Sequence[Outcome], spec: PublisherSpec, now: datetime) ->
 
     The rows are the kit's ``Outbox.prepare`` rows, written later by ``KafkaPublisher.prepared``.
     """
-    metadata = sa.MetaData()
-    kit_tables(metadata)
-    batch = OutboxBatch(Outbox(metadata, spec.source, spec.topic))
+    batch = OutboxBatch(Outbox(_outbox_metadata(), spec.source, spec.topic))
     for job in jobs:
         batch.add(job, now=now)
     return batch.rows()
+
+
+@functools.cache
+def _outbox_metadata() -> sa.MetaData:
+    """The kit's tables alone: ``Outbox.prepare`` in a worker process needs no more (built once per process)."""
+    metadata = sa.MetaData()
+    kit_tables(metadata)
+    return metadata
 
 
 def _uuid(value: str | None) -> UUID | None:
