@@ -52,8 +52,11 @@ def build(
     settings = settings or MailIngestSettings()
     service = Service(name="mail-ingest", settings=settings, metadata=metadata, migrations=MIGRATIONS)
     uow: UnitOfWork[Repository, Publisher]
+    if (repository is None) != (publisher is None):
+        raise TypeError("give fakes of both ports (repository and publisher), or neither")
     if repository is not None and publisher is not None:
-        uow = FakeUnitOfWork(repository, publisher, clock if isinstance(clock, FakeClock) else FakeClock())
+        fake_clock = clock if isinstance(clock, FakeClock) else FakeClock(clock()) if clock else FakeClock()
+        uow = FakeUnitOfWork(repository, publisher, fake_clock)
     else:
         uow = OutboxUnitOfWork(
             service.db, service.outbox, repository=SqlRepository, publisher=KafkaPublisher, clock=clock or utcnow
