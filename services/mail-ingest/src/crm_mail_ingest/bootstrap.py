@@ -12,9 +12,8 @@ from litestar import Litestar
 from crm_kit.http import create_app
 from crm_kit.service import Service
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_kit.unit_of_work import UnitOfWork, utcnow
+from crm_kit.unit_of_work import SqlUnitOfWork, UnitOfWork, utcnow
 from crm_mail_ingest.api.controllers import blob_check, upload_routes
-from crm_mail_ingest.events.outbox import OutboxUnitOfWork
 from crm_mail_ingest.events.publisher import KafkaPublisher, PublisherSpec, WorkerEvents
 from crm_mail_ingest.events.subscribers import build_subscriptions
 from crm_mail_ingest.files import FolderFiles
@@ -58,7 +57,7 @@ def build(
         fake_clock = clock if isinstance(clock, FakeClock) else FakeClock(clock()) if clock else FakeClock()
         uow = FakeUnitOfWork(repository, publisher, fake_clock)
     else:
-        uow = OutboxUnitOfWork(
+        uow = SqlUnitOfWork(
             service.db, service.outbox, repository=SqlRepository, publisher=KafkaPublisher, clock=clock or utcnow
         )
     folder = ImportFolder(settings.inbox)
