@@ -53,3 +53,15 @@ def render_estimate(task: Task, estimate: Estimate, client: str | None, currency
     pdf.cell(sum(widths[:-1]), 9, f"Total fără TVA ({currency})", border=1)
     pdf.cell(widths[-1], 9, f"{estimate.total:.2f}", border=1)
     return bytes(pdf.output())
+
+
+class EstimatePrinter:
+    """Implements ``crm_tasks.ports.Printer``: the estimates of one currency and local time zone."""
+
+    def __init__(self, currency: str, tz: tzinfo) -> None:
+        self.currency = currency
+        self.tz = tz
+
+    def estimate(self, task: Task, estimate: Estimate, client: str | None) -> bytes:
+        """The estimate (deviz) of a resolved task as PDF bytes."""
+        return render_estimate(task, estimate, client, self.currency, self.tz)
