@@ -260,6 +260,7 @@ class Checked:
 
     @property
     def task(self) -> Task:
+        """The task created or changed."""
         return self.tasks.items[0]
 
 
@@ -345,6 +346,7 @@ class DayLoad:
 
     @property
     def planned_hours(self) -> Decimal:
+        """The hours planned that day."""
         return sum((hours for _, hours in self.load), Decimal(0))
 
 
@@ -521,7 +523,7 @@ class UseCases:
                 task.estimate = estimate
             # One resolve wins: the estimate, TaskResolved and the invoice request are written once.
             await repo.transition_task(
-                task, expected={"status": "open"}, lost=lambda now_: rules.already_resolved(now_, self.tz)
+                task, expected={"status": "open"}, lost=lambda current: rules.already_resolved(current, self.tz)
             )
             await repo.drop_pending_reminders(task.id)
             await work.publisher.task_resolved(task)
