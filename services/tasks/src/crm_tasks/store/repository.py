@@ -36,6 +36,7 @@ from crm_tasks.store import tables as t
 
 
 def _uuid(value: Any) -> UUID | None:
+    """An id as a plain ``uuid.UUID``: asyncpg hands back its own UUID subclass, and ids inside JSON are text."""
     return None if value is None else UUID(str(value))
 
 
