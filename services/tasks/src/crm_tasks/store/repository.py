@@ -256,6 +256,7 @@ class SqlRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
+    # --- tasks
     async def insert_task(self, task: Task) -> bool:
         """Store a new task; False (and nothing written) when a task with its id exists already."""
         stmt = (
@@ -369,7 +370,7 @@ class SqlRepository:
         rows = (await self.conn.execute(sa.select(t.tasks).where(t.tasks.c.broadcast_id == broadcast_id))).all()
         return [_task(r) for r in rows]
 
-    # --- replies -----------------------------------------------------------------------------------------------
+    # --- replies
 
     async def add_reply(self, reply: Reply) -> None:
         await self.conn.execute(
@@ -389,7 +390,7 @@ class SqlRepository:
         ).all()
         return [Reply(_uuid(r.id) or UUID(int=0), task_id, r.text, r.at, _uuid(r.by_staff_id), r.by_user) for r in rows]
 
-    # --- broadcasts --------------------------------------------------------------------------------------------
+    # --- broadcasts
 
     async def insert_broadcast(self, b: Broadcast, lost: Callable[[Broadcast], str]) -> None:
         """Store a broadcast once: its id is the launch's key, so a concurrent twin of the launch gets ``Conflict``.
@@ -434,7 +435,7 @@ class SqlRepository:
         ).all()
         return [_broadcast(r) for r in rows], int(total)
 
-    # --- catalogue and settings --------------------------------------------------------------------------------
+    # --- catalogue and settings
 
     async def get_service(self, code: str) -> CatalogueService | None:
         row = (await self.conn.execute(sa.select(t.catalogue).where(t.catalogue.c.code == code))).first()
@@ -468,7 +469,7 @@ class SqlRepository:
         stmt = dialect_insert(self.conn)(t.reminder_settings).values(id=1, **values)
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
 
-    # --- reminders ---------------------------------------------------------------------------------------------
+    # --- reminders
 
     async def replace_reminders(self, task_id: UUID, planned: Iterable[PlannedReminder]) -> None:
         """Make the task's pending reminders ``planned``.
@@ -562,6 +563,7 @@ class SqlRepository:
         rows = (await self.conn.execute(sa.select(t.reminders).where(t.reminders.c.task_id == task_id))).all()
         return [Reminder(r.channel, r.days_before, r.remind_at, r.fired_at) for r in rows]
 
+    # --- read models of other services
     async def upsert_staff(self, s: StaffMember) -> None:
         values = {
             "name": s.name,
