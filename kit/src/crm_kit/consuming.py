@@ -106,8 +106,11 @@ def build_router(
     async def handle_batch(message: KafkaMessage) -> None:
         """Apply the batch in one inbox transaction, then commit its offsets; on failure read it again."""
         try:
-            raw = message.raw_message
-            await inbox.apply(raw if isinstance(raw, tuple | list) else (raw,))
+            records = message.raw_message
+            if not isinstance(records, tuple):
+                # TestKafkaBroker hands a batch subscriber a list (a real fetch, a tuple, which nack() reads).
+                message.raw_message = records = tuple(records) if isinstance(records, list) else (records,)
+            await inbox.apply(records)
             await message.ack()
         except Exception as exc:
             if isinstance(exc, TRANSIENT) or kafka.is_broker_error(exc):
