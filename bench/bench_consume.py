@@ -16,7 +16,7 @@ from crm_kit.service import Service
 from crm_kit.testing import publish
 
 N = 20_000
-ROUNDS = 3
+ROUNDS = 5
 
 
 async def fill(prefix: str) -> None:

@@ -10,13 +10,27 @@ import asyncio
 import logging
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 
 from crm_kit import kafka
 from crm_kit.inbox import TRANSIENT, InboxConsumer
 from crm_kit.waiting import nap
 
 log = logging.getLogger(__name__)
+
+
+class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type hints
+    """Sets ``inbox.assigned`` where the FastStream path sets it, so both are timed from the same moment."""
+
+    def __init__(self, inbox: InboxConsumer) -> None:
+        self.inbox = inbox
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if assigned:
+            self.inbox.assigned.set()
 
 
 class AiokafkaLoop:
@@ -38,14 +52,13 @@ class AiokafkaLoop:
                 await nap(2.0, stop)
 
     async def _consume(self, stop: asyncio.Event) -> None:
-        consumer = kafka.consumer(self.bootstrap, self.inbox.group_id, *self.topic_names)
+        consumer = kafka.consumer(self.bootstrap, self.inbox.group_id)
+        consumer.subscribe(self.topic_names, listener=_Assigned(self.inbox))
         try:
             await consumer.start()
             while not stop.is_set():
                 try:
                     batch = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
-                    if consumer.assignment():
-                        self.inbox.assigned.set()
                     await self._handle_batch(consumer, batch)
                 except TRANSIENT:
                     await self._rewind(consumer)

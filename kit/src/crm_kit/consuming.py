@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
-from faststream.kafka.message import KafkaMessage
+from faststream.kafka.message import KafkaAckableMessage, KafkaMessage
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 from faststream.message import StreamMessage
 
 from crm_kit import kafka
@@ -53,7 +55,33 @@ class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka sh
             self.inbox.assigned.set()
 
 
-async def _the_message(message: StreamMessage[tuple[object, ...]]) -> StreamMessage[tuple[object, ...]]:
+Batch = tuple[ConsumerRecord[Any, Any], ...]
+ParseBatch = Callable[[Batch], Awaitable[StreamMessage[Batch]]]
+
+
+def _lean_parser(subscriber: LogicSubscriber[Any]) -> Callable[[Batch, ParseBatch], Awaitable[StreamMessage[Batch]]]:
+    """A batch parser that leaves the records as they are, with the subscriber's consumer to ack on.
+
+    FastStream's parser decodes every record's headers into a dict of text, which nothing here reads:
+    the inbox reads the ``ce_*`` headers itself (it does so for the replay too).
+    """
+
+    async def parse(records: Batch, default: ParseBatch) -> StreamMessage[Batch]:
+        consumer = subscriber.consumer
+        if consumer is None:  # TestKafkaBroker does not start subscribers; its parser holds a fake consumer
+            return await default(records)
+        first, last = records[0], records[-1]
+        return KafkaAckableMessage(
+            raw_message=records,
+            body=records,
+            message_id=f"{first.topic}-{first.partition}-{first.offset}-{last.offset}",
+            consumer=consumer,
+        )
+
+    return parse
+
+
+async def _the_message(message: StreamMessage[Batch]) -> StreamMessage[Batch]:
     """The handler's argument is the batch message itself.
 
     FastStream's default decoder would parse every record's JSON once more; the inbox validates each
@@ -95,14 +123,13 @@ def build_router(
         session_timeout_ms=10000,
         heartbeat_interval_ms=3000,
         listener=_Assigned(inbox),
-        decoder=_the_message,
         title=f"{inbox.group_id}:inbox",
         description="Every subscribed event, through the inbox (crm_kit.consuming); contracts/asyncapi.yaml "
         "describes the channels and messages.",
         include_in_schema=False,
     )
 
-    @subscriber
+    @subscriber(parser=_lean_parser(subscriber), decoder=_the_message)
     async def handle_batch(message: KafkaMessage) -> None:
         """Apply the batch in one inbox transaction, then commit its offsets; on failure read it again."""
         try:
