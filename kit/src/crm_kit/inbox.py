@@ -2,10 +2,10 @@
 
 Per fetched batch: one database transaction runs every new event's handler and records its
 ``ce_id`` in the ``inbox`` table; the Kafka offsets are committed only after that transaction
-commits. A handler that raises is retried with backoff (inside a savepoint) a
-bounded number of times; then the record goes to ``<topic>.dlq`` through the outbox, in the
-same transaction, and the partition moves on. Database or broker outages are not poison: the
-batch is rolled back and read again from the committed offset.
+commits (by the service's FastStream subscriber, ``crm_kit.consuming``). A handler that raises is
+retried with backoff (inside a savepoint) a bounded number of times; then the record goes to
+``<topic>.dlq`` through the outbox, in the same transaction, and the partition moves on. Database
+or broker outages are not poison: the batch is rolled back and read again from the committed offset.
 """
 
 from __future__ import annotations
