@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from crm_kit import consuming, kafka
+from crm_kit import kafka
 from crm_kit.blobs import BlobStore
 from crm_kit.inbox import InboxConsumer, Subscriptions
 from crm_kit.migrations import upgrade
@@ -83,6 +83,8 @@ class Service:
 
     def kafka_router(self) -> KafkaRouter:
         """The service's subscriptions as one FastStream router (one batch subscriber over its topics)."""
+        from crm_kit import consuming  # FastStream loads when consuming starts: /healthz does not wait for it
+
         return consuming.build_router(
             self.consumer,
             [self.settings.topic(t) for t in self.subscriptions.topics()],
@@ -91,6 +93,8 @@ class Service:
 
     def kafka_broker(self) -> KafkaBroker:
         """A new FastStream broker holding the service's router; ``consume`` starts and stops it."""
+        from crm_kit import consuming
+
         return consuming.build_broker(self.settings.kafka_bootstrap, self.kafka_router())
 
     def app(self) -> Litestar:
@@ -127,6 +131,8 @@ class Service:
         """Consume once the topics exist (a consumer subscribed to missing topics would not see them for minutes)."""
         await nap(float("inf"), self.broker.topics_ready, stop)
         if not stop.is_set() and self.subscriptions.topics():
+            from crm_kit import consuming
+
             await consuming.run(self.kafka_broker(), self.broker, stop, name=self.group_id)
 
     async def serve(self, stop: asyncio.Event) -> None:
