@@ -20,13 +20,14 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.i18n import N_
 
 Form = URLEncodedBody[dict[str, Any]]
 FILTER_TEXT = ("name", "fiscal_code", "locality", "county", "activity_domain")
 FILTER_NUMBERS = ("turnover_min", "turnover_max", "employees_min", "employees_max")
 KINDS = ("client", "lead", "supplier")
 PAGE = 100
-NOTHING_TICKED = "Bifați cel puțin un membru sau alegeți „pentru toți membrii”."
+NOTHING_TICKED = N_("Bifați cel puțin un membru sau alegeți „pentru toți membrii”.")
 
 
 def _text(form: dict[str, Any], key: str) -> str | None:
@@ -380,96 +381,4 @@ HELP: dict[str, str] = {
         "Generated opportunities (M7): at most one per member of the campaign, however often the button is "
         "pressed. Progress: requested, opened by the opportunities module, pending."
     ),
-}
-
-TRANSLATIONS: dict[str, str] = {
-    **HELP,
-    NOTHING_TICKED: "Tick at least one member or choose \u201cfor all members\u201d.",
-    "Campanii marketing": "Marketing campaigns",
-    "Campanie nouă": "New campaign",
-    "Nume": "Name",
-    "Început": "Start",
-    "Sfârșit": "End",
-    "Obiectiv": "Objective",
-    "Segment țintă": "Targeted segment",
-    "Cost estimat": "Estimated cost",
-    "Venit estimat": "Estimated revenue",
-    "Luni de recuperare": "Return months",
-    "Creează": "Create",
-    "Caută": "Search",
-    "Nicio campanie.": "No campaigns.",
-    "Perioada": "Period",
-    "Membri": "Members",
-    "Modifică": "Change",
-    "Salvează": "Save",
-    "Rezultate": "Results",
-    "La data": "As of",
-    "Recalculează": "Recalculate",
-    "Toate documentele": "All documents",
-    "Estimat": "Estimated",
-    "Realizat": "Realized",
-    "Diferență": "Difference",
-    "Cost (investiția de marketing)": "Cost (marketing investment)",
-    "Venit acceptat": "Accepted revenue",
-    "Venit facturat": "Invoiced revenue",
-    "Indicator de recuperare lunar": "Monthly return indicator",
-    "Luna": "Month",
-    "Valoare": "Value",
-    "Costuri realizate": "Realized costs",
-    "Comenzi (venit acceptat)": "Orders (accepted revenue)",
-    "Facturi (venit facturat)": "Invoices (invoiced revenue)",
-    "Facturi în indicatorul de recuperare": "Invoices in the return indicator",
-    "Document": "Document",
-    "Tip": "Kind",
-    "Data": "Date",
-    "Număr": "Number",
-    "Fără TVA": "Net of VAT",
-    "Cum": "How",
-    "Atașează": "Attach",
-    "Atașează document de cost": "Attach a cost document",
-    "Atașează comandă client": "Attach a client order",
-    "Adaugă factură la indicator": "Add an invoice to the indicator",
-    "sau id": "or id",
-    "Alegeți": "Choose",
-    "Niciun document.": "No documents.",
-    "Filtru membri": "Member filter",
-    "CUI": "Fiscal code",
-    "Localitate": "Locality",
-    "Județ": "County",
-    "Domeniu de activitate": "Activity domain",
-    "Cifră de afaceri de la": "Turnover from",
-    "până la": "to",
-    "Angajați de la": "Employees from",
-    "Clienți": "Clients",
-    "Lead-uri": "Leads",
-    "Furnizori": "Suppliers",
-    "parteneri găsiți": "matching partners",
-    "deja membri": "already members",
-    "vor fi adăugați": "will be added",
-    "Adaugă partenerii găsiți": "Add the matching partners",
-    "Adaugă parteneri aleși": "Add chosen partners",
-    "Adaugă": "Add",
-    "Niciun membru.": "No members.",
-    "Partener": "Partner",
-    "Cifră de afaceri": "Turnover",
-    "Angajați": "Employees",
-    "Oportunitate": "Opportunity",
-    "Elimină": "Remove",
-    "cerută": "requested",
-    "deschisă": "opened",
-    "Generează oportunități": "Generate opportunities",
-    "pentru membrii bifați": "for the ticked members",
-    "pentru toți membrii": "for all members",
-    "Responsabil": "Owner",
-    "Titlu": "Title",
-    "cerute": "requested",
-    "deschise": "opened",
-    "în așteptare": "pending",
-    "Definiții": "Definitions",
-    "document": "document",
-    "atașat": "attached",
-    "oportunitate": "opportunity",
-    "comandă": "order",
-    "contract": "contract",
-    "Cifrele la data": "Figures as of",
 }
