@@ -239,6 +239,11 @@ def configure_templates(
         user = current_user(ctx)
         return user is not None and permissions.allowed(user.role, action)
 
+    @pass_context
+    def may_open(ctx: Context, href: str) -> bool:
+        user = current_user(ctx)
+        return user is not None and permissions.nav_allowed(user.role, href)
+
     env.add_extension("jinja2.ext.i18n")
     # Old-style callables: a translated text is escaped like any other value (never trusted as markup).
     env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -253,6 +258,7 @@ def configure_templates(
     env.globals["field_errors"] = field_errors
     env.globals["page_error"] = page_error
     env.globals["may"] = may
+    env.globals["may_open"] = may_open
     env.globals["navigation"] = NAVIGATION
     env.globals["palette_actions"] = areas.actions
     env.globals["failed_areas"] = areas.failed

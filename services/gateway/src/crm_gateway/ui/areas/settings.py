@@ -19,16 +19,22 @@ from crm_gateway.ui.login import session_cookies
 Form = URLEncodedBody[dict[str, Any]]
 
 SECTIONS = [
-    ("C1", N_("Servere mail ieșire și credențiale"), "/emails/servers"),
-    ("C2 · C3", N_("Reamintire task-uri și interval refresh pt. taskuri noi"), "/tasks/settings"),
-    ("C4", N_("Import eMail: director și format"), "/mail-imports"),
-    ("C5", N_("Selectare articole din nomenclator (pentru documente)"), "/articles"),
-    ("O3", N_("Ponderi etape oportunități"), "/opportunities/stage-weights"),
-    ("O6", N_("Nomenclatoare > Motive (motive de pierdere)"), "/opportunities/lost-reasons"),
-    ("T7", N_("Servicii post-vânzare"), "/tasks/services"),
-    ("", N_("Notificări (canal, limbă)"), "/messages/settings"),
-    ("", N_("Personal (ore pe zi, categorii, echipe)"), "/staff"),
+    ("C1", N_("Servere mail ieșire și credențiale"), "/emails/servers", None),
+    (
+        "C2 · C3",
+        N_("Reamintire task-uri și interval refresh pt. taskuri noi"),
+        "/tasks/settings",
+        "task_settings.write",
+    ),
+    ("C4", N_("Import eMail: director și format"), "/mail-imports", "settings"),
+    ("C5", N_("Selectare articole din nomenclator (pentru documente)"), "/articles", "commercial_settings.write"),
+    ("O3", N_("Ponderi etape oportunități"), "/opportunities/stage-weights", "stage_weights.write"),
+    ("O6", N_("Nomenclatoare > Motive (motive de pierdere)"), "/opportunities/lost-reasons", "lost_reasons.write"),
+    ("T7", N_("Servicii post-vânzare"), "/tasks/services", "services.write"),
+    ("", N_("Notificări (canal, limbă)"), "/messages/settings", None),
+    ("", N_("Personal (ore pe zi, categorii, echipe)"), "/staff", "staff"),
 ]
+"""Every setting by feature: code, text, page, and the action (``ui/permissions.py``) a role needs to see it."""
 
 
 async def _page(
