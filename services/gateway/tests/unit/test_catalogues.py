@@ -89,3 +89,13 @@ def test_codes_are_named_in_the_users_language_and_unknown_codes_stay_readable()
     assert i18n.label("en", "client_request", "task_source") == "client request"
     assert i18n.label("en", "late_delivery", "lost_reason", "Livrare întârziată") == "Livrare întârziată"
     assert i18n.label("en", "late_delivery", "lost_reason") == "late_delivery"
+
+
+def test_every_macro_import_passes_the_page_context_so_macros_speak_the_users_language() -> None:
+    imports = [
+        (path.name, found)
+        for path in (i18n.LOCATION / "templates").rglob("*.html")
+        for found in re.findall(r"\{%-? *(?:from|import) [^%]*%\}", path.read_text(encoding="utf-8"))
+    ]
+    assert imports
+    assert [(name, found) for name, found in imports if "with context" not in found] == []
