@@ -99,3 +99,15 @@ def test_every_macro_import_passes_the_page_context_so_macros_speak_the_users_la
     ]
     assert imports
     assert [(name, found) for name, found in imports if "with context" not in found] == []
+
+
+def test_notes_the_services_write_are_shown_in_english_and_a_typed_note_as_written() -> None:
+    from crm_gateway.ui import notes
+
+    assert notes.translate("en", "Comandă cerută") == "Order requested"
+    assert notes.translate("en", "Oferta OF-12 respinsă: prea scump") == "Offer OF-12 rejected: prea scump"
+    assert notes.translate("en", "Etapă 1 Prezentare / întâlnire: Alfa") == "Stage Presentation / meeting: Alfa"
+    assert notes.translate("en", "Partener înregistrat: Alfa SRL (lead)") == "Partner registered: Alfa SRL (Lead)"
+    assert notes.translate("en", "Task rezolvat (2.5 ore)") == "Task resolved (2.5 hours)"
+    assert notes.translate("ro", "Comandă cerută") == "Comandă cerută"
+    assert notes.translate("en", "Sunat clientul, revine luni") == "Sunat clientul, revine luni"

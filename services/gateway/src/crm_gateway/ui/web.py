@@ -30,7 +30,7 @@ from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE, current_ses
 from crm_gateway.auth.sessions import Sessions
 from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.domain.users import LANGUAGES, User
-from crm_gateway.ui import i18n, permissions, problems
+from crm_gateway.ui import i18n, notes, permissions, problems
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.i18n import N_
 from crm_kit import formatting
@@ -186,6 +186,10 @@ def configure_templates(
     def local_date(ctx: Context, value: Any) -> str:
         return formatting.date(value, lang_of(ctx), tz)
 
+    @pass_context
+    def note(ctx: Context, text: str | None) -> str:
+        return notes.translate(lang_of(ctx), text)
+
     def local_input(value: Any) -> str:
         return formatting.local_input(value, tz)
 
@@ -266,6 +270,7 @@ def configure_templates(
     env.filters["local"] = local
     env.filters["local_date"] = local_date
     env.filters["local_input"] = local_input
+    env.filters["note"] = note
     env.filters["money"] = money
     env.filters["number"] = number
     env.filters["percent"] = percent
