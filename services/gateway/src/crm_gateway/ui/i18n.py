@@ -71,13 +71,29 @@ CODES: Mapping[str, tuple[str, ...]] = {
     ),
     "import_status": ("validating", "imported", "rejected", "failed", "ignored", "duplicate", "retried"),
     "email_status": ("pending", "sending", "handed_over", "sent", "failed"),
+    "error": (
+        "partner.fiscal_code_taken",
+        "partner.fiscal_code_invalid",
+        "partner.email_taken",
+        "article.not_in_picker_list",
+        "opportunity.lost_needs_reason",
+        "opportunity.stage_not_allowed",
+        "campaign.period_invalid",
+        "task.not_open",
+        "record.changed_meanwhile",
+        "record.not_found",
+    ),
     "offer_decision": ("open", "accepted", "rejected"),
     "task_source": ("manual", "follow_up", "email", "broadcast", "client_request"),
     "role": ("admin", "manager", "agent"),
     "contract_kind": ("subscription", "commercial"),
     "partner_kind": ("client", "lead", "supplier"),
 }
-"""The codes the UI names, by kind: ``{{ code | label("stage") }}``; the test checks both catalogues name each."""
+"""The codes the UI names, by kind: ``{{ code | label("stage") }}``; the test checks both catalogues name each.
+
+Kind ``error`` holds the machine codes of ``crm_kit.errors`` the UI translates (``problems.message``); their
+texts name the error's ``params`` as ``%(name)s``.
+"""
 
 
 PYTHON_KEYWORDS: Mapping[str, Any] = {"N_": None, "gettext": (2,), "ngettext": (2, 3), "pgettext": ((2, "c"), 3)}

@@ -51,6 +51,26 @@ _PYDANTIC: tuple[tuple[re.Pattern[str], str], ...] = (
 """Pydantic's messages (stable texts) as the UI's own; a message not listed is shown as sent."""
 
 
+_KIT: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^this action needs the role (?P<roles>.+)$"), N_("Această acțiune cere rolul %(roles)s.")),
+    (re.compile(r"^conflicts with existing data$"), N_("Intră în conflict cu date existente.")),
+    (re.compile(r"^internal error \(reference (?P<reference>\w+)\)$"), N_("Eroare internă (referința %(reference)s).")),
+)
+"""Texts every service answers through the kit (role guard, database uniqueness, the catch-all)."""
+
+
+def _kit_message(language: str, text: str) -> str | None:
+    for pattern, msgid in _KIT:
+        found = pattern.match(text)
+        if found:
+            values = dict(found.groupdict())
+            if "roles" in values:
+                roles = [i18n.label(language, role, "role") for role in values["roles"].split(" or ")]
+                values["roles"] = i18n.gettext(language, N_(" sau ")).join(roles)
+            return i18n.gettext(language, msgid, **values)
+    return None
+
+
 def _field_message(language: str, text: str) -> str:
     for pattern, msgid in _PYDANTIC:
         found = pattern.match(text)
@@ -118,4 +138,6 @@ def message(language: str, error: Any, *, fields: bool = True) -> str:
         return i18n.gettext(language, FIELDS_MARKED)
     if isinstance(extra, Mapping) and (by_code := _by_code(language, extra)) is not None:
         return by_code
-    return i18n.gettext(language, detail) if detail else ""
+    if not detail:
+        return ""
+    return _kit_message(language, detail) or i18n.gettext(language, detail)
