@@ -83,6 +83,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
         "record.changed_meanwhile",
         "record.not_found",
     ),
+    "vat_rate": ("S21", "R11", "Z0"),
     "offer_decision": ("open", "accepted", "rejected"),
     "task_source": ("manual", "follow_up", "email", "broadcast", "client_request"),
     "role": ("admin", "manager", "agent"),
