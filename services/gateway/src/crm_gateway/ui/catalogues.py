@@ -30,8 +30,8 @@ def update(language: str, root: Path | None = None) -> list[str]:
     new.creation_date = old.creation_date  # an update is not a new catalogue: no churn in the header
     new.revision_date = old.revision_date
     wanted: dict[tuple[str | tuple[str, ...], str | None], list[tuple[str, int]]] = {}
-    for (msgid, context), places in i18n.extract_messages().items():
-        wanted[(msgid, context)] = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places[:3]]
+    for (msgid, context), found in i18n.extract_messages().items():
+        wanted[(msgid, context)] = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in found[:3]]
     for kind, codes in i18n.CODES.items():
         for code in codes:
             wanted.setdefault((code, kind), [])
@@ -39,7 +39,9 @@ def update(language: str, root: Path | None = None) -> list[str]:
     for (msgid, context), places in sorted(wanted.items(), key=lambda item: (str(item[0][0]), item[0][1] or "")):
         key = msgid if isinstance(msgid, str) else msgid[0]
         known = old.get(key, context)
-        string: str | tuple[str, ...] = known.string if known is not None and known.string else ""
+        string: str | tuple[str, ...] = ""
+        if known is not None and known.string:
+            string = known.string if isinstance(known.string, str) else tuple(known.string)
         if not string and language == "ro" and isinstance(msgid, str):
             string = msgid  # the message ids are the Romanian texts
         if not string or (isinstance(string, tuple) and not all(string)):
