@@ -2,6 +2,7 @@
 
 import re
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,10 @@ def _catalog(language: str) -> dict[tuple[str, str | None], object]:
         return {(m.id if isinstance(m.id, str) else m.id[0], m.context): m.string for m in read_po(po) if m.id}
 
 
-def _used() -> set[tuple[str, str | None]]:
+@cache
+def _used() -> frozenset[tuple[str, str | None]]:
     used = {(m if isinstance(m, str) else m[0], context) for m, context in i18n.extract_messages()}
-    return used | {(code, kind) for kind, codes in i18n.CODES.items() for code in codes}
+    return frozenset(used | {(code, kind) for kind, codes in i18n.CODES.items() for code in codes})
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
