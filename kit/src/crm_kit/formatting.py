@@ -92,7 +92,7 @@ def _date_format(language: str) -> str:
     return "short" if language == "ro" else "medium"
 
 
-def date(value: Any, locale: str | None = DEFAULT_LOCALE, zone: str | ZoneInfo | None = None) -> str:
+def date(value: Any, locale: str | None = DEFAULT_LOCALE, zone: str | dt.tzinfo | None = None) -> str:
     """A date: ``03.12.2026`` (ro), ``Dec 3, 2026`` (en); a datetime is first moved into ``zone``."""
     parsed = _parse(value)
     if parsed is None:
@@ -103,7 +103,7 @@ def date(value: Any, locale: str | None = DEFAULT_LOCALE, zone: str | ZoneInfo |
     return format_date(parsed, _date_format(language), locale=language)
 
 
-def datetime(value: Any, zone: str | ZoneInfo | None = None, locale: str | None = DEFAULT_LOCALE) -> str:
+def datetime(value: Any, zone: str | dt.tzinfo | None = None, locale: str | None = DEFAULT_LOCALE) -> str:
     """A moment in ``zone``: ``03.12.2026 14:05`` (ro), ``Dec 3, 2026 2:05 PM`` (en); a plain date as ``date``.
 
     A datetime without an offset is taken as UTC (the services store and send UTC).
@@ -120,14 +120,14 @@ def datetime(value: Any, zone: str | ZoneInfo | None = None, locale: str | None 
     )
 
 
-def _in_zone(moment: dt.datetime, zone: str | ZoneInfo | None) -> dt.datetime:
+def _in_zone(moment: dt.datetime, zone: str | dt.tzinfo | None) -> dt.datetime:
     aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     if zone is None:
         return aware
-    return aware.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
+    return aware.astimezone(zone if isinstance(zone, dt.tzinfo) else ZoneInfo(zone))
 
 
-def local_input_to_utc(value: str | None, zone: str | ZoneInfo) -> str | None:
+def local_input_to_utc(value: str | None, zone: str | dt.tzinfo) -> str | None:
     """A ``datetime-local`` form value (wall time in ``zone``) as ISO-8601 with its offset; bad text as is."""
     if not value:
         return None
@@ -136,11 +136,11 @@ def local_input_to_utc(value: str | None, zone: str | ZoneInfo) -> str | None:
     except ValueError:
         return value
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
+        moment = moment.replace(tzinfo=zone if isinstance(zone, dt.tzinfo) else ZoneInfo(zone))
     return moment.isoformat()
 
 
-def local_input(value: Any, zone: str | ZoneInfo) -> str:
+def local_input(value: Any, zone: str | dt.tzinfo) -> str:
     """A moment as the value of a ``datetime-local`` field (``2026-12-03T14:05``) in ``zone``; '' when none."""
     parsed = _parse(value)
     if not isinstance(parsed, dt.datetime):

@@ -77,7 +77,7 @@ def compose(
     mailer = SmtpMailer(settings.idle_connection_seconds)
     uses = UseCases(
         uow,
-        templates=Renderer(settings.web_base_url, settings.default_language),
+        templates=Renderer(settings.web_base_url, settings.default_language, settings.timezone),
         sealer=CredentialBox(settings.credentials_key),
         mailer=mailer,
         blobs=service.blobs,
