@@ -1,9 +1,10 @@
 """Rebuild the partner history (H1) by replaying every topic from offset 0 into a fresh projection.
 
 ``python -m crm_partners rebuild-history [--swap]`` reads each topic up to its end at the start
-of the run (no consumer group, nothing committed), through the same translator as the live
-consumer, into the ``history_rebuild`` tables; it reports how the rebuilt history differs from
-the live one, and with ``--swap`` makes it the live one.
+of the run (no consumer group, nothing committed), translates each record as the live subscribers
+do and hands each batch to one use case (``UseCases.replay_facts``), into the ``history_rebuild``
+tables; it reports how the rebuilt history differs from the live one, and with ``--swap`` makes
+it the live one.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ async def replay_history(service: Service, uses: UseCases, *, timeout: float = 3
                     # Task owners are kept too: a store that predates them gets them from the replay.
                     if (owner := owners_of(parsed[1])) is not None:
                         owners.append(owner)
-            entries += await uses.replay_facts(ReplayFacts(facts, owners, recorded_at=started_at))
+            if facts or owners:
+                entries += await uses.replay_facts(ReplayFacts(facts, owners, recorded_at=started_at))
             for tp in list(pending):
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
