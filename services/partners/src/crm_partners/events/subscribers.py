@@ -65,7 +65,8 @@ HISTORY_EVENTS: tuple[type[Event], ...] = (
 
 def fact_of(envelope: Envelope, event: Event) -> Fact:
     """An event as the history reads it: its name, id, time and fields as plain data."""
-    return Fact(type=type(event).event_name, event_id=envelope.id, occurred_at=envelope.time, data=event.model_dump())
+    # A shallow view of the fields (no deep copy: the hot path of every topic); the rules read scalars only.
+    return Fact(type=type(event).event_name, event_id=envelope.id, occurred_at=envelope.time, data=dict(event))
 
 
 def _s(value: object) -> str | None:
