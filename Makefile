@@ -50,6 +50,9 @@ bench: install ## run the benchmarks (each prints a ratio against a raw baseline
 	@deploy/postgres/pg.sh start >/dev/null
 	@$(UV) python -m bench
 
+bench-table: ## rewrite README's benchmark table from bench/results/latest.jsonl (newest figure, spread of 3 runs)
+	@$(UV) python -m bench.table --write
+
 images: ## build the container images (crm, crm-kafka, crm-postgres) with podman; base image cached in var/images
 	@deploy/images/build.sh
 

@@ -29,12 +29,11 @@ from crm_commercial.bootstrap import bootstrap
 from crm_commercial.domain.articles import Article
 from crm_commercial.domain.documents import Document, Line
 from crm_commercial.domain.partners import Partner
-from crm_commercial.handlers import Commercial
 from crm_commercial.printing import Printouts
 from crm_commercial.printouts import Issuer
 from crm_commercial.settings import CommercialSettings
-from crm_commercial.store import repository as repo
 from crm_commercial.store import tables as t
+from crm_commercial.store.repository import SqlRepository
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Service
 
@@ -59,8 +58,9 @@ async def _run(url: str) -> None:
     now = datetime.now(UTC)
     partner_id = str(uuid.uuid4())
     async with service.db.transaction() as conn:
-        await repo.save_partner(conn, Partner(partner_id, "client", "Șantierul Naval S.A."), now)
-        await repo.save_article(conn, Article("SRV", "Oră de service", "ora", Decimal("150"), Decimal("21")), now)
+        repo = SqlRepository(conn)
+        await repo.save_partner(Partner(partner_id, "client", "Șantierul Naval S.A."), now)
+        await repo.save_article(Article("SRV", "Oră de service", "ora", Decimal("150"), Decimal("21")), now)
     token = issue(
         Identity(user_id="bench", username="bench", role="manager"),
         settings.identity_secret,
@@ -132,7 +132,7 @@ async def concurrent(calls: list[Callable[[], Awaitable[None]]]) -> float:
 async def bare_invoice(service: Service, partner_id: str, now: datetime) -> None:
     """A gapless invoice as bare SQL: the series row, the document and its two lines, one transaction."""
     async with service.db.engine.begin() as conn:
-        number = await repo.next_in_series(conn, "bare", 2026)
+        number = await SqlRepository(conn).next_in_series("bare", 2026)
         doc_id = str(uuid.uuid4())
         await conn.execute(
             t.documents.insert().values(
@@ -155,17 +155,20 @@ async def bare_invoice(service: Service, partner_id: str, now: datetime) -> None
 async def printouts_after_commit(service: Service, settings: CommercialSettings) -> None:
     """The printouts the invoices above still need, rendered by the worker; against bare renders of one."""
     issuer = Issuer(settings.company_name, settings.company_fiscal_code, settings.company_address)
-    commercial = Commercial(blobs=service.blobs, issuer=issuer, font_dir=settings.font_dir)
-    worker = Printouts(service.db, service.outbox, commercial)
+    # The service's own printout worker (a bound ``Printouts.run``), driven one pass at a time.
+    worker = getattr(service.workers["printouts"], "__self__", None)
+    assert isinstance(worker, Printouts)
     async with service.db.read() as conn:
-        sample = await repo.document_where(conn, t.documents.c.type == "invoice")
+        repo = SqlRepository(conn)
+        (sample_id,) = await repo.invoices_without_printout(1)
+        sample = await repo.get(sample_id)
         assert sample is not None and sample.partner_id is not None
-        partner = await repo.partner(conn, sample.partner_id)
+        partner = await repo.partner(sample.partner_id)
         assert partner is not None
     n = 40
     started = time.perf_counter()
     for _ in range(n):
-        await asyncio.to_thread(printouts.render, sample, partner, commercial.issuer, commercial.font_dir)
+        await asyncio.to_thread(printouts.render, sample, partner, issuer, settings.font_dir)
     bare_rate = n / (time.perf_counter() - started)
     worker.batch_size = n
     started = time.perf_counter()
@@ -188,8 +191,9 @@ async def seed_contracts(service: Service, now: datetime) -> list[str]:
     partners = [str(uuid.uuid4()) for _ in range(CONTRACT_PARTNERS)]
     ids = [str(uuid.uuid4()) for _ in range(CONTRACTS)]
     async with service.db.transaction() as conn:
+        repo = SqlRepository(conn)
         for i, partner_id in enumerate(partners):
-            await repo.save_partner(conn, Partner(partner_id, "client", f"Abonat {i} S.R.L."), now)
+            await repo.save_partner(Partner(partner_id, "client", f"Abonat {i} S.R.L."), now)
         for i, contract_id in enumerate(ids):
             line = Line(str(uuid.uuid4()), "SRV", "Abonament service", "luna", Decimal(1), Decimal(150),
                         Decimal(21), Decimal("150.00"), Decimal("31.50"))  # fmt: skip
@@ -199,7 +203,7 @@ async def seed_contracts(service: Service, now: datetime) -> list[str]:
                 status="active", kind="subscription", starts_on=date(year, 1, 1), ends_on=date(year, 12, 31),
                 months=12, monthly_value=line.net,
             )  # fmt: skip
-            await repo.insert_document(conn, contract, series_number=False, now=now)
+            await repo.add(contract, series_number=False, now=now)
     return ids
 
 

@@ -34,7 +34,7 @@ from crm_mail_ingest.settings import MailIngestSettings
 
 N = 1000
 CHUNK = 25
-"""Files per call of the preparing step, as the importer hands them to a worker process."""
+"""Files per call of the preparing step, as ``files.FolderFiles`` hands them to a worker process."""
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -71,7 +71,7 @@ def prepare_alone(staging: Path, work: Path) -> float:
     names = sorted(p.name for p in staging.iterdir())
     for name in names:
         os.rename(staging / name, ingest.folder.root / name)
-    options = ingest.importer.options
+    options = ingest.files.options
     re.purge()
     start = time.perf_counter()
     for first in range(0, len(names), CHUNK):

@@ -33,12 +33,9 @@ from crm_kit.inbox import Context
 from crm_kit.service import Service
 from crm_kit.testing import publish
 from crm_notifier.bootstrap import bootstrap
-from crm_notifier.credentials import CredentialBox
-from crm_notifier.delivering import DeliveryWorker
 from crm_notifier.domain.models import StaffMember
-from crm_notifier.events.publisher import Publisher
 from crm_notifier.settings import NotifierSettings
-from crm_notifier.store import repository as repo
+from crm_notifier.store.repository import SqlRepository
 from crm_notifier.store.tables import deliveries, messages
 from crm_notifier.testing import SinkProcess, pending_emails
 
@@ -95,13 +92,9 @@ async def worker_rate(settings_list: list[NotifierSettings], n: int) -> float:
     services = [bootstrap(s) for s in settings_list]
     await services[0].migrate()
     await queue_emails(services[0], n)
-    workers = [
-        DeliveryWorker(s.db, st, Publisher(s.outbox), s.blobs, CredentialBox(st.credentials_key))
-        for s, st in zip(services, settings_list, strict=True)
-    ]
     stop = asyncio.Event()
     start = time.perf_counter()
-    tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+    tasks: list[asyncio.Future[None]] = [asyncio.ensure_future(s.workers["deliver"](stop)) for s in services]
     while await sent_count(services[0]) < n:
         await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - start
@@ -132,7 +125,7 @@ async def seed_staff(service: Service, staff_ids: list[uuid.UUID]) -> None:
     """
     async with service.db.transaction() as conn:
         for i, staff_id in enumerate(staff_ids):
-            await repo.save_staff(conn, StaffMember(str(staff_id), f"User {i}", None, f"user{i}"))
+            await SqlRepository(conn).save_staff(StaffMember(str(staff_id), f"User {i}", None, f"user{i}"))
 
 
 async def fill_tasks(prefix: str, staff_ids: list[uuid.UUID]) -> None:

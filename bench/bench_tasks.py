@@ -21,7 +21,7 @@ from crm_kit.ids import new_id
 from crm_tasks.bootstrap import bootstrap
 from crm_tasks.domain.model import StaffMember
 from crm_tasks.settings import TasksSettings
-from crm_tasks.store import repository as repo
+from crm_tasks.store.repository import SqlRepository
 
 # 1M rows take 80-120 s to generate on the shared 2-core box; BENCH_TASKS_ROWS=1000000 runs the full size.
 N = int(os.environ.get("BENCH_TASKS_ROWS", "200000"))
@@ -88,7 +88,7 @@ async def scan_figures(tmp: Path) -> None:
         # does the same work (the outbox writes are left out: they are the relay's figure).
         async with service.db.engine.connect() as conn:
             tx = await conn.begin()
-            claimed = await repo.claim_due(conn, now, BATCH)
+            claimed = await SqlRepository(conn).claim_due(now, BATCH)
             assert len(claimed) == BATCH
             await tx.rollback()
 
@@ -104,7 +104,7 @@ async def scan_figures(tmp: Path) -> None:
 
     async def idle_pass() -> None:
         async with service.db.read() as conn:
-            await repo.claim_due(conn, now - timedelta(days=2), BATCH)
+            await SqlRepository(conn).claim_due(now - timedelta(days=2), BATCH)
 
     baseline = await p50_ms(bare, runs=30)
     report(
@@ -137,7 +137,7 @@ async def creation_figure(tmp: Path) -> None:
     await service.migrate()
     ana = new_id()
     async with service.db.transaction() as conn:
-        await repo.upsert_staff(conn, StaffMember(ana, "Ana", "ana@example.ro"))
+        await SqlRepository(conn).upsert_staff(StaffMember(ana, "Ana", "ana@example.ro"))
     token = issue(
         Identity("u", "ana", "agent", str(ana)), settings.identity_secret, settings.service_name, ttl=timedelta(hours=1)
     )
@@ -180,7 +180,7 @@ async def gateway_figure(tmp: Path) -> None:
 
     import uvicorn
 
-    from crm_kit.testing.plugin import free_port
+    from crm_kit.ports import free_port
     from crm_kit.testing.stack import start_stack
 
     bootstrap_servers = os.environ.get("CRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -205,7 +205,7 @@ async def gateway_figure(tmp: Path) -> None:
     async with start_stack(env, ["tasks"], parts={"serve"}) as stack:
         ana = new_id()
         async with stack.running["tasks"].service.db.transaction() as conn:
-            await repo.upsert_staff(conn, StaffMember(ana, "Ana", "ana@example.ro"))
+            await SqlRepository(conn).upsert_staff(StaffMember(ana, "Ana", "ana@example.ro"))
         client = await stack.user_client("ana", "agent", staff_id=str(ana))
         body = {"title": "Bench", "responsible_staff_id": str(ana), "deadline": "2030-01-01T10:00:00+02:00"}
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as bare_client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -31,14 +32,16 @@ class Figure:
 
 def report(fig: Figure) -> Figure:
     """Print one line and append it to bench/results/latest.jsonl."""
+    cores, load = os.cpu_count() or 0, os.getloadavg()[0]
     print(
         f"{fig.name:<55} ours {fig.ours:>12.2f} {fig.unit:<8} baseline {fig.baseline:>12.2f} {fig.unit:<8}"
-        f" ratio {fig.ratio:6.2f}x  {fig.goal}",
+        f" ratio {fig.ratio:6.2f}x  {fig.goal}  [{cores} cores, load {load:.1f}]",
         flush=True,
     )
     RESULTS.mkdir(exist_ok=True)
+    row = {**asdict(fig), "ratio": fig.ratio, "at": time.time(), "cores": cores, "load": round(load, 1)}
     with (RESULTS / "latest.jsonl").open("a") as f:
-        f.write(json.dumps({**asdict(fig), "ratio": fig.ratio, "at": time.time()}) + "\n")
+        f.write(json.dumps(row) + "\n")
     return fig
 
 

@@ -82,7 +82,7 @@ case "${1:-}" in
   test)
     secrets
     cd "$root"
-    CRM_COMPOSE_URL=$url CRM_COMPOSE_SENT_MAIL=$state/sent-mail uv run pytest deploy/tests -q -p no:cacheprovider
+    CRM_COMPOSE_URL=$url CRM_COMPOSE_SENT_MAIL=$state/sent-mail uv run pytest deploy/tests -q -s -p no:cacheprovider
     ;;
   ps) secrets; compose ps ;;
   logs) secrets; shift; podman logs --tail 100 "crm_${1:-gateway}_1" ;;

@@ -177,11 +177,11 @@ SEEDS: dict[str, Callable[[Service], Awaitable[None]]] = {}
 
 async def _seed_tasks(service: Service) -> None:
     from crm_tasks.domain.model import StaffMember
-    from crm_tasks.store import repository
+    from crm_tasks.store.repository import SqlRepository
 
     async with service.db.transaction() as conn:
-        await repository.upsert_staff(
-            conn, StaffMember(STAFF_ID, "Ana", "ana@example.ro", "admin", Decimal(8), (), None)
+        await SqlRepository(conn).upsert_staff(
+            StaffMember(STAFF_ID, "Ana", "ana@example.ro", "admin", Decimal(8), (), None)
         )
 
 

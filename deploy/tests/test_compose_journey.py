@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,74 @@ async def test_the_journey_still_completes_while_one_of_the_three_kafka_brokers_
         await follow_up_journey(admin, sent_mail)
     finally:
         await podman("start", "crm_kafka-2_1")
+
+
+TASKS = 30
+KILL_AFTER = 10
+
+
+async def test_a_broker_container_killed_with_sigkill_while_tasks_are_emailed_loses_none_and_sends_each_once(
+    admin: httpx.AsyncClient, sent_mail: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    email = f"ana-{run}@example.ro"
+    ana = await created(
+        admin, "/api/staff", {"name": f"Ana Știrbu {run}", "email": email, "hours_per_day": "8", "categories": []}
+    )
+
+    async def tasks_know_ana() -> bool:
+        response = await admin.get("/api/tasks/staff")
+        return response.status_code == 200 and any(p["id"] == ana["id"] for p in response.json()["items"])
+
+    await eventually(tasks_know_ana, timeout=90, interval=0.5)
+    created_at: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+
+    def subjects() -> list[str]:
+        if not (sent_mail / "new").exists():
+            return []
+        found = [str(m["Subject"]) for m in mailbox.Maildir(sent_mail, create=False) if email in str(m["To"])]
+        for subject in found:
+            for title in list(created_at):
+                if title in subject:
+                    arrived.setdefault(title, time.monotonic())
+        return found
+
+    async def watch(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            subjects()
+            await asyncio.sleep(0.2)
+
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(stop))
+    try:
+        for n in range(TASKS):
+            if n == KILL_AFTER:
+                await podman("kill", "--signal", "KILL", "crm_kafka-3_1")
+            title = f"Lucrare {run} {n:02d}"
+            response = await admin.post("/api/tasks", json={"title": title, "responsible_staff_id": ana["id"]})
+            assert response.status_code == 201, response.text
+            created_at[title] = time.monotonic()
+            await asyncio.sleep(0.1)
+
+        async def all_emailed() -> bool:
+            return len(subjects()) >= TASKS
+
+        await eventually(all_emailed, timeout=180, interval=0.5)
+        await asyncio.sleep(3)  # a duplicate would arrive now
+        final = subjects()
+        for title in created_at:
+            assert sum(title in s for s in final) == 1, f"{title}: {final}"
+        assert len(final) == TASKS
+        delays = sorted(arrived[t] - created_at[t] for t in created_at)
+        print(
+            f"\ncontainers: task created -> email at the sink, broker 3 of 3 SIGKILLed after task {KILL_AFTER}: "
+            f"p50 {delays[len(delays) // 2] * 1000:.0f} ms, max (the pause) {delays[-1] * 1000:.0f} ms"
+        )
+    finally:
+        stop.set()
+        await watcher
+        await podman("start", "crm_kafka-3_1")
 
 
 async def podman(*args: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -12,13 +11,8 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
+from crm_kit.ports import free_port
 from crm_kit.smtp_sink import SmtpSink
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def message(i: int) -> EmailMessage:

@@ -7,19 +7,19 @@ service opens nothing at the partners service, and not for long anywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
+from crm_kit.tokens import TokenRefused, check, sign
+
 HEADER = "x-crm-identity"
 ROLES = ("admin", "manager", "agent")
-_ALGORITHM = "HS256"
 DEFAULT_TTL = timedelta(seconds=60)
 """How long a token is valid: one forwarded request needs seconds."""
 _LEEWAY = timedelta(seconds=5)  # clocks of the gateway's and a service's machine may differ a little
@@ -55,17 +55,14 @@ def issue(
         ttl: how long it is valid.
         now: the issue time (tests).
     """
-    issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "aud": audience,
         "sub": identity.user_id,
         "name": identity.username,
         "role": identity.role,
         "staff_id": identity.staff_id,
-        "iat": int(issued.timestamp()),
-        "exp": int((issued + ttl).timestamp()),
     }
-    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+    return sign(claims, secret, ttl, now)
 
 
 class InvalidIdentity(Exception):
@@ -79,19 +76,12 @@ def verify(token: str, secret: str, audience: str) -> Identity:
         InvalidIdentity: forged, expired, for another service, without ``iat``/``exp``, or malformed.
     """
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[_ALGORITHM],
-            audience=audience,
-            leeway=_LEEWAY,
-            options={"require": ["aud", "iat", "exp", "sub", "role"]},
-        )
-    except jwt.ExpiredSignatureError:
-        raise InvalidIdentity("identity token expired") from None
-    except jwt.InvalidAudienceError:
-        raise InvalidIdentity(f"identity token issued for another service, not {audience}") from None
-    except jwt.PyJWTError as exc:
+        claims = check(token, secret, require=("aud", "iat", "exp", "sub", "role"), audience=audience, leeway=_LEEWAY)
+    except TokenRefused as exc:
+        if exc.reason == "expired":
+            raise InvalidIdentity("identity token expired") from None
+        if exc.reason == "audience":
+            raise InvalidIdentity(f"identity token issued for another service, not {audience}") from None
         raise InvalidIdentity(f"invalid identity token: {exc}") from None
     if claims["role"] not in ROLES:
         raise InvalidIdentity("unknown role")

@@ -23,19 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_contracts import topics
 from crm_contracts.base import ContractError, Envelope, Event
-from crm_kit import kafka
+from crm_kit import kafka, transactions
 from crm_kit.cloudevents import MissingHeaders, from_headers
 from crm_kit.logs import correlation
 from crm_kit.outbox import Outbox
 from crm_kit.store import Database, dialect_insert
-from crm_kit.unit_of_work import EventScope, current_event
+from crm_kit.transactions import EventScope, current_event
+from crm_kit.unit_of_work import Unavailable
 from crm_kit.waiting import nap
 
 log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 
-TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, ConnectionError, OSError, asyncio.TimeoutError)
+TRANSIENT = (*transactions.TRANSIENT, Unavailable)
 """Failures of the infrastructure, not of the message: retried forever, never dead-lettered."""
 
 

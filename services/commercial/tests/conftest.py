@@ -14,7 +14,7 @@ import pytest
 from crm_commercial.bootstrap import bootstrap
 from crm_commercial.domain.partners import Partner
 from crm_commercial.settings import CommercialSettings
-from crm_commercial.store import repository as repo
+from crm_commercial.store.repository import SqlRepository
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Service
 
@@ -31,10 +31,8 @@ class Commercial:
         """Put a partner in the read model, as PartnerRegistered would."""
         partner_id = str(uuid.uuid4())
         async with self.service.db.transaction() as conn:
-            await repo.save_partner(
-                conn,
-                Partner(partner_id, kind, name, "RO1234567", "Constanța", "Constanța", "Str. Ștefan cel Mare 1"),
-                NOW,
+            await SqlRepository(conn).save_partner(
+                Partner(partner_id, kind, name, "RO1234567", "Constanța", "Constanța", "Str. Ștefan cel Mare 1"), NOW
             )
         return partner_id
 

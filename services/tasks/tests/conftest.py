@@ -19,7 +19,7 @@ from crm_kit.service import Service
 from crm_tasks.bootstrap import bootstrap
 from crm_tasks.domain.model import CatalogueService, ContractLineRef, ContractRef, PartnerRef, StaffMember
 from crm_tasks.settings import TasksSettings
-from crm_tasks.store import repository as repo
+from crm_tasks.store.repository import SqlRepository
 
 
 @dataclass
@@ -56,8 +56,8 @@ class World:
     ) -> UUID:
         staff_id = new_id()
         async with self.service.db.transaction() as conn:
-            await repo.upsert_staff(
-                conn, StaffMember(staff_id, who.title(), f"{who}@example.ro", who, Decimal(hours), categories, team)
+            await SqlRepository(conn).upsert_staff(
+                StaffMember(staff_id, who.title(), f"{who}@example.ro", who, Decimal(hours), categories, team)
             )
         self.staff[who] = staff_id
         return staff_id
@@ -65,12 +65,12 @@ class World:
     async def add_partner(self, name: str, service_rep: UUID | None = None, sales_rep: UUID | None = None) -> UUID:
         partner_id = new_id()
         async with self.service.db.transaction() as conn:
-            await repo.upsert_partner(conn, PartnerRef(partner_id, name, "client", sales_rep, service_rep))
+            await SqlRepository(conn).upsert_partner(PartnerRef(partner_id, name, "client", sales_rep, service_rep))
         return partner_id
 
     async def add_service(self, code: str, rate: str, article: str) -> None:
         async with self.service.db.transaction() as conn:
-            await repo.insert_service(conn, CatalogueService(code, code.title(), Decimal(rate), article))
+            await SqlRepository(conn).insert_service(CatalogueService(code, code.title(), Decimal(rate), article))
 
     async def add_contract(self, partner_id: UUID, article: str, ends_in_days: int | None = 365) -> tuple[UUID, UUID]:
         contract_id, line_id = new_id(), new_id()
@@ -86,12 +86,12 @@ class World:
             (ContractLineRef(line_id, article),),
         )
         async with self.service.db.transaction() as conn:
-            await repo.upsert_contract(conn, contract)
+            await SqlRepository(conn).upsert_contract(contract)
         return contract_id, line_id
 
     async def set_balance(self, partner_id: UUID, amount: str) -> None:
         async with self.service.db.transaction() as conn:
-            await repo.set_balance(conn, partner_id, Decimal(amount), "RON")
+            await SqlRepository(conn).set_balance(partner_id, Decimal(amount), "RON")
 
     async def outbox(self, ce_type: str | None = None) -> list[dict[str, Any]]:
         """The events queued by the service, as (type, payload) dicts."""

@@ -27,18 +27,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_kit import kafka
+from crm_kit.ports import free_port
 from crm_kit.settings import project_root
 from crm_kit.smtp_sink import SmtpSink
 from crm_kit.testing import containers
 
 ROOT = project_root()
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -25,9 +25,8 @@ import httpx
 # Re-exported: tests and tools import them from here.
 from crm_kit.discovery import bootstrap_function as bootstrap_function
 from crm_kit.discovery import settings_class as settings_class
-from crm_kit.ports import SERVICE_PORTS
+from crm_kit.ports import SERVICE_PORTS, free_port
 from crm_kit.service import Running, start_in_background
-from crm_kit.testing.plugin import free_port
 
 ALL_PARTS = {"serve", "consume", "relay", "workers"}
 

@@ -11,10 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import TextMode, XPos, YPos
+from fpdf.enums import XPos, YPos
 
 from crm_commercial.domain.documents import Document
 from crm_commercial.domain.partners import Partner
+from crm_kit.pdf import document
+from crm_kit.pdf import set_style as _font
 
 TITLES = {
     "offer": "Ofertă comercială",
@@ -24,7 +26,6 @@ TITLES = {
     "cost": "Document de cost",
 }
 CONTRACT_TITLES = {"subscription": "Contract de abonament", "commercial": "Contract comercial"}
-FONT = "DejaVu"
 
 
 @dataclass(frozen=True)
@@ -58,16 +59,14 @@ def render(doc: Document, partner: Partner | None, issuer: Issuer, font_dir: Pat
     """The document's PDF.
 
     Raises:
-        FileNotFoundError: the DejaVu fonts are not in ``font_dir`` (``deploy/install.sh`` installs them).
+        FontNotFound: no font that prints Romanian in ``font_dir`` nor where fonts are installed (``crm_kit.pdf``).
     """
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_creation_date(datetime.combine(doc.issued_on, time(0, 0), tzinfo=UTC))
-    pdf.set_title(f"{title_of(doc)} {doc.number}")
-    pdf.set_author(issuer.name)
-    # One face only: parsing a TrueType font is most of a printout's cost, and the series lock is held meanwhile.
-    pdf.add_font(FONT, "", str(font_dir / "DejaVuSans.ttf"))
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
+    pdf = document(
+        f"{title_of(doc)} {doc.number}",
+        author=issuer.name,
+        created=datetime.combine(doc.issued_on, time(0, 0), tzinfo=UTC),
+        font_dir=font_dir,
+    )
 
     def text_line(text: str, size: float = 10, style: str = "", height: float = 5.5) -> None:
         _font(pdf, style, size)
@@ -112,17 +111,6 @@ def render(doc: Document, partner: Partner | None, issuer: Issuer, font_dir: Pat
         "Mențiuni: document generat de modulul comercial; prețurile sunt în lei, TVA calculată pe fiecare linie.", 8
     )
     return bytes(pdf.output())
-
-
-def _font(pdf: FPDF, style: str, size: float) -> None:
-    """Regular, or bold drawn as a thin outline around the regular glyphs (no second font to load)."""
-    pdf.set_font(FONT, "", size)
-    if style == "B":
-        pdf.text_mode = TextMode.FILL_STROKE
-        pdf.set_line_width(size / 60)
-    else:
-        pdf.text_mode = TextMode.FILL
-        pdf.set_line_width(0.2)
 
 
 def _terms(doc: Document) -> list[str]:

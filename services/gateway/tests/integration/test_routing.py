@@ -16,10 +16,10 @@ from crm_gateway.routing import Forwarder
 from crm_gateway.settings import GatewaySettings
 from crm_kit.http import create_app
 from crm_kit.identity import HEADER, Identity, InvalidIdentity, issue, verify
+from crm_kit.ports import free_port
 from crm_kit.service import Service, start_in_background
 from crm_kit.settings import ServiceSettings
 from crm_kit.store import kit_tables
-from crm_kit.testing.plugin import free_port
 from crm_kit.testing.stack import wait_healthy
 
 

@@ -1,20 +1,28 @@
-"""The composition root of mail-ingest: settings, store, folder, importer, watcher, HTTP app."""
+"""The composition root of mail-ingest: settings, store, folder, use cases, watcher, subscribers, HTTP app."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from litestar import Litestar
 
 from crm_kit.http import create_app
 from crm_kit.service import Service
+from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
+from crm_kit.transactions import SqlUnitOfWork
+from crm_kit.unit_of_work import UnitOfWork, utcnow
 from crm_mail_ingest.api.controllers import blob_check, upload_routes
-from crm_mail_ingest.events.publisher import MailPublisher
-from crm_mail_ingest.events.subscribers import subscriptions
+from crm_mail_ingest.events.publisher import KafkaPublisher, PublisherSpec, WorkerEvents
+from crm_mail_ingest.events.subscribers import build_subscriptions
+from crm_mail_ingest.files import FolderFiles
 from crm_mail_ingest.folder import ImportFolder
-from crm_mail_ingest.importer import Importer
+from crm_mail_ingest.ports import Publisher, Repository
+from crm_mail_ingest.service_layer import UseCases
 from crm_mail_ingest.settings import MailIngestSettings
+from crm_mail_ingest.store.repository import SqlRepository
 from crm_mail_ingest.store.tables import metadata
 from crm_mail_ingest.watcher import Watcher
 
@@ -26,45 +34,69 @@ class MailIngest:
     """The wired service and the parts tests and benchmarks reach for."""
 
     service: Service
+    settings: MailIngestSettings
     folder: ImportFolder
-    importer: Importer
+    files: FolderFiles
+    uses: UseCases
     watcher: Watcher
 
 
-def build(settings: MailIngestSettings | None = None) -> MailIngest:
-    """Wire everything once; nothing runs until the service is started."""
+def build(
+    settings: MailIngestSettings | None = None,
+    *,
+    repository: Repository | None = None,
+    publisher: Publisher | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> MailIngest:
+    """Wire everything once (fakes of the store and the events when given); nothing runs until started."""
     settings = settings or MailIngestSettings()
-    parts: dict[str, object] = {}
+    service = Service(name="mail-ingest", settings=settings, metadata=metadata, migrations=MIGRATIONS)
+    uow: UnitOfWork[Repository, Publisher]
+    if (repository is None) != (publisher is None):
+        raise TypeError("give fakes of both ports (repository and publisher), or neither")
+    if repository is not None and publisher is not None:
+        fake_clock = clock if isinstance(clock, FakeClock) else FakeClock(clock()) if clock else FakeClock()
+        uow = FakeUnitOfWork(repository, publisher, fake_clock)
+    else:
+        uow = SqlUnitOfWork(
+            service.db, service.outbox, repository=SqlRepository, publisher=KafkaPublisher, clock=clock or utcnow
+        )
+    folder = ImportFolder(settings.inbox)
+    files = FolderFiles(folder, service.blobs, settings)
+    events = WorkerEvents(PublisherSpec(service.outbox.source, settings.topic), files.in_record_worker)
+    uses = UseCases(
+        uow,
+        files=files,
+        events=events,
+        triage_staff_id=settings.triage_staff_id,
+        max_body_chars=settings.max_body_chars,
+        max_file_bytes=lambda: settings.max_file_bytes,  # read at each upload: an administrator may raise it
+        batch_files=settings.batch_files,
+        clock=clock or utcnow,
+    )
+    watcher = Watcher(uses, folder, scan_seconds=settings.scan_seconds, batch_files=settings.batch_files)
+    service.subscriptions = build_subscriptions(uses)
+    service.workers["watch"] = watcher.run
 
     def make_app(service: Service) -> Litestar:
         return create_app(
             service,
             [upload_routes(settings.max_file_bytes)],
-            dependencies={
-                "importer": lambda: parts["importer"],
-                "folder": lambda: parts["folder"],
-                "db": lambda: service.db,
-            },
+            dependencies={"uses": lambda: uses},
             title="CRM mail-ingest",
-            blob_refs=blob_check(service.db),
+            blob_refs=blob_check(uses),
         )
 
-    service = Service(
-        name="mail-ingest",
-        settings=settings,
-        metadata=metadata,
-        migrations=MIGRATIONS,
-        subscriptions=subscriptions,
-        app_factory=make_app,
-    )
-    folder = ImportFolder(settings.inbox)
-    importer = Importer(service.db, MailPublisher(service.outbox, settings.topic), service.blobs, folder, settings)
-    watcher = Watcher(importer, folder, settings)
-    service.workers["watch"] = watcher.run
-    parts.update(importer=importer, folder=folder)
-    return MailIngest(service, folder, importer, watcher)
+    service.app_factory = make_app
+    return MailIngest(service, settings, folder, files, uses, watcher)
 
 
-def bootstrap(settings: MailIngestSettings | None = None) -> Service:
-    """The service, as the kit's CLI and the local runner expect it."""
-    return build(settings).service
+def bootstrap(
+    settings: MailIngestSettings | None = None,
+    *,
+    repository: Repository | None = None,
+    publisher: Publisher | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Service:
+    """The service, as the kit's CLI and the local runner expect it (fakes of the ports when given)."""
+    return build(settings, repository=repository, publisher=publisher, clock=clock).service

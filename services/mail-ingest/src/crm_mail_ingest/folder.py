@@ -14,22 +14,11 @@ import filecmp
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from crm_mail_ingest.domain.importing import Claimed
 from crm_mail_ingest.domain.intake import RESERVED_DIRS, Seen, attachment_dir_names, is_candidate
 from crm_mail_ingest.domain.model import AttachmentData
-
-
-@dataclass
-class Claimed:
-    """A file taken into processing/: its original name, path, and attachments folder (if any)."""
-
-    file_name: str
-    path: Path
-    attachments_dir: Path | None = None
-    size: int = 0
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class ImportFolder:
@@ -42,6 +31,7 @@ class ImportFolder:
         self.processing = root / "processing"
 
     def ensure(self) -> None:
+        """Create the folder and its subfolders (nothing if they exist)."""
         for path in (self.root, self.done, self.failed, self.processing):
             path.mkdir(parents=True, exist_ok=True)
 
@@ -152,6 +142,7 @@ class ImportFolder:
         return target
 
     def relative(self, path: Path) -> str:
+        """``path`` relative to the folder, as the import log stores it."""
         return path.relative_to(self.root).as_posix()
 
 

@@ -1,6 +1,6 @@
 """The work on a file before the database: claim, read, hash, parse, store attachments.
 
-It is CPU work (parsing) plus file I/O, independent per file, so the importer runs it in worker
+It is CPU work (parsing) plus file I/O, independent per file, so ``files.FolderFiles`` runs it in worker
 processes (``CRM_MAIL_INGEST_PREPARE_PROCESSES``) while the service process writes the previous
 batch to the database and the relay publishes: that is what lets the import use a second core.
 Everything here is picklable and imports no database or broker code, so a worker starts quickly.
@@ -14,18 +14,18 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from crm_kit.blobs import BlobError, BlobStore
 from crm_kit.ids import new_id
 from crm_mail_ingest.domain.identity import message_key
-from crm_mail_ingest.domain.model import ParsedMessage, ParseFailure, StoredAttachment
+from crm_mail_ingest.domain.importing import Claimed, Prepared
+from crm_mail_ingest.domain.model import ParseFailure, StoredAttachment
 from crm_mail_ingest.domain.parsing import parse_export
 from crm_mail_ingest.domain.routing import automated_reason
-from crm_mail_ingest.folder import Claimed, ImportFolder, read_sidecar
+from crm_mail_ingest.folder import ImportFolder, read_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -39,34 +39,6 @@ class PrepareOptions:
     export_format: str
     local_timezone: str
     blobs: BlobStore
-
-
-@dataclass
-class Prepared:
-    """One claimed file after the work outside the database (read, parse, blobs)."""
-
-    claimed: Claimed
-    import_id: str
-    sha256: str
-    size: int
-    status: str
-    reason: str | None = None
-    message: ParsedMessage | None = None
-    key: str | None = None
-    attachments: list[StoredAttachment] = field(default_factory=list)
-    resume: dict[str, Any] | None = None
-    destination: Path | None = None
-    planned: Path | None = None
-    """A free destination when the worker looked (done/, or failed/ for a failed file)."""
-    row: dict[str, Any] = field(default_factory=dict)
-    initial: tuple[str, str | None] = ("failed", None)
-
-    def reset(self) -> None:
-        """Back to what preparing found (before a retried database pass)."""
-        self.status, self.reason = self.initial
-        self.row = {}
-        self.resume = None
-        self.destination = None
 
 
 def prepare_file(claimed: Claimed, options: PrepareOptions) -> Prepared:

@@ -1,4 +1,4 @@
-"""The folder worker: scans the import folder, takes complete files in batches, never stops on a bad file."""
+"""The folder worker (an adapter): scans the import folder and hands complete files to the use cases in batches."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import logging
 import time
 
 from crm_kit.waiting import nap
+from crm_mail_ingest.domain.importing import Prepared
 from crm_mail_ingest.domain.intake import StabilityTracker
 from crm_mail_ingest.folder import ImportFolder
-from crm_mail_ingest.importer import Importer, Prepared
-from crm_mail_ingest.settings import MailIngestSettings
+from crm_mail_ingest.service_layer import AbandonFiles, RecordFiles, ResumeFiles, TakeFiles, UseCases
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +22,11 @@ ORPHAN_GRACE_SECONDS = 60.0
 class Watcher:
     """Polls the inbox; a file is taken once its size and mtime held still across two scans."""
 
-    def __init__(self, importer: Importer, folder: ImportFolder, settings: MailIngestSettings) -> None:
-        self.importer = importer
+    def __init__(self, uses: UseCases, folder: ImportFolder, *, scan_seconds: float, batch_files: int) -> None:
+        self.uses = uses
         self.folder = folder
-        self.settings = settings
+        self.scan_seconds = scan_seconds
+        self.batch_files = batch_files
         self.tracker = StabilityTracker()
         self.passes = 0
 
@@ -33,7 +34,7 @@ class Watcher:
         """Scan and import until ``stop``; errors are logged and the next pass tries again."""
         await asyncio.to_thread(self.folder.ensure)
         try:
-            await self.importer.start()
+            await self.uses.start()
         except Exception:
             log.exception("the import worker processes did not start; the first import retries")
         resumed = False
@@ -51,17 +52,17 @@ class Watcher:
             except Exception:
                 log.exception("import pass failed; the next pass retries")
             self.passes += 1
-            await nap(self.settings.scan_seconds, stop)
+            await nap(self.scan_seconds, stop)
 
     async def scan_once(self, stop: asyncio.Event | None = None) -> int:
         """One scan: import the files that were already there, unchanged, at the previous scan.
 
-        Batches are pipelined: the next batch is claimed, read and parsed (in the importer's
+        Batches are pipelined: the next batch is claimed, read and parsed (in the import folder's
         worker processes) while the previous one is written to the database.
         """
         scan = await asyncio.to_thread(self.folder.scan)
         ready = self.tracker.stable(scan)
-        size = self.settings.batch_files
+        size = self.batch_files
         done = 0
         preparing: asyncio.Task[list[Prepared]] | None = None
         try:
@@ -71,28 +72,21 @@ class Watcher:
                 names = ready[start : start + size]
                 for name in names:
                     self.tracker.forget(name)
-                upcoming = asyncio.create_task(self.importer.take(names))
+                upcoming = asyncio.create_task(self.uses.take(TakeFiles(tuple(names))))
                 if preparing is not None:
                     current, preparing = preparing, None
-                    done += len(await self.importer.commit(await current))
+                    done += len(await self.uses.record(RecordFiles(tuple(await current))))
                 preparing = upcoming
             if preparing is not None:
                 current, preparing = preparing, None
-                done += len(await self.importer.commit(await current))
+                done += len(await self.uses.record(RecordFiles(tuple(await current))))
         finally:
             if preparing is not None:
                 # A failure left a prepared batch behind: its files stay in processing/ for the sweep.
                 with contextlib.suppress(BaseException):
-                    self.importer.release([p.claimed for p in await preparing])
+                    await self.uses.abandon(AbandonFiles(tuple(await preparing)))
         return done
 
     async def sweep(self, *, grace: float, stop: asyncio.Event | None = None) -> int:
         """Import files left in processing/ (after a crash or outage), skipping ones in flight."""
-        paths = await asyncio.to_thread(self.folder.orphans, grace)
-        orphans = [self.folder.resumed(p) for p in paths if p.name not in self.importer.in_flight]
-        size = self.settings.batch_files
-        for start in range(0, len(orphans), size):
-            if stop is not None and stop.is_set():
-                break
-            await self.importer.import_files(orphans[start : start + size], resumed=True)
-        return len(orphans)
+        return await self.uses.resume(ResumeFiles(grace_seconds=grace))

@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 from crm_kit.identity import Identity, issue
 from crm_kit.service import start_in_background
 from crm_mail_ingest.bootstrap import MailIngest, build
+from crm_mail_ingest.service_layer import ImportFiles
 
 from .conftest import FIXTURES, drop
 
@@ -55,12 +56,12 @@ async def test_a_failed_file_is_retried_after_its_cause_is_fixed(ingest_settings
             ingest.folder.ensure()
             claimed = ingest.folder.claim("mare.txt")
             assert claimed is not None
-            [failed] = await ingest.importer.import_files([claimed])
+            [failed] = await ingest.uses.import_files(ImportFiles((claimed,)))
             assert failed["status"] == "failed"
             assert "file too large" in failed["reason"]
             assert (ingest.folder.failed / "mare.txt.reason.txt").exists()
 
-            ingest.importer.settings.max_file_bytes = 1_000_000  # the administrator raised the limit
+            ingest.settings.max_file_bytes = 1_000_000  # the administrator raised the limit
             retried = await client.post(f"/api/mail-imports/{failed['id']}/retry", headers=headers(ingest))
             assert retried.status_code == 201, retried.text
             assert retried.json()["status"] == "imported"

@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from crm_mail_ingest.bootstrap import build
+from crm_mail_ingest.service_layer import ImportFiles
 
 from ..corpus import corpus_file  # noqa: TID252  (tests are not an installed package)
 
@@ -25,7 +26,7 @@ async def test_two_batches_imported_at_once_each_get_their_task_events(ingest_se
             names.append(name)
         batches.append([c for c in (ingest.folder.claim(n) for n in names) if c is not None])
 
-    results = await asyncio.gather(*(ingest.importer.import_files(b) for b in batches))
+    results = await asyncio.gather(*(ingest.uses.import_files(ImportFiles(tuple(b))) for b in batches))
 
     assert [len(r) for r in results] == [40, 40]
     assert {row["status"] for rows in results for row in rows} == {"imported"}

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from crm_contracts.tasks import TaskCreated
+from crm_kit.ports import free_port
 from crm_kit.testing import read_events
-from crm_kit.testing.plugin import free_port
 
 from ..corpus import write_corpus  # noqa: TID252  (tests are not an installed package)
 

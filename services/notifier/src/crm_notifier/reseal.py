@@ -11,50 +11,17 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TextIO
 
 from crm_kit.service import Service
-from crm_kit.store import Database
 from crm_notifier.credentials import CredentialBox, is_key
-from crm_notifier.settings import NotifierSettings
-from crm_notifier.store import repository as repo
+from crm_notifier.service_layer import Reseal, ResealReport, UseCases
+
+__all__ = ["ResealReport", "reseal_main"]
 
 
-@dataclass(frozen=True)
-class ResealReport:
-    """How many stored passwords were sealed again, were already current, or open with neither key."""
-
-    resealed: int
-    current: int
-    unreadable: int
-
-
-def _opens(box: CredentialBox, sealed: str) -> str | None:
-    try:
-        return box.open(sealed)
-    except ValueError:
-        return None
-
-
-async def reseal(db: Database, current: CredentialBox, old: CredentialBox) -> ResealReport:
-    """Seal again, under ``current``, every stored password that ``old`` opens; the rest stays as it is."""
-    resealed = already = unreadable = 0
-    async with db.transaction() as conn:
-        for kind, key, sealed in await repo.sealed_passwords(conn):
-            if _opens(current, sealed) is not None:
-                already += 1
-                continue
-            password = _opens(old, sealed)
-            if password is None:
-                unreadable += 1
-                continue
-            await repo.replace_sealed_password(conn, kind, key, current.seal(password) or "")
-            resealed += 1
-    return ResealReport(resealed, already, unreadable)
-
-
-def reseal_main(bootstrap: Callable[[], Service], argv: Sequence[str], stdin: TextIO) -> int:
+def reseal_main(compose: Callable[[], tuple[Service, UseCases]], argv: Sequence[str], stdin: TextIO) -> int:
     """The ``reseal`` command: the old key is the first line of stdin; prints the report as JSON.
 
     Exit status 0 when every password opens with the current key afterwards, 1 when some open with neither
@@ -67,13 +34,11 @@ def reseal_main(bootstrap: Callable[[], Service], argv: Sequence[str], stdin: Te
     if not is_key(old_key):
         sys.stderr.write("the first line of stdin must be the old CRM_NOTIFIER_CREDENTIALS_KEY (a Fernet key)\n")
         return 2
-    service = bootstrap()
-    settings = service.settings
-    assert isinstance(settings, NotifierSettings)
+    service, uses = compose()
 
     async def run() -> ResealReport:
         try:
-            return await reseal(service.db, CredentialBox(settings.credentials_key), CredentialBox(old_key))
+            return await uses.reseal(Reseal(CredentialBox(old_key)))
         finally:
             await service.db.dispose()
 

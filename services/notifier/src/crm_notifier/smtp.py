@@ -1,4 +1,4 @@
-"""The SMTP adapter (aiosmtplib): pooled connections per server, a two-step DATA, and a connection test.
+"""The SMTP adapter (aiosmtplib), ``SmtpMailer``: pooled connections per server, a two-step DATA, a connection test.
 
 The final ``.`` of DATA is what makes a server take a message. :func:`transmit` sends everything
 before it, lets the caller record the hand-over in the database, and only then sends the dot: a
@@ -24,33 +24,10 @@ from typing import Any, Literal
 import aiosmtplib
 
 from crm_notifier.domain.headers import check_address, check_header
+from crm_notifier.domain.models import Outcome, Row, ServerConfig
+from crm_notifier.domain.outgoing import message_id_of
 
 TlsMode = Literal["none", "starttls", "tls"]
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    """Where and how to send: a configured mail server with the credentials to use."""
-
-    key: str
-    name: str
-    host: str
-    port: int
-    tls_mode: str
-    sender: str
-    username: str | None = None
-    password: str | None = None
-    rate_per_minute: int = 0
-    timeout: float = 20.0
-
-
-@dataclass
-class Outcome:
-    """How one transmission ended."""
-
-    status: Literal["sent", "temporary", "permanent", "lost_claim", "lost_after_hand_over"]
-    code: int | None = None
-    error: str = ""
 
 
 class SmtpFailure(Exception):
@@ -321,3 +298,47 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
             await asyncio.wait_for(client.quit(), timeout=2)
     except Exception:
         client.close()
+
+
+class SmtpMailer:
+    """The ``ports.Mailer`` on aiosmtplib: a pool of reused connections, one per (server, lane)."""
+
+    def __init__(self, idle_seconds: float = 30.0) -> None:
+        self.pool = Pool(idle_seconds)
+
+    async def test(self, server: ServerConfig) -> list[dict[str, Any]]:
+        return await test_connection(server)
+
+    def build(self, delivery: Row, sender: str, files: list[tuple[str, bytes]], sent_at: datetime) -> bytes:
+        return build_message(
+            sender=sender,
+            recipient=delivery["recipient"],
+            subject=delivery["subject"],
+            body=delivery["body"],
+            message_id=message_id_of(delivery["id"]),
+            sent_at=sent_at,
+            attachments=files,
+            extra_headers={"X-CRM-Cause": delivery["cause_event_id"]},
+        )
+
+    async def send(
+        self, server: ServerConfig, lane: int, recipient: str, data: bytes, hand_over: Callable[[], Awaitable[bool]]
+    ) -> Outcome:
+        """Send on the lane's connection; a connection left in doubt is closed, never reused."""
+        key = f"{server.key}#{lane}"
+        try:
+            client = await self.pool.get(server, key)
+        except SmtpFailure as failure:
+            return Outcome("unreachable", failure.code, str(failure))
+        outcome = await transmit(client, server.sender, recipient, data, hand_over, server.timeout)
+        if outcome.status in ("lost_after_hand_over", "lost_claim") or (
+            outcome.status == "temporary" and outcome.code is None
+        ):
+            self.pool.drop(key)
+        return outcome
+
+    async def close_idle(self) -> None:
+        await self.pool.close_idle()
+
+    async def close(self) -> None:
+        await self.pool.close()

@@ -22,13 +22,7 @@ from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import AuthResult
 
 from crm_kit.identity import HEADER, Identity, issue
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from crm_kit.ports import free_port
 
 
 def read_maildir(path: Path) -> list[EmailMessage]:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 
-from crm_notifier.bootstrap import bootstrap
-from crm_notifier.domain.models import Notice, StaffMember
-from crm_notifier.events.publisher import Publisher
-from crm_notifier.notifying import Notifier
-from crm_notifier.rendering import Renderer
-from crm_notifier.store import repository as repo
+from crm_contracts.base import Envelope
+from crm_contracts.tasks import TaskAssigned
+from crm_kit.inbox import Context
+from crm_notifier.bootstrap import compose
+from crm_notifier.service_layer import SaveStaffMember, TellTaskAssigned
 from crm_notifier.store import tables as t
 
 ANA = "0190a000-0000-7000-8000-00000000a0a0"
@@ -19,31 +19,33 @@ BOB = "0190a000-0000-7000-8000-00000000b0b0"
 NEW = "0190a000-0000-7000-8000-00000000c0c0"
 
 
-def notice(staff_id: str, title: str) -> Notice:
-    return Notice(kind="task_assigned", mode="task", staff_id=staff_id, context={"title": title, "by": "x"})
+def assigned(staff_id: str, title: str) -> TaskAssigned:
+    return TaskAssigned(task_id=uuid4(), title=title, responsible_staff_id=UUID(staff_id), assigned_by="x")
 
 
 async def test_a_batch_of_notices_stores_each_message_once_and_publishes_only_new_ones(notifier_settings) -> None:
-    service = bootstrap(notifier_settings(2525))
+    service, uses = compose(notifier_settings(2525))
     await service.migrate()
-    notifier = Notifier(Renderer("http://crm", "ro"), Publisher(service.outbox))
+    route = service.subscriptions.routes[TaskAssigned.ce_type()][0]
     now = datetime.now(UTC)
     try:
+        await uses.staff_changed(SaveStaffMember(ANA, "Ana", "ana@firma.ro", "ana"))
+        await uses.staff_changed(SaveStaffMember(BOB, "Bob", "bob@firma.ro", None))
+        await uses.tasks_assigned([TellTaskAssigned("e1", "t0", "Earlier", "x", ANA, None)])
         async with service.db.transaction() as conn:
-            await repo.save_staff(conn, StaffMember(ANA, "Ana", "ana@firma.ro", "ana"))
-            await repo.save_staff(conn, StaffMember(BOB, "Bob", "bob@firma.ro", None))
-            await notifier.tell(conn, "e1", notice(ANA, "Earlier"), now)
-        async with service.db.transaction() as conn:
-            await notifier.tell_many(
-                conn,
+
+            def item(cause: str, event: TaskAssigned) -> tuple[Context, TaskAssigned]:
+                envelope = Envelope(id=cause, source="/crm/tasks", type=TaskAssigned.ce_type(), time=now)
+                return Context(conn, envelope, service.outbox), event
+
+            await route.handler(
                 [
-                    ("e1", notice(ANA, "Again")),  # already told: no second message, no event
-                    ("e2", notice(ANA, "One")),
-                    ("e2", notice(ANA, "One, repeated")),  # same cause and user in one batch
-                    ("e3", notice(BOB, "Two")),  # not a user: an email
-                    ("e4", notice(NEW, "Three")),  # unknown yet: parked
-                ],
-                now,
+                    item("e1", assigned(ANA, "Again")),  # already told: no second message, no event
+                    item("e2", assigned(ANA, "One")),
+                    item("e2", assigned(ANA, "One, repeated")),  # same cause and user in one batch
+                    item("e3", assigned(BOB, "Two")),  # not a user: an email
+                    item("e4", assigned(NEW, "Three")),  # unknown yet: parked
+                ]
             )
         async with service.db.read() as conn:
             messages = (await conn.execute(sa.select(t.messages.c.cause_event_id, t.messages.c.title))).all()

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from crm_notifier import smtp
-from crm_notifier.bootstrap import bootstrap
+from crm_notifier.bootstrap import compose
 from crm_notifier.delivering import HandOvers, message_id_of
 from crm_notifier.settings import NotifierSettings
-from crm_notifier.store import repository as repo
+from crm_notifier.store.repository import SqlRepository
 from crm_notifier.store.tables import deliveries
 from crm_notifier.testing import SinkProcess, pending_emails, read_maildir
 
@@ -30,15 +30,15 @@ async def _queue(service, n: int) -> list[dict]:  # type: ignore[no-untyped-def]
     rows = pending_emails(n, now)
     async with service.db.transaction() as conn:
         await conn.execute(deliveries.insert(), rows)
-        return await repo.claim(conn, "token-1", now, n)
+        return await SqlRepository(conn).claim("token-1", now, n)
 
 
 async def test_hand_overs_asked_for_together_share_commits_and_a_lost_claim_is_reported(tmp_path: Path) -> None:
-    service = bootstrap(_settings(tmp_path, 2525))
+    service, uses = compose(_settings(tmp_path, 2525))
     await service.migrate()
     try:
         claimed = await _queue(service, 8)
-        hand_overs = HandOvers(service.db)
+        hand_overs = HandOvers(uses)
         owned = await asyncio.gather(
             *(hand_overs.record(r["id"], r["claim_token"], "sink") for r in claimed),
             hand_overs.record(claimed[0]["id"], "someone-else", "sink"),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from crm_kit.service import start_in_background
 from crm_kit.testing import eventually
 from crm_notifier.bootstrap import bootstrap
-from crm_notifier.store import repository as repo
+from crm_notifier.store.repository import SqlRepository
 from crm_notifier.store.tables import deliveries
 from crm_notifier.testing import api_client, identity_headers, read_maildir
 
@@ -80,7 +80,7 @@ async def test_a_stored_email_with_a_bad_subject_fails_once_with_a_reason_and_is
         ]
         async with running.service.db.transaction() as conn:
             for row in legacy:
-                await repo.add_delivery(conn, row)
+                await SqlRepository(conn).add_deliveries([row])
 
         async def settled():  # type: ignore[no-untyped-def]
             async with running.service.db.read() as conn:

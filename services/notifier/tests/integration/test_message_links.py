@@ -15,7 +15,7 @@ from crm_kit.service import start_in_background
 from crm_kit.testing import eventually
 from crm_kit.testing.stack import remember_csrf_token
 from crm_notifier.bootstrap import bootstrap
-from crm_notifier.store import repository as repo
+from crm_notifier.store.repository import SqlRepository
 from crm_notifier.store.tables import messages
 from crm_notifier.testing import api_client, free_port, identity_headers
 
@@ -77,17 +77,18 @@ async def test_opening_a_stored_message_with_an_offsite_link_goes_to_the_message
             for link in [*OFFSITE, "/tasks/t1"]:
                 message_id = str(uuid4())
                 stored[link] = message_id
-                await repo.add_message(
-                    conn,
-                    {
-                        "id": message_id,
-                        "recipient": "admin",
-                        "title": "Vechi",
-                        "body": "",
-                        "link": link,
-                        "cause_event_id": f"legacy:{message_id}",
-                        "created_at": now,
-                    },
+                await SqlRepository(conn).add_messages(
+                    [
+                        {
+                            "id": message_id,
+                            "recipient": "admin",
+                            "title": "Vechi",
+                            "body": "",
+                            "link": link,
+                            "cause_event_id": f"legacy:{message_id}",
+                            "created_at": now,
+                        }
+                    ]
                 )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}") as web:
 

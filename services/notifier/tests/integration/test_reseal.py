@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from crm_kit.ids import new_id
-from crm_notifier.bootstrap import bootstrap
+from crm_notifier.bootstrap import bootstrap, compose
 from crm_notifier.credentials import CredentialBox, new_key
-from crm_notifier.reseal import ResealReport, reseal
+from crm_notifier.reseal import ResealReport
+from crm_notifier.service_layer import Reseal
 from crm_notifier.settings import NotifierSettings
-from crm_notifier.store import repository as repo
+from crm_notifier.store.repository import SqlRepository
 
 OLD, NEW, LOST = new_key(), new_key(), new_key()
 
@@ -30,15 +31,13 @@ async def _store(settings: NotifierSettings) -> dict[str, str]:
     now = datetime.now(UTC)
     server = {"port": 587, "tls_mode": "starttls", "sender": "crm@firma.ro", "username": "crm", "created_at": now}
     async with service.db.transaction() as conn:
-        await repo.insert_mail_server(
-            conn,
+        await SqlRepository(conn).insert_mail_server(
             {**server, "id": ids["main"], "name": "Firma", "host": "smtp.firma.ro", "password_enc": old.seal("p1")},
         )
-        await repo.insert_mail_server(
-            conn, {**server, "id": ids["lost"], "name": "Alta", "host": "smtp.alta.ro", "password_enc": lost.seal("p2")}
+        await SqlRepository(conn).insert_mail_server(
+            {**server, "id": ids["lost"], "name": "Alta", "host": "smtp.alta.ro", "password_enc": lost.seal("p2")}
         )
-        await repo.save_credentials(
-            conn,
+        await SqlRepository(conn).save_credentials(
             {
                 "user_login": "ana",
                 "server_id": ids["main"],
@@ -56,8 +55,9 @@ async def _passwords(settings: NotifierSettings, ids: dict[str, str]) -> dict[st
     service = bootstrap(settings)
     box = CredentialBox(NEW)
     async with service.db.read() as conn:
-        main, lost = await repo.mail_server(conn, ids["main"]), await repo.mail_server(conn, ids["lost"])
-        ana = await repo.credentials(conn, "ana")
+        repo = SqlRepository(conn)
+        main, lost = await repo.mail_server(ids["main"]), await repo.mail_server(ids["lost"])
+        ana = await repo.credentials("ana")
     await service.db.dispose()
     assert main is not None and lost is not None and ana is not None
     with pytest.raises(ValueError, match="enter it again"):
@@ -71,10 +71,10 @@ async def test_passwords_sealed_under_the_old_key_are_sealed_again_and_unknown_o
     settings = NotifierSettings(database_url=database_url, credentials_key=NEW)
     ids = await _store(settings)
 
-    service = bootstrap(settings)
+    service, uses = compose(settings)  # its sealer is the current key, NEW
     try:
-        first = await reseal(service.db, CredentialBox(NEW), CredentialBox(OLD))
-        again = await reseal(service.db, CredentialBox(NEW), CredentialBox(OLD))
+        first = await uses.reseal(Reseal(CredentialBox(OLD)))
+        again = await uses.reseal(Reseal(CredentialBox(OLD)))
     finally:
         await service.db.dispose()
 

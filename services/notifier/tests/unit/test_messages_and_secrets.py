@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from crm_kit.errors import Invalid
 from crm_notifier.credentials import CredentialBox, new_key
-from crm_notifier.delivering import server_config
+from crm_notifier.domain.mail_servers import server_config
 from crm_notifier.rendering import Renderer
 from crm_notifier.settings import NotifierSettings
 from crm_notifier.smtp import build_message
@@ -96,8 +96,8 @@ def test_a_server_whose_password_cannot_be_read_is_used_without_login_but_keeps_
         "rate_per_minute": 30,
     }
     with pytest.raises(ValueError, match="enter it again"):
-        server_config(row, CredentialBox(KEY_TWO), 10.0)
-    config = server_config(row, CredentialBox(KEY_TWO), 10.0, anonymous=True)
+        server_config(row, CredentialBox(KEY_TWO).open, 10.0)
+    config = server_config(row, CredentialBox(KEY_TWO).open, 10.0, anonymous=True)
     assert (config.username, config.password) == (None, None)
     assert (config.key, config.host, config.port, config.tls_mode, config.sender) == (
         "s1",

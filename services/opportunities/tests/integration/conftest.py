@@ -12,8 +12,13 @@ import pytest
 
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Running, Service, start_in_background
+from crm_kit.transactions import SqlUnitOfWork
 from crm_opportunities.bootstrap import bootstrap
+from crm_opportunities.events.publisher import KafkaPublisher
+from crm_opportunities.ports import Publisher, Repository
+from crm_opportunities.service_layer import UseCases
 from crm_opportunities.settings import OpportunitiesSettings
+from crm_opportunities.store.repository import SqlRepository
 
 AGENT_STAFF = UUID("0190a000-0000-7000-8000-00000000a001")
 
@@ -41,6 +46,13 @@ class Opps:
 
     async def stage(self, opportunity_id: str, **body: Any) -> httpx.Response:
         return await self.call("POST", f"/api/opportunities/{opportunity_id}/stage", json=body)
+
+    def uses(self) -> UseCases:
+        """The use cases on this service's store, for what other contexts would tell it by events."""
+        uow = SqlUnitOfWork[Repository, Publisher](
+            self.service.db, self.service.outbox, repository=SqlRepository, publisher=KafkaPublisher
+        )
+        return UseCases(uow)
 
 
 def client_for(service: Service) -> httpx.AsyncClient:

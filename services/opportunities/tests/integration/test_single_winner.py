@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,9 +12,7 @@ import sqlalchemy as sa
 
 from crm_contracts.opportunities import ContractRequested, OpportunityLost, StageChanged
 from crm_opportunities.domain.documents import Article
-from crm_opportunities.events.publisher import Publisher
-from crm_opportunities.service_layer import IssuedDocument, Opportunities
-from crm_opportunities.store.repository import Repository
+from crm_opportunities.service_layer import KeepArticle, RecordIssuedDocument
 from crm_opportunities.store.tables import documents, metadata, stage_history
 
 from .conftest import Opps
@@ -36,9 +33,8 @@ async def count(opps: Opps, table: sa.Table, *cond: Any) -> int:
 
 async def issued_offer(opps: Opps) -> tuple[str, str]:
     """An opportunity at 'offer' with an offer commercial issued (as OfferIssued would show it)."""
-    app = Opportunities(Repository())
-    async with opps.service.db.transaction() as conn:
-        await app.repo.upsert_article(conn, Article("LIC", "Licence", "buc", Decimal("100"), Decimal(21)))
+    uses = opps.uses()
+    await uses.article_changed(KeepArticle(Article("LIC", "Licence", "buc", Decimal("100"), Decimal(21))))
     opp = await opps.open()
     assert (await opps.stage(opp["id"], stage="presentation")).status_code == 200
     asked = await opps.call(
@@ -46,7 +42,7 @@ async def issued_offer(opps: Opps) -> tuple[str, str]:
     )
     assert asked.status_code == 202, asked.text
     offer_id = uuid4()
-    issued = IssuedDocument(
+    issued = RecordIssuedDocument(
         kind="offer",
         document_id=offer_id,
         partner_id=UUID(opp["partner_id"]),
@@ -62,10 +58,7 @@ async def issued_offer(opps: Opps) -> tuple[str, str]:
         offer_id=None,
         printout_sha256=None,
     )
-    async with opps.service.db.transaction() as conn:
-        await app.document_issued(
-            conn, Publisher(partial(opps.service.outbox.add, conn)), issued, now=datetime.now(UTC)
-        )
+    await uses.document_issued(issued)
     return opp["id"], str(offer_id)
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from functools import partial
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 
 from crm_opportunities.domain.documents import Article
-from crm_opportunities.events.publisher import Publisher
-from crm_opportunities.service_layer import IssuedDocument, Opportunities
-from crm_opportunities.store.repository import Repository
+from crm_opportunities.service_layer import KeepArticle, RecordIssuedDocument
 from crm_opportunities.store.tables import metadata
 
 from .conftest import AGENT_STAFF, Opps
@@ -146,9 +143,8 @@ async def test_bad_input_gets_a_4xx_never_a_500(store_opps: Opps) -> None:
 
 
 async def test_an_offer_issued_while_negotiating_shows_up_without_moving_the_opportunity_back(store_opps: Opps) -> None:
-    app = Opportunities(Repository())
-    async with store_opps.service.db.transaction() as conn:
-        await app.repo.upsert_article(conn, Article("LIC", "Licence", "buc", Decimal("100"), Decimal(21)))
+    uses = store_opps.uses()
+    await uses.article_changed(KeepArticle(Article("LIC", "Licence", "buc", Decimal("100"), Decimal(21))))
     opp = await store_opps.open()
     for stage in ("presentation", "offer", "negotiation"):
         assert (await store_opps.stage(opp["id"], stage=stage)).status_code == 200
@@ -156,7 +152,7 @@ async def test_an_offer_issued_while_negotiating_shows_up_without_moving_the_opp
         "POST", f"/api/opportunities/{opp['id']}/offer", json={"lines": [{"article_code": "LIC", "qty": "2"}]}
     )
     assert asked.status_code == 202
-    issued = IssuedDocument(
+    issued = RecordIssuedDocument(
         kind="offer",
         document_id=uuid4(),
         partner_id=UUID(opp["partner_id"]),
@@ -172,10 +168,7 @@ async def test_an_offer_issued_while_negotiating_shows_up_without_moving_the_opp
         offer_id=None,
         printout_sha256=None,
     )
-    async with store_opps.service.db.transaction() as conn:
-        await app.document_issued(
-            conn, Publisher(partial(store_opps.service.outbox.add, conn)), issued, now=datetime.now(UTC)
-        )
+    await uses.document_issued(issued)
     view = (await store_opps.call("GET", f"/api/opportunities/{opp['id']}")).json()
     assert view["stage"] == "negotiation"
     assert [(d["number"], d["status"], len(d["lines"])) for d in view["documents"]] == [("OF-9", "issued", 1)]

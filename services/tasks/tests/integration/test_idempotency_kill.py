@@ -16,12 +16,12 @@ import sqlalchemy as sa
 
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.ids import new_id
+from crm_kit.ports import free_port
 from crm_kit.store import Database
 from crm_kit.testing import eventually
-from crm_kit.testing.plugin import free_port
 from crm_tasks.domain.model import StaffMember
 from crm_tasks.settings import TasksSettings
-from crm_tasks.store import repository as repo
+from crm_tasks.store.repository import SqlRepository
 from crm_tasks.store.tables import metadata
 
 
@@ -82,7 +82,9 @@ async def test_a_retry_after_the_process_died_between_commit_and_response_create
         await eventually(lambda: _healthy(base), timeout=60)
         staff_id = new_id()
         async with db.transaction() as conn:
-            await repo.upsert_staff(conn, StaffMember(staff_id, "Ana", "ana@example.ro", "ana", Decimal(8), (), None))
+            await SqlRepository(conn).upsert_staff(
+                StaffMember(staff_id, "Ana", "ana@example.ro", "ana", Decimal(8), (), None)
+            )
         identity = Identity(user_id="ana", username="ana", role="agent", staff_id=str(staff_id))
 
         def headers() -> dict[str, str]:

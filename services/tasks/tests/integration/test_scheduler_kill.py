@@ -24,7 +24,7 @@ from crm_kit.testing import eventually, read_events
 from crm_tasks.bootstrap import bootstrap
 from crm_tasks.domain.model import StaffMember
 from crm_tasks.settings import TasksSettings
-from crm_tasks.store import repository as repo
+from crm_tasks.store.repository import SqlRepository
 
 TASKS = 16
 
@@ -55,7 +55,7 @@ async def test_two_schedulers_and_a_kill_9_fire_each_reminder_exactly_once_withi
     try:
         ana = new_id()
         async with service.db.transaction() as conn:
-            await repo.upsert_staff(conn, StaffMember(ana, "Ana", "ana@example.ro"))
+            await SqlRepository(conn).upsert_staff(StaffMember(ana, "Ana", "ana@example.ro"))
         token = issue(
             Identity("u1", "ana", "agent", str(ana)), settings.identity_secret, "tasks", ttl=timedelta(hours=1)
         )

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from crm_tasks.events.publisher import Publisher
 from crm_tasks.scheduler import Scheduler
 
 if TYPE_CHECKING:
@@ -21,7 +20,10 @@ async def _task(world: World, **body: Any) -> dict[str, Any]:
 
 
 def _scheduler(world: World) -> Scheduler:
-    return Scheduler(world.service.db, Publisher(world.service.outbox), world.clock, batch_size=3)
+    """A scheduler on the service's use cases (the wired worker's), with small batches."""
+    wired = world.service.workers["schedule"]
+    assert isinstance(wired, Scheduler)
+    return Scheduler(wired.uses, batch_size=3)
 
 
 async def test_a_reminder_fires_once_when_its_time_comes_and_again_only_after_the_deadline_moves(

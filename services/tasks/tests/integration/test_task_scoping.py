@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from crm_kit.ids import new_id
 from crm_tasks.api.controllers import HIDDEN_TITLE
 from crm_tasks.domain.model import AttachmentRef, Task
-from crm_tasks.store import repository as repo
+from crm_tasks.store.repository import SqlRepository
 
 if TYPE_CHECKING:
     from tests.conftest import World  # annotations only: tasks' tests are not a package
@@ -82,7 +82,7 @@ async def test_a_task_attachment_is_readable_through_the_task_only_by_who_may_se
         attachments=[AttachmentRef(sha, "contract.pdf", 25, "application/pdf")],
     )
     async with world.service.db.transaction() as conn:
-        assert await repo.insert_task(conn, task)
+        assert await SqlRepository(conn).insert_task(task)
 
     async def refs(who: str, role: str = "agent", digest: str = sha) -> int:
         return (await world.client.get(f"/blob-refs/{digest}", headers=world.as_(who, role))).status_code

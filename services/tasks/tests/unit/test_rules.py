@@ -50,8 +50,17 @@ def test_a_client_request_goes_to_the_service_rep_else_the_sales_rep() -> None:
     service_rep, sales_rep = uuid4(), uuid4()
     assert rules.default_responsible(PartnerRef(uuid4(), "Acme", "client", sales_rep, service_rep)) == service_rep
     assert rules.default_responsible(PartnerRef(uuid4(), "Acme", "client", sales_rep, None)) == sales_rep
+    assert rules.default_responsible(PartnerRef(uuid4(), "Acme", "client")) is None  # triage
+
+
+def test_a_task_made_by_hand_needs_a_responsible_chosen_or_found_by_t4() -> None:
+    chosen, sales_rep = uuid4(), uuid4()
+    assert rules.responsible_for(chosen, PartnerRef(uuid4(), "Acme", "client", sales_rep)) == chosen
+    assert rules.responsible_for(None, PartnerRef(uuid4(), "Acme", "client", sales_rep)) == sales_rep
     with pytest.raises(Invalid, match="no service or sales representative"):
-        rules.default_responsible(PartnerRef(uuid4(), "Acme", "client"))
+        rules.responsible_for(None, PartnerRef(uuid4(), "Acme", "client"))
+    with pytest.raises(Invalid, match="a client to take it from"):
+        rules.responsible_for(None, None)
 
 
 def test_only_an_active_contract_with_the_services_article_covers_it() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
+from uuid import UUID
 
 from crm_kit.errors import Invalid
 
@@ -93,3 +95,64 @@ class MemberFilter:
     @property
     def fiscal(self) -> str | None:
         return fiscal_digits(self.fiscal_code)
+
+
+@dataclass(frozen=True)
+class Partner:
+    """A partner as the partner directory last published it (what member filters look at)."""
+
+    partner_id: UUID
+    kind: str
+    name: str
+    fiscal_code: str | None = None
+    locality: str | None = None
+    county: str | None = None
+    turnover: Decimal | None = None
+    employees: int | None = None
+    activity_domain: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchCount:
+    """How many partners a filter selects, and how many of them are members already."""
+
+    matching: int
+    already_members: int
+
+    @property
+    def would_add(self) -> int:
+        return self.matching - self.already_members
+
+
+@dataclass(frozen=True)
+class Member:
+    """A campaign member, its partner's details and the opportunity generated for it, if any.
+
+    The details are None until the partner directory publishes the partner.
+    """
+
+    partner_id: UUID
+    added_at: dt.datetime
+    kind: str | None = None
+    name: str | None = None
+    fiscal_code: str | None = None
+    locality: str | None = None
+    county: str | None = None
+    turnover: Decimal | None = None
+    employees: int | None = None
+    activity_domain: str | None = None
+    requested_at: dt.datetime | None = None
+    opportunity_id: UUID | None = None
+
+
+def check_known(unknown: list[UUID]) -> None:
+    """Refuse to add partners the directory has not published (yet).
+
+    Raises:
+        Invalid: some ids name no partner (the first 50 are listed).
+    """
+    if unknown:
+        raise Invalid(
+            f"{len(unknown)} partner id(s) are not in the partner directory (yet)",
+            unknown=[str(u) for u in unknown[:50]],
+        )

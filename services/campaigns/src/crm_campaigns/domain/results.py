@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from crm_campaigns.domain.campaigns import Campaign, month_of
@@ -92,6 +93,20 @@ class Results:
     def realized(self) -> tuple[Decimal, Decimal, Decimal, tuple[MonthValue, ...], Decimal | None]:
         """The realized figures only: what ``CampaignResultsChanged`` reports when they move."""
         return (self.realized_cost, self.accepted_revenue, self.invoiced_revenue, self.monthly_return, self.roi)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The realized figures as stored to notice when they move (strings keep Decimals exact)."""
+
+        def s(v: Decimal | None) -> str | None:
+            return None if v is None else str(v)
+
+        return {
+            "realized_cost": s(self.realized_cost),
+            "accepted_revenue": s(self.accepted_revenue),
+            "invoiced_revenue": s(self.invoiced_revenue),
+            "monthly_return": [[m.month, s(m.value)] for m in self.monthly_return],
+            "roi": s(self.roi),
+        }
 
 
 def roi(invoiced_revenue: Decimal, cost: Decimal) -> Decimal | None:

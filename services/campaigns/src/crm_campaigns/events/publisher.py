@@ -1,15 +1,13 @@
-"""Domain facts -> crm.campaigns contract events -> the outbox (only this module knows the contracts)."""
+"""The Kafka adapter of the ``Publisher`` port: domain facts -> crm.campaigns contract events -> the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from crm_campaigns.domain.campaigns import Campaign
 from crm_campaigns.domain.results import Fact, Results
-from crm_contracts.base import Envelope, Event
 from crm_contracts.campaigns import (
     CampaignCreated,
     CampaignMemberRemoved,
@@ -22,13 +20,16 @@ from crm_contracts.campaigns import (
     OpportunitiesRequested,
     OrderAttachedToCampaign,
 )
-
-Emit = Callable[[Event], Awaitable[Envelope]]
-"""Puts one event into the outbox inside the caller's transaction."""
+from crm_kit.transactions import Emit
 
 
-class Publisher:
-    """The campaigns context's outgoing facts and commands, in domain terms."""
+class KafkaPublisher:
+    """The campaigns context's outgoing facts and commands, in domain terms; only it knows the contract classes.
+
+    Args:
+        emit: queues one event in the unit of work's outbox (caused by the handled event inside a handler).
+        chunk: the most partner ids one CampaignMembersAdded carries.
+    """
 
     def __init__(self, emit: Emit, chunk: int = 500) -> None:
         self._emit = emit
@@ -124,18 +125,3 @@ class Publisher:
                 title=title,
             )
         )
-
-
-def realized_json(r: Results) -> dict[str, Any]:
-    """The realized figures as stored to notice when they move (strings keep Decimals exact)."""
-
-    def s(v: Decimal | None) -> str | None:
-        return None if v is None else str(v)
-
-    return {
-        "realized_cost": s(r.realized_cost),
-        "accepted_revenue": s(r.accepted_revenue),
-        "invoiced_revenue": s(r.invoiced_revenue),
-        "monthly_return": [[m.month, s(m.value)] for m in r.monthly_return],
-        "roi": s(r.roi),
-    }

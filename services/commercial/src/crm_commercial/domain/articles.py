@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from crm_kit.errors import Invalid
+from crm_kit.errors import Conflict, Invalid
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -46,7 +46,12 @@ class ArticleScope:
     article_codes: frozenset[str] = field(default_factory=frozenset)
 
     def allows(self, code: str) -> bool:
+        """Whether a generated document may pick the article ``code``."""
         return self.scope == "all" or code in self.article_codes
+
+    def picker_codes(self) -> frozenset[str] | None:
+        """The codes the article picker offers: the chosen list, or None for every article."""
+        return self.article_codes if self.scope == "list" else None
 
 
 def validate_article(article: Article, rates: Iterable[VatRate]) -> Article:
@@ -87,3 +92,27 @@ def validate_scope(scope: ArticleScope, known_codes: Iterable[str]) -> ArticleSc
     if unknown:
         raise Invalid(f"unknown articles in the picker list: {', '.join(unknown)}", field="article_codes")
     return scope
+
+
+def check_vat_rate(rate: VatRate, catalogue: Iterable[VatRate], articles_using: int) -> VatRate:
+    """Check a rate to add or change: a percentage, named, not a second code for the same percentage.
+
+    Args:
+        rate: the rate as asked for.
+        catalogue: the rates already in the catalogue.
+        articles_using: how many articles use ``rate.rate`` (a rate in use cannot be retired).
+
+    Raises:
+        Invalid: not a percentage from 0 to 99.99, or without a code or a name.
+        Conflict: the percentage is already another code's, or articles still use a rate being retired.
+    """
+    if rate.rate < 0 or rate.rate >= 100:
+        raise Invalid("a VAT rate is a percentage from 0 to 99.99", field="rate")
+    if not rate.code.strip() or not rate.name.strip():
+        raise Invalid("a VAT rate needs a code and a name", field="code")
+    same = [r for r in catalogue if r.rate == rate.rate and r.code != rate.code]
+    if same:
+        raise Conflict(f"the rate {rate.rate}% is already in the catalogue as {same[0].code}")
+    if not rate.active and articles_using:
+        raise Conflict(f"articles still use {rate.rate}%: change them before retiring the rate")
+    return rate

@@ -38,6 +38,10 @@ SERIES: Mapping[str, str] = {
 }
 """The numbering series of each document type: ``OF-2026-000123``."""
 
+RENDERED_IN_SERIES_LOCK: tuple[str, ...] = ("offer", "order", "contract", "payment")
+"""Documents whose facts carry their printout; an invoice's follows in InvoicePrintoutReady."""
+IssuedType = Literal["offer", "order", "contract", "invoice"]
+
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_QTY = Decimal("1000000000")
 QTY_STEP = Decimal("0.0001")
@@ -67,6 +71,24 @@ class LineRequest:
     qty: Decimal
     price: Decimal | None = None
     description: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRequest:
+    """What it takes to issue an offer, order, contract or invoice (from a user or another context)."""
+
+    doc_type: IssuedType
+    partner_id: str
+    lines: tuple[LineRequest, ...]
+    source: Source = field(default_factory=Source)
+    request_id: str | None = None
+    valid_until: date | None = None
+    kind: str | None = None
+    starts_on: date | None = None
+    months: int | None = None
+    monthly_value: Decimal | None = None
+    task_id: str | None = None
+    apply_scope: bool = True
 
 
 @dataclass(frozen=True)
@@ -301,6 +323,40 @@ def decide_offer(offer: Document, decision: Literal["accepted", "rejected"], tz:
     return decision
 
 
+@dataclass(frozen=True)
+class OfferDecision:
+    """What deciding an offer writes: the new status, when and by whom, and a rejection's reason."""
+
+    status: str
+    decided_at: datetime | None
+    decided_by: str | None
+    reason_code: str | None = None
+    note: str | None = None
+
+
+def offer_valid_until(requested: date | None, today: date, default_days: int) -> date:
+    """The last day an offer issued ``today`` is valid: as requested, else ``default_days`` later.
+
+    Raises:
+        Invalid: the requested day is before the issue.
+    """
+    valid_until = requested or today + timedelta(days=default_days)
+    if valid_until < today:
+        raise Invalid("an offer cannot expire before it is issued", field="valid_until")
+    return valid_until
+
+
+def check_reason_code(reason_code: str) -> str:
+    """A rejection's reason code, which must be given.
+
+    Raises:
+        Invalid: an empty reason code.
+    """
+    if not reason_code.strip():
+        raise Invalid("a rejected offer needs a reason code (CRM > Nomenclatoare > Motive)", field="reason_code")
+    return reason_code
+
+
 def already_decided(number: str, status: str, at: datetime | None, by: str | None, tz: tzinfo | None = None) -> str:
     """What a request that lost the race to decide an offer is told: what happened, when and by whom."""
     text = f"{number} was already {status}"
@@ -324,6 +380,92 @@ def check_end(contract: Document, ended_on: date) -> None:
         raise Conflict(f"contract {contract.number} already ended on {contract.ended_on}")
     if contract.starts_on is not None and ended_on < contract.starts_on:
         raise Invalid("a contract cannot end before it starts", field="ended_on")
+
+
+def already_ended(number: str, ended_on: date | None) -> str:
+    """What a request that lost the race to end a contract is told."""
+    return f"contract {number} already ended on {ended_on}"
+
+
+def check_cost(kind: str, partner_id: str | None, number: str) -> str:
+    """Check a cost document's kind, supplier and number; the number as recorded (trimmed).
+
+    Raises:
+        Invalid: an unknown kind, a purchase without its supplier, a number not 1-60 characters.
+    """
+    if kind not in COST_KINDS:
+        raise Invalid(f"kind is one of {', '.join(COST_KINDS)}", field="kind")
+    if kind in ("purchase_invoice", "purchase_receipt") and not partner_id:
+        raise Invalid("a purchase document needs its supplier (partner_id)", field="partner_id")
+    number = number.strip()
+    if not number or len(number) > 60:
+        raise Invalid("the document number is 1-60 characters", field="number")
+    return number
+
+
+def check_paid_invoice(invoice: Document | None, invoice_id: str, partner_id: str) -> Document:
+    """The invoice a payment names: an invoice of the paying partner.
+
+    Raises:
+        Invalid: not a known invoice, or another partner's.
+    """
+    if invoice is None or invoice.type != "invoice":
+        raise Invalid(f"unknown invoice {invoice_id}", field="invoice_id")
+    if invoice.partner_id != partner_id:
+        raise Invalid(f"invoice {invoice.number} belongs to another partner", field="invoice_id")
+    return invoice
+
+
+def check_not_invoiced(order: Document, invoice: Document | None) -> None:
+    """An order is invoiced once.
+
+    Raises:
+        Conflict: ``invoice`` already bills the order (its id travels with the error).
+    """
+    if invoice is not None:
+        raise Conflict(f"order {order.number} was already invoiced by {invoice.number}", invoice_id=invoice.id)
+
+
+def check_month_not_invoiced(contract: Document, period: str, invoice: Document | None) -> None:
+    """A contract's month is invoiced once.
+
+    Raises:
+        Conflict: ``invoice`` already bills that month (its id travels with the error).
+    """
+    if invoice is not None:
+        raise Conflict(
+            f"{period} of contract {contract.number} was already invoiced by {invoice.number}", invoice_id=invoice.id
+        )
+
+
+def check_not_posted(duplicate: Document | None) -> None:
+    """A supplier's cost document is posted once.
+
+    Raises:
+        Conflict: the same kind, supplier and number is already posted as ``duplicate``.
+    """
+    if duplicate is not None:
+        raise Conflict(f"this cost document is already posted as {duplicate.number}", document_id=duplicate.id)
+
+
+InvoiceBasis = Literal["order", "contract", "lines"]
+
+
+def invoice_basis(*, order_id: object, contract_id: object, partner_id: object, period: str | None) -> InvoiceBasis:
+    """What an invoice is issued from: an order, a contract's month, or its own lines for a partner.
+
+    Raises:
+        Invalid: not exactly one of them, or a contract without the month billed.
+    """
+    if sum(bool(x) for x in (order_id, contract_id, partner_id)) != 1:
+        raise Invalid("give exactly one of order_id, contract_id (with period), or partner_id (with lines)")
+    if order_id:
+        return "order"
+    if contract_id:
+        if not period:
+            raise Invalid("an invoice from a contract needs the month billed (period, YYYY-MM)", field="period")
+        return "contract"
+    return "lines"
 
 
 def check_amount(amount: Decimal, field_name: str, *, positive: bool) -> Decimal:

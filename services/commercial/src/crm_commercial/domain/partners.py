@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm_kit.errors import Invalid
+
+
+class UnknownPartner(Invalid):
+    """A document names a partner the partner directory has not told us about."""
+
 
 @dataclass(frozen=True)
 class Partner:
@@ -21,3 +27,16 @@ class Partner:
     def place(self) -> str:
         """Address, locality and county on one line."""
         return ", ".join(p for p in (self.address, self.locality, self.county) if p)
+
+
+def known(partner: Partner | None, partner_id: str) -> Partner:
+    """The partner a document names, which the directory must have announced.
+
+    Raises:
+        UnknownPartner: the directory has not told us about ``partner_id`` (yet).
+    """
+    if partner is None:
+        raise UnknownPartner(
+            f"unknown partner {partner_id}: register it in the partner directory first", field="partner_id"
+        )
+    return partner

@@ -1,21 +1,49 @@
-"""The publisher: translates documents into crm.commercial contract events and queues them in the outbox."""
+"""The publisher adapter: documents become crm.commercial contract events, queued in the unit of work's outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from crm_commercial.domain.articles import Article
-from crm_commercial.domain.documents import Document, Line, Source
+from crm_commercial.domain.documents import Document, DocumentRequest, Line, Source
+from crm_commercial.ports import ParkedCommand
 from crm_contracts import commercial as c
-from crm_contracts.base import Event
+from crm_contracts.base import Envelope, Event
 from crm_contracts.common import DocumentLine
 from crm_contracts.common import Source as SourceOut
+from crm_kit.outbox import Outbox
+from crm_kit.transactions import Emit, current_event
 
-Send = Callable[[Event], Awaitable[Any]]
-"""Queues one event in the current transaction (the outbox, or a handler's ``ctx.publish``)."""
+Answer = Callable[[ParkedCommand], Emit]
+"""Builds the ``emit`` of the facts that answer a parked command (caused by and correlated with it)."""
+
+
+def answer_in_handler(outbox: Outbox) -> Answer:
+    """Answers to parked commands, queued in the transaction of the event handler that releases them.
+
+    A parked command is answered while its partner's registration is handled; its facts must still say
+    they were caused by the command (``causationid``), as if it had been handled when it arrived.
+    """
+
+    def answer(command: ParkedCommand) -> Emit:
+        scope = current_event.get()
+        if scope is None:
+            raise RuntimeError("parked commands are answered inside the handler of the event that releases them")
+
+        async def emit(event: Event) -> Envelope:
+            return await outbox.add(
+                scope.conn,
+                event,
+                correlation_id=command.correlation_id or command.command_id,
+                causation_id=command.command_id,
+            )
+
+        return emit
+
+    return answer
 
 
 def _uuid(value: str | None) -> UUID | None:
@@ -45,11 +73,23 @@ def line_out(line: Line) -> DocumentLine:
     )
 
 
-class Publisher:
-    """The facts of the commercial context, each queued with ``send`` in the caller's transaction."""
+class KafkaPublisher:
+    """``ports.Publisher``: the facts of the commercial context, each queued with ``emit`` in the unit of work.
 
-    def __init__(self, send: Send) -> None:
-        self._send = send
+    Args:
+        emit: queues one contract event in the unit of work's transaction.
+        answer: builds the ``emit`` of a parked command's answers (without it they keep ``emit``'s cause).
+    """
+
+    def __init__(self, emit: Emit, answer: Answer | None = None) -> None:
+        self._send = emit
+        self._answer = answer
+
+    def answering(self, command: ParkedCommand) -> KafkaPublisher:
+        """The publisher of the facts that answer a parked command (caused by it)."""
+        if self._answer is None:
+            return self
+        return KafkaPublisher(self._answer(command), self._answer)
 
     async def document_issued(self, doc: Document) -> None:
         """OfferIssued, ClientOrderPlaced, ContractSigned or InvoiceIssued, by the document's type."""
@@ -120,15 +160,17 @@ class Publisher:
             )
         )
 
-    async def offer_rejected(self, offer: Document, reason_code: str, note: str | None) -> None:
+    async def offer_rejected(self, offer: Document) -> None:
+        """OfferRejected, with the offer's reason code and note."""
         assert offer.partner_id is not None
+        assert offer.reason_code is not None
         await self._send(
             c.OfferRejected(
                 document_id=UUID(offer.id),
                 partner_id=UUID(offer.partner_id),
                 number=offer.number,
-                reason_code=reason_code,
-                note=note,
+                reason_code=offer.reason_code,
+                note=offer.note,
                 source=source_out(offer.source),
             )
         )
@@ -190,15 +232,15 @@ class Publisher:
             )
         )
 
-    async def request_rejected(
-        self, *, request_id: str, requested: str, partner_id: str, reason: str, source: Source
-    ) -> None:
+    async def request_rejected(self, request: DocumentRequest, reason: str) -> None:
+        """DocumentRequestRejected: a command of another context can never succeed as sent."""
+        assert request.request_id is not None
         await self._send(
             c.DocumentRequestRejected(
-                request_id=UUID(request_id),
-                requested=requested,  # type: ignore[arg-type]
-                partner_id=UUID(partner_id),
+                request_id=UUID(request.request_id),
+                requested=request.doc_type,
+                partner_id=UUID(request.partner_id),
                 reason=reason,
-                source=source_out(source),
+                source=source_out(request.source),
             )
         )

@@ -179,4 +179,5 @@ parked_commands = sa.Table(
     sa.Column("payload", sa.Text(), nullable=False),
     sa.Column("parked_at", UTCDateTime, nullable=False),
 )
-"""Commands naming a partner not yet in the read model; replayed when its PartnerRegistered arrives."""
+"""Commands naming a partner not yet in the read model (payload: the request, as the repository writes it);
+answered when its PartnerRegistered arrives."""

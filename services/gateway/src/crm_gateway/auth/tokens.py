@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
-
 from crm_gateway.domain.users import ROLES, User
+from crm_kit.tokens import TokenRefused, check, sign
 
-_ALGORITHM = "HS256"
 ACCESS = "access"
 SESSION = "session"
 
@@ -28,7 +26,6 @@ class TokenIssuer:
 
     def issue(self, user: User, kind: str = ACCESS, now: datetime | None = None) -> str:
         """A signed token naming the user, valid for ``ttl``."""
-        issued = now or datetime.now(UTC)
         claims: dict[str, Any] = {
             "sub": user.id,
             "name": user.username,
@@ -37,10 +34,8 @@ class TokenIssuer:
             "lang": user.language,
             "typ": kind,
             "ver": user.token_version,
-            "iat": int(issued.timestamp()),
-            "exp": int((issued + self.ttl).timestamp()),
         }
-        return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
+        return sign(claims, self.secret, self.ttl, now)
 
     def verify(self, token: str, kind: str = ACCESS) -> User:
         """The user a token names.
@@ -49,12 +44,10 @@ class TokenIssuer:
             InvalidToken: forged, expired, of another kind, or malformed.
         """
         try:
-            claims = jwt.decode(
-                token, self.secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "role", "typ"]}
-            )
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken("the token has expired; log in again") from None
-        except jwt.PyJWTError:
+            claims = check(token, self.secret, require=("exp", "sub", "role", "typ"))
+        except TokenRefused as exc:
+            if exc.reason == "expired":
+                raise InvalidToken("the token has expired; log in again") from None
             raise InvalidToken("the token is not valid; log in again") from None
         if claims["typ"] != kind or claims["role"] not in ROLES:
             raise InvalidToken("the token is not valid here; log in again")

@@ -58,7 +58,14 @@ class Routing:
 
 
 def route(partner: PartnerContact | None, triage_staff_id: str | None) -> Routing:
-    """The partner's service rep, else its sales rep, else the triage person; no partner -> triage, flagged."""
+    """The partner's service rep, else its sales rep, else the triage person; no partner -> triage, flagged.
+
+    T4 as it applies to an email's task. It is decided here, not left to the tasks service, because
+    the contracts carry the decision: ``TaskCreated.responsible_staff_id`` (null means "waiting for
+    triage") and ``EmailImported.responsible_staff_id`` (who may see the import in the partner
+    history), and the import log is scoped by it. The tasks service applies T4 only to a task that
+    arrives without a responsible, and knows no triage person.
+    """
     if partner is None:
         return Routing(None, None, triage_staff_id, unknown_sender=True)
     responsible = partner.service_rep_staff_id or partner.sales_rep_staff_id or triage_staff_id

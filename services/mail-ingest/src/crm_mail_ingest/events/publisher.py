@@ -2,61 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import sqlalchemy as sa
 
 from crm_contracts.base import Event
 from crm_contracts.common import Attachment
 from crm_contracts.mail import EmailImported, EmailImportFailed
 from crm_contracts.tasks import Origin, TaskCreated
 from crm_kit.outbox import Outbox
-from crm_mail_ingest.domain.model import StoredAttachment
-
-__all__ = [
-    "EmailTask",
-    "ImportFailure",
-    "MailPublisher",
-    "OutboxBatch",
-    "PublisherSpec",
-    "StoredAttachment",
-    "build_events",
-]
-
-
-@dataclass(frozen=True)
-class EmailTask:
-    """Everything the events of one imported email carry."""
-
-    import_id: str
-    task_id: str
-    file_name: str
-    message_key: str
-    sender: str
-    sender_name: str | None
-    subject: str
-    title: str
-    description: str
-    body: str
-    sent_at: datetime | None
-    partner_id: str | None
-    responsible_staff_id: str | None
-    unknown_sender: bool
-    export_format: str
-    attachments: list[StoredAttachment]
-
-
-@dataclass(frozen=True)
-class ImportFailure:
-    """A file that could not be imported: its import entry and why."""
-
-    import_id: str
-    file_name: str
-    reason: str
+from crm_kit.store import kit_tables
+from crm_kit.transactions import OutboxEmit
+from crm_mail_ingest.domain.importing import EmailTask, ImportFailure, Outcome
+from crm_mail_ingest.ports import PreparedEvents
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,44 +31,72 @@ class PublisherSpec:
     topic: Callable[[str], str]
 
 
-def build_events(jobs: list[EmailTask | ImportFailure], spec: PublisherSpec, now: datetime) -> list[dict[str, Any]]:
+def build_events(jobs: Sequence[Outcome], spec: PublisherSpec, now: datetime) -> list[dict[str, Any]]:
     """The outbox rows of a batch's events, built apart from the service process (a worker process).
 
-    The rows are the kit's ``Outbox.prepare`` rows, written later by ``MailPublisher.write``.
+    The rows are the kit's ``Outbox.prepare`` rows, written later by ``KafkaPublisher.prepared``.
     """
-    from crm_mail_ingest.store.tables import metadata
-
-    batch = OutboxBatch(Outbox(metadata, spec.source, spec.topic))
+    batch = OutboxBatch(Outbox(_outbox_metadata(), spec.source, spec.topic))
     for job in jobs:
         batch.add(job, now=now)
     return batch.rows()
+
+
+@functools.cache
+def _outbox_metadata() -> sa.MetaData:
+    """The kit's tables alone: ``Outbox.prepare`` in a worker process needs no more (built once per process)."""
+    metadata = sa.MetaData()
+    kit_tables(metadata)
+    return metadata
 
 
 def _uuid(value: str | None) -> UUID | None:
     return UUID(value) if value else None
 
 
-class MailPublisher:
-    """Speaks the domain; hands out one ``OutboxBatch`` per transaction (it knows topics and contracts)."""
+class KafkaPublisher:
+    """``ports.Publisher`` on the transaction's outbox: a batch's events go in with one multi-row insert."""
 
-    def __init__(self, outbox: Outbox, topic: Callable[[str], str]) -> None:
-        self.outbox = outbox
-        self.spec = PublisherSpec(outbox.source, topic)
+    def __init__(self, emit: OutboxEmit) -> None:
+        self.emit = emit
 
-    def batch(self) -> OutboxBatch:
-        """A fresh batch of events for one transaction (concurrent imports never share one)."""
-        return OutboxBatch(self.outbox)
+    async def import_failed(self, failure: ImportFailure) -> None:
+        """EmailImportFailed (crm.mail), correlated with the import entry."""
+        await self.prepared(PreparedEvents((failure,)))
 
-    async def write(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        """Write rows built by ``build_events`` (or ``OutboxBatch.rows``) in the caller's transaction."""
-        await self.outbox.write(conn, rows)
+    async def prepared(self, events: PreparedEvents) -> None:
+        """Write a batch's events: the rows built ahead, else built here from its outcomes."""
+        rows = events.rows
+        if not rows and events.outcomes:
+            batch = OutboxBatch(self.emit.outbox)
+            for outcome in events.outcomes:
+                batch.add(outcome, now=self.emit.now)
+            rows = batch.rows()
+        await self.emit.write(rows)
+
+
+class WorkerEvents:
+    """``ports.EventBatches``: a batch's events built in a worker process (``offload``), before its transaction."""
+
+    def __init__(self, spec: PublisherSpec, offload: Callable[..., Awaitable[list[dict[str, Any]]]] | None) -> None:
+        self.spec = spec
+        self.offload = offload
+
+    async def prepare(self, outcomes: Sequence[Outcome], now: datetime) -> PreparedEvents:
+        """The outbox rows of ``outcomes`` at ``now`` (in the worker process when there is one)."""
+        jobs = list(outcomes)
+        if self.offload is None:
+            rows = await asyncio.to_thread(build_events, jobs, self.spec, now)
+        else:
+            rows = await self.offload(build_events, jobs, self.spec, now)
+        return PreparedEvents(tuple(jobs), rows)
 
 
 class OutboxBatch:
-    """The events of one batch of files, written with one multi-row insert by ``flush``.
+    """The events of one batch of files, collected as outbox rows to be written with one insert.
 
     The kit's ``Outbox.prepare`` builds each row (so an event can name another of the batch as
-    its cause) and ``Outbox.write`` writes them, inside the caller's transaction.
+    its cause, and all of a file's events share its import id as correlation).
     """
 
     def __init__(self, outbox: Outbox) -> None:
@@ -116,7 +108,7 @@ class OutboxBatch:
         self._pending.append(row)
         return envelope.id
 
-    def add(self, job: EmailTask | ImportFailure, *, now: datetime) -> None:
+    def add(self, job: Outcome, *, now: datetime) -> None:
         """The events of one file's outcome: an imported email's two, or a failure's one."""
         if isinstance(job, ImportFailure):
             self.import_failed(import_id=job.import_id, file_name=job.file_name, reason=job.reason, now=now)
@@ -127,12 +119,6 @@ class OutboxBatch:
         """The collected rows, not yet written (handed over; the batch is empty after)."""
         pending, self._pending = self._pending, []
         return pending
-
-    async def flush(self, conn: AsyncConnection) -> int:
-        """Write the collected events into the outbox (the caller's transaction); returns how many."""
-        rows = self.rows()
-        await self.outbox.write(conn, rows)
-        return len(rows)
 
     def email_task(self, item: EmailTask, *, now: datetime) -> None:
         """TaskCreated (crm.tasks, source email) and EmailImported (crm.mail), correlated."""

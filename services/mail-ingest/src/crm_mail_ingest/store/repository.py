@@ -1,4 +1,4 @@
-"""Reads and writes of the import log, message identities and the partner read model."""
+"""``ports.Repository`` on SQLAlchemy Core: the import log, message identities and the partner read model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit import blobrefs
+from crm_mail_ingest.domain.importing import FirstImport, ImportRow, PartnerDirectoryEntry, Viewer
 from crm_mail_ingest.domain.routing import PartnerContact
+from crm_mail_ingest.ports import ImportQuery, MessageSeen
 from crm_mail_ingest.store.tables import blob_refs, imports, messages, partner_emails, partners
 
 _CHUNK = 400
@@ -21,171 +23,165 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
         yield values[start : start + _CHUNK]
 
 
-async def partners_by_email(conn: AsyncConnection, emails: Iterable[str]) -> dict[str, list[PartnerContact]]:
-    """Partners whose sites have each address (addresses compared in lower case)."""
-    wanted = sorted({e.lower() for e in emails if e})
-    found: dict[str, list[PartnerContact]] = {}
-    for chunk in _chunks(wanted):
-        rows = await conn.execute(
-            sa.select(
-                partner_emails.c.email,
-                partners.c.partner_id,
-                partners.c.name,
-                partners.c.sales_rep_staff_id,
-                partners.c.service_rep_staff_id,
+class SqlRepository:
+    """The store of mail-ingest, bound to one connection (one unit of work)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def partners_by_email(self, emails: Sequence[str]) -> dict[str, list[PartnerContact]]:
+        """Partners whose sites have each address (addresses compared in lower case)."""
+        wanted = sorted({e.lower() for e in emails if e})
+        found: dict[str, list[PartnerContact]] = {}
+        for chunk in _chunks(wanted):
+            rows = await self.conn.execute(
+                sa.select(
+                    partner_emails.c.email,
+                    partners.c.partner_id,
+                    partners.c.name,
+                    partners.c.sales_rep_staff_id,
+                    partners.c.service_rep_staff_id,
+                )
+                .join(partners, partners.c.partner_id == partner_emails.c.partner_id)
+                .where(partner_emails.c.email.in_(chunk))
             )
-            .join(partners, partners.c.partner_id == partner_emails.c.partner_id)
-            .where(partner_emails.c.email.in_(chunk))
-        )
-        for row in rows:
-            found.setdefault(row.email, []).append(
-                PartnerContact(row.partner_id, row.name, row.sales_rep_staff_id, row.service_rep_staff_id)
-            )
-    return found
+            for row in rows:
+                found.setdefault(row.email, []).append(
+                    PartnerContact(row.partner_id, row.name, row.sales_rep_staff_id, row.service_rep_staff_id)
+                )
+        return found
 
-
-async def save_partner(
-    conn: AsyncConnection,
-    *,
-    partner_id: str,
-    name: str,
-    sales_rep_staff_id: str | None,
-    service_rep_staff_id: str | None,
-    emails: Iterable[str],
-) -> None:
-    """Replace what the read model knows of one partner (its reps and its sites' addresses)."""
-    await conn.execute(partner_emails.delete().where(partner_emails.c.partner_id == partner_id))
-    await conn.execute(partners.delete().where(partners.c.partner_id == partner_id))
-    await conn.execute(
-        partners.insert().values(
-            partner_id=partner_id,
-            name=name[:300],
-            sales_rep_staff_id=sales_rep_staff_id,
-            service_rep_staff_id=service_rep_staff_id,
-        )
-    )
-    unique = sorted({e.strip().lower()[:320] for e in emails if e and e.strip()})
-    if unique:
-        await conn.execute(partner_emails.insert(), [{"email": e, "partner_id": partner_id} for e in unique])
-
-
-async def known_messages(conn: AsyncConnection, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Already imported message keys, with the import entry that first took each."""
-    wanted = sorted(set(keys))
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(wanted):
-        rows = await conn.execute(
-            sa.select(messages.c.message_key, messages.c.import_id, messages.c.task_id, imports.c.file_name)
-            .select_from(messages.outerjoin(imports, imports.c.id == messages.c.import_id))
-            .where(messages.c.message_key.in_(chunk))
-        )
-        for row in rows:
-            found[row.message_key] = {"import_id": row.import_id, "file_name": row.file_name, "task_id": row.task_id}
-    return found
-
-
-async def insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """Record message identities; a key seen before breaks the unique constraint (IntegrityError)."""
-    if rows:
-        await conn.execute(messages.insert(), rows)
-
-
-async def insert_imports(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(imports.insert(), rows)
-        pairs = [(str(r["id"]), a["sha256"]) for r in rows for a in r.get("attachments") or [] if a.get("sha256")]
-        await blobrefs.add_refs(conn, blob_refs, pairs)
-
-
-async def unmoved_import(conn: AsyncConnection, file_name: str, file_sha256: str) -> dict[str, Any] | None:
-    """A recorded import of this very file whose move to done/ or failed/ did not happen (a crash)."""
-    row = (
+    async def save_partner(self, partner: PartnerDirectoryEntry) -> None:
+        """Replace what the read model knows of one partner (its reps and its sites' addresses)."""
+        conn, partner_id = self.conn, partner.partner_id
+        await conn.execute(partner_emails.delete().where(partner_emails.c.partner_id == partner_id))
+        await conn.execute(partners.delete().where(partners.c.partner_id == partner_id))
         await conn.execute(
-            sa.select(imports)
-            .where(imports.c.file_name == file_name)
-            .where(imports.c.file_sha256 == file_sha256)
-            .where(imports.c.moved_at.is_(None))
-            .where(imports.c.status != "retried")
-            .order_by(imports.c.created_at.desc())
-            .limit(1)
+            partners.insert().values(
+                partner_id=partner_id,
+                name=partner.name[:300],
+                sales_rep_staff_id=partner.sales_rep_staff_id,
+                service_rep_staff_id=partner.service_rep_staff_id,
+            )
         )
-    ).first()
-    return dict(row._mapping) if row else None
+        unique = sorted({e.strip().lower()[:320] for e in partner.emails if e and e.strip()})
+        if unique:
+            await conn.execute(partner_emails.insert(), [{"email": e, "partner_id": partner_id} for e in unique])
+
+    async def known_messages(self, keys: Sequence[str]) -> dict[str, FirstImport]:
+        """Already imported message keys, with the import entry that first took each."""
+        wanted = sorted(set(keys))
+        found: dict[str, FirstImport] = {}
+        for chunk in _chunks(wanted):
+            rows = await self.conn.execute(
+                sa.select(messages.c.message_key, messages.c.import_id, messages.c.task_id, imports.c.file_name)
+                .select_from(messages.outerjoin(imports, imports.c.id == messages.c.import_id))
+                .where(messages.c.message_key.in_(chunk))
+            )
+            for row in rows:
+                found[row.message_key] = FirstImport(row.import_id, row.file_name, row.task_id)
+        return found
+
+    async def add_messages(self, seen: Sequence[MessageSeen]) -> None:
+        """Record message identities; a key seen before breaks the unique constraint (IntegrityError)."""
+        if seen:
+            await self.conn.execute(
+                messages.insert(),
+                [
+                    {
+                        "message_key": m.message_key,
+                        "import_id": m.import_id,
+                        "task_id": m.task_id,
+                        "created_at": m.created_at,
+                    }
+                    for m in seen
+                ],
+            )
+
+    async def add_imports(self, rows: Sequence[ImportRow]) -> None:
+        """Record import log entries and the blobs their attachments reference."""
+        if rows:
+            await self.conn.execute(imports.insert(), list(rows))
+            pairs = [(str(r["id"]), a["sha256"]) for r in rows for a in r.get("attachments") or [] if a.get("sha256")]
+            await blobrefs.add_refs(self.conn, blob_refs, pairs)
+
+    async def unmoved_import(self, file_name: str, file_sha256: str) -> ImportRow | None:
+        """A recorded import of this very file whose move to done/ or failed/ did not happen (a crash)."""
+        row = (
+            await self.conn.execute(
+                sa.select(imports)
+                .where(imports.c.file_name == file_name)
+                .where(imports.c.file_sha256 == file_sha256)
+                .where(imports.c.moved_at.is_(None))
+                .where(imports.c.status != "retried")
+                .order_by(imports.c.created_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return dict(row._mapping) if row else None
+
+    async def kept_failures(self, file_sha256s: Sequence[str]) -> dict[str, str]:
+        """Where failed/ already keeps a file of each content (sha256 -> path relative to the inbox)."""
+        if not file_sha256s:
+            return {}
+        rows = await self.conn.execute(
+            sa.select(imports.c.file_sha256, imports.c.stored_path)
+            .where(imports.c.status == "failed")
+            .where(imports.c.file_sha256.in_(sorted(set(file_sha256s))))
+            .where(imports.c.moved_at.is_not(None))
+            .where(imports.c.stored_path.like("failed/%"))
+            .order_by(imports.c.created_at)
+        )
+        found: dict[str, str] = {}
+        for row in rows:
+            found.setdefault(row.file_sha256, row.stored_path)
+        return found
+
+    async def mark_moved(self, moves: dict[str, str], now: datetime) -> None:
+        """Set where each import's file now is (import id -> path relative to the inbox)."""
+        if not moves:
+            return
+        stmt = (
+            imports.update()
+            .where(imports.c.id == sa.bindparam("import_id"))
+            .values(stored_path=sa.bindparam("path"), moved_at=sa.bindparam("now"))
+        )
+        await self.conn.execute(stmt, [{"import_id": i, "path": p, "now": now} for i, p in moves.items()])
+
+    async def get(self, import_id: str) -> ImportRow | None:
+        """One import log entry, whoever may see it."""
+        row = (await self.conn.execute(sa.select(imports).where(imports.c.id == import_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def references_blob(self, viewer: Viewer, sha256: str) -> bool:
+        """Whether an import the viewer may see has this blob as an attachment."""
+        ids = await blobrefs.records_referencing(self.conn, blob_refs, sha256)
+        if not ids:
+            return False
+        where = [*_scope(viewer), imports.c.id.in_(ids)]
+        return (await self.conn.execute(sa.select(imports.c.id).where(*where).limit(1))).first() is not None
+
+    async def set_status(self, import_id: str, status: str) -> None:
+        """Change an entry's status (a retried failure becomes ``retried``)."""
+        await self.conn.execute(imports.update().where(imports.c.id == import_id).values(status=status))
+
+    async def page(self, query: ImportQuery) -> tuple[list[ImportRow], int]:
+        """The import log the viewer may see, newest first, optionally of one status."""
+        scope = _scope(query.viewer)
+        select = sa.select(imports).where(*scope)
+        count = sa.select(sa.func.count()).select_from(imports).where(*scope)
+        if query.status:
+            select = select.where(imports.c.status == query.status)
+            count = count.where(imports.c.status == query.status)
+        rows = await self.conn.execute(
+            select.order_by(imports.c.created_at.desc(), imports.c.id.desc()).limit(query.limit).offset(query.offset)
+        )
+        total = (await self.conn.execute(count)).scalar_one()
+        return [dict(r._mapping) for r in rows], int(total)
 
 
-async def kept_failures(conn: AsyncConnection, file_sha256s: list[str]) -> dict[str, str]:
-    """Where failed/ already keeps a file of each content (sha256 -> path relative to the inbox)."""
-    if not file_sha256s:
-        return {}
-    rows = await conn.execute(
-        sa.select(imports.c.file_sha256, imports.c.stored_path)
-        .where(imports.c.status == "failed")
-        .where(imports.c.file_sha256.in_(sorted(set(file_sha256s))))
-        .where(imports.c.moved_at.is_not(None))
-        .where(imports.c.stored_path.like("failed/%"))
-        .order_by(imports.c.created_at)
-    )
-    found: dict[str, str] = {}
-    for row in rows:
-        found.setdefault(row.file_sha256, row.stored_path)
-    return found
-
-
-async def mark_moved(conn: AsyncConnection, moves: dict[str, str], now: datetime) -> None:
-    """Set where each import's file now is (import id -> path relative to the inbox)."""
-    if not moves:
-        return
-    stmt = (
-        imports.update()
-        .where(imports.c.id == sa.bindparam("import_id"))
-        .values(stored_path=sa.bindparam("path"), moved_at=sa.bindparam("now"))
-    )
-    await conn.execute(stmt, [{"import_id": i, "path": p, "now": now} for i, p in moves.items()])
-
-
-async def get_import(conn: AsyncConnection, import_id: str) -> dict[str, Any] | None:
-    row = (await conn.execute(sa.select(imports).where(imports.c.id == import_id))).first()
-    return dict(row._mapping) if row else None
-
-
-async def import_references_blob(conn: AsyncConnection, role: str, staff_id: str | None, sha256: str) -> bool:
-    """Whether an import the viewer may see has this blob as an attachment."""
-    ids = await blobrefs.records_referencing(conn, blob_refs, sha256)
-    if not ids:
-        return False
-    where = [*_scope(role, staff_id), imports.c.id.in_(ids)]
-    return (await conn.execute(sa.select(imports.c.id).where(*where).limit(1))).first() is not None
-
-
-async def set_status(conn: AsyncConnection, import_id: str, status: str) -> None:
-    await conn.execute(imports.update().where(imports.c.id == import_id).values(status=status))
-
-
-def _scope(role: str, staff_id: str | None) -> list[Any]:
+def _scope(viewer: Viewer) -> list[Any]:
     """``crm_kit.scoping.may_see_mail_import`` as SQL: an agent sees the imports whose task went to them."""
-    if role in ("admin", "manager"):
+    if viewer.role in ("admin", "manager"):
         return []
-    return [imports.c.responsible_staff_id == staff_id if staff_id is not None else sa.false()]
-
-
-async def list_imports(
-    conn: AsyncConnection,
-    *,
-    status: str | None,
-    limit: int,
-    offset: int,
-    role: str,
-    staff_id: str | None,
-) -> tuple[list[dict[str, Any]], int]:
-    """The import log the viewer (``role``, ``staff_id``) may see, newest first, optionally of one status."""
-    scope = _scope(role, staff_id)
-    query = sa.select(imports).where(*scope)
-    count = sa.select(sa.func.count()).select_from(imports).where(*scope)
-    if status:
-        query = query.where(imports.c.status == status)
-        count = count.where(imports.c.status == status)
-    rows = await conn.execute(
-        query.order_by(imports.c.created_at.desc(), imports.c.id.desc()).limit(limit).offset(offset)
-    )
-    total = (await conn.execute(count)).scalar_one()
-    return [dict(r._mapping) for r in rows], int(total)
+    return [imports.c.responsible_staff_id == viewer.staff_id if viewer.staff_id is not None else sa.false()]

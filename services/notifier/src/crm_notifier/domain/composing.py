@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crm_kit.errors import Invalid, NotFound
-from crm_notifier.domain.headers import check_address
+from crm_notifier.domain.headers import check_address, check_header
+from crm_notifier.domain.models import Row
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,20 @@ class AttachmentRef:
     file_name: str
     sha256: str
     size: int = 0
+
+
+@dataclass(frozen=True)
+class EmailRequest:
+    """An email someone asked for (E1/E2): checked, addressed and sized, before any delivery exists."""
+
+    email_id: str
+    requested_by: str
+    partner_id: str | None
+    recipients: list[str]
+    subject: str
+    body: str
+    document_id: str | None
+    attachments: list[AttachmentRef]
 
 
 def recipients(
@@ -89,3 +104,51 @@ def check_size(attachments: list[AttachmentRef], body: str, limit: int) -> int:
             limit=limit,
         )
     return estimate
+
+
+def document_attachments(
+    document: Row | None, files: list[Row], *, printout: bool, attach_files: bool
+) -> list[AttachmentRef]:
+    """The document's printout and filed files, as asked.
+
+    Raises:
+        Invalid: attachments asked without a document, or a printout the document does not have yet.
+    """
+    if not (printout or attach_files):
+        return []
+    if document is None:
+        raise Invalid("choose the document whose printout or files to attach", field="document_id")
+    found: list[AttachmentRef] = []
+    if printout:
+        if not document["printout_sha256"]:
+            raise Invalid(f"document {document['number']} has no printout yet", field="attach_printout")
+        found.append(AttachmentRef(f"{document['number']}.pdf".replace("/", "-"), document["printout_sha256"]))
+    if attach_files:
+        found += [AttachmentRef(f["file_name"], f["sha256"], f["size"]) for f in files]
+    return found
+
+
+def article_photos(codes: list[str], articles: dict[str, Row]) -> list[AttachmentRef]:
+    """The photos of the chosen articles, named ``<code>-<n>.jpg``.
+
+    Raises:
+        NotFound: an article the notifier does not know (yet).
+    """
+    found: list[AttachmentRef] = []
+    for code in codes:
+        article = articles.get(code)
+        if article is None:
+            raise NotFound(f"article {code} is not known to the notifier (yet)", field="article_codes")
+        found += [AttachmentRef(f"{code}-{i}.jpg", sha) for i, sha in enumerate(article["photos"], start=1)]
+    return found
+
+
+def sized(attachment: AttachmentRef, size: int | None) -> AttachmentRef:
+    """An attachment with its size in the blob store, its file name safe in a header.
+
+    Raises:
+        Invalid: the blob is missing (``size`` None), or the file name holds a line break.
+    """
+    if size is None:
+        raise Invalid(f"the file {attachment.file_name} is missing from the blob store", field="attachments")
+    return AttachmentRef(check_header("file name", attachment.file_name), attachment.sha256, size)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+Row = dict[str, Any]
+"""A stored record as plain data (a delivery, a message, a mail server, a document): what the store returns."""
+
 Channel = Literal["email", "message"]
+Mode = Literal["task", "follow_up_task", "reminder", "follow_up"]
 CHANNELS: tuple[Channel, ...] = ("email", "message")
 LANGUAGES = ("ro", "en")
 
@@ -44,7 +48,7 @@ class Notice:
     """
 
     kind: str
-    mode: Literal["task", "follow_up_task", "reminder", "follow_up"]
+    mode: Mode
     staff_id: str
     context: dict[str, Any] = field(default_factory=dict)
     link: str | None = None
@@ -58,3 +62,37 @@ class Target:
 
     channel: Channel
     address: str
+
+
+@dataclass(frozen=True)
+class EmailViewer:
+    """Who reads the email log: role, login and linked staff member (the rule is ``crm_kit.scoping``)."""
+
+    role: str
+    username: str
+    staff_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Where and how to send: a configured mail server with the credentials to use."""
+
+    key: str
+    name: str
+    host: str
+    port: int
+    tls_mode: str
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    rate_per_minute: int = 0
+    timeout: float = 20.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one transmission ended (``unreachable``: no connection to the server at all)."""
+
+    status: Literal["sent", "temporary", "permanent", "lost_claim", "lost_after_hand_over", "unreachable"]
+    code: int | None = None
+    error: str = ""

@@ -1,9 +1,8 @@
-"""Async queries of the notifier's store; every function takes the caller's connection (its unit of work)."""
+"""The notifier's store: ``SqlRepository``, the repository port on one connection (SQLAlchemy Core)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm_kit import blobrefs
 from crm_kit.store import dialect_insert
 from crm_notifier.domain.composing import PartnerCard
-from crm_notifier.domain.models import Preferences, StaffMember
+from crm_notifier.domain.models import EmailViewer, Preferences, Row, StaffMember
 from crm_notifier.store import tables as t
-
-Row = dict[str, Any]
 
 
 async def _upsert(conn: AsyncConnection, table: sa.Table, keys: list[str], values: Row) -> None:
@@ -25,288 +22,12 @@ async def _upsert(conn: AsyncConnection, table: sa.Table, keys: list[str], value
     await conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
 
 
-# Read models -----------------------------------------------------------------------------------------------
-
-
-async def save_staff(conn: AsyncConnection, member: StaffMember) -> None:
-    await _upsert(
-        conn,
-        t.staff,
-        ["staff_id"],
-        {
-            "staff_id": member.staff_id,
-            "name": member.name,
-            "email": member.email,
-            "user_login": member.user_login,
-            "active": member.active,
-        },
-    )
-
-
 def _staff(row: Any) -> StaffMember:
     return StaffMember(row.staff_id, row.name, row.email, row.user_login, row.active)
 
 
-async def get_staff(conn: AsyncConnection, staff_id: str) -> StaffMember | None:
-    row = (await conn.execute(sa.select(t.staff).where(t.staff.c.staff_id == staff_id))).first()
-    return _staff(row) if row else None
-
-
-async def staff_and_preferences(conn: AsyncConnection, staff_id: str) -> tuple[StaffMember | None, Preferences | None]:
-    """A staff member and, when they are a user who chose some, their notification settings (one query)."""
-    n = t.notification_settings
-    query = sa.select(t.staff, n.c.language, n.c.task_message, n.c.task_email).select_from(
-        t.staff.outerjoin(n, n.c.user_login == t.staff.c.user_login)
-    )
-    row = (await conn.execute(query.where(t.staff.c.staff_id == staff_id))).first()
-    if row is None:
-        return None, None
-    prefs = Preferences(row.language, row.task_message, row.task_email) if row.language is not None else None
-    return _staff(row), prefs
-
-
-async def staff_and_preferences_many(
-    conn: AsyncConnection, staff_ids: Sequence[str]
-) -> dict[str, tuple[StaffMember, Preferences | None]]:
-    """Several staff members with their notification settings (one query; the unknown ones are missing)."""
-    if not staff_ids:
-        return {}
-    n = t.notification_settings
-    query = sa.select(t.staff, n.c.language, n.c.task_message, n.c.task_email).select_from(
-        t.staff.outerjoin(n, n.c.user_login == t.staff.c.user_login)
-    )
-    found: dict[str, tuple[StaffMember, Preferences | None]] = {}
-    for row in await conn.execute(query.where(t.staff.c.staff_id.in_(list(set(staff_ids))))):
-        prefs = Preferences(row.language, row.task_message, row.task_email) if row.language is not None else None
-        found[row.staff_id] = (_staff(row), prefs)
-    return found
-
-
-async def staff_by_ids(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, StaffMember]:
-    rows = await conn.execute(sa.select(t.staff).where(t.staff.c.staff_id.in_(list(ids))))
-    return {r.staff_id: _staff(r) for r in rows}
-
-
-async def save_partner(conn: AsyncConnection, card: PartnerCard) -> None:
-    await _upsert(
-        conn,
-        t.partners,
-        ["partner_id"],
-        {"partner_id": card.partner_id, "name": card.name, "site_emails": card.site_emails, "contacts": card.contacts},
-    )
-
-
-async def get_partner(conn: AsyncConnection, partner_id: str) -> PartnerCard | None:
-    row = (await conn.execute(sa.select(t.partners).where(t.partners.c.partner_id == partner_id))).first()
-    if row is None:
-        return None
-    return PartnerCard(row.partner_id, row.name, list(row.site_emails), list(row.contacts))
-
-
-async def partner_names(conn: AsyncConnection, partner_ids: Sequence[str]) -> dict[str, str]:
-    """The names of the known partners among these (one query)."""
-    if not partner_ids:
-        return {}
-    p = t.partners
-    rows = await conn.execute(sa.select(p.c.partner_id, p.c.name).where(p.c.partner_id.in_(list(set(partner_ids)))))
-    return {r.partner_id: r.name for r in rows}
-
-
-async def partner_of_contacts(conn: AsyncConnection, contact_ids: Sequence[str]) -> PartnerCard | None:
-    """The partner whose contact persons these are (when the caller chose contacts but no partner)."""
-    wanted = set(contact_ids)
-    for row in await conn.execute(sa.select(t.partners)):
-        if wanted & {str(c.get("contact_id")) for c in row.contacts}:
-            return PartnerCard(row.partner_id, row.name, list(row.site_emails), list(row.contacts))
-    return None
-
-
-async def save_article(conn: AsyncConnection, code: str, name: str, photos: list[str]) -> None:
-    await _upsert(conn, t.articles, ["code"], {"code": code, "name": name, "photos": photos})
-
-
-async def articles(conn: AsyncConnection, codes: Sequence[str]) -> dict[str, Row]:
-    rows = await conn.execute(sa.select(t.articles).where(t.articles.c.code.in_(list(codes))))
-    return {r.code: dict(r._mapping) for r in rows}
-
-
-async def save_document(
-    conn: AsyncConnection, document_id: str, partner_id: str | None, kind: str, number: str, printout: str | None
-) -> None:
-    await _upsert(
-        conn,
-        t.documents,
-        ["document_id"],
-        {
-            "document_id": document_id,
-            "partner_id": partner_id,
-            "kind": kind,
-            "number": number,
-            "printout_sha256": printout,
-        },
-    )
-
-
-async def get_document(conn: AsyncConnection, document_id: str) -> Row | None:
-    row = (await conn.execute(sa.select(t.documents).where(t.documents.c.document_id == document_id))).first()
-    return dict(row._mapping) if row else None
-
-
-async def add_document_file(conn: AsyncConnection, document_id: str, sha256: str, file_name: str, size: int) -> None:
-    await _upsert(
-        conn,
-        t.document_files,
-        ["document_id", "sha256"],
-        {"document_id": document_id, "sha256": sha256, "file_name": file_name, "size": size},
-    )
-
-
-async def document_files(conn: AsyncConnection, document_id: str) -> list[Row]:
-    rows = await conn.execute(
-        sa.select(t.document_files).where(t.document_files.c.document_id == document_id).order_by("file_name")
-    )
-    return [dict(r._mapping) for r in rows]
-
-
-# Notices waiting for their staff member ------------------------------------------------------------------
-
-
-async def park(
-    conn: AsyncConnection, cause_event_id: str, staff_id: str, kind: str, notice: Row, now: datetime
-) -> None:
-    stmt = dialect_insert(conn)(t.parked).values(
-        cause_event_id=cause_event_id, staff_id=staff_id, kind=kind, notice=notice, created_at=now
-    )
-    await conn.execute(stmt.on_conflict_do_nothing())
-
-
-async def park_many(conn: AsyncConnection, rows: Sequence[Row]) -> None:
-    """Park several notices in one statement (a repeated notice is ignored)."""
-    if rows:
-        await conn.execute(dialect_insert(conn)(t.parked).on_conflict_do_nothing(), list(rows))
-
-
-async def take_parked(conn: AsyncConnection, staff_id: str) -> list[Row]:
-    rows = (
-        await conn.execute(sa.select(t.parked).where(t.parked.c.staff_id == staff_id).order_by(t.parked.c.created_at))
-    ).all()
-    if rows:
-        await conn.execute(t.parked.delete().where(t.parked.c.staff_id == staff_id))
-    return [dict(r._mapping) for r in rows]
-
-
-# Notification settings -----------------------------------------------------------------------------------
-
-
-async def preferences(conn: AsyncConnection, login: str) -> Preferences | None:
-    t_ = t.notification_settings
-    row = (await conn.execute(sa.select(t_).where(t_.c.user_login == login))).first()
-    return Preferences(row.language, row.task_message, row.task_email) if row else None
-
-
-async def save_preferences(conn: AsyncConnection, login: str, prefs: Preferences) -> None:
-    await _upsert(
-        conn,
-        t.notification_settings,
-        ["user_login"],
-        {
-            "user_login": login,
-            "language": prefs.language,
-            "task_message": prefs.task_message,
-            "task_email": prefs.task_email,
-        },
-    )
-
-
-# Mail servers and credentials ----------------------------------------------------------------------------
-
-
-async def mail_servers(conn: AsyncConnection) -> list[Row]:
-    rows = await conn.execute(sa.select(t.mail_servers).order_by(t.mail_servers.c.created_at))
-    return [dict(r._mapping) for r in rows]
-
-
-async def mail_server(conn: AsyncConnection, server_id: str) -> Row | None:
-    row = (await conn.execute(sa.select(t.mail_servers).where(t.mail_servers.c.id == server_id))).first()
-    return dict(row._mapping) if row else None
-
-
-async def insert_mail_server(conn: AsyncConnection, values: Row) -> None:
-    if values.get("is_default"):
-        await conn.execute(t.mail_servers.update().values(is_default=False))
-    await conn.execute(t.mail_servers.insert().values(**values))
-
-
-async def update_mail_server(conn: AsyncConnection, server_id: str, values: Row) -> None:
-    if values.get("is_default"):
-        await conn.execute(t.mail_servers.update().where(t.mail_servers.c.id != server_id).values(is_default=False))
-    await conn.execute(t.mail_servers.update().where(t.mail_servers.c.id == server_id).values(**values))
-
-
-async def credentials(conn: AsyncConnection, login: str) -> Row | None:
-    t_ = t.user_credentials
-    row = (await conn.execute(sa.select(t_).where(t_.c.user_login == login))).first()
-    return dict(row._mapping) if row else None
-
-
-async def credentials_for(conn: AsyncConnection, logins: Sequence[str]) -> dict[str, Row]:
-    t_ = t.user_credentials
-    rows = await conn.execute(sa.select(t_).where(t_.c.user_login.in_(list(logins))))
-    return {r.user_login: dict(r._mapping) for r in rows}
-
-
-async def save_credentials(conn: AsyncConnection, values: Row) -> None:
-    await _upsert(conn, t.user_credentials, ["user_login"], values)
-
-
-async def delete_credentials(conn: AsyncConnection, login: str) -> None:
-    await conn.execute(t.user_credentials.delete().where(t.user_credentials.c.user_login == login))
-
-
 _SEALED = {"mail_server": (t.mail_servers, "id"), "credentials": (t.user_credentials, "user_login")}
 """Where SMTP passwords are stored sealed: a mail server's, and each user's own credentials."""
-
-
-async def sealed_passwords(conn: AsyncConnection) -> list[tuple[str, str, str]]:
-    """Every stored sealed password as ``(kind, key, sealed)``, kind ``mail_server`` or ``credentials``."""
-    found: list[tuple[str, str, str]] = []
-    for kind, (table, key) in _SEALED.items():
-        rows = await conn.execute(
-            sa.select(table.c[key], table.c.password_enc).where(table.c.password_enc.is_not(None))
-        )
-        found += [(kind, str(row[0]), str(row[1])) for row in rows]
-    return found
-
-
-async def replace_sealed_password(conn: AsyncConnection, kind: str, key: str, sealed: str) -> None:
-    """Store a password sealed again (under another key) in place of the old one."""
-    table, column = _SEALED[kind]
-    await conn.execute(table.update().where(table.c[column] == key).values(password_enc=sealed))
-
-
-# Deliveries ----------------------------------------------------------------------------------------------
-
-
-async def add_delivery(conn: AsyncConnection, values: Row) -> bool:
-    """Record a delivery; False when (cause event, recipient, channel) was already recorded."""
-    stmt = dialect_insert(conn)(t.deliveries).values(**values)
-    result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]))
-    if result.rowcount:
-        await blobrefs.add_refs(conn, t.blob_refs, _blobs_of([values]))
-    return bool(result.rowcount)
-
-
-async def add_deliveries(conn: AsyncConnection, rows: Sequence[Row]) -> set[str]:
-    """Record several deliveries in one statement; the ids of those actually recorded (not seen before)."""
-    if not rows:
-        return set()
-    stmt = dialect_insert(conn)(t.deliveries)
-    await conn.execute(
-        stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]), list(rows)
-    )
-    recorded = await _existing_ids(conn, t.deliveries, [r["id"] for r in rows])
-    await blobrefs.add_refs(conn, t.blob_refs, _blobs_of([r for r in rows if r["id"] in recorded]))
-    return recorded
 
 
 def _blobs_of(rows: Sequence[Row]) -> list[tuple[str, str]]:
@@ -322,111 +43,6 @@ async def _existing_ids(conn: AsyncConnection, table: sa.Table, ids: Sequence[st
     return found
 
 
-async def claim(conn: AsyncConnection, token: str, now: datetime, limit: int) -> list[Row]:
-    """Claim due email deliveries: pending -> sending, one more attempt (SKIP LOCKED on PostgreSQL)."""
-    d = t.deliveries
-    due = (
-        sa.select(d.c.id)
-        .where(d.c.status == "pending")
-        .where(d.c.channel == "email")
-        .where(d.c.next_attempt_at <= now)
-        .order_by(d.c.next_attempt_at, d.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = [r.id for r in await conn.execute(due)]
-    if not ids:
-        return []
-    await conn.execute(
-        d.update()
-        .where(d.c.id.in_(ids))
-        .where(d.c.status == "pending")
-        .values(status="sending", claim_token=token, claimed_at=now, attempts=d.c.attempts + 1)
-    )
-    rows = await conn.execute(sa.select(d).where(d.c.id.in_(ids)).where(d.c.claim_token == token))
-    return [dict(r._mapping) for r in rows]
-
-
-async def hand_over_many(
-    conn: AsyncConnection, items: Sequence[tuple[str, str, str]], message_id: tuple[str, str]
-) -> set[tuple[str, str]]:
-    """Move several (delivery id, claim token, server) sending -> handed_over; the (id, token) pairs moved.
-
-    Each row moves only while its claim still owns it. Its Message-ID is ``prefix + id + suffix``.
-    """
-    d = t.deliveries
-    groups: dict[tuple[str, str], list[str]] = {}
-    for delivery_id, token, server in items:
-        groups.setdefault((token, server), []).append(delivery_id)
-    prefix, suffix = message_id
-    moved: set[tuple[str, str]] = set()
-    for (token, server), ids in groups.items():
-        result = await conn.execute(
-            d.update()
-            .where(d.c.id.in_(ids))
-            .where(d.c.claim_token == token)
-            .where(d.c.status == "sending")
-            .values(status="handed_over", server=server, message_id=sa.literal(prefix) + d.c.id + sa.literal(suffix))
-            .returning(d.c.id)
-        )
-        moved.update((r.id, token) for r in result)
-    return moved
-
-
-async def finish(
-    conn: AsyncConnection, delivery_id: str, token: str, from_status: Sequence[str], values: Row
-) -> Row | None:
-    """Move a claimed delivery to its outcome; the row as it was, or None if the claim was lost."""
-    d = t.deliveries
-    result = await conn.execute(
-        d.update()
-        .where(d.c.id == delivery_id)
-        .where(d.c.claim_token == token)
-        .where(d.c.status.in_(list(from_status)))
-        .values(**values)
-    )
-    if not result.rowcount:
-        return None
-    row = (await conn.execute(sa.select(d).where(d.c.id == delivery_id))).first()
-    return dict(row._mapping) if row else None
-
-
-async def finish_many(
-    conn: AsyncConnection, delivery_ids: Sequence[str], token: str, from_status: str, values: Row
-) -> list[Row]:
-    """Move several deliveries of one claim to the same outcome; the rows this claim still owned."""
-    d = t.deliveries
-    result = await conn.execute(
-        d.update()
-        .where(d.c.id.in_(list(delivery_ids)))
-        .where(d.c.claim_token == token)
-        .where(d.c.status == from_status)
-        .values(**values)
-        .returning(*d.c)
-    )
-    return [dict(r._mapping) for r in result]
-
-
-async def stale(conn: AsyncConnection, status: str, before: datetime, limit: int = 500) -> list[Row]:
-    d = t.deliveries
-    query = (
-        sa.select(d).where(d.c.status == status).where(d.c.claimed_at < before).order_by(d.c.claimed_at).limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [dict(r._mapping) for r in await conn.execute(query)]
-
-
-@dataclass(frozen=True)
-class EmailViewer:
-    """Who reads the email log: role, login and linked staff member (the rule is ``crm_kit.scoping``)."""
-
-    role: str
-    username: str
-    staff_id: str | None = None
-
-
 def _email_scope(viewer: EmailViewer) -> list[Any]:
     """``may_see_email`` as SQL: managers and admins see all; an agent what they asked for or what went to them."""
     d = t.deliveries
@@ -438,98 +54,402 @@ def _email_scope(viewer: EmailViewer) -> list[Any]:
     return [sa.or_(*mine)]
 
 
-async def emails(
-    conn: AsyncConnection,
-    viewer: EmailViewer,
-    *,
-    partner_id: str | None,
-    status: str | None,
-    email_id: str | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[Row], int]:
-    """The email deliveries the viewer may see, newest first, and how many there are."""
-    d = t.deliveries
-    where: list[Any] = [d.c.channel == "email", *_email_scope(viewer)]
-    if partner_id:
-        where.append(d.c.partner_id == partner_id)
-    if status:
-        where.append(d.c.status == status)
-    if email_id:
-        where.append(d.c.email_id == email_id)
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(d).where(*where))).scalar_one()
-    rows = await conn.execute(
-        sa.select(d).where(*where).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit).offset(offset)
-    )
-    return [dict(r._mapping) for r in rows], int(total)
+class SqlRepository:
+    """The notifier's store on one connection (the unit of work's transaction); implements ``ports.Repository``."""
 
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
 
-async def email_references_blob(conn: AsyncConnection, viewer: EmailViewer, sha256: str) -> bool:
-    """Whether an email the viewer may see carries this blob as an attachment."""
-    d = t.deliveries
-    ids = await blobrefs.records_referencing(conn, t.blob_refs, sha256)
-    if not ids:
-        return False
-    where = [d.c.channel == "email", *_email_scope(viewer), d.c.id.in_(ids)]
-    return (await conn.execute(sa.select(d.c.id).where(*where).limit(1))).first() is not None
+    # Read models -----------------------------------------------------------------------------------------------
 
-
-async def delivery(conn: AsyncConnection, delivery_id: str) -> Row | None:
-    row = (await conn.execute(sa.select(t.deliveries).where(t.deliveries.c.id == delivery_id))).first()
-    return dict(row._mapping) if row else None
-
-
-# In-app messages -----------------------------------------------------------------------------------------
-
-
-async def add_message(conn: AsyncConnection, values: Row) -> bool:
-    """Store an in-app message; False when this cause already gave this user a message."""
-    stmt = dialect_insert(conn)(t.messages).values(**values)
-    result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient"]))
-    return bool(result.rowcount)
-
-
-async def add_messages(conn: AsyncConnection, rows: Sequence[Row]) -> set[str]:
-    """Store several in-app messages in one statement; the ids of those stored (once per cause and user)."""
-    if not rows:
-        return set()
-    stmt = dialect_insert(conn)(t.messages)
-    await conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient"]), list(rows))
-    return await _existing_ids(conn, t.messages, [r["id"] for r in rows])
-
-
-async def messages(
-    conn: AsyncConnection, login: str, *, unread: bool, limit: int, offset: int
-) -> tuple[list[Row], int, int]:
-    m = t.messages
-    where: list[Any] = [m.c.recipient == login]
-    if unread:
-        where.append(m.c.read_at.is_(None))
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(m).where(*where))).scalar_one()
-    unread_count = (
-        await conn.execute(
-            sa.select(sa.func.count()).select_from(m).where(m.c.recipient == login).where(m.c.read_at.is_(None))
+    async def save_staff(self, member: StaffMember) -> None:
+        await _upsert(
+            self.conn,
+            t.staff,
+            ["staff_id"],
+            {
+                "staff_id": member.staff_id,
+                "name": member.name,
+                "email": member.email,
+                "user_login": member.user_login,
+                "active": member.active,
+            },
         )
-    ).scalar_one()
-    rows = await conn.execute(
-        sa.select(m).where(*where).order_by(m.c.created_at.desc(), m.c.id.desc()).limit(limit).offset(offset)
-    )
-    return [dict(r._mapping) for r in rows], int(total), int(unread_count)
 
+    async def get_staff(self, staff_id: str) -> StaffMember | None:
+        row = (await self.conn.execute(sa.select(t.staff).where(t.staff.c.staff_id == staff_id))).first()
+        return _staff(row) if row else None
 
-async def message(conn: AsyncConnection, message_id: str) -> Row | None:
-    row = (await conn.execute(sa.select(t.messages).where(t.messages.c.id == message_id))).first()
-    return dict(row._mapping) if row else None
+    async def staff_and_preferences_many(
+        self, staff_ids: Sequence[str]
+    ) -> dict[str, tuple[StaffMember, Preferences | None]]:
+        """Several staff members with their notification settings (one query; the unknown ones are missing)."""
+        if not staff_ids:
+            return {}
+        n = t.notification_settings
+        query = sa.select(t.staff, n.c.language, n.c.task_message, n.c.task_email).select_from(
+            t.staff.outerjoin(n, n.c.user_login == t.staff.c.user_login)
+        )
+        found: dict[str, tuple[StaffMember, Preferences | None]] = {}
+        for row in await self.conn.execute(query.where(t.staff.c.staff_id.in_(list(set(staff_ids))))):
+            prefs = Preferences(row.language, row.task_message, row.task_email) if row.language is not None else None
+            found[row.staff_id] = (_staff(row), prefs)
+        return found
 
+    async def staff_by_ids(self, ids: Sequence[str]) -> dict[str, StaffMember]:
+        rows = await self.conn.execute(sa.select(t.staff).where(t.staff.c.staff_id.in_(list(ids))))
+        return {r.staff_id: _staff(r) for r in rows}
 
-async def mark_read(conn: AsyncConnection, message_id: str, now: datetime) -> None:
-    m = t.messages
-    await conn.execute(m.update().where(m.c.id == message_id).where(m.c.read_at.is_(None)).values(read_at=now))
+    async def save_partner(self, card: PartnerCard) -> None:
+        await _upsert(
+            self.conn,
+            t.partners,
+            ["partner_id"],
+            {
+                "partner_id": card.partner_id,
+                "name": card.name,
+                "site_emails": card.site_emails,
+                "contacts": card.contacts,
+            },
+        )
 
+    async def get_partner(self, partner_id: str) -> PartnerCard | None:
+        row = (await self.conn.execute(sa.select(t.partners).where(t.partners.c.partner_id == partner_id))).first()
+        if row is None:
+            return None
+        return PartnerCard(row.partner_id, row.name, list(row.site_emails), list(row.contacts))
 
-async def mark_all_read(conn: AsyncConnection, login: str, now: datetime) -> int:
-    m = t.messages
-    result = await conn.execute(
-        m.update().where(m.c.recipient == login).where(m.c.read_at.is_(None)).values(read_at=now)
-    )
-    return int(result.rowcount)
+    async def partner_names(self, partner_ids: Sequence[str]) -> dict[str, str]:
+        """The names of the known partners among these (one query)."""
+        if not partner_ids:
+            return {}
+        p = t.partners
+        rows = await self.conn.execute(
+            sa.select(p.c.partner_id, p.c.name).where(p.c.partner_id.in_(list(set(partner_ids))))
+        )
+        return {r.partner_id: r.name for r in rows}
+
+    async def partner_of_contacts(self, contact_ids: Sequence[str]) -> PartnerCard | None:
+        """The partner whose contact persons these are (when the caller chose contacts but no partner)."""
+        wanted = set(contact_ids)
+        for row in await self.conn.execute(sa.select(t.partners)):
+            if wanted & {str(c.get("contact_id")) for c in row.contacts}:
+                return PartnerCard(row.partner_id, row.name, list(row.site_emails), list(row.contacts))
+        return None
+
+    async def save_article(self, code: str, name: str, photos: list[str]) -> None:
+        await _upsert(self.conn, t.articles, ["code"], {"code": code, "name": name, "photos": photos})
+
+    async def articles(self, codes: Sequence[str]) -> dict[str, Row]:
+        rows = await self.conn.execute(sa.select(t.articles).where(t.articles.c.code.in_(list(codes))))
+        return {r.code: dict(r._mapping) for r in rows}
+
+    async def save_document(
+        self, document_id: str, partner_id: str | None, kind: str, number: str, printout: str | None
+    ) -> None:
+        await _upsert(
+            self.conn,
+            t.documents,
+            ["document_id"],
+            {
+                "document_id": document_id,
+                "partner_id": partner_id,
+                "kind": kind,
+                "number": number,
+                "printout_sha256": printout,
+            },
+        )
+
+    async def get_document(self, document_id: str) -> Row | None:
+        row = (await self.conn.execute(sa.select(t.documents).where(t.documents.c.document_id == document_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def add_document_file(self, document_id: str, sha256: str, file_name: str, size: int) -> None:
+        await _upsert(
+            self.conn,
+            t.document_files,
+            ["document_id", "sha256"],
+            {"document_id": document_id, "sha256": sha256, "file_name": file_name, "size": size},
+        )
+
+    async def document_files(self, document_id: str) -> list[Row]:
+        rows = await self.conn.execute(
+            sa.select(t.document_files).where(t.document_files.c.document_id == document_id).order_by("file_name")
+        )
+        return [dict(r._mapping) for r in rows]
+
+    # Notices waiting for their staff member ------------------------------------------------------------------
+
+    async def park_many(self, rows: Sequence[Row]) -> None:
+        """Park several notices in one statement (a repeated notice is ignored)."""
+        if rows:
+            await self.conn.execute(dialect_insert(self.conn)(t.parked).on_conflict_do_nothing(), list(rows))
+
+    async def take_parked(self, staff_id: str) -> list[Row]:
+        rows = (
+            await self.conn.execute(
+                sa.select(t.parked).where(t.parked.c.staff_id == staff_id).order_by(t.parked.c.created_at)
+            )
+        ).all()
+        if rows:
+            await self.conn.execute(t.parked.delete().where(t.parked.c.staff_id == staff_id))
+        return [dict(r._mapping) for r in rows]
+
+    # Notification settings -----------------------------------------------------------------------------------
+
+    async def preferences(self, login: str) -> Preferences | None:
+        t_ = t.notification_settings
+        row = (await self.conn.execute(sa.select(t_).where(t_.c.user_login == login))).first()
+        return Preferences(row.language, row.task_message, row.task_email) if row else None
+
+    async def save_preferences(self, login: str, prefs: Preferences) -> None:
+        await _upsert(
+            self.conn,
+            t.notification_settings,
+            ["user_login"],
+            {
+                "user_login": login,
+                "language": prefs.language,
+                "task_message": prefs.task_message,
+                "task_email": prefs.task_email,
+            },
+        )
+
+    # Mail servers and credentials ----------------------------------------------------------------------------
+
+    async def mail_servers(self) -> list[Row]:
+        rows = await self.conn.execute(sa.select(t.mail_servers).order_by(t.mail_servers.c.created_at))
+        return [dict(r._mapping) for r in rows]
+
+    async def mail_server(self, server_id: str) -> Row | None:
+        row = (await self.conn.execute(sa.select(t.mail_servers).where(t.mail_servers.c.id == server_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def insert_mail_server(self, values: Row) -> None:
+        if values.get("is_default"):
+            await self.conn.execute(t.mail_servers.update().values(is_default=False))
+        await self.conn.execute(t.mail_servers.insert().values(**values))
+
+    async def update_mail_server(self, server_id: str, values: Row) -> None:
+        if values.get("is_default"):
+            await self.conn.execute(
+                t.mail_servers.update().where(t.mail_servers.c.id != server_id).values(is_default=False)
+            )
+        await self.conn.execute(t.mail_servers.update().where(t.mail_servers.c.id == server_id).values(**values))
+
+    async def credentials(self, login: str) -> Row | None:
+        t_ = t.user_credentials
+        row = (await self.conn.execute(sa.select(t_).where(t_.c.user_login == login))).first()
+        return dict(row._mapping) if row else None
+
+    async def credentials_for(self, logins: Sequence[str]) -> dict[str, Row]:
+        t_ = t.user_credentials
+        rows = await self.conn.execute(sa.select(t_).where(t_.c.user_login.in_(list(logins))))
+        return {r.user_login: dict(r._mapping) for r in rows}
+
+    async def save_credentials(self, values: Row) -> None:
+        await _upsert(self.conn, t.user_credentials, ["user_login"], values)
+
+    async def delete_credentials(self, login: str) -> None:
+        await self.conn.execute(t.user_credentials.delete().where(t.user_credentials.c.user_login == login))
+
+    async def sealed_passwords(self) -> list[tuple[str, str, str]]:
+        """Every stored sealed password as ``(kind, key, sealed)``, kind ``mail_server`` or ``credentials``."""
+        found: list[tuple[str, str, str]] = []
+        for kind, (table, key) in _SEALED.items():
+            rows = await self.conn.execute(
+                sa.select(table.c[key], table.c.password_enc).where(table.c.password_enc.is_not(None))
+            )
+            found += [(kind, str(row[0]), str(row[1])) for row in rows]
+        return found
+
+    async def replace_sealed_password(self, kind: str, key: str, sealed: str) -> None:
+        """Store a password sealed again (under another key) in place of the old one."""
+        table, column = _SEALED[kind]
+        await self.conn.execute(table.update().where(table.c[column] == key).values(password_enc=sealed))
+
+    # Deliveries ----------------------------------------------------------------------------------------------
+
+    async def add_deliveries(self, rows: Sequence[Row]) -> set[str]:
+        """Record several deliveries in one statement; the ids of those actually recorded (not seen before)."""
+        if not rows:
+            return set()
+        stmt = dialect_insert(self.conn)(t.deliveries)
+        await self.conn.execute(
+            stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient", "channel"]), list(rows)
+        )
+        recorded = await _existing_ids(self.conn, t.deliveries, [r["id"] for r in rows])
+        await blobrefs.add_refs(self.conn, t.blob_refs, _blobs_of([r for r in rows if r["id"] in recorded]))
+        return recorded
+
+    async def claim(self, token: str, now: datetime, limit: int) -> list[Row]:
+        """Claim due email deliveries: pending -> sending, one more attempt (SKIP LOCKED on PostgreSQL)."""
+        d = t.deliveries
+        due = (
+            sa.select(d.c.id)
+            .where(d.c.status == "pending")
+            .where(d.c.channel == "email")
+            .where(d.c.next_attempt_at <= now)
+            .order_by(d.c.next_attempt_at, d.c.id)
+            .limit(limit)
+        )
+        if self.conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = [r.id for r in await self.conn.execute(due)]
+        if not ids:
+            return []
+        await self.conn.execute(
+            d.update()
+            .where(d.c.id.in_(ids))
+            .where(d.c.status == "pending")
+            .values(status="sending", claim_token=token, claimed_at=now, attempts=d.c.attempts + 1)
+        )
+        rows = await self.conn.execute(sa.select(d).where(d.c.id.in_(ids)).where(d.c.claim_token == token))
+        return [dict(r._mapping) for r in rows]
+
+    async def hand_over_many(
+        self, items: Sequence[tuple[str, str, str]], message_id: tuple[str, str]
+    ) -> set[tuple[str, str]]:
+        """Move several (delivery id, claim token, server) sending -> handed_over; the (id, token) pairs moved.
+
+        Each row moves only while its claim still owns it. Its Message-ID is ``prefix + id + suffix``.
+        """
+        d = t.deliveries
+        groups: dict[tuple[str, str], list[str]] = {}
+        for delivery_id, token, server in items:
+            groups.setdefault((token, server), []).append(delivery_id)
+        prefix, suffix = message_id
+        moved: set[tuple[str, str]] = set()
+        for (token, server), ids in groups.items():
+            result = await self.conn.execute(
+                d.update()
+                .where(d.c.id.in_(ids))
+                .where(d.c.claim_token == token)
+                .where(d.c.status == "sending")
+                .values(
+                    status="handed_over", server=server, message_id=sa.literal(prefix) + d.c.id + sa.literal(suffix)
+                )
+                .returning(d.c.id)
+            )
+            moved.update((r.id, token) for r in result)
+        return moved
+
+    async def finish(self, delivery_id: str, token: str, from_status: Sequence[str], values: Row) -> Row | None:
+        """Move a claimed delivery to its outcome; the row as it was, or None if the claim was lost."""
+        d = t.deliveries
+        result = await self.conn.execute(
+            d.update()
+            .where(d.c.id == delivery_id)
+            .where(d.c.claim_token == token)
+            .where(d.c.status.in_(list(from_status)))
+            .values(**values)
+        )
+        if not result.rowcount:
+            return None
+        row = (await self.conn.execute(sa.select(d).where(d.c.id == delivery_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def finish_many(self, delivery_ids: Sequence[str], token: str, from_status: str, values: Row) -> list[Row]:
+        """Move several deliveries of one claim to the same outcome; the rows this claim still owned."""
+        d = t.deliveries
+        result = await self.conn.execute(
+            d.update()
+            .where(d.c.id.in_(list(delivery_ids)))
+            .where(d.c.claim_token == token)
+            .where(d.c.status == from_status)
+            .values(**values)
+            .returning(*d.c)
+        )
+        return [dict(r._mapping) for r in result]
+
+    async def stale(self, status: str, before: datetime, limit: int = 500) -> list[Row]:
+        d = t.deliveries
+        query = (
+            sa.select(d)
+            .where(d.c.status == status)
+            .where(d.c.claimed_at < before)
+            .order_by(d.c.claimed_at)
+            .limit(limit)
+        )
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
+
+    async def emails(
+        self,
+        viewer: EmailViewer,
+        *,
+        partner_id: str | None,
+        status: str | None,
+        email_id: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Row], int]:
+        """The email deliveries the viewer may see, newest first, and how many there are."""
+        d = t.deliveries
+        where: list[Any] = [d.c.channel == "email", *_email_scope(viewer)]
+        if partner_id:
+            where.append(d.c.partner_id == partner_id)
+        if status:
+            where.append(d.c.status == status)
+        if email_id:
+            where.append(d.c.email_id == email_id)
+        total = (await self.conn.execute(sa.select(sa.func.count()).select_from(d).where(*where))).scalar_one()
+        rows = await self.conn.execute(
+            sa.select(d).where(*where).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit).offset(offset)
+        )
+        return [dict(r._mapping) for r in rows], int(total)
+
+    async def email_references_blob(self, viewer: EmailViewer, sha256: str) -> bool:
+        """Whether an email the viewer may see carries this blob as an attachment."""
+        d = t.deliveries
+        ids = await blobrefs.records_referencing(self.conn, t.blob_refs, sha256)
+        if not ids:
+            return False
+        where = [d.c.channel == "email", *_email_scope(viewer), d.c.id.in_(ids)]
+        return (await self.conn.execute(sa.select(d.c.id).where(*where).limit(1))).first() is not None
+
+    async def delivery(self, delivery_id: str) -> Row | None:
+        row = (await self.conn.execute(sa.select(t.deliveries).where(t.deliveries.c.id == delivery_id))).first()
+        return dict(row._mapping) if row else None
+
+    # In-app messages -----------------------------------------------------------------------------------------
+
+    async def add_messages(self, rows: Sequence[Row]) -> set[str]:
+        """Store several in-app messages in one statement; the ids of those stored (once per cause and user)."""
+        if not rows:
+            return set()
+        stmt = dialect_insert(self.conn)(t.messages)
+        await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["cause_event_id", "recipient"]), list(rows))
+        return await _existing_ids(self.conn, t.messages, [r["id"] for r in rows])
+
+    async def messages(self, login: str, *, unread: bool, limit: int, offset: int) -> tuple[list[Row], int, int]:
+        m = t.messages
+        where: list[Any] = [m.c.recipient == login]
+        if unread:
+            where.append(m.c.read_at.is_(None))
+        total = (await self.conn.execute(sa.select(sa.func.count()).select_from(m).where(*where))).scalar_one()
+        unread_count = (
+            await self.conn.execute(
+                sa.select(sa.func.count()).select_from(m).where(m.c.recipient == login).where(m.c.read_at.is_(None))
+            )
+        ).scalar_one()
+        rows = await self.conn.execute(
+            sa.select(m).where(*where).order_by(m.c.created_at.desc(), m.c.id.desc()).limit(limit).offset(offset)
+        )
+        return [dict(r._mapping) for r in rows], int(total), int(unread_count)
+
+    async def message(self, message_id: str) -> Row | None:
+        row = (await self.conn.execute(sa.select(t.messages).where(t.messages.c.id == message_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def mark_read(self, message_id: str, now: datetime) -> None:
+        m = t.messages
+        await self.conn.execute(m.update().where(m.c.id == message_id).where(m.c.read_at.is_(None)).values(read_at=now))
+
+    async def mark_all_read(self, login: str, now: datetime) -> int:
+        m = t.messages
+        result = await self.conn.execute(
+            m.update().where(m.c.recipient == login).where(m.c.read_at.is_(None)).values(read_at=now)
+        )
+        return int(result.rowcount)

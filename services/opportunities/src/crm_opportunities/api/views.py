@@ -7,10 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 from crm_opportunities.domain.documents import Article, Document, Line
-from crm_opportunities.domain.model import LostReason, Opportunity, StageEntry, time_in_stages
+from crm_opportunities.domain.model import (
+    Dossier,
+    LostReason,
+    Opportunity,
+    Partner,
+    StageEntry,
+    StageTotal,
+    StageWeights,
+    time_in_stages,
+)
 from crm_opportunities.domain.money import weighted
 from crm_opportunities.domain.stages import LABELS, TRANSITIONS, Stage
-from crm_opportunities.store.repository import StageTotal
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -50,6 +58,14 @@ def opportunity(
         "created_at": opp.created_at,
         "updated_at": opp.updated_at,
     }
+
+
+def dossier(d: Dossier, *, now: datetime, currency: str) -> dict[str, Any]:
+    """An opportunity's page: its fields, its documents and its stage history."""
+    view = opportunity(d.opportunity, now=now, weights=d.weights, partner_name=d.partner_name, currency=currency)
+    view["documents"] = [document(x) for x in d.documents]
+    view["stage_history"] = history(list(d.history), now=now)
+    return view
 
 
 def entry(e: StageEntry, *, now: datetime) -> dict[str, Any]:
@@ -132,12 +148,23 @@ def article(a: Article) -> dict[str, Any]:
     return {"code": a.code, "name": a.name, "unit": a.unit, "price": dec(a.price), "vat_rate": dec(a.vat_rate)}
 
 
-def weights(values: dict[Stage, Decimal], *, updated_at: Any, updated_by: str | None) -> dict[str, Any]:
+def partner(p: Partner) -> dict[str, Any]:
     return {
-        "weights": {s: dec(w) for s, w in values.items()},
-        "stages": [{"stage": s, "label": LABELS[s], "weight": dec(w)} for s, w in values.items()],
-        "updated_at": updated_at,
-        "updated_by": updated_by,
+        "partner_id": str(p.partner_id),
+        "name": p.name,
+        "kind": p.kind,
+        "fiscal_code": p.fiscal_code,
+        "sales_rep_staff_id": p.sales_rep_staff_id and str(p.sales_rep_staff_id),
+        "id": str(p.partner_id),
+    }
+
+
+def weights(w: StageWeights) -> dict[str, Any]:
+    return {
+        "weights": {s: dec(x) for s, x in w.weights.items()},
+        "stages": [{"stage": s, "label": LABELS[s], "weight": dec(x)} for s, x in w.weights.items()],
+        "updated_at": w.updated_at,
+        "updated_by": w.updated_by,
     }
 
 

@@ -212,3 +212,23 @@ class ContractTerms:
             raise Invalid("the monthly value is too large", field="monthly_value")
         if self.kind == "subscription" and self.months is None:
             raise Invalid("a subscription contract needs its duration in months", field="months")
+
+
+@dataclass(frozen=True)
+class TermsRequest:
+    """Contract terms as a user asks for them: a commercial contract starting on the day asked, unless told."""
+
+    kind: Literal["subscription", "commercial"] = "commercial"
+    starts_on: date | None = None
+    months: int | None = None
+    monthly_value: Decimal | None = None
+
+    def on(self, today: date) -> ContractTerms:
+        """The terms, checked, for a request made ``today``.
+
+        Raises:
+            Invalid: see ``ContractTerms``.
+        """
+        return ContractTerms(
+            kind=self.kind, starts_on=self.starts_on or today, months=self.months, monthly_value=self.monthly_value
+        )

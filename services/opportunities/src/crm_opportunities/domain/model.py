@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 from crm_kit.errors import Conflict, Invalid
+from crm_opportunities.domain.documents import Document
 from crm_opportunities.domain.money import money, weighted
 from crm_opportunities.domain.stages import CLOSED_STAGES, Stage, check_transition
 
@@ -19,6 +20,31 @@ class LostReason:
     code: str
     text: str
     active: bool = True
+
+    def amended(self, *, text: str | None, active: bool | None) -> LostReason:
+        """The reason with a new text and/or retired (or brought back); what is not given stays.
+
+        Raises:
+            Invalid: a blank text.
+        """
+        if text is not None and not text.strip():
+            raise Invalid("the lost reason needs a text", field="text")
+        return replace(
+            self,
+            text=text.strip() if text else self.text,
+            active=self.active if active is None else active,
+        )
+
+
+def new_lost_reason(code: str, text: str) -> LostReason:
+    """A new, active catalogue entry (its text trimmed).
+
+    Raises:
+        Invalid: a blank text.
+    """
+    if not text.strip():
+        raise Invalid("the lost reason needs a text", field="text")
+    return LostReason(code=code, text=text.strip())
 
 
 @dataclass(frozen=True)
@@ -180,7 +206,10 @@ def open_opportunity(
     now: datetime,
     note: str | None = None,
 ) -> StageMove:
-    """A new opportunity at the stage ``new``, with the first entry of its stage history."""
+    """A new opportunity at the stage ``new``, with the first entry of its stage history.
+
+    Its owner is the given staff member, else the staff member who opens it.
+    """
     opportunity = Opportunity(
         id=opportunity_id,
         partner_id=partner_id,
@@ -188,7 +217,7 @@ def open_opportunity(
         potential=check_potential(potential),
         probability=check_probability(probability if probability is not None else weights["new"]),
         expected_signing_on=expected_signing_on,
-        owner_staff_id=owner_staff_id,
+        owner_staff_id=owner_staff_id or actor.staff_id,
         campaign_id=campaign_id,
         stage="new",
         stage_entered_at=now,
@@ -228,9 +257,17 @@ def change_stage(
     by default the user who moved it.
 
     Raises:
-        Conflict: the move is not allowed.
+        Conflict: the move is not allowed (already there: since when and by whom, for the twin of a request
+            that just won).
         Invalid: a missing or unknown lost reason, a follow-up without a delegate, bad values.
     """
+    if request.stage == opportunity.stage:
+        by = f" by {current.changed_by}" if current.changed_by else ""
+        raise Conflict(
+            f"the opportunity is already at the stage '{opportunity.stage}' "
+            f"(since {current.entered_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC{by})",
+            stage=opportunity.stage,
+        )
     check_transition(opportunity.stage, request.stage)
     reason: LostReason | None = None
     if request.stage == "lost":
@@ -353,3 +390,54 @@ def time_in_stages(history: list[StageEntry], now: datetime) -> dict[Stage, int]
     for entry in history:
         totals[entry.stage] = totals.get(entry.stage, 0) + entry.seconds_in_stage(now)
     return totals
+
+
+@dataclass(frozen=True)
+class Partner:
+    """A partner as the partner directory last published it (the read model behind lists and pickers)."""
+
+    partner_id: UUID
+    name: str
+    kind: str
+    fiscal_code: str | None = None
+    sales_rep_staff_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class OpportunityFilter:
+    """Which opportunities a list shows."""
+
+    partner_id: UUID | None = None
+    stage: Stage | None = None
+    campaign_id: UUID | None = None
+    owner_staff_id: UUID | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    """Count and summed potential of the opportunities at one stage."""
+
+    stage: Stage
+    count: int
+    potential: Decimal
+
+
+@dataclass(frozen=True)
+class StageWeights:
+    """The company's weight of each stage, in percent (O3), and who set them last, when."""
+
+    weights: dict[Stage, Decimal]
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """An opportunity with everything its page shows: partner name, stage weights, documents, stage history."""
+
+    opportunity: Opportunity
+    partner_name: str | None
+    weights: dict[Stage, Decimal]
+    documents: tuple[Document, ...]
+    history: tuple[StageEntry, ...]

@@ -1,11 +1,10 @@
-"""Domain outcomes -> contract events on crm.opportunities (through the outbox of the caller's transaction)."""
+"""The Kafka adapter of the ``Publisher`` port: domain outcomes -> contract events on crm.opportunities (outbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
+from uuid import UUID
 
-from crm_contracts.base import Event
 from crm_contracts.common import DocumentLine, Source
 from crm_contracts.opportunities import (
     ClientOrderRequested,
@@ -18,11 +17,9 @@ from crm_contracts.opportunities import (
     OpportunityWon,
     StageChanged,
 )
+from crm_kit.transactions import Emit
 from crm_opportunities.domain.documents import ContractTerms, Document, Line
 from crm_opportunities.domain.model import Opportunity, StageMove
-
-Emit = Callable[[Event], Awaitable[object]]
-"""Queues one event in the current unit of work (the outbox, or a handler's ``ctx.publish``)."""
 
 
 def _line(line: Line) -> DocumentLine:
@@ -37,8 +34,13 @@ def _line(line: Line) -> DocumentLine:
     )
 
 
-class Publisher:
-    """Speaks the domain (``publisher.stage_changed(move)``); only it knows the contract models."""
+class KafkaPublisher:
+    """Speaks the domain (``publisher.stage_changed(move)``); only it knows the contract classes.
+
+    Args:
+        emit: queues one event in the unit of work's outbox (caused by the handled event inside a handler).
+        currency: the currency of the potentials it reports.
+    """
 
     def __init__(self, emit: Emit, currency: str = "RON") -> None:
         self._emit = emit
@@ -51,6 +53,7 @@ class Publisher:
         await self.stage_changed(move)
 
     async def updated(self, opp: Opportunity) -> None:
+        """OpportunityUpdated, with the whole new state."""
         await self._emit(OpportunityUpdated(**_state(opp)))
 
     async def stage_changed(self, move: StageMove) -> None:
@@ -127,9 +130,9 @@ class Publisher:
         opp: Opportunity,
         doc: Document,
         *,
-        requested_by_staff_id: object = None,
-        valid_until: date | None = None,
-        terms: ContractTerms | None = None,
+        requested_by_staff_id: UUID | None,
+        valid_until: date | None,
+        terms: ContractTerms | None,
     ) -> None:
         """The command that asks commercial for the document (O4, O5)."""
         assert doc.request_id is not None

@@ -1,9 +1,8 @@
-"""The repository: loads and saves opportunities, history, documents, catalogues and read models."""
+"""The SQL adapter of the ``Repository`` port: opportunities, history, documents, catalogues, read models."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -13,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit.store import dialect_insert, transition
 from crm_opportunities.domain.documents import Article, Document, Line, already_decided
-from crm_opportunities.domain.model import LostReason, Opportunity, StageEntry, StageMove
+from crm_opportunities.domain.model import (
+    LostReason,
+    Opportunity,
+    OpportunityFilter,
+    Partner,
+    StageEntry,
+    StageMove,
+    StageTotal,
+)
 from crm_opportunities.domain.stages import STAGES, Stage
 from crm_opportunities.store.tables import (
     articles,
@@ -26,26 +33,6 @@ from crm_opportunities.store.tables import (
     stage_history,
     stage_weights,
 )
-
-
-@dataclass(frozen=True)
-class OpportunityFilter:
-    """Which opportunities a list shows."""
-
-    partner_id: UUID | None = None
-    stage: Stage | None = None
-    campaign_id: UUID | None = None
-    owner_staff_id: UUID | None = None
-    title: str | None = None
-
-
-@dataclass(frozen=True)
-class StageTotal:
-    """Count and summed potential of the opportunities at one stage."""
-
-    stage: Stage
-    count: int
-    potential: Decimal
 
 
 def _opportunity(row: Any) -> Opportunity:
@@ -64,6 +51,16 @@ def _opportunity(row: Any) -> Opportunity:
         updated_at=row.updated_at,
         lost_reason_code=row.lost_reason_code,
         lost_note=row.lost_note,
+    )
+
+
+def _partner(row: Any) -> Partner:
+    return Partner(
+        partner_id=row.partner_id,
+        name=row.name,
+        kind=row.kind,
+        fiscal_code=row.fiscal_code,
+        sales_rep_staff_id=row.sales_rep_staff_id,
     )
 
 
@@ -209,42 +206,45 @@ def _entry_values(entry: StageEntry) -> dict[str, Any]:
     }
 
 
-class Repository:
-    """Reads and writes the opportunities store inside the caller's connection (its unit of work)."""
+class SqlRepository:
+    """The ``Repository`` port on the opportunities store, inside one connection (its unit of work's)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
 
     # -- opportunities -------------------------------------------------------------------------
 
-    async def get(self, conn: AsyncConnection, opportunity_id: UUID, *, for_update: bool = False) -> Opportunity | None:
+    async def get(self, opportunity_id: UUID, *, for_update: bool = False) -> Opportunity | None:
         query = sa.select(opportunities).where(opportunities.c.id == opportunity_id)
         if for_update:
             query = query.with_for_update()
-        row = (await conn.execute(query)).first()
+        row = (await self.conn.execute(query)).first()
         return None if row is None else _opportunity(row)
 
-    async def add(self, conn: AsyncConnection, move: StageMove) -> None:
+    async def add(self, move: StageMove) -> None:
         """Save a newly opened opportunity and its first history entry."""
-        await conn.execute(opportunities.insert().values(**_opportunity_values(move.opportunity)))
-        await conn.execute(stage_history.insert().values(**_entry_values(move.entry)))
+        await self.conn.execute(opportunities.insert().values(**_opportunity_values(move.opportunity)))
+        await self.conn.execute(stage_history.insert().values(**_entry_values(move.entry)))
 
-    async def save(self, conn: AsyncConnection, opp: Opportunity) -> None:
+    async def save(self, opp: Opportunity) -> None:
         """Save an opportunity's details."""
         values = _opportunity_values(opp)
         del values["id"]
-        await conn.execute(opportunities.update().where(opportunities.c.id == opp.id).values(**values))
+        await self.conn.execute(opportunities.update().where(opportunities.c.id == opp.id).values(**values))
 
-    async def save_move(self, conn: AsyncConnection, move: StageMove) -> None:
+    async def save_move(self, move: StageMove) -> None:
         """Save a stage move: the opportunity, the closed stay and the new one.
 
         Raises:
             Conflict: the opportunity left the stage this move starts from meanwhile (another request won).
         """
         if move.previous is None:
-            await self.save(conn, move.opportunity)
+            await self.save(move.opportunity)
         else:
             values = _opportunity_values(move.opportunity)
             del values["id"]
             await transition(
-                conn,
+                self.conn,
                 opportunities,
                 {"id": move.opportunity.id},
                 expected={"stage": move.previous.stage},
@@ -253,15 +253,15 @@ class Repository:
             )
         if move.previous is not None:
             t = stage_history
-            await conn.execute(
+            await self.conn.execute(
                 t.update()
                 .where(t.c.opportunity_id == move.previous.opportunity_id, t.c.seq == move.previous.seq)
                 .values(left_at=move.previous.left_at)
             )
-        await conn.execute(stage_history.insert().values(**_entry_values(move.entry)))
+        await self.conn.execute(stage_history.insert().values(**_entry_values(move.entry)))
 
     async def find(
-        self, conn: AsyncConnection, flt: OpportunityFilter, *, limit: int, offset: int
+        self, flt: OpportunityFilter, *, limit: int, offset: int
     ) -> tuple[list[tuple[Opportunity, str | None]], int]:
         """A page of opportunities (newest first) with their partner names, and how many match."""
         t = opportunities
@@ -276,8 +276,8 @@ class Repository:
             where.append(t.c.owner_staff_id == flt.owner_staff_id)
         if flt.title:
             where.append(t.c.title.ilike(f"%{flt.title}%"))
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*where))).scalar_one()
-        rows = await conn.execute(
+        total = (await self.conn.execute(sa.select(sa.func.count()).select_from(t).where(*where))).scalar_one()
+        rows = await self.conn.execute(
             sa.select(t, partners.c.name.label("partner_name"))
             .select_from(t.outerjoin(partners, partners.c.partner_id == t.c.partner_id))
             .where(*where)
@@ -287,25 +287,25 @@ class Repository:
         )
         return [(_opportunity(r), r.partner_name) for r in rows], int(total)
 
-    async def history(self, conn: AsyncConnection, opportunity_id: UUID) -> list[StageEntry]:
-        rows = await conn.execute(
+    async def history(self, opportunity_id: UUID) -> list[StageEntry]:
+        rows = await self.conn.execute(
             sa.select(stage_history)
             .where(stage_history.c.opportunity_id == opportunity_id)
             .order_by(stage_history.c.seq)
         )
         return [_entry(r) for r in rows]
 
-    async def current_entry(self, conn: AsyncConnection, opportunity_id: UUID) -> StageEntry:
+    async def current_entry(self, opportunity_id: UUID) -> StageEntry:
         t = stage_history
         row = (
-            await conn.execute(
+            await self.conn.execute(
                 sa.select(t).where(t.c.opportunity_id == opportunity_id).order_by(t.c.seq.desc()).limit(1)
             )
         ).one()
         return _entry(row)
 
     async def stage_totals(
-        self, conn: AsyncConnection, *, owner_staff_id: UUID | None = None, campaign_id: UUID | None = None
+        self, *, owner_staff_id: UUID | None = None, campaign_id: UUID | None = None
     ) -> list[StageTotal]:
         """Count and summed potential per stage, in one aggregate query."""
         t = opportunities
@@ -314,7 +314,7 @@ class Repository:
             query = query.where(t.c.owner_staff_id == owner_staff_id)
         if campaign_id is not None:
             query = query.where(t.c.campaign_id == campaign_id)
-        found = {row[0]: (int(row[1]), row[2]) for row in await conn.execute(query)}
+        found = {row[0]: (int(row[1]), row[2]) for row in await self.conn.execute(query)}
         return [
             StageTotal(stage=s, count=found.get(s, (0, Decimal(0)))[0], potential=found.get(s, (0, Decimal(0)))[1])
             for s in STAGES
@@ -323,32 +323,34 @@ class Repository:
     # -- campaign openings (M7) ----------------------------------------------------------------
 
     async def claim_campaign_opening(
-        self, conn: AsyncConnection, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, request_id: UUID
+        self, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, request_id: UUID
     ) -> bool:
         """Claim (campaign, partner) for a new opportunity; False when one was already opened for it."""
         stmt = (
-            dialect_insert(conn)(campaign_openings)
+            dialect_insert(self.conn)(campaign_openings)
             .values(
                 campaign_id=campaign_id, partner_id=partner_id, opportunity_id=opportunity_id, request_id=request_id
             )
             .on_conflict_do_nothing(index_elements=["campaign_id", "partner_id"])
         )
-        return bool((await conn.execute(stmt)).rowcount)
+        return bool((await self.conn.execute(stmt)).rowcount)
 
-    async def campaign_name(self, conn: AsyncConnection, campaign_id: UUID) -> str | None:
-        row = (await conn.execute(sa.select(campaigns.c.name).where(campaigns.c.campaign_id == campaign_id))).first()
+    async def campaign_name(self, campaign_id: UUID) -> str | None:
+        row = (
+            await self.conn.execute(sa.select(campaigns.c.name).where(campaigns.c.campaign_id == campaign_id))
+        ).first()
         return None if row is None else str(row.name)
 
-    async def upsert_campaign(self, conn: AsyncConnection, campaign_id: UUID, name: str) -> None:
-        stmt = dialect_insert(conn)(campaigns).values(campaign_id=campaign_id, name=name)
-        await conn.execute(stmt.on_conflict_do_update(index_elements=["campaign_id"], set_={"name": name}))
+    async def upsert_campaign(self, campaign_id: UUID, name: str) -> None:
+        stmt = dialect_insert(self.conn)(campaigns).values(campaign_id=campaign_id, name=name)
+        await self.conn.execute(stmt.on_conflict_do_update(index_elements=["campaign_id"], set_={"name": name}))
 
     # -- documents -----------------------------------------------------------------------------
 
-    async def add_document(self, conn: AsyncConnection, doc: Document) -> None:
-        await conn.execute(documents.insert().values(**_document_values(doc)))
+    async def add_document(self, doc: Document) -> None:
+        await self.conn.execute(documents.insert().values(**_document_values(doc)))
 
-    async def save_decision(self, conn: AsyncConnection, offer: Document) -> None:
+    async def save_decision(self, offer: Document) -> None:
         """Save an offer's decision, if nobody decided it meanwhile.
 
         Raises:
@@ -357,7 +359,7 @@ class Repository:
         values = _document_values(offer)
         del values["id"]
         await transition(
-            conn,
+            self.conn,
             documents,
             {"id": offer.id},
             expected={"decision": (None, "open")},
@@ -365,37 +367,37 @@ class Repository:
             lost=lambda row: already_decided(row.number, row.decision, row.decided_at, row.decided_by),
         )
 
-    async def save_document(self, conn: AsyncConnection, doc: Document) -> None:
+    async def save_document(self, doc: Document) -> None:
         values = _document_values(doc)
         del values["id"]
-        await conn.execute(documents.update().where(documents.c.id == doc.id).values(**values))
+        await self.conn.execute(documents.update().where(documents.c.id == doc.id).values(**values))
 
-    async def documents_of(self, conn: AsyncConnection, opportunity_id: UUID) -> list[Document]:
-        rows = await conn.execute(
+    async def documents_of(self, opportunity_id: UUID) -> list[Document]:
+        rows = await self.conn.execute(
             sa.select(documents)
             .where(documents.c.opportunity_id == opportunity_id)
             .order_by(documents.c.requested_at, documents.c.id)
         )
         return [_document(r) for r in rows]
 
-    async def document_by_request(self, conn: AsyncConnection, request_id: UUID) -> Document | None:
-        row = (await conn.execute(sa.select(documents).where(documents.c.request_id == request_id))).first()
+    async def document_by_request(self, request_id: UUID) -> Document | None:
+        row = (await self.conn.execute(sa.select(documents).where(documents.c.request_id == request_id))).first()
         return None if row is None else _document(row)
 
-    async def document_by_document_id(self, conn: AsyncConnection, document_id: UUID) -> Document | None:
-        row = (await conn.execute(sa.select(documents).where(documents.c.document_id == document_id))).first()
+    async def document_by_document_id(self, document_id: UUID) -> Document | None:
+        row = (await self.conn.execute(sa.select(documents).where(documents.c.document_id == document_id))).first()
         return None if row is None else _document(row)
 
     # -- catalogues ----------------------------------------------------------------------------
 
-    async def weights(self, conn: AsyncConnection) -> dict[Stage, Decimal]:
-        rows = await conn.execute(sa.select(stage_weights.c.stage, stage_weights.c.weight))
+    async def weights(self) -> dict[Stage, Decimal]:
+        rows = await self.conn.execute(sa.select(stage_weights.c.stage, stage_weights.c.weight))
         found: dict[str, Decimal] = {r.stage: r.weight for r in rows}
         return {s: found.get(s, Decimal(0)) for s in STAGES}
 
-    async def weights_meta(self, conn: AsyncConnection) -> tuple[Any, str | None]:
+    async def weights_meta(self) -> tuple[datetime | None, str | None]:
         row = (
-            await conn.execute(
+            await self.conn.execute(
                 sa.select(stage_weights.c.updated_at, stage_weights.c.updated_by)
                 .where(stage_weights.c.updated_at.is_not(None))
                 .order_by(stage_weights.c.updated_at.desc())
@@ -404,31 +406,31 @@ class Repository:
         ).first()
         return (None, None) if row is None else (row.updated_at, row.updated_by)
 
-    async def set_weights(self, conn: AsyncConnection, weights: dict[Stage, Decimal], *, by: str, now: Any) -> None:
-        insert = dialect_insert(conn)
+    async def set_weights(self, weights: dict[Stage, Decimal], *, by: str | None, now: datetime) -> None:
+        insert = dialect_insert(self.conn)
         for stage, weight in weights.items():
             stmt = insert(stage_weights).values(stage=stage, weight=weight, updated_at=now, updated_by=by)
-            await conn.execute(
+            await self.conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["stage"], set_={"weight": weight, "updated_at": now, "updated_by": by}
                 )
             )
 
-    async def lost_reasons(self, conn: AsyncConnection) -> dict[str, LostReason]:
-        rows = await conn.execute(sa.select(lost_reasons).order_by(lost_reasons.c.text))
+    async def lost_reasons(self) -> dict[str, LostReason]:
+        rows = await self.conn.execute(sa.select(lost_reasons).order_by(lost_reasons.c.text))
         return {r.code: LostReason(code=r.code, text=r.text, active=r.active) for r in rows}
 
-    async def add_lost_reason(self, conn: AsyncConnection, reason: LostReason) -> bool:
+    async def add_lost_reason(self, reason: LostReason) -> bool:
         """Add a reason; False when its code is taken."""
         stmt = (
-            dialect_insert(conn)(lost_reasons)
+            dialect_insert(self.conn)(lost_reasons)
             .values(code=reason.code, text=reason.text, active=reason.active)
             .on_conflict_do_nothing(index_elements=["code"])
         )
-        return bool((await conn.execute(stmt)).rowcount)
+        return bool((await self.conn.execute(stmt)).rowcount)
 
-    async def save_lost_reason(self, conn: AsyncConnection, reason: LostReason) -> None:
-        await conn.execute(
+    async def save_lost_reason(self, reason: LostReason) -> None:
+        await self.conn.execute(
             lost_reasons.update()
             .where(lost_reasons.c.code == reason.code)
             .values(text=reason.text, active=reason.active)
@@ -436,41 +438,37 @@ class Repository:
 
     # -- read models: partners and articles ----------------------------------------------------
 
-    async def upsert_partner(
-        self,
-        conn: AsyncConnection,
-        *,
-        partner_id: UUID,
-        name: str,
-        kind: str,
-        fiscal_code: str | None,
-        sales_rep_staff_id: UUID | None,
-    ) -> None:
-        values = {"name": name, "kind": kind, "fiscal_code": fiscal_code, "sales_rep_staff_id": sales_rep_staff_id}
-        stmt = dialect_insert(conn)(partners).values(partner_id=partner_id, **values)
-        await conn.execute(stmt.on_conflict_do_update(index_elements=["partner_id"], set_=values))
+    async def upsert_partner(self, partner: Partner) -> None:
+        values = {
+            "name": partner.name,
+            "kind": partner.kind,
+            "fiscal_code": partner.fiscal_code,
+            "sales_rep_staff_id": partner.sales_rep_staff_id,
+        }
+        stmt = dialect_insert(self.conn)(partners).values(partner_id=partner.partner_id, **values)
+        await self.conn.execute(stmt.on_conflict_do_update(index_elements=["partner_id"], set_=values))
 
-    async def partner(self, conn: AsyncConnection, partner_id: UUID) -> dict[str, Any] | None:
-        row = (await conn.execute(sa.select(partners).where(partners.c.partner_id == partner_id))).first()
-        return None if row is None else dict(row._mapping)
+    async def partner(self, partner_id: UUID) -> Partner | None:
+        row = (await self.conn.execute(sa.select(partners).where(partners.c.partner_id == partner_id))).first()
+        return None if row is None else _partner(row)
 
-    async def partners(self, conn: AsyncConnection, *, name: str | None, limit: int) -> list[dict[str, Any]]:
+    async def partners(self, *, name: str | None, limit: int) -> list[Partner]:
         query = sa.select(partners).order_by(partners.c.name).limit(limit)
         if name:
             query = query.where(partners.c.name.ilike(f"%{name}%"))
-        return [dict(r._mapping) for r in await conn.execute(query)]
+        return [_partner(r) for r in await self.conn.execute(query)]
 
-    async def upsert_article(self, conn: AsyncConnection, article: Article) -> None:
+    async def upsert_article(self, article: Article) -> None:
         values = {"name": article.name, "unit": article.unit, "price": article.price, "vat_rate": article.vat_rate}
-        stmt = dialect_insert(conn)(articles).values(code=article.code, **values)
-        await conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+        stmt = dialect_insert(self.conn)(articles).values(code=article.code, **values)
+        await self.conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
 
-    async def articles(self, conn: AsyncConnection, codes: list[str]) -> dict[str, Article]:
-        rows = await conn.execute(sa.select(articles).where(articles.c.code.in_(codes)))
+    async def articles(self, codes: list[str]) -> dict[str, Article]:
+        rows = await self.conn.execute(sa.select(articles).where(articles.c.code.in_(codes)))
         return {r.code: Article(r.code, r.name, r.unit, r.price, r.vat_rate) for r in rows}
 
-    async def search_articles(self, conn: AsyncConnection, *, q: str | None, limit: int) -> list[Article]:
+    async def search_articles(self, *, q: str | None, limit: int) -> list[Article]:
         query = sa.select(articles).order_by(articles.c.code).limit(limit)
         if q:
             query = query.where(sa.or_(articles.c.code.ilike(f"%{q}%"), articles.c.name.ilike(f"%{q}%")))
-        return [Article(r.code, r.name, r.unit, r.price, r.vat_rate) for r in await conn.execute(query)]
+        return [Article(r.code, r.name, r.unit, r.price, r.vat_rate) for r in await self.conn.execute(query)]

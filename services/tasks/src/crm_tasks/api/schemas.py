@@ -10,8 +10,18 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm_tasks.domain.availability import Conflict
-from crm_tasks.domain.model import Broadcast, CatalogueService, ContractRef, ReminderSettings, Reply, StaffMember, Task
-from crm_tasks.usecases import Checks
+from crm_tasks.domain.model import (
+    Broadcast,
+    CatalogueService,
+    ContractRef,
+    PartnerRef,
+    ReminderSettings,
+    Reply,
+    StaffMember,
+    Task,
+)
+from crm_tasks.domain.reminders import Reminder
+from crm_tasks.service_layer import BroadcastList, Checks, DayLoad, Tasks
 
 
 class _Body(BaseModel):
@@ -162,6 +172,70 @@ def task_json(
     }
 
 
+def tasks_json(tasks: Tasks) -> list[dict[str, Any]]:
+    """Tasks with the names of their people and clients."""
+    return [task_json(t, tasks.staff, tasks.partners) for t in tasks.items]
+
+
+def reminder_json(r: Reminder) -> dict[str, Any]:
+    return {
+        "channel": r.channel,
+        "days_before": r.days_before,
+        "remind_at": r.remind_at.isoformat(),
+        "fired_at": _iso(r.fired_at),
+    }
+
+
+def day_load_json(load: DayLoad) -> dict[str, Any]:
+    """T6: one person's day, titles hidden for the tasks the caller may not see."""
+    member, used = load.member, load.planned_hours
+    return {
+        "staff_id": str(member.id),
+        "name": member.name,
+        "date": load.day.isoformat(),
+        "hours_per_day": str(member.hours_per_day),
+        "planned_hours": str(used),
+        "free_hours": str(max(member.hours_per_day - used, Decimal(0))),
+        "available": used < member.hours_per_day,
+        "tasks": [
+            {
+                "task_id": str(p.task_id),
+                "title": p.title if p.task_id in load.visible else HIDDEN_TITLE,
+                "hours": str(h),
+            }
+            for p, h in load.load
+        ],
+    }
+
+
+def broadcasts_json(found: BroadcastList) -> dict[str, Any]:
+    return {
+        "items": [broadcast_json(b, found.progress.get(b.id, (0, 0))) for b in found.items],
+        "total": found.total,
+    }
+
+
+def staff_json(p: StaffMember) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "name": p.name,
+        "email": p.email,
+        "hours_per_day": str(p.hours_per_day),
+        "categories": list(p.categories),
+        "team": p.team,
+    }
+
+
+def partner_json(p: PartnerRef) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "name": p.name,
+        "kind": p.kind,
+        "service_rep_staff_id": _id(p.service_rep_staff_id),
+        "sales_rep_staff_id": _id(p.sales_rep_staff_id),
+    }
+
+
 def contract_json(c: ContractRef | None) -> dict[str, Any] | None:
     if c is None:
         return None
@@ -179,10 +253,19 @@ def conflict_json(c: Conflict) -> dict[str, Any]:
     return {"task_id": str(c.task_id), "title": c.title, "day": c.day.isoformat(), "hours": str(c.hours)}
 
 
+HIDDEN_TITLE = "Task al altui coleg / another person's task"
+"""What a view shows instead of the title of a task the caller may not see (availability, conflicts)."""
+
+
 def checks_json(checks: Checks) -> dict[str, Any]:
+    """The checks, with the titles of conflicting tasks the caller may not see hidden (T1)."""
+    conflicts = [conflict_json(c) for c in checks.conflicts]
+    for item, conflict in zip(conflicts, checks.conflicts, strict=True):
+        if conflict.task_id in checks.hidden:
+            item["title"] = HIDDEN_TITLE
     return {
         "available": checks.available,
-        "conflicts": [conflict_json(c) for c in checks.conflicts],
+        "conflicts": conflicts,
         "active_contract": contract_json(checks.active_contract),
         "covers_service": checks.covers_service,
         "balance": None if checks.balance is None else f"{checks.balance[0]:.2f}",

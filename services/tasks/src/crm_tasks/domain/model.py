@@ -197,3 +197,12 @@ class Viewer:
     staff_id: UUID | None
     username: str
     team_staff_ids: frozenset[UUID] = frozenset()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, as the identity token says: role, linked staff member and login (the team is looked up)."""
+
+    role: str
+    staff_id: UUID | None
+    username: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from crm_tasks.domain.model import CHANNELS, Channel, ReminderSettings, Task
 
@@ -16,6 +17,30 @@ class PlannedReminder:
     days_before: int
     remind_at: datetime
     deadline: datetime
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A task's reminder as stored: when it fires and whether it fired."""
+
+    channel: str
+    days_before: int
+    remind_at: datetime
+    fired_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder claimed by the scheduler, with what TaskDue says."""
+
+    task_id: UUID
+    channel: str
+    days_before: int
+    deadline: datetime
+    remind_at: datetime
+    title: str
+    partner_id: UUID | None
+    responsible_staff_id: UUID
 
 
 def plan(task: Task, settings: ReminderSettings) -> list[PlannedReminder]:

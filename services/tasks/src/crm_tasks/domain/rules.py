@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from uuid import UUID
+from uuid import UUID, uuid5
 
-from crm_kit.errors import Forbidden, Invalid
+from crm_kit.errors import Conflict, Forbidden, Invalid
 from crm_kit.scoping import TaskOwners, may_see_task
 from crm_tasks.domain.model import (
     Alert,
+    Broadcast,
     CatalogueService,
     ContractLineRef,
     ContractRef,
     PartnerRef,
+    ReminderSettings,
+    StaffMember,
     Task,
     Viewer,
 )
@@ -71,19 +74,31 @@ def check_alert(channel: str, days_before: int) -> Alert:
     return Alert(channel="email" if channel == "email" else "message", days_before=check_days_before(days_before))
 
 
-def default_responsible(partner: PartnerRef) -> UUID:
-    """T4: a client request goes to the client's service representative, else its sales representative.
+def default_responsible(partner: PartnerRef) -> UUID | None:
+    """T4 (written only here): a client request goes to the service rep, else the sales rep, else triage (None).
+
+    A request nobody is found for waits, unassigned, for someone to take it.
+    """
+    return partner.service_rep_staff_id or partner.sales_rep_staff_id
+
+
+def responsible_for(chosen: UUID | None, partner: PartnerRef | None) -> UUID:
+    """The responsible of a task created by hand: the one chosen, else the client's by T4.
 
     Raises:
-        Invalid: the client has neither.
+        Invalid: nobody was chosen and the task has no client, or the client has no representative.
     """
-    chosen = partner.service_rep_staff_id or partner.sales_rep_staff_id
-    if chosen is None:
+    if chosen is not None:
+        return chosen
+    if partner is None:
+        raise Invalid("a task needs a responsible (responsible_staff_id) or a client to take it from")
+    found = default_responsible(partner)
+    if found is None:
         raise Invalid(
             f"choose a responsible: {partner.name} has no service or sales representative",
             partner_id=str(partner.id),
         )
-    return chosen
+    return found
 
 
 @dataclass(frozen=True)
@@ -147,3 +162,211 @@ def naive_as(moment: datetime, tz: tzinfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)
+
+
+def check_plan(planned_start: datetime | None, planned_hours: Decimal | None) -> None:
+    """T6: a plan has both a start and hours, or neither."""
+    if (planned_start is None) != (planned_hours is None):
+        raise Invalid("planned_start and planned_hours go together: give both or neither")
+
+
+def check_can_take_tasks(member: StaffMember | None, staff_id: UUID, what: str = "responsible_staff_id") -> None:
+    """Only a known, active staff member takes tasks.
+
+    Raises:
+        Invalid: no such staff member, or one who has left.
+    """
+    if member is None:
+        raise Invalid(f"{what}: no staff member {staff_id} in the staff directory", field=what)
+    if not member.active:
+        raise Invalid(f"{what}: {member.name} has left and cannot take tasks", field=what)
+
+
+def check_service_code(code: str, service: CatalogueService | None) -> CatalogueService:
+    """A requested service exists in the catalogue (T7).
+
+    Raises:
+        Invalid: the code names no post-sale service.
+    """
+    if service is None:
+        raise Invalid(f"service_code: no post-sale service {code!r} in the catalogue", field="service_code")
+    return service
+
+
+def check_contract_choice(
+    contract: ContractRef | None, contract_id: UUID | None, line_id: UUID | None, partner_id: UUID | None
+) -> None:
+    """T5: a contract named on a task is the client's, and a named line is one of its lines.
+
+    Raises:
+        Invalid: another client's (or no) contract, a line of another contract, or a line without its contract.
+    """
+    if contract_id is None:
+        if line_id is not None:
+            raise Invalid("contract_line_id needs its contract_id")
+        return
+    if contract is None or contract.partner_id != partner_id:
+        raise Invalid(f"contract_id: {contract_id} is not a contract of this client", field="contract_id")
+    if line_id is not None and all(ln.line_id != line_id for ln in contract.lines):
+        raise Invalid(f"contract_line_id: {line_id} is not a line of contract {contract.number}")
+
+
+def source_of(partner: PartnerRef | None, service: CatalogueService | None) -> str:
+    """A task for a client that names a service is a client request (T7); any other task is manual."""
+    return "client_request" if partner is not None and service is not None else "manual"
+
+
+def check_reply(text: str) -> str:
+    """A reply has some text within the size limit (T1)."""
+    text = text.strip()
+    if not text:
+        raise Invalid("a reply needs some text")
+    return check_text(text, "the reply")
+
+
+def check_resolvable(task: Task, tz: tzinfo) -> None:
+    """Raises Conflict when the task is resolved already (T9 runs once)."""
+    if task.status == "resolved":
+        raise Conflict(already_resolved(task, tz), status="resolved")
+
+
+def already_resolved(task: Task, tz: tzinfo) -> str:
+    """What a request that lost the race to resolve a task is told: when and by whom it was resolved."""
+    text = "the task was already resolved"
+    if task.resolved_at is not None:
+        text += f" at {task.resolved_at.astimezone(tz):%Y-%m-%d %H:%M}"
+    if task.resolved_by:
+        text += f" by {task.resolved_by}"
+    return text
+
+
+def check_reopenable(task: Task) -> None:
+    """Only a resolved task that is not invoiced goes back to open.
+
+    Raises:
+        Conflict: the task is open, or invoiced already.
+    """
+    if task.status != "resolved":
+        raise Conflict("only a resolved task can be reopened")
+    if task.invoiced:
+        raise Conflict("the task is invoiced already; it cannot be reopened")
+
+
+def not_reopenable(task: Task) -> str:
+    """What a reopen that lost the race is told."""
+    if task.status != "resolved":
+        return "the task was already reopened"
+    return "the task is invoiced already; it cannot be reopened"
+
+
+def needs_invoice(task: Task, covered: bool) -> bool:
+    """T9: a billable task for a client is invoiced unless an active contract covers its service."""
+    return task.billable and not covered and task.partner_id is not None
+
+
+def check_contract_request(task: Task, kind: str, months: int | None) -> None:
+    """T7: a contract is drafted for a client request, of a known kind, for 1 to 120 months.
+
+    Raises:
+        Conflict: the task has no client or no service.
+        Invalid: an unknown kind or a duration out of range.
+    """
+    if task.partner_id is None or task.service_code is None:
+        raise Conflict("a contract is drafted for a client request: the task needs a client and a service")
+    if kind not in ("commercial", "subscription"):
+        raise Invalid(f"kind is commercial or subscription, not {kind!r}")
+    if months is not None and not 1 <= months <= 120:
+        raise Invalid("months is between 1 and 120")
+
+
+def check_no_contract_yet(task: Task, cover: Coverage) -> None:
+    """T7: no second contract when one covers the service, nor a second request for the same task.
+
+    Raises:
+        Conflict: a contract covers the service, or one was requested already.
+    """
+    if cover.covers_service:
+        number = cover.contract.number if cover.contract else ""
+        raise Conflict(f"contract {number} already covers this service")
+    if task.contract_request_id is not None:
+        raise Conflict(contract_requested(task), request_id=str(task.contract_request_id))
+
+
+def contract_requested(task: Task) -> str:
+    """What a second contract request for a task is told."""
+    return f"a contract was already requested for this task (request {task.contract_request_id})"
+
+
+def broadcast_recipients(
+    staff_ids: list[UUID], categories: list[str], known: dict[UUID, StaffMember], everyone: list[StaffMember]
+) -> set[UUID]:
+    """T2: the active people named and the active people of the named categories.
+
+    Raises:
+        Invalid: an unknown person or category, or nobody at all.
+    """
+    missing = [str(s) for s in staff_ids if s not in known]
+    if missing:
+        raise Invalid(f"no staff member {', '.join(missing)} in the staff directory", staff_ids=missing)
+    recipients = {s.id for s in known.values() if s.active}
+    if categories:
+        wanted = set(categories)
+        unknown = wanted - {c for s in everyone for c in s.categories}
+        if unknown:
+            raise Invalid(f"no staff member is in the categories {', '.join(sorted(unknown))}")
+        recipients |= {s.id for s in everyone if s.active and wanted & set(s.categories)}
+    if not recipients:
+        raise Invalid("a broadcast needs at least one recipient: staff_ids or categories")
+    return recipients
+
+
+def already_launched(first: Broadcast, tz: tzinfo) -> str:
+    """What the second launch of the same broadcast is told (it names the first one)."""
+    by = f" by {first.creator_user}" if first.creator_user else ""
+    return f"the broadcast '{first.title}' was already launched at {first.created_at.astimezone(tz):%Y-%m-%d %H:%M}{by}"
+
+
+def check_service(service: CatalogueService) -> CatalogueService:
+    """T7: a catalogue service, trimmed: a code of 1-50 characters, a name, a sane rate, its ERP article."""
+    code = service.code.strip()
+    if not code or len(code) > 50:
+        raise Invalid("a service code has 1 to 50 characters")
+    if not service.name.strip():
+        raise Invalid("a service needs a name")
+    if not service.hourly_rate.is_finite() or service.hourly_rate < 0 or service.hourly_rate > Decimal(1_000_000):
+        raise Invalid("the hourly rate is an amount between 0 and 1000000")
+    if not service.article_code.strip():
+        raise Invalid("a service maps to an ERP article (article_code)")
+    return CatalogueService(
+        code, service.name.strip(), service.hourly_rate.quantize(Decimal("0.01")), service.article_code.strip()
+    )
+
+
+def check_reminder_settings(settings: ReminderSettings) -> ReminderSettings:
+    """C2/C3: reminders at most 3 days before; the new-task refresh between 0 (off) and a day."""
+    check_days_before(settings.days_before)
+    if not 0 <= settings.new_task_refresh_minutes <= 1440:
+        raise Invalid("new_task_refresh_minutes is between 0 (off) and 1440")
+    return settings
+
+
+FOLLOW_UP_NAMESPACE = UUID("6f0b7a52-54a8-4d0e-9c55-2b7d43a0f1c1")
+
+
+def follow_up_task_id(opportunity_id: UUID, stage: str, delegate_staff_id: UUID, follow_up_at: datetime) -> UUID:
+    """O7: the same follow-up always makes the same task id, so a redelivery cannot make a second task."""
+    return uuid5(FOLLOW_UP_NAMESPACE, f"{opportunity_id}:{stage}:{delegate_staff_id}:{follow_up_at.isoformat()}")
+
+
+def link_signed_contract(task: Task, contract: ContractRef, service: CatalogueService | None) -> bool:
+    """T7: a contract signed for a task's request becomes the task's contract (and line), unless it has one.
+
+    Returns:
+        Whether the task changed.
+    """
+    if task.contract_id is not None:
+        return False
+    task.contract_id = contract.id
+    line = contract.line_for(service.article_code) if service is not None else None
+    task.contract_line_id = line.line_id if line else None
+    return True

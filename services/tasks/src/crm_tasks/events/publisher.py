@@ -1,19 +1,16 @@
-"""The tasks publisher: domain facts -> crm.tasks contract events -> the outbox, in the caller's transaction."""
+"""The tasks publisher adapter: domain facts -> crm.tasks contract events -> the unit of work's outbox."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from crm_contracts import tasks as ev
-from crm_contracts.base import Envelope, Event
 from crm_contracts.common import Attachment, DocumentLine, Source
-from crm_kit.outbox import Outbox
-from crm_tasks.domain.model import CatalogueService, Estimate, Task
-from crm_tasks.store.repository import DueReminder
+from crm_kit.transactions import Emit
+from crm_tasks.domain.model import CatalogueService, Estimate, Reply, Task
+from crm_tasks.domain.reminders import DueReminder
 
 
 def _lines(estimate: Estimate) -> list[DocumentLine]:
@@ -56,24 +53,16 @@ def _state(task: Task) -> ev.TaskState:
     )
 
 
-class Publisher:
-    """Speaks the domain (``task_due(conn, reminder)``); only this class knows the contract models."""
+class KafkaPublisher:
+    """Implements ``crm_tasks.ports.Publisher``: speaks the domain; only this class knows the contract models.
 
-    def __init__(self, outbox: Outbox) -> None:
-        self.outbox = outbox
+    Inside an event handler, ``emit`` is the handler's (the events are caused by the handled one).
+    """
 
-    async def _emit(self, conn: AsyncConnection, event: Event, now: datetime, cause: Envelope | None) -> Envelope:
-        return await self.outbox.add(
-            conn,
-            event,
-            now=now,
-            correlation_id=(cause.correlationid or cause.id) if cause else None,
-            causation_id=cause.id if cause else None,
-        )
+    def __init__(self, emit: Emit) -> None:
+        self.emit = emit
 
-    async def task_created(
-        self, conn: AsyncConnection, task: Task, now: datetime, cause: Envelope | None = None
-    ) -> None:
+    async def task_created(self, task: Task) -> None:
         origin = ev.Origin.model_validate({**task.origin, "broadcast_id": task.broadcast_id})
         event = ev.TaskCreated(
             task_id=task.id,
@@ -99,17 +88,9 @@ class Publisher:
             origin=origin,
             registered_at=task.registered_at,
         )
-        await self._emit(conn, event, now, cause)
+        await self.emit(event)
 
-    async def task_assigned(
-        self,
-        conn: AsyncConnection,
-        task: Task,
-        previous: UUID | None,
-        by: str | None,
-        now: datetime,
-        cause: Envelope | None = None,
-    ) -> None:
+    async def task_assigned(self, task: Task, previous: UUID | None, by: str | None) -> None:
         if task.responsible_staff_id is None:
             return
         event = ev.TaskAssigned(
@@ -120,37 +101,27 @@ class Publisher:
             previous_staff_id=previous,
             assigned_by=by,
         )
-        await self._emit(conn, event, now, cause)
+        await self.emit(event)
 
-    async def task_updated(
-        self, conn: AsyncConnection, task: Task, changes: dict[str, str | None], now: datetime
-    ) -> None:
-        event = ev.TaskUpdated(task_id=task.id, partner_id=task.partner_id, changes=changes, state=_state(task))
-        await self._emit(conn, event, now, None)
+    async def task_updated(self, task: Task, changes: dict[str, str | None]) -> None:
+        await self.emit(
+            ev.TaskUpdated(task_id=task.id, partner_id=task.partner_id, changes=changes, state=_state(task))
+        )
 
-    async def task_replied(
-        self,
-        conn: AsyncConnection,
-        task: Task,
-        reply_id: UUID,
-        by_staff: UUID | None,
-        by_user: str | None,
-        text: str,
-        now: datetime,
-    ) -> None:
+    async def task_replied(self, task: Task, reply: Reply) -> None:
         event = ev.TaskReplied(
             task_id=task.id,
-            reply_id=reply_id,
+            reply_id=reply.id,
             partner_id=task.partner_id,
             title=task.title,
-            by_staff_id=by_staff,
-            by_user=by_user,
+            by_staff_id=reply.by_staff_id,
+            by_user=reply.by_user,
             creator_staff_id=task.creator_staff_id,
-            text=text,
+            text=reply.text,
         )
-        await self._emit(conn, event, now, None)
+        await self.emit(event)
 
-    async def task_resolved(self, conn: AsyncConnection, task: Task, now: datetime) -> None:
+    async def task_resolved(self, task: Task) -> None:
         assert task.resolved_at is not None
         assert task.hours is not None
         event = ev.TaskResolved(
@@ -161,25 +132,25 @@ class Publisher:
             hours=task.hours,
             broadcast_id=task.broadcast_id,
         )
-        await self._emit(conn, event, now, None)
+        await self.emit(event)
 
-    async def task_reopened(self, conn: AsyncConnection, task: Task, now: datetime) -> None:
-        await self._emit(conn, ev.TaskReopened(task_id=task.id, partner_id=task.partner_id), now, None)
+    async def task_reopened(self, task: Task) -> None:
+        await self.emit(ev.TaskReopened(task_id=task.id, partner_id=task.partner_id))
 
-    async def task_due(self, conn: AsyncConnection, due: DueReminder, now: datetime) -> None:
+    async def task_due(self, reminder: DueReminder) -> None:
         event = ev.TaskDue(
-            task_id=due.task_id,
-            title=due.title,
-            partner_id=due.partner_id,
-            responsible_staff_id=due.responsible_staff_id,
-            deadline=due.deadline,
-            channel="email" if due.channel == "email" else "message",
-            days_before=due.days_before,
-            remind_at=due.remind_at,
+            task_id=reminder.task_id,
+            title=reminder.title,
+            partner_id=reminder.partner_id,
+            responsible_staff_id=reminder.responsible_staff_id,
+            deadline=reminder.deadline,
+            channel="email" if reminder.channel == "email" else "message",
+            days_before=reminder.days_before,
+            remind_at=reminder.remind_at,
         )
-        await self._emit(conn, event, now, None)
+        await self.emit(event)
 
-    async def estimate_issued(self, conn: AsyncConnection, task: Task, estimate: Estimate, now: datetime) -> None:
+    async def estimate_issued(self, task: Task, estimate: Estimate) -> None:
         event = ev.EstimateIssued(
             task_id=task.id,
             estimate_id=estimate.id,
@@ -188,26 +159,21 @@ class Publisher:
             total=estimate.total,
             printout_sha256=estimate.printout_sha256,
         )
-        await self._emit(conn, event, now, None)
+        await self.emit(event)
 
-    async def invoice_requested(
-        self, conn: AsyncConnection, request_id: UUID, task: Task, estimate: Estimate, now: datetime
-    ) -> None:
+    async def invoice_requested(self, request_id: UUID, task: Task, estimate: Estimate) -> None:
         assert task.partner_id is not None
         event = ev.InvoiceRequested(
             request_id=request_id, task_id=task.id, partner_id=task.partner_id, lines=_lines(estimate)
         )
-        await self._emit(conn, event, now, None)
+        await self.emit(event)
 
-    async def task_invoiced(
-        self, conn: AsyncConnection, task: Task, invoice_id: UUID, now: datetime, cause: Envelope
-    ) -> None:
-        event = ev.TaskInvoiced(task_id=task.id, invoice_id=invoice_id, partner_id=task.partner_id)
-        await self._emit(conn, event, now, cause)
+    async def task_invoiced(self, task: Task) -> None:
+        assert task.invoice_id is not None
+        await self.emit(ev.TaskInvoiced(task_id=task.id, invoice_id=task.invoice_id, partner_id=task.partner_id))
 
     async def contract_requested(
         self,
-        conn: AsyncConnection,
         request_id: UUID,
         task: Task,
         service: CatalogueService,
@@ -215,7 +181,6 @@ class Publisher:
         starts_on: date,
         months: int | None,
         qty: Decimal,
-        now: datetime,
     ) -> None:
         assert task.partner_id is not None
         event = ev.ContractRequested(
@@ -236,4 +201,4 @@ class Publisher:
             ],
             source=Source(task_id=task.id),
         )
-        await self._emit(conn, event, now, None)
+        await self.emit(event)

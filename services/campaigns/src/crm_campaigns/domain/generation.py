@@ -1,0 +1,57 @@
+"""Opportunities generated for campaign members (M7): one request per member, ever, and the progress made."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from uuid import UUID
+
+from crm_kit.errors import Conflict, Invalid
+
+
+@dataclass(frozen=True)
+class RequestStamp:
+    """When, and by whom, opportunities were last requested for a campaign."""
+
+    requested_at: dt.datetime
+    requested_by: str | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A campaign's members, and the opportunities requested and opened for them."""
+
+    members: int
+    requested: int
+    opened: int
+
+    @property
+    def pending(self) -> int:
+        return self.requested - self.opened
+
+
+def check_members(outsiders: list[UUID]) -> None:
+    """Refuse to generate opportunities for partners that are not members.
+
+    Raises:
+        Invalid: some partners are not members (the first 50 are listed).
+    """
+    if outsiders:
+        raise Invalid(
+            f"{len(outsiders)} partner(s) are not members of this campaign; add them first",
+            not_members=[str(p) for p in outsiders[:50]],
+        )
+
+
+def chunks(partner_ids: list[UUID], size: int) -> list[list[UUID]]:
+    """The partners in requests of at most ``size`` (one event each, so no record grows huge)."""
+    return [partner_ids[start : start + size] for start in range(0, len(partner_ids), size)]
+
+
+def all_requested(count: int, latest: RequestStamp | None) -> Conflict:
+    """What a request that asked only for members already requested is told (a twin of a request that won)."""
+    text = f"opportunities were already requested for all {count} chosen members"
+    if latest is not None:
+        text += f" (last at {latest.requested_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        text += f" by {latest.requested_by})" if latest.requested_by else ")"
+    return Conflict(text)

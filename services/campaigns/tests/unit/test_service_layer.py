@@ -1,0 +1,433 @@
+"""Every campaigns use case on in-memory fakes: the rule's outcome, what was published, what a refusal left."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import pytest
+
+from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Order
+from crm_campaigns.domain.members import MemberFilter, Partner
+from crm_campaigns.domain.results import Measure, Via
+from crm_campaigns.service_layer import (
+    AddMembers,
+    AttachCost,
+    AttachOrder,
+    AttachReturn,
+    ChangeCampaign,
+    CreateCampaign,
+    GenerateOpportunities,
+    KeepPartner,
+    RecordContract,
+    RecordCostDocument,
+    RecordInvoice,
+    RecordOpportunity,
+    RecordOrder,
+    RemoveMember,
+)
+from crm_kit.errors import Conflict, Invalid, NotFound
+
+from .fakes import NOW, World, world
+
+START = dt.date(2026, 3, 1)
+
+
+async def campaign(w: World, name: str = "Primăvara 2026", return_months: int = 3) -> UUID:
+    created = await w.uses.create(
+        CreateCampaign(name, START, dt.date(2026, 5, 31), by="maria", return_months=return_months)
+    )
+    w.publisher.calls.clear()
+    return created.id
+
+
+async def partner(
+    w: World, name: str = "Client SRL", *, locality: str | None = None, county: str | None = None
+) -> UUID:
+    p = Partner(uuid4(), "client", name, locality=locality, county=county)
+    await w.uses.partner_changed(KeepPartner(p))
+    return p.partner_id
+
+
+def cost(campaign_id: UUID | None = None, kind: str = "purchase_invoice", net: str = "1000") -> CostDocument:
+    return CostDocument(uuid4(), kind, "FZ-1", START, Decimal(net), Decimal(190), uuid4(), campaign_id)
+
+
+def order(campaign_id: UUID | None = None, opportunity_id: UUID | None = None, net: str = "5000") -> Order:
+    return Order(uuid4(), uuid4(), "CMD-1", START, Decimal(net), campaign_id, opportunity_id)
+
+
+def subscription(campaign_id: UUID | None = None, opportunity_id: UUID | None = None) -> Contract:
+    return Contract(
+        uuid4(),
+        uuid4(),
+        "CTR-1",
+        "subscription",
+        issued_on=START,
+        starts_on=START,
+        net=Decimal(1200),
+        monthly_value=Decimal(100),
+        source_campaign_id=campaign_id,
+        source_opportunity_id=opportunity_id,
+    )
+
+
+def invoice(
+    order_id: UUID | None = None, contract_id: UUID | None = None, period: str | None = None, net: str = "100"
+) -> Invoice:
+    return Invoice(uuid4(), uuid4(), "F-1", dt.date(2026, 4, 10), Decimal(net), order_id, contract_id, period)
+
+
+# -- campaigns (M1) -------------------------------------------------------------------------------------------
+
+
+async def test_creating_a_campaign_stores_it_checked_and_publishes_it() -> None:
+    w = world()
+    created = await w.uses.create(CreateCampaign(" Vară ", START, START, by="maria", objective=" "))
+    assert (created.name, created.objective, created.created_at) == ("Vară", None, NOW)
+    assert w.repo.campaigns == {created.id: created}
+    assert w.publisher.said() == ["campaign_created"]
+
+
+async def test_a_campaign_that_ends_before_it_starts_is_refused_and_nothing_is_stored() -> None:
+    w = world()
+    with pytest.raises(Invalid, match="end before it starts"):
+        await w.uses.create(CreateCampaign("X", START, START - dt.timedelta(days=1), by="maria"))
+    assert (w.repo.campaigns, w.publisher.calls, w.uow.rollbacks) == ({}, [], 1)
+
+
+async def test_a_changed_return_window_publishes_the_results_again_and_a_new_name_alone_does_not() -> None:
+    w = world()
+    c = await campaign(w)
+    await w.uses.change(ChangeCampaign(c, {"return_months": 4}))
+    assert w.publisher.said() == ["campaign_updated", "results_changed"]
+    assert [m.month for m in w.publisher.of("results_changed")[0].monthly_return] == [
+        "2026-03",
+        "2026-04",
+        "2026-05",
+        "2026-06",
+    ]
+    w.publisher.calls.clear()
+    renamed = await w.uses.change(ChangeCampaign(c, {"name": "Vară"}))
+    assert renamed.name == "Vară"
+    assert w.publisher.said() == ["campaign_updated"]
+
+
+async def test_a_field_that_cannot_change_is_refused_and_the_campaign_stays() -> None:
+    w = world()
+    c = await campaign(w)
+    with pytest.raises(Invalid, match="cannot be changed: id"):
+        await w.uses.change(ChangeCampaign(c, {"id": uuid4()}))
+    with pytest.raises(NotFound):
+        await w.uses.change(ChangeCampaign(uuid4(), {"name": "X"}))
+    assert w.repo.campaigns[c].name == "Primăvara 2026"
+    assert w.publisher.calls == []
+
+
+# -- members (M2) ---------------------------------------------------------------------------------------------
+
+
+async def test_members_added_by_id_are_published_sorted_and_a_second_add_adds_none() -> None:
+    w = world()
+    c = await campaign(w)
+    ids = [await partner(w, f"P{n}") for n in range(3)]
+    done = await w.uses.add_members(AddMembers(c, "maria", partner_ids=tuple(ids)))
+    again = await w.uses.add_members(AddMembers(c, "maria", partner_ids=tuple(ids[:1])))
+    assert (done.added, done.member_count) == (sorted(ids), 3)
+    assert (again.added, again.member_count) == ([], 3)
+    assert w.publisher.of("members_added") == [sorted(ids), []]
+
+
+async def test_adding_a_partner_the_directory_does_not_know_is_refused_and_adds_nobody() -> None:
+    w = world()
+    c = await campaign(w)
+    known, stranger = await partner(w), uuid4()
+    with pytest.raises(Invalid, match="1 partner id") as refused:
+        await w.uses.add_members(AddMembers(c, "maria", partner_ids=(known, stranger)))
+    assert refused.value.extra["unknown"] == [str(stranger)]
+    assert w.repo.members.get(c, {}) == {}
+    assert w.publisher.calls == []
+
+
+async def test_a_filter_selects_partners_whatever_their_diacritics_and_the_preview_counts_them_first() -> None:
+    w = world()
+    c = await campaign(w)
+    await partner(w, "Alfa", locality="Iași")
+    await partner(w, "Beta", locality="Cluj")
+    wanted = MemberFilter(locality="IASI")
+    before = await w.uses.preview(c, wanted)
+    done = await w.uses.add_members(AddMembers(c, "maria", filter=wanted))
+    after = await w.uses.preview(c, wanted)
+    assert (before.matching, before.would_add, len(done.added), after.would_add) == (1, 1, 1, 0)
+
+
+async def test_a_removed_member_is_published_and_removing_a_stranger_is_not_found() -> None:
+    w = world()
+    c = await campaign(w)
+    p = await partner(w)
+    await w.uses.add_members(AddMembers(c, "maria", partner_ids=(p,)))
+    await w.uses.remove_member(RemoveMember(c, p))
+    with pytest.raises(NotFound, match="not a member"):
+        await w.uses.remove_member(RemoveMember(c, p))
+    assert w.publisher.of("member_removed") == [p]
+
+
+async def test_members_are_listed_by_name_with_their_partner_details() -> None:
+    w = world()
+    c = await campaign(w)
+    ids = (await partner(w, "Zeta"), await partner(w, "Alfa", county="Iași"))
+    await w.uses.add_members(AddMembers(c, "maria", partner_ids=ids))
+    rows, total = await w.uses.members(c, limit=1, offset=0)
+    assert ([(m.name, m.county, m.added_at) for m in rows], total) == ([("Alfa", "Iași", NOW)], 2)
+
+
+# -- documents users attach (M3-M5) ------------------------------------------------------------------------------
+
+
+async def test_an_attached_cost_counts_once_as_realized_cost_and_the_results_are_published() -> None:
+    w = world()
+    c = await campaign(w)
+    doc = cost()
+    await w.uses.cost_posted(RecordCostDocument(doc))
+
+    fact = await w.uses.attach_cost(AttachCost(c, doc.document_id))
+    again = await w.uses.attach_cost(AttachCost(c, doc.document_id))
+
+    assert (fact.measure, fact.via, fact.net) == (Measure.COST, Via.ATTACHED, Decimal(1000))
+    assert again == fact
+    assert w.publisher.said() == ["cost_attached", "results_changed"]
+    assert w.publisher.of("results_changed")[0].realized_cost == Decimal("1000.00")
+
+
+async def test_a_cost_that_is_not_marketing_cost_unknown_or_counted_elsewhere_is_refused() -> None:
+    w = world()
+    mine, theirs = await campaign(w), await campaign(w, "Alta")
+    sale, counted = cost(kind="sales_invoice"), cost(theirs)
+    for doc in (sale, counted):
+        await w.uses.cost_posted(RecordCostDocument(doc))
+    w.publisher.calls.clear()
+    with pytest.raises(Invalid, match="a sales_invoice does not count as marketing cost"):
+        await w.uses.attach_cost(AttachCost(mine, sale.document_id))
+    with pytest.raises(NotFound, match="once the ERP posts it"):
+        await w.uses.attach_cost(AttachCost(mine, uuid4()))
+    with pytest.raises(Conflict, match="already counts for another campaign") as elsewhere:
+        await w.uses.attach_cost(AttachCost(mine, counted.document_id))
+    assert elsewhere.value.extra["campaign_id"] == str(theirs)
+    assert [f.campaign_id for f in w.repo.facts.values()] == [theirs]
+    assert w.publisher.calls == []
+
+
+async def test_an_attached_order_counts_as_accepted_revenue_with_the_invoices_already_issued_on_it() -> None:
+    w = world()
+    c = await campaign(w)
+    o = order()
+    await w.uses.order_placed(RecordOrder(o))
+    await w.uses.invoice_issued(RecordInvoice(invoice(order_id=o.order_id, net="700")))
+
+    fact = await w.uses.attach_order(AttachOrder(c, o.order_id))
+
+    assert (fact.measure, fact.net, fact.via) == (Measure.ACCEPTED, Decimal(5000), Via.ATTACHED)
+    assert w.publisher.said() == ["order_attached", "invoice_attached", "results_changed"]
+    results = await w.uses.results(c, None)
+    assert (results.accepted_revenue, results.invoiced_revenue) == (Decimal("5000.00"), Decimal("700.00"))
+
+
+async def test_an_unknown_order_is_not_found() -> None:
+    w = world()
+    c = await campaign(w)
+    with pytest.raises(NotFound, match="once the ERP places it"):
+        await w.uses.attach_order(AttachOrder(c, uuid4()))
+
+
+async def test_an_invoice_counts_in_one_return_month_inside_the_campaigns_window() -> None:
+    w = world()
+    c = await campaign(w)
+    inv = invoice()
+    await w.uses.invoice_issued(RecordInvoice(inv))
+
+    with pytest.raises(Invalid, match="2026-07 is outside the campaign's return months"):
+        await w.uses.attach_return(AttachReturn(c, inv.invoice_id, "2026-07"))
+    fact = await w.uses.attach_return(AttachReturn(c, inv.invoice_id, "2026-05"))
+    with pytest.raises(Conflict, match="already counts in the return of 2026-05"):
+        await w.uses.attach_return(AttachReturn(c, inv.invoice_id, "2026-04"))
+
+    assert (fact.measure, fact.month) == (Measure.RETURN, "2026-05")
+    assert w.publisher.of("invoice_attached")[0][1] == "2026-05"
+    page = await w.uses.facts(c, Measure.RETURN, None, limit=10, offset=0)
+    assert (page.total, page.sum) == (1, Decimal(100))
+
+
+async def test_a_month_that_is_not_a_month_is_refused() -> None:
+    w = world()
+    with pytest.raises(Invalid, match="YYYY-MM"):
+        await w.uses.attach_return(AttachReturn(await campaign(w), uuid4(), "2026-13"))
+
+
+# -- generated opportunities (M7) ----------------------------------------------------------------------------------
+
+
+async def test_opportunities_are_requested_once_per_member_in_requests_of_the_chunk_size() -> None:
+    w = world(chunk=2)
+    c = await campaign(w)
+    ids = tuple([await partner(w, f"P{n}") for n in range(3)])
+    await w.uses.add_members(AddMembers(c, "maria", partner_ids=ids))
+    w.publisher.calls.clear()
+
+    done = await w.uses.generate_opportunities(GenerateOpportunities(c, "maria", all_members=True))
+
+    assert (len(done.requested), done.already_requested, len(done.request_ids)) == (3, 0, 2)
+    assert [(len(p), title) for p, title in w.publisher.of("opportunities_requested")] == [
+        (2, "Primăvara 2026"),
+        (1, "Primăvara 2026"),
+    ]
+    assert (done.progress.requested, done.progress.pending) == (3, 3)
+
+
+async def test_asking_again_for_members_already_requested_says_when_and_by_whom_and_publishes_nothing() -> None:
+    w = world()
+    c = await campaign(w)
+    p = await partner(w)
+    await w.uses.add_members(AddMembers(c, "maria", partner_ids=(p,)))
+    await w.uses.generate_opportunities(GenerateOpportunities(c, "maria", partner_ids=(p,), title="Demo"))
+    w.publisher.calls.clear()
+    with pytest.raises(
+        Conflict, match=r"already requested for all 1 chosen members \(last at 2026-03-02 09:00 UTC by maria\)"
+    ):
+        await w.uses.generate_opportunities(GenerateOpportunities(c, "ana", all_members=True))
+    assert w.publisher.calls == []
+
+
+async def test_opportunities_for_partners_that_are_not_members_are_refused() -> None:
+    w = world()
+    c = await campaign(w)
+    stranger = await partner(w)
+    with pytest.raises(Invalid, match="not members of this campaign"):
+        await w.uses.generate_opportunities(GenerateOpportunities(c, "maria", partner_ids=(stranger,)))
+    assert w.repo.requests == {}
+
+
+async def test_an_opportunity_opened_for_a_member_shows_in_the_progress() -> None:
+    w = world()
+    c = await campaign(w)
+    p = await partner(w)
+    await w.uses.add_members(AddMembers(c, "maria", partner_ids=(p,)))
+    await w.uses.generate_opportunities(GenerateOpportunities(c, "maria", all_members=True))
+    opportunity = uuid4()
+    await w.uses.opportunity_opened(RecordOpportunity(opportunity, p, c, "Demo"))
+    overview = await w.uses.overview(c)
+    assert (overview.progress.members, overview.progress.opened, overview.progress.pending) == (1, 1, 0)
+    rows, _ = await w.uses.members(c, limit=10, offset=0)
+    assert rows[0].opportunity_id == opportunity
+    assert (await w.uses.progress(c)).opened == 1
+
+
+# -- what other contexts tell us: attribution ---------------------------------------------------------------------
+
+
+async def test_an_order_that_arrived_before_its_campaign_opportunity_counts_when_the_opportunity_shows_up() -> None:
+    w = world()
+    c = await campaign(w)
+    opportunity = uuid4()
+    early = order(opportunity_id=opportunity)
+    await w.uses.order_placed(RecordOrder(early))
+    assert w.repo.facts == {}
+
+    await w.uses.opportunity_opened(RecordOpportunity(opportunity, early.partner_id, c, "Demo"))
+
+    fact = w.repo.facts[Measure.ACCEPTED, early.order_id]
+    assert (fact.campaign_id, fact.via) == (c, Via.OPPORTUNITY)
+    assert w.publisher.said() == ["order_attached", "results_changed"]
+
+
+async def test_an_opportunity_of_no_campaign_we_know_only_feeds_the_read_model() -> None:
+    w = world()
+    opportunity = uuid4()
+    await w.uses.opportunity_opened(RecordOpportunity(opportunity, uuid4(), uuid4(), "Demo"))
+    assert opportunity in w.repo.opportunities
+    assert (w.repo.facts, w.publisher.calls) == ({}, [])
+
+
+async def test_a_posted_cost_counts_for_the_campaign_it_names_only_when_it_is_a_marketing_cost() -> None:
+    w = world()
+    c = await campaign(w)
+    await w.uses.cost_posted(RecordCostDocument(cost(c, kind="sales_invoice")))
+    await w.uses.cost_posted(RecordCostDocument(cost(uuid4())))
+    counted = cost(c, net="250")
+    await w.uses.cost_posted(RecordCostDocument(counted))
+    assert [(f.source_id, f.via) for f in w.repo.facts.values()] == [(counted.document_id, Via.DOCUMENT)]
+    assert w.publisher.said() == ["cost_attached", "results_changed"]
+
+
+async def test_an_order_counts_for_the_campaign_it_names_before_the_campaign_of_its_opportunity() -> None:
+    w = world()
+    named, of_opportunity = await campaign(w), await campaign(w, "Alta")
+    opportunity = uuid4()
+    await w.uses.opportunity_opened(RecordOpportunity(opportunity, uuid4(), of_opportunity, "Demo"))
+    both = order(named, opportunity)
+    only_opportunity = order(None, opportunity)
+    for o in (both, only_opportunity, order()):
+        await w.uses.order_placed(RecordOrder(o))
+    assert {(f.source_id, f.campaign_id, f.via) for f in w.repo.facts.values()} == {
+        (both.order_id, named, Via.DOCUMENT),
+        (only_opportunity.order_id, of_opportunity, Via.OPPORTUNITY),
+    }
+
+
+async def test_the_invoices_of_a_campaigns_subscription_count_as_revenue_and_in_their_months_return() -> None:
+    w = world()
+    c = await campaign(w)
+    contract = subscription(c)
+    await w.uses.contract_signed(RecordContract(contract))
+    await w.uses.invoice_issued(RecordInvoice(invoice(contract_id=contract.contract_id, period="2026-04")))
+    results = await w.uses.results(c, None)
+    assert results.invoiced_revenue == Decimal("100.00")
+    assert [(m.month, m.value) for m in results.monthly_return] == [
+        ("2026-03", Decimal("0.00")),
+        ("2026-04", Decimal("100.00")),
+        ("2026-05", Decimal("0.00")),
+    ]
+    # The contract's attribution publishes the (first) results; the invoice moves them.
+    assert w.publisher.said() == ["results_changed", "invoice_attached", "results_changed"]
+
+
+async def test_an_invoice_on_an_order_of_no_campaign_counts_nowhere() -> None:
+    w = world()
+    o = order()
+    await w.uses.order_placed(RecordOrder(o))
+    await w.uses.invoice_issued(RecordInvoice(invoice(order_id=o.order_id)))
+    assert (w.repo.facts, w.publisher.calls) == ({}, [])
+
+
+# -- queries ------------------------------------------------------------------------------------------------------
+
+
+async def test_campaigns_are_listed_by_name_latest_first_and_an_unknown_one_is_not_found() -> None:
+    w = world()
+    await campaign(w, "Vară")
+    await campaign(w, "Iarnă")
+    found, total = await w.uses.campaigns(name="ară", limit=10, offset=0)
+    assert ([c.name for c in found], total) == (["Vară"], 1)
+    for query in (w.uses.overview, w.uses.progress):
+        with pytest.raises(NotFound):
+            await query(uuid4())
+
+
+async def test_results_as_of_a_date_count_only_the_facts_in_effect_by_then() -> None:
+    w = world()
+    c = await campaign(w)
+    await w.uses.cost_posted(RecordCostDocument(cost(c, net="400")))
+    await w.uses.contract_signed(RecordContract(subscription(c)))
+    o = order(c)
+    await w.uses.order_placed(RecordOrder(o))
+    await w.uses.invoice_issued(RecordInvoice(invoice(order_id=o.order_id, net="600")))
+    before = await w.uses.results(c, START - dt.timedelta(days=1))
+    after = await w.uses.results(c, None)
+    assert (before.realized_cost, before.roi) == (Decimal("0.00"), None)
+    assert (after.realized_cost, after.invoiced_revenue, after.roi) == (
+        Decimal("400.00"),
+        Decimal("600.00"),
+        Decimal("0.5000"),
+    )
+    page = await w.uses.facts(c, Measure.ACCEPTED, None, limit=10, offset=0)
+    assert (page.total, page.sum) == (1, Decimal(5000))
