@@ -11,7 +11,8 @@ from litestar import Litestar
 from crm_kit.http import blob_refs_in, create_app
 from crm_kit.service import Service
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_kit.unit_of_work import SqlUnitOfWork, UnitOfWork, utcnow
+from crm_kit.transactions import SqlUnitOfWork
+from crm_kit.unit_of_work import UnitOfWork, utcnow
 from crm_partners.api.controllers import controllers
 from crm_partners.events.publisher import KafkaPublisher
 from crm_partners.events.subscribers import build_subscriptions
@@ -35,7 +36,7 @@ def compose(
     """The partners service and the use cases behind it (see ``bootstrap``; the history rebuild needs both).
 
     Raises:
-        TypeError: only one of ``repository`` and ``publisher`` was given.
+        ValueError: only one of ``repository`` and ``publisher`` was given.
     """
     settings = settings or PartnersSettings()
     service = Service(name="partners", settings=settings, metadata=metadata, migrations=MIGRATIONS)
@@ -48,7 +49,7 @@ def compose(
             service.db, service.outbox, repository=SqlRepository, publisher=KafkaPublisher, clock=clock or utcnow
         )
     else:
-        raise TypeError("give both a repository and a publisher (fakes), or neither")
+        raise ValueError("give both a repository and a publisher (fakes), or neither")
     uses = UseCases(
         uow,
         blobs=service.blobs,

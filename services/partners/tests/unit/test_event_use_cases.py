@@ -268,5 +268,5 @@ async def test_bootstrap_with_fakes_runs_the_http_picker_search_on_them(tmp_path
 
 
 def test_bootstrap_refuses_a_fake_repository_without_a_fake_publisher(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match="both a repository and a publisher"):
+    with pytest.raises(ValueError, match="both a repository and a publisher"):
         bootstrap(settings(tmp_path), repository=InMemoryRepository())

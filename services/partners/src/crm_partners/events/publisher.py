@@ -19,7 +19,7 @@ from crm_contracts.partners import (
 from crm_contracts.partners import (
     Site as SitePart,
 )
-from crm_kit.unit_of_work import Emit
+from crm_kit.transactions import OutboxEmit
 from crm_partners.domain.dossiers import Dossier, FiledDocument
 from crm_partners.domain.partners import Partner
 from crm_partners.domain.staff import StaffMember
@@ -81,16 +81,16 @@ class KafkaPublisher:
     The only place that knows the contract classes (their topic and key follow from the class).
     """
 
-    def __init__(self, emit: Emit) -> None:
+    def __init__(self, emit: OutboxEmit) -> None:
         self.emit = emit
 
     async def partner_registered(self, partner: Partner) -> None:
         await self.emit(partner_event(PartnerRegistered, partner))
 
     async def partners_registered(self, partners: Sequence[Partner]) -> None:
-        # The unit of work's emit queues one outbox row per call, in the import's one transaction.
-        for partner in partners:
-            await self.emit(partner_event(PartnerRegistered, partner))
+        # A CSV import: every row's event in one multi-row insert (a tenth of one statement per event on SQLite).
+        outbox, now = self.emit.outbox, self.emit.now
+        await self.emit.write([outbox.prepare(partner_event(PartnerRegistered, p), now=now)[1] for p in partners])
 
     async def partner_updated(self, partner: Partner) -> None:
         await self.emit(partner_event(PartnerUpdated, partner))
