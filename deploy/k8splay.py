@@ -45,7 +45,7 @@ PLAY_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
 PLAY_CONFIG = {"KAFKA_HEAP": "512m"}
 
 SKIPPED_WHY = {
-    "Service": "podman plays no Services: its name is a DNS alias of the pods it selects on the play's network",
+    "Service": "podman plays no Services: each name is a DNS alias of the pods it selects on the play's network",
     "HorizontalPodAutoscaler": "podman has no autoscaler: the Deployment runs its manifest's replicas",
     "PodDisruptionBudget": "podman has no evictions or node drains to budget",
     "Namespace": "podman has no namespaces",
@@ -84,7 +84,10 @@ class Plan:
         for name in self.secrets:
             lines.append(f"  Secret {name}: podman secret (podman 4.3 cannot read back a played Secret)")
         lines.append("not played:")
-        lines.extend(f"  {kind} {name}: {why}" for kind, name, why in self.skipped)
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for kind, name, why in self.skipped:
+            grouped.setdefault((kind, why), []).append(name)
+        lines.extend(f"  {kind} {', '.join(names)}: {why}" for (kind, why), names in grouped.items())
         return "\n".join(lines)
 
 
@@ -182,7 +185,7 @@ def plan(docs: list[Doc]) -> Plan:
             for pod in pods:
                 note = (
                     f"StatefulSet {name} converted to Pod {pod['metadata']['name']} "
-                    f"(podman 4.3 plays no StatefulSet); claim {', '.join(c['metadata']['name'] for c in sts_claims)}"
+                    f"(podman 4.3 plays no StatefulSet), claims {', '.join(c['metadata']['name'] for c in sts_claims)}"
                     if pod is pods[0]
                     else ""
                 )
@@ -200,8 +203,22 @@ def plan(docs: list[Doc]) -> Plan:
     return Plan(plays + workloads, secrets, [c["metadata"]["name"] for c in claims], skipped)
 
 
+def _ready_command(doc: Doc) -> str:
+    """`<container> <command...>` of a Pod's exec readiness probe (PostgreSQL's pg_isready), for podman exec."""
+    if doc["kind"] != "Pod":
+        return ""
+    for container in doc["spec"]["containers"]:
+        command = container.get("readinessProbe", {}).get("exec", {}).get("command")
+        if command:
+            return " ".join([f"{doc['metadata']['name']}-{container['name']}", *command])
+    return ""
+
+
 def write(plan_: Plan, out: Path, network: str) -> None:
-    """Write the plan for play.sh: NN-name.yaml, plays.tsv (file, --network argument), secrets, volumes, report.
+    """Write the plan for play.sh: NN-name.yaml, plays.tsv, secrets, volumes, report.
+
+    plays.tsv has one row per `podman kube play`: the file, the --network argument (with the aliases), the
+    kind played, and for a Pod with an exec readiness probe the container and command that tell it is ready.
 
     Args:
         plan_: what ``plan`` returned.
@@ -213,7 +230,7 @@ def write(plan_: Plan, out: Path, network: str) -> None:
         path = out / f"{i:02d}-{play.name}.yaml"
         path.write_text(yaml.safe_dump_all(play.docs, sort_keys=False))
         net = network + "".join(f"{',' if n else ':'}alias={a}" for n, a in enumerate(play.aliases))
-        rows.append(f"{path.name}\t{net}")
+        rows.append(f"{path.name}\t{net}\t{play.docs[-1]['kind']}\t{_ready_command(play.docs[-1])}")
     (out / "plays.tsv").write_text("\n".join(rows) + "\n")
     for name, data in plan_.secrets.items():
         secret = out / f"secret-{name}.json"

@@ -37,6 +37,19 @@ down() {
   rm -rf "$state/plays"
 }
 
+# Runs each "<container> <command...>" (an exec readiness probe) until it succeeds, at most 180 s in all.
+wait_exec() {
+  local probe deadline=$((SECONDS + 180))
+  for probe in "$@"; do
+    # shellcheck disable=SC2086
+    until podman exec $probe >/dev/null 2>&1; do
+      [ $SECONDS -lt $deadline ] || { echo "not ready: $probe" >&2; exit 1; }
+      sleep 2
+    done
+    echo "ready: ${probe%% *} ($((SECONDS - started)) s)"
+  done
+}
+
 render() {
   [ -x "$root/var/tools/bin/kustomize" ] || "$here/validate.sh" >/dev/null  # installs kustomize
   # The base with fresh secrets (its own are placeholders the services refuse), rendered as a cluster gets it.
@@ -62,10 +75,17 @@ up() {
   for f in "$state"/plays/secret-*.json; do
     secret=${f##*/secret-}; podman secret create "${secret%.json}" "$f" >/dev/null
   done
-  local net
-  while IFS=$'\t' read -r f net; do
+  local net kind ready waits=()
+  while IFS=$'\t' read -r f net kind ready; do
+    if [ "$kind" = Deployment ] && [ ${#waits[@]} -gt 0 ]; then
+      # The services migrate their database first thing: started before PostgreSQL answers, each exits and is
+      # restarted (as in a cluster), which costs a Python start per try on a shared CPU. Kafka is not waited
+      # for: the services start without it and /readyz says "degraded" until it answers.
+      wait_exec "${waits[@]}"; waits=()
+    fi
     podman kube play --network "$net" "$state/plays/$f" >"$state/play.log" 2>&1 \
       || { cat "$state/play.log" >&2; echo "podman kube play $f failed" >&2; exit 1; }
+    [ -z "$ready" ] || waits+=("$ready")
   done <"$state/plays/plays.tsv"
   echo "played in $((SECONDS - started)) s; waiting for the gateway's /readyz ..."
 
@@ -84,7 +104,11 @@ up() {
   echo "gateway ready at $url after $((SECONDS - started)) s"
   (cd "$root" && uv run -q python -m deploy.k8splay check "$url" --password-file "$state/src/secrets.env")
   echo "checked after $((SECONDS - started)) s"
-  podman pod ps --format '{{.Name}}\t{{.Status}}\t{{.NumberOfContainers}} containers' | sort
+  # Restarts show what a cluster would show as CrashLoopBackOff (e.g. a service started before its database).
+  local c
+  for c in $(podman ps --filter "network=$network" --format '{{.Names}}' | grep -v -- '-infra$' | sort); do
+    podman inspect "$c" --format '  {{.Name}}: {{.State.Status}}, {{.RestartCount}} restarts'
+  done
   cat "$state/report.txt"
 }
 
