@@ -17,7 +17,6 @@ podman() { "$root/deploy/images/podman.sh" "$@"; }
 started=$SECONDS
 
 down() {
-  [ -d "$state/plays" ] || return 0
   local f
   if [ -f "$state/plays/plays.tsv" ]; then
     # Services first, the stateful pods and the claims last: the reverse of the start order.
@@ -30,9 +29,10 @@ down() {
     podman volume rm -f $(cat "$state/plays/volumes.txt") >/dev/null 2>&1 || true
   fi
   for f in "$state"/plays/secret-*.json; do
-    [ -e "$f" ] || continue
+    [ -e "$f" ] || continue  # no plan left: nothing was played
     f=${f##*/secret-}; podman secret rm "${f%.json}" >/dev/null 2>&1 || true
   done
+  # -f also removes any container still on the network: only this script's pods join it.
   podman network rm -f "$network" >/dev/null 2>&1 || true
   rm -rf "$state/plays"
 }
@@ -105,11 +105,13 @@ up() {
   (cd "$root" && uv run -q python -m deploy.k8splay check "$url" --password-file "$state/src/secrets.env")
   echo "checked after $((SECONDS - started)) s"
   # Restarts show what a cluster would show as CrashLoopBackOff (e.g. a service started before its database).
-  local c
-  for c in $(podman ps --filter "network=$network" --format '{{.Names}}' | grep -v -- '-infra$' | sort); do
-    podman inspect "$c" --format '  {{.Name}}: {{.State.Status}}, {{.RestartCount}} restarts'
+  local pod pods=()
+  for pod in $(podman pod ps --filter "network=$network" --format '{{.Name}}'); do pods+=(--filter "pod=$pod"); done
+  podman ps "${pods[@]}" --format '{{.Names}}' | grep -v -- '-infra$' | sort | while read -r f; do
+    podman inspect "$f" --format '  {{.Name}}: {{.State.Status}}, {{.RestartCount}} restarts'
   done
   cat "$state/report.txt"
+  [ "${CRM_K8S_PLAY_KEEP:-0}" != 1 ] || echo "left running (CRM_K8S_PLAY_KEEP=1): the gateway is $url; \`make k8s-play-down\` removes it"
 }
 
 case "${1:-up}" in
