@@ -43,6 +43,12 @@ lint: ## ruff, mypy, the service shape (import-linter), drift of asyncapi.yaml, 
 k8s-validate: ## render deploy/k8s (base, production) with kustomize, validate against the Kubernetes schemas (strict)
 	@deploy/k8s/validate.sh
 
+k8s-play: ## run the kustomize base with `podman kube play` (images of `make images`), check a login and a partner, tear down
+	@deploy/k8s/play.sh up
+
+k8s-play-down: ## remove what `CRM_K8S_PLAY_KEEP=1 make k8s-play` left running
+	@deploy/k8s/play.sh down
+
 asyncapi: ## regenerate contracts/asyncapi.yaml from the contracts
 	@$(UV) python -m crm_contracts.asyncapi --write
 
