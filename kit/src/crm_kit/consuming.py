@@ -164,11 +164,12 @@ def build_broker(bootstrap: str, router: KafkaRouter) -> KafkaBroker:
     """A consuming broker for one service: no producer (the relay publishes), no topic creation, no per-message log.
 
     Args:
-        bootstrap: the cluster's bootstrap servers.
+        bootstrap: the cluster's bootstrap servers, comma-separated.
         router: the service's subscriptions (``build_router``).
     """
     broker = KafkaBroker(
-        bootstrap,
+        # FastStream wraps a string in a list, so "a:9092,b:9092" would reach aiokafka as one host name.
+        [server.strip() for server in bootstrap.split(",") if server.strip()],
         consumer_only=True,  # the outbox relay produces; topics are created by BrokerLink.prepare_topics
         allow_auto_create_topics=False,
         apply_types=False,  # the handler takes the batch message as it is (no dependency injection to resolve)

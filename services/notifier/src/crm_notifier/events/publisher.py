@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +20,11 @@ from crm_notifier.domain.models import Row
 
 def _uuid(value: Any) -> UUID | None:
     return UUID(str(value)) if value else None
+
+
+def _utc(value: datetime) -> datetime:
+    """A stored time as UTC with its offset (SQLite gives it back naive; the contract says date-time)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class KafkaPublisher:
@@ -55,7 +60,7 @@ class KafkaPublisher:
                     subject=row["subject"],
                     server=row["server"] or "",
                     attempt=row["attempts"],
-                    sent_at=row["sent_at"],
+                    sent_at=_utc(row["sent_at"]),
                     staff_id=_uuid(row.get("staff_id")),
                     requested_by=row.get("requested_by"),
                 )
