@@ -17,6 +17,7 @@ from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Orde
 from crm_campaigns.domain.generation import RequestStamp
 from crm_campaigns.domain.members import MatchCount, Member, MemberFilter, Partner
 from crm_campaigns.domain.results import Fact, Measure, Results
+from crm_campaigns.domain.search import Search
 
 
 class Repository(Protocol):
@@ -37,6 +38,13 @@ class Repository(Protocol):
 
     async def list_campaigns(self, *, name: str | None, limit: int, offset: int) -> tuple[list[Campaign], int]:
         """A page of campaigns (latest start first) whose name contains ``name``, and how many match."""
+        ...
+
+    async def find_campaigns(self, q: Search) -> list[Campaign]:
+        """At most ``q.limit`` campaigns the picker offers (``search.campaign_matches``).
+
+        Those whose name starts with the query first, then the latest start.
+        """
         ...
 
     async def existing_campaigns(self, ids: Iterable[UUID | None]) -> set[UUID]:

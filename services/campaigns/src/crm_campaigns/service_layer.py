@@ -21,6 +21,7 @@ from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Orde
 from crm_campaigns.domain.generation import Progress, all_requested, check_members, chunks
 from crm_campaigns.domain.members import MatchCount, Member, MemberFilter, Partner, check_known
 from crm_campaigns.domain.results import Fact, Measure, Results, Via, campaign_of_document, results
+from crm_campaigns.domain.search import search
 from crm_campaigns.ports import Publisher, Repository
 from crm_kit.errors import NotFound
 from crm_kit.ids import new_id
@@ -331,6 +332,9 @@ class UseCases:
     async def attach_return(self, cmd: AttachReturn) -> Fact:
         """Count an invoice in the campaign's return of a month (and in its invoiced revenue).
 
+        The invoice's subscription contract, when it counts for no campaign yet, joins this one: its other
+        invoices count in their months' return, and so do the next ones when the ERP issues them (M5).
+
         Raises:
             NotFound: no such campaign, or the ERP has not issued the invoice yet.
             Invalid: not a month, or one outside the campaign's return months.
@@ -351,6 +355,10 @@ class UseCases:
             )
             ledger = _Ledger(work)
             await ledger.count_invoice(invoice, cmd.campaign_id, Via.ATTACHED, subscription=True, month=month)
+            contract = await repo.contract(invoice.contract_id) if invoice.contract_id is not None else None
+            if contract is not None and attribution.joins_with_its_invoice(contract):
+                # its other invoices count now, and the next ones as they are issued (M5, automatic)
+                await ledger.attribute_contract(contract, cmd.campaign_id, Via.ATTACHED)
             await ledger.finish()
             counted = await repo.fact_for(Measure.RETURN, invoice.invoice_id)
             return attribution.check_counted_here(counted, cmd.campaign_id, "invoice")
@@ -442,11 +450,16 @@ class UseCases:
             await ledger.finish()
 
     async def contract_signed(self, cmd: RecordContract) -> None:
-        """A contract was signed: it results from its campaign, named or through its opportunity (M4, M5)."""
+        """A contract was signed: it results from its campaign, named or through its opportunity (M4, M5).
+
+        A subscription with neither joins the campaign a user already counted one of its invoices in (M5).
+        """
         async with self.uow() as work:
             await work.repo.upsert_contract(cmd.contract)
             ledger = _Ledger(work)
             found = await ledger.campaign_of(cmd.contract.source_campaign_id, cmd.contract.source_opportunity_id)
+            if found is None and cmd.contract.is_subscription:
+                found = await ledger.campaign_of_counted_invoices(cmd.contract.contract_id)
             if found is None:
                 return
             await ledger.attribute_contract(await _stored(work.repo.contract, cmd.contract.contract_id), *found)
@@ -471,6 +484,21 @@ class UseCases:
         """A page of campaigns whose name contains ``name``, and how many match."""
         async with self.uow.reading() as repo:
             return await repo.list_campaigns(name=name, limit=limit, offset=offset)
+
+    async def search_campaigns(self, query: str | None, *, limit: int = 20) -> list[Campaign]:
+        """The campaign picker: at most ``limit`` campaigns matching ``query`` (``search.campaign_matches``).
+
+        A name matches when it has a word starting with each word of the query, accents and case ignored;
+        a blank query finds nothing.
+
+        Raises:
+            Invalid: a query too long, a limit out of bounds.
+        """
+        q = search(query, limit)
+        if q.blank:
+            return []
+        async with self.uow.reading() as repo:
+            return await repo.find_campaigns(q)
 
     async def overview(self, campaign_id: UUID) -> Overview:
         """A campaign with its members' and opportunities' progress.
@@ -616,6 +644,17 @@ class _Ledger:
         opportunity_campaign = await repo.opportunity_campaign(source_opportunity_id)
         known = await repo.existing_campaigns([source_campaign_id, opportunity_campaign])
         return campaign_of_document(source_campaign_id, opportunity_campaign, known)
+
+    async def campaign_of_counted_invoices(self, contract_id: UUID) -> tuple[UUID, Via] | None:
+        """The campaign whose return counts an invoice of the contract already (``campaign_of_counted_invoices``)."""
+        repo = self.work.repo
+        returns: list[Fact] = []
+        for invoice in await repo.invoices_on_contract(contract_id):
+            fact = await repo.fact_for(Measure.RETURN, invoice.invoice_id)
+            if fact is not None:
+                returns.append(fact)
+        campaign_id = attribution.campaign_of_counted_invoices(returns)
+        return None if campaign_id is None else (campaign_id, Via.ATTACHED)
 
     async def finish(self) -> None:
         """Publish the results of every touched campaign whose realized figures moved."""

@@ -14,6 +14,7 @@ from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Orde
 from crm_campaigns.domain.generation import RequestStamp
 from crm_campaigns.domain.members import MatchCount, Member, MemberFilter, Partner, fiscal_digits, fold
 from crm_campaigns.domain.results import Fact, Measure, Results
+from crm_campaigns.domain.search import Search, campaign_matches, name_key
 from crm_campaigns.ports import Publisher, Repository
 from crm_campaigns.service_layer import UseCases
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
@@ -80,6 +81,11 @@ class InMemoryRepository:
         found = [c for c in self.campaigns.values() if not name or name.lower() in c.name.lower()]
         found.sort(key=lambda c: (-c.starts_on.toordinal(), c.id))
         return found[offset : offset + limit], len(found)
+
+    async def find_campaigns(self, q: Search) -> list[Campaign]:
+        found = [c for c in self.campaigns.values() if campaign_matches(c, q)]
+        found.sort(key=lambda c: (0 if name_key(c.name).startswith(q.text) else 1, -c.starts_on.toordinal()))
+        return found[: q.limit]
 
     async def existing_campaigns(self, ids: Iterable[UUID | None]) -> set[UUID]:
         return {i for i in ids if i is not None and i in self.campaigns}

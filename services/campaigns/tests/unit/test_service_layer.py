@@ -10,7 +10,7 @@ import pytest
 
 from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Order
 from crm_campaigns.domain.members import MemberFilter, Partner
-from crm_campaigns.domain.results import Measure, Via
+from crm_campaigns.domain.results import Measure, MonthValue, Via
 from crm_campaigns.service_layer import (
     AddMembers,
     AttachCost,
@@ -258,6 +258,78 @@ async def test_an_invoice_counts_in_one_return_month_inside_the_campaigns_window
     assert (page.total, page.sum) == (1, Decimal(100))
 
 
+def months(monthly: tuple[MonthValue, ...]) -> list[tuple[str, Decimal]]:
+    return [(m.month, m.value) for m in monthly]
+
+
+async def test_an_invoice_counted_by_hand_brings_its_subscription_in_and_the_next_months_count_by_themselves() -> None:
+    w = world()
+    c = await campaign(w)
+    contract = subscription()  # from no campaign, no opportunity: nothing counts on its own
+    await w.uses.contract_signed(RecordContract(contract))
+    april = invoice(contract_id=contract.contract_id, period="2026-04")
+    await w.uses.invoice_issued(RecordInvoice(april))
+    assert w.repo.facts == {}
+
+    await w.uses.attach_return(AttachReturn(c, april.invoice_id, "2026-04"))
+    may = invoice(contract_id=contract.contract_id, period="2026-05", net="120")
+    await w.uses.invoice_issued(RecordInvoice(may))
+    await w.uses.invoice_issued(RecordInvoice(may))  # the same invoice posted again counts once
+
+    results = await w.uses.results(c, None)
+    assert months(results.monthly_return) == [
+        ("2026-03", Decimal("0.00")),
+        ("2026-04", Decimal("100.00")),
+        ("2026-05", Decimal("120.00")),
+    ]
+    assert results.invoiced_revenue == Decimal("220.00")
+    assert [(fact.source_id, month) for fact, month in w.publisher.of("invoice_attached")] == [
+        (april.invoice_id, "2026-04"),
+        (may.invoice_id, "2026-05"),
+    ]
+
+
+async def test_the_other_invoices_of_a_subscription_count_when_one_is_counted_by_hand_but_not_of_a_commercial_one() -> (
+    None
+):
+    w = world()
+    c = await campaign(w)
+    sub = subscription()
+    commercial = Contract(uuid4(), uuid4(), "CTR-2", "commercial", START, START, Decimal(500))
+    for contract in (sub, commercial):
+        await w.uses.contract_signed(RecordContract(contract))
+    march = invoice(contract_id=sub.contract_id, period="2026-03", net="90")
+    april = invoice(contract_id=sub.contract_id, period="2026-04")
+    once, twice = (invoice(contract_id=commercial.contract_id, period=m, net="7") for m in ("2026-04", "2026-05"))
+    for inv in (march, april, once):
+        await w.uses.invoice_issued(RecordInvoice(inv))
+
+    await w.uses.attach_return(AttachReturn(c, april.invoice_id, "2026-04"))
+    await w.uses.attach_return(AttachReturn(c, once.invoice_id, "2026-04"))
+    await w.uses.invoice_issued(RecordInvoice(twice))  # a commercial contract's next invoice: by hand only
+
+    returns = await w.uses.facts(c, Measure.RETURN, None, limit=10, offset=0)
+    assert sorted((f.source_id, f.month) for f in returns.items) == sorted(
+        [(march.invoice_id, "2026-03"), (april.invoice_id, "2026-04"), (once.invoice_id, "2026-04")]
+    )
+    assert w.repo.contracts[commercial.contract_id].campaign_id is None
+
+
+async def test_a_subscription_known_after_one_of_its_invoices_was_counted_by_hand_joins_that_campaign() -> None:
+    w = world()
+    c = await campaign(w)
+    contract = subscription()
+    april = invoice(contract_id=contract.contract_id, period="2026-04")
+    await w.uses.invoice_issued(RecordInvoice(april))  # the invoice arrives before its contract
+    await w.uses.attach_return(AttachReturn(c, april.invoice_id, "2026-04"))
+    await w.uses.contract_signed(RecordContract(contract))
+    may = invoice(contract_id=contract.contract_id, period="2026-05")
+    await w.uses.invoice_issued(RecordInvoice(may))
+
+    assert w.repo.contracts[contract.contract_id].campaign_id == c
+    assert (await w.repo.fact_for(Measure.RETURN, may.invoice_id)) is not None
+
+
 async def test_a_month_that_is_not_a_month_is_refused() -> None:
     w = world()
     with pytest.raises(Invalid, match="YYYY-MM"):
@@ -411,6 +483,22 @@ async def test_campaigns_are_listed_by_name_latest_first_and_an_unknown_one_is_n
     for query in (w.uses.overview, w.uses.progress):
         with pytest.raises(NotFound):
             await query(uuid4())
+
+
+async def test_the_campaign_picker_finds_word_starts_without_accents_and_answers_at_most_the_limit() -> None:
+    w = world()
+    brasov = await campaign(w, "Toamnă la Brașov")
+    for n in range(25):
+        await campaign(w, f"Târg {n:02d}")
+    assert [c.id for c in await w.uses.search_campaigns("BRASOV toam")] == [brasov]
+    assert await w.uses.search_campaigns("rasov") == []  # not a word's start
+    assert await w.uses.search_campaigns("  ") == []
+    assert len(await w.uses.search_campaigns("targ")) == 20
+    assert len(await w.uses.search_campaigns("targ", limit=3)) == 3
+    with pytest.raises(Invalid, match="at most 100 characters"):
+        await w.uses.search_campaigns("x" * 101)
+    with pytest.raises(Invalid, match="limit"):
+        await w.uses.search_campaigns("t", limit=0)
 
 
 async def test_results_as_of_a_date_count_only_the_facts_in_effect_by_then() -> None:

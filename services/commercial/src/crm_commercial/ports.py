@@ -11,6 +11,7 @@ from typing import Protocol
 from crm_commercial.domain.articles import Article, ArticleScope, VatRate
 from crm_commercial.domain.documents import Document, DocumentRequest, OfferDecision
 from crm_commercial.domain.partners import Partner
+from crm_commercial.domain.text import Search
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,23 @@ class DocumentFilter:
     doc_type: str | None = None
     active_on: date | None = None
     """Only contracts in force on this day (``Document.is_active_on``)."""
+
+
+@dataclass(frozen=True)
+class DocumentSearch:
+    """Which documents a picker may offer (every field optional): of a type, of a partner, in force on a day."""
+
+    doc_type: str | None = None
+    partner_id: str | None = None
+    active_on: date | None = None
+
+
+@dataclass(frozen=True)
+class FoundDocument:
+    """A document a picker offers (its lines left out) with its partner's name."""
+
+    document: Document
+    partner_name: str | None
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,13 @@ class Repository(Protocol):
         self, *, query: str | None, only: frozenset[str] | None, limit: int, offset: int
     ) -> tuple[list[Article], int]:
         """A page of articles whose code or name contain ``query``, within ``only``; and how many match."""
+        ...
+
+    async def find_articles(self, q: Search, *, only: frozenset[str] | None) -> list[Article]:
+        """At most ``q.limit`` articles within ``only`` a picker offers (``articles.article_matches``).
+
+        Those whose code or name starts with the query first, then by name.
+        """
         ...
 
     async def article_codes(self) -> set[str]:
@@ -120,6 +145,14 @@ class Repository(Protocol):
 
     async def documents(self, which: DocumentFilter, *, limit: int, offset: int) -> tuple[list[Document], int]:
         """A page of documents, newest first; and how many match."""
+        ...
+
+    async def find_documents(self, q: Search, which: DocumentSearch) -> list[FoundDocument]:
+        """At most ``q.limit`` documents of ``which`` a picker offers for ``q`` (all of them for a blank query).
+
+        A number matches when it contains the query, a partner's folded name when it has a word starting
+        with each of its words. Those whose number or partner name starts with the query first, then the newest.
+        """
         ...
 
     async def number_invoice(self, document_id: str, number: str) -> None:

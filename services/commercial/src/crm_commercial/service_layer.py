@@ -25,10 +25,28 @@ from crm_commercial.domain.articles import (
     validate_article,
     validate_scope,
 )
-from crm_commercial.domain.documents import Document, DocumentRequest, LineRequest, OfferDecision, Source
+from crm_commercial.domain.documents import (
+    Document,
+    DocumentRequest,
+    Line,
+    LineRequest,
+    OfferDecision,
+    Source,
+    line_matches,
+)
 from crm_commercial.domain.money import ZERO
 from crm_commercial.domain.partners import Partner, UnknownPartner, known
-from crm_commercial.ports import Blobs, DocumentFilter, ParkedCommand, Printer, Publisher, Repository
+from crm_commercial.domain.text import search
+from crm_commercial.ports import (
+    Blobs,
+    DocumentFilter,
+    DocumentSearch,
+    FoundDocument,
+    ParkedCommand,
+    Printer,
+    Publisher,
+    Repository,
+)
 from crm_kit.errors import Conflict, DomainError, Invalid, NotFound
 from crm_kit.ids import new_id
 from crm_kit.unit_of_work import UnitOfWork, Work, utcnow
@@ -343,6 +361,22 @@ class UseCases:
             only = (await repo.article_scope()).picker_codes() if picker else None
             items, total = await repo.articles(query=query, only=only, limit=limit, offset=offset)
         return Page(items, total, self._today())
+
+    async def search_articles(self, query: str | None, *, limit: int = 20, picker: bool = True) -> list[Article]:
+        """The article picker: at most ``limit`` articles matching ``query`` (``articles.article_matches``).
+
+        The code starts with the query, or the name has a word starting with each of its words, accents and
+        case ignored; with ``picker`` (the default) only those documents may pick (C5's chosen list, when on).
+
+        Raises:
+            Invalid: a query too long, a limit out of bounds.
+        """
+        q = search(query, limit)
+        if q.blank:
+            return []
+        async with self.uow.reading() as repo:
+            only = (await repo.article_scope()).picker_codes() if picker else None
+            return await repo.find_articles(q, only=only)
 
     async def article(self, code: str) -> Article:
         """One article.
@@ -815,6 +849,49 @@ class UseCases:
             docs = [d for d in docs if not d.is_active_on(day)]
             total = len(docs)
         return Page(docs, total, day)
+
+    async def search_documents(
+        self, query: str | None, *, doc_type: str | None = None, partner_id: str | None = None, limit: int = 20
+    ) -> list[FoundDocument]:
+        """The document picker: at most ``limit`` documents (of a type, of a partner) matching ``query``.
+
+        The number contains the query, or the partner's name has a word starting with each of its words; a
+        blank query finds the partner's newest documents, or nothing when no partner is named.
+
+        Raises:
+            Invalid: a query too long, a limit out of bounds.
+        """
+        q = search(query, limit)
+        if q.blank and partner_id is None:
+            return []
+        async with self.uow.reading() as repo:
+            return await repo.find_documents(q, DocumentSearch(doc_type=doc_type, partner_id=partner_id))
+
+    async def search_contracts(
+        self, query: str | None, *, partner_id: str | None = None, active: bool = False, limit: int = 20
+    ) -> list[FoundDocument]:
+        """The contract picker (T5, invoices): as ``search_documents``; ``active`` keeps those in force today.
+
+        Raises:
+            Invalid: a query too long, a limit out of bounds.
+        """
+        q = search(query, limit)
+        if q.blank and partner_id is None:
+            return []
+        which = DocumentSearch("contract", partner_id, self._today() if active else None)
+        async with self.uow.reading() as repo:
+            return await repo.find_documents(q, which)
+
+    async def contract_lines(self, contract_id: str, query: str | None = None) -> list[Line]:
+        """The contract line picker (T5): a contract's lines matching ``query`` (``documents.line_matches``).
+
+        Raises:
+            NotFound: no such contract.
+            Invalid: a query too long.
+        """
+        q = search(query)
+        contract = (await self.document(contract_id, "contract")).document
+        return [line for line in contract.lines if line_matches(line, q)]
 
     async def balance(self, partner_id: str) -> Balance:
         """A partner's balance (zero before anything was invoiced or paid).

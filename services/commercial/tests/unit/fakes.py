@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from crm_commercial.domain.articles import Article, ArticleScope, VatRate
+from crm_commercial.domain.articles import Article, ArticleScope, VatRate, article_matches
 from crm_commercial.domain.documents import Document, DocumentRequest, OfferDecision
 from crm_commercial.domain.partners import Partner
-from crm_commercial.ports import DocumentFilter, Lost, ParkedCommand
+from crm_commercial.domain.text import Search, fold, starts_words
+from crm_commercial.ports import DocumentFilter, DocumentSearch, FoundDocument, Lost, ParkedCommand
 from crm_kit.errors import Conflict
 
 
@@ -54,6 +55,15 @@ class InMemoryRepository:
             and (not query or query.lower() in code.lower() or query.lower() in a.name.lower())
         ]
         return found[offset : offset + limit], len(found)
+
+    async def find_articles(self, q: Search, *, only: frozenset[str] | None) -> list[Article]:
+        found = [a for a in self.catalogue.values() if (only is None or a.code in only) and article_matches(a, q)]
+
+        def rank(a: Article) -> tuple[int, str, str]:
+            name = fold(a.name)
+            return (0 if a.code.lower().startswith(q.text) else 1 if name.startswith(q.text) else 2, name, a.code)
+
+        return sorted(found, key=rank)[: q.limit]
 
     async def article_codes(self) -> set[str]:
         return set(self.catalogue)
@@ -119,6 +129,26 @@ class InMemoryRepository:
         ]
         found.sort(key=lambda d: d.issued_on, reverse=True)
         return found[offset : offset + limit], len(found)
+
+    async def find_documents(self, q: Search, which: DocumentSearch) -> list[FoundDocument]:
+        found: list[tuple[int, Document, str | None]] = []
+        for doc in self.docs.values():
+            partner = self.partners.get(doc.partner_id or "")
+            name = fold(partner.name) if partner else ""
+            if (
+                (which.doc_type is not None and doc.type != which.doc_type)
+                or (which.partner_id is not None and doc.partner_id != which.partner_id)
+                or (which.active_on is not None and not doc.is_active_on(which.active_on))
+            ):
+                continue
+            number = doc.number.lower()
+            if not q.blank and q.text not in number and not (partner and starts_words(name, q.words)):
+                continue
+            rank = 0 if number.startswith(q.text) else 1 if name.startswith(q.text) else 2
+            found.append((rank, replace(doc, lines=()), partner.name if partner else None))
+        found.sort(key=lambda f: f[1].number, reverse=True)  # then (stable) by rank and newest, as the store
+        found.sort(key=lambda f: (f[0], -f[1].issued_on.toordinal()))
+        return [FoundDocument(doc, name) for _, doc, name in found[: q.limit]]
 
     async def number_invoice(self, document_id: str, number: str) -> None:
         self.docs[document_id] = replace(self.docs[document_id], number=number)

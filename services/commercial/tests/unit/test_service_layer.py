@@ -467,3 +467,68 @@ async def test_the_balance_of_a_known_partner_starts_at_zero_and_of_an_unknown_o
     assert (await world.uses.balance(OTHER)).balance == D(0)
     with pytest.raises(NotFound, match="no partner"):
         await world.uses.balance(str(uuid.uuid4()))
+
+
+# Pickers (search as you type) ------------------------------------------------------------------------------------
+
+
+async def test_the_article_picker_finds_code_and_word_starts_without_accents_and_code_matches_first(
+    world: World,
+) -> None:
+    world.repo.catalogue["MNT"] = Article("MNT", "Mentenanță lunară licență", "luna", D("90.00"), D(21))
+    assert [a.code for a in await world.uses.search_articles("licenta")] == ["LIC", "MNT"]
+    assert [a.code for a in await world.uses.search_articles("LUNARA")] == ["MNT"]
+    assert [a.code for a in await world.uses.search_articles("mn")] == ["MNT"]  # a code's start
+    assert [a.code for a in await world.uses.search_articles("ent")] == []  # not a word's start
+    assert await world.uses.search_articles("   ") == []
+
+
+async def test_the_article_picker_offers_only_c5s_chosen_list_when_it_is_on(world: World) -> None:
+    await world.uses.choose_article_scope(ChooseArticleScope("list", frozenset({"SRV"})))
+    assert [a.code for a in await world.uses.search_articles("l")] == []  # LIC is not in the list
+    assert [a.code for a in await world.uses.search_articles("ora")] == ["SRV"]
+    assert [a.code for a in await world.uses.search_articles("l", picker=False)] == ["LIC"]
+
+
+async def test_a_picker_answer_is_bounded_and_a_query_too_long_is_refused(world: World) -> None:
+    for n in range(30):
+        world.repo.catalogue[f"A{n:02d}"] = Article(f"A{n:02d}", f"Articol {n}", "buc", D(1), D(21))
+    assert len(await world.uses.search_articles("articol")) == 20
+    assert len(await world.uses.search_articles("articol", limit=5)) == 5
+    with pytest.raises(Invalid, match="at most 100 characters"):
+        await world.uses.search_articles("x" * 101)
+    with pytest.raises(Invalid, match="limit"):
+        await world.uses.search_documents("a", limit=51)
+
+
+async def test_the_document_picker_finds_a_number_anywhere_or_the_partners_name_without_accents(world: World) -> None:
+    offer = (await world.uses.issue(issue("offer"))).document
+    order = (await world.uses.issue(issue("order", partner=OTHER))).document
+    found = await world.uses.search_documents("rasnov")
+    assert [(f.document.id, f.partner_name, f.document.lines) for f in found] == [(order.id, "Ferma Râșnov", ())]
+    assert [f.document.id for f in await world.uses.search_documents("000001")] == [offer.id, order.id]
+    assert [f.document.id for f in await world.uses.search_documents("of-2026")] == [offer.id]
+    assert [f.document.id for f in await world.uses.search_documents("naval cons", doc_type="order")] == []
+    assert await world.uses.search_documents("") == []  # nothing typed, no partner: nothing offered
+
+
+async def test_the_contract_picker_finds_contracts_by_partner_and_in_force_today(world: World) -> None:
+    april = (await world.uses.issue(issue("contract", starts_on=date(2026, 4, 1)))).document
+    march = (await world.uses.issue(issue("contract", starts_on=date(2026, 3, 1)))).document
+    await world.uses.issue(issue("order"))
+    both = await world.uses.search_contracts("santierul")
+    assert {f.document.id for f in both} == {april.id, march.id}
+    assert [f.document.id for f in await world.uses.search_contracts("", partner_id=CLIENT, active=True)] == [march.id]
+    assert await world.uses.search_contracts("", partner_id=OTHER) == []
+
+
+async def test_the_contract_line_picker_finds_lines_by_article_code_or_description(world: World) -> None:
+    contract = (
+        await world.uses.issue(issue("contract", starts_on=date(2026, 4, 1), lines=lines(("SRV", "2"), ("LIC", "1"))))
+    ).document
+    assert [li.article_code for li in await world.uses.contract_lines(contract.id)] == ["SRV", "LIC"]
+    assert [li.article_code for li in await world.uses.contract_lines(contract.id, "licenta")] == ["LIC"]
+    assert [li.article_code for li in await world.uses.contract_lines(contract.id, "sr")] == ["SRV"]
+    offer = (await world.uses.issue(issue("offer"))).document
+    with pytest.raises(NotFound, match="no contract"):
+        await world.uses.contract_lines(offer.id)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
-from crm_contracts import topics as topic_names
-from crm_contracts.commercial import ArticleUpdated, OfferIssued
-from crm_contracts.opportunities import OfferRequested
-from crm_kit.testing import eventually, publish, read_events
+from crm_kit.testing import eventually
 from crm_kit.testing.stack import USER_PASSWORD, start_stack
 
 pytestmark = pytest.mark.ui
@@ -21,13 +16,13 @@ pytestmark = pytest.mark.ui
 async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_offer(
     service_env: Any, kafka_bootstrap: str, topics: str, page: Any
 ) -> None:
-    await publish(
-        kafka_bootstrap,
-        topics,
-        ArticleUpdated(code="SRV-INST", name="Instalare", unit="h", price=Decimal("200"), vat_rate=Decimal(21)),
-    )
-    # the partner picker asks the partners service, which owns the partners
-    async with start_stack(service_env, ["partners", "opportunities"]) as stack:
+    # the partner picker asks the partners service, the article picker commercial (C5): each owns its records
+    async with start_stack(service_env, ["partners", "opportunities", "commercial"]) as stack:
+        article_added = await stack.client.post(
+            "/api/articles",
+            json={"code": "SRV-INST", "name": "Instalare", "unit": "h", "price": "200", "vat_rate": "21"},
+        )
+        assert article_added.status_code == 201, article_added.text
         registered = await stack.client.post(
             "/api/partners", json={"kind": "client", "name": "Beta Logistic SRL", "sites": [], "contacts": []}
         )
@@ -85,36 +80,12 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         await page.click("#document-form button[type=submit]")
         await page.wait_for_selector("#documents tr[data-document=offer][data-status=requested]")
 
-        seen = await read_events(
-            kafka_bootstrap,
-            topics,
-            topic_names.OPPORTUNITIES,
-            until=lambda f: any(isinstance(e, OfferRequested) for _, e in f),
-        )
-        request = next(e for _, e in seen if isinstance(e, OfferRequested))
-        offer_id = uuid4()
-        await publish(
-            kafka_bootstrap,
-            topics,
-            OfferIssued(
-                document_id=offer_id,
-                partner_id=partner_id,
-                number="OF-2026-000042",
-                issued_on=date(2026, 11, 27),
-                net=Decimal("2000"),
-                vat=Decimal("420"),
-                gross=Decimal("2420"),
-                source=request.source,
-                request_id=request.request_id,
-                lines=request.lines,
-            ),
-        )
-
-        async def issued() -> bool:
+        async def issued() -> str | None:
+            # commercial answers the OfferRequested once the partner directory has told it about the client
             view = (await stack.client.get(f"/api/opportunities/{opportunity_id}")).json()
-            return any(d["status"] == "issued" for d in view["documents"])
+            return next((d["document_id"] for d in view["documents"] if d["status"] == "issued"), None)
 
-        await eventually(issued)
+        offer_id = await eventually(issued)
         await page.goto(f"{stack.base_url}/opportunities/{opportunity_id}/offers/{offer_id}")
         context = await page.evaluate("window.crmContext")
         assert context["partner_id"] == str(partner_id)

@@ -26,6 +26,7 @@ from crm_campaigns.domain.campaigns import Campaign
 from crm_campaigns.domain.generation import Progress
 from crm_campaigns.domain.members import Member
 from crm_campaigns.domain.results import Fact, Measure, Results
+from crm_campaigns.domain.search import SEARCH_LIMIT_MAX, SEARCH_QUERY_MAX
 from crm_campaigns.service_layer import (
     AddMembers,
     AttachCost,
@@ -67,6 +68,11 @@ def campaign_json(c: Campaign) -> dict[str, Any]:
         "created_at": c.created_at.isoformat(),
         "updated_at": c.updated_at.isoformat(),
     }
+
+
+def campaign_pick(c: Campaign) -> dict[str, Any]:
+    """What a campaign picker shows: the name, and the dates that tell two of the same name apart."""
+    return {"id": str(c.id), "name": c.name, "starts_on": c.starts_on.isoformat(), "ends_on": c.ends_on.isoformat()}
 
 
 def results_json(r: Results) -> dict[str, Any]:
@@ -140,6 +146,17 @@ class CampaignController(Controller):
     ) -> dict[str, Any]:
         items, total = await uses.campaigns(name=name, limit=limit, offset=offset)
         return {"items": [campaign_json(c) for c in items], "total": total}
+
+    @get("/search", summary="Campaigns for pickers: name word starts, accents and case ignored")
+    async def search(
+        self,
+        uses: Uses,
+        q: Annotated[str, Parameter(max_length=SEARCH_QUERY_MAX, description="What the user typed.")] = "",
+        limit: Annotated[int, Parameter(ge=1, le=SEARCH_LIMIT_MAX, description="The most answered.")] = 20,
+    ) -> dict[str, Any]:
+        """At most ``limit`` campaigns, those whose name starts with ``q`` first; no total, so it stays fast."""
+        found = await uses.search_campaigns(q, limit=limit)
+        return {"items": [campaign_pick(c) for c in found]}
 
     @get("/{campaign_id:uuid}", summary="One campaign")
     async def one(self, uses: Uses, campaign_id: FromPath[UUID]) -> dict[str, Any]:

@@ -47,6 +47,26 @@ def invoice_campaigns(order: Order | None, contract: Contract | None) -> list[tu
     return found
 
 
+def joins_with_its_invoice(contract: Contract | None) -> bool:
+    """Whether counting one of its invoices in a campaign's return brings the contract into that campaign.
+
+    Then the return is updated automatically as the contract's invoices are issued (M5). A subscription that
+    counts for no campaign yet does; a commercial contract, or one that counts already
+    (for this campaign or, then its invoices count there, for another), does not.
+    """
+    return contract is not None and contract.is_subscription and contract.campaign_id is None
+
+
+def campaign_of_counted_invoices(returns: list[Fact]) -> UUID | None:
+    """The campaign a newly known subscription joins through the returns its invoices count in already.
+
+    A user may count an invoice in a campaign's return before its contract is known here; the contract then
+    joins that campaign as ``joins_with_its_invoice`` says it would have (the earliest such return decides).
+    """
+    attached = sorted((f for f in returns if f.measure == Measure.RETURN), key=lambda f: (f.effective_on, f.source_id))
+    return attached[0].campaign_id if attached else None
+
+
 def cost_fact(doc: CostDocument, campaign_id: UUID, via: Via) -> Fact:
     """A cost document as realized cost, net of VAT, on its date."""
     return Fact(

@@ -16,6 +16,7 @@ from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Orde
 from crm_campaigns.domain.generation import RequestStamp
 from crm_campaigns.domain.members import MatchCount, Member, MemberFilter, Partner, fiscal_digits, fold
 from crm_campaigns.domain.results import Fact, Measure, Via
+from crm_campaigns.domain.search import Search, name_key
 from crm_campaigns.store.tables import (
     Id,
     campaigns,
@@ -58,6 +59,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
 def _campaign_values(c: Campaign) -> dict[str, Any]:
     return {
         "name": c.name,
+        "name_key": name_key(c.name),
         "starts_on": c.starts_on,
         "ends_on": c.ends_on,
         "objective": c.objective,
@@ -190,6 +192,11 @@ def _member(row: Any) -> Member:
     )
 
 
+def _prefix(value: str) -> str:
+    """A LIKE pattern for text starting with ``value``, its wildcards taken literally."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class SqlRepository:
     """The ``Repository`` port on the campaigns store, inside one connection (its unit of work's)."""
 
@@ -222,6 +229,18 @@ class SqlRepository:
             .offset(offset)
         )
         return [_campaign(r) for r in rows], int(total)
+
+    async def find_campaigns(self, q: Search) -> list[Campaign]:
+        key = campaigns.c.name_key
+        words = [sa.or_(key.like(_prefix(w), escape="\\"), key.like("% " + _prefix(w), escape="\\")) for w in q.words]
+        starts = sa.case((key.like(_prefix(q.text), escape="\\"), 0), else_=1)
+        rows = await self.conn.execute(
+            sa.select(campaigns)
+            .where(sa.true(), *words)
+            .order_by(starts, campaigns.c.starts_on.desc(), key, campaigns.c.id)
+            .limit(q.limit)
+        )
+        return [_campaign(r) for r in rows]
 
     async def existing_campaigns(self, ids: Iterable[UUID | None]) -> set[UUID]:
         wanted = {i for i in ids if i is not None}

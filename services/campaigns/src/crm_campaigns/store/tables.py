@@ -17,6 +17,8 @@ campaigns = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
+    # domain.search.name_key(name): what the campaign picker matches, accents and case ignored (migration 0003)
+    sa.Column("name_key", sa.String(200), nullable=False, server_default="", index=True),
     sa.Column("starts_on", sa.Date(), nullable=False),
     sa.Column("ends_on", sa.Date(), nullable=False),
     sa.Column("objective", sa.Text(), nullable=True),

@@ -8,11 +8,12 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
 from crm_commercial.api import schemas as s
 from crm_commercial.domain.articles import Article
 from crm_commercial.domain.documents import Source, invoice_basis
+from crm_commercial.domain.text import SEARCH_LIMIT_MAX, SEARCH_QUERY_MAX
 from crm_commercial.service_layer import (
     AcceptOffer,
     AddArticle,
@@ -34,6 +35,10 @@ from crm_kit.identity import Identity, requires_role
 from crm_kit.pagination import Limit, Offset
 
 MANAGERS = [requires_role("admin", "manager")]
+
+DocType = Literal["offer", "order", "contract", "invoice", "cost", "payment"]
+SearchText = Annotated[str, Parameter(max_length=SEARCH_QUERY_MAX, description="What the user typed.")]
+SearchLimit = Annotated[int, Parameter(ge=1, le=SEARCH_LIMIT_MAX, description="The most records answered.")]
 
 
 def _id(value: UUID | None) -> str | None:
@@ -113,6 +118,21 @@ class ArticlesController(Controller):
         page = await uses.articles(q, picker=picker, limit=limit, offset=offset)
         return {"items": [s.article_out(a) for a in page.items], "total": page.total}
 
+    @get("/search", summary="Articles for pickers: code or name word starts, accents ignored, C5's list")
+    async def search(
+        self,
+        uses: NamedDependency[UseCases],
+        q: SearchText = "",
+        picker: FromQuery[bool] = True,
+        limit: SearchLimit = 20,
+    ) -> dict[str, Any]:
+        """At most ``limit`` articles, those whose code or name starts with ``q`` first; no total, so it stays fast.
+
+        With ``picker`` (the default) only those documents may pick when C5's chosen list is on.
+        """
+        found = await uses.search_articles(q, limit=limit, picker=picker)
+        return {"items": [s.article_pick(a) for a in found]}
+
     @post("/", guards=MANAGERS)
     async def create(self, uses: NamedDependency[UseCases], data: JSONBody[s.ArticleIn]) -> dict[str, Any]:
         """Add an article to the catalogue (ArticleUpdated)."""
@@ -156,6 +176,22 @@ class DocumentsController(Controller):
         """A partner's documents, newest first."""
         page = await uses.documents(_id(partner_id), doc_type, limit=limit, offset=offset)
         return _documents(page, today=page.today)
+
+    @get("/search", summary="Documents for pickers: number, or partner name word starts, accents ignored")
+    async def search(
+        self,
+        uses: NamedDependency[UseCases],
+        q: SearchText = "",
+        doc_type: Annotated[DocType | None, QueryParameter(name="type")] = None,
+        partner_id: FromQuery[UUID | None] = None,
+        limit: SearchLimit = 20,
+    ) -> dict[str, Any]:
+        """At most ``limit`` documents whose number contains ``q`` or whose partner's name has each word's start.
+
+        Those starting with it first, then the newest; a blank ``q`` with ``partner_id`` gives its newest.
+        """
+        found = await uses.search_documents(q, doc_type=doc_type, partner_id=_id(partner_id), limit=limit)
+        return {"items": [s.document_pick(f) for f in found]}
 
     @post("/")
     async def create(self, uses: NamedDependency[UseCases], data: JSONBody[s.DocumentIn]) -> Response[dict[str, Any]]:
@@ -247,6 +283,33 @@ class ContractsController(Controller):
         """
         page = await uses.contracts(_id(partner_id), active=active, on=on, limit=limit, offset=offset)
         return _documents(page, today=page.today, article_code=article_code)
+
+    @get("/search", summary="Contracts for pickers: number, or partner name word starts, accents ignored")
+    async def search(
+        self,
+        uses: NamedDependency[UseCases],
+        q: SearchText = "",
+        partner_id: FromQuery[UUID | None] = None,
+        active: FromQuery[bool] = False,
+        limit: SearchLimit = 20,
+    ) -> dict[str, Any]:
+        """At most ``limit`` contracts as ``/api/documents/search`` finds them.
+
+        ``active=true`` keeps those in force today; a blank ``q`` with ``partner_id`` gives the partner's newest.
+        """
+        found = await uses.search_contracts(q, partner_id=_id(partner_id), active=active, limit=limit)
+        return {"items": [s.document_pick(f) for f in found]}
+
+    @get("/{contract_id:uuid}/lines", summary="A contract's lines, for the contract line picker (T5)")
+    async def lines(
+        self, uses: NamedDependency[UseCases], contract_id: FromPath[UUID], q: SearchText = ""
+    ) -> dict[str, Any]:
+        """The contract's lines whose article code starts with ``q`` or whose description has each word's start.
+
+        Every line for a blank ``q``.
+        """
+        found = await uses.contract_lines(str(contract_id), q)
+        return {"items": [s.line_pick(line) for line in found]}
 
     @post("/")
     async def create(self, uses: NamedDependency[UseCases], data: JSONBody[s.ContractIn]) -> Response[dict[str, Any]]:

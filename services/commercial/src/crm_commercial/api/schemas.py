@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crm_commercial.domain.articles import Article, VatRate
 from crm_commercial.domain.documents import Document, Line, LineRequest
+from crm_commercial.ports import FoundDocument
 
 
 class Body(BaseModel):
@@ -171,6 +172,47 @@ def article_out(article: Article) -> dict[str, Any]:
 
 def rate_out(rate: VatRate) -> dict[str, Any]:
     return {"code": rate.code, "rate": number(rate.rate), "name": rate.name, "active": rate.active}
+
+
+def article_pick(article: Article) -> dict[str, Any]:
+    """What an article picker shows and keeps: the code (its key), the name, and what a line takes from it."""
+    return {
+        "code": article.code,
+        "name": article.name,
+        "unit": article.unit,
+        "price": money(article.price),
+        "vat_rate": number(article.vat_rate),
+    }
+
+
+def document_pick(found: FoundDocument) -> dict[str, Any]:
+    """What a document picker shows: its number and partner as the name, enough to tell two apart."""
+    doc = found.document
+    out: dict[str, Any] = {
+        "id": doc.id,
+        "name": " — ".join(part for part in (doc.number, found.partner_name) if part),
+        "type": doc.type,
+        "number": doc.number,
+        "partner_id": doc.partner_id,
+        "partner_name": found.partner_name,
+        "issued_on": doc.issued_on.isoformat(),
+        "status": doc.status,
+        "gross": money(doc.gross),
+        "currency": doc.currency,
+    }
+    optional = {
+        "kind": doc.kind,
+        "starts_on": doc.starts_on.isoformat() if doc.starts_on else None,
+        "ends_on": doc.ends_on.isoformat() if doc.ends_on else None,
+        "ended_on": doc.ended_on.isoformat() if doc.ended_on else None,
+    }
+    out.update({k: v for k, v in optional.items() if v is not None})
+    return out
+
+
+def line_pick(line: Line) -> dict[str, Any]:
+    """What a contract line picker shows and keeps: the line's id (its key), article code and description."""
+    return {"id": line.line_id, "code": line.article_code, "name": line.description, **line_out(line)}
 
 
 def line_out(line: Line) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from crm_commercial.domain.text import Search, fold, starts_words
 from crm_kit.errors import Conflict, Invalid
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$")
@@ -52,6 +53,11 @@ class ArticleScope:
     def picker_codes(self) -> frozenset[str] | None:
         """The codes the article picker offers: the chosen list, or None for every article."""
         return self.article_codes if self.scope == "list" else None
+
+
+def article_matches(article: Article, q: Search) -> bool:
+    """Whether a picker offers the article for ``q``: its code starts with the query, or its name has each word."""
+    return article.code.lower().startswith(q.text) or starts_words(fold(article.name), q.words)
 
 
 def validate_article(article: Article, rates: Iterable[VatRate]) -> Article:

@@ -12,6 +12,7 @@ from typing import Literal
 
 from crm_commercial.domain.articles import Article, ArticleScope
 from crm_commercial.domain.money import Totals, line_amounts, round_money
+from crm_commercial.domain.text import Search, fold, starts_words
 from crm_kit.errors import Conflict, Invalid
 
 DocType = Literal["offer", "order", "contract", "invoice", "cost", "payment"]
@@ -108,6 +109,14 @@ class Line:
     @property
     def gross(self) -> Decimal:
         return self.net + self.vat
+
+
+def line_matches(line: Line, q: Search) -> bool:
+    """Whether a contract line picker offers ``line`` for ``q`` (a blank query offers every line).
+
+    Its article code starts with the query, or its description has each word's start.
+    """
+    return q.blank or line.article_code.lower().startswith(q.text) or starts_words(fold(line.description), q.words)
 
 
 def price_lines(

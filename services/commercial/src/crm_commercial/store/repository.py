@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm_commercial.domain.articles import Article, ArticleScope, VatRate
 from crm_commercial.domain.documents import Document, DocumentRequest, Line, LineRequest, OfferDecision, Source
 from crm_commercial.domain.partners import Partner
-from crm_commercial.domain.text import fold
-from crm_commercial.ports import DocumentFilter, Lost, ParkedCommand
+from crm_commercial.domain.text import Search, fold
+from crm_commercial.ports import DocumentFilter, DocumentSearch, FoundDocument, Lost, ParkedCommand
 from crm_commercial.store import tables as t
 from crm_kit.store import dialect_insert, transition
 
@@ -37,6 +37,18 @@ def _article(row: Any) -> Article:
 def _escape(value: str) -> str:
     """LIKE's wildcards taken literally: a search for "50%" is not a search for everything."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _prefix(value: str) -> str:
+    return _escape(value) + "%"
+
+
+def _starts_words(key: sa.ColumnElement[str], words: Sequence[str]) -> sa.ColumnElement[bool]:
+    """The folded ``key`` has a word starting with each word: ``domain.text.starts_words`` in SQL."""
+    return sa.and_(
+        sa.true(),
+        *(sa.or_(key.like(_prefix(w), escape="\\"), key.like("% " + _prefix(w), escape="\\")) for w in words),
+    )
 
 
 def _source_json(source: Source) -> dict[str, str]:
@@ -191,6 +203,21 @@ class SqlRepository:
         )
         return [_article(r) for r in rows], int(total)
 
+    async def find_articles(self, q: Search, *, only: frozenset[str] | None) -> list[Article]:
+        a = t.articles.c
+        code = sa.func.lower(a.code)
+        matches = sa.or_(code.like(_prefix(q.text), escape="\\"), _starts_words(a.name_key, q.words))
+        cond: list[sa.ColumnElement[bool]] = [matches]
+        if only is not None:
+            cond.append(a.code.in_(sorted(only)))
+        starts = sa.case(
+            (code.like(_prefix(q.text), escape="\\"), 0), (a.name_key.like(_prefix(q.text), escape="\\"), 1), else_=2
+        )
+        rows = await self.conn.execute(
+            sa.select(t.articles).where(*cond).order_by(starts, a.name_key, a.code).limit(q.limit)
+        )
+        return [_article(r) for r in rows]
+
     async def article_codes(self) -> set[str]:
         return set((await self.conn.execute(sa.select(t.articles.c.code))).scalars())
 
@@ -229,6 +256,7 @@ class SqlRepository:
 
     async def save_partner(self, partner: Partner, now: datetime) -> None:
         values = asdict(partner)
+        values["name_key"] = fold(partner.name)
         values["updated_at"] = now
         stmt = dialect_insert(self.conn)(t.partners).values(**values)
         update = {k: stmt.excluded[k] for k in values if k != "partner_id"}
@@ -401,6 +429,37 @@ class SqlRepository:
             )
         ).all()
         return await self._with_lines(rows), int(total)
+
+    async def find_documents(self, q: Search, which: DocumentSearch) -> list[FoundDocument]:
+        d, p = t.documents, t.partners
+        number = sa.func.lower(d.c.number)
+        cond: list[sa.ColumnElement[bool]] = []
+        if which.doc_type:
+            cond.append(d.c.type == which.doc_type)
+        if which.partner_id:
+            cond.append(d.c.partner_id == which.partner_id)
+        if which.active_on is not None:
+            cond.extend(active_contract_filter(which.active_on))
+        order: list[sa.ColumnElement[Any]] = []
+        if not q.blank:
+            # a number is matched anywhere ("000123" finds FCT-2026-000123), a partner by its words' starts
+            cond.append(sa.or_(number.like("%" + _prefix(q.text), escape="\\"), _starts_words(p.c.name_key, q.words)))
+            order.append(
+                sa.case(
+                    (number.like(_prefix(q.text), escape="\\"), 0),
+                    (p.c.name_key.like(_prefix(q.text), escape="\\"), 1),
+                    else_=2,
+                )
+            )
+        stmt = (
+            sa.select(d, p.c.name.label("partner_name"))
+            .select_from(d.outerjoin(p, p.c.partner_id == d.c.partner_id))
+            .where(*cond)
+            .order_by(*order, d.c.issued_on.desc(), d.c.number.desc())
+            .limit(q.limit)
+        )
+        rows = await self.conn.execute(stmt)
+        return [FoundDocument(_document(r, ()), r.partner_name) for r in rows]
 
     async def _update(self, document_id: str, **values: Any) -> None:
         await self.conn.execute(t.documents.update().where(t.documents.c.id == document_id).values(**values))

@@ -83,6 +83,8 @@ partners = sa.Table(
     sa.Column("partner_id", sa.String(36), primary_key=True),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("name", sa.String(300), nullable=False),
+    # fold(name): what the document pickers match a partner's name on, accents and case ignored (migration 0007)
+    sa.Column("name_key", sa.String(300), nullable=False, server_default="", index=True),
     sa.Column("fiscal_code", sa.String(40), nullable=True),
     sa.Column("locality", sa.String(120), nullable=True),
     sa.Column("county", sa.String(120), nullable=True),

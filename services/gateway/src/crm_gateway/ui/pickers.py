@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from crm_gateway.ui.api import ApiClient, ApiError
@@ -32,7 +34,53 @@ async def campaign_choice(api: ApiClient, campaign_id: Any) -> dict[str, str]:
     return await _choice(api, "/api/campaigns", campaign_id)
 
 
-async def _choice(api: ApiClient, collection: str, record_id: Any) -> dict[str, str]:
+async def document_choice(api: ApiClient, document_id: Any) -> dict[str, str]:
+    """The id and number of the document a form already holds, to show in its picker (as partner_choice)."""
+    return await _choice(api, "/api/documents", document_id, name_field="number")
+
+
+async def contract_choice(api: ApiClient, contract_id: Any) -> dict[str, str]:
+    """The id and number of the contract a form already holds, to show in its picker (as document_choice)."""
+    return await _choice(api, "/api/contracts", contract_id, name_field="number")
+
+
+_ARTICLE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$")
+
+
+async def article_choice(api: ApiClient, code: Any) -> dict[str, str]:
+    """The code and text of the article a form already holds, to show in its picker (``/api/articles/search``).
+
+    Args:
+        api: The caller's API client.
+        code: The article code in the form; blank when none is chosen yet.
+
+    Returns:
+        ``{"code": ..., "name": "CODE — name"}`` as the picker shows a chosen article; both blank when nothing
+        is chosen, the code alone when the catalogue cannot say (the form still submits the code).
+    """
+    chosen = str(code or "").strip()
+    if not _ARTICLE_CODE.match(chosen):
+        return {"code": "", "name": ""}
+    try:
+        article = await api.get(f"/api/articles/{quote(chosen, safe='')}")
+    except ApiError:
+        return {"code": chosen, "name": chosen}
+    name = str(article.get("name") or "")
+    return {"code": chosen, "name": f"{chosen} — {name}" if name else chosen}
+
+
+async def article_choices(api: ApiClient, form: dict[str, Any], fields: list[str]) -> dict[str, dict[str, str]]:
+    """``article_choice`` of each of a re-shown form's article fields (``line_code_0``, ...), by field name."""
+    chosen: dict[str, dict[str, str]] = {}
+    for field in fields:
+        value = form.get(field)
+        if isinstance(value, list):  # a field sent twice: the last one is the form's value
+            value = value[-1] if value else None
+        chosen[field] = await article_choice(api, value)
+    return chosen
+
+
+async def _choice(api: ApiClient, collection: str, record_id: Any, *, name_field: str = "name") -> dict[str, str]:
     chosen = str(record_id or "").strip()
     if not chosen:
         return {"id": "", "name": ""}
@@ -42,4 +90,4 @@ async def _choice(api: ApiClient, collection: str, record_id: Any) -> dict[str, 
         return {"id": "", "name": ""}  # not an id at all: the picker starts empty
     except ApiError:
         return {"id": chosen, "name": chosen}
-    return {"id": chosen, "name": str(record.get("name") or chosen)}
+    return {"id": chosen, "name": str(record.get(name_field) or chosen)}

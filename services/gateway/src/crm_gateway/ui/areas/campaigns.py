@@ -72,15 +72,6 @@ def member_filter(form: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> list[Any]:
-    """Items from another service for a picker; a service that is down leaves the picker empty."""
-    try:
-        page = await api.get(path, params=params)
-    except ApiError:
-        return []
-    return list(page.get("items", [])) if isinstance(page, dict) else []
-
-
 def chart(monthly: list[dict[str, Any]]) -> dict[str, Any]:
     """Geometry of the monthly return bar chart (inline SVG): one bar per month, scaled to the largest."""
     values = [Decimal(m["value"]) for m in monthly]
@@ -133,9 +124,6 @@ async def _campaign_page(
         "returns": await api.get(f"{base}/returns", params=params),
         "members": await api.get(f"{base}/members", params={"limit": PAGE, "offset": offset}),
         "progress": await api.get(f"{base}/opportunities"),
-        "cost_documents": await _optional(api, "/api/documents", {"type": "cost", "limit": 200}),
-        "order_documents": await _optional(api, "/api/documents", {"type": "order", "limit": 200}),
-        "invoice_documents": await _optional(api, "/api/documents", {"type": "invoice", "limit": 200}),
         "as_of": as_of or "",
         "offset": offset,
         "page_size": PAGE,

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.i18n import N_
-from crm_gateway.ui.pickers import campaign_choice, partner_choice
+from crm_gateway.ui.pickers import article_choices, campaign_choice, partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -250,6 +250,8 @@ async def _invoice_page(
             "orders": orders,
             "contracts": contracts,
             "rows": range(LINE_ROWS),
+            # a re-shown form's pickers show "CODE — name" of each chosen article, as they did when it was chosen
+            "articles": await article_choices(api, form or {}, [f"line_code_{n}" for n in range(LINE_ROWS)]),
             "error": error,
             "form": form or {},
         },
