@@ -231,7 +231,9 @@ def commercial_use_cases(settings: CommercialSettings) -> tuple[CommercialUseCas
     return uses, service.db.dispose
 
 
-async def _retrying(load: Callable[[], Awaitable[int]], what: str, patience: float = 300.0) -> int:
+async def _retrying(
+    load: Callable[[], Awaitable[int]], what: str, say: Callable[[str], None], patience: float = 600.0
+) -> int:
     """Run one unit of work; while a partner has not reached the service's read model yet, wait and run it again."""
     deadline = time.monotonic() + patience
     while True:
@@ -240,7 +242,7 @@ async def _retrying(load: Callable[[], Awaitable[int]], what: str, patience: flo
         except DomainError as exc:
             if "partner" not in exc.message or time.monotonic() > deadline:
                 raise
-            print(f"  {what}: waiting for the read model ({exc.message[:80]})", flush=True)
+            say(f"  {what}: waiting for the read model ({exc.message[:80]})")
             await asyncio.sleep(2.0)
 
 
@@ -339,7 +341,7 @@ async def load(
     try:
         done = 0
         for part in chunks(task_commands(sizes.tasks, partner_ids, staff_id, now), UNIT):
-            done += await _retrying(partial(tasks.import_tasks, part), "tasks")
+            done += await _retrying(partial(tasks.import_tasks, part), "tasks", say)
             if done % (20 * UNIT) < UNIT:
                 say(f"  tasks: {done} ({time.monotonic() - started:.0f} s)")
     finally:
@@ -351,7 +353,7 @@ async def load(
     try:
         done = 0
         for docs in chunks(document_commands(sizes.documents, partner_ids, now.date()), UNIT):
-            done += await _retrying(partial(commercial.import_documents, docs), "documents")
+            done += await _retrying(partial(commercial.import_documents, docs), "documents", say)
             if done % (5 * UNIT) < UNIT:
                 say(f"  documents: {done} ({time.monotonic() - started:.0f} s)")
     finally:
