@@ -61,7 +61,10 @@ from crm_tasks.store.repository import SqlRepository as TasksRepository
 CHUNK_ROWS = 20_000
 """Rows per CSV import (the partners service takes at most 50,000 by default)."""
 UNIT = 1_000
-"""Records per unit of work: short transactions, so the running services keep answering."""
+"""Tasks per unit of work: short transactions, so the running services keep answering."""
+DOCUMENT_UNIT = 200
+"""Documents per unit of work: each is numbered in its series and moves a balance; 1,000 held SQLite's write lock
+past the running relay's 30 s busy timeout on a loaded machine ("database is locked", retried)."""
 ARTICLE = "SRV-ORA"
 MARKED_PREFIX = "Zorilor Logistică"
 REQUESTS = UUID("5f0c9a52-7d1e-4b7a-9a43-1d2f8e6c0b11")
@@ -356,9 +359,9 @@ async def load(
     commercial, close_commercial = commercial_use_cases(commercial_settings or CommercialSettings())
     try:
         done = 0
-        for docs in chunks(document_commands(sizes.documents, partner_ids, now.date()), UNIT):
+        for docs in chunks(document_commands(sizes.documents, partner_ids, now.date()), DOCUMENT_UNIT):
             done += await _retrying(partial(commercial.import_documents, docs), "documents", say)
-            if done % (5 * UNIT) < UNIT:
+            if done % (5 * UNIT) < DOCUMENT_UNIT:
                 say(f"  documents: {done} ({time.monotonic() - started:.0f} s)")
     finally:
         await close_commercial()
