@@ -52,6 +52,13 @@ k8s-play-down: ## remove what `CRM_K8S_PLAY_KEEP=1 make k8s-play` left running
 asyncapi: ## regenerate contracts/asyncapi.yaml from the contracts
 	@$(UV) python -m crm_contracts.asyncapi --write
 
+demo-large: ## load 100,000 partners, 200,000 tasks, 20,000 documents into `make start`'s system (sizes: ARGS="--partners 20000")
+	@$(UV) python -m deploy.demo_large $(ARGS)
+
+screens: ## screenshots of the main pages in both languages into docs/screens/ (a throwaway stack on the local broker)
+	@deploy/kafka/kafka.sh start >/dev/null
+	@$(UV) python -m deploy.screens
+
 bench: install ## run the benchmarks (each prints a ratio against a raw baseline)
 	@deploy/kafka/kafka.sh start >/dev/null
 	@deploy/postgres/pg.sh start >/dev/null

@@ -8,7 +8,7 @@ previous one's PDF.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -697,33 +697,62 @@ class UseCases:
             Invalid: a bad kind, supplier, number or amount; an unknown supplier.
             Conflict: the same document is posted already.
         """
+        async with self.uow() as work:
+            return await self._post_cost(work, cmd)
+
+    async def _post_cost(self, work: Unit, cmd: PostCostDocument) -> Document:
         number = rules.check_cost(cmd.kind, cmd.partner_id, cmd.number)
         net = rules.check_amount(cmd.net, "net", positive=False)
         vat = rules.check_amount(cmd.vat, "vat", positive=False)
-        async with self.uow() as work:
-            if cmd.partner_id:
-                known(await work.repo.partner(cmd.partner_id), cmd.partner_id)
-            rules.check_not_posted(await work.repo.cost_document(cmd.kind, cmd.partner_id, number))
-            sequence = await work.repo.next_in_series("cost", cmd.day.year)
-            doc = Document(
-                id=_new_id(),
-                type="cost",
-                number=rules.document_number("cost", cmd.day.year, sequence),
-                partner_id=cmd.partner_id,
-                issued_on=cmd.day,
-                lines=(),
-                net=net,
-                vat=vat,
-                currency=self.currency,
-                kind=cmd.kind,
-                source=Source(campaign_id=cmd.campaign_id),
-                external_number=number,
-                note=cmd.description,
-                status="posted",
-            )
-            await work.repo.add(doc, series_number=True, now=work.now)
-            await work.publisher.cost_document_posted(doc)
+        if cmd.partner_id:
+            known(await work.repo.partner(cmd.partner_id), cmd.partner_id)
+        rules.check_not_posted(await work.repo.cost_document(cmd.kind, cmd.partner_id, number))
+        sequence = await work.repo.next_in_series("cost", cmd.day.year)
+        doc = Document(
+            id=_new_id(),
+            type="cost",
+            number=rules.document_number("cost", cmd.day.year, sequence),
+            partner_id=cmd.partner_id,
+            issued_on=cmd.day,
+            lines=(),
+            net=net,
+            vat=vat,
+            currency=self.currency,
+            kind=cmd.kind,
+            source=Source(campaign_id=cmd.campaign_id),
+            external_number=number,
+            note=cmd.description,
+            status="posted",
+        )
+        await work.repo.add(doc, series_number=True, now=work.now)
+        await work.publisher.cost_document_posted(doc)
         return doc
+
+    async def import_documents(self, cmds: Sequence[IssueDocument | PostCostDocument]) -> int:
+        """Many invoices and cost documents in ONE unit of work (data migrations, the large demo set).
+
+        Each is checked, numbered and published (DocumentIssued, CostDocumentPosted, BalanceChanged) through the
+        outbox as ``issue`` and ``post_cost`` do it one by one; invoice printouts follow from the printout worker.
+
+        Args:
+            cmds: the documents (about a thousand at a time keeps the series locked briefly).
+
+        Returns:
+            How many documents were stored (a request_id issued before counts as not stored).
+
+        Raises:
+            DomainError: a document is refused as ``issue``/``post_cost`` would refuse it; none of the batch is stored.
+        """
+        stored = 0
+        async with self.uow() as work:
+            for cmd in cmds:
+                if isinstance(cmd, PostCostDocument):
+                    await self._post_cost(work, cmd)
+                    stored += 1
+                else:
+                    _, created = await self._issue(work, cmd)
+                    stored += created
+        return stored
 
     async def record_payment(self, cmd: RecordPayment) -> Issued:
         """Record a client's payment (PaymentReceived, BalanceChanged); the same request_id twice records it once.

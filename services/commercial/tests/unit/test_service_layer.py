@@ -532,3 +532,24 @@ async def test_the_contract_line_picker_finds_lines_by_article_code_or_descripti
     offer = (await world.uses.issue(issue("offer"))).document
     with pytest.raises(NotFound, match="no contract"):
         await world.uses.contract_lines(offer.id)
+
+
+async def test_a_bulk_import_numbers_invoices_and_costs_in_their_series_and_announces_each(world: World) -> None:
+    cost = PostCostDocument("purchase_invoice", "F-1", date(2026, 2, 27), D("100"), D("21"), partner_id=OTHER)
+    stored = await world.uses.import_documents([issue("invoice"), cost, issue("invoice", partner=OTHER)])
+    assert stored == 3
+    assert sorted((d.type, d.partner_id) for d in world.repo.docs.values()) == [
+        ("cost", OTHER),
+        ("invoice", CLIENT),
+        ("invoice", OTHER),
+    ]
+    assert all(d.number for d in world.repo.docs.values())
+    assert world.published.names().count("document_issued") == 2
+    assert world.published.names().count("cost_document_posted") == 1
+
+
+async def test_a_bulk_import_with_one_unknown_partner_stores_nothing(world: World) -> None:
+    with pytest.raises(UnknownPartner):
+        await world.uses.import_documents([issue("invoice"), issue("invoice", partner=str(uuid.uuid4()))])
+    assert world.repo.docs == {}
+    assert world.published.calls == []

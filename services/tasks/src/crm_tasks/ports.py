@@ -143,6 +143,10 @@ class Repository(Protocol):
         ...
 
     # --- reminders
+    async def insert_new_tasks(self, tasks: Sequence[Task], planned: Sequence[tuple[UUID, PlannedReminder]]) -> None:
+        """Store tasks with fresh ids (never stored before) and their planned reminders, a statement for each kind."""
+        ...
+
     async def replace_reminders(self, task_id: UUID, planned: Iterable[PlannedReminder]) -> None:
         """Make the task's pending reminders ``planned`` (an unchanged one keeps its state)."""
         ...
@@ -188,6 +192,10 @@ class Repository(Protocol):
         """One partner."""
         ...
 
+    async def partners_by_ids(self, ids: Iterable[UUID]) -> dict[UUID, PartnerRef]:
+        """The partners among ``ids`` that the read model holds."""
+        ...
+
     async def partner_names(self, ids: Iterable[UUID]) -> dict[UUID, str]:
         """Partner names by id."""
         ...
@@ -226,6 +234,10 @@ class Publisher(Protocol):
 
     async def task_created(self, task: Task) -> None:
         """A task was created."""
+        ...
+
+    async def tasks_created(self, tasks: Sequence[Task]) -> None:
+        """Many tasks were created (a bulk load): TaskCreated for each, written together."""
         ...
 
     async def task_assigned(self, task: Task, previous: UUID | None, by: str | None) -> None:

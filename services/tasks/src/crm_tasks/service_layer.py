@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -450,6 +450,70 @@ class UseCases:
             )
             await self._store_new(repo, work.publisher, task)
             return Checked(await self._named(repo, [task]), checks)
+
+    async def import_tasks(self, cmds: Sequence[CreateTask]) -> int:
+        """Many tasks in ONE unit of work (data migrations, the large demo set), each checked as ``create`` checks it.
+
+        Each stored task is published (TaskCreated) through the outbox like one created by hand. The informative
+        T6/T7 checks and the covering contract are left out: they only warn, and a bulk load has nobody to warn.
+
+        Args:
+            cmds: the tasks to create (about a thousand at a time keeps a transaction short).
+
+        Returns:
+            How many tasks were stored.
+
+        Raises:
+            Invalid: a command is refused as ``create`` would refuse it; nothing of the batch is stored.
+        """
+        async with self.uow() as work:
+            repo = work.repo
+            settings = await repo.get_settings()
+            viewers: dict[Caller, Viewer] = {}
+            partners = await repo.partners_by_ids([c.partner_id for c in cmds if c.partner_id is not None])
+            staff: dict[UUID, StaffMember | None] = {}
+            tasks: list[Task] = []
+            for cmd in cmds:
+                if cmd.caller not in viewers:
+                    viewers[cmd.caller] = await self._viewer(repo, cmd.caller)
+                viewer = viewers[cmd.caller]
+                hours = rules.check_planned_hours(cmd.planned_hours, self.max_planned_hours)
+                planned_start = self._local(cmd.planned_start)
+                rules.check_plan(planned_start, hours)
+                rules.check_billable(cmd.billable, cmd.partner_id, cmd.service_code)
+                partner = None
+                if cmd.partner_id is not None:
+                    partner = partners.get(cmd.partner_id)
+                    if partner is None:
+                        raise Invalid(f"partner_id: no partner {cmd.partner_id} in the directory", field="partner_id")
+                responsible = rules.responsible_for(cmd.responsible_staff_id, partner)
+                if responsible not in staff:
+                    staff[responsible] = await repo.get_staff(responsible)
+                rules.check_can_take_tasks(staff[responsible], responsible)
+                service = await self._service(repo, cmd.service_code)
+                tasks.append(
+                    Task(
+                        id=new_id(),
+                        title=rules.check_title(cmd.title),
+                        description=rules.check_text(cmd.description),
+                        source=rules.source_of(partner, service),
+                        responsible_staff_id=responsible,
+                        registered_at=work.now,
+                        creator_staff_id=viewer.staff_id,
+                        creator_user=viewer.username,
+                        partner_id=cmd.partner_id,
+                        service_code=cmd.service_code,
+                        deadline=self._local(cmd.deadline),
+                        planned_start=planned_start,
+                        planned_hours=hours,
+                        billable=cmd.billable,
+                        alert=self._alert(cmd.alert),
+                        updated_at=work.now,
+                    )
+                )
+            await repo.insert_new_tasks(tasks, [(t.id, p) for t in tasks for p in reminders.plan(t, settings)])
+            await work.publisher.tasks_created(tasks)
+            return len(tasks)
 
     async def change(self, cmd: ChangeTask) -> Checked:
         """Change a task's fields; a new deadline or alert reschedules its reminders; a new responsible is told."""

@@ -194,6 +194,13 @@ class InMemoryRepository:
         self.settings = settings
 
     # --- reminders
+    async def insert_new_tasks(self, tasks: Sequence[Task], planned: Sequence[tuple[UUID, PlannedReminder]]) -> None:
+        for task in tasks:
+            self.tasks[task.id] = replace(task)
+        for task_id, p in planned:
+            self.reminders[(task_id, p.channel)] = Reminder(p.channel, p.days_before, p.remind_at, None)
+            self.reminder_deadlines[(task_id, p.channel)] = p.deadline
+
     async def replace_reminders(self, task_id: UUID, planned: Iterable[PlannedReminder]) -> None:
         wanted: dict[str, PlannedReminder] = {p.channel: p for p in planned}
         for key in [k for k in self.reminders if k[0] == task_id]:
@@ -261,6 +268,9 @@ class InMemoryRepository:
     async def get_partner(self, partner_id: UUID) -> PartnerRef | None:
         return self.partners.get(partner_id)
 
+    async def partners_by_ids(self, ids: Iterable[UUID]) -> dict[UUID, PartnerRef]:
+        return {i: self.partners[i] for i in set(ids) if i in self.partners}
+
     async def partner_names(self, ids: Iterable[UUID]) -> dict[UUID, str]:
         return {i: self.partners[i].name for i in set(ids) if i in self.partners}
 
@@ -306,6 +316,10 @@ class FakePublisher:
 
     async def task_created(self, task: Task) -> None:
         self.calls.append(("task_created", replace(task)))
+
+    async def tasks_created(self, tasks: Sequence[Task]) -> None:
+        for task in tasks:
+            await self.task_created(task)
 
     async def task_assigned(self, task: Task, previous: UUID | None, by: str | None) -> None:
         self.calls.append(("task_assigned", (replace(task), previous, by)))

@@ -526,3 +526,29 @@ async def test_a_blob_is_readable_only_through_a_task_the_caller_may_see(desk: D
     assert await desk.uses.may_read_blob(desk.who("ana"), "a" * 64) is True
     assert await desk.uses.may_read_blob(desk.who("bob"), "a" * 64) is False
     assert await desk.uses.may_read_blob(desk.who("ana"), "b" * 64) is False
+
+
+async def test_a_bulk_import_stores_each_task_with_its_reminders_and_announces_each_one(desk: Desk) -> None:
+    deadline = MONDAY + timedelta(days=10)
+    stored = await desk.uses.import_tasks(
+        [
+            CreateTask(desk.who("admin", "admin"), f"Revizie {n}", partner_id=desk.acme, deadline=deadline)
+            for n in range(3)
+        ]
+    )
+    assert stored == 3
+    assert sorted(t.title for t in desk.repo.tasks.values()) == ["Revizie 0", "Revizie 1", "Revizie 2"]
+    assert {t.responsible_staff_id for t in desk.repo.tasks.values()} == {desk.ana}  # the client's service rep (T4)
+    assert {task_id for task_id, _ in desk.repo.reminders} == set(desk.repo.tasks)
+    assert desk.publisher.names() == ["task_created"] * 3
+
+
+async def test_a_bulk_import_with_one_unknown_partner_stores_and_announces_nothing(desk: Desk) -> None:
+    with pytest.raises(Invalid, match="no partner"):
+        await desk.uses.import_tasks(
+            [
+                CreateTask(desk.who("ana"), "Bun", partner_id=desk.acme),
+                CreateTask(desk.who("ana"), "Rău", partner_id=uuid4()),
+            ]
+        )
+    assert (desk.repo.tasks, desk.repo.reminders, desk.publisher.calls, desk.uow.rollbacks) == ({}, {}, [], 1)

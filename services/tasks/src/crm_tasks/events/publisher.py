@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
 from crm_contracts import tasks as ev
 from crm_contracts.common import Attachment, DocumentLine, Source
-from crm_kit.transactions import Emit
+from crm_kit.transactions import Emit, OutboxEmit
 from crm_tasks.domain.model import CatalogueService, Estimate, Reply, Task
 from crm_tasks.domain.reminders import DueReminder
 
@@ -62,9 +63,10 @@ class KafkaPublisher:
     def __init__(self, emit: Emit) -> None:
         self.emit = emit
 
-    async def task_created(self, task: Task) -> None:
+    @staticmethod
+    def _created(task: Task) -> ev.TaskCreated:
         origin = ev.Origin.model_validate({**task.origin, "broadcast_id": task.broadcast_id})
-        event = ev.TaskCreated(
+        return ev.TaskCreated(
             task_id=task.id,
             title=task.title,
             description=task.description,
@@ -88,7 +90,18 @@ class KafkaPublisher:
             origin=origin,
             registered_at=task.registered_at,
         )
-        await self.emit(event)
+
+    async def task_created(self, task: Task) -> None:
+        await self.emit(self._created(task))
+
+    async def tasks_created(self, tasks: Sequence[Task]) -> None:
+        """TaskCreated for each task; outside an event handler in one multi-row insert (a tenth of the cost)."""
+        emit = self.emit
+        if isinstance(emit, OutboxEmit) and emit.delegate is None:
+            await emit.write([emit.outbox.prepare(self._created(t), now=emit.now)[1] for t in tasks])
+            return
+        for task in tasks:
+            await emit(self._created(task))
 
     async def task_assigned(self, task: Task, previous: UUID | None, by: str | None) -> None:
         if task.responsible_staff_id is None:

@@ -471,6 +471,26 @@ class SqlRepository:
 
     # --- reminders
 
+    async def insert_new_tasks(self, tasks: Sequence[Task], planned: Sequence[tuple[UUID, PlannedReminder]]) -> None:
+        """Store tasks with fresh ids and their reminders: one executemany each (bulk loads; no attachments yet)."""
+        if tasks:
+            await self.conn.execute(t.tasks.insert(), [_task_values(task) for task in tasks])
+        if planned:
+            await self.conn.execute(
+                t.reminders.insert(),
+                [
+                    {
+                        "task_id": task_id,
+                        "channel": p.channel,
+                        "days_before": p.days_before,
+                        "deadline": p.deadline,
+                        "remind_at": p.remind_at,
+                        "fired_at": None,
+                    }
+                    for task_id, p in planned
+                ],
+            )
+
     async def replace_reminders(self, task_id: UUID, planned: Iterable[PlannedReminder]) -> None:
         """Make the task's pending reminders ``planned``.
 
@@ -621,6 +641,24 @@ class SqlRepository:
             _uuid(row.sales_rep_staff_id),
             _uuid(row.service_rep_staff_id),
         )
+
+    async def partners_by_ids(self, ids: Iterable[UUID]) -> dict[UUID, PartnerRef]:
+        wanted = list(set(ids))
+        found: dict[UUID, PartnerRef] = {}
+        for start in range(0, len(wanted), 500):  # SQLite allows a bounded number of parameters
+            rows = await self.conn.execute(
+                sa.select(t.partners).where(t.partners.c.id.in_(wanted[start : start + 500]))
+            )
+            for row in rows:
+                ref = PartnerRef(
+                    _uuid(row.id) or UUID(str(row.id)),
+                    row.name,
+                    row.kind,
+                    _uuid(row.sales_rep_staff_id),
+                    _uuid(row.service_rep_staff_id),
+                )
+                found[ref.id] = ref
+        return found
 
     async def upsert_contract(self, c: ContractRef) -> None:
         values = {

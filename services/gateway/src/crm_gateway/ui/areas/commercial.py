@@ -206,9 +206,10 @@ async def documents_page(
 
 @get("/documents/{document_id:uuid}", include_in_schema=False)
 async def document_page(api: NamedDependency[ApiClient], document_id: FromPath[UUID]) -> Template:
-    """One document with its lines and its printout."""
+    """One document with its lines and its printout, naming its partner (never its id)."""
     doc = await api.get(f"/api/documents/{document_id}")
-    return Template("commercial/document.html", context={"doc": doc})
+    partner = await partner_choice(api, doc.get("partner_id"))
+    return Template("commercial/document.html", context={"doc": doc, "partner": partner})
 
 
 @post("/documents/payments", include_in_schema=False)
