@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Litestar, MediaType, Request, Response
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -14,20 +15,19 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from crm_gateway.accounts import Accounts
 from crm_gateway.api import auth, blobs, openapi, proxy, stream, users
 from crm_gateway.auth.csrf import CsrfRejected
 from crm_gateway.auth.headers import security_headers
 from crm_gateway.auth.middleware import ApiAuthMiddleware, SessionMiddleware
-from crm_gateway.auth.passwords import Passwords
 from crm_gateway.auth.sessions import Sessions
-from crm_gateway.auth.throttle import LoginThrottle, ThrottlePolicy
 from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.live import LiveHub
 from crm_gateway.routing import BadTarget, Forwarder, ServiceUnavailable, UnknownRoute
+from crm_gateway.service_layer import EnsureAdmin, UseCases
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.ui import login
-from crm_gateway.ui.api import ApiError
+from crm_gateway.ui.api import ApiClients, ApiError
+from crm_gateway.ui.own_api import OwnApi
 from crm_gateway.ui.web import (
     STATIC,
     TEMPLATES,
@@ -75,22 +75,12 @@ def first_admin_password(settings: GatewaySettings) -> str:
     return settings.admin_password or "admin"
 
 
-def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Litestar:
-    """The gateway app for one service instance."""
-    tokens = TokenIssuer(settings.token_secret, timedelta(hours=settings.token_ttl_hours))
-    sessions = Sessions(service.db, settings.token_secret, timedelta(hours=settings.token_ttl_hours))
-    throttle = LoginThrottle(
-        service.db,
-        ThrottlePolicy(
-            user_failures=settings.login_max_failures_user,
-            address_failures=settings.login_max_failures_address,
-            lock_seconds=settings.login_lock_seconds,
-            max_lock_seconds=settings.login_lock_max_seconds,
-            window_seconds=settings.login_failure_window_seconds,
-        ),
-    )
-    passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
-    accounts = Accounts(service.db, tokens, passwords, throttle, sessions)
+def create_app(
+    service: Service, settings: GatewaySettings, hub: LiveHub, uses: UseCases, tokens: TokenIssuer
+) -> Litestar:
+    """The gateway app for one service instance, over the use cases the composition root built."""
+    sessions = Sessions(uses, settings.token_secret, timedelta(hours=settings.token_ttl_hours))
+    # One pooled HTTP client to the services for the app's lifetime: the /api proxy and the pages share it.
     forwarder = Forwarder(
         settings.routes,
         settings.service_urls,
@@ -98,11 +88,12 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
         settings.service_timeout_seconds,
         timedelta(seconds=settings.identity_ttl_seconds),
     )
+    api_clients = ApiClients(forwarder, OwnApi(uses, service.blobs))
     areas = discover_areas()
     admin_password = first_admin_password(settings)
 
     async def create_first_admin() -> None:
-        await accounts.ensure_admin(admin_password)
+        await uses.ensure_admin(EnsureAdmin(admin_password))
 
     async def close_forwarder() -> None:
         await forwarder.close()
@@ -129,13 +120,12 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
         middleware=[
             *EDGE_MIDDLEWARE,
             DefineMiddleware(SessionMiddleware, sessions=sessions, public_url=settings.public_url),
-            DefineMiddleware(ApiAuthMiddleware, tokens=tokens, sessions=sessions),
+            DefineMiddleware(ApiAuthMiddleware, tokens=tokens, sessions=sessions, uses=uses),
         ],
         before_request=csrf_guard(sessions),
         before_send=[security_headers(https=settings.public_url.lower().startswith("https://"))],
         dependencies={
-            "accounts": value(accounts),
-            "tokens": value(tokens),
+            "uses": value(uses),
             "sessions": value(sessions),
             "forwarder": value(forwarder),
             "blobs": value(service.blobs),
@@ -143,7 +133,7 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
             "settings": value(settings),
             "zone": value(ZoneInfo(settings.timezone)),
             "user": Provide(provide_user(), sync_to_thread=False),
-            "api": Provide(provide_api(tokens)),
+            "api": Provide(provide_api(api_clients)),
         },
         exception_handlers={
             **EDGE_EXCEPTION_HANDLERS,
@@ -165,5 +155,6 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
         on_startup=[create_first_admin],
         on_shutdown=[close_forwarder],
         request_max_body_size=settings.blob_max_bytes + 1024 * 1024,
+        state=State({"api_clients": api_clients}),
         debug=False,
     )

@@ -191,12 +191,30 @@ class Forwarder:
         qs = query.decode("latin-1") if isinstance(query, bytes) else query
         check_target(path, qs)
         target = self.target(path)
-        segment, base = target.segment, target.base
         out_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in _DROP_REQUEST}
         out_headers.update(self.identity_headers(user, target.service))
-        url = f"{base}{path}" + (f"?{qs}" if qs else "")
+        response = await self.send(
+            target, method, path + (f"?{qs}" if qs else ""), headers=out_headers, content=content
+        )
+        kept = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_RESPONSE}
+        return Forwarded(response.status_code, response.content, kept)
+
+    async def send(self, target: Target, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send one request to a target's service over the pooled client; its answer whatever the status.
+
+        Args:
+            target: where the path goes (``target``).
+            method: the HTTP method.
+            path: the path (and query) to append to the service's base URL.
+            **kwargs: what ``httpx.AsyncClient.request`` takes (headers, content, json, params, files, data).
+
+        Raises:
+            BadTarget: a URL httpx refuses.
+            ServiceUnavailable: the service is down or too slow.
+        """
+        segment, base = target.segment, target.base
         try:
-            response = await self.client.request(method, url, headers=out_headers, content=content)
+            return await self.client.request(method, f"{base}{path}", **kwargs)
         except httpx.InvalidURL as exc:  # check_target should have caught it; still the caller's URL, not a 500
             raise BadTarget(f"the URL is not valid: {exc}") from None
         except httpx.TimeoutException:
@@ -205,8 +223,6 @@ class Forwarder:
             raise ServiceUnavailable(segment, base, "it refused the connection (not running?)") from None
         except httpx.TransportError as exc:
             raise ServiceUnavailable(segment, base, f"the connection failed ({type(exc).__name__})") from None
-        kept = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_RESPONSE}
-        return Forwarded(response.status_code, response.content, kept)
 
     async def may_read_blob(self, user: User, sha256: str) -> bool:
         """Whether the user may read a record that references the blob, asked of every service at once.

@@ -1,4 +1,3 @@
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -7,10 +6,9 @@ from litestar import get
 from litestar.response import Template
 from litestar.testing import AsyncTestClient
 
-from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.domain.users import User
 from crm_gateway.settings import GatewaySettings
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiClients, ApiError
 from crm_kit.service import Service
 
 
@@ -73,10 +71,8 @@ async def test_the_api_client_returns_json_and_raises_api_error_with_the_service
         },
         headers=admin,
     )
-    tokens = TokenIssuer(gateway_settings.token_secret, timedelta(hours=1))
-    api = ApiClient(
-        gateway.app, User(created.json()["id"], "ana", "agent", "6a1d2f3e-0c4b-4e8a-9f5d-1b2c3d4e5f60"), tokens
-    )
+    clients: ApiClients = gateway.app.state["api_clients"]
+    api = clients.client(User(created.json()["id"], "ana", "agent", "6a1d2f3e-0c4b-4e8a-9f5d-1b2c3d4e5f60"))
     try:
         me = await api.get("/api/users/me")
         assert (me["username"], me["staff_id"]) == ("ana", "6a1d2f3e-0c4b-4e8a-9f5d-1b2c3d4e5f60")

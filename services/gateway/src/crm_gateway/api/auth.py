@@ -9,9 +9,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import JSONBody
 
-from crm_gateway.accounts import Accounts, BadCredentials
 from crm_gateway.api.schemas import TokenRequest, TokenResponse
-from crm_gateway.auth.throttle import Throttled
+from crm_gateway.service_layer import BadCredentials, LogIn, Throttled, UseCases
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
@@ -26,12 +25,13 @@ def too_many(exc: Throttled) -> TooManyRequestsException:
 
 @post("/api/auth/token", status_code=200, tags=["auth"], summary="Exchange a username and password for a token")
 async def issue_token(
-    data: JSONBody[TokenRequest], request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]
+    data: JSONBody[TokenRequest], request: Request[Any, Any, Any], uses: NamedDependency[UseCases]
 ) -> TokenResponse:
     """An access token (hours long) for ``Authorization: Bearer``; 429 after too many failures."""
     try:
-        return TokenResponse(access_token=await accounts.token(data.username, data.password, client_address(request)))
+        token = await uses.issue_token(LogIn(data.username, data.password, client_address(request)))
     except BadCredentials:
         raise NotAuthorizedException("wrong username or password") from None
     except Throttled as exc:
         raise too_many(exc) from None
+    return TokenResponse(access_token=token)

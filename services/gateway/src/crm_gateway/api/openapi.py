@@ -94,7 +94,7 @@ ERRORS: dict[int, tuple[str, str]] = {
 
 _WRITES = frozenset({"post", "put", "patch", "delete"})
 _RATE_LIMITED = frozenset({"/api/auth/token", "/api/users/me/password"})
-"""The routes that check a password: throttled per client and username (``crm_gateway.auth.throttle``)."""
+"""The routes that check a password: throttled per client and username (``crm_gateway.domain.logins``)."""
 
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/partners"): {

@@ -9,13 +9,11 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody
 
-from crm_gateway.accounts import Accounts, BadCredentials
 from crm_gateway.api.auth import client_address, too_many
 from crm_gateway.api.schemas import PasswordChange, TokenResponse, UserCreate, UserOut, UserPage
 from crm_gateway.auth.middleware import requires_role
-from crm_gateway.auth.throttle import Throttled
-from crm_gateway.auth.tokens import ACCESS
 from crm_gateway.domain.users import User
+from crm_gateway.service_layer import BadCredentials, ChangePassword, CreateUser, Throttled, UseCases
 from crm_kit.pagination import Limit, Offset
 
 
@@ -26,38 +24,36 @@ class UsersController(Controller):
     tags = ["users"]
 
     @post("/", guards=[requires_role("admin")], summary="Create a user (admin)")
-    async def create(self, data: JSONBody[UserCreate], accounts: NamedDependency[Accounts]) -> UserOut:
-        user = await accounts.create(
-            data.username, data.password, data.role, str(data.staff_id) if data.staff_id else None, data.language
-        )
+    async def create(self, data: JSONBody[UserCreate], uses: NamedDependency[UseCases]) -> UserOut:
+        staff_id = str(data.staff_id) if data.staff_id else None
+        user = await uses.create_user(CreateUser(data.username, data.password, data.role, staff_id, data.language))
         return UserOut.of(user)
 
     @get("/", guards=[requires_role("admin")], summary="List users (admin)")
     async def listing(
         self,
-        accounts: NamedDependency[Accounts],
+        uses: NamedDependency[UseCases],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> UserPage:
-        users, total = await accounts.listing(limit, offset)
+        users, total = await uses.users(limit, offset)
         return UserPage([UserOut.of(u) for u in users], total)
 
     @get("/me", summary="The logged-in user")
-    async def me(self, request: Request[User, Any, Any], accounts: NamedDependency[Accounts]) -> UserOut:
-        stored = await accounts.get(request.user.id)
+    async def me(self, request: Request[User, Any, Any], uses: NamedDependency[UseCases]) -> UserOut:
+        stored = await uses.user(request.user.id)
         return UserOut.of(stored or request.user)
 
     @put("/me/password", summary="Change my password; every other session and token of mine ends")
     async def change_password(
-        self, request: Request[User, Any, Any], data: JSONBody[PasswordChange], accounts: NamedDependency[Accounts]
+        self, request: Request[User, Any, Any], data: JSONBody[PasswordChange], uses: NamedDependency[UseCases]
     ) -> TokenResponse:
         """A fresh access token: the one that made this call stops working, as do all older ones."""
         try:
-            user = await accounts.change_password(
-                request.user.id, data.current_password, data.new_password, client_address(request)
-            )
+            command = ChangePassword(request.user.id, data.current_password, data.new_password, client_address(request))
+            changed = await uses.change_password(command)
         except BadCredentials:
             raise PermissionDeniedException("the current password is wrong") from None
         except Throttled as exc:
             raise too_many(exc) from None
-        return TokenResponse(access_token=accounts.tokens.issue(user, ACCESS))
+        return TokenResponse(access_token=changed.access_token)

@@ -15,6 +15,7 @@ from crm_gateway.auth.csrf import CSRF_HEADER, UNSAFE_METHODS, check_api_write, 
 from crm_gateway.auth.sessions import Session, Sessions
 from crm_gateway.auth.tokens import ACCESS, InvalidToken, TokenIssuer
 from crm_gateway.domain.users import User
+from crm_gateway.service_layer import UseCases
 
 SESSION_COOKIE = "crm_session"
 LANG_COOKIE = "crm_lang"
@@ -54,10 +55,11 @@ class SessionMiddleware:
 class ApiAuthMiddleware(AbstractAuthenticationMiddleware):
     """Sets ``request.user`` (a ``User``) on /api requests; 401 when no valid credential comes with one."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenIssuer, sessions: Sessions) -> None:
+    def __init__(self, app: ASGIApp, tokens: TokenIssuer, sessions: Sessions, uses: UseCases) -> None:
         super().__init__(app)
         self.tokens = tokens
         self.sessions = sessions
+        self.uses = uses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
@@ -76,7 +78,7 @@ class ApiAuthMiddleware(AbstractAuthenticationMiddleware):
             except InvalidToken as exc:
                 raise NotAuthorizedException(str(exc)) from None
             # One primary-key read: a password change (or a deleted user) ends every older token.
-            if not await self.sessions.token_current(user.id, user.token_version):
+            if not await self.uses.token_current(user.id, user.token_version):
                 raise NotAuthorizedException("the token was revoked (password changed); log in again")
             return AuthenticationResult(user=user, auth=token)
         cookie = connection.cookies.get(SESSION_COOKIE)

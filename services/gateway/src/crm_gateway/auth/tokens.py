@@ -37,6 +37,10 @@ class TokenIssuer:
         }
         return sign(claims, self.secret, self.ttl, now)
 
+    def issue_access(self, user: User) -> str:
+        """An access token (``Authorization: Bearer``) naming the user."""
+        return self.issue(user, ACCESS)
+
     def verify(self, token: str, kind: str = ACCESS) -> User:
         """The user a token names.
 

@@ -1,4 +1,4 @@
-"""``ApiClient``: how a page handler calls the JSON API as the logged-in user, in-process."""
+"""``ApiClient``: how a page handler calls the JSON API as the logged-in user: the services directly, in-process."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 
-from crm_gateway.auth.tokens import ACCESS, TokenIssuer
 from crm_gateway.domain.users import User
+from crm_gateway.routing import BadTarget, Forwarder, ServiceUnavailable, UnknownRoute, check_target, segment_of
 from crm_gateway.ui.i18n import N_
+from crm_gateway.ui.own_api import OWN_SEGMENTS, OwnApi
 from crm_kit.idempotency import IN_PROGRESS, RESPONSE_LOST, REUSED
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -63,8 +64,35 @@ def _error(response: httpx.Response) -> ApiError:
     return ApiError(response.status_code, detail, extra)
 
 
+class ApiClients:
+    """Makes each page's ``ApiClient``; built once in the composition root, so connections are pooled.
+
+    Args:
+        forwarder: the gateway's routing table and its pooled HTTP client to the services.
+        own: the gateway's own routes (users, blobs), answered in-process by the use cases.
+    """
+
+    def __init__(self, forwarder: Forwarder, own: OwnApi) -> None:
+        self.forwarder = forwarder
+        self.own = own
+
+    def client(self, user: User, *, idempotency_key: str | None = None, address: str = "") -> ApiClient:
+        """A client acting as ``user`` for one page request.
+
+        Args:
+            user: the session's user (the services get their identity token).
+            idempotency_key: the submitted form's key (see ``ApiClient``).
+            address: the browser's address (the password throttle counts under it).
+        """
+        return ApiClient(self, user, idempotency_key, address)
+
+
 class ApiClient:
-    """Calls ``/api/...`` through the gateway app itself (ASGI, no network hop) as ``user``.
+    """Calls ``/api/...`` as ``user``: a service's route goes straight to that service, a gateway route to its use case.
+
+    A service is called over the gateway's pooled HTTP client with an identity token addressed to it, minted
+    once per page request (not per call); the gateway's own routes (``/api/users``, ``/api/blobs``) are
+    answered in-process. No bearer token is minted or checked on the way.
 
     Every method returns the parsed JSON (``None`` for an empty body) and raises ``ApiError`` on a 4xx/5xx.
 
@@ -73,37 +101,58 @@ class ApiClient:
     the same calls under the same keys and creates nothing twice.
     """
 
-    def __init__(self, app: Any, user: User, tokens: TokenIssuer, idempotency_key: str | None = None) -> None:
+    def __init__(self, clients: ApiClients, user: User, idempotency_key: str | None = None, address: str = "") -> None:
         self.user = user
         self.idempotency_key = idempotency_key
+        self.address = address
+        self._clients = clients
         self._writes = 0
-        self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://gateway.internal",
-            headers={"authorization": f"Bearer {tokens.issue(user, ACCESS)}"},
-            timeout=60.0,
-        )
+        self._identities: dict[str, dict[str, str]] = {}
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The raw response (for PDFs and files); raises ``ApiError`` on a 4xx/5xx."""
         if not path.startswith("/api/"):
             raise ValueError(f"ApiClient calls /api/... paths, not {path!r}")
-        if self.idempotency_key and method.upper() in _WRITES:
+        method = method.upper()
+        if self.idempotency_key and method in _WRITES:
             self._writes += 1
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault(IDEMPOTENCY_HEADER, f"{self.idempotency_key}.{self._writes}")
             kwargs["headers"] = headers
-        response = await self._client.request(method, path, **kwargs)
+        response = await self._send(method, path, kwargs)
         if self.idempotency_key and _idempotency_state(response) == IN_PROGRESS:
             # A double click: the first submit is still running; wait for it and answer with its response.
             for _ in range(_IN_PROGRESS_WAITS):
                 await asyncio.sleep(_IN_PROGRESS_PAUSE)
-                response = await self._client.request(method, path, **kwargs)
+                response = await self._send(method, path, kwargs)
                 if _idempotency_state(response) != IN_PROGRESS:
                     break
         if response.status_code >= 400:
             raise _error(response)
         return response
+
+    async def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
+        forwarder = self._clients.forwarder
+        try:
+            if segment_of(path) in OWN_SEGMENTS:
+                call = {k: v for k, v in kwargs.items() if k != "headers"}
+                return await self._clients.own.call(self.user, self.address, method, path, **call)
+            check_target(path, "")
+            target = forwarder.target(path)
+            headers = {**self._identity(target.service), **(kwargs.get("headers") or {})}
+            return await forwarder.send(target, method, path, **{**kwargs, "headers": headers})
+        except BadTarget as exc:
+            raise ApiError(400, str(exc)) from None
+        except UnknownRoute:
+            raise ApiError(404, f"no service serves {path}") from None
+        except ServiceUnavailable as exc:
+            raise ApiError(503, str(exc)) from None
+
+    def _identity(self, service: str) -> dict[str, str]:
+        # One identity token per service per page request: the same user, the same audience, for every call.
+        if service not in self._identities:
+            self._identities[service] = self._clients.forwarder.identity_headers(self.user, service)
+        return self._identities[service]
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, **kwargs)
@@ -140,7 +189,7 @@ class ApiClient:
         return await self._json("DELETE", path)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        """Nothing to close: the connections are the gateway's pool, open for its lifetime."""
 
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -10,12 +10,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from crm_gateway.accounts import Accounts, BadCredentials
 from crm_gateway.api.auth import client_address
 from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE
 from crm_gateway.auth.sessions import Sessions
-from crm_gateway.auth.throttle import Throttled
 from crm_gateway.domain.users import LANGUAGES, User
+from crm_gateway.service_layer import BadCredentials, LogIn, LogOut, SetLanguage, Throttled, UseCases
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.ui import i18n
 from crm_gateway.ui.web import language_of, safe_next, session_user
@@ -50,7 +49,7 @@ async def login_form(next: FromQuery[str | None] = None) -> Template:  # noqa: A
 async def login(
     data: URLEncodedBody[dict[str, str]],
     request: Request[Any, Any, Any],
-    accounts: NamedDependency[Accounts],
+    uses: NamedDependency[UseCases],
     sessions: NamedDependency[Sessions],
     settings: NamedDependency[GatewaySettings],
 ) -> Response[Any]:
@@ -58,7 +57,9 @@ async def login(
     target = safe_next(data.get("next"))
     username = data.get("username", "")
     try:
-        user = await accounts.log_in(username, data.get("password", ""), client_address(request))
+        # A new session id at every login (the old one ends): a planted cookie never becomes a session.
+        old = request.cookies.get(SESSION_COOKIE) or None
+        logged_in = await uses.log_in(LogIn(username, data.get("password", ""), client_address(request), old))
     except BadCredentials:
         lang = language_of(request, settings.default_language)
         context: dict[str, Any] = {
@@ -79,37 +80,34 @@ async def login(
             "username": username,
         }
         return Template("login.html", context=context, status_code=429, headers={"retry-after": str(exc.retry_after)})
-    old = request.cookies.get(SESSION_COOKIE)
-    if old:
-        await sessions.close(old)  # a new id at every login: a planted cookie never becomes a session
-    cookie = await sessions.open(user)
-    return Redirect(target, cookies=session_cookies(cookie, user, sessions, settings), status_code=303)
+    cookies = session_cookies(logged_in.cookie, logged_in.user, sessions, settings)
+    return Redirect(target, cookies=cookies, status_code=303)
 
 
-async def _end(request: Request[Any, Any, Any], sessions: Sessions) -> list[Cookie]:
+async def _end(request: Request[Any, Any, Any], uses: UseCases) -> list[Cookie]:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        await sessions.close(cookie)
+        await uses.log_out(LogOut(cookie))
     return [Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")]
 
 
 @get("/logout", include_in_schema=False)
-async def logout(request: Request[Any, Any, Any], sessions: NamedDependency[Sessions]) -> Response[Any]:
+async def logout(request: Request[Any, Any, Any], uses: NamedDependency[UseCases]) -> Response[Any]:
     """End the session (a link; harmless to forge: it only logs the visitor out)."""
-    return Redirect("/login", cookies=await _end(request, sessions))
+    return Redirect("/login", cookies=await _end(request, uses))
 
 
 @post("/logout", include_in_schema=False, status_code=303)
-async def logout_post(request: Request[Any, Any, Any], sessions: NamedDependency[Sessions]) -> Response[Any]:
+async def logout_post(request: Request[Any, Any, Any], uses: NamedDependency[UseCases]) -> Response[Any]:
     """End the session (form button): the server forgets it, so a copy of the cookie is worthless."""
-    return Redirect("/login", cookies=await _end(request, sessions), status_code=303)
+    return Redirect("/login", cookies=await _end(request, uses), status_code=303)
 
 
 @get("/lang/{code:str}", include_in_schema=False)
 async def switch_language(
     code: FromPath[str],
     request: Request[Any, Any, Any],
-    accounts: NamedDependency[Accounts],
+    uses: NamedDependency[UseCases],
     settings: NamedDependency[GatewaySettings],
     next: FromQuery[str | None] = None,  # noqa: A002 - the query parameter's name
 ) -> Response[Any]:
@@ -117,7 +115,7 @@ async def switch_language(
     lang = code if code in LANGUAGES else "ro"
     user = session_user(request)
     if user is not None:
-        await accounts.set_language(user.id, lang)
+        await uses.set_language(SetLanguage(user.id, lang))
     secure = settings.secure_cookies
     cookie = Cookie(key=LANG_COOKIE, value=lang, max_age=_YEAR, samesite="lax", secure=secure, path="/")
     return Redirect(safe_next(next), cookies=[cookie])

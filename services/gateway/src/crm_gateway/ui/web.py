@@ -10,7 +10,7 @@ import importlib
 import logging
 import pkgutil
 import uuid
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,9 @@ from markupsafe import Markup, escape
 from crm_gateway.auth.csrf import CSRF_FIELD, UNSAFE_METHODS, CsrfRejected, form_token
 from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE, current_session
 from crm_gateway.auth.sessions import Sessions
-from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.domain.users import LANGUAGES, User
 from crm_gateway.ui import i18n, notes, permissions, problems
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiClients, ApiError
 from crm_gateway.ui.i18n import N_
 from crm_kit import formatting
 
@@ -321,15 +320,12 @@ def csrf_guard(sessions: Sessions) -> Callable[[Request[Any, Any, Any]], Any]:
     return guard
 
 
-def provide_api(tokens: TokenIssuer) -> Callable[[Request[Any, Any, Any], User], AsyncGenerator[ApiClient, None]]:
+def provide_api(clients: ApiClients) -> Callable[[Request[Any, Any, Any], User], Awaitable[ApiClient]]:
     """The ``api`` dependency of page handlers: an ``ApiClient`` acting as the session's user."""
 
-    async def api(request: Request[Any, Any, Any], user: NamedDependency[User]) -> AsyncGenerator[ApiClient, None]:
-        client = ApiClient(request.app, user, tokens, await form_idempotency_key(request))
-        try:
-            yield client
-        finally:
-            await client.aclose()
+    async def api(request: Request[Any, Any, Any], user: NamedDependency[User]) -> ApiClient:
+        address = request.client.host if request.client else "unknown"  # as the /api routes count it
+        return clients.client(user, idempotency_key=await form_idempotency_key(request), address=address)
 
     return api
 

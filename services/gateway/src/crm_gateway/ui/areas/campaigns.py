@@ -10,7 +10,7 @@ services and stay empty (with a free id field) when those services do not answer
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +20,10 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.forms import many as _all
+from crm_gateway.ui.forms import number as _number
+from crm_gateway.ui.forms import optional_items as _optional
+from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -28,34 +32,6 @@ FILTER_NUMBERS = ("turnover_min", "turnover_max", "employees_min", "employees_ma
 KINDS = ("client", "lead", "supplier")
 PAGE = 100
 NOTHING_TICKED = N_("Bifați cel puțin un membru sau alegeți „pentru toți membrii”.")
-
-
-def _text(form: dict[str, Any], key: str) -> str | None:
-    value = form.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _all(form: dict[str, Any], key: str) -> list[str]:
-    value = form.get(key)
-    values = value if isinstance(value, list) else [value] if value is not None else []
-    return [str(v).strip() for v in values if str(v).strip()]
-
-
-def _number(text: str | None) -> str | None:
-    """A number typed the Romanian way (``1.250,50``) or plainly (``1250.50``), as the API wants it."""
-    if text is None:
-        return None
-    plain = text.replace(" ", "")
-    if "," in plain:
-        plain = plain.replace(".", "").replace(",", ".")
-    try:
-        Decimal(plain)
-    except InvalidOperation:
-        return text
-    return plain
 
 
 def member_filter(form: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.forms import number as _decimal_text
+from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import article_choices, campaign_choice, partner_choice
 
@@ -33,33 +35,6 @@ COST_KINDS = (
     ("internal_consumption", N_("Consum intern")),
     ("treasury", N_("Operațiune de trezorerie")),
 )
-
-
-def _text(form: dict[str, Any], key: str) -> str | None:
-    value = form.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    if isinstance(value, UploadFile):
-        return None
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _decimal_text(value: str | None) -> str | None:
-    """A number typed the Romanian way (``1.250,50``) or plainly (``1250.50``), as the API's decimal string."""
-    if value is None:
-        return None
-    if "," in value:
-        value = value.replace(".", "").replace(",", ".")
-    return value.replace(" ", "")
-
-
-async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
-    """Data from another service for a picker; a service that is down leaves the picker empty."""
-    try:
-        return await api.get(path, params=params)
-    except ApiError:
-        return {"items": [], "total": 0}
 
 
 def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:

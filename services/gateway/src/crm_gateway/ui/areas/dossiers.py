@@ -13,20 +13,13 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _text(form: dict[str, Any], key: str) -> str | None:
-    value = form.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    text = str(value).strip() if value is not None and not isinstance(value, UploadFile) else ""
-    return text or None
 
 
 async def _browser(

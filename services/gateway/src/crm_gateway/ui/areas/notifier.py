@@ -19,6 +19,9 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.forms import many as _many
+from crm_gateway.ui.forms import optional as _optional
+from crm_gateway.ui.forms import text as _text
 from crm_kit.links import is_ui_path
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -26,31 +29,8 @@ EMAIL_STATUSES = ("pending", "sending", "handed_over", "sent", "failed")
 PAGE = 50
 
 
-def _text(form: dict[str, Any], key: str) -> str | None:
-    value = form.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    value = (value or "").strip() if isinstance(value, str) else value
-    return value or None
-
-
-def _many(form: dict[str, Any], key: str) -> list[str]:
-    value = form.get(key)
-    if value is None:
-        return []
-    values = value if isinstance(value, list) else [value]
-    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
-
-
 def _split(text: str | None) -> list[str]:
     return [p.strip() for p in (text or "").replace(";", ",").replace("\n", ",").split(",") if p.strip()]
-
-
-async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
-    try:
-        return await api.get(path, params=params)
-    except ApiError:
-        return None
 
 
 # Email log (E3) --------------------------------------------------------------------------------------------

@@ -17,20 +17,13 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.pickers import partner_choice, staff_choice
 from crm_kit.formatting import local_input_to_utc
 
 Form = URLEncodedBody[dict[str, Any]]
 LINE_ROWS = 5
 STAGES = ("new", "presentation", "offer", "negotiation", "sale", "lost")
-
-
-def _text(form: dict[str, Any], key: str) -> str | None:
-    value = form.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    text = str(value).strip() if value is not None else ""
-    return text or None
 
 
 def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:

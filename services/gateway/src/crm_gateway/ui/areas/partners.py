@@ -16,6 +16,9 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.forms import number as _number
+from crm_gateway.ui.forms import optional_items as _optional
+from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import campaign_choice, staff_choice
 
@@ -57,24 +60,6 @@ COUNTIES = (
 )  # fmt: skip
 PAGE = 50
 HISTORY_PAGE = 30
-
-
-def _text(form: dict[str, Any], key: str) -> str | None:
-    value = form.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    text = str(value).strip() if value is not None and not isinstance(value, UploadFile) else ""
-    return text or None
-
-
-def _number(text: str | None) -> str | None:
-    """A number typed the Romanian way (``1.250,50``) or plainly, as the API wants it."""
-    if text is None:
-        return None
-    plain = text.replace(" ", "")
-    if "," in plain:
-        plain = plain.replace(".", "").replace(",", ".")
-    return plain
 
 
 def _words(text: str | None) -> list[str]:
@@ -143,15 +128,6 @@ def partner_body(form: dict[str, Any], existing: dict[str, Any] | None = None) -
         "interests": _words(_text(form, "interests")),
         "service_responsible": _text(form, "service_responsible"),
     }
-
-
-async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> list[Any]:
-    """Items from a picker's service; a service that is down leaves the picker empty."""
-    try:
-        page = await api.get(path, params=params)
-    except ApiError:
-        return []
-    return list(page.get("items", [])) if isinstance(page, dict) else []
 
 
 @get("/partners", include_in_schema=False)

@@ -11,16 +11,9 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.forms import text as _text
 
 Form = URLEncodedBody[dict[str, Any]]
-
-
-def _text(form: dict[str, Any], key: str) -> str | None:
-    value = form.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    text = str(value).strip() if value is not None else ""
-    return text or None
 
 
 def staff_body(form: dict[str, Any]) -> dict[str, Any]:

@@ -20,43 +20,15 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.forms import many as _many
+from crm_gateway.ui.forms import optional_page as _optional
+from crm_gateway.ui.forms import text as _text
+from crm_gateway.ui.forms import whole as _whole
 from crm_gateway.ui.pickers import partner_choice
 from crm_kit.formatting import local_input_to_utc
 
 Form = URLEncodedBody[dict[str, Any]]
 VIEWS = ("for-me", "from-me", "all")
-
-
-def _text(form: dict[str, Any], key: str) -> str | None:
-    value = form.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _many(form: dict[str, Any], key: str) -> list[str]:
-    value = form.get(key)
-    if value is None:
-        return []
-    values = value if isinstance(value, list) else [value]
-    return [str(v).strip() for v in values if str(v).strip()]
-
-
-def _whole(text: str | None) -> int | str:
-    """A whole number typed in a form; anything else goes to the API as typed, which names the field."""
-    try:
-        return int(text or "0")
-    except ValueError:
-        return text or ""
-
-
-async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
-    """Data from another service for a picker; a service that is down leaves the picker empty."""
-    try:
-        return await api.get(path, params=params)
-    except ApiError:
-        return {"items": [], "total": 0}
 
 
 # --- my tasks -----------------------------------------------------------------------------------------------

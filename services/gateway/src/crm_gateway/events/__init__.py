@@ -1,0 +1,1 @@
+"""Event adapters of the gateway: none publish (the gateway only reads topics for the live streams, in ``live``)."""
