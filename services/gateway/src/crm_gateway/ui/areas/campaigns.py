@@ -22,7 +22,6 @@ from litestar.response import Redirect, Template
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import many as _all
 from crm_gateway.ui.forms import number as _number
-from crm_gateway.ui.forms import optional_items as _optional
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 
