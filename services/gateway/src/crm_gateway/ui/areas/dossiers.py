@@ -157,6 +157,7 @@ async def file_in_dossier(api: NamedDependency[ApiClient], data: Form) -> Any:
     except ValueError:
         raise ApiError(422, N_("Alegeți dosarul din listă.")) from None
     source_type, source_id = _text(data, "source_type"), _text(data, "source_id")
+    file_name: str | None
     try:
         if document_id := _text(data, "document_id"):
             sha256, file_name, source_type = await _document_printout(api, document_id)
