@@ -128,6 +128,8 @@ async def test_an_invoice_is_emailed_with_its_pdf_and_filed_in_a_dossier_from_it
             await page.wait_for_url(f"**/dossiers/{dossiers[lang]['id']}?filed=1")
             rows = await page.locator("#documents tbody tr").all_inner_texts()
             assert len(rows) == 1 and f"{invoice['number']}.pdf" in rows[0]
+            assert kind in rows[0]  # the source named, not a code, and linked back to the invoice
+            assert await page.locator(f"#documents a[href='/documents/{invoice['id']}']").count() == 1
             await _shoot(page, f"dossier-{lang}")
         filed = (await api.get(f"/api/dossiers/{dossiers['en']['id']}")).json()["items"]
         assert [(d["source_type"], d["source_id"]) for d in filed] == [("invoice", invoice["id"])]

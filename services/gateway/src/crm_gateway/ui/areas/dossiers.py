@@ -98,7 +98,7 @@ async def _dossier_page(api: ApiClient, dossier_id: UUID, error: ApiError | None
 
 @get("/dossiers/{dossier_id:uuid}", include_in_schema=False)
 async def dossier_detail(api: NamedDependency[ApiClient], dossier_id: FromPath[UUID]) -> Template:
-    """A dossier's documents, with the form to file one (an upload or a stored attachment's sha256)."""
+    """A dossier's documents, with the form to file one (an upload; stored ones are filed from their pages)."""
     return await _dossier_page(api, dossier_id)
 
 
@@ -116,7 +116,7 @@ async def dossier_file(api: NamedDependency[ApiClient], dossier_id: FromPath[UUI
             )
             sha256, file_name = blob["sha256"], file_name or upload.filename
         if not _SHA256.match(sha256):
-            raise ApiError(422, N_("Alegeți un fișier sau dați adresa sha256 a unui atașament existent."))
+            raise ApiError(422, N_("Alegeți un fișier."))
         await api.post(
             f"/api/dossiers/{dossier_id}/documents",
             json={
@@ -165,7 +165,7 @@ async def file_in_dossier(api: NamedDependency[ApiClient], data: Form) -> Any:
         else:
             sha256, file_name = (_text(data, "sha256") or "").lower(), _text(data, "file_name")
             if not _SHA256.match(sha256):
-                raise ApiError(422, N_("Alegeți un fișier sau dați adresa sha256 a unui atașament existent."))
+                raise ApiError(422, N_("Alegeți un fișier."))
         await api.post(
             f"/api/dossiers/{dossier_id}/documents",
             json={
