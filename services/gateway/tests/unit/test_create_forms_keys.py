@@ -9,6 +9,7 @@ from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
 # template -> the action of each create form in it (what the user makes once per intent)
 CREATE_FORMS = {
+    "_file_in_dossier.html": ["/dossiers/file"],
     "campaigns/list.html": ["/campaigns"],
     "campaigns/detail.html": [
         "/campaigns/{{ cid }}/attach/costs",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from crm_kit.scoping import TaskOwners
-from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument
+from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument, FoundDossier
 from crm_partners.domain.imports import PartnerImport
 from crm_partners.domain.opportunities import PartnerOpportunity
 from crm_partners.domain.partners import Partner, PartnerFilter
@@ -148,6 +148,13 @@ class Repository(Protocol):
 
     async def dossier_categories(self, *, partner_id: str | None) -> list[CategoryTotals]:
         """Per category: how many dossiers, documents and bytes."""
+        ...
+
+    async def find_dossiers(self, q: str, *, partner_id: str | None, limit: int) -> list[FoundDossier]:
+        """At most ``limit`` dossiers whose folded name or partner's name has a word starting with each query word.
+
+        With a blank ``q``, the partner's newest dossiers.
+        """
         ...
 
     # partner history (H1): the live projection, and the rebuild a replay fills

@@ -23,6 +23,7 @@ from crm_partners.domain.dossiers import (
     CategoryTotals,
     Dossier,
     FiledDocument,
+    FoundDossier,
     check_not_filed,
     new_dossier,
     stored_file,
@@ -508,6 +509,18 @@ class UseCases:
         check_page(limit, offset, self.list_page_max)
         async with self.uow.reading() as repo:
             return await repo.list_dossiers(partner_id=partner_id, category=category, limit=limit, offset=offset)
+
+    async def find_dossiers(self, q: str, *, partner_id: str | None, limit: int) -> list[FoundDossier]:
+        """At most ``limit`` dossiers named like ``q`` (or about a partner named so), for pickers (D1).
+
+        Prefix or word start, accents ignored; ``partner_id`` keeps one partner's dossiers, whose newest come
+        with a blank ``q``.
+
+        Raises:
+            Invalid: a query too long.
+        """
+        async with self.uow.reading() as repo:
+            return await repo.find_dossiers(check_search(q), partner_id=partner_id, limit=limit)
 
     async def dossier_categories(self, *, partner_id: str | None) -> list[CategoryTotals]:
         """Per category: how many dossiers, documents and bytes (of one partner, or of all)."""

@@ -125,6 +125,32 @@ async def test_blobs_are_filed_in_dossiers_browsed_with_counts_and_sizes(partner
     assert event.sha256 == contract_pdf and event.dossier_name == "Contracte 2026"
 
 
+async def test_a_dossier_picker_finds_dossiers_by_a_folded_word_of_their_name_or_partner(partners) -> None:
+    acme = (await partners.post("/api/partners", {"name": "Acme Brașov"})).json()
+    mine = (await partners.post("/api/dossiers", {"name": "Contracte Iași", "partner_id": acme["id"]})).json()
+    other = (await partners.post("/api/dossiers", {"name": "Iașul altfel"})).json()
+
+    found = (await partners.get("/api/dossiers/search", q="IASI")).json()["items"]
+    assert [d["id"] for d in found] == [mine["id"]]
+    assert found[0] == {
+        "id": mine["id"],
+        "name": "Contracte Iași",
+        "category": "general",
+        "partner_id": acme["id"],
+        "partner_name": "Acme Brașov",
+    }
+    assert [d["id"] for d in (await partners.get("/api/dossiers/search", q="ias")).json()["items"]] == [
+        other["id"],
+        mine["id"],
+    ]
+    assert [d["id"] for d in (await partners.get("/api/dossiers/search", q="bras")).json()["items"]] == [mine["id"]]
+    own = (await partners.get("/api/dossiers/search", q="", partner_id=acme["id"])).json()["items"]
+    assert [d["id"] for d in own] == [mine["id"]]
+    refused = await partners.get("/api/dossiers/search", q="x" * 1000)
+    assert refused.status_code == 422, refused.text
+    assert (await partners.get("/api/dossiers/search", q="a", partner_id="nope")).status_code == 400
+
+
 GOOD_CSV = """denumire;cui;judet;localitate;email;cifra de afaceri;angajati;tip
 Alfa SRL;RO14399840;Cluj;Cluj-Napoca;office@alfa.ro;1000,50;12;client
 Beta SA;;Iasi;Iași;office@beta.ro vanzari@beta.ro;;;prospect

@@ -10,7 +10,7 @@ from typing import Any
 from crm_kit.errors import Conflict
 from crm_kit.scoping import TaskOwners
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument
+from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument, FoundDossier
 from crm_partners.domain.imports import PartnerImport
 from crm_partners.domain.opportunities import PartnerOpportunity
 from crm_partners.domain.partners import Partner, PartnerFilter
@@ -218,6 +218,22 @@ class InMemoryRepository:
             t[1] += len(docs)
             t[2] += sum(x.size for x in docs)
         return [CategoryTotals(c, *v) for c, v in sorted(totals.items())]
+
+    async def find_dossiers(self, q: str, *, partner_id: str | None, limit: int) -> list[FoundDossier]:
+        words = fold(q).split()
+        if not words and not partner_id:
+            return []
+        found = []
+        for d in self.dossiers.values():
+            partner = self.partners.get(d.partner_id or "")
+            named = all(_words_match(d.name, w) or (partner and _words_match(partner.name, w)) for w in words)
+            if named and (not partner_id or d.partner_id == partner_id):
+                found.append(FoundDossier(d, partner.name if partner else None))
+        if words:
+            found.sort(key=lambda f: (not fold(f.dossier.name).startswith(fold(q)), fold(f.dossier.name), f.dossier.id))
+        else:
+            found.sort(key=lambda f: (f.dossier.created_at, f.dossier.id), reverse=True)
+        return found[:limit]
 
     # history
     @staticmethod

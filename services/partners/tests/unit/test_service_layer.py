@@ -254,6 +254,22 @@ async def test_a_dossier_is_read_with_its_documents_and_an_unknown_one_is_not_fo
         await h.uses.dossier(str(uuid4()))
 
 
+async def test_a_dossier_is_found_by_a_word_of_its_name_or_its_partner_without_accents_within_one_partner() -> None:
+    h = Harness()
+    partner = await acme(h)
+    brasov = await h.uses.create_dossier(CreateDossier("Contracte Brașov", None, partner.id))
+    other = await h.uses.create_dossier(CreateDossier("Brașov diverse"))
+    found = await h.uses.find_dossiers("bras", partner_id=None, limit=10)
+    assert [f.dossier for f in found] == [other, brasov]  # the name starting with the query first
+    assert [f.partner_name for f in found] == [None, partner.name]
+    by_partner = await h.uses.find_dossiers(partner.name.split()[0].lower(), partner_id=None, limit=10)
+    assert [f.dossier for f in by_partner] == [brasov]
+    assert [f.dossier for f in await h.uses.find_dossiers("", partner_id=partner.id, limit=10)] == [brasov]
+    assert await h.uses.find_dossiers("", partner_id=None, limit=10) == []
+    with pytest.raises(Invalid, match="at most"):
+        await h.uses.find_dossiers("x" * 1000, partner_id=None, limit=10)
+
+
 async def test_dossiers_are_listed_with_counts_and_sizes_and_totalled_per_category() -> None:
     h = Harness()
     h.blobs.sizes[SHA] = 10

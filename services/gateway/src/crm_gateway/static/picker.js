@@ -40,7 +40,7 @@
         li.setAttribute("aria-selected", "false");
         li.dataset.index = String(i);
         li.textContent = (item.code ? item.code + " — " : "") + item.name;
-        const more = [item.locality, item.fiscal_code, item.team].filter(Boolean).join(" · ");
+        const more = [item.locality, item.fiscal_code, item.team, item.category, item.partner_name].filter(Boolean).join(" · ");
         if (more) {
           const small = document.createElement("span");
           small.className = "muted";

@@ -211,6 +211,21 @@ class DossierController(Controller):
         )
         return _page([s.dossier_out(d, n, size) for d, n, size in rows], total)
 
+    @get("/search", summary="Dossiers named like the query, for pickers (prefix or word start, accents ignored)")
+    async def search(
+        self,
+        uses: Uses,
+        q: FromQuery[str] = "",
+        partner_id: FromQuery[UUID | None] = None,
+        limit: int = Parameter(ge=1, le=SEARCH_LIMIT_MAX, default=20),
+    ) -> dict[str, Any]:
+        """At most ``limit`` dossiers named like ``q`` (or about a partner named so), no total, so it stays fast.
+
+        With ``partner_id`` only that partner's, and with a blank ``q`` its newest.
+        """
+        found = await uses.find_dossiers(q, partner_id=_s(partner_id), limit=limit)
+        return {"items": [s.dossier_pick(f) for f in found]}
+
     @get("/categories", summary="Per category: dossiers, documents and bytes")
     async def categories(self, uses: Uses, partner_id: FromQuery[UUID | None] = None) -> dict[str, Any]:
         items = await uses.dossier_categories(partner_id=_s(partner_id))

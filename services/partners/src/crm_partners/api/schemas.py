@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument
+from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument, FoundDossier
 from crm_partners.domain.imports import PartnerImport
 from crm_partners.domain.opportunities import PartnerOpportunity
 from crm_partners.domain.partners import ContactInput, Partner, PartnerInput, SiteInput
@@ -251,6 +251,18 @@ class FileIn(_Body):
     file_name: str = Field(max_length=300, description="File name to show.")
     source_type: str | None = Field(default=None, max_length=40, description="Document type it came from.")
     source_id: UUID | None = Field(default=None, description="Document id it came from.")
+
+
+def dossier_pick(f: FoundDossier) -> dict[str, Any]:
+    """What a picker shows of a dossier: its name, category and partner, to tell two of a name apart."""
+    d = f.dossier
+    return {
+        "id": d.id,
+        "name": d.name,
+        "category": d.category,
+        "partner_id": d.partner_id,
+        "partner_name": f.partner_name,
+    }
 
 
 def dossier_out(d: Dossier, documents: int, size: int) -> dict[str, Any]:

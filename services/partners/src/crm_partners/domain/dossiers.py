@@ -24,6 +24,14 @@ class Dossier:
 
 
 @dataclass(frozen=True)
+class FoundDossier:
+    """A dossier as a picker shows it: with the name of the partner it is about."""
+
+    dossier: Dossier
+    partner_name: str | None = None
+
+
+@dataclass(frozen=True)
 class FiledDocument:
     """A blob filed in a dossier, with where it came from."""
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm_kit.errors import Conflict
 from crm_kit.scoping import TaskOwners
 from crm_kit.store import dialect_insert
-from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument
+from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument, FoundDossier
 from crm_partners.domain.imports import PartnerImport
 from crm_partners.domain.opportunities import PartnerOpportunity
 from crm_partners.domain.partners import Contact, Partner, PartnerFilter, Site
@@ -594,6 +594,7 @@ class SqlRepository:
             t.dossiers.insert().values(
                 id=dossier.id,
                 name=dossier.name,
+                name_key=fold(dossier.name),
                 category=dossier.category,
                 partner_id=dossier.partner_id,
                 created_at=dossier.created_at,
@@ -691,6 +692,30 @@ class SqlRepository:
             CategoryTotals(r.category, int(r.dossiers), int(r.documents), int(r.bytes))
             for r in await self.conn.execute(query)
         ]
+
+    async def find_dossiers(self, q: str, *, partner_id: str | None, limit: int) -> list[FoundDossier]:
+        """At most ``limit`` dossiers whose folded name or partner's name has a word starting with each word of ``q``.
+
+        Dossiers named starting with the query come first, then the others by name; a blank query lists the
+        partner's newest dossiers (none without a partner), so a picker opened on a document offers them at once.
+        """
+        d, p = t.dossiers, t.partners
+        words = fold(q).split()
+        where: list[sa.ColumnElement[bool]] = [
+            sa.or_(_word_match(d.c.name_key, w), _word_match(p.c.name_key, w)) for w in words
+        ]
+        if partner_id:
+            where.append(d.c.partner_id == partner_id)
+        if not where:
+            return []
+        query = sa.select(d, p.c.name.label("partner_name")).select_from(d.outerjoin(p, p.c.id == d.c.partner_id))
+        if words:
+            starts = sa.case((d.c.name_key.like(_prefix(fold(q)), escape="\\"), 0), else_=1)
+            query = query.order_by(starts, d.c.name_key, d.c.id)
+        else:
+            query = query.order_by(d.c.created_at.desc(), d.c.id.desc())
+        rows = await self.conn.execute(query.where(*where).limit(limit))
+        return [FoundDossier(_dossier_from(r), r.partner_name) for r in rows]
 
     # ------------------------------------------------------------ partner history (H1)
 

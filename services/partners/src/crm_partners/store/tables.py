@@ -126,6 +126,7 @@ dossiers = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name_key", sa.String(200), nullable=False, server_default="", index=True),
     sa.Column("category", sa.String(100), nullable=False, index=True),
     sa.Column("partner_id", Id, sa.ForeignKey("partners.id"), index=True),
     sa.Column("created_at", UTCDateTime, nullable=False),

@@ -91,7 +91,7 @@ async def _dossier_page(api: ApiClient, dossier_id: UUID, error: ApiError | None
 
 @get("/dossiers/{dossier_id:uuid}", include_in_schema=False)
 async def dossier_detail(api: NamedDependency[ApiClient], dossier_id: FromPath[UUID]) -> Template:
-    """A dossier's documents, with the form to file one (an upload or a stored attachment's sha256)."""
+    """A dossier's documents, with the form to file one (an upload; stored ones are filed from their pages)."""
     return await _dossier_page(api, dossier_id)
 
 
@@ -109,7 +109,7 @@ async def dossier_file(api: NamedDependency[ApiClient], dossier_id: FromPath[UUI
             )
             sha256, file_name = blob["sha256"], file_name or upload.filename
         if not _SHA256.match(sha256):
-            raise ApiError(422, N_("Alegeți un fișier sau dați adresa sha256 a unui atașament existent."))
+            raise ApiError(422, N_("Alegeți un fișier."))
         await api.post(
             f"/api/dossiers/{dossier_id}/documents",
             json={
@@ -124,4 +124,53 @@ async def dossier_file(api: NamedDependency[ApiClient], dossier_id: FromPath[UUI
     return Redirect(f"/dossiers/{dossier_id}", status_code=303)
 
 
-routes = [dossier_list, dossier_create, dossier_detail, dossier_file]
+async def _document_printout(api: ApiClient, document_id: str) -> tuple[str, str, str]:
+    """The sha256, file name and type of a document's printout; one not stored yet is rendered and stored now."""
+    try:
+        doc = await api.get(f"/api/documents/{UUID(document_id)}")
+    except ValueError:
+        raise ApiError(422, N_("Documentul ales nu există.")) from None
+    sha256 = doc.get("printout_sha256")
+    file_name = f"{doc['number']}.pdf".replace("/", "-")
+    if not sha256:
+        if not doc.get("printout_url"):
+            raise ApiError(422, N_("Documentul nu are încă o tipăritură."))
+        # An invoice's printout answers before the worker has stored it: store the same PDF as a blob.
+        pdf = await api.request("GET", f"/api/documents/{doc['id']}/printout")
+        blob = await api.post("/api/blobs", files={"data": (file_name, pdf.content, "application/pdf")})
+        sha256 = blob["sha256"]
+    return str(sha256), file_name, str(doc["type"])
+
+
+@post("/dossiers/file", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def file_in_dossier(api: NamedDependency[ApiClient], data: Form) -> Any:
+    """D1 from anywhere: file a shown attachment or a document's printout in the dossier chosen with the picker."""
+    try:
+        dossier_id = UUID(_text(data, "dossier_id") or "")
+    except ValueError:
+        raise ApiError(422, N_("Alegeți dosarul din listă.")) from None
+    source_type, source_id = _text(data, "source_type"), _text(data, "source_id")
+    file_name: str | None
+    try:
+        if document_id := _text(data, "document_id"):
+            sha256, file_name, source_type = await _document_printout(api, document_id)
+            source_id = document_id
+        else:
+            sha256, file_name = (_text(data, "sha256") or "").lower(), _text(data, "file_name")
+            if not _SHA256.match(sha256):
+                raise ApiError(422, N_("Alegeți un fișier."))
+        await api.post(
+            f"/api/dossiers/{dossier_id}/documents",
+            json={
+                "sha256": sha256,
+                "file_name": file_name or sha256[:12],
+                "source_type": source_type,
+                "source_id": source_id,
+            },
+        )
+    except ApiError as exc:
+        return await _dossier_page(api, dossier_id, error=exc)
+    return Redirect(f"/dossiers/{dossier_id}?filed=1", status_code=303)
+
+
+routes = [dossier_list, dossier_create, dossier_detail, dossier_file, file_in_dossier]
