@@ -260,6 +260,13 @@ class ChangeMailServer:
 
 
 @dataclass(frozen=True)
+class RemoveMailServer:
+    """Delete a mail server nobody depends on."""
+
+    server_id: str
+
+
+@dataclass(frozen=True)
 class CheckMailServer:
     """Walk connect, TLS, login and sender on a server, with the user's own credentials when asked."""
 
@@ -865,6 +872,20 @@ class UseCases:
             if values:
                 await work.repo.update_mail_server(cmd.server_id, values)
         return {**row, **values}
+
+    async def remove_mail_server(self, cmd: RemoveMailServer) -> None:
+        """Delete a mail server.
+
+        Raises:
+            NotFound: no such server.
+            Conflict: the default server, or one named by a user's own credentials.
+        """
+        async with self.uow() as work:
+            row = await work.repo.mail_server(cmd.server_id)
+            if row is None:
+                raise NotFound(f"no mail server {cmd.server_id}")
+            mail_servers.check_removal(row, await work.repo.mail_server_users(cmd.server_id))
+            await work.repo.delete_mail_server(cmd.server_id)
 
     async def check_mail_server(self, cmd: CheckMailServer) -> dict[str, Any]:
         """Connect, encrypt, log in and try the sender; which step failed, in words.

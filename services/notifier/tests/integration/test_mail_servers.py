@@ -157,3 +157,35 @@ async def test_a_user_with_own_credentials_sends_through_them(
             assert log["items"][0]["server"] == "Personal"
     finally:
         await running.stop()
+
+
+async def test_deleting_the_default_server_or_one_in_use_is_refused_409_and_an_unused_one_is_deleted(
+    kafka_bootstrap, topics, smtp_sink, notifier_settings
+) -> None:
+    settings = notifier_settings(smtp_sink.port)
+    running = await start_in_background(bootstrap(settings), {"relay"})
+    admin = identity_headers(settings.identity_secret, "admin", "admin")
+    ana = identity_headers(settings.identity_secret, "ana", "agent")
+    try:
+        async with api_client(running.service.app()) as client:
+            body = {"host": "127.0.0.1", "port": smtp_sink.port, "tls_mode": "none", "sender": "crm@firma.ro"}
+            ids = []
+            for name in ("Implicit", "Folosit", "Liber"):
+                created = await client.post("/api/mail-servers", json={**body, "name": name}, headers=admin)
+                assert created.status_code == 201, created.text
+                ids.append(created.json()["id"])
+            default, used, free = ids
+            mine = {"username": "ana.pop", "password": "parola-ana", "sender": "ana@firma.ro"}
+            assert (await client.put(f"/api/mail-servers/{used}/credentials", json=mine, headers=ana)).is_success
+
+            refused = await client.delete(f"/api/mail-servers/{default}", headers=admin)
+            assert refused.status_code == 409 and refused.json()["extra"]["code"] == "mail_server.is_default"
+            in_use = await client.delete(f"/api/mail-servers/{used}", headers=admin)
+            assert in_use.status_code == 409 and in_use.json()["extra"]["params"] == {"users": 1}
+            assert (await client.delete(f"/api/mail-servers/{free}", headers=ana)).status_code == 403
+            assert (await client.delete(f"/api/mail-servers/{free}", headers=admin)).status_code == 204
+            assert (await client.delete(f"/api/mail-servers/{free}", headers=admin)).status_code == 404
+            names = [s["name"] for s in (await client.get("/api/mail-servers", headers=admin)).json()["items"]]
+            assert names == ["Implicit", "Folosit"]
+    finally:
+        await running.stop()

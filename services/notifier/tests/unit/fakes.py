@@ -156,6 +156,12 @@ class InMemoryRepository:
                 other["is_default"] = False
         self.servers[server_id].update(values)
 
+    async def mail_server_users(self, server_id: str) -> int:
+        return sum(1 for c in self.creds.values() if c["server_id"] == server_id)
+
+    async def delete_mail_server(self, server_id: str) -> None:
+        del self.servers[server_id]
+
     async def credentials(self, login: str) -> Row | None:
         row = self.creds.get(login)
         return dict(row) if row else None

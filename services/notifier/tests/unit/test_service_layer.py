@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_kit.errors import Invalid, NotFound
+from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
 from crm_notifier.domain.composing import AttachmentRef
 from crm_notifier.domain.failures import RetryPolicy
@@ -28,6 +28,7 @@ from crm_notifier.service_layer import (
     MarkSent,
     QueueRequestedEmail,
     RecoverDeliveries,
+    RemoveMailServer,
     RequestEmail,
     Reseal,
     ResealReport,
@@ -367,6 +368,30 @@ async def test_a_mail_server_with_a_line_break_in_a_header_value_is_refused_and_
     with pytest.raises(Invalid):
         await n.uses.add_mail_server(server("Firma\r\nBcc: x@evil.test"))
     assert n.repo.servers == {}
+
+
+async def test_a_mail_server_nobody_uses_is_deleted_and_an_unknown_one_is_not_found() -> None:
+    n = Notifier()
+    await n.uses.add_mail_server(server())
+    other = await n.uses.add_mail_server(server("Alta"))
+    await n.uses.remove_mail_server(RemoveMailServer(other["id"]))
+    assert [s["name"] for s in await n.uses.mail_servers()] == ["Firma"]
+    with pytest.raises(NotFound):
+        await n.uses.remove_mail_server(RemoveMailServer(other["id"]))
+
+
+async def test_the_default_mail_server_and_one_in_users_credentials_are_refused_and_kept() -> None:
+    n = Notifier()
+    default = await n.uses.add_mail_server(server())
+    used = await n.uses.add_mail_server(server("Alta"))
+    await n.uses.set_credentials(SetCredentials("ana", used["id"], "ana@firma.ro", "eu"))
+    with pytest.raises(Conflict) as refused_default:
+        await n.uses.remove_mail_server(RemoveMailServer(default["id"]))
+    with pytest.raises(Conflict) as refused_used:
+        await n.uses.remove_mail_server(RemoveMailServer(used["id"]))
+    assert (refused_default.value.code, refused_used.value.code) == ("mail_server.is_default", "mail_server.in_use")
+    assert refused_used.value.params == {"users": 1}
+    assert set(n.repo.servers) == {default["id"], used["id"]}
 
 
 async def test_one_mail_server_is_found_by_its_id_and_an_unknown_one_is_not() -> None:

@@ -109,3 +109,26 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         await page.fill("#lost-reason-form input[name=text]", "Moment nepotrivit")
         await page.click("#lost-reason-form button[type=submit]")
         await page.wait_for_selector("#lost-reasons tr[data-code=timing]")
+
+
+async def test_the_funnel_draws_a_full_stage_wide_and_empty_stages_as_slivers(
+    service_env: Any, kafka_bootstrap: str, topics: str, page: Any
+) -> None:
+    async with start_stack(service_env, ["opportunities"]) as stack:
+        for n in range(3):
+            body = {"partner_id": str(uuid4()), "title": f"Depozit {n}", "potential": "1000"}
+            opened = await stack.client.post("/api/opportunities", json=body)
+            assert opened.status_code == 201, opened.text
+        await stack.create_user("ana", "manager", str(uuid4()), USER_PASSWORD)
+        await stack.login(page, "ana", USER_PASSWORD)
+        await page.goto(f"{stack.base_url}/pipeline")
+
+        async def bar_width(stage: str) -> float:
+            box = await page.locator(f".funnel a[data-stage={stage}] .bar").bounding_box()
+            assert box is not None, stage
+            return float(box["width"])
+
+        full, empty, lost = await bar_width("new"), await bar_width("presentation"), await bar_width("lost")
+        assert await page.inner_text(".funnel a[data-stage=new] [data-count]") == "3"
+        assert 0 < empty < full / 10 and lost == empty  # proportional to the count, a sliver still visible
+        await page.screenshot(path="/tmp/ui-misc-shots/pipeline.png", full_page=True)

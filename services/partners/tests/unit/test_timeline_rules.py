@@ -125,3 +125,30 @@ def test_an_entry_needs_a_known_kind_and_an_aware_time() -> None:
         TimelineEntry("p", "e", "weather", "X", "t", T0)
     with pytest.raises(ValueError, match="tz-aware"):
         TimelineEntry("p", "e", "task", "X", "t", datetime(2026, 1, 1))
+
+
+def _entry(ref_type: str | None, ref_id: str | None, **details: object) -> TimelineEntry:
+    kind = ref_type if ref_type in KINDS else "email"
+    return TimelineEntry("p1", "e1", kind, "X", "t", T0, ref_type=ref_type, ref_id=ref_id, details=dict(details))
+
+
+@pytest.mark.parametrize(
+    ("ref_type", "ref_id", "details", "link"),
+    [
+        ("opportunity", "o1", {}, "/opportunities/o1"),
+        ("task", "t1", {}, "/tasks/t1"),
+        ("invoice", "d1", {}, "/documents/d1"),
+        ("offer", "d2", {}, "/documents/d2"),
+        ("dossier", "f1", {}, "/dossiers/f1"),
+        ("campaign", "c1", {}, "/campaigns/c1"),
+        ("email", "m1", {"task_id": "t9"}, "/tasks/t9"),
+        ("email", "d3", {"status": "sent"}, "/emails?partner_id=p1"),
+        ("payment", "y1", {}, "/documents?partner_id=p1"),
+        ("task", "t1", {"hidden": True}, None),
+        (None, None, {}, None),
+    ],
+)
+def test_each_history_entry_links_to_the_page_of_its_record_and_a_redacted_one_to_none(
+    ref_type: str | None, ref_id: str | None, details: dict[str, object], link: str | None
+) -> None:
+    assert timeline.link_of(_entry(ref_type, ref_id, **details)) == link

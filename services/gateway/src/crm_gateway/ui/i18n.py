@@ -82,6 +82,8 @@ CODES: Mapping[str, tuple[str, ...]] = {
         "task.not_open",
         "record.changed_meanwhile",
         "record.not_found",
+        "mail_server.is_default",
+        "mail_server.in_use",
     ),
     "vat_rate": ("S21", "R11", "Z0"),
     "offer_decision": ("open", "accepted", "rejected"),

@@ -41,6 +41,7 @@ from crm_notifier.service_layer import (
     DeleteCredentials,
     MarkAllRead,
     MarkRead,
+    RemoveMailServer,
     RequestEmail,
     SendMessage,
     SetCredentials,
@@ -116,6 +117,11 @@ class MailServerController(Controller):
         """Change a mail server; an omitted password keeps the stored one, an empty one removes it."""
         changes = data.model_dump(exclude_unset=True)
         return server_view(await uses.change_mail_server(ChangeMailServer(server_id, changes)))
+
+    @delete("/{server_id:str}", guards=[requires_role("admin")])
+    async def delete_server(self, uses: NamedDependency[UseCases], server_id: FromPath[str]) -> None:
+        """Delete a mail server; the default one or one in users' own credentials is refused with 409."""
+        await uses.remove_mail_server(RemoveMailServer(server_id))
 
     @post("/{server_id:str}/test", status_code=HTTP_200_OK)
     async def test_server(

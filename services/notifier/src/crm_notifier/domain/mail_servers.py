@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from crm_kit.errors import Invalid
+from crm_kit.errors import Conflict, Invalid
 from crm_notifier.domain.headers import check_address, check_header
 from crm_notifier.domain.models import Row, ServerConfig
 
@@ -40,6 +40,25 @@ def check_change(values: Row) -> None:
     """
     if values.get("is_default") is False:
         raise Invalid("choose another server as the default instead", field="is_default")
+
+
+def check_removal(server: Row, users: int) -> None:
+    """A server may be removed unless it is the default one or someone's own credentials name it.
+
+    Raises:
+        Conflict: the default server (make another one the default first), or one in use.
+    """
+    if server.get("is_default"):
+        raise Conflict(
+            "the default mail server cannot be deleted: make another server the default first",
+            code="mail_server.is_default",
+        )
+    if users:
+        raise Conflict(
+            f"the mail server is in use by {users} user(s) with their own credentials",
+            code="mail_server.in_use",
+            params={"users": users},
+        )
 
 
 def kept_password(existing: Row | None, server_id: str) -> str | None:

@@ -237,6 +237,14 @@ class SqlRepository:
             )
         await self.conn.execute(t.mail_servers.update().where(t.mail_servers.c.id == server_id).values(**values))
 
+    async def mail_server_users(self, server_id: str) -> int:
+        t_ = t.user_credentials
+        users = await self.conn.execute(sa.select(sa.func.count()).where(t_.c.server_id == server_id))
+        return int(users.scalar_one())
+
+    async def delete_mail_server(self, server_id: str) -> None:
+        await self.conn.execute(t.mail_servers.delete().where(t.mail_servers.c.id == server_id))
+
     async def credentials(self, login: str) -> Row | None:
         t_ = t.user_credentials
         row = (await self.conn.execute(sa.select(t_).where(t_.c.user_login == login))).first()

@@ -14,7 +14,7 @@ from crm_partners.domain.imports import PartnerImport
 from crm_partners.domain.opportunities import PartnerOpportunity
 from crm_partners.domain.partners import ContactInput, Partner, PartnerInput, SiteInput
 from crm_partners.domain.staff import StaffInput, StaffMember
-from crm_partners.domain.timeline import TimelineEntry
+from crm_partners.domain.timeline import TimelineEntry, link_of
 
 
 class _Body(BaseModel):
@@ -187,6 +187,7 @@ def entry_out(e: TimelineEntry) -> dict[str, Any]:
         "ref_type": e.ref_type,
         "ref_id": e.ref_id,
         "details": e.details,
+        "link": link_of(e),
     }
 
 

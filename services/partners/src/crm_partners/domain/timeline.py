@@ -370,3 +370,36 @@ def entries_for(fact: Fact) -> list[TimelineEntry]:
         )
         for pid in ids
     ]
+
+
+_PAGES = {
+    "partner": "/partners/{}",
+    "opportunity": "/opportunities/{}",
+    "offer": "/documents/{}",
+    "order": "/documents/{}",
+    "contract": "/documents/{}",
+    "invoice": "/documents/{}",
+    "cost": "/documents/{}",
+    "task": "/tasks/{}",
+    "campaign": "/campaigns/{}",
+    "dossier": "/dossiers/{}",
+}
+"""The web page of each record an entry refers to (the gateway's UI paths)."""
+
+
+def link_of(entry: TimelineEntry) -> str | None:
+    """The page of the record an entry is about (H1), or None when there is none the reader may open.
+
+    Computed when read, not stored, so entries recorded before links existed get one too. A redacted
+    entry gets none: its record is one the reader may not see.
+    """
+    if entry.details.get("hidden") or not entry.ref_id:
+        return None
+    if entry.ref_type == "email":
+        # A sent email has no page of its own: the email log filtered to the partner; an imported one became a task.
+        task_id = entry.details.get("task_id")
+        return f"/tasks/{task_id}" if task_id else f"/emails?partner_id={entry.partner_id}"
+    if entry.ref_type == "payment":
+        return f"/documents?partner_id={entry.partner_id}"
+    page = _PAGES.get(entry.ref_type or "")
+    return page.format(entry.ref_id) if page else None

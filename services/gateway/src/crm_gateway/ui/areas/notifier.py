@@ -201,6 +201,18 @@ async def make_default(
     return Redirect("/emails/servers", status_code=303)
 
 
+@post("/emails/servers/{server_id:str}/delete", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def delete_server(
+    api: NamedDependency[ApiClient], user: NamedDependency[User], server_id: FromPath[str]
+) -> Redirect | Template:
+    """Delete a mail server (confirmed on the page); the default one or one in use is refused with the reason."""
+    try:
+        await api.delete(f"/api/mail-servers/{server_id}")
+    except ApiError as exc:
+        return await _servers_page(api, user, error=exc)
+    return Redirect("/emails/servers", status_code=303)
+
+
 @post("/emails/servers/{server_id:str}/test", include_in_schema=False, media_type=MediaType.HTML)
 async def test_server(
     api: NamedDependency[ApiClient], user: NamedDependency[User], server_id: FromPath[str], data: Form
@@ -334,6 +346,7 @@ routes = [
     mail_servers,
     add_server,
     make_default,
+    delete_server,
     test_server,
     my_credentials,
     message_stack,

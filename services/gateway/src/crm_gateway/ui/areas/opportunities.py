@@ -71,7 +71,7 @@ async def pipeline(
 ) -> Template:
     """The pipeline funnel: count, potential and weighted potential per stage (O3)."""
     summary = await api.get("/api/pipeline", params={"owner_staff_id": owner_staff_id, "campaign_id": campaign_id})
-    widest = max((int(s["count"]) for s in summary["stages"] if s["stage"] != "lost"), default=0) or 1
+    widest = max((int(s["count"]) for s in summary["stages"]), default=0) or 1  # the fullest stage's bar is 100%
     return Template("opportunities/pipeline.html", context={"summary": summary, "widest": widest})
 
 
