@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_gateway.domain.users import User
 from crm_gateway.store.tables import users
+from crm_kit.ids import is_uuid
 
 
 def _user(row: sa.Row[tuple[object, ...]]) -> User:
@@ -30,6 +31,9 @@ async def by_username(conn: AsyncConnection, username: str) -> tuple[User, str] 
 
 
 async def by_id(conn: AsyncConnection, user_id: str) -> User | None:
+    """The user with this id, or ``None`` (an id that is not a UUID names nobody)."""
+    if not is_uuid(user_id):
+        return None
     row = (await conn.execute(sa.select(users).where(users.c.id == user_id))).first()
     return None if row is None else _user(row)
 

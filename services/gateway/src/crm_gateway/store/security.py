@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_gateway.domain.users import User
 from crm_gateway.store.tables import login_failures, sessions, users
+from crm_kit.ids import is_uuid
 
 
 def aware(value: datetime) -> datetime:
@@ -53,6 +54,8 @@ async def delete_sessions_of(conn: AsyncConnection, user_id: str, now: datetime)
 
 async def token_version(conn: AsyncConnection, user_id: str) -> int | None:
     """The user's current token version, ``None`` for a user that no longer exists."""
+    if not is_uuid(user_id):
+        return None
     value = (await conn.execute(sa.select(users.c.token_version).where(users.c.id == user_id))).scalar_one_or_none()
     return None if value is None else int(value)
 
@@ -68,6 +71,8 @@ async def set_password(conn: AsyncConnection, user_id: str, password_hash: str) 
 
 async def password_hash(conn: AsyncConnection, user_id: str) -> str | None:
     """The user's stored password hash, ``None`` for a user that does not exist."""
+    if not is_uuid(user_id):
+        return None
     return (await conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id))).scalar_one_or_none()
 
 
