@@ -165,10 +165,23 @@ def _retype_ids(columns: Mapping[str, Sequence[str]], *, to_uuid: bool) -> None:
                 **key.get("options", {}),
             )
         return
-    # SQLite: the referencing tables' rows step aside while the tables are recreated.
+    # SQLite: the referencing tables' rows step aside while the tables are recreated. All are copied before
+    # any is emptied (emptying one may cascade into another), referencing tables are emptied before the
+    # tables they reference, and filled again after them.
     saved = {table: f"_ids_saved_{table}" for table, key in keys if key["referred_table"] != table}
+    order: list[str] = []
+
+    def children_first(table: str) -> None:
+        if table not in order:
+            for child, key in keys:
+                if key["referred_table"] == table and child != table:
+                    children_first(child)
+            order.append(table)
+
     for table, copy in saved.items():
         op.execute(sa.text(f'CREATE TEMP TABLE "{copy}" AS SELECT * FROM "{table}"'))
+        children_first(table)
+    for table in order:
         op.execute(sa.text(f'DELETE FROM "{table}"'))
     for table, names in columns.items():
         holder = saved.get(table, table)
@@ -179,20 +192,21 @@ def _retype_ids(columns: Mapping[str, Sequence[str]], *, to_uuid: bool) -> None:
                 if to_uuid
                 else " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in _UUID_GROUPS)
             )
-            op.execute(sa.text(f'UPDATE "{holder}" SET {column} = {value} WHERE {column} IS NOT NULL'))
             if to_uuid:
                 bad = bind.execute(
                     sa.text(
                         f'SELECT {column} FROM "{holder}" WHERE {column} IS NOT NULL'
-                        f" AND (length({column}) != 32 OR {column} GLOB '*[^0-9a-f]*') LIMIT 1"
+                        f" AND (length({value}) != 32 OR {value} GLOB '*[^0-9a-f]*') LIMIT 1"
                     )
                 ).first()
                 if bad is not None:
                     raise ValueError(f"{table}.{name} holds {bad[0]!r}, which is not a UUID")
+            op.execute(sa.text(f'UPDATE "{holder}" SET {column} = {value} WHERE {column} IS NOT NULL'))
         with op.batch_alter_table(table) as batch:
             for name in names:
                 batch.alter_column(name, type_=new_type)
-    for table, copy in saved.items():
+    for table in reversed(order):
+        copy = saved[table]
         names = ", ".join(f'"{c["name"]}"' for c in inspector.get_columns(table))
         op.execute(sa.text(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{copy}"'))
         op.execute(sa.text(f'DROP TABLE "{copy}"'))
