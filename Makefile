@@ -27,10 +27,11 @@ fuzz: install ## schemathesis over the whole API, with and without a token: no 5
 	@deploy/kafka/kafka.sh start >/dev/null
 	@CRM_FUZZ=1 $(UV) pytest tests/fuzz -m fuzz -q -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: ## ruff, mypy, drift of asyncapi.yaml, openapi.json, docs/configuration.md; AsyncAPI parser, Redocly, k8s-validate
+lint: ## ruff, mypy, the service shape (import-linter), drift of asyncapi.yaml, openapi.json, docs/configuration.md; AsyncAPI parser, Redocly, k8s-validate
 	@$(UV) ruff check .
 	@$(UV) ruff format --check .
 	@$(UV) mypy contracts/src kit/src services/*/src deploy bench
+	@$(UV) lint-imports --no-cache >/dev/null || $(UV) lint-imports --no-cache
 	@$(UV) python -m crm_contracts.asyncapi --check
 	@$(UV) python -m deploy.configdoc --check
 	@$(UV) python -m crm_gateway.contract --check
@@ -41,6 +42,12 @@ lint: ## ruff, mypy, drift of asyncapi.yaml, openapi.json, docs/configuration.md
 
 k8s-validate: ## render deploy/k8s (base, production) with kustomize, validate against the Kubernetes schemas (strict)
 	@deploy/k8s/validate.sh
+
+k8s-play: ## run the kustomize base with `podman kube play` (images of `make images`), check a login and a partner, tear down
+	@deploy/k8s/play.sh up
+
+k8s-play-down: ## remove what `CRM_K8S_PLAY_KEEP=1 make k8s-play` left running
+	@deploy/k8s/play.sh down
 
 asyncapi: ## regenerate contracts/asyncapi.yaml from the contracts
 	@$(UV) python -m crm_contracts.asyncapi --write

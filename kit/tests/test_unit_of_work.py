@@ -13,7 +13,7 @@ from crm_contracts.partners import LeadConverted
 from crm_kit.outbox import Outbox
 from crm_kit.store import Database, kit_tables
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork, RecordedEmit
-from crm_kit.unit_of_work import Emit, EventScope, SqlUnitOfWork, current_event
+from crm_kit.transactions import Emit, EventScope, SqlUnitOfWork, current_event
 
 metadata = sa.MetaData()
 kit_tables(metadata)

@@ -21,6 +21,7 @@ from crm_kit.idempotency import IdempotencyMiddleware, document_header
 from crm_kit.identity import Identity, IdentityMiddleware
 from crm_kit.ids import new_id
 from crm_kit.json_depth import JsonDepthMiddleware
+from crm_kit.unit_of_work import Unavailable
 
 if TYPE_CHECKING:
     from crm_kit.service import Service
@@ -44,6 +45,17 @@ def integrity_error_handler(_: Request[Any, Any, Any], exc: sa.exc.IntegrityErro
         {"status_code": 409, "detail": "conflicts with existing data", "extra": {"reason": str(exc.orig)[:300]}},
         status_code=409,
         media_type=MediaType.JSON,
+    )
+
+
+def unavailable_handler(_: Request[Any, Any, Any], exc: Unavailable) -> Response[dict[str, Any]]:
+    """The store did not answer: 503 with ``Retry-After``, the request did nothing and may be sent again."""
+    log.warning("unavailable: %s", exc)
+    return Response(
+        {"status_code": 503, "detail": "temporarily unavailable; try again", "extra": {"reason": str(exc)[:200]}},
+        status_code=503,
+        media_type=MediaType.JSON,
+        headers={"Retry-After": "2"},
     )
 
 
@@ -74,6 +86,7 @@ EDGE_MIDDLEWARE = [JsonDepthMiddleware]
 EDGE_EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[..., Response[Any]]] = {
     DomainError: domain_error_handler,
     sa.exc.IntegrityError: integrity_error_handler,
+    Unavailable: unavailable_handler,
     500: unexpected_error_handler,
 }
 """The exception mapping every app starts from: domain rules, database uniqueness, and the logged catch-all."""

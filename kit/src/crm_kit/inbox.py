@@ -2,10 +2,10 @@
 
 Per fetched batch: one database transaction runs every new event's handler and records its
 ``ce_id`` in the ``inbox`` table; the Kafka offsets are committed only after that transaction
-commits. A handler that raises is retried with backoff (inside a savepoint) a
-bounded number of times; then the record goes to ``<topic>.dlq`` through the outbox, in the
-same transaction, and the partition moves on. Database or broker outages are not poison: the
-batch is rolled back and read again from the committed offset.
+commits (by the service's FastStream subscriber, ``crm_kit.consuming``). A handler that raises is
+retried with backoff (inside a savepoint) a bounded number of times; then the record goes to
+``<topic>.dlq`` through the outbox, in the same transaction, and the partition moves on. Database
+or broker outages are not poison: the batch is rolled back and read again from the committed offset.
 """
 
 from __future__ import annotations
@@ -18,24 +18,24 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_contracts import topics
 from crm_contracts.base import ContractError, Envelope, Event
-from crm_kit import kafka
+from crm_kit import transactions
 from crm_kit.cloudevents import MissingHeaders, from_headers
 from crm_kit.logs import correlation
 from crm_kit.outbox import Outbox
 from crm_kit.store import Database, dialect_insert
-from crm_kit.unit_of_work import EventScope, current_event
-from crm_kit.waiting import nap
+from crm_kit.transactions import EventScope, current_event
+from crm_kit.unit_of_work import Unavailable
 
 log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 
-TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, ConnectionError, OSError, asyncio.TimeoutError)
+TRANSIENT = (*transactions.TRANSIENT, Unavailable)
 """Failures of the infrastructure, not of the message: retried forever, never dead-lettered."""
 
 
@@ -121,7 +121,12 @@ class InboxStats:
 
 
 class InboxConsumer:
-    """Consumes a service's subscribed topics exactly-once in effect (see the module docstring)."""
+    """A service's inbox: runs fetched records through its handlers exactly-once in effect (module docstring).
+
+    It neither fetches nor commits offsets: the service's FastStream subscriber (``crm_kit.consuming``)
+    hands it each batch and commits after it, and the replay (``crm_kit.replay``) hands it records it
+    reads without a group.
+    """
 
     def __init__(
         self,
@@ -129,104 +134,30 @@ class InboxConsumer:
         subscriptions: Subscriptions,
         outbox: Outbox,
         *,
-        bootstrap: str,
         group_id: str,
-        topic_name: Callable[[str], str],
         max_attempts: int = 5,
         backoff_seconds: float = 0.2,
-        batch_size: int = 500,
-        consumer_factory: Callable[..., AIOKafkaConsumer] | None = None,
-        broker: kafka.BrokerLink | None = None,
     ) -> None:
         self.db = db
         self.subscriptions = subscriptions
         self.outbox = outbox
-        self.bootstrap = bootstrap
         self.group_id = group_id
-        self.topic_name = topic_name
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
-        self.batch_size = batch_size
         self.inbox = db.metadata.tables["inbox"]
-        self._consumer_factory = consumer_factory or kafka.consumer
         self.stats = InboxStats()
         self.assigned = asyncio.Event()
-        self.broker = broker or kafka.BrokerLink()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set.
-
-        A consumer that fails (broker gone at start, a fatal client error) is rebuilt after a
-        pause and resumes from the committed offsets.
-        """
-        names = [self.topic_name(t) for t in self.subscriptions.topics()]
-        if not names:
-            return
-        while not stop.is_set():
-            try:
-                await self._consume(stop, names)
-            except Exception as exc:
-                if kafka.is_broker_error(exc):
-                    self.broker.down(exc)
-                else:
-                    log.exception("consumer %s failed; starting a new one in 2 s", self.group_id)
-                await nap(2.0, stop)
-
-    async def _consume(self, stop: asyncio.Event, names: list[str]) -> None:
-        consumer = self._consumer_factory(self.bootstrap, self.group_id, *names)
-        try:
-            await consumer.start()
-            self.broker.up()
-            while not stop.is_set():
-                try:
-                    batch = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
-                    if consumer.assignment():
-                        self.assigned.set()
-                    await self.handle_batch(consumer, batch)
-                except TRANSIENT as exc:
-                    log.warning(
-                        "consumer %s: transient failure, rereading from the committed offset: %r", self.group_id, exc
-                    )
-                    await self._rewind(consumer)
-                    await asyncio.sleep(1.0)
-                except Exception as exc:
-                    if type(exc).__module__.startswith("aiokafka"):
-                        log.warning("consumer %s: kafka failure: %r", self.group_id, exc)
-                        await self._rewind(consumer)
-                        await asyncio.sleep(1.0)
-                    else:
-                        raise
-        finally:
-            try:
-                await consumer.stop()
-            except Exception:
-                log.warning("consumer stop failed", exc_info=True)
-
-    async def _rewind(self, consumer: AIOKafkaConsumer) -> None:
-        for tp in consumer.assignment():
-            try:
-                committed = await consumer.committed(tp)
-                if committed is None:
-                    await consumer.seek_to_beginning(tp)
-                else:
-                    consumer.seek(tp, committed)
-            except Exception as exc:
-                log.warning("rewind of %s failed: %r", tp, exc)
-
-    async def handle_batch(
-        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
-    ) -> None:
-        """Handle one fetched batch in one transaction, then commit every partition's offset."""
-        records = [r for rs in batch.values() for r in rs]
-        if not records:
-            return
-        await self.apply(records)
-        await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items() if rs})
+        """Set once the subscriber was assigned partitions (benchmarks and tests wait for it)."""
 
     async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         """Run the handlers of ``records`` and record them in the inbox, in one transaction; commits no offset.
 
-        The replay (``crm_kit.replay``) calls it with records of partitions it reads without a group.
+        The service's subscriber calls it once per fetched batch and commits the offsets after it returns;
+        the replay (``crm_kit.replay``) calls it with records of partitions it reads without a group.
+
+        Raises:
+            Exception: a failure of the infrastructure (``TRANSIENT``, or anything else the dead-letter
+                path itself could not absorb); nothing of the batch was committed, so it is read again.
         """
         stats = InboxStats(**vars(self.stats))
         try:

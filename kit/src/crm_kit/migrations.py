@@ -35,6 +35,10 @@ def revision(script_location: Path, url: str, message: str) -> None:
     command.revision(cfg, message=message, autogenerate=True)
 
 
+MIGRATION_LOCK = 0x63726D_6D6967
+"""The PostgreSQL advisory lock key every service's migration holds ("crm" "mig")."""
+
+
 def run_env(metadata: sa.MetaData) -> None:
     """The body of every service's ``migrations/env.py``."""
     url = context.config.attributes.get("crm_url") or context.config.get_main_option("sqlalchemy.url")
@@ -53,6 +57,11 @@ def run_env(metadata: sa.MetaData) -> None:
     async def main() -> None:
         engine = create_engine(url)
         async with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two replicas starting on an empty database would both create alembic_version (one dies on
+                # a duplicate key): the second waits here, then finds the schema at head. Released on close.
+                await conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+                await conn.commit()
             await conn.run_sync(migrate)
             await conn.commit()
         await engine.dispose()

@@ -23,6 +23,7 @@ from crm_kit.store import Database
 from crm_kit.waiting import nap
 
 if TYPE_CHECKING:
+    from faststream.kafka import KafkaBroker, KafkaRouter
     from litestar import Litestar
 
 log = logging.getLogger(__name__)
@@ -74,15 +75,27 @@ class Service:
                 self.db,
                 self.subscriptions,
                 self.outbox,
-                bootstrap=self.settings.kafka_bootstrap,
                 group_id=self.group_id,
-                topic_name=self.settings.topic,
                 max_attempts=self.settings.max_attempts,
                 backoff_seconds=self.settings.retry_backoff_seconds,
-                batch_size=self.settings.consumer_batch_size,
-                broker=self.broker,
             )
         return self._consumer
+
+    def kafka_router(self) -> KafkaRouter:
+        """The service's subscriptions as one FastStream router (one batch subscriber over its topics)."""
+        from crm_kit import consuming  # FastStream loads when consuming starts: /healthz does not wait for it
+
+        return consuming.build_router(
+            self.consumer,
+            [self.settings.topic(t) for t in self.subscriptions.topics()],
+            batch_size=self.settings.consumer_batch_size,
+        )
+
+    def kafka_broker(self) -> KafkaBroker:
+        """A new FastStream broker holding the service's router; ``consume`` starts and stops it."""
+        from crm_kit import consuming
+
+        return consuming.build_broker(self.settings.kafka_bootstrap, self.kafka_router())
 
     def app(self) -> Litestar:
         """The service's HTTP app."""
@@ -117,8 +130,10 @@ class Service:
     async def consume(self, stop: asyncio.Event) -> None:
         """Consume once the topics exist (a consumer subscribed to missing topics would not see them for minutes)."""
         await nap(float("inf"), self.broker.topics_ready, stop)
-        if not stop.is_set():
-            await self.consumer.run(stop)
+        if not stop.is_set() and self.subscriptions.topics():
+            from crm_kit import consuming
+
+            await consuming.run(self.kafka_broker(), self.broker, stop, name=self.group_id)
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Serve HTTP until ``stop`` is set."""

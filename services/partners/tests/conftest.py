@@ -11,7 +11,8 @@ import pytest
 
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Running, Service, start_in_background
-from crm_partners.bootstrap import bootstrap
+from crm_partners.bootstrap import compose
+from crm_partners.service_layer import UseCases
 from crm_partners.settings import PartnersSettings
 
 ADMIN = Identity(user_id="u-admin", username="admin", role="admin")
@@ -20,12 +21,13 @@ AGENT = Identity(user_id="u-agent", username="ana", role="agent")
 
 @dataclass
 class Partners:
-    """The running partners service and a client calling its API as an admin."""
+    """The running partners service, its use cases and a client calling its API as an admin."""
 
     service: Service
     running: Running
     client: httpx.AsyncClient
     settings: PartnersSettings
+    uses: UseCases
 
     def headers(self, who: Identity = ADMIN) -> dict[str, str]:
         return {HEADER: issue(who, self.settings.identity_secret, self.settings.service_name)}
@@ -50,12 +52,12 @@ async def partners_factory(service_env: Callable[..., dict[str, Any]]) -> AsyncI
         if database_url:
             env["database_url"] = database_url
         settings = PartnersSettings(**env)
-        service = bootstrap(settings)
+        service, uses = compose(settings)
         running = await start_in_background(service, which or {"consume", "relay"})
         # httpx's ASGI transport runs the app in this test's event loop (Litestar's test client
         # runs its lifespan on another loop, which the store's async connections must not cross).
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app()), base_url="http://partners")
-        started.append(Partners(service, running, client, settings))
+        started.append(Partners(service, running, client, settings, uses))
         return started[-1]
 
     yield start

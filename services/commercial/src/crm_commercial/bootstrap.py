@@ -24,7 +24,8 @@ from crm_commercial.store.tables import metadata
 from crm_kit.http import blob_refs_in, create_app
 from crm_kit.service import Service
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_kit.unit_of_work import Emit, SqlUnitOfWork, UnitOfWork, utcnow
+from crm_kit.transactions import Emit, SqlUnitOfWork
+from crm_kit.unit_of_work import UnitOfWork, utcnow
 
 MIGRATIONS = Path(__file__).parent / "store" / "migrations"
 

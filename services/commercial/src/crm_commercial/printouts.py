@@ -15,6 +15,7 @@ from fpdf.enums import XPos, YPos
 
 from crm_commercial.domain.documents import Document
 from crm_commercial.domain.partners import Partner
+from crm_kit import formatting
 from crm_kit.pdf import document
 from crm_kit.pdf import set_style as _font
 
@@ -45,14 +46,13 @@ def title_of(doc: Document) -> str:
 
 
 def amount(value: Decimal) -> str:
-    """Money as printed: thousands with '.', decimals with ',' (Romanian), e.g. 1.234,50."""
-    text = f"{value:,.2f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    """Money as printed, without the currency (the column names it): 1.234,50 (the kit's formatter)."""
+    return formatting.money(value, None, "ro")
 
 
 def quantity(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",")
+    """A quantity as printed: 2,5 (as many decimals as it has)."""
+    return formatting.number(value, "ro")
 
 
 def render(doc: Document, partner: Partner | None, issuer: Issuer, font_dir: Path) -> bytes:
@@ -78,7 +78,7 @@ def render(doc: Document, partner: Partner | None, issuer: Issuer, font_dir: Pat
     text_line(issuer.address, 9)
     pdf.ln(4)
     text_line(title_of(doc), 16, "B", 8)
-    text_line(f"Număr: {doc.number}    Data emiterii: {doc.issued_on:%d.%m.%Y}")
+    text_line(f"Număr: {doc.number}    Data emiterii: {formatting.date(doc.issued_on, 'ro')}")
     pdf.ln(2)
     client = "Furnizor" if doc.type == "cost" else "Client"
     if partner is not None:
@@ -116,10 +116,13 @@ def render(doc: Document, partner: Partner | None, issuer: Issuer, font_dir: Pat
 def _terms(doc: Document) -> list[str]:
     notes: list[str] = []
     if doc.type == "offer" and doc.valid_until:
-        notes.append(f"Ofertă valabilă până la: {doc.valid_until:%d.%m.%Y}")
+        notes.append(f"Ofertă valabilă până la: {formatting.date(doc.valid_until, 'ro')}")
     if doc.type == "contract" and doc.starts_on:
-        end = f"{doc.ends_on:%d.%m.%Y}" if doc.ends_on else "nedeterminată"
-        notes.append(f"Perioada: {doc.starts_on:%d.%m.%Y} - {end}" + (f" ({doc.months} luni)" if doc.months else ""))
+        end = formatting.date(doc.ends_on, "ro") if doc.ends_on else "nedeterminată"
+        notes.append(
+            f"Perioada: {formatting.date(doc.starts_on, 'ro')} - {end}"
+            + (f" ({doc.months} luni)" if doc.months else "")
+        )
         if doc.monthly_value is not None:
             notes.append(f"Valoare lunară (fără TVA): {amount(doc.monthly_value)} {doc.currency}")
     if doc.type == "invoice" and doc.period:

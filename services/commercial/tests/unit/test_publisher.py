@@ -11,7 +11,7 @@ from crm_commercial.events.publisher import KafkaPublisher
 from crm_commercial.ports import ParkedCommand
 from crm_contracts import commercial as c
 from crm_kit.testing.fakes import RecordedEmit
-from crm_kit.unit_of_work import Emit
+from crm_kit.transactions import Emit
 
 PARTNER, OFFER, OPPORTUNITY = (str(uuid.uuid4()) for _ in range(3))
 

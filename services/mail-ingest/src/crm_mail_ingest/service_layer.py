@@ -17,9 +17,8 @@ from pathlib import Path
 
 from crm_kit.errors import Conflict, Invalid, NotFound, TooLarge
 from crm_kit.ids import new_id
-from crm_kit.inbox import TRANSIENT
 from crm_kit.scoping import may_see_mail_import
-from crm_kit.unit_of_work import UnitOfWork, utcnow
+from crm_kit.unit_of_work import Unavailable, UnitOfWork, utcnow
 from crm_mail_ingest.domain.importing import (
     STATUSES,
     Claimed,
@@ -181,7 +180,7 @@ class UseCases:
         try:
             try:
                 await self._record(prepared, resumed=cmd.resumed)
-            except TRANSIENT:
+            except Unavailable:
                 raise
             except Exception:
                 if len(prepared) == 1:
@@ -194,7 +193,7 @@ class UseCases:
                     for item in prepared:
                         try:
                             await self._record([item], resumed=cmd.resumed)
-                        except TRANSIENT:
+                        except Unavailable:
                             raise
                         except Exception:
                             log.exception("could not record %s; marking it failed", item.claimed.file_name)

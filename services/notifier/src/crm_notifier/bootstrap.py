@@ -11,7 +11,8 @@ from litestar import Litestar
 from crm_kit.http import create_app
 from crm_kit.service import Service
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_kit.unit_of_work import SqlUnitOfWork, UnitOfWork, utcnow
+from crm_kit.transactions import SqlUnitOfWork
+from crm_kit.unit_of_work import UnitOfWork, utcnow
 from crm_notifier.api.controllers import CONTROLLERS, blob_check
 from crm_notifier.credentials import CredentialBox
 from crm_notifier.delivering import DeliveryWorker
@@ -76,7 +77,7 @@ def compose(
     mailer = SmtpMailer(settings.idle_connection_seconds)
     uses = UseCases(
         uow,
-        templates=Renderer(settings.web_base_url, settings.default_language),
+        templates=Renderer(settings.web_base_url, settings.default_language, settings.timezone),
         sealer=CredentialBox(settings.credentials_key),
         mailer=mailer,
         blobs=service.blobs,

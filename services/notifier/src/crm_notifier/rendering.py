@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, pass_context
+from jinja2.runtime import Context
 
+from crm_kit import formatting
 from crm_notifier.domain.headers import one_line
 from crm_notifier.domain.models import LANGUAGES
-
-LOCAL_TZ = ZoneInfo("Europe/Bucharest")
-
-
-def local_time(value: Any) -> str:
-    """A UTC time (datetime or ISO text) shown in Bucharest time, ``dd.mm.yyyy HH:MM``."""
-    if value in (None, ""):
-        return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.astimezone(LOCAL_TZ).strftime("%d.%m.%Y %H:%M")
 
 
 class Renderer:
     """Renders ``templates/<language>/<kind>.txt.j2`` (blocks ``subject`` and ``body``)."""
 
-    def __init__(self, web_base_url: str, default_language: str = "ro") -> None:
+    def __init__(self, web_base_url: str, default_language: str = "ro", timezone: str = "Europe/Bucharest") -> None:
         self.web_base_url = web_base_url.rstrip("/")
+        self.zone = ZoneInfo(timezone)
         self.default_language = default_language if default_language in LANGUAGES else "ro"
         self.env = Environment(
             loader=PackageLoader("crm_notifier", "templates"),
@@ -36,7 +28,12 @@ class Renderer:
             keep_trailing_newline=False,
             auto_reload=False,  # templates ship with the package: no stat() per render
         )
-        self.env.filters["local"] = local_time
+        self.env.filters["local"] = self._local
+
+    @pass_context
+    def _local(self, context: Context, value: Any) -> str:
+        """A UTC time (datetime or ISO text) in the configured zone, the way the message's language writes it."""
+        return formatting.datetime(value, self.zone, context.get("lang") or self.default_language)
 
     def url(self, link: str | None) -> str | None:
         """The absolute web UI address of a path."""
@@ -49,7 +46,7 @@ class Renderer:
             template = self.env.get_template(f"{lang}/{kind}.txt.j2")
         except TemplateNotFound:
             template = self.env.get_template(f"{self.default_language}/{kind}.txt.j2")
-        values = {**context, "url": self.url(link)}
+        values = {**context, "url": self.url(link), "lang": lang}
         both = template.new_context(values)  # the blocks only read it: one context serves both
         subject = "".join(template.blocks["subject"](both))
         body = "".join(template.blocks["body"](both))

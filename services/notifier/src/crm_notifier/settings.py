@@ -38,6 +38,9 @@ class NotifierSettings(ServiceSettings):
     )
     web_base_url: str = Field(default="http://127.0.0.1:8000", description="The web UI's address, for links in emails.")
     default_language: str = Field(default="ro", description="Language of notifications when a user chose none.")
+    timezone: str = Field(
+        default="Europe/Bucharest", description="Time zone in which notifications show times (an IANA name)."
+    )
     max_message_bytes: int = Field(
         default=20 * 1024 * 1024, gt=0, description="Largest email accepted, attachments included, in bytes."
     )

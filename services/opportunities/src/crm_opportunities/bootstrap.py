@@ -11,7 +11,8 @@ from litestar import Litestar
 from crm_kit.http import blob_refs_in, create_app
 from crm_kit.service import Service
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_kit.unit_of_work import Emit, SqlUnitOfWork, UnitOfWork, utcnow
+from crm_kit.transactions import Emit, SqlUnitOfWork
+from crm_kit.unit_of_work import UnitOfWork, utcnow
 from crm_opportunities.api.controllers import CONTROLLERS
 from crm_opportunities.events.publisher import KafkaPublisher
 from crm_opportunities.events.subscribers import build_subscriptions

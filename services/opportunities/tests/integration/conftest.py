@@ -12,7 +12,7 @@ import pytest
 
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Running, Service, start_in_background
-from crm_kit.unit_of_work import SqlUnitOfWork
+from crm_kit.transactions import SqlUnitOfWork
 from crm_opportunities.bootstrap import bootstrap
 from crm_opportunities.events.publisher import KafkaPublisher
 from crm_opportunities.ports import Publisher, Repository

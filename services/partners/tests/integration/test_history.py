@@ -14,9 +14,8 @@ from crm_contracts import opportunities as opp
 from crm_contracts import tasks as tsk
 from crm_contracts.base import Event
 from crm_kit.testing import eventually, publish
-from crm_partners.domain.timeline import page_request
 from crm_partners.events.replay import replay_history
-from crm_partners.store import repository as repo
+from crm_partners.service_layer import SwapInHistory
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -163,16 +162,13 @@ async def test_events_of_every_context_show_on_the_partner_history_newest_first_
     assert (await partners.get(f"/api/partners/{uuid4()}/history")).status_code == 404
 
     # the rebuild: replay every topic from offset 0 into a fresh projection
-    report = await replay_history(partners.service, timeout=60)
+    report = await replay_history(partners.service, partners.uses, timeout=60)
     assert report.same_as_live, report
     assert report.entries >= expected
-    req = page_request(None, 100, 0, max_limit=200)
-    async with partners.service.db.read() as conn:
-        rebuilt, total = await repo.history_page(conn, repo.REBUILD, str(pid), req)
+    rebuilt, total = await partners.uses.rebuilt_history(str(pid), limit=100, offset=0)
     assert total == expected
     assert [(e.event_id, e.kind, e.title, e.occurred_at.isoformat()) for e in rebuilt] == [
         (i["event_id"], i["kind"], i["title"], i["occurred_at"]) for i in items
     ]
-    async with partners.service.db.transaction() as conn:
-        await repo.swap_in_rebuild(conn, replay_started_at=datetime.fromisoformat(report.started_at))
+    await partners.uses.swap_in_rebuilt_history(SwapInHistory(datetime.fromisoformat(report.started_at)))
     assert (await partners.get(f"/api/partners/{pid}/history", limit=100)).json() == history

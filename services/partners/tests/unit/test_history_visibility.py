@@ -9,9 +9,9 @@ from crm_contracts import notifications as ntf
 from crm_contracts import tasks as tsk
 from crm_contracts.base import Envelope, Event
 from crm_kit.scoping import TaskOwners
-from crm_partners.domain.timeline import TimelineEntry
+from crm_partners.domain.timeline import TimelineEntry, entries_for
 from crm_partners.domain.visibility import HIDDEN_TITLES, Reader, for_reader
-from crm_partners.events.history import entries_for
+from crm_partners.events.subscribers import fact_of
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PARTNER = uuid4()
@@ -21,7 +21,7 @@ OWNERS = {str(TASK): TaskOwners(responsible_staff_id=ANA, creator_staff_id=ION, 
 
 
 def entry(event: Event) -> TimelineEntry:
-    (made,) = entries_for(Envelope(id=str(uuid4()), source="/t", type=event.ce_type(), time=T0), event)
+    (made,) = entries_for(fact_of(Envelope(id=str(uuid4()), source="/t", type=event.ce_type(), time=T0), event))
     return made
 
 

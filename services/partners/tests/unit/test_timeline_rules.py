@@ -12,14 +12,26 @@ from crm_contracts import opportunities as opp
 from crm_contracts import tasks as tsk
 from crm_contracts.base import Envelope, Event
 from crm_kit.errors import Invalid
-from crm_partners.domain.timeline import KINDS, TimelineEntry, newest_first, page_request
-from crm_partners.events.history import RULES, entries_for
+from crm_partners.domain import timeline
+from crm_partners.domain.timeline import KINDS, RULES, TimelineEntry, newest_first, page_request
+from crm_partners.events.subscribers import HISTORY_EVENTS, fact_of
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def envelope(event: Event, event_id: str = "e1", time: datetime = T0) -> Envelope:
     return Envelope(id=event_id, source="/crm/test", type=event.ce_type(), time=time)
+
+
+def entries_for(env: Envelope, event: Event) -> list[TimelineEntry]:
+    """The entries an event makes, as the subscriber hands it to the history rules."""
+    return timeline.entries_for(fact_of(env, event))
+
+
+def test_every_subscribed_history_event_has_a_rule_and_every_rule_an_event() -> None:
+    names = [cls.event_name for cls in HISTORY_EVENTS]
+    assert len(names) == len(set(names))
+    assert set(names) == set(RULES)
 
 
 def test_an_invoice_becomes_one_invoice_entry_at_the_time_of_its_event() -> None:
@@ -66,7 +78,7 @@ def test_commands_reminders_and_facts_without_a_partner_make_no_entry() -> None:
     )
     for event in (command, due, no_partner):
         assert entries_for(envelope(event), event) == []
-    assert not any(cls.is_command for cls in RULES)
+    assert not any(cls.is_command for cls in HISTORY_EVENTS)
 
 
 def test_every_rule_gives_a_known_kind() -> None:

@@ -12,7 +12,8 @@ from litestar import Litestar
 from crm_kit.http import create_app
 from crm_kit.service import Service
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_kit.unit_of_work import SqlUnitOfWork, UnitOfWork, utcnow
+from crm_kit.transactions import SqlUnitOfWork
+from crm_kit.unit_of_work import UnitOfWork, utcnow
 from crm_tasks.api.controllers import CONTROLLERS, blob_check
 from crm_tasks.events.publisher import KafkaPublisher
 from crm_tasks.events.subscribers import build_subscriptions

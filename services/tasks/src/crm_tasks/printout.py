@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from pathlib import Path
 
+from crm_kit import formatting
 from crm_kit.pdf import document, set_style
 from crm_tasks.domain.model import Estimate, Task
 
@@ -21,8 +22,8 @@ def render_estimate(
     set_style(pdf, "B", 16)
     pdf.cell(0, 10, "Deviz / Estimate", new_x="LMARGIN", new_y="NEXT")
     set_style(pdf, "", 10)
-    resolved = task.resolved_at.astimezone(tz).strftime("%d.%m.%Y %H:%M") if task.resolved_at else "-"
-    registered = task.registered_at.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+    resolved = formatting.datetime(task.resolved_at, tz, "ro") if task.resolved_at else "-"
+    registered = formatting.datetime(task.registered_at, tz, "ro")
     for label, value in (
         ("Nr.", str(estimate.id)),
         ("Client", client or "-"),
@@ -40,13 +41,19 @@ def render_estimate(
     pdf.ln()
     set_style(pdf, "", 10)
     for line in estimate.lines:
-        cells = (line.article_code, line.description, f"{line.hours}", f"{line.rate:.2f}", f"{line.net:.2f}")
+        cells = (
+            line.article_code,
+            line.description,
+            formatting.number(line.hours, "ro"),
+            formatting.money(line.rate, None, "ro"),
+            formatting.money(line.net, None, "ro"),
+        )
         for w, text in zip(widths, cells, strict=True):
             pdf.cell(w, 8, text[:40], border=1)
         pdf.ln()
     set_style(pdf, "B", 11)
     pdf.cell(sum(widths[:-1]), 9, f"Total fără TVA ({currency})", border=1)
-    pdf.cell(widths[-1], 9, f"{estimate.total:.2f}", border=1)
+    pdf.cell(widths[-1], 9, formatting.money(estimate.total, None, "ro"), border=1)
     return bytes(pdf.output())
 
 

@@ -20,7 +20,7 @@ from crm_contracts.campaigns import (
     OpportunitiesRequested,
     OrderAttachedToCampaign,
 )
-from crm_kit.unit_of_work import Emit
+from crm_kit.transactions import Emit
 
 
 class KafkaPublisher:

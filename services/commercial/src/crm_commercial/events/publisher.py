@@ -15,7 +15,7 @@ from crm_contracts.base import Envelope, Event
 from crm_contracts.common import DocumentLine
 from crm_contracts.common import Source as SourceOut
 from crm_kit.outbox import Outbox
-from crm_kit.unit_of_work import Emit, current_event
+from crm_kit.transactions import Emit, current_event
 
 Answer = Callable[[ParkedCommand], Emit]
 """Builds the ``emit`` of the facts that answer a parked command (caused by and correlated with it)."""

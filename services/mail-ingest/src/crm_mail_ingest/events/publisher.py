@@ -18,7 +18,7 @@ from crm_contracts.mail import EmailImported, EmailImportFailed
 from crm_contracts.tasks import Origin, TaskCreated
 from crm_kit.outbox import Outbox
 from crm_kit.store import kit_tables
-from crm_kit.unit_of_work import OutboxEmit
+from crm_kit.transactions import OutboxEmit
 from crm_mail_ingest.domain.importing import EmailTask, ImportFailure, Outcome
 from crm_mail_ingest.ports import PreparedEvents
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from crm_contracts.base import Envelope, Event
 from crm_kit.inbox import Context
-from crm_kit.unit_of_work import EventScope, current_event
+from crm_kit.transactions import EventScope, current_event
 from crm_notifier.events.publisher import cause_of
 
 

@@ -13,7 +13,7 @@ from crm_contracts.base import Envelope, Event
 from crm_contracts.common import Attachment
 from crm_contracts.notifications import EmailFailed, EmailRequested, EmailSent, MessagePosted
 from crm_kit.outbox import Outbox
-from crm_kit.unit_of_work import Emit
+from crm_kit.transactions import Emit
 from crm_notifier.domain.composing import EmailRequest
 from crm_notifier.domain.models import Row
 

@@ -17,7 +17,7 @@ from crm_contracts.opportunities import (
     OpportunityWon,
     StageChanged,
 )
-from crm_kit.unit_of_work import Emit
+from crm_kit.transactions import Emit
 from crm_opportunities.domain.documents import ContractTerms, Document, Line
 from crm_opportunities.domain.model import Opportunity, StageMove
 

@@ -1,4 +1,4 @@
-"""Litestar controllers: partners, staff, dossiers and partner imports; thin, they call the use cases."""
+"""Litestar controllers: partners, staff, dossiers and partner imports; each parses, calls one use case, renders."""
 
 from __future__ import annotations
 
@@ -10,17 +10,24 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, SkipValidation
 
-from crm_kit.errors import Invalid
 from crm_kit.identity import Identity, requires_role
 from crm_kit.pagination import Limit, Offset
 from crm_partners.api import schemas as s
-from crm_partners.domain.counties import UnknownCounty, county_name
-from crm_partners.domain.partners import KINDS, Partner
+from crm_partners.domain.partners import Partner, PartnerFilter
 from crm_partners.domain.visibility import Reader
-from crm_partners.handlers import Directory
-from crm_partners.store.repository import PartnerFilter
+from crm_partners.service_layer import (
+    CreateDossier,
+    FileDocument,
+    RegisterPartner,
+    RegisterStaff,
+    StartImport,
+    UpdatePartner,
+    UpdateStaff,
+    UseCases,
+)
 
-DirectoryDep = NamedDependency[SkipValidation[Directory]]
+Uses = NamedDependency[SkipValidation[UseCases]]
+"""The one dependency of every handler: the service's use cases."""
 
 
 def _page(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
@@ -28,7 +35,6 @@ def _page(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
 
 
 SEARCH_LIMIT_MAX = 50
-SEARCH_QUERY_MAX = 100
 
 
 def _pick(p: Partner) -> dict[str, Any]:
@@ -47,14 +53,14 @@ class PartnerController(Controller):
     tags = ["partners"]
 
     @post(summary="Register a partner")
-    async def create(self, data: JSONBody[s.PartnerIn], directory: DirectoryDep) -> dict[str, Any]:
-        partner = await directory.register_partner(s.partner_input(data))
+    async def create(self, data: JSONBody[s.PartnerIn], uses: Uses) -> dict[str, Any]:
+        partner = await uses.register_partner(RegisterPartner(s.partner_input(data)))
         return s.partner_out(partner)
 
     @get(summary="List partners by the filters of M2")
     async def list_partners(
         self,
-        directory: DirectoryDep,
+        uses: Uses,
         kind: FromQuery[str | None] = None,
         name: FromQuery[str | None] = None,
         fiscal_code: FromQuery[str | None] = None,
@@ -72,19 +78,13 @@ class PartnerController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> dict[str, Any]:
-        if kind and kind not in KINDS:
-            raise Invalid(f"kind must be one of {', '.join(KINDS)}")
-        try:
-            county_filter = county_name(county) if county else None
-        except UnknownCounty as exc:
-            raise Invalid(str(exc)) from None
         f = PartnerFilter(
-            kind=kind or None,
-            name=name or None,
-            fiscal_code=fiscal_code or None,
-            locality=locality or None,
-            county=county_filter,
-            activity_domain=activity_domain or None,
+            kind=kind,
+            name=name,
+            fiscal_code=fiscal_code,
+            locality=locality,
+            county=county,
+            activity_domain=activity_domain,
             turnover_min=turnover_min,
             turnover_max=turnover_max,
             employees_min=employees_min,
@@ -92,45 +92,38 @@ class PartnerController(Controller):
             sales_rep_staff_id=_s(sales_rep_staff_id),
             service_rep_staff_id=_s(service_rep_staff_id),
             campaign_id=_s(campaign_id),
-            email=email or None,
+            email=email,
         )
-        partners, total = await directory.partners(f, limit=limit, offset=offset)
+        partners, total = await uses.partners(f, limit=limit, offset=offset)
         return _page([s.partner_summary(p) for p in partners], total)
 
     @get("/search", summary="Partners named like the query, for pickers (prefix or word start, accents ignored)")
     async def search(
         self,
-        directory: DirectoryDep,
+        uses: Uses,
         q: FromQuery[str] = "",
         kind: FromQuery[str | None] = None,
         limit: int = Parameter(ge=1, le=SEARCH_LIMIT_MAX, default=20),
     ) -> dict[str, Any]:
         """At most ``limit`` partners, those whose name starts with ``q`` first; no total, so it stays fast."""
-        if kind and kind not in KINDS:
-            raise Invalid(f"kind must be one of {', '.join(KINDS)}")
-        if len(q) > SEARCH_QUERY_MAX:
-            raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters")
-        found = await directory.find_partners(q, kind=kind or None, limit=limit)
+        found = await uses.find_partners(q, kind=kind, limit=limit)
         return {"items": [_pick(p) for p in found]}
 
     @get("/{partner_id:uuid}", summary="A partner, whole, with its opportunities")
-    async def read(self, partner_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
-        partner, opportunities = await directory.partner(str(partner_id))
-        return s.partner_out(partner, opportunities)
+    async def read(self, partner_id: FromPath[UUID], uses: Uses) -> dict[str, Any]:
+        view = await uses.partner(str(partner_id))
+        return s.partner_out(view.partner, view.opportunities)
 
     @patch("/{partner_id:uuid}", summary="Change some fields of a partner")
-    async def update(
-        self, partner_id: FromPath[UUID], data: JSONBody[s.PartnerPatch], directory: DirectoryDep
-    ) -> dict[str, Any]:
-        partner = await directory.update_partner(str(partner_id), s.partner_changes(data))
-        _, opportunities = await directory.partner(partner.id)
-        return s.partner_out(partner, opportunities)
+    async def update(self, partner_id: FromPath[UUID], data: JSONBody[s.PartnerPatch], uses: Uses) -> dict[str, Any]:
+        view = await uses.update_partner(UpdatePartner(str(partner_id), s.partner_changes(data)))
+        return s.partner_out(view.partner, view.opportunities)
 
     @get("/{partner_id:uuid}/history", summary="The partner's history, newest first (H1)")
     async def history(
         self,
         partner_id: FromPath[UUID],
-        directory: DirectoryDep,
+        uses: Uses,
         identity: NamedDependency[Identity],
         kind: str | None = Parameter(default=None, description="One kind or several, comma separated."),
         limit: Limit = 50,
@@ -138,7 +131,7 @@ class PartnerController(Controller):
     ) -> dict[str, Any]:
         """Entries about a task, email or import the caller may not see come redacted (docs/security-scoping.md)."""
         reader = Reader(identity.role, identity.username, identity.staff_id)
-        entries, total = await directory.history(str(partner_id), reader, kind=kind, limit=limit, offset=offset)
+        entries, total = await uses.history(str(partner_id), reader, kind=kind, limit=limit, offset=offset)
         return _page([s.entry_out(e) for e in entries], total)
 
 
@@ -149,13 +142,13 @@ class StaffController(Controller):
     tags = ["staff"]
 
     @post(summary="Add a staff member", guards=[requires_role("admin", "manager")])
-    async def create(self, data: JSONBody[s.StaffIn], directory: DirectoryDep) -> dict[str, Any]:
-        return s.staff_out(await directory.register_staff(s.staff_input(data)))
+    async def create(self, data: JSONBody[s.StaffIn], uses: Uses) -> dict[str, Any]:
+        return s.staff_out(await uses.register_staff(RegisterStaff(s.staff_input(data))))
 
     @get(summary="The staff directory")
     async def list_staff(
         self,
-        directory: DirectoryDep,
+        uses: Uses,
         name: FromQuery[str | None] = None,
         team: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
@@ -163,7 +156,7 @@ class StaffController(Controller):
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> dict[str, Any]:
-        members, total = await directory.staff(
+        members, total = await uses.staff(
             name=name, team=team, category=category, active=active, limit=limit, offset=offset
         )
         return _page([s.staff_out(m) for m in members], total)
@@ -171,26 +164,22 @@ class StaffController(Controller):
     @get("/search", summary="Staff members named like the query, for pickers (prefix or word start, accents ignored)")
     async def search(
         self,
-        directory: DirectoryDep,
+        uses: Uses,
         q: FromQuery[str] = "",
         active: FromQuery[bool | None] = None,
         limit: int = Parameter(ge=1, le=SEARCH_LIMIT_MAX, default=20),
     ) -> dict[str, Any]:
         """At most ``limit`` staff members, those whose name starts with ``q`` first."""
-        if len(q) > SEARCH_QUERY_MAX:
-            raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters")
-        found = await directory.find_staff(q, active=active, limit=limit)
+        found = await uses.find_staff(q, active=active, limit=limit)
         return {"items": [{"id": m.id, "name": m.name, "team": m.team, "active": m.active} for m in found]}
 
     @get("/{staff_id:uuid}", summary="A staff member")
-    async def read(self, staff_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
-        return s.staff_out(await directory.staff_member(str(staff_id)))
+    async def read(self, staff_id: FromPath[UUID], uses: Uses) -> dict[str, Any]:
+        return s.staff_out(await uses.staff_member(str(staff_id)))
 
     @patch("/{staff_id:uuid}", summary="Change a staff member", guards=[requires_role("admin", "manager")])
-    async def update(
-        self, staff_id: FromPath[UUID], data: JSONBody[s.StaffPatch], directory: DirectoryDep
-    ) -> dict[str, Any]:
-        return s.staff_out(await directory.update_staff(str(staff_id), s.staff_changes(data)))
+    async def update(self, staff_id: FromPath[UUID], data: JSONBody[s.StaffPatch], uses: Uses) -> dict[str, Any]:
+        return s.staff_out(await uses.update_staff(UpdateStaff(str(staff_id), s.staff_changes(data))))
 
 
 class DossierController(Controller):
@@ -201,35 +190,35 @@ class DossierController(Controller):
 
     @post(summary="Create a dossier")
     async def create(
-        self, data: JSONBody[s.DossierIn], directory: DirectoryDep, identity: NamedDependency[Identity]
+        self, data: JSONBody[s.DossierIn], uses: Uses, identity: NamedDependency[Identity]
     ) -> dict[str, Any]:
-        dossier = await directory.create_dossier(
-            name=data.name, category=data.category, partner_id=_s(data.partner_id), by=identity.username
+        dossier = await uses.create_dossier(
+            CreateDossier(name=data.name, category=data.category, partner_id=_s(data.partner_id), by=identity.username)
         )
         return s.dossier_out(dossier, 0, 0)
 
     @get(summary="Dossiers, newest first, with document counts and sizes")
     async def list_dossiers(
         self,
-        directory: DirectoryDep,
+        uses: Uses,
         partner_id: FromQuery[UUID | None] = None,
         category: FromQuery[str | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> dict[str, Any]:
-        rows, total = await directory.dossiers(
+        rows, total = await uses.dossiers(
             partner_id=_s(partner_id), category=category or None, limit=limit, offset=offset
         )
         return _page([s.dossier_out(d, n, size) for d, n, size in rows], total)
 
     @get("/categories", summary="Per category: dossiers, documents and bytes")
-    async def categories(self, directory: DirectoryDep, partner_id: FromQuery[UUID | None] = None) -> dict[str, Any]:
-        items = await directory.dossier_categories(partner_id=_s(partner_id))
-        return _page(items, len(items))
+    async def categories(self, uses: Uses, partner_id: FromQuery[UUID | None] = None) -> dict[str, Any]:
+        items = await uses.dossier_categories(partner_id=_s(partner_id))
+        return _page([s.category_out(c) for c in items], len(items))
 
     @get("/{dossier_id:uuid}", summary="A dossier with its documents")
-    async def read(self, dossier_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
-        dossier, documents = await directory.dossier(str(dossier_id))
+    async def read(self, dossier_id: FromPath[UUID], uses: Uses) -> dict[str, Any]:
+        dossier, documents = await uses.dossier(str(dossier_id))
         out = s.dossier_out(dossier, len(documents), sum(d.size for d in documents))
         out["items"] = [s.document_out(d) for d in documents]
         return out
@@ -239,16 +228,18 @@ class DossierController(Controller):
         self,
         dossier_id: FromPath[UUID],
         data: JSONBody[s.FileIn],
-        directory: DirectoryDep,
+        uses: Uses,
         identity: NamedDependency[Identity],
     ) -> dict[str, Any]:
-        doc = await directory.file_document(
-            str(dossier_id),
-            sha256=data.sha256,
-            file_name=data.file_name,
-            source_type=data.source_type,
-            source_id=_s(data.source_id),
-            by=identity.username,
+        doc = await uses.file_document(
+            FileDocument(
+                str(dossier_id),
+                sha256=data.sha256,
+                file_name=data.file_name,
+                source_type=data.source_type,
+                source_id=_s(data.source_id),
+                by=identity.username,
+            )
         )
         return s.document_out(doc)
 
@@ -261,19 +252,19 @@ class ImportController(Controller):
 
     @post(status_code=202, summary="Start importing partners from a CSV file")
     async def create(
-        self, data: JSONBody[s.ImportIn], directory: DirectoryDep, identity: NamedDependency[Identity]
+        self, data: JSONBody[s.ImportIn], uses: Uses, identity: NamedDependency[Identity]
     ) -> dict[str, Any]:
-        item = await directory.start_import(file_name=data.file_name, content=data.content, by=identity.username)
+        item = await uses.start_import(StartImport(data.file_name, data.content, by=identity.username))
         return s.import_out(item)
 
     @get(summary="Partner imports, newest first")
-    async def list_imports(self, directory: DirectoryDep, limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
-        items, total = await directory.imports(limit=limit, offset=offset)
+    async def list_imports(self, uses: Uses, limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+        items, total = await uses.imports(limit=limit, offset=offset)
         return _page([s.import_out(i) for i in items], total)
 
     @get("/{import_id:uuid}", summary="An import's status, progress and per-row errors")
-    async def read(self, import_id: FromPath[UUID], directory: DirectoryDep) -> dict[str, Any]:
-        return s.import_out(await directory.import_status(str(import_id)))
+    async def read(self, import_id: FromPath[UUID], uses: Uses) -> dict[str, Any]:
+        return s.import_out(await uses.import_status(str(import_id)))
 
 
 controllers = [PartnerController, StaffController, DossierController, ImportController]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm_partners.domain.dossiers import Dossier, FiledDocument
+from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument
+from crm_partners.domain.imports import PartnerImport
+from crm_partners.domain.opportunities import PartnerOpportunity
 from crm_partners.domain.partners import ContactInput, Partner, PartnerInput, SiteInput
 from crm_partners.domain.staff import StaffInput, StaffMember
 from crm_partners.domain.timeline import TimelineEntry
@@ -150,7 +153,7 @@ def partner_summary(p: Partner) -> dict[str, Any]:
     }
 
 
-def partner_out(p: Partner, opportunities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def partner_out(p: Partner, opportunities: Sequence[PartnerOpportunity] = ()) -> dict[str, Any]:
     out = partner_summary(p)
     out["sites"] = [{"site_id": s.site_id, "name": s.name, "emails": list(s.emails)} for s in p.sites]
     out["contacts"] = [
@@ -159,17 +162,17 @@ def partner_out(p: Partner, opportunities: list[dict[str, Any]] | None = None) -
     ]
     out["opportunities"] = [
         {
-            "opportunity_id": o["opportunity_id"],
-            "title": o["title"],
-            "potential": money(o["potential"]),
-            "probability": str(o["probability"]),
-            "stage": o["stage"],
-            "expected_signing_on": o["expected_signing_on"].isoformat() if o["expected_signing_on"] else None,
-            "owner_staff_id": o["owner_staff_id"],
-            "campaign_id": o["campaign_id"],
-            "updated_at": o["updated_at"].isoformat(),
+            "opportunity_id": o.opportunity_id,
+            "title": o.title,
+            "potential": money(o.potential),
+            "probability": str(o.probability),
+            "stage": o.stage,
+            "expected_signing_on": o.expected_signing_on.isoformat() if o.expected_signing_on else None,
+            "owner_staff_id": o.owner_staff_id,
+            "campaign_id": o.campaign_id,
+            "updated_at": o.updated_at.isoformat(),
         }
-        for o in opportunities or []
+        for o in opportunities
     ]
     return out
 
@@ -281,17 +284,21 @@ class ImportIn(_Body):
     content: str = Field(max_length=64 * 1024 * 1024, description="The CSV text (UTF-8), header line first.")
 
 
-def import_out(item: dict[str, Any]) -> dict[str, Any]:
+def import_out(item: PartnerImport) -> dict[str, Any]:
     return {
-        "id": item["id"],
-        "file_name": item["file_name"],
-        "status": item["status"],
-        "total_rows": item["total_rows"],
-        "processed_rows": item["processed_rows"],
-        "imported": item["imported"],
-        "errors": item["errors"],
-        "message": item["message"],
-        "created_at": item["created_at"].isoformat(),
-        "finished_at": item["finished_at"].isoformat() if item["finished_at"] else None,
-        "created_by": item["created_by"],
+        "id": item.id,
+        "file_name": item.file_name,
+        "status": item.status,
+        "total_rows": item.total_rows,
+        "processed_rows": item.processed_rows,
+        "imported": item.imported,
+        "errors": list(item.errors),
+        "message": item.message,
+        "created_at": item.created_at.isoformat(),
+        "finished_at": item.finished_at.isoformat() if item.finished_at else None,
+        "created_by": item.created_by,
     }
+
+
+def category_out(c: CategoryTotals) -> dict[str, Any]:
+    return {"category": c.category, "dossiers": c.dossiers, "documents": c.documents, "bytes": c.bytes}

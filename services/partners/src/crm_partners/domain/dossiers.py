@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from crm_kit.errors import Invalid
+from crm_kit.errors import Conflict, Invalid
 from crm_partners.domain.text import clean
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -97,3 +97,38 @@ def file_document(
         source_id=source_id,
         filed_by=filed_by,
     )
+
+
+@dataclass(frozen=True)
+class CategoryTotals:
+    """How many dossiers of one category there are, with how many documents and bytes."""
+
+    category: str
+    dossiers: int
+    documents: int
+    bytes: int
+
+
+def stored_file(doc: FiledDocument, size: int | None) -> FiledDocument:
+    """The document with the size of its stored blob.
+
+    Args:
+        doc: the document about to be filed.
+        size: the blob's size, or None when no blob is stored at its address.
+
+    Raises:
+        Invalid: the blob was never uploaded.
+    """
+    if size is None:
+        raise Invalid(f"no stored file {doc.sha256}: upload it first (POST /api/blobs)")
+    return replace(doc, size=size)
+
+
+def check_not_filed(dossier: Dossier, doc: FiledDocument, *, already_there: bool) -> None:
+    """A blob is filed once per dossier.
+
+    Raises:
+        Conflict: the dossier holds the blob already.
+    """
+    if already_there:
+        raise Conflict(f"{doc.file_name} is already in the dossier {dossier.name}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from crm_kit.errors import Invalid
 from crm_partners.domain.emails import split_emails
@@ -227,3 +228,65 @@ def check_against_directory(
             if staff_id and staff_id not in known_staff:
                 errors.append(RowError(line, field_name, f"no staff member {staff_id}"))
     return errors
+
+
+IMPORT_STATUSES = ("validating", "rejected", "imported", "failed")
+REPORTED_ERRORS = 1000
+"""The most per-row errors an import keeps (the message still counts every broken row)."""
+
+
+@dataclass(frozen=True)
+class PartnerImport:
+    """One CSV import: its file, where it is (validating, then rejected, imported or failed) and its per-row errors."""
+
+    id: str
+    file_name: str
+    status: str
+    total_rows: int
+    created_at: datetime
+    processed_rows: int = 0
+    imported: int = 0
+    errors: tuple[dict[str, object], ...] = ()
+    message: str | None = None
+    finished_at: datetime | None = None
+    created_by: str | None = None
+
+
+def new_import(*, import_id: str, file_name: str, total_rows: int, by: str | None, now: datetime) -> PartnerImport:
+    """An import that starts validating its rows (an empty file name becomes ``partners.csv``)."""
+    return PartnerImport(
+        id=import_id,
+        file_name=file_name[:200] or "partners.csv",
+        status="validating",
+        total_rows=total_rows,
+        created_at=now,
+        created_by=by,
+    )
+
+
+def progressed(item: PartnerImport, processed_rows: int) -> PartnerImport:
+    """The import after ``processed_rows`` rows were checked (never more than the file has)."""
+    return replace(item, processed_rows=min(processed_rows, item.total_rows))
+
+
+def rejected(item: PartnerImport, errors: list[RowError], *, now: datetime) -> PartnerImport:
+    """The import refused as a whole: nothing imported, the errors kept by line (all rows or none)."""
+    ordered = sorted(errors, key=lambda e: (e.row, e.field))
+    broken = len({e.row for e in ordered})
+    return replace(
+        item,
+        status="rejected",
+        errors=tuple(e.as_dict() for e in ordered[:REPORTED_ERRORS]),
+        message=f"{broken} of {item.total_rows} rows have errors; nothing was imported",
+        finished_at=now,
+    )
+
+
+def imported(item: PartnerImport, count: int, *, now: datetime) -> PartnerImport:
+    """The import done: every row became a partner."""
+    return replace(item, status="imported", imported=count, message=f"{count} partners imported", finished_at=now)
+
+
+def failed(item: PartnerImport, reason: str, *, now: datetime) -> PartnerImport:
+    """The import stopped by an unexpected failure (the reason is kept, cut to 500 characters)."""
+    return replace(item, status="failed", message=reason[:500], finished_at=now)

@@ -363,3 +363,106 @@ def email_owners_conflicts(partner: Partner, owners: Mapping[str, str]) -> list[
         for email, owner in sorted(owners.items())
         if owner != partner.id and email in partner.emails
     ]
+
+
+def check_in_directory(
+    partner: Partner, *, email_owners: Mapping[str, str], fiscal_owners: Mapping[str, str], known_staff: set[str]
+) -> None:
+    """The rules that need the rest of the directory: unique site emails and CUI, known representatives.
+
+    Args:
+        partner: the partner about to be saved.
+        email_owners: which partner each of its site emails belongs to now (those that belong to one).
+        fiscal_owners: which partner has its CUI now.
+        known_staff: which of its representatives are in the staff directory.
+
+    Raises:
+        Conflict: an email or the CUI belongs to another partner.
+        Invalid: a representative is not a staff member.
+    """
+    errors = email_owners_conflicts(partner, email_owners)
+    if partner.fiscal_digits:
+        owner = fiscal_owners.get(partner.fiscal_digits)
+        if owner and owner != partner.id:
+            errors.append(
+                {"field": "fiscal_code", "message": f"fiscal code {partner.fiscal_code} is already partner {owner}"}
+            )
+    if errors:
+        raise Conflict(errors[0]["message"], errors=errors)
+    missing = partner.staff_ids - known_staff
+    if missing:
+        raise Invalid(f"no staff member {sorted(missing)[0]} in the staff directory", staff_ids=sorted(missing))
+
+
+def unchanged(before: Partner, after: Partner) -> bool:
+    """Whether an update changed nothing but its time and version (then nothing is saved nor published)."""
+    ignore = {"updated_at": None, "version": 0}
+    return {**before.__dict__, **ignore} == {**after.__dict__, **ignore}
+
+
+def check_kind(kind: str | None) -> str | None:
+    """A kind filter (empty means any).
+
+    Raises:
+        Invalid: not one of KINDS.
+    """
+    if kind and kind not in KINDS:
+        raise Invalid(f"kind must be one of {', '.join(KINDS)}")
+    return kind or None
+
+
+@dataclass(frozen=True)
+class PartnerFilter:
+    """The filters of the partner list (API.md); text filters match folded text."""
+
+    kind: str | None = None
+    name: str | None = None
+    fiscal_code: str | None = None
+    locality: str | None = None
+    county: str | None = None
+    activity_domain: str | None = None
+    turnover_min: Decimal | None = None
+    turnover_max: Decimal | None = None
+    employees_min: int | None = None
+    employees_max: int | None = None
+    sales_rep_staff_id: str | None = None
+    service_rep_staff_id: str | None = None
+    campaign_id: str | None = None
+    email: str | None = None
+
+
+def checked_filter(f: PartnerFilter) -> PartnerFilter:
+    """The filter with its kind checked, its county named as stored and empty texts dropped.
+
+    Raises:
+        Invalid: an unknown kind or county.
+    """
+    try:
+        county = county_name(f.county) if f.county else None
+    except UnknownCounty as exc:
+        raise Invalid(str(exc)) from None
+    return replace(
+        f,
+        kind=check_kind(f.kind),
+        name=f.name or None,
+        fiscal_code=f.fiscal_code or None,
+        locality=f.locality or None,
+        county=county,
+        activity_domain=f.activity_domain or None,
+        email=f.email or None,
+    )
+
+
+SEARCH_QUERY_MAX = 100
+"""The longest query a picker search accepts (characters)."""
+
+
+def check_search(q: str) -> str:
+    """A picker's query as given.
+
+    Raises:
+        Invalid: longer than SEARCH_QUERY_MAX.
+    """
+    if len(q) > SEARCH_QUERY_MAX:
+        raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters")
+    return q

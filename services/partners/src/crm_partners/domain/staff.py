@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crm_kit.errors import Invalid
+from crm_kit.errors import Conflict, Invalid
 from crm_partners.domain.emails import InvalidEmail, normalise_email
 from crm_partners.domain.text import clean, fold
 
@@ -113,3 +113,17 @@ def update_staff(member: StaffMember, changes: Mapping[str, Any], *, now: dateti
         active=member.active,
     )
     return build_staff(replace(current, **dict(changes)), staff_id=member.id, now=now, previous=member)
+
+
+def check_login(member: StaffMember, owner: str | None) -> None:
+    """A user login links to one staff member only.
+
+    Args:
+        member: the staff member about to be saved.
+        owner: the staff member the login is linked to now, if any.
+
+    Raises:
+        Conflict: the login is linked to another staff member.
+    """
+    if member.user_login and owner and owner != member.id:
+        raise Conflict(f"the user login {member.user_login} is already linked to staff member {owner}")

@@ -1,9 +1,10 @@
 """Rebuild the partner history (H1) by replaying every topic from offset 0 into a fresh projection.
 
 ``python -m crm_partners rebuild-history [--swap]`` reads each topic up to its end at the start
-of the run (no consumer group, nothing committed), through the same translator as the live
-consumer, into the ``history_rebuild`` tables; it reports how the rebuilt history differs from
-the live one, and with ``--swap`` makes it the live one.
+of the run (no consumer group, nothing committed), translates each record as the live subscribers
+do and hands each batch to one use case (``UseCases.replay_facts``), into the ``history_rebuild``
+tables; it reports how the rebuilt history differs from the live one, and with ``--swap`` makes
+it the live one.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from crm_contracts.base import ContractError, Envelope, Event
 from crm_contracts.registry import parse
 from crm_kit.cloudevents import MissingHeaders, from_headers
 from crm_kit.service import Service
-from crm_partners.events.history import RULES, entries_for
-from crm_partners.events.subscribers import task_owner
-from crm_partners.store import repository as repo
+from crm_partners.domain.timeline import Fact
+from crm_partners.events.subscribers import HISTORY_EVENTS, fact_of, owners_of
+from crm_partners.service_layer import BeginHistoryRebuild, KeepTaskOwners, ReplayFacts, SwapInHistory, UseCases
 
-_TYPES = {cls.ce_type() for cls in RULES}
+_TYPES = {cls.ce_type() for cls in HISTORY_EVENTS}
 
 
 @dataclass
@@ -46,13 +47,18 @@ class ReplayReport:
         return self.missing_from_live == 0 and self.only_in_live == 0
 
 
-async def replay_history(service: Service, *, timeout: float = 300.0) -> ReplayReport:
-    """Replay the topics from offset 0 into the ``history_rebuild`` projection (emptied first)."""
+async def replay_history(service: Service, uses: UseCases, *, timeout: float = 300.0) -> ReplayReport:
+    """Replay the topics from offset 0 into the ``history_rebuild`` projection (emptied first).
+
+    Args:
+        service: the partners service (its settings name the broker and the topics).
+        uses: its use cases (the replayed facts go through them, as live ones do).
+        timeout: seconds to reach the topics' ends.
+    """
     started_at = datetime.now(UTC)
     settings = service.settings
-    names = sorted({settings.topic(cls.topic) for cls in RULES})
-    async with service.db.transaction() as conn:
-        await repo.clear_history(conn, repo.REBUILD)
+    names = sorted({settings.topic(cls.topic) for cls in HISTORY_EVENTS})
+    await uses.begin_history_rebuild(BeginHistoryRebuild())
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         enable_auto_commit=False,
@@ -73,35 +79,35 @@ async def replay_history(service: Service, *, timeout: float = 300.0) -> ReplayR
             if loop.time() > deadline:
                 raise TimeoutError(f"replay did not reach the end of {sorted(str(tp) for tp in pending)}")
             batch = await consumer.getmany(*pending, timeout_ms=500, max_records=2000)
-            async with service.db.transaction() as conn:
-                for tp, items in batch.items():
-                    for record in items:
-                        if record.offset >= ends[tp]:
-                            continue
-                        records += 1
-                        parsed = _parsed(record.headers, record.value)
-                        if parsed is None:
-                            continue
-                        for entry in entries_for(*parsed):
-                            entries += await repo.add_entry(conn, repo.REBUILD, entry, recorded_at=started_at)
-                        # Task owners are kept too: a store that predates them gets them from the replay.
-                        await task_owner(conn, parsed[1])
+            facts: list[Fact] = []
+            owners: list[KeepTaskOwners] = []
+            for tp, items in batch.items():
+                for record in items:
+                    if record.offset >= ends[tp]:
+                        continue
+                    records += 1
+                    parsed = _parsed(record.headers, record.value)
+                    if parsed is None:
+                        continue
+                    facts.append(fact_of(*parsed))
+                    # Task owners are kept too: a store that predates them gets them from the replay.
+                    if (owner := owners_of(parsed[1])) is not None:
+                        owners.append(owner)
+            if facts or owners:
+                entries += await uses.replay_facts(ReplayFacts(facts, owners, recorded_at=started_at))
             for tp in list(pending):
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
     finally:
         await consumer.stop()
-    async with service.db.read() as conn:
-        partners = len(await repo.history_partners(conn, repo.REBUILD))
-        live = await repo.history_rows(conn, repo.LIVE)
-        rebuilt = await repo.history_rows(conn, repo.REBUILD)
+    compared = await uses.compare_rebuilt_history()
     return ReplayReport(
         started_at=started_at.isoformat(),
         records=records,
         entries=entries,
-        partners=partners,
-        missing_from_live=len(rebuilt - live),
-        only_in_live=len(live - rebuilt),
+        partners=compared.partners,
+        missing_from_live=compared.missing_from_live,
+        only_in_live=compared.only_in_live,
     )
 
 
@@ -133,24 +139,24 @@ def _parsed(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None) ->
         return None
 
 
-async def rebuild(service: Service, *, swap: bool, timeout: float = 300.0) -> ReplayReport:
+async def rebuild(service: Service, uses: UseCases, *, swap: bool, timeout: float = 300.0) -> ReplayReport:
     """Replay into the fresh projection and, when asked, make it the live history."""
     await service.migrate()
-    report = await replay_history(service, timeout=timeout)
+    report = await replay_history(service, uses, timeout=timeout)
     if swap:
-        async with service.db.transaction() as conn:
-            await repo.swap_in_rebuild(conn, replay_started_at=datetime.fromisoformat(report.started_at))
+        await uses.swap_in_rebuilt_history(SwapInHistory(datetime.fromisoformat(report.started_at)))
         report.swapped = True
     await service.db.dispose()
     return report
 
 
-def rebuild_main(bootstrap: Callable[[], Service], argv: Sequence[str]) -> int:
+def rebuild_main(compose: Callable[[], tuple[Service, UseCases]], argv: Sequence[str]) -> int:
     """The ``rebuild-history`` command: prints the report as JSON; exit status 0."""
     parser = argparse.ArgumentParser(prog="python -m crm_partners rebuild-history")
     parser.add_argument("--swap", action="store_true", help="make the rebuilt history the live one")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to reach the topics' ends")
     args = parser.parse_args(argv)
-    report = asyncio.run(rebuild(bootstrap(), swap=args.swap, timeout=args.timeout))
+    service, uses = compose()
+    report = asyncio.run(rebuild(service, uses, swap=args.swap, timeout=args.timeout))
     print(json.dumps({**asdict(report), "same_as_live": report.same_as_live}))  # noqa: T201
     return 0

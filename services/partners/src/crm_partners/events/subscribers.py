@@ -1,134 +1,153 @@
-"""What the partners service does with events: the history of every topic (H1), opportunities on partners (L2)."""
+"""What the partners service does with events: thin translators from contract events to use-case commands.
+
+Every fact of the history (H1) becomes a ``RecordHistory``; opportunity events keep the opportunities
+shown on partners (L2, a won lead becomes a client); task events keep who a task is for and from.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from crm_contracts import campaigns as cmp
+from crm_contracts import commercial as com
+from crm_contracts import mail as ml
+from crm_contracts import notifications as ntf
 from crm_contracts import opportunities as opp
+from crm_contracts import partners as prt
 from crm_contracts import tasks as tsk
-from crm_contracts.base import Event
-from crm_contracts.partners import PartnerUpdated
+from crm_contracts.base import Envelope, Event
 from crm_kit.inbox import Context, Subscriptions
-from crm_partners.domain.partners import convert_lead
-from crm_partners.events.history import RULES, entries_for
-from crm_partners.events.publisher import lead_converted, partner_event
-from crm_partners.store import repository as repo
+from crm_partners.domain.timeline import Fact
+from crm_partners.service_layer import (
+    ChangeOpportunityStage,
+    KeepOpportunity,
+    KeepTaskOwners,
+    LoseOpportunity,
+    RecordHistory,
+    UseCases,
+    WinOpportunity,
+)
 
-subscriptions = Subscriptions()
+HISTORY_EVENTS: tuple[type[Event], ...] = (
+    prt.PartnerRegistered,
+    prt.PartnerUpdated,
+    prt.LeadConverted,
+    prt.DocumentFiled,
+    opp.OpportunityOpened,
+    opp.OpportunityUpdated,
+    opp.StageChanged,
+    opp.FollowUpScheduled,
+    opp.OpportunityWon,
+    opp.OpportunityLost,
+    com.OfferIssued,
+    com.OfferAccepted,
+    com.OfferRejected,
+    com.ClientOrderPlaced,
+    com.ContractSigned,
+    com.ContractEnded,
+    com.InvoiceIssued,
+    com.CostDocumentPosted,
+    com.PaymentReceived,
+    cmp.CampaignMembersAdded,
+    cmp.CampaignMemberRemoved,
+    tsk.TaskCreated,
+    tsk.TaskAssigned,
+    tsk.TaskUpdated,
+    tsk.TaskReplied,
+    tsk.TaskResolved,
+    tsk.TaskReopened,
+    tsk.EstimateIssued,
+    tsk.TaskInvoiced,
+    ntf.EmailSent,
+    ntf.EmailFailed,
+    ml.EmailImported,
+)
+"""The contract events whose facts the history reads (``domain.timeline.RULES`` says what each entry says)."""
 
 
-async def record_history(ctx: Context, event: Event) -> None:
-    """Put the event on the history of every partner it names (once per partner and event)."""
-    for entry in entries_for(ctx.envelope, event):
-        await repo.add_entry(ctx.conn, repo.LIVE, entry)
-
-
-for _event_cls in RULES:
-    subscriptions.on(_event_cls)(record_history)
-
-
-@subscriptions.on(tsk.TaskCreated)
-@subscriptions.on(tsk.TaskAssigned)
-async def keep_task_owner(ctx: Context, event: tsk.TaskCreated | tsk.TaskAssigned) -> None:
-    """Who a task is for and from, so its history entries are shown only to those who may see it (T1)."""
-    await task_owner(ctx.conn, event)
-
-
-async def task_owner(conn: AsyncConnection, event: Event) -> None:
-    """Record the owners a TaskCreated or TaskAssigned names (also used by the history replay)."""
-    if isinstance(event, tsk.TaskCreated):
-        await repo.keep_task_owner(
-            conn,
-            str(event.task_id),
-            responsible_staff_id=_s(event.responsible_staff_id),
-            creator_staff_id=_s(event.creator_staff_id),
-            creator_user=event.creator_user,
-        )
-    elif isinstance(event, tsk.TaskAssigned):
-        await repo.keep_task_owner(conn, str(event.task_id), responsible_staff_id=str(event.responsible_staff_id))
+def fact_of(envelope: Envelope, event: Event) -> Fact:
+    """An event as the history reads it: its name, id, time and fields as plain data."""
+    # A shallow view of the fields (no deep copy: the hot path of every topic); the rules read scalars only.
+    return Fact(type=type(event).event_name, event_id=envelope.id, occurred_at=envelope.time, data=dict(event))
 
 
 def _s(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-@subscriptions.on(opp.OpportunityOpened)
-@subscriptions.on(opp.OpportunityUpdated)
-async def keep_opportunity(ctx: Context, event: opp.OpportunityOpened | opp.OpportunityUpdated) -> None:
-    """The partner shows the opportunity as it is now (L2)."""
-    await repo.upsert_opportunity(
-        ctx.conn,
-        {
-            "opportunity_id": str(event.opportunity_id),
-            "partner_id": str(event.partner_id),
-            "title": event.title,
-            "potential": event.potential,
-            "probability": event.probability,
-            "stage": event.stage,
-            "expected_signing_on": event.expected_signing_on,
-            "owner_staff_id": str(event.owner_staff_id) if event.owner_staff_id else None,
-            "campaign_id": str(event.campaign_id) if event.campaign_id else None,
-            "updated_at": ctx.envelope.time,
-        },
-    )
+def owners_of(event: Event) -> KeepTaskOwners | None:
+    """The task owners a TaskCreated or TaskAssigned names (the history replay keeps them too)."""
+    if isinstance(event, tsk.TaskCreated):
+        return KeepTaskOwners(
+            task_id=str(event.task_id),
+            responsible_staff_id=_s(event.responsible_staff_id),
+            creator_staff_id=_s(event.creator_staff_id),
+            creator_user=event.creator_user,
+        )
+    if isinstance(event, tsk.TaskAssigned):
+        return KeepTaskOwners(
+            task_id=str(event.task_id), responsible_staff_id=str(event.responsible_staff_id), reassigned=True
+        )
+    return None
 
 
-@subscriptions.on(opp.StageChanged)
-async def keep_stage(ctx: Context, event: opp.StageChanged) -> None:
-    """The opportunity's current stage, potential and probability on its partner (L2)."""
-    await repo.upsert_opportunity(
-        ctx.conn,
-        {
-            "opportunity_id": str(event.opportunity_id),
-            "partner_id": str(event.partner_id),
-            "title": event.title,
-            "potential": event.potential,
-            "probability": event.probability,
-            "stage": event.to_stage,
-            "updated_at": ctx.envelope.time,
-        },
-    )
+def build_subscriptions(uses: UseCases) -> Subscriptions:
+    """The partners service's event handlers, each calling one use case."""
+    subs = Subscriptions()
 
+    async def record_history(ctx: Context, event: Event) -> None:
+        """Put the event on the history of every partner it names (once per partner and event)."""
+        await uses.record_history(RecordHistory(fact_of(ctx.envelope, event)))
 
-@subscriptions.on(opp.OpportunityLost)
-async def keep_lost(ctx: Context, event: opp.OpportunityLost) -> None:
-    if not await repo.set_opportunity_stage(ctx.conn, str(event.opportunity_id), "lost", ctx.envelope.time):
-        await repo.upsert_opportunity(
-            ctx.conn,
-            {
-                "opportunity_id": str(event.opportunity_id),
-                "partner_id": str(event.partner_id),
-                "title": "",
-                "potential": Decimal(0),
-                "probability": Decimal(0),
-                "stage": "lost",
-                "updated_at": ctx.envelope.time,
-            },
+    for event_cls in HISTORY_EVENTS:
+        subs.on(event_cls)(record_history)
+
+    @subs.on(tsk.TaskCreated)
+    @subs.on(tsk.TaskAssigned)
+    async def keep_task_owners(ctx: Context, event: tsk.TaskCreated | tsk.TaskAssigned) -> None:
+        """Who a task is for and from, so its history entries are shown only to those who may see it (T1)."""
+        cmd = owners_of(event)
+        if cmd is not None:
+            await uses.keep_task_owners(cmd)
+
+    @subs.on(opp.OpportunityOpened)
+    @subs.on(opp.OpportunityUpdated)
+    async def keep_opportunity(ctx: Context, event: opp.OpportunityOpened | opp.OpportunityUpdated) -> None:
+        """The partner shows the opportunity as it is now (L2)."""
+        await uses.keep_opportunity(
+            KeepOpportunity(
+                opportunity_id=str(event.opportunity_id),
+                partner_id=str(event.partner_id),
+                title=event.title,
+                potential=event.potential,
+                probability=event.probability,
+                stage=event.stage,
+                expected_signing_on=event.expected_signing_on,
+                owner_staff_id=_s(event.owner_staff_id),
+                campaign_id=_s(event.campaign_id),
+            )
         )
 
-
-@subscriptions.on(opp.OpportunityWon)
-async def convert_won_lead(ctx: Context, event: opp.OpportunityWon) -> None:
-    """A won opportunity shows as a sale; a lead that wins one becomes a client (L2, LeadConverted)."""
-    if not await repo.set_opportunity_stage(ctx.conn, str(event.opportunity_id), "sale", ctx.envelope.time):
-        await repo.upsert_opportunity(
-            ctx.conn,
-            {
-                "opportunity_id": str(event.opportunity_id),
-                "partner_id": str(event.partner_id),
-                "title": "",
-                "potential": event.potential,
-                "probability": Decimal(100),
-                "stage": "sale",
-                "updated_at": ctx.envelope.time,
-            },
+    @subs.on(opp.StageChanged)
+    async def change_stage(ctx: Context, event: opp.StageChanged) -> None:
+        """The opportunity's current stage, potential and probability on its partner (L2)."""
+        await uses.change_opportunity_stage(
+            ChangeOpportunityStage(
+                opportunity_id=str(event.opportunity_id),
+                partner_id=str(event.partner_id),
+                title=event.title,
+                potential=event.potential,
+                probability=event.probability,
+                stage=event.to_stage,
+            )
         )
-    partner = await repo.get_partner(ctx.conn, str(event.partner_id), for_update=True)
-    if partner is None or partner.kind != "lead":
-        return
-    client = convert_lead(partner, now=ctx.envelope.time)
-    await repo.convert_to_client(ctx.conn, client)
-    await ctx.publish(lead_converted(client.id, str(event.opportunity_id)), now=ctx.envelope.time)
-    await ctx.publish(partner_event(PartnerUpdated, client), now=ctx.envelope.time)
+
+    @subs.on(opp.OpportunityLost)
+    async def lose(ctx: Context, event: opp.OpportunityLost) -> None:
+        """A lost opportunity shows as lost."""
+        await uses.lose_opportunity(LoseOpportunity(str(event.opportunity_id), str(event.partner_id)))
+
+    @subs.on(opp.OpportunityWon)
+    async def win(ctx: Context, event: opp.OpportunityWon) -> None:
+        """A won opportunity shows as a sale; a lead that wins one becomes a client (L2, LeadConverted)."""
+        await uses.win_opportunity(WinOpportunity(str(event.opportunity_id), str(event.partner_id), event.potential))
+
+    return subs

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from crm_contracts import tasks as ev
 from crm_contracts.common import Attachment, DocumentLine, Source
-from crm_kit.unit_of_work import Emit
+from crm_kit.transactions import Emit
 from crm_tasks.domain.model import CatalogueService, Estimate, Reply, Task
 from crm_tasks.domain.reminders import DueReminder
 
