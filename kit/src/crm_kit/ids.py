@@ -24,3 +24,12 @@ def new_id() -> uuid.UUID:
     random_bits = int.from_bytes(os.urandom(8)) & 0x3FFF_FFFF_FFFF_FFFF
     value = (stamp >> 12) << 80 | 0x7 << 76 | (stamp & 0xFFF) << 64 | 0b10 << 62 | random_bits
     return uuid.UUID(int=value)
+
+
+def is_uuid(text: str) -> bool:
+    """Whether ``text`` spells a UUID: a store whose ids are UUID columns looks nothing else up (none can match)."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

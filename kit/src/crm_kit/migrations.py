@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command, context
@@ -117,3 +119,107 @@ def drop_blob_refs_v1() -> None:
     from alembic import op
 
     op.drop_table("blob_refs")
+
+
+def ids_to_uuids_v1(columns: Mapping[str, Sequence[str]]) -> None:
+    """Store id columns kept as 36-character text as ``sa.Uuid``, converting their values, in a migration.
+
+    PostgreSQL gets native ``uuid`` columns (``USING col::uuid``, which refuses a value that is not a UUID);
+    SQLite gets ``CHAR(32)`` holding the 32 lower-case hex digits ``sa.Uuid`` writes there. Foreign keys among
+    the named columns stay valid: PostgreSQL cannot change one side of a key alone, so they are dropped and
+    created again; SQLite recreates each table, and dropping a referenced table fails while rows point at it
+    (``foreign_keys=ON``), so the referencing rows wait in a temporary table meanwhile.
+
+    Args:
+        columns: table -> its id columns to convert (every table on the other side of a key among them too).
+
+    Raises:
+        ValueError: on SQLite, a stored value is not a UUID (nothing is changed: the migration rolls back).
+    """
+    _retype_ids(columns, to_uuid=True)
+
+
+def uuids_to_ids_v1(columns: Mapping[str, Sequence[str]]) -> None:
+    """Undo ``ids_to_uuids_v1``: the columns become 36-character text holding the dashed form again."""
+    _retype_ids(columns, to_uuid=False)
+
+
+def _retype_ids(columns: Mapping[str, Sequence[str]], *, to_uuid: bool) -> None:
+    from alembic import op
+
+    bind = op.get_bind()
+    inspector = sa.inspect(bind)
+    keys = [
+        (table, key)
+        for table in columns
+        for key in inspector.get_foreign_keys(table)
+        if key["referred_table"] in columns and set(key["constrained_columns"]) <= set(columns[table])
+    ]
+    new_type: sa.types.TypeEngine[Any] = sa.Uuid() if to_uuid else sa.String(36)
+    if bind.dialect.name == "postgresql":
+        for table, key in keys:
+            assert key["name"], "PostgreSQL names every foreign key"
+            op.drop_constraint(key["name"], table, type_="foreignkey")
+        for table, names in columns.items():
+            for name in names:
+                using = f'"{name}"::uuid' if to_uuid else f'"{name}"::text'
+                op.alter_column(table, name, type_=new_type, postgresql_using=using)
+        for table, key in keys:
+            op.create_foreign_key(
+                key["name"],
+                table,
+                key["referred_table"],
+                key["constrained_columns"],
+                key["referred_columns"],
+                **key.get("options", {}),
+            )
+        return
+    # SQLite: the referencing tables' rows step aside while the tables are recreated. All are copied before
+    # any is emptied (emptying one may cascade into another), referencing tables are emptied before the
+    # tables they reference, and filled again after them.
+    saved = {table: f"_ids_saved_{table}" for table, key in keys if key["referred_table"] != table}
+    order: list[str] = []
+
+    def children_first(table: str) -> None:
+        if table not in order:
+            for child, key in keys:
+                if key["referred_table"] == table and child != table:
+                    children_first(child)
+            order.append(table)
+
+    for table, copy in saved.items():
+        op.execute(sa.text(f'CREATE TEMP TABLE "{copy}" AS SELECT * FROM "{table}"'))
+        children_first(table)
+    for table in order:
+        op.execute(sa.text(f'DELETE FROM "{table}"'))
+    for table, names in columns.items():
+        holder = saved.get(table, table)
+        for name in names:
+            column = f'"{name}"'
+            value = (
+                f"lower(replace({column}, '-', ''))"
+                if to_uuid
+                else " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in _UUID_GROUPS)
+            )
+            if to_uuid:
+                bad = bind.execute(
+                    sa.text(
+                        f'SELECT {column} FROM "{holder}" WHERE {column} IS NOT NULL'
+                        f" AND (length({value}) != 32 OR {value} GLOB '*[^0-9a-f]*') LIMIT 1"
+                    )
+                ).first()
+                if bad is not None:
+                    raise ValueError(f"{table}.{name} holds {bad[0]!r}, which is not a UUID")
+            op.execute(sa.text(f'UPDATE "{holder}" SET {column} = {value} WHERE {column} IS NOT NULL'))
+        with op.batch_alter_table(table) as batch:
+            for name in names:
+                batch.alter_column(name, type_=new_type)
+    for table in reversed(order):
+        copy = saved[table]
+        names = ", ".join(f'"{c["name"]}"' for c in inspector.get_columns(table))
+        op.execute(sa.text(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{copy}"'))
+        op.execute(sa.text(f'DROP TABLE "{copy}"'))
+
+
+_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+"""Where the five dash-separated groups of a UUID sit in its 32 hex digits (SQLite's ``substr``, from 1)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -118,7 +119,13 @@ async def test_a_second_contract_for_an_accepted_offer_is_refused_by_the_databas
         contract = accepted.json()["documents"][0]
         async with commercial.service.db.transaction() as conn:
             row = (await conn.execute(sa.select(t.documents).where(t.documents.c.id == contract["id"]))).one()
-        twin = {**row._asdict(), "id": "twin", "number": "CTR-TWIN", "series_number": None, "request_id": None}
+        twin = {
+            **row._asdict(),
+            "id": str(uuid.uuid4()),
+            "number": "CTR-TWIN",
+            "series_number": None,
+            "request_id": None,
+        }
         with pytest.raises(sa.exc.IntegrityError, match="follows_offer"):
             async with commercial.service.db.transaction() as conn:
                 await conn.execute(t.documents.insert().values(**twin))

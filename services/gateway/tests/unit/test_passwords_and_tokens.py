@@ -81,3 +81,11 @@ def test_a_new_user_needs_a_known_role_a_sane_username_and_a_password() -> None:
         new_user("ana", "pw", "agent", None, None)
     with pytest.raises(Invalid, match="language"):
         new_user("ana", "pass1", "agent", None, "fr")
+
+
+def test_a_new_users_staff_id_is_a_uuid_because_the_store_keeps_it_in_a_uuid_column() -> None:
+    staff_id = "0190a7b3-1c2d-7e4f-8a9b-000000000002"
+    assert new_user("ana", "pass1", "agent", staff_id, None).staff_id == staff_id
+    with pytest.raises(Invalid, match="staff id") as refused:
+        new_user("ana", "pass1", "agent", "s1", None)
+    assert refused.value.extra == {"field": "staff_id"}

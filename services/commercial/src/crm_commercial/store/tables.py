@@ -44,6 +44,11 @@ def Money() -> ExactDecimal:  # noqa: N802 - reads as a column type
     return ExactDecimal(18, 2)
 
 
+Id = sa.Uuid(as_uuid=False)
+"""An id (of a record here or of another context's): native uuid on PostgreSQL, 32 hex digits on SQLite.
+
+The domain keeps ids as ``str`` (``as_uuid=False``), as the commands and the repository hand them over."""
+
 metadata = sa.MetaData()
 kit_tables(metadata)
 
@@ -80,7 +85,7 @@ settings = sa.Table(
 partners = sa.Table(
     "partners",
     metadata,
-    sa.Column("partner_id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", Id, primary_key=True),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("name", sa.String(300), nullable=False),
     # fold(name): what the document pickers match a partner's name on, accents and case ignored (migration 0007)
@@ -103,18 +108,18 @@ series = sa.Table(
 documents = sa.Table(
     "documents",
     metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("id", Id, primary_key=True),
     sa.Column("type", sa.String(20), nullable=False),
     sa.Column("number", sa.String(60), nullable=False),
     sa.Column("series_number", sa.String(60), nullable=True, unique=True),
-    sa.Column("partner_id", sa.String(36), nullable=True, index=True),
+    sa.Column("partner_id", Id, nullable=True, index=True),
     sa.Column("issued_on", sa.Date(), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("net", Money(), nullable=False),
     sa.Column("vat", Money(), nullable=False),
     sa.Column("gross", Money(), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("request_id", sa.String(36), nullable=True, unique=True),
+    sa.Column("request_id", Id, nullable=True, unique=True),
     sa.Column("source", sa.JSON(), nullable=False),
     sa.Column("printout_sha256", sa.String(64), nullable=True),
     sa.Column("kind", sa.String(30), nullable=True),
@@ -124,10 +129,10 @@ documents = sa.Table(
     sa.Column("ended_on", sa.Date(), nullable=True),
     sa.Column("months", sa.Integer(), nullable=True),
     sa.Column("monthly_value", Money(), nullable=True),
-    sa.Column("order_id", sa.String(36), nullable=True, unique=True),
-    sa.Column("contract_id", sa.String(36), nullable=True),
-    sa.Column("task_id", sa.String(36), nullable=True),
-    sa.Column("invoice_id", sa.String(36), nullable=True),
+    sa.Column("order_id", Id, nullable=True, unique=True),
+    sa.Column("contract_id", Id, nullable=True),
+    sa.Column("task_id", Id, nullable=True),
+    sa.Column("invoice_id", Id, nullable=True),
     sa.Column("period", sa.String(7), nullable=True),
     sa.Column("reason_code", sa.String(60), nullable=True),
     sa.Column("note", sa.Text(), nullable=True),
@@ -135,7 +140,7 @@ documents = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("decided_at", UTCDateTime, nullable=True),
     sa.Column("decided_by", sa.String(100), nullable=True),
-    sa.Column("follows_offer_id", sa.String(36), nullable=True),
+    sa.Column("follows_offer_id", Id, nullable=True),
     sa.UniqueConstraint("contract_id", "period", name="uq_documents_contract_period"),
     sa.UniqueConstraint("type", "partner_id", "kind", "external_number", name="uq_documents_external"),
     sa.Index("ix_documents_type_partner", "type", "partner_id"),
@@ -149,8 +154,8 @@ documents = sa.Table(
 document_lines = sa.Table(
     "document_lines",
     metadata,
-    sa.Column("line_id", sa.String(36), primary_key=True),
-    sa.Column("document_id", sa.String(36), sa.ForeignKey("documents.id"), nullable=False, index=True),
+    sa.Column("line_id", Id, primary_key=True),
+    sa.Column("document_id", Id, sa.ForeignKey("documents.id"), nullable=False, index=True),
     sa.Column("position", sa.Integer(), nullable=False),
     sa.Column("article_code", sa.String(40), nullable=False),
     sa.Column("description", sa.String(400), nullable=False),
@@ -165,7 +170,7 @@ document_lines = sa.Table(
 balances = sa.Table(
     "balances",
     metadata,
-    sa.Column("partner_id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", Id, primary_key=True),
     sa.Column("balance", Money(), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -176,7 +181,7 @@ parked_commands = sa.Table(
     metadata,
     sa.Column("command_id", sa.String(120), primary_key=True),
     sa.Column("ce_type", sa.String(200), nullable=False),
-    sa.Column("partner_id", sa.String(36), nullable=False, index=True),
+    sa.Column("partner_id", Id, nullable=False, index=True),
     sa.Column("correlation_id", sa.String(120), nullable=True),
     sa.Column("payload", sa.Text(), nullable=False),
     sa.Column("parked_at", UTCDateTime, nullable=False),

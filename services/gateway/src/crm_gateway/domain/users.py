@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from crm_kit.errors import Invalid
+from crm_kit.ids import is_uuid
 
 ROLES = ("admin", "manager", "agent")
 LANGUAGES = ("ro", "en")
@@ -67,4 +68,6 @@ def new_user(username: str, password: str, role: str, staff_id: str | None, lang
     lang = language or "ro"
     if lang not in LANGUAGES:
         raise Invalid(f"language must be one of {', '.join(LANGUAGES)}", field="language")
+    if staff_id and not is_uuid(staff_id):
+        raise Invalid("a staff id is a UUID", field="staff_id")
     return NewUser(name, password, role, staff_id or None, lang)

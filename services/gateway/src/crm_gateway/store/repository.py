@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm_gateway.domain.logins import AlreadyCounted, Failures
 from crm_gateway.domain.users import User
 from crm_gateway.store.tables import login_failures, sessions, users
+from crm_kit.ids import is_uuid
 
 
 def aware(value: datetime) -> datetime:
@@ -37,6 +38,8 @@ class SqlRepository:
 
     async def user(self, user_id: str) -> User | None:
         """The user with this id, or ``None``."""
+        if not is_uuid(user_id):  # an id that is not a UUID names nobody (and a uuid column refuses it)
+            return None
         row = (await self.conn.execute(sa.select(users).where(users.c.id == user_id))).first()
         return None if row is None else _user(row)
 
@@ -72,6 +75,8 @@ class SqlRepository:
 
     async def password_hash(self, user_id: str) -> str | None:
         """The user's stored password hash, ``None`` for a user that does not exist."""
+        if not is_uuid(user_id):  # an id that is not a UUID names nobody (and a uuid column refuses it)
+            return None
         query = sa.select(users.c.password_hash).where(users.c.id == user_id)
         value = (await self.conn.execute(query)).scalar_one_or_none()
         return None if value is None else str(value)
@@ -86,6 +91,8 @@ class SqlRepository:
 
     async def token_version(self, user_id: str) -> int | None:
         """The user's current token version, ``None`` for a user that no longer exists."""
+        if not is_uuid(user_id):  # an id that is not a UUID names nobody (and a uuid column refuses it)
+            return None
         query = sa.select(users.c.token_version).where(users.c.id == user_id)
         value = (await self.conn.execute(query)).scalar_one_or_none()
         return None if value is None else int(value)

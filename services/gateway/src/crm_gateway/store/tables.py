@@ -6,17 +6,22 @@ import sqlalchemy as sa
 
 from crm_kit.store import UTCDateTime, kit_tables
 
+Id = sa.Uuid(as_uuid=False)
+"""A user's id or staff id: native uuid on PostgreSQL, 32 hex digits on SQLite.
+
+The domain keeps ids as ``str`` (``as_uuid=False``), as the tokens and the identity header carry them."""
+
 metadata = sa.MetaData()
 kit_tables(metadata)
 
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("id", Id, primary_key=True),
     sa.Column("username", sa.String(50), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("staff_id", sa.String(36), nullable=True),
+    sa.Column("staff_id", Id, nullable=True),
     sa.Column("language", sa.String(5), nullable=False, server_default="ro"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     # Bumped when the password changes: access tokens carry it, so older ones stop working.
@@ -28,7 +33,7 @@ sessions = sa.Table(
     metadata,
     # SHA-256 of the cookie value: a copy of the table does not let anyone in.
     sa.Column("id_hash", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )

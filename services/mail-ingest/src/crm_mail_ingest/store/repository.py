@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit import blobrefs
+from crm_kit.ids import is_uuid
 from crm_mail_ingest.domain.importing import FirstImport, ImportRow, PartnerDirectoryEntry, Viewer
 from crm_mail_ingest.domain.routing import PartnerContact
 from crm_mail_ingest.ports import ImportQuery, MessageSeen
@@ -149,7 +150,9 @@ class SqlRepository:
         await self.conn.execute(stmt, [{"import_id": i, "path": p, "now": now} for i, p in moves.items()])
 
     async def get(self, import_id: str) -> ImportRow | None:
-        """One import log entry, whoever may see it."""
+        """One import log entry, whoever may see it (an id that is not a UUID names none)."""
+        if not is_uuid(import_id):
+            return None
         row = (await self.conn.execute(sa.select(imports).where(imports.c.id == import_id))).first()
         return dict(row._mapping) if row else None
 
@@ -184,4 +187,5 @@ def _scope(viewer: Viewer) -> list[Any]:
     """``crm_kit.scoping.may_see_mail_import`` as SQL: an agent sees the imports whose task went to them."""
     if viewer.role in ("admin", "manager"):
         return []
-    return [imports.c.responsible_staff_id == viewer.staff_id if viewer.staff_id is not None else sa.false()]
+    staff_id = viewer.staff_id
+    return [imports.c.responsible_staff_id == staff_id if staff_id is not None and is_uuid(staff_id) else sa.false()]

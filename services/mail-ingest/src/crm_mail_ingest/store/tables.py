@@ -7,6 +7,11 @@ import sqlalchemy as sa
 from crm_kit.blobrefs import blob_refs_table
 from crm_kit.store import UTCDateTime, kit_tables
 
+Id = sa.Uuid(as_uuid=False)
+"""An id (of an import here or of another context's record): native uuid on PostgreSQL, 32 hex digits on SQLite.
+
+The domain keeps ids as ``str`` (``as_uuid=False``): import rows travel as plain mappings of the table."""
+
 metadata = sa.MetaData()
 kit_tables(metadata)
 
@@ -16,7 +21,7 @@ blob_refs = blob_refs_table(metadata)
 imports = sa.Table(
     "mail_imports",
     metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("id", Id, primary_key=True),
     sa.Column("file_name", sa.String(255), nullable=False, comment="The name the file was dropped under."),
     sa.Column("stored_path", sa.String(400), nullable=True, comment="Where the file is now, relative to the inbox."),
     sa.Column("file_sha256", sa.String(64), nullable=False),
@@ -30,10 +35,10 @@ imports = sa.Table(
     sa.Column("sender_name", sa.String(300), nullable=True),
     sa.Column("subject", sa.String(1000), nullable=True),
     sa.Column("sent_at", UTCDateTime, nullable=True),
-    sa.Column("partner_id", sa.String(36), nullable=True),
+    sa.Column("partner_id", Id, nullable=True),
     sa.Column("partner_name", sa.String(300), nullable=True),
-    sa.Column("task_id", sa.String(36), nullable=True),
-    sa.Column("responsible_staff_id", sa.String(36), nullable=True),
+    sa.Column("task_id", Id, nullable=True),
+    sa.Column("responsible_staff_id", Id, nullable=True),
     sa.Column("unknown_sender", sa.Boolean(), nullable=False, default=False),
     sa.Column("attachments", sa.JSON(), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -46,24 +51,24 @@ messages = sa.Table(
     "imported_messages",
     metadata,
     sa.Column("message_key", sa.String(1000), primary_key=True, comment="Message-ID or content hash: unique."),
-    sa.Column("import_id", sa.String(36), nullable=False),
-    sa.Column("task_id", sa.String(36), nullable=True),
+    sa.Column("import_id", Id, nullable=False),
+    sa.Column("task_id", Id, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 partners = sa.Table(
     "partners",
     metadata,
-    sa.Column("partner_id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", Id, primary_key=True),
     sa.Column("name", sa.String(300), nullable=False),
-    sa.Column("sales_rep_staff_id", sa.String(36), nullable=True),
-    sa.Column("service_rep_staff_id", sa.String(36), nullable=True),
+    sa.Column("sales_rep_staff_id", Id, nullable=True),
+    sa.Column("service_rep_staff_id", Id, nullable=True),
 )
 
 partner_emails = sa.Table(
     "partner_site_emails",
     metadata,
     sa.Column("email", sa.String(320), primary_key=True),
-    sa.Column("partner_id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", Id, primary_key=True),
     sa.Index("ix_partner_site_emails_partner", "partner_id"),
 )

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit import blobrefs
+from crm_kit.ids import is_uuid
 from crm_kit.store import dialect_insert
 from crm_notifier.domain.composing import PartnerCard
 from crm_notifier.domain.models import EmailViewer, Preferences, Row, StaffMember
@@ -43,13 +44,18 @@ async def _existing_ids(conn: AsyncConnection, table: sa.Table, ids: Sequence[st
     return found
 
 
+def _uuids(ids: Sequence[str]) -> list[str]:
+    """The ids that can name a row: the id columns are UUIDs, so any other text names none (and is not sent)."""
+    return [i for i in ids if is_uuid(i)]
+
+
 def _email_scope(viewer: EmailViewer) -> list[Any]:
     """``may_see_email`` as SQL: managers and admins see all; an agent what they asked for or what went to them."""
     d = t.deliveries
     if viewer.role in ("admin", "manager"):
         return []
     mine: list[Any] = [d.c.requested_by == viewer.username]
-    if viewer.staff_id is not None:
+    if viewer.staff_id is not None and is_uuid(viewer.staff_id):
         mine.append(d.c.staff_id == viewer.staff_id)
     return [sa.or_(*mine)]
 
@@ -77,6 +83,8 @@ class SqlRepository:
         )
 
     async def get_staff(self, staff_id: str) -> StaffMember | None:
+        if not is_uuid(staff_id):
+            return None
         row = (await self.conn.execute(sa.select(t.staff).where(t.staff.c.staff_id == staff_id))).first()
         return _staff(row) if row else None
 
@@ -91,13 +99,13 @@ class SqlRepository:
             t.staff.outerjoin(n, n.c.user_login == t.staff.c.user_login)
         )
         found: dict[str, tuple[StaffMember, Preferences | None]] = {}
-        for row in await self.conn.execute(query.where(t.staff.c.staff_id.in_(list(set(staff_ids))))):
+        for row in await self.conn.execute(query.where(t.staff.c.staff_id.in_(_uuids(list(set(staff_ids)))))):
             prefs = Preferences(row.language, row.task_message, row.task_email) if row.language is not None else None
             found[row.staff_id] = (_staff(row), prefs)
         return found
 
     async def staff_by_ids(self, ids: Sequence[str]) -> dict[str, StaffMember]:
-        rows = await self.conn.execute(sa.select(t.staff).where(t.staff.c.staff_id.in_(list(ids))))
+        rows = await self.conn.execute(sa.select(t.staff).where(t.staff.c.staff_id.in_(_uuids(ids))))
         return {r.staff_id: _staff(r) for r in rows}
 
     async def save_partner(self, card: PartnerCard) -> None:
@@ -114,6 +122,8 @@ class SqlRepository:
         )
 
     async def get_partner(self, partner_id: str) -> PartnerCard | None:
+        if not is_uuid(partner_id):
+            return None
         row = (await self.conn.execute(sa.select(t.partners).where(t.partners.c.partner_id == partner_id))).first()
         if row is None:
             return None
@@ -125,7 +135,7 @@ class SqlRepository:
             return {}
         p = t.partners
         rows = await self.conn.execute(
-            sa.select(p.c.partner_id, p.c.name).where(p.c.partner_id.in_(list(set(partner_ids))))
+            sa.select(p.c.partner_id, p.c.name).where(p.c.partner_id.in_(_uuids(list(set(partner_ids)))))
         )
         return {r.partner_id: r.name for r in rows}
 
@@ -161,6 +171,8 @@ class SqlRepository:
         )
 
     async def get_document(self, document_id: str) -> Row | None:
+        if not is_uuid(document_id):
+            return None
         row = (await self.conn.execute(sa.select(t.documents).where(t.documents.c.document_id == document_id))).first()
         return dict(row._mapping) if row else None
 
@@ -222,6 +234,8 @@ class SqlRepository:
         return [dict(r._mapping) for r in rows]
 
     async def mail_server(self, server_id: str) -> Row | None:
+        if not is_uuid(server_id):
+            return None
         row = (await self.conn.execute(sa.select(t.mail_servers).where(t.mail_servers.c.id == server_id))).first()
         return dict(row._mapping) if row else None
 
@@ -335,7 +349,10 @@ class SqlRepository:
                 .where(d.c.claim_token == token)
                 .where(d.c.status == "sending")
                 .values(
-                    status="handed_over", server=server, message_id=sa.literal(prefix) + d.c.id + sa.literal(suffix)
+                    status="handed_over",
+                    server=server,
+                    # From each id as the domain spells it: SQLite keeps the id without its dashes.
+                    message_id=sa.case(*((d.c.id == i, f"{prefix}{i}{suffix}") for i in ids)),
                 )
                 .returning(d.c.id)
             )
@@ -397,11 +414,11 @@ class SqlRepository:
         d = t.deliveries
         where: list[Any] = [d.c.channel == "email", *_email_scope(viewer)]
         if partner_id:
-            where.append(d.c.partner_id == partner_id)
+            where.append(d.c.partner_id == partner_id if is_uuid(partner_id) else sa.false())
         if status:
             where.append(d.c.status == status)
         if email_id:
-            where.append(d.c.email_id == email_id)
+            where.append(d.c.email_id == email_id if is_uuid(email_id) else sa.false())
         total = (await self.conn.execute(sa.select(sa.func.count()).select_from(d).where(*where))).scalar_one()
         rows = await self.conn.execute(
             sa.select(d).where(*where).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit).offset(offset)
@@ -418,6 +435,8 @@ class SqlRepository:
         return (await self.conn.execute(sa.select(d.c.id).where(*where).limit(1))).first() is not None
 
     async def delivery(self, delivery_id: str) -> Row | None:
+        if not is_uuid(delivery_id):
+            return None
         row = (await self.conn.execute(sa.select(t.deliveries).where(t.deliveries.c.id == delivery_id))).first()
         return dict(row._mapping) if row else None
 
@@ -448,6 +467,8 @@ class SqlRepository:
         return [dict(r._mapping) for r in rows], int(total), int(unread_count)
 
     async def message(self, message_id: str) -> Row | None:
+        if not is_uuid(message_id):
+            return None
         row = (await self.conn.execute(sa.select(t.messages).where(t.messages.c.id == message_id))).first()
         return dict(row._mapping) if row else None
 

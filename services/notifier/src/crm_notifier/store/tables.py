@@ -10,7 +10,10 @@ from crm_kit.store import UTCDateTime, kit_tables
 metadata = sa.MetaData()
 kit_tables(metadata)
 
-ID = sa.String(36)
+ID = sa.Uuid(as_uuid=False)
+"""An id (of a record here or of another context's): native uuid on PostgreSQL, 32 hex digits on SQLite.
+
+The domain keeps ids as ``str`` (``as_uuid=False``): deliveries, messages and notices travel as plain rows."""
 
 staff = sa.Table(
     "staff",

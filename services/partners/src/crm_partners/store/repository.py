@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit.errors import Conflict
+from crm_kit.ids import is_uuid
 from crm_kit.scoping import TaskOwners
 from crm_kit.store import dialect_insert
 from crm_partners.domain.dossiers import CategoryTotals, Dossier, FiledDocument, FoundDossier
@@ -501,7 +502,9 @@ class SqlRepository:
             raise Conflict("the staff member was changed by someone else meanwhile; reload and try again")
 
     async def get_staff(self, staff_id: str) -> StaffMember | None:
-        """One staff member, or None."""
+        """One staff member, or None (an id that is not a UUID, a hand-made identity's, names nobody)."""
+        if not is_uuid(staff_id):
+            return None
         row = (await self.conn.execute(sa.select(t.staff).where(t.staff.c.id == staff_id))).first()
         return _staff_from(row) if row else None
 
@@ -521,7 +524,7 @@ class SqlRepository:
     async def known_staff(self, ids: Iterable[str]) -> set[str]:
         """The ids among these that are staff members."""
         found: set[str] = set()
-        for chunk in _chunks(ids):
+        for chunk in _chunks([i for i in ids if is_uuid(i)]):
             found |= set((await self.conn.execute(sa.select(t.staff.c.id).where(t.staff.c.id.in_(chunk)))).scalars())
         return found
 

@@ -9,7 +9,10 @@ from crm_kit.store import UTCDateTime, kit_tables
 metadata = sa.MetaData()
 kit_tables(metadata)
 
-Id = sa.String(36)
+Id = sa.Uuid(as_uuid=False)
+"""An id (of a record here or of another context's): native uuid on PostgreSQL, 32 hex digits on SQLite.
+
+The domain keeps ids as ``str`` (``as_uuid=False``), as the use cases and the repository hand them over."""
 
 partners = sa.Table(
     "partners",
