@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bench.common import BOOTSTRAP, ProcessStack, load, pg_database, process_stack
+from bench.common import BOOTSTRAP, ProcessStack, count_rows, load, pg_database, process_stack
 from bench.report import Figure, report
 from crm_contracts import topics
 from crm_contracts.notifications import MessagePosted
@@ -320,16 +320,6 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float, stack: Pro
         if time.perf_counter() > deadline:
             raise TimeoutError(f"not done within {timeout:.0f} s")
         await asyncio.sleep(POLL)
-
-
-async def count_rows(url: str, table: str) -> int:
-    """Rows of a table of a service's database (a check of the outcome, never timed against anything)."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return int((await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())
-    finally:
-        await engine.dispose()
 
 
 async def csv_import(stack: ProcessStack) -> tuple[float, Progress]:

@@ -258,3 +258,13 @@ async def user_client(
 def load() -> str:
     """The machine's 1-minute load average, for a figure's name (the machine is shared)."""
     return f"{os.getloadavg()[0]:.1f}"
+
+
+async def count_rows(url: str, table: str) -> int:
+    """Rows of a table of a service's database (a check of the outcome, never timed against anything)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())
+    finally:
+        await engine.dispose()
