@@ -44,6 +44,8 @@ from aiokafka import AIOKafkaConsumer
 from bench.common import BOOTSTRAP, ProcessStack, count_rows, load, process_stack, user_client
 from bench.report import Figure, report
 from crm_contracts import topics
+from crm_contracts.base import Envelope
+from crm_contracts.notifications import MessagePosted
 from crm_contracts.tasks import TaskCreated, TaskDue
 from crm_kit.cloudevents import from_headers
 from crm_kit.ports import free_port
@@ -108,17 +110,20 @@ class Sink:
             await asyncio.sleep(0.02)
 
 
-class TaskEvents:
-    """Reads crm.tasks from now on: when each follow-up task was stored (TaskCreated) and each TaskDue fired."""
+class PathEvents:
+    """Reads crm.tasks and crm.notifications from now on: for each event of a flow, when its service wrote it
+    (the CloudEvents time, in the same transaction as the change) and when the relay published it (the Kafka
+    record's timestamp). The flows' timestamps along the path."""
 
     def __init__(self, stack: ProcessStack) -> None:
-        self.topic = f"{stack.prefix}{topics.TASKS}"
-        self.created: dict[str, float] = {}  # token -> TaskCreated time (stored and committed)
-        self.due: dict[str, float] = {}  # task id -> TaskDue time (the scheduler's claim)
+        self.topics = [f"{stack.prefix}{topics.TASKS}", f"{stack.prefix}{topics.NOTIFICATIONS}"]
+        self.created: dict[str, tuple[float, float]] = {}  # token -> TaskCreated (written, published)
+        self.due: dict[str, tuple[float, float]] = {}  # task id -> TaskDue (the scheduler's claim, published)
+        self.posted: dict[str, tuple[float, float]] = {}  # task id -> MessagePosted (written, published)
         self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(self.topic, bootstrap_servers=BOOTSTRAP, auto_offset_reset="latest")
+        consumer = AIOKafkaConsumer(*self.topics, bootstrap_servers=BOOTSTRAP, auto_offset_reset="latest")
         await consumer.start()
         try:
             for tp in consumer.assignment():
@@ -128,16 +133,30 @@ class TaskEvents:
                 batch = await consumer.getmany(timeout_ms=100)
                 for records in batch.values():
                     for r in records:
-                        envelope = from_headers(r.headers)
-                        if envelope.type == TaskDue.ce_type():
-                            payload = json.loads(r.value or b"{}")
-                            self.due[str(payload["task_id"])] = envelope.time.timestamp()
-                        elif envelope.type == TaskCreated.ce_type():
-                            payload = json.loads(r.value or b"{}")
-                            for found in TOKEN.findall(str(payload.get("description", ""))):
-                                self.created[found] = envelope.time.timestamp()
+                        self._record(from_headers(r.headers), r.value or b"{}", r.timestamp / 1000)
         finally:
             await consumer.stop()
+
+    def _record(self, envelope: Envelope, value: bytes, published: float) -> None:
+        at = (envelope.time.timestamp(), published)
+        if envelope.type == TaskDue.ce_type():
+            self.due[str(json.loads(value)["task_id"])] = at
+        elif envelope.type == TaskCreated.ce_type():
+            payload = json.loads(value)
+            for found in TOKEN.findall(f"{payload.get('title', '')} {payload.get('description', '')}"):
+                self.created[found] = at
+        elif envelope.type == MessagePosted.ce_type():
+            link = str(json.loads(value).get("link") or "")
+            self.posted.setdefault(link.rpartition("/")[2], at)
+
+
+def breakdown(label: str, starts: dict[str, float], steps: list[tuple[str, dict[str, float]]]) -> None:
+    """Print the median time from a flow's start to each step along its path (ms), for the flows that have all."""
+    keys = [k for k in starts if all(k in found for _, found in steps)]
+    if not keys:
+        return
+    parts = [f"{name} {statistics.median((found[k] - starts[k]) * 1000 for k in keys):.0f}" for name, found in steps]
+    print(f"    {label} p50 from start (ms): " + ", ".join(parts))
 
 
 class SseClient:
@@ -259,7 +278,7 @@ class Flows:
 
     stack: ProcessStack
     sink: Sink
-    events: TaskEvents
+    events: PathEvents
     sse: SseClient
     emailed: str
     delegate: str
@@ -270,6 +289,7 @@ class Flows:
     async def one_hop(self, rate: int) -> dict[str, float]:
         """A task for a staff member without a login -> the email at the sink."""
         starts: dict[str, float] = {}
+        answered: dict[str, float] = {}
 
         async def flow(i: int) -> None:
             tok = token()
@@ -278,14 +298,23 @@ class Flows:
                 "/api/tasks", json={"title": f"Verificare LAT{tok}", "responsible_staff_id": self.emailed}
             )
             assert answer.status_code == 201, answer.text
+            answered[tok] = time.time()
 
         achieved = await open_loop(rate, SECONDS, flow)
         samples, lost = await collect(starts, self.sink.arrived, self.stack)
+        created = self.events.created
+        breakdown(
+            "one hop",
+            starts,
+            [("answered", answered), ("TaskCreated written", {k: v[0] for k, v in created.items()}),
+             ("published", {k: v[1] for k, v in created.items()}), ("email at sink", self.sink.arrived)],
+        )  # fmt: skip
         return show(ONE_HOP, rate, achieved, samples, lost)
 
     async def two_hops(self, rate: int) -> dict[str, float]:
         """A stage change with a follow-up -> the follow-up task stored -> the email at the sink."""
         starts: dict[str, float] = {}
+        answered: dict[str, float] = {}
         follow_up_at = (datetime.now(UTC) + timedelta(days=7)).isoformat()
 
         async def flow(i: int) -> None:
@@ -300,10 +329,18 @@ class Flows:
                       "note": f"Sunați clientul LAT{tok}"},
             )  # fmt: skip
             assert answer.status_code == 200, answer.text
+            answered[tok] = time.time()
 
         achieved = await open_loop(rate, SECONDS, flow)
         samples, lost = await collect(starts, self.sink.arrived, self.stack)
-        stored = [(self.events.created[k] - s) * 1000 for k, s in starts.items() if k in self.events.created]
+        created = self.events.created
+        stored = [(created[k][0] - s) * 1000 for k, s in starts.items() if k in created]
+        breakdown(
+            "two hops",
+            starts,
+            [("answered", answered), ("follow-up TaskCreated written", {k: v[0] for k, v in created.items()}),
+             ("published", {k: v[1] for k, v in created.items()}), ("email at sink", self.sink.arrived)],
+        )  # fmt: skip
         show("  (first hop: stage change -> task stored)", rate, achieved, stored, len(starts) - len(stored))
         return show(TWO_HOPS, rate, achieved, samples, lost)
 
@@ -326,8 +363,16 @@ class Flows:
         while time.perf_counter() < deadline and any(k not in self.sse.arrived for k in created):
             self.stack.check_alive()
             await asyncio.sleep(0.1)
-        fired = {k: self.events.due[k] for k in created if k in self.events.due}
+        fired = {k: self.events.due[k][0] for k in created if k in self.events.due}
         samples, lost = await collect(fired, self.sse.arrived, self.stack)
+        posted = self.events.posted
+        breakdown(
+            "TaskDue",
+            fired,
+            [("TaskDue published", {k: v[1] for k, v in self.events.due.items()}),
+             ("MessagePosted written", {k: v[0] for k, v in posted.items()}),
+             ("published", {k: v[1] for k, v in posted.items()}), ("at the SSE client", self.sse.arrived)],
+        )  # fmt: skip
         from_created = [(self.sse.arrived[k] - s) * 1000 for k, s in created.items() if k in self.sse.arrived]
         show(f"  (task created -> SSE, scheduler every {SCHEDULER_S} s)", rate, achieved, from_created, 0)
         return show(DUE, rate, achieved, samples, lost + len(created) - len(fired))
@@ -375,20 +420,23 @@ async def _run(stack: ProcessStack, sink: Sink) -> None:
         # Only reminders reach the SSE user as messages: task news would be messages too.
         await settings_of(stack, "sse", watcher, task_message=False, task_email=False),
     ]
-    opportunities = []
-    for i in range(POOL):
-        while True:
-            answer = await stack.client.post(
-                "/api/opportunities", json={"partner_id": partner_id, "title": f"Oportunitate {i}"}
-            )
-            if answer.status_code == 201:
-                break
-            assert answer.status_code in (404, 409, 422), answer.text  # the partner not known yet: again
-            await asyncio.sleep(0.2)
-        opportunities.append(str(answer.json()["id"]))
+    opportunities: list[str] = []
 
+    async def open_some(worker: int) -> None:
+        for i in range(worker, POOL, 8):
+            while True:
+                answer = await stack.client.post(
+                    "/api/opportunities", json={"partner_id": partner_id, "title": f"Oportunitate {i}"}
+                )
+                if answer.status_code == 201:
+                    break
+                assert answer.status_code in (404, 409, 422), answer.text  # the partner not known yet: again
+                await asyncio.sleep(0.2)
+            opportunities.append(str(answer.json()["id"]))
+
+    await asyncio.gather(*(open_some(w) for w in range(8)))
     stop = asyncio.Event()
-    events = TaskEvents(stack)
+    events = PathEvents(stack)
     sse = SseClient(clients[1])
     background = [
         asyncio.create_task(sink.watch(stop)),
