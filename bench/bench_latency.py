@@ -205,7 +205,7 @@ async def open_loop(rate: int, seconds: float, flow: Callable[[int], Awaitable[N
     results = await asyncio.gather(*running, return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
     if failed:
-        print(f"    {len(failed)} of {count} flows failed to start, e.g. {failed[0]!r}")
+        print(f"    {len(failed)} of {count} flows got an error answer, e.g. {failed[0]!r}")
     return achieved
 
 
