@@ -216,7 +216,7 @@ async def process_stack(
                     # The gateway last: it reads the services' schemas when it starts.
                     for started, port in ports.items():
                         if started in processes:
-                            await wait_healthy(f"http://127.0.0.1:{port}/healthz", timeout=120)
+                            await wait_healthy(f"http://127.0.0.1:{port}/healthz", timeout=300)
             base_url = f"http://127.0.0.1:{ports['gateway']}"
             async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as anonymous:
                 answer = await anonymous.post("/api/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD})
