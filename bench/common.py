@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+import httpx
 import sqlalchemy as sa
 from aiokafka import ConsumerRecord
 from pydantic import Field
@@ -20,9 +25,11 @@ from crm_contracts import topics
 from crm_contracts.base import Event
 from crm_kit import kafka
 from crm_kit.inbox import Context, Subscriptions
+from crm_kit.ports import free_port
 from crm_kit.service import Service
 from crm_kit.settings import ServiceSettings
 from crm_kit.store import kit_tables
+from crm_kit.testing.stack import service_urls, wait_healthy
 
 BOOTSTRAP = os.environ.get("CRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 PG_SERVER = os.environ.get("CRM_TEST_PG_URL", "postgresql+asyncpg://crm:crm@127.0.0.1:5433/postgres")
@@ -109,3 +116,155 @@ async def bare_consume(
     elapsed = time.perf_counter() - start
     await consumer.stop()
     return n / elapsed
+
+
+PROCESS_SECRET = "bench-identity-secret-" + "x" * 24
+ADMIN_PASSWORD = "bench-admin-password"
+
+
+@dataclass
+class ProcessStack:
+    """Services and the gateway, each ``python -m crm_<name> run`` in a process of its own, on PostgreSQL."""
+
+    prefix: str
+    base_url: str
+    client: httpx.AsyncClient
+    ports: dict[str, int]
+    database_urls: dict[str, str]
+    folder: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def check_alive(self) -> None:
+        """Raise when one of the stack's processes has died (its log is in ``folder``).
+
+        Raises:
+            RuntimeError: a process exited.
+        """
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.folder / (name + '.log')}")
+
+
+def _spawn(name: str, env: dict[str, str], folder: Path) -> subprocess.Popen[bytes]:
+    """``python -m crm_<name> run`` with ``env``, its output in ``folder/<name>.log``."""
+    with (folder / f"{name}.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "crm_" + name.replace("-", "_"), "run"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM the stack's own processes (a service stops its loops cleanly), SIGKILL what hangs."""
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _env_key(name: str) -> str:
+    return "CRM_" + name.upper().replace("-", "_") + "_"
+
+
+@asynccontextmanager
+async def process_stack(
+    services: list[str], overrides: dict[str, dict[str, object]] | None = None
+) -> AsyncIterator[ProcessStack]:
+    """Start ``services`` and the gateway as processes on fresh PostgreSQL databases and fresh topics.
+
+    As a deployment runs them (one process per service, over the machine's cores), not in the caller's
+    event loop; ``overrides`` are extra settings per service name (``"gateway"`` too). The caller's
+    ``client`` calls the gateway as admin. Everything is stopped, dropped and deleted afterwards.
+    """
+    overrides = overrides or {}
+    folder = Path(tempfile.mkdtemp(prefix="crm-bench-stack-"))
+    prefix = await fresh_prefix()
+    ports = {name: free_port() for name in [*services, "gateway"]}
+    base_env = {
+        **os.environ,
+        "CRM_KAFKA_BOOTSTRAP": BOOTSTRAP,
+        "CRM_TOPIC_PREFIX": prefix,
+        "CRM_IDENTITY_SECRET": PROCESS_SECRET,
+        "CRM_BLOB_DIR": str(folder / "blobs"),
+        "CRM_VAR": str(folder / "var"),
+        "CRM_LOG_LEVEL": "WARNING",
+        "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    stack: ProcessStack | None = None
+    async with AsyncExitStack() as exits:
+        urls = {name: await exits.enter_async_context(pg_database(name.replace("-", ""))) for name in ports}
+        processes: dict[str, subprocess.Popen[bytes]] = {}
+        try:
+            for name in [*services, "gateway"]:
+                key = _env_key(name)
+                env = {**base_env, key + "DATABASE_URL": urls[name], key + "PORT": str(ports[name])}
+                if name == "gateway":
+                    env |= {
+                        key + "SERVICE_URLS": json.dumps(service_urls({s: ports[s] for s in services})),
+                        key + "ARGON2_TIME_COST": "1",
+                        key + "ARGON2_MEMORY_KIB": "8192",
+                    }
+                for setting, value in overrides.get(name, {}).items():
+                    env[key + setting.upper()] = json.dumps(value) if isinstance(value, dict | list) else str(value)
+                processes[name] = _spawn(name, env, folder)
+                if name == "gateway" or name == services[-1]:
+                    # The gateway last: it reads the services' schemas when it starts.
+                    for started, port in ports.items():
+                        if started in processes:
+                            await wait_healthy(f"http://127.0.0.1:{port}/healthz", timeout=300)
+            base_url = f"http://127.0.0.1:{ports['gateway']}"
+            async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as anonymous:
+                answer = await anonymous.post("/api/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD})
+                answer.raise_for_status()
+                token = str(answer.json()["access_token"])
+            client = httpx.AsyncClient(
+                base_url=base_url,
+                headers={"authorization": f"Bearer {token}"},
+                timeout=120.0,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            )
+            stack = ProcessStack(prefix, base_url, client, ports, urls, folder, processes)
+            yield stack
+        finally:
+            if stack is not None:
+                await stack.client.aclose()
+            _stop(list(processes.values()))
+            await kafka.delete_topics(BOOTSTRAP, prefix)
+
+
+async def user_client(
+    stack: ProcessStack, username: str, role: str = "agent", staff_id: str | None = None
+) -> httpx.AsyncClient:
+    """Create a gateway user and return a client calling the gateway as them (the caller closes it)."""
+    password = "bench-user-password"
+    made = await stack.client.post(
+        "/api/users", json={"username": username, "password": password, "role": role, "staff_id": staff_id}
+    )
+    made.raise_for_status()
+    answer = await stack.client.post("/api/auth/token", json={"username": username, "password": password})
+    answer.raise_for_status()
+    return httpx.AsyncClient(
+        base_url=stack.base_url,
+        headers={"authorization": f"Bearer {answer.json()['access_token']}"},
+        timeout=60.0,
+    )
+
+
+def load() -> str:
+    """The machine's 1-minute load average, for a figure's name (the machine is shared)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+async def count_rows(url: str, table: str) -> int:
+    """Rows of a table of a service's database (a check of the outcome, never timed against anything)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())
+    finally:
+        await engine.dispose()
