@@ -70,7 +70,7 @@ async def test_an_agent_adds_an_article_with_a_photo_invoices_it_records_a_payme
         await invoice_form.locator("input[name=line_qty_0]").fill("2")
         await invoice_form.locator("button[type=submit]").click()
         assert "FCT-" in await page.locator("h1").inner_text()
-        assert await page.locator("#gross").inner_text() == "605,00 RON"
+        assert await page.locator("#gross").inner_text() == "605,00\u00a0lei"  # crm_kit.formatting (#18)
         printout = await page.locator("#printout-link").get_attribute("href")
         pdf = await page.request.get(stack.base_url + printout)
         text = PdfReader(io.BytesIO(await pdf.body())).pages[0].extract_text()
@@ -78,12 +78,12 @@ async def test_an_agent_adds_an_article_with_a_photo_invoices_it_records_a_payme
         assert "Mentenanță lunară" in text
 
         await page.goto(f"{stack.base_url}/documents?partner_id={client_id}")
-        assert await page.locator("#balance").inner_text() == "605,00 RON"
+        assert await page.locator("#balance").inner_text() == "605,00\u00a0lei"
         payment = page.locator("#payment-form")
         await payment.locator("input[name=amount]").fill("500")
         await payment.locator("input[name=date]").fill("2026-03-12")
         await payment.locator("button[type=submit]").click()
-        assert await page.locator("#balance").inner_text() == "105,00 RON"
+        assert await page.locator("#balance").inner_text() == "105,00\u00a0lei"
         assert await page.locator("#documents tr[data-number^=INC-]").count() == 1
 
         campaign_id = str(uuid.uuid4())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar, MediaType, Request, Response
 from litestar.di import Provide
@@ -140,6 +141,7 @@ def create_app(service: Service, settings: GatewaySettings, hub: LiveHub) -> Lit
             "blobs": value(service.blobs),
             "hub": value(hub),
             "settings": value(settings),
+            "zone": value(ZoneInfo(settings.timezone)),
             "user": Provide(provide_user(), sync_to_thread=False),
             "api": Provide(provide_api(tokens)),
         },

@@ -12,22 +12,24 @@ from crm_gateway.domain.users import User
 from crm_gateway.live import LiveHub, route_event
 from crm_gateway.routing import UnknownRoute, segment_of
 from crm_gateway.settings import DEFAULT_ROUTES, GatewaySettings
-from crm_gateway.ui.web import discover_areas, money, to_local
+from crm_gateway.ui import i18n
+from crm_gateway.ui.web import discover_areas
+from crm_kit import formatting
 from crm_kit.ports import SERVICE_PORTS
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 
 
 def test_times_are_shown_in_bucharest_time_summer_and_winter() -> None:
-    assert to_local(datetime(2025, 7, 1, 9, 30, tzinfo=UTC), BUCHAREST) == "01.07.2025 12:30"
-    assert to_local("2025-01-15T09:30:00Z", BUCHAREST) == "15.01.2025 11:30"
-    assert to_local("2025-01-15", BUCHAREST) == "15.01.2025"
-    assert to_local(None, BUCHAREST) == ""
+    assert formatting.datetime(datetime(2025, 7, 1, 9, 30, tzinfo=UTC), BUCHAREST) == "01.07.2025 12:30"
+    assert formatting.datetime("2025-01-15T09:30:00Z", BUCHAREST) == "15.01.2025 11:30"
+    assert formatting.datetime("2025-01-15", BUCHAREST) == "15.01.2025"
+    assert formatting.datetime(None, BUCHAREST) == ""
 
 
 def test_money_is_shown_the_romanian_way() -> None:
-    assert money("1250.5") == "1.250,50"
-    assert money("-3") == "-3,00"
+    assert formatting.money("1250.5", None) == "1.250,50"
+    assert formatting.money("-3", None) == "-3,00"
 
 
 def test_the_segment_after_api_picks_the_service() -> None:
@@ -75,7 +77,7 @@ def test_a_posted_message_goes_to_its_recipient_and_a_task_to_its_responsible() 
 def test_the_home_area_is_discovered_with_its_routes_and_translations() -> None:
     areas = discover_areas()
     assert "/" in {path for handler in areas.routes for path in getattr(handler, "paths", set())}
-    assert areas.translations["Bun venit, {name}"] == "Welcome, {name}"
+    assert i18n.gettext("en", "Bun venit, %(name)s", name="ana") == "Welcome, ana"
     assert [a.label for a in areas.actions][:5] == [
         "Adaugă task",
         "Trimite email",

@@ -211,3 +211,36 @@
   }
   connect();
 })();
+
+/* Field errors: the page lists each refused field once (#field-errors, data-field = the API's key); here each
+   moves beside the form field of that name, marked aria-invalid; a key no field carries stays in the list. */
+(function () {
+  "use strict";
+  function place() {
+    var list = document.getElementById("field-errors");
+    if (!list) return;
+    Array.prototype.slice.call(list.querySelectorAll("li[data-field]")).forEach(function (item) {
+      var key = item.getAttribute("data-field") || "";
+      var names = [key, key.split(".").pop(), key.replace(/\.(\d+)\./, "_$1_")];
+      var input = null;
+      for (var i = 0; i < names.length && !input; i++) {
+        if (!names[i]) continue;
+        input = document.querySelector('form [name="' + names[i].replace(/"/g, "") + '"]:not([type=hidden])');
+      }
+      if (!input) return;
+      var note = document.createElement("span");
+      note.className = "error field-error";
+      note.setAttribute("data-field-error", key);
+      note.id = "field-error-" + key.replace(/[^A-Za-z0-9_-]/g, "_");
+      note.textContent = item.textContent;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", note.id);
+      var anchor = input.closest("label") || input;
+      anchor.insertAdjacentElement("afterend", note);
+      item.remove();
+    });
+    if (!list.querySelector("li")) list.remove();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", place);
+  else place();
+})();

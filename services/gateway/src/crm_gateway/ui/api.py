@@ -9,6 +9,7 @@ import httpx
 
 from crm_gateway.auth.tokens import ACCESS, TokenIssuer
 from crm_gateway.domain.users import User
+from crm_gateway.ui.i18n import N_
 from crm_kit.idempotency import IN_PROGRESS, RESPONSE_LOST, REUSED
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -28,12 +29,9 @@ class ApiError(Exception):
 _IN_PROGRESS_WAITS = 50
 _IN_PROGRESS_PAUSE = 0.2
 _IDEMPOTENCY_TEXTS = {
-    IN_PROGRESS: "Formularul este încă în lucru; reîncărcați pagina peste câteva momente. / "
-    "The form is still being processed; reload the page in a few moments.",
-    RESPONSE_LOST: "Formularul a fost deja trimis și salvat; căutați înregistrarea în listă. / "
-    "The form was already sent and saved; look the record up in the list.",
-    REUSED: "Formularul a fost deja trimis cu alte date; reîncărcați pagina și completați-l din nou. / "
-    "The form was already sent with other data; reload the page and fill it in again.",
+    IN_PROGRESS: N_("Formularul este încă în lucru; reîncărcați pagina peste câteva momente."),
+    RESPONSE_LOST: N_("Formularul a fost deja trimis și salvat; căutați înregistrarea în listă."),
+    REUSED: N_("Formularul a fost deja trimis cu alte date; reîncărcați pagina și completați-l din nou."),
 }
 
 

@@ -17,7 +17,8 @@ from crm_gateway.auth.sessions import Sessions
 from crm_gateway.auth.throttle import Throttled
 from crm_gateway.domain.users import LANGUAGES, User
 from crm_gateway.settings import GatewaySettings
-from crm_gateway.ui.web import safe_next, session_user
+from crm_gateway.ui import i18n
+from crm_gateway.ui.web import language_of, safe_next, session_user
 
 _YEAR = 365 * 24 * 3600
 
@@ -59,13 +60,22 @@ async def login(
     try:
         user = await accounts.log_in(username, data.get("password", ""), client_address(request))
     except BadCredentials:
-        context: dict[str, Any] = {"next": target, "error": "Utilizator sau parolă greșită", "username": username}
+        lang = language_of(request, settings.default_language)
+        context: dict[str, Any] = {
+            "next": target,
+            "error": i18n.gettext(lang, "Utilizator sau parolă greșită"),
+            "username": username,
+        }
         return Template("login.html", context=context, status_code=401)
     except Throttled as exc:
         context = {
             "next": target,
-            "error": "Prea multe încercări eșuate; încercați din nou peste {seconds} secunde.",
-            "error_values": {"seconds": exc.retry_after},
+            "error": i18n.ngettext(
+                language_of(request, settings.default_language),
+                "Prea multe încercări eșuate; încercați din nou peste %(num)d secundă.",
+                "Prea multe încercări eșuate; încercați din nou peste %(num)d secunde.",
+                exc.retry_after,
+            ),
             "username": username,
         }
         return Template("login.html", context=context, status_code=429, headers={"retry-after": str(exc.retry_after)})

@@ -1,4 +1,4 @@
-"""The UI framework: area discovery, navigation, F2 palette, ``_`` and ``local``, page dependencies, errors.
+"""The UI framework: area discovery, navigation, F2 palette, texts and formats, page dependencies, errors.
 
 Page handlers get ``user: NamedDependency[User]`` and ``api: NamedDependency[ApiClient]`` injected (a logged-out
 visit goes to /login); an ``ApiError`` they do not catch is shown in the layout by ``error.html``.
@@ -12,8 +12,6 @@ import pkgutil
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +30,10 @@ from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE, current_ses
 from crm_gateway.auth.sessions import Sessions
 from crm_gateway.auth.tokens import TokenIssuer
 from crm_gateway.domain.users import LANGUAGES, User
+from crm_gateway.ui import i18n, notes, permissions, problems
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.i18n import N_
+from crm_kit import formatting
 
 log = logging.getLogger(__name__)
 
@@ -60,94 +61,35 @@ class PaletteAction:
 
 
 NAVIGATION: tuple[NavItem, ...] = (
-    NavItem("Acasă", "/"),
-    NavItem("Parteneri / Lead-uri", "/partners"),
-    NavItem("Campanii marketing", "/campaigns"),
-    NavItem("Oportunități", "/opportunities", "Vânzări"),
-    NavItem("Pipeline", "/pipeline", "Vânzări"),
-    NavItem("Task-uri", "/tasks"),
-    NavItem("eMail", "/emails"),
-    NavItem("Import eMail", "/mail-imports"),
-    NavItem("Analiză dosare", "/dossiers"),
-    NavItem("Documente", "/documents", "Comercial"),
-    NavItem("Articole", "/articles", "Comercial"),
-    NavItem("Personal", "/staff"),
-    NavItem("Configurări", "/settings"),
+    NavItem(N_("Acasă"), "/"),
+    NavItem(N_("Parteneri / Lead-uri"), "/partners"),
+    NavItem(N_("Campanii marketing"), "/campaigns"),
+    NavItem(N_("Oportunități"), "/opportunities", N_("Vânzări")),
+    NavItem(N_("Pipeline"), "/pipeline", N_("Vânzări")),
+    NavItem(N_("Task-uri"), "/tasks"),
+    NavItem(N_("eMail"), "/emails"),
+    NavItem(N_("Import eMail"), "/mail-imports"),
+    NavItem(N_("Analiză dosare"), "/dossiers"),
+    NavItem(N_("Documente"), "/documents", N_("Comercial")),
+    NavItem(N_("Articole"), "/articles", N_("Comercial")),
+    NavItem(N_("Personal"), "/staff"),
+    NavItem(N_("Configurări"), "/settings"),
 )
 
 PALETTE: tuple[PaletteAction, ...] = (
-    PaletteAction("Adaugă task", "/tasks/new", "T1"),
-    PaletteAction("Trimite email", "/emails/new", "E1"),
-    PaletteAction("Stiva de mesaje", "/messages", "A1"),
-    PaletteAction("Mesagerie", "/messages/new", "A1"),
-    PaletteAction("Deschide partener", "/partners", "H1"),
+    PaletteAction(N_("Adaugă task"), "/tasks/new", "T1"),
+    PaletteAction(N_("Trimite email"), "/emails/new", "E1"),
+    PaletteAction(N_("Stiva de mesaje"), "/messages", "A1"),
+    PaletteAction(N_("Mesagerie"), "/messages/new", "A1"),
+    PaletteAction(N_("Deschide partener"), "/partners", "H1"),
 )
-
-CORE_TRANSLATIONS: dict[str, str] = {
-    # the search-as-you-type pickers (templates/_picker.html)
-    "Niciun rezultat": "No results",
-    "Căutarea nu a reușit": "The search failed",
-    "{n} rezultate; săgețile le parcurg, Enter alege": "{n} results; arrow keys move, Enter chooses",
-    "Alegeți din listă": "Choose from the list",
-    "Scrieți o parte din nume…": "Type part of the name…",
-    "Scoate": "Remove",
-    "Cod sau denumire…": "Code or name…",
-    "Eu (scrieți un nume pentru a delega)": "Me (type a name to delegate)",
-    "Acasă": "Home",
-    "Parteneri / Lead-uri": "Partners / Leads",
-    "Campanii marketing": "Marketing campaigns",
-    "Oportunități": "Opportunities",
-    "Pipeline": "Pipeline",
-    "Vânzări": "Sales",
-    "Task-uri": "Tasks",
-    "eMail": "Email",
-    "Import eMail": "Email import",
-    "Analiză dosare": "Dossiers",
-    "Documente": "Documents",
-    "Articole": "Articles",
-    "Comercial": "Commercial",
-    "Personal": "Staff",
-    "Configurări": "Settings",
-    "Adaugă task": "Add task",
-    "Trimite email": "Send email",
-    "Stiva de mesaje": "Message stack",
-    "Mesagerie": "Messaging",
-    "Deschide partener": "Open partner",
-    "Autentificare": "Log in",
-    "Utilizator": "Username",
-    "Parolă": "Password",
-    "Intră": "Log in",
-    "Ieșire": "Log out",
-    "Utilizator sau parolă greșită": "Wrong username or password",
-    "Mesaje necitite": "Unread messages",
-    "Acțiuni (F2)": "Actions (F2)",
-    "Caută o acțiune…": "Search an action…",
-    "Deschide în pagină": "Open as a page",
-    "Închide": "Close",
-    "Eroare": "Error",
-    "Înapoi": "Back",
-    "Mesaj nou": "New message",
-    "Task nou pentru tine": "New task for you",
-    "Serviciul nu răspunde acum; încercați din nou în câteva momente.": (
-        "The service is not answering right now; try again in a moment."
-    ),
-    "Nu aveți dreptul să faceți asta.": "You are not allowed to do this.",
-    "Nu a fost găsit.": "Not found.",
-    "Formularul a expirat sau nu vine din această aplicație; reîncărcați pagina și încercați din nou.": (
-        "The form has expired or does not come from this application; reload the page and try again."
-    ),
-    "Prea multe încercări eșuate; încercați din nou peste {seconds} secunde.": (
-        "Too many failed attempts; try again in {seconds} seconds."
-    ),
-}
 
 
 @dataclass
 class Areas:
-    """What the area modules contribute: routes, translations, palette actions, and modules that failed."""
+    """What the area modules contribute: routes, palette actions, and modules that failed."""
 
     routes: list[ControllerRouterHandler] = field(default_factory=list)
-    translations: dict[str, str] = field(default_factory=dict)
     actions: list[PaletteAction] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -155,10 +97,10 @@ class Areas:
 def discover_areas(package: str = AREAS_PACKAGE) -> Areas:
     """Import every module of ``crm_gateway/ui/areas/`` that exports ``routes``.
 
-    Optional exports: ``TRANSLATIONS`` (Romanian -> English) and ``ACTIONS`` (extra ``PaletteAction``s).
+    Optional export: ``ACTIONS`` (extra ``PaletteAction``s). Texts live in the catalogues (``crm_gateway/locale``).
     A module that fails to import is logged and skipped, so one broken area never takes the UI down.
     """
-    areas = Areas(translations=dict(CORE_TRANSLATIONS), actions=list(PALETTE))
+    areas = Areas(actions=list(PALETTE))
     pkg = importlib.import_module(package)
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
@@ -174,7 +116,6 @@ def discover_areas(package: str = AREAS_PACKAGE) -> Areas:
         if routes is None:
             continue
         areas.routes.extend(routes)
-        areas.translations.update(getattr(module, "TRANSLATIONS", {}) or {})
         areas.actions.extend(getattr(module, "ACTIONS", []) or [])
     return areas
 
@@ -185,53 +126,93 @@ def language_of(request: Request[Any, Any, Any], default: str = "ro") -> str:
     return lang if lang in LANGUAGES else default
 
 
-def to_local(value: Any, tz: ZoneInfo, fmt: str | None = None) -> str:
-    """A datetime (or ISO text) as local time ``dd.mm.yyyy HH:MM``; a date as ``dd.mm.yyyy``; None as ''."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            is_date = len(text) == len("2025-01-31")
-            value = date.fromisoformat(text) if is_date else datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return text
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(tz).strftime(fmt or "%d.%m.%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime(fmt or "%d.%m.%Y")
-    return str(value)
-
-
-def money(value: Any) -> str:
-    """A decimal amount the Romanian way: ``1.250,00``."""
-    if value is None or value == "":
-        return ""
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    text = f"{amount:,.2f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
-
-
 def configure_templates(
     engine: JinjaTemplateEngine,
     areas: Areas,
     timezone: str,
     default_language: str,
 ) -> None:
-    """Add the framework's globals and filters to the Jinja environment."""
+    """Add the framework's globals and filters to the Jinja environment.
+
+    Texts go through ``jinja2.ext.i18n`` (``_``, ``gettext``, ``ngettext``, ``pgettext``) backed by the Babel
+    catalogues of ``crm_gateway/locale``, in the language of the request; figures and dates through
+    ``crm_kit.formatting`` in that language and the configured zone.
+    """
     tz = ZoneInfo(timezone)
     env = engine.engine
+    i18n.load_all()
+
+    def lang_of(ctx: Context) -> str:
+        request = ctx.get("request")
+        return language_of(request, default_language) if request is not None else default_language
 
     @pass_context
-    def translate(ctx: Context, text: str, **values: Any) -> str:
-        request = ctx.get("request")
-        lang = language_of(request, default_language) if request is not None else default_language
-        out = areas.translations.get(text, text) if lang == "en" else text
-        return out.format(**values) if values else out
+    def gettext(ctx: Context, text: str, **values: Any) -> str:
+        return i18n.gettext(lang_of(ctx), text, **values)
+
+    @pass_context
+    def ngettext(ctx: Context, singular: str, plural: str, n: int, **values: Any) -> str:
+        return i18n.ngettext(lang_of(ctx), singular, plural, n, **values)
+
+    @pass_context
+    def pgettext(ctx: Context, context: str, text: str, **values: Any) -> str:
+        return i18n.pgettext(lang_of(ctx), context, text, **values)
+
+    @pass_context
+    def npgettext(ctx: Context, context: str, singular: str, plural: str, n: int, **values: Any) -> str:
+        return i18n.npgettext(lang_of(ctx), context, singular, plural, n, **values)
+
+    @pass_context
+    def label(ctx: Context, code: Any, kind: str, default: str | None = None) -> str:
+        return i18n.label(lang_of(ctx), code, kind, default)
+
+    @pass_context
+    def money(ctx: Context, value: Any, currency: str | None = None) -> str:
+        return formatting.money(value, currency, lang_of(ctx))
+
+    @pass_context
+    def number(ctx: Context, value: Any, decimals: int | None = None) -> str:
+        return formatting.number(value, lang_of(ctx), decimals)
+
+    @pass_context
+    def percent(ctx: Context, value: Any, decimals: int = 1) -> str:
+        return formatting.percent(value, lang_of(ctx), decimals)
+
+    @pass_context
+    def local(ctx: Context, value: Any) -> str:
+        return formatting.datetime(value, tz, lang_of(ctx))
+
+    @pass_context
+    def local_date(ctx: Context, value: Any) -> str:
+        return formatting.date(value, lang_of(ctx), tz)
+
+    @pass_context
+    def note(ctx: Context, text: str | None) -> str:
+        return notes.translate(lang_of(ctx), text)
+
+    def local_input(value: Any) -> str:
+        return formatting.local_input(value, tz)
+
+    @pass_context
+    def error_text(ctx: Context, error: Any) -> str:
+        return problems.message(lang_of(ctx), error)
+
+    @pass_context
+    def field_errors(ctx: Context, error: Any) -> list[problems.FieldError]:
+        return problems.field_errors(lang_of(ctx), error)
+
+    @pass_context
+    def page_error(ctx: Context, error: Any) -> Markup:
+        # The message once at the top; each field's error in a list crm.js moves beside its field.
+        if error is None:
+            return Markup("")
+        language = lang_of(ctx)
+        html = Markup('<p class="error" role="alert" id="page-error">{}</p>').format(problems.message(language, error))
+        fields = problems.field_errors(language, error)
+        if fields:
+            items = Markup("").join(Markup('<li data-field="{}">{}</li>').format(f.field, f.message) for f in fields)
+            html += Markup('<ul class="error field-errors" id="field-errors">{}</ul>').format(items)
+        return html
 
     @pass_context
     def current_user(ctx: Context) -> User | None:
@@ -255,20 +236,44 @@ def configure_templates(
 
     @pass_context
     def current_language(ctx: Context) -> str:
-        request = ctx.get("request")
-        return language_of(request, default_language) if request is not None else default_language
+        return lang_of(ctx)
 
-    env.globals["_"] = translate
+    @pass_context
+    def may(ctx: Context, action: str) -> bool:
+        user = current_user(ctx)
+        return user is not None and permissions.allowed(user.role, action)
+
+    @pass_context
+    def may_open(ctx: Context, href: str) -> bool:
+        user = current_user(ctx)
+        return user is not None and permissions.nav_allowed(user.role, href)
+
+    env.add_extension("jinja2.ext.i18n")
+    # Old-style callables: a translated text is escaped like any other value (never trusted as markup).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=False, pgettext=pgettext, npgettext=npgettext
+    )
     env.globals["current_user"] = current_user
     env.globals["csrf_token"] = csrf_token
     env.globals["csrf_field"] = csrf_field
     env.globals["idempotency_field"] = idempotency_field
     env.globals["current_language"] = current_language
+    env.globals["error_text"] = error_text
+    env.globals["field_errors"] = field_errors
+    env.globals["page_error"] = page_error
+    env.globals["may"] = may
+    env.globals["may_open"] = may_open
     env.globals["navigation"] = NAVIGATION
     env.globals["palette_actions"] = areas.actions
     env.globals["failed_areas"] = areas.failed
-    env.filters["local"] = lambda value, fmt=None: to_local(value, tz, fmt)
+    env.filters["label"] = label
+    env.filters["local"] = local
+    env.filters["local_date"] = local_date
+    env.filters["local_input"] = local_input
+    env.filters["note"] = note
     env.filters["money"] = money
+    env.filters["number"] = number
+    env.filters["percent"] = percent
 
 
 # --- page handler dependencies ----------------------------------------------------------------------------------
@@ -382,14 +387,12 @@ def csrf_rejected_page(request: Request[Any, Any, Any], exc: CsrfRejected) -> Re
     if request.url.path.startswith("/api/"):
         body = {"status_code": 403, "detail": str(exc), "extra": {}}
         return Response(body, status_code=403, media_type=MediaType.JSON)
-    text = "Formularul a expirat sau nu vine din această aplicație; reîncărcați pagina și încercați din nou."
-    return render_page(request, "error.html", {"status": 403, "detail": text, "translate_detail": True}, 403)
+    text = N_("Formularul a expirat sau nu vine din această aplicație; reîncărcați pagina și încercați din nou.")
+    return render_page(request, "error.html", {"status": 403, "error": ApiError(403, text)}, 403)
 
 
 def api_error_page(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
     """An ``ApiError`` a page did not handle: the layout shows the message (401: log in again)."""
     if exc.status == 401:
         return login_redirect(request, LoginRequired())
-    return render_page(
-        request, "error.html", {"status": exc.status, "detail": exc.detail, "extra": exc.extra}, exc.status
-    )
+    return render_page(request, "error.html", {"status": exc.status, "error": exc}, exc.status)

@@ -1,1 +1,1 @@
-"""UI areas: every module here exporting ``routes`` (and optional ``TRANSLATIONS``, ``ACTIONS``) is loaded."""
+"""UI areas: every module here exporting ``routes`` (and optional ``ACTIONS``) is loaded."""

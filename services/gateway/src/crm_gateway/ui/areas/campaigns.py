@@ -20,13 +20,14 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.i18n import N_
 
 Form = URLEncodedBody[dict[str, Any]]
 FILTER_TEXT = ("name", "fiscal_code", "locality", "county", "activity_domain")
 FILTER_NUMBERS = ("turnover_min", "turnover_max", "employees_min", "employees_max")
 KINDS = ("client", "lead", "supplier")
 PAGE = 100
-NOTHING_TICKED = "Bifați cel puțin un membru sau alegeți „pentru toți membrii”."
+NOTHING_TICKED = N_("Bifați cel puțin un membru sau alegeți „pentru toți membrii”.")
 
 
 def _text(form: dict[str, Any], key: str) -> str | None:
@@ -315,161 +316,3 @@ routes = [
     opportunities_generate,
     opportunities_progress,
 ]
-
-HELP: dict[str, str] = {
-    "Campania (M1): nume, perioadă (început, sfârșit), obiectiv, segment țintă, costuri și venituri estimate "
-    "(fără TVA) și numărul de luni de valabilitate pentru indicatorul de recuperare (1-120).": (
-        "Campaign (M1): name, period (start, end), objective, targeted segment, estimated costs and revenues "
-        "(net of VAT) and the number of validity months of the return indicator (1-120)."
-    ),
-    "Membri (M2): clienți existenți și lead-uri (clienți potențiali), aleși după nume (o parte din nume), CUI "
-    "(cu sau fără RO), localitate, județ, domeniu de activitate (valoarea întreagă, fără a ține cont de "
-    "majuscule sau diacritice), cifră de afaceri și număr de angajați (intervale inclusive; un partener fără "
-    "cifră de afaceri sau fără număr de angajați nu intră într-un astfel de interval). Numărul de parteneri "
-    "găsiți se vede înainte de adăugare.": (
-        "Members (M2): existing clients and leads (potential clients), chosen by name (a part of it), fiscal code "
-        "(with or without RO), locality, county, activity domain (the whole value, ignoring case and diacritics), "
-        "turnover and number of employees (inclusive ranges; a partner without a turnover or an employee count "
-        "never falls in such a range). The number of matching partners is shown before adding."
-    ),
-    "Cost realizat (M3) = suma valorilor fără TVA ale documentelor de cost ale campaniei: facturi de achiziție, "
-    "bonuri fiscale de achiziție, deconturi de cheltuieli, note contabile de salarii, consumuri interne și "
-    "tranzacții de trezorerie — fie trimise din ERP cu opțiunea „Adaugă la costurile de marketing ale "
-    "campaniei”, fie atașate aici. Data efectivă: data documentului.": (
-        "Realized cost (M3) = the sum, net of VAT, of the campaign's cost documents: purchase invoices, purchase "
-        "fiscal receipts, expense reports, payroll accounting notes, internal consumption and treasury "
-        "transactions — either sent from the ERP with \u201cadd to campaign marketing costs\u201d or attached here. "
-        "Effective date: the document's date."
-    ),
-    "Venit acceptat (M4) = suma fără TVA a comenzilor client ale campaniei: comenzile care indică campania, "
-    "comenzile venite din oportunități deschise din campanie și comenzile atașate aici. Data efectivă: data "
-    "comenzii.": (
-        "Accepted revenue (M4) = the sum, net of VAT, of the campaign's client orders: orders that name the "
-        "campaign, orders that came from opportunities opened from the campaign, and orders attached here. "
-        "Effective date: the order's date."
-    ),
-    "Venit facturat (M4) = suma fără TVA a facturilor emise pe comenzile campaniei și pe contractele rezultate "
-    "din campanie; se adaugă automat la emiterea facturii. Data efectivă: data facturii.": (
-        "Invoiced revenue (M4) = the sum, net of VAT, of the invoices issued on the campaign's orders and on the "
-        "contracts that resulted from the campaign; added automatically when the invoice is issued. Effective "
-        "date: the invoice's date."
-    ),
-    "Indicator de recuperare lunar (M5) = pentru fiecare lună de valabilitate (de la luna de început), valoarea "
-    "facturată fără TVA a contractelor de abonament rezultate din campanie. O factură contează în luna de "
-    "contract pe care o facturează, altfel în luna emiterii. Se actualizează automat când o factură intră în "
-    "veniturile campaniei.": (
-        "Monthly return indicator (M5) = for each validity month (from the start month), the invoiced value, net "
-        "of VAT, of the subscription contracts that resulted from the campaign. An invoice counts in the contract "
-        "month it bills, else in its issue month. It updates itself when an invoice joins the campaign's revenues."
-    ),
-    "Investiția de marketing (M6) = costul realizat. ROI = (venit facturat - cost realizat) / cost realizat, "
-    "rotunjit la 4 zecimale; gol cât timp costul este zero.": (
-        "Marketing investment (M6) = the realized cost. ROI = (invoiced revenue - realized cost) / realized cost, "
-        "rounded to 4 decimals; empty while the cost is zero."
-    ),
-    "La data (M6): toate cifrele sunt recalculate numai din documentele cu data efectivă până la data aleasă, "
-    "așa cum sunt cunoscute azi (un document atașat ulterior contează la data lui).": (
-        "As of (M6): every figure is recalculated from the documents whose effective date is on or before the "
-        "chosen date, as they are known today (a document attached later counts at its own date)."
-    ),
-    "Fiecare document contează o singură dată și pentru o singură campanie, oricâte ori ar sosi.": (
-        "Each document counts once, for one campaign only, however often it arrives."
-    ),
-    "Oportunități generate (M7): cel mult una pentru fiecare membru al campaniei, oricâte ori se apasă butonul. "
-    "Progres: cerute, deschise de modulul de oportunități, în așteptare.": (
-        "Generated opportunities (M7): at most one per member of the campaign, however often the button is "
-        "pressed. Progress: requested, opened by the opportunities module, pending."
-    ),
-}
-
-TRANSLATIONS: dict[str, str] = {
-    **HELP,
-    NOTHING_TICKED: "Tick at least one member or choose \u201cfor all members\u201d.",
-    "Campanii marketing": "Marketing campaigns",
-    "Campanie nouă": "New campaign",
-    "Nume": "Name",
-    "Început": "Start",
-    "Sfârșit": "End",
-    "Obiectiv": "Objective",
-    "Segment țintă": "Targeted segment",
-    "Cost estimat": "Estimated cost",
-    "Venit estimat": "Estimated revenue",
-    "Luni de recuperare": "Return months",
-    "Creează": "Create",
-    "Caută": "Search",
-    "Nicio campanie.": "No campaigns.",
-    "Perioada": "Period",
-    "Membri": "Members",
-    "Modifică": "Change",
-    "Salvează": "Save",
-    "Rezultate": "Results",
-    "La data": "As of",
-    "Recalculează": "Recalculate",
-    "Toate documentele": "All documents",
-    "Estimat": "Estimated",
-    "Realizat": "Realized",
-    "Diferență": "Difference",
-    "Cost (investiția de marketing)": "Cost (marketing investment)",
-    "Venit acceptat": "Accepted revenue",
-    "Venit facturat": "Invoiced revenue",
-    "Indicator de recuperare lunar": "Monthly return indicator",
-    "Luna": "Month",
-    "Valoare": "Value",
-    "Costuri realizate": "Realized costs",
-    "Comenzi (venit acceptat)": "Orders (accepted revenue)",
-    "Facturi (venit facturat)": "Invoices (invoiced revenue)",
-    "Facturi în indicatorul de recuperare": "Invoices in the return indicator",
-    "Document": "Document",
-    "Tip": "Kind",
-    "Data": "Date",
-    "Număr": "Number",
-    "Fără TVA": "Net of VAT",
-    "Cum": "How",
-    "Atașează": "Attach",
-    "Atașează document de cost": "Attach a cost document",
-    "Atașează comandă client": "Attach a client order",
-    "Adaugă factură la indicator": "Add an invoice to the indicator",
-    "sau id": "or id",
-    "Alegeți": "Choose",
-    "Niciun document.": "No documents.",
-    "Filtru membri": "Member filter",
-    "CUI": "Fiscal code",
-    "Localitate": "Locality",
-    "Județ": "County",
-    "Domeniu de activitate": "Activity domain",
-    "Cifră de afaceri de la": "Turnover from",
-    "până la": "to",
-    "Angajați de la": "Employees from",
-    "Clienți": "Clients",
-    "Lead-uri": "Leads",
-    "Furnizori": "Suppliers",
-    "parteneri găsiți": "matching partners",
-    "deja membri": "already members",
-    "vor fi adăugați": "will be added",
-    "Adaugă partenerii găsiți": "Add the matching partners",
-    "Adaugă parteneri aleși": "Add chosen partners",
-    "Adaugă": "Add",
-    "Niciun membru.": "No members.",
-    "Partener": "Partner",
-    "Cifră de afaceri": "Turnover",
-    "Angajați": "Employees",
-    "Oportunitate": "Opportunity",
-    "Elimină": "Remove",
-    "cerută": "requested",
-    "deschisă": "opened",
-    "Generează oportunități": "Generate opportunities",
-    "pentru membrii bifați": "for the ticked members",
-    "pentru toți membrii": "for all members",
-    "Responsabil": "Owner",
-    "Titlu": "Title",
-    "cerute": "requested",
-    "deschise": "opened",
-    "în așteptare": "pending",
-    "Definiții": "Definitions",
-    "document": "document",
-    "atașat": "attached",
-    "oportunitate": "opportunity",
-    "comandă": "order",
-    "contract": "contract",
-    "Cifrele la data": "Figures as of",
-}

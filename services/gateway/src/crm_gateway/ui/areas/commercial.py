@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import campaign_choice, partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -25,12 +26,12 @@ Multipart = MultipartBody[dict[str, Any]]
 LINE_ROWS = 5
 DOC_TYPES = ("offer", "order", "contract", "invoice", "cost", "payment")
 COST_KINDS = (
-    ("purchase_invoice", "Factură achiziție"),
-    ("purchase_receipt", "Bon fiscal achiziție"),
-    ("expense_report", "Decont de cheltuieli"),
-    ("payroll_note", "Notă contabilă salarii"),
-    ("internal_consumption", "Consum intern"),
-    ("treasury", "Operațiune de trezorerie"),
+    ("purchase_invoice", N_("Factură achiziție")),
+    ("purchase_receipt", N_("Bon fiscal achiziție")),
+    ("expense_report", N_("Decont de cheltuieli")),
+    ("payroll_note", N_("Notă contabilă salarii")),
+    ("internal_consumption", N_("Consum intern")),
+    ("treasury", N_("Operațiune de trezorerie")),
 )
 
 
@@ -316,7 +317,7 @@ async def post_cost(api: NamedDependency[ApiClient], data: Form) -> Template | R
         "description": _text(data, "description"),
     }
     if to_campaign and not body["campaign_id"]:
-        return await _cost_page(api, error=ApiError(422, "Alegeți campania la care se adaugă costul."), form=data)
+        return await _cost_page(api, error=ApiError(422, N_("Alegeți campania la care se adaugă costul.")), form=data)
     try:
         doc = await api.post("/api/cost-documents", json={k: v for k, v in body.items() if v is not None})
     except ApiError as exc:
@@ -336,90 +337,3 @@ routes = [
     cost_form,
     post_cost,
 ]
-
-TRANSLATIONS = {
-    "Articole": "Articles",
-    "Nomenclator articole": "Article catalogue",
-    "Caută": "Search",
-    "Cod": "Code",
-    "Denumire": "Name",
-    "U.M.": "Unit",
-    "Preț": "Price",
-    "Cotă TVA": "VAT rate",
-    "Poze": "Photos",
-    "Poză": "Photo",
-    "Modifică": "Change",
-    "Adaugă articol": "Add article",
-    "Modifică articolul": "Change the article",
-    "Salvează": "Save",
-    "Cote TVA": "VAT rates",
-    "Activă": "Active",
-    "Selectare articole din": "Pick articles from",
-    "Nomenclator articole (toate)": "Article catalogue (all)",
-    "Lista aleasă": "The chosen list",
-    "Coduri (separate prin virgulă)": "Codes (comma separated)",
-    "Documente": "Documents",
-    "Partener": "Partner",
-    "Alegeți partenerul": "Choose the partner",
-    "Tip": "Type",
-    "Toate": "All",
-    "Arată": "Show",
-    "Sold": "Balance",
-    "Sold partener": "Partner balance",
-    "Număr": "Number",
-    "Data": "Date",
-    "Fără TVA": "Net",
-    "TVA": "VAT",
-    "Total": "Total",
-    "Stare": "Status",
-    "Tipărire": "Printout",
-    "Vezi": "View",
-    "Nu sunt documente.": "There are no documents.",
-    "Emite factură": "Issue an invoice",
-    "Înregistrează document de cost": "Record a cost document",
-    "Înregistrează încasare": "Record a payment",
-    "Sumă": "Amount",
-    "Factura (opțional)": "Invoice (optional)",
-    "Factură": "Invoice",
-    "Ofertă": "Offer",
-    "Comandă client": "Client order",
-    "Contract": "Contract",
-    "Document de cost": "Cost document",
-    "Încasare": "Payment",
-    "Linii": "Lines",
-    "Articol": "Article",
-    "Cantitate": "Quantity",
-    "Valoare": "Value",
-    "Sursa": "Source",
-    "Oportunitate": "Opportunity",
-    "Campanie": "Campaign",
-    "Perioada": "Period",
-    "Luna facturată": "Month billed",
-    "Document furnizor": "Supplier document",
-    "Valabilă până la": "Valid until",
-    "Emite": "Issue",
-    "Din comandă": "From an order",
-    "Din contract (luna)": "From a contract (month)",
-    "Cu linii proprii": "With its own lines",
-    "Comanda": "Order",
-    "Luna (AAAA-LL)": "Month (YYYY-MM)",
-    "Preț (opțional)": "Price (optional)",
-    "Fel document": "Document kind",
-    "Furnizor": "Supplier",
-    "Număr document": "Document number",
-    "Valoare fără TVA": "Net value",
-    "Descriere": "Description",
-    "Adaugă la costuri campanie marketing": "Add to campaign marketing costs",
-    "Alegeți campania la care se adaugă costul.": "Choose the campaign the cost is added to.",
-    "Înregistrează": "Record",
-    "Factură achiziție": "Purchase invoice",
-    "Bon fiscal achiziție": "Purchase receipt",
-    "Decont de cheltuieli": "Expense report",
-    "Notă contabilă salarii": "Payroll accounting note",
-    "Consum intern": "Internal consumption",
-    "Operațiune de trezorerie": "Treasury transaction",
-    "Clientul datorează": "The client owes",
-    "Tipărirea documentului": "The document's printout",
-    "Deschide PDF": "Open the PDF",
-    "Înapoi la documente": "Back to documents",
-}

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -115,7 +116,7 @@ async def dossier_file(api: NamedDependency[ApiClient], dossier_id: FromPath[UUI
             )
             sha256, file_name = blob["sha256"], file_name or upload.filename
         if not _SHA256.match(sha256):
-            raise ApiError(422, "Alegeți un fișier sau dați adresa sha256 a unui atașament existent.")
+            raise ApiError(422, N_("Alegeți un fișier sau dați adresa sha256 a unui atașament existent."))
         await api.post(
             f"/api/dossiers/{dossier_id}/documents",
             json={
@@ -131,35 +132,3 @@ async def dossier_file(api: NamedDependency[ApiClient], dossier_id: FromPath[UUI
 
 
 routes = [dossier_list, dossier_create, dossier_detail, dossier_file]
-
-TRANSLATIONS: dict[str, str] = {
-    "Analiză dosare": "Dossiers",
-    "Dosar": "Dossier",
-    "Dosar nou": "New dossier",
-    "Pe categorii": "By category",
-    "Categorie": "Category",
-    "Dosare": "Dossiers",
-    "Documente": "Documents",
-    "Mărime": "Size",
-    "Partener": "Partner",
-    "Toți partenerii": "All partners",
-    "Toate": "All",
-    "Nume": "Name",
-    "Creat": "Created",
-    "Creează": "Create",
-    "Arată": "Show",
-    "Niciun dosar.": "No dossiers.",
-    "Niciun document.": "No documents.",
-    "Fișier": "File",
-    "Îndosariat": "Filed",
-    "De către": "By",
-    "Sursa": "Source",
-    "Îndosariază un document": "File a document",
-    "sau adresa sha256 a unui atașament existent": "or the sha256 address of a stored attachment",
-    "Tip sursă": "Source type",
-    "Id sursă": "Source id",
-    "Îndosariază": "File",
-    "Alegeți un fișier sau dați adresa sha256 a unui atașament existent.": (
-        "Choose a file or give the sha256 address of a stored attachment."
-    ),
-}

@@ -1,8 +1,8 @@
 """The home page (dashboard): the example of an area every other area copies.
 
 An area module exports ``routes`` (Litestar handlers serving HTML under its own paths) and optionally
-``TRANSLATIONS`` (Romanian -> English) and ``ACTIONS`` (extra F2 palette entries). Its templates live in
-``templates/<area>/`` and extend ``base.html``.
+``ACTIONS`` (extra F2 palette entries). Its templates live in ``templates/<area>/`` and extend ``base.html``;
+their texts go through ``_()`` and live in the catalogues ``crm_gateway/locale/{ro,en}`` (``ui/i18n.py``).
 """
 
 from __future__ import annotations
@@ -31,14 +31,3 @@ async def home(api: NamedDependency[ApiClient], user: NamedDependency[User]) -> 
 
 
 routes = [home]
-
-TRANSLATIONS = {
-    "Bun venit, {name}": "Welcome, {name}",
-    "Rol": "Role",
-    "Task-urile mele deschise": "My open tasks",
-    "Nu aveți task-uri deschise.": "You have no open tasks.",
-    "Serviciul de task-uri nu este disponibil acum.": "The tasks service is not available right now.",
-    "Apăsați F2 oriunde pentru acțiuni rapide.": "Press F2 anywhere for quick actions.",
-    "Zone care nu s-au încărcat": "Areas that failed to load",
-    "Termen": "Deadline",
-}

@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.i18n import N_
 
 STATUSES = ("imported", "failed", "ignored", "duplicate", "retried")
 PAGE = 50
@@ -80,7 +81,7 @@ async def upload(
     """Upload one exported file (Outlook text, Thunderbird text or .eml) into the import path."""
     file = data.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        return await _log_page(api, status=None, offset=0, error=ApiError(422, "Alegeți un fișier exportat."))
+        return await _log_page(api, status=None, offset=0, error=ApiError(422, N_("Alegeți un fișier exportat.")))
     content = await file.read()
     try:
         entry = await api.post(
@@ -103,44 +104,3 @@ async def retry(api: NamedDependency[ApiClient], import_id: FromPath[str]) -> Re
 
 
 routes = [import_log, import_entry, upload, retry]
-
-TRANSLATIONS = {
-    "Import eMail": "Email import",
-    "Jurnalul importurilor": "Import log",
-    "Toate": "All",
-    "importat": "imported",
-    "eșuat": "failed",
-    "ignorat": "ignored",
-    "duplicat": "duplicate",
-    "reîncercat": "retried",
-    "Filtrează": "Filter",
-    "Încarcă un email exportat": "Upload an exported email",
-    "Fișier (Outlook «Text only», Thunderbird text sau .eml)": "File (Outlook “Text only”, Thunderbird text or .eml)",
-    "Încarcă": "Upload",
-    "Fișierele puse în directorul de import sunt preluate automat.": (
-        "Files put into the import folder are taken automatically."
-    ),
-    "Fișier": "File",
-    "Stare": "Status",
-    "Expeditor": "Sender",
-    "Subiect": "Subject",
-    "Partener": "Partner",
-    "Task": "Task",
-    "Motiv": "Reason",
-    "Importat la": "Imported at",
-    "Reîncearcă": "Retry",
-    "Niciun import.": "No imports.",
-    "expeditor necunoscut": "unknown sender",
-    "Rezultatul importului": "Import result",
-    "Alegeți un fișier exportat.": "Choose an exported file.",
-    "Detalii import": "Import details",
-    "Unde se află fișierul": "Where the file is",
-    "Format": "Format",
-    "Codare": "Encoding",
-    "Trimis la": "Sent at",
-    "Responsabil": "Responsible",
-    "Atașări": "Attachments",
-    "Identitate mesaj": "Message identity",
-    "Înapoi la jurnal": "Back to the log",
-    "Deschide task-ul": "Open the task",
-}

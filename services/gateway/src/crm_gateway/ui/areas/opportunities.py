@@ -6,7 +6,6 @@ page the user was on, with the API's message.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -19,9 +18,9 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.pickers import partner_choice, staff_choice
+from crm_kit.formatting import local_input_to_utc
 
 Form = URLEncodedBody[dict[str, Any]]
-LOCAL = ZoneInfo("Europe/Bucharest")
 LINE_ROWS = 5
 STAGES = ("new", "presentation", "offer", "negotiation", "sale", "lost")
 
@@ -32,16 +31,6 @@ def _text(form: dict[str, Any], key: str) -> str | None:
         value = value[-1] if value else None
     text = str(value).strip() if value is not None else ""
     return text or None
-
-
-def _local_to_utc_iso(value: str | None) -> str | None:
-    """A ``datetime-local`` field (Bucharest wall time) as ISO-8601 with its offset."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=LOCAL).isoformat()
-    except ValueError:
-        return value
 
 
 def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:
@@ -154,13 +143,15 @@ async def opportunity_detail(api: NamedDependency[ApiClient], opportunity_id: Fr
 
 
 @post("/opportunities/{opportunity_id:uuid}/stage", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def opportunity_stage(api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID], data: Form) -> Any:
+async def opportunity_stage(
+    api: NamedDependency[ApiClient], zone: NamedDependency[ZoneInfo], opportunity_id: FromPath[UUID], data: Form
+) -> Any:
     """Move the opportunity; a delegate and a follow-up date make a task (O7); lost needs a reason (O6)."""
     body = {
         "stage": _text(data, "stage"),
         "note": _text(data, "note"),
         "delegate_staff_id": _text(data, "delegate_staff_id"),
-        "follow_up_at": _local_to_utc_iso(_text(data, "follow_up_at")),
+        "follow_up_at": local_input_to_utc(_text(data, "follow_up_at"), zone),
         "reason_code": _text(data, "reason_code") if _text(data, "stage") == "lost" else None,
         "potential": (_text(data, "potential") or "").replace(",", ".") or None,
         "probability": (_text(data, "probability") or "").replace(",", ".") or None,
@@ -340,95 +331,3 @@ routes = [
     stage_weights,
     stage_weights_save,
 ]
-
-TRANSLATIONS = {
-    "Oportunitate nouă": "New opportunity",
-    "Partener": "Partner",
-    "Alegeți partenerul": "Choose the partner",
-    "Titlu": "Title",
-    "Potențial": "Potential",
-    "Potențial ponderat": "Weighted potential",
-    "Probabilitate (%)": "Probability (%)",
-    "Data probabilă a semnării": "Probable signing date",
-    "Deschide": "Open",
-    "Etapa": "Stage",
-    "Toate": "All",
-    "Filtrează": "Filter",
-    "Nicio oportunitate.": "No opportunities.",
-    "Număr": "Count",
-    "Pondere": "Weight",
-    "Total deschise": "Open total",
-    "Motive de pierdere": "Lost reasons",
-    "Ponderi etape": "Stage weights",
-    "Istoric etape": "Stage history",
-    "Timp în etapă": "Time in stage",
-    "Schimbă etapa": "Change stage",
-    "Delegat": "Delegate",
-    "Eu": "Me",
-    "Data de follow-up": "Follow-up date",
-    "Notă": "Note",
-    "Motiv (la pierdere)": "Reason (when lost)",
-    "Salvează": "Save",
-    "Detalii": "Details",
-    "Potențial la această etapă (gol = neschimbat)": "Potential at this stage (empty = unchanged)",
-    "Probabilitate (gol = ponderea etapei)": "Probability (empty = the stage's weight)",
-    "Documente": "Documents",
-    "Generează document": "Generate document",
-    "Ofertă": "Offer",
-    "Comandă client": "Client order",
-    "Contract": "Contract",
-    "Articol": "Article",
-    "Cantitate": "Quantity",
-    "Preț (gol = preț listă)": "Price (empty = list price)",
-    "Valabilă până la": "Valid until",
-    "Tip contract": "Contract kind",
-    "abonament": "subscription",
-    "comercial": "commercial",
-    "Începe la": "Starts on",
-    "Luni": "Months",
-    "Valoare lunară": "Monthly value",
-    "Generează": "Generate",
-    "cerut": "requested",
-    "emis": "issued",
-    "refuzat": "refused",
-    "acceptată": "accepted",
-    "respinsă": "rejected",
-    "deschisă": "open",
-    "Acceptă": "Accept",
-    "Respinge": "Reject",
-    "Urmează": "Then",
-    "comandă": "order",
-    "ambele": "both",
-    "Păstrează oportunitatea deschisă": "Keep the opportunity open",
-    "de": "by",
-    "Cod": "Code",
-    "Text": "Text",
-    "Activ": "Active",
-    "Retrage": "Retire",
-    "Reactivează": "Restore",
-    "Adaugă": "Add",
-    "Ponderea fiecărei etape (%) aplicată potențialului.": "Each stage's weight (%) applied to the potential.",
-    "Închisă": "Closed",
-    "Proprietar": "Owner",
-    "Campanie": "Campaign",
-    "Documentele emise de comercial apar aici.": "Documents issued by commercial appear here.",
-    "Listă": "List",
-    "Pâlnie": "Funnel",
-    "Ofertă {number}": "Offer {number}",
-    "Client": "Client",
-    "Total fără TVA": "Total net of VAT",
-    "TVA": "VAT",
-    "Total cu TVA": "Total with VAT",
-    "Oportunitate": "Opportunity",
-    "Apăsați F2 și «Adaugă task»: clientul ofertei devine beneficiar.": (
-        "Press F2 and «Add task»: the offer's client becomes the beneficiary."
-    ),
-    "Nou": "New",
-    "1 Prezentare / întâlnire": "1 Presentation / meeting",
-    "2 Ofertă": "2 Offer",
-    "3 Negociere / contract sau comandă": "3 Negotiation / contract or order",
-    "4 Vânzare / contract semnat": "4 Sale / contract signed",
-    "X Pierdut": "X Lost",
-    "Motiv": "Reason",
-    "acum": "now",
-}

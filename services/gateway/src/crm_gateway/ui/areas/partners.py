@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import campaign_choice, staff_choice
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -32,20 +33,20 @@ FILTERS = (
     "employees_min",
     "employees_max",
 )
-KINDS = {"client": "Client", "lead": "Lead", "supplier": "Furnizor"}
+KINDS = {"client": N_("Client"), "lead": N_("Lead"), "supplier": N_("Furnizor")}
 HISTORY_KINDS = {
-    "opportunity": "Oportunități",
-    "offer": "Oferte",
-    "order": "Comenzi",
-    "contract": "Contracte",
-    "invoice": "Facturi",
-    "payment": "Încasări",
-    "cost": "Documente de cost",
-    "task": "Task-uri",
-    "email": "eMail",
-    "campaign": "Campanii",
-    "dossier": "Dosare",
-    "partner": "Partener",
+    "opportunity": N_("Oportunități"),
+    "offer": N_("Oferte"),
+    "order": N_("Comenzi"),
+    "contract": N_("Contracte"),
+    "invoice": N_("Facturi"),
+    "payment": N_("Încasări"),
+    "cost": N_("Documente de cost"),
+    "task": N_("Task-uri"),
+    "email": N_("eMail"),
+    "campaign": N_("Campanii"),
+    "dossier": N_("Dosare"),
+    "partner": N_("Partener"),
 }
 COUNTIES = (
     "Alba", "Arad", "Argeș", "Bacău", "Bihor", "Bistrița-Năsăud", "Botoșani", "Brașov", "Brăila", "București",
@@ -347,7 +348,7 @@ async def import_upload(api: NamedDependency[ApiClient], data: Multipart) -> Any
     upload = data.get("file")
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ApiError(422, "Alegeți un fișier CSV.")
+            raise ApiError(422, N_("Alegeți un fișier CSV."))
         started = await api.post(
             "/api/partner-imports", json={"file_name": upload.filename, "content": decode_csv(await upload.read())}
         )
@@ -387,92 +388,3 @@ routes = [
     import_status,
     import_progress,
 ]
-
-TRANSLATIONS: dict[str, str] = {
-    "Parteneri": "Partners",
-    "Partener": "Partner",
-    "Partener nou": "New partner",
-    "Lead nou": "New lead",
-    "Modifică": "Edit",
-    "Salvează": "Save",
-    "Caută": "Search",
-    "Tip": "Kind",
-    "Toate": "All",
-    "Client": "Client",
-    "Lead": "Lead",
-    "Furnizor": "Supplier",
-    "Denumire": "Name",
-    "CUI": "Fiscal code",
-    "Nr. Reg. Com.": "Trade register no.",
-    "Localitate": "Locality",
-    "Județ": "County",
-    "Adresă": "Address",
-    "Cifra de afaceri": "Turnover",
-    "de la": "from",
-    "până la": "to",
-    "Angajați": "Employees",
-    "Domeniu de activitate": "Activity domain",
-    "Sedii și emailuri": "Sites and emails",
-    "Un sediu pe rând: Nume sediu: email1, email2": "One site per line: Site name: email1, email2",
-    "Persoane de contact": "Contact persons",
-    "Una pe rând: Nume; funcție; email; telefon": "One per line: Name; role; email; phone",
-    "Reprezentant vânzări": "Sales representative",
-    "Reprezentant service": "Service representative",
-    "Date lead": "Lead details",
-    "Campanie asociată": "Associated campaign",
-    "Concurenți": "Competitors",
-    "Activități de interes": "Activities of interest",
-    "Responsabil service la client": "Service responsible at the client",
-    "separate prin virgulă": "comma separated",
-    "Niciun partener.": "No partners.",
-    "Oportunități": "Opportunities",
-    "Nicio oportunitate.": "No opportunities.",
-    "Titlu": "Title",
-    "Potențial": "Potential",
-    "Probabilitate": "Probability",
-    "Etapa": "Stage",
-    "Actualizat": "Updated",
-    "Istoric partener": "Partner history",
-    "Nimic în istoric.": "Nothing in the history.",
-    "Când": "When",
-    "Ce": "What",
-    "Dosare": "Dossiers",
-    "Dosar nou": "New dossier",
-    "Nume": "Name",
-    "Categorie": "Category",
-    "Creează": "Create",
-    "documente": "documents",
-    "Import CSV": "CSV import",
-    "Import parteneri din CSV": "Import partners from CSV",
-    "Fișier CSV": "CSV file",
-    "Importă": "Import",
-    "Se importă toate rândurile valide sau niciunul; fiecare rând greșit este arătat.": (
-        "Every row is checked; all rows are imported or none, and each bad row is shown."
-    ),
-    "Coloane": "Columns",
-    "Importuri recente": "Recent imports",
-    "Fișier": "File",
-    "Stare": "Status",
-    "Rânduri": "Rows",
-    "Importați": "Imported",
-    "Rând": "Row",
-    "Câmp": "Field",
-    "Problema": "Problem",
-    "Verificate": "Checked",
-    "Alegeți un fișier CSV.": "Choose a CSV file.",
-    "validating": "checking",
-    "rejected": "rejected",
-    "imported": "imported",
-    "failed": "failed",
-    "Toate tipurile": "All kinds",
-    "Mai noi": "Newer",
-    "Mai vechi": "Older",
-    "nu": "none",
-    "Oferte": "Offers",
-    "Comenzi": "Orders",
-    "Contracte": "Contracts",
-    "Facturi": "Invoices",
-    "Încasări": "Payments",
-    "Documente de cost": "Cost documents",
-    "Campanii": "Campaigns",
-}

@@ -13,21 +13,28 @@ from crm_gateway.auth.sessions import Sessions
 from crm_gateway.domain.users import User
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.login import session_cookies
 
 Form = URLEncodedBody[dict[str, Any]]
 
 SECTIONS = [
-    ("C1", "Servere mail ieșire și credențiale", "/emails/servers"),
-    ("C2 · C3", "Reamintire task-uri și interval refresh pt. taskuri noi", "/tasks/settings"),
-    ("C4", "Import eMail: director și format", "/mail-imports"),
-    ("C5", "Selectare articole din nomenclator (pentru documente)", "/articles"),
-    ("O3", "Ponderi etape oportunități", "/opportunities/stage-weights"),
-    ("O6", "Nomenclatoare > Motive (motive de pierdere)", "/opportunities/lost-reasons"),
-    ("T7", "Servicii post-vânzare", "/tasks/services"),
-    ("", "Notificări (canal, limbă)", "/messages/settings"),
-    ("", "Personal (ore pe zi, categorii, echipe)", "/staff"),
+    ("C1", N_("Servere mail ieșire și credențiale"), "/emails/servers", None),
+    (
+        "C2 · C3",
+        N_("Reamintire task-uri și interval refresh pt. taskuri noi"),
+        "/tasks/settings",
+        "task_settings.write",
+    ),
+    ("C4", N_("Import eMail: director și format"), "/mail-imports", "settings"),
+    ("C5", N_("Selectare articole din nomenclator (pentru documente)"), "/articles", "commercial_settings.write"),
+    ("O3", N_("Ponderi etape oportunități"), "/opportunities/stage-weights", "stage_weights.write"),
+    ("O6", N_("Nomenclatoare > Motive (motive de pierdere)"), "/opportunities/lost-reasons", "lost_reasons.write"),
+    ("T7", N_("Servicii post-vânzare"), "/tasks/services", "services.write"),
+    ("", N_("Notificări (canal, limbă)"), "/messages/settings", None),
+    ("", N_("Personal (ore pe zi, categorii, echipe)"), "/staff", "staff"),
 ]
+"""Every setting by feature: code, text, page, and the action (``ui/permissions.py``) a role needs to see it."""
 
 
 async def _page(
@@ -104,29 +111,3 @@ async def password_change(
 
 
 routes = [settings_index, user_create, password_change]
-
-TRANSLATIONS = {
-    "Schimbă parola": "Change password",
-    "Parola actuală": "Current password",
-    "Parola nouă": "New password",
-    "Parola actuală este greșită.": "The current password is wrong.",
-    "Parola nouă este prea scurtă.": "The new password is too short.",
-    "Configurări": "Settings",
-    "Servere mail ieșire și credențiale": "Outgoing mail servers and credentials",
-    "Reamintire task-uri și interval refresh pt. taskuri noi": "Task reminders and the new-task refresh interval",
-    "Import eMail: director și format": "Email import: folder and format",
-    "Selectare articole din nomenclator (pentru documente)": "Article picker scope (for documents)",
-    "Ponderi etape oportunități": "Opportunity stage weights",
-    "Nomenclatoare > Motive (motive de pierdere)": "Catalogues > Reasons (lost reasons)",
-    "Servicii post-vânzare": "Post-sale services",
-    "Notificări (canal, limbă)": "Notifications (channel, language)",
-    "Personal (ore pe zi, categorii, echipe)": "Staff (hours per day, categories, teams)",
-    "Utilizatori": "Users",
-    "Utilizator nou": "New user",
-    "Utilizator": "User",
-    "Parolă": "Password",
-    "Rol": "Role",
-    "Persoană din personal": "Staff member",
-    "(niciuna)": "(none)",
-    "Adaugă": "Add",
-}

@@ -98,24 +98,3 @@ async def staff_save(api: NamedDependency[ApiClient], staff_id: FromPath[UUID], 
 
 
 routes = [staff_list, staff_create, staff_edit, staff_save]
-
-TRANSLATIONS: dict[str, str] = {
-    "Personal": "Staff",
-    "Nume": "Name",
-    "Email": "Email",
-    "Utilizator": "User login",
-    "gol dacă nu e utilizator al sistemului": "empty when not a system user",
-    "Ore pe zi": "Hours per day",
-    "Categorii": "Categories",
-    "Echipă": "Team",
-    "Activ": "Active",
-    "da": "yes",
-    "nu": "no",
-    "Adaugă": "Add",
-    "Salvează": "Save",
-    "Caută": "Search",
-    "Persoană nouă": "New person",
-    "Modifică persoana": "Edit person",
-    "Nimeni.": "Nobody.",
-    "separate prin virgulă": "comma separated",
-}

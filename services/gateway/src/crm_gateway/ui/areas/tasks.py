@@ -8,7 +8,7 @@ calls (live checks, new-task polling, the PDF) go to ``/api/...`` with the sessi
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -21,9 +21,9 @@ from litestar.response import Redirect, Template
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.pickers import partner_choice
+from crm_kit.formatting import local_input_to_utc
 
 Form = URLEncodedBody[dict[str, Any]]
-LOCAL = ZoneInfo("Europe/Bucharest")
 VIEWS = ("for-me", "from-me", "all")
 
 
@@ -43,23 +43,12 @@ def _many(form: dict[str, Any], key: str) -> list[str]:
     return [str(v).strip() for v in values if str(v).strip()]
 
 
-def _local_to_iso(value: str | None) -> str | None:
-    """A ``datetime-local`` field (Bucharest wall time) as ISO-8601 with its offset; other text is passed on."""
-    if not value:
-        return None
+def _whole(text: str | None) -> int | str:
+    """A whole number typed in a form; anything else goes to the API as typed, which names the field."""
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=LOCAL).isoformat()
+        return int(text or "0")
     except ValueError:
-        return value
-
-
-def _iso_to_local_input(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M")
-    except ValueError:
-        return ""
+        return text or ""
 
 
 async def _optional(api: ApiClient, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -94,7 +83,7 @@ async def task_list(
             "status": status or "",
             "offset": offset,
             "refresh_minutes": (settings or {}).get("new_task_refresh_minutes", 0) or 0,
-            "loaded_at": datetime.now(LOCAL).isoformat(),
+            "loaded_at": datetime.now(UTC).isoformat(),
         },
     )
 
@@ -125,7 +114,7 @@ async def task_form(api: NamedDependency[ApiClient], partner_id: FromQuery[str |
     return await _form_page(api, form={"partner_id": partner_id} if partner_id else None)
 
 
-def _task_body(form: dict[str, Any]) -> dict[str, Any]:
+def _task_body(form: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     body: dict[str, Any] = {
         "title": _text(form, "title") or "",
         "description": _text(form, "description") or "",
@@ -136,20 +125,22 @@ def _task_body(form: dict[str, Any]) -> dict[str, Any]:
             body[key] = _text(form, key)
     for key in ("deadline", "planned_start"):
         if _text(form, key):
-            body[key] = _local_to_iso(_text(form, key))
+            body[key] = local_input_to_utc(_text(form, key), zone)
     if _text(form, "planned_hours"):
         body["planned_hours"] = (_text(form, "planned_hours") or "").replace(",", ".")
     channel = _text(form, "alert_channel")
     if channel:
-        body["alert"] = {"channel": channel, "days_before": int(_text(form, "alert_days_before") or 0)}
+        body["alert"] = {"channel": channel, "days_before": _whole(_text(form, "alert_days_before"))}
     return body
 
 
 @post("/tasks", include_in_schema=False)
-async def create_task(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
+async def create_task(
+    api: NamedDependency[ApiClient], zone: NamedDependency[ZoneInfo], data: Form
+) -> Template | Redirect:
     """Create the task, then show it (with its checks)."""
     try:
-        task = await api.post("/api/tasks", json=_task_body(data))
+        task = await api.post("/api/tasks", json=_task_body(data, zone))
     except ApiError as exc:
         return await _form_page(api, form=data, error=exc)
     return Redirect(f"/tasks/{task['id']}?created=1")
@@ -185,7 +176,6 @@ async def _task_page(
             "error": error,
             "created": created,
             "staff": staff.get("items", []),
-            "deadline_input": _iso_to_local_input(task.get("deadline")),
         },
         status_code=error.status if error else 200,
     )
@@ -237,10 +227,12 @@ async def draft_contract(api: NamedDependency[ApiClient], task_id: FromPath[UUID
 
 
 @post("/tasks/{task_id:uuid}/edit", include_in_schema=False)
-async def edit(api: NamedDependency[ApiClient], task_id: FromPath[UUID], data: Form) -> Template | Redirect:
+async def edit(
+    api: NamedDependency[ApiClient], zone: NamedDependency[ZoneInfo], task_id: FromPath[UUID], data: Form
+) -> Template | Redirect:
     body: dict[str, Any] = {}
     if _text(data, "deadline"):
-        body["deadline"] = _local_to_iso(_text(data, "deadline"))
+        body["deadline"] = local_input_to_utc(_text(data, "deadline"), zone)
     if _text(data, "responsible_staff_id"):
         body["responsible_staff_id"] = _text(data, "responsible_staff_id")
     return await _act(api, task_id, "PATCH", f"/api/tasks/{task_id}", body)
@@ -275,13 +267,13 @@ async def broadcasts(api: NamedDependency[ApiClient]) -> Template:
 
 
 @post("/tasks/broadcasts", include_in_schema=False)
-async def launch(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
+async def launch(api: NamedDependency[ApiClient], zone: NamedDependency[ZoneInfo], data: Form) -> Template | Redirect:
     body = {
         "title": _text(data, "title") or "",
         "description": _text(data, "description") or "",
         "staff_ids": _many(data, "staff_ids"),
         "categories": _many(data, "categories"),
-        "deadline": _local_to_iso(_text(data, "deadline")),
+        "deadline": local_input_to_utc(_text(data, "deadline"), zone),
     }
     try:
         cast = await api.post("/api/task-broadcasts", json=body)
@@ -340,17 +332,11 @@ async def settings_page(api: NamedDependency[ApiClient], saved: FromQuery[str | 
 
 @post("/tasks/settings", include_in_schema=False)
 async def save_settings(api: NamedDependency[ApiClient], data: Form) -> Template | Redirect:
-    def number(key: str) -> int:
-        try:
-            return int(_text(data, key) or "0")
-        except ValueError:
-            return -1
-
     body = {
         "send_message": _text(data, "send_message") is not None,
         "send_email": _text(data, "send_email") is not None,
-        "days_before": number("days_before"),
-        "new_task_refresh_minutes": number("new_task_refresh_minutes"),
+        "days_before": _whole(_text(data, "days_before")),
+        "new_task_refresh_minutes": _whole(_text(data, "new_task_refresh_minutes")),
     }
     try:
         await api.put("/api/reminder-settings", json=body)
@@ -367,11 +353,12 @@ async def save_settings(api: NamedDependency[ApiClient], data: Form) -> Template
 @get("/tasks/tracking", include_in_schema=False)
 async def tracking_page(
     api: NamedDependency[ApiClient],
+    zone: NamedDependency[ZoneInfo],
     from_: Annotated[str | None, QueryParameter(name="from")] = None,
     to: FromQuery[str | None] = None,
 ) -> Template:
     """T12: resolved and unresolved tasks per person per day, as a chart; T11: the report export."""
-    today = datetime.now(LOCAL).date()
+    today = datetime.now(zone).date()
     first = from_ or (today - timedelta(days=13)).isoformat()
     last = to or today.isoformat()
     error = None
@@ -416,96 +403,3 @@ routes = [
     save_settings,
     tracking_page,
 ]
-
-TRANSLATIONS = {
-    "Task-uri": "Tasks",
-    "Pentru mine": "For me",
-    "De la mine": "From me",
-    "Toate": "All",
-    "Deschise": "Open",
-    "Rezolvate": "Resolved",
-    "Oricare": "Any",
-    "Task nou": "New task",
-    "Lansare Task": "Broadcast task",
-    "Servicii post-vânzare": "Post-sale services",
-    "Setări reamintire": "Reminder settings",
-    "Urmărire task-uri": "Task tracking",
-    "Task-uri noi pentru tine": "New tasks for you",
-    "Reîncarcă": "Reload",
-    "Titlu": "Title",
-    "Descriere": "Description",
-    "Responsabil": "Responsible",
-    "implicit: reprezentantul clientului": "default: the client's representative",
-    "Client beneficiar": "Beneficiary client",
-    "Serviciu solicitat": "Requested service",
-    "Termen": "Deadline",
-    "Start planificat": "Planned start",
-    "Ore planificate": "Planned hours",
-    "Facturabil": "Billable",
-    "Reamintire": "Reminder",
-    "din setări": "from the settings",
-    "Mesaj în aplicație": "In-app message",
-    "la termen": "at the deadline",
-    "{n} zile înainte": "{n} days before",
-    "Salvează": "Save",
-    "Verificări": "Checks",
-    "Disponibil": "Available",
-    "Indisponibil": "Not available",
-    "Suprapuneri": "Conflicts",
-    "Contract activ": "Active contract",
-    "niciunul": "none",
-    "Acoperă serviciul": "Covers the service",
-    "da": "yes",
-    "nu": "no",
-    "Sold client": "Client balance",
-    "Stare": "Status",
-    "deschis": "open",
-    "rezolvat": "resolved",
-    "Înregistrat la": "Registered at",
-    "Finalizat la": "Completed at",
-    "Facturat": "Invoiced",
-    "Ore": "Hours",
-    "Emitent": "Issued by",
-    "Sursa": "Source",
-    "Răspunsuri": "Replies",
-    "Niciun răspuns încă.": "No replies yet.",
-    "Răspunde": "Reply",
-    "Marchează rezolvat": "Mark resolved",
-    "Redeschide": "Reopen",
-    "Deviz": "Estimate",
-    "Deschide PDF": "Open PDF",
-    "Contract": "Contract",
-    "Ciornă de contract": "Draft a contract",
-    "Contract solicitat": "Contract requested",
-    "Luni": "Months",
-    "Tip": "Kind",
-    "Modifică": "Change",
-    "Fișiere atașate": "Attachments",
-    "Task creat.": "Task created.",
-    "Nu există task-uri.": "No tasks.",
-    "Destinatari": "Recipients",
-    "Persoane": "People",
-    "Categorii": "Categories",
-    "Lansează": "Launch",
-    "Progres": "Progress",
-    "rezolvate din": "resolved of",
-    "Cod": "Code",
-    "Denumire": "Name",
-    "Tarif orar": "Hourly rate",
-    "Articol ERP": "ERP article",
-    "Adaugă": "Add",
-    "Trimite mesaj off line reamintire task": "Send an in-app task reminder",
-    "Trimite mesaj email reamintire task": "Send an email task reminder",
-    "Zile înainte de termen": "Days before the deadline",
-    "Interval refresh pt. taskuri noi (minute, 0 = oprit)": "Refresh interval for new tasks (minutes, 0 = off)",
-    "Salvat.": "Saved.",
-    "De la": "From",
-    "Până la": "To",
-    "Arată": "Show",
-    "Export raport": "Export report",
-    "rezolvate": "resolved",
-    "nerezolvate": "unresolved",
-    "Nicio activitate în perioadă.": "No activity in the period.",
-    "Linie contract": "Contract line",
-    "Valoare": "Value",
-}

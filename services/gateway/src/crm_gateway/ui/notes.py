@@ -1,0 +1,113 @@
+"""System texts the services write in Romanian (stage-history notes, partner-history titles), in the user's language.
+
+The services store these as sentences ("Comandă cerută", "Task creat: Sună clientul"), not as codes; until they
+store a code and its values (listed in the #18 note), the UI recognises each sentence the services write and
+shows it from the catalogue. Anything else (a note a person typed) is shown as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from crm_gateway.ui import i18n
+from crm_gateway.ui.i18n import N_
+
+_STAGES = {
+    "Nouă": "new",
+    "1 Prezentare / întâlnire": "presentation",
+    "2 Ofertă": "offer",
+    "3 Negociere": "negotiation",
+    "4 Vânzare": "sale",
+    "X Pierdută": "lost",
+}
+_KINDS = {"client": "client", "lead": "lead", "supplier": "supplier"}
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.S), msgid)
+    for pattern, msgid in (
+        # opportunities: the notes of stages the system moves
+        (r"^Ofertă cerută$", N_("Ofertă cerută")),
+        (r"^Comandă cerută$", N_("Comandă cerută")),
+        (r"^Contract cerut$", N_("Contract cerut")),
+        (r"^Din oferta (?P<number>.+)$", N_("Din oferta %(number)s")),
+        (r"^Oferta (?P<number>\S+) emisă$", N_("Oferta %(number)s emisă")),
+        (r"^Comanda (?P<number>\S+) emisă$", N_("Comanda %(number)s emisă")),
+        (r"^Contractul (?P<number>\S+) semnat$", N_("Contractul %(number)s semnat")),
+        (r"^Oferta (?P<number>\S+) acceptată$", N_("Oferta %(number)s acceptată")),
+        (r"^Oferta (?P<number>\S+) respinsă: (?P<note>.+)$", N_("Oferta %(number)s respinsă: %(note)s")),
+        (r"^Oferta (?P<number>\S+) respinsă$", N_("Oferta %(number)s respinsă")),
+        # partners: the titles of history entries
+        (r"^Partener înregistrat: (?P<name>.+) \((?P<kind>[a-z]+)\)$", N_("Partener înregistrat: %(name)s (%(kind)s)")),
+        (r"^Partener actualizat: (?P<name>.+) \((?P<kind>[a-z]+)\)$", N_("Partener actualizat: %(name)s (%(kind)s)")),
+        (r"^Lead convertit în client$", N_("Lead convertit în client")),
+        (r"^Document (?P<file>.+) îndosariat în (?P<where>.+)$", N_("Document %(file)s îndosariat în %(where)s")),
+        (r"^Oportunitate (?P<verb>deschisă|actualizată): (?P<rest>.+)$", N_("Oportunitate %(verb)s: %(rest)s")),
+        (r"^Etapă (?P<stage>[^:]+): (?P<title>.+)$", N_("Etapă %(stage)s: %(title)s")),
+        (r"^Etapă (?P<stage>[^:]+)$", N_("Etapă %(stage)s")),
+        (r"^Urmărire programată (?P<when>[^:]+?)(: (?P<title>.+))?$", N_("Urmărire programată %(when)s%(title)s")),
+        (r"^Oportunitate câștigată: (?P<amount>.+)$", N_("Oportunitate câștigată: %(amount)s")),
+        (r"^Oportunitate pierdută: (?P<reason>.+)$", N_("Oportunitate pierdută: %(reason)s")),
+        (r"^Ofertă (?P<number>\S+) acceptată$", N_("Ofertă %(number)s acceptată")),
+        (r"^Ofertă (?P<number>\S+) respinsă \((?P<reason>[^)]*)\)$", N_("Ofertă %(number)s respinsă (%(reason)s)")),
+        (r"^Contract (?P<number>\S+) încheiat la (?P<date>.+)$", N_("Contract %(number)s încheiat la %(date)s")),
+        (r"^Document de cost (?P<number>\S+): (?P<amount>.+)$", N_("Document de cost %(number)s: %(amount)s")),
+        (r"^Încasare (?P<amount>.+)$", N_("Încasare %(amount)s")),
+        (r"^Partener (?P<verb>adăugat în|scos din) campanie$", N_("Partener %(verb)s campanie")),
+        (r"^Task creat: (?P<title>.+)$", N_("Task creat: %(title)s")),
+        (r"^Task reasignat: (?P<title>.+)$", N_("Task reasignat: %(title)s")),
+        (r"^Task reasignat$", N_("Task reasignat")),
+        (r"^Task modificat: (?P<changes>.+)$", N_("Task modificat: %(changes)s")),
+        (r"^Răspuns la task de la (?P<who>[^:]+): (?P<title>.+)$", N_("Răspuns la task de la %(who)s: %(title)s")),
+        (r"^Răspuns la task de la (?P<who>.+)$", N_("Răspuns la task de la %(who)s")),
+        (r"^Task rezolvat \((?P<hours>[^ ]+) ore\)$", N_("Task rezolvat (%(hours)s ore)")),
+        (r"^Task redeschis$", N_("Task redeschis")),
+        (r"^Deviz emis: (?P<amount>.+)$", N_("Deviz emis: %(amount)s")),
+        (r"^Task facturat$", N_("Task facturat")),
+        (r"^Email trimis către (?P<to>[^:]+): (?P<subject>.*)$", N_("Email trimis către %(to)s: %(subject)s")),
+        (r"^Email eșuat către (?P<to>[^:]+): (?P<subject>.*)$", N_("Email eșuat către %(to)s: %(subject)s")),
+        (
+            r"^Email importat de la (?P<sender>[^:]+): (?P<subject>.*)$",
+            N_("Email importat de la %(sender)s: %(subject)s"),
+        ),
+        (
+            r"^(?P<label>Ofertă|Comandă client|Contract semnat|Factură) (?P<number>\S+): (?P<amount>.+) fără TVA$",
+            N_("%(label)s %(number)s: %(amount)s fără TVA"),
+        ),
+    )
+)
+"""Each sentence a service writes, as a pattern and the catalogue text it stands for (values kept)."""
+
+_VALUE_TEXTS: Mapping[str, str] = {
+    "deschisă": N_("deschisă"),
+    "actualizată": N_("actualizată"),
+    "adăugat în": N_("adăugat în"),
+    "scos din": N_("scos din"),
+    "Ofertă": N_("Ofertă"),
+    "Comandă client": N_("Comandă client"),
+    "Contract semnat": N_("Contract semnat"),
+    "Factură": N_("Factură"),
+}
+"""Words inside a sentence that are themselves texts to translate."""
+
+
+def translate(language: str, text: str | None) -> str:
+    """A system note or history title in ``language``; a text no pattern knows comes back unchanged."""
+    if not text:
+        return ""
+    for pattern, msgid in _PATTERNS:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        values = {key: value or "" for key, value in found.groupdict().items()}
+        for key, value in values.items():
+            if value in _VALUE_TEXTS:
+                values[key] = i18n.gettext(language, _VALUE_TEXTS[value])
+        if "stage" in values and values["stage"] in _STAGES:
+            values["stage"] = i18n.label(language, _STAGES[values["stage"]], "stage")
+        if "kind" in values and values["kind"] in _KINDS:
+            values["kind"] = i18n.label(language, values["kind"], "partner_kind")
+        if "title" in values and msgid.endswith("%(when)s%(title)s"):
+            values["title"] = f": {values['title']}" if values["title"] else ""
+        return i18n.gettext(language, msgid, **values)
+    return text

@@ -1,0 +1,53 @@
+"""Which role may use which part of the UI: one table, mirroring the services' ``requires_role`` guards.
+
+Templates ask ``may("campaign.write")`` before showing a menu, an action or a form; a page handler for a
+forbidden area answers 403 before calling any service. Each entry names the API write it stands for, so a
+change of a service guard is a change of one line here (``tests/unit/test_permissions.py`` checks the paths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Permission:
+    """The roles that may use a UI action, and the API route whose guard it mirrors (``METHOD /path``)."""
+
+    roles: frozenset[str]
+    api: str
+
+
+_MANAGERS = frozenset({"admin", "manager"})
+_ADMIN = frozenset({"admin"})
+
+PERMISSIONS: Mapping[str, Permission] = {
+    "settings": Permission(_MANAGERS, "PUT /api/reminder-settings"),
+    "staff": Permission(_MANAGERS, "POST /api/staff"),
+    "campaign.write": Permission(_MANAGERS, "POST /api/campaigns"),
+    "stage_weights.write": Permission(_MANAGERS, "PUT /api/stage-weights"),
+    "lost_reasons.write": Permission(_MANAGERS, "POST /api/lost-reasons"),
+    "task_settings.write": Permission(_MANAGERS, "PUT /api/reminder-settings"),
+    "services.write": Permission(_MANAGERS, "POST /api/services"),
+    "articles.write": Permission(_MANAGERS, "POST /api/articles"),
+    "commercial_settings.write": Permission(_MANAGERS, "PUT /api/commercial-settings"),
+    "mail_servers.write": Permission(_ADMIN, "POST /api/mail-servers"),
+    "users.write": Permission(_ADMIN, "POST /api/users"),
+}
+"""UI action -> who may use it. An action not listed is open to every logged-in user."""
+
+NAV_ACTIONS: Mapping[str, str] = {"/staff": "staff", "/settings": "settings"}
+"""Menu entries shown only to the roles of an action (by link)."""
+
+
+def allowed(role: str, action: str) -> bool:
+    """Whether ``role`` may use ``action`` (an action not in the table is open to everyone)."""
+    permission = PERMISSIONS.get(action)
+    return permission is None or role in permission.roles
+
+
+def nav_allowed(role: str, href: str) -> bool:
+    """Whether the menu entry ``href`` is shown to ``role``."""
+    action = NAV_ACTIONS.get(href)
+    return action is None or allowed(role, action)
