@@ -7,6 +7,7 @@
   const T = data.texts || {};
   const set = (id, text, cls) => { const el = document.getElementById(id); el.textContent = text; el.className = cls || ""; };
   let timer = null;
+  const hours = (text) => Number(text).toLocaleString(document.documentElement.lang || undefined);
   // T5: the contract line picker lists the chosen client's contracts in force, each line by its name
   const lines = document.getElementById("contract-line");
   let linesFor = null;
@@ -55,7 +56,7 @@
     else {
       // T6: a plan longer than the person's day is flagged even with nothing else planned
       const parts = [T.busy];
-      if (body.over_hours_per_day) parts.push(T.overDay.replace("%(planned)s", q.get("planned_hours")).replace("%(per_day)s", body.hours_per_day));
+      if (body.over_hours_per_day) parts.push(T.overDay.replace("%(planned)s", hours(q.get("planned_hours"))).replace("%(per_day)s", hours(body.hours_per_day)));
       if (body.conflicts.length) parts.push(T.conflicts + ": " + body.conflicts.map(c => c.title + " (" + c.day + ", " + c.hours + " h)").join("; "));
       set("check-available", parts.join(" · "), "warn");
     }
