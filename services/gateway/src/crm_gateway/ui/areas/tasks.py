@@ -223,6 +223,7 @@ async def _task_page(
         except ApiError:
             invoice_number = None  # the link still opens the document page, which explains itself
     invoice = task.get("invoice") or {}
+    services = {s["code"]: s["name"] for s in (await _optional(api, "/api/services"))["items"]}
     return Template(
         "tasks/detail.html",
         context={
@@ -234,6 +235,7 @@ async def _task_page(
             "contracts": contracts,
             "invoice_number": invoice_number,
             "invoice_reason": INVOICE_REASONS.get(invoice.get("reason") or ""),
+            "service_name": services.get(task["service_code"] or ""),
         },
         status_code=error.status if error else 200,
     )
@@ -468,12 +470,12 @@ async def tracking_page(
 
 CHART_HEIGHT = 160
 CHART_LEFT = 34
-CHART_TOP = 18
+CHART_TOP = 26
 
 
 def _chart(days: list[date], by_day: dict[str, dict[str, Any]], peak: int, language: str) -> dict[str, Any]:
     """T12: an SVG bar chart's geometry: stacked bars (resolved, unresolved) per day, a y axis with whole ticks."""
-    step = 30 if len(days) <= 31 else 14
+    step = 44 if len(days) <= 31 else 14  # a label ("Nov 23", "23.11") fits under a wide bar
     scale = CHART_HEIGHT / max(peak, 1)
     bars = []
     for i, day in enumerate(days):
@@ -493,7 +495,7 @@ def _chart(days: list[date], by_day: dict[str, dict[str, Any]], peak: int, langu
                 "h_open": h_open,
                 "label": _day_label(day, language),
                 "day": day.isoformat(),
-                "show_label": step >= 30 or i % 7 == 0,
+                "show_label": step >= 44 or i % 7 == 0,
             }
         )
     ticks = sorted({0, peak // 2, peak}) if peak else [0]
