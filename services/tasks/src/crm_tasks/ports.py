@@ -36,6 +36,8 @@ class TaskFilter:
     partner_id: UUID | None = None
     broadcast_id: UUID | None = None
     since: datetime | None = None
+    responsible_staff_id: UUID | None = None
+    oldest_first: bool = False
 
 
 class Repository(Protocol):
@@ -69,7 +71,7 @@ class Repository(Protocol):
     async def list_tasks(
         self, viewer: Viewer, flt: TaskFilter, limit: int | None, offset: int
     ) -> tuple[list[Task], int]:
-        """The tasks the viewer may see (T1) that match, newest first, and how many there are."""
+        """The tasks the viewer may see (T1) that match, newest first (or oldest first), and how many there are."""
         ...
 
     async def tracking_tasks(self, viewer: Viewer, start: datetime, end: datetime) -> list[Task]:

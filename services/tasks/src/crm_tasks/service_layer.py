@@ -63,6 +63,8 @@ PATCHABLE = (
     "billable",
     "alert",
     "service_code",
+    "contract_id",
+    "contract_line_id",
 )
 """The fields a ChangeTask may name."""
 
@@ -231,6 +233,7 @@ class Checks:
     """T6 and T7 on a task: availability, active contract, coverage of the service, the client's balance.
 
     ``hidden`` are the conflicting tasks the caller may not see (T1): a view names them without their title.
+    ``over_day``: the plan alone is longer than the responsible's ``hours_per_day`` (T6).
     """
 
     available: bool | None = None
@@ -239,16 +242,23 @@ class Checks:
     covers_service: bool | None = None
     balance: tuple[Decimal, str] | None = None
     hidden: frozenset[UUID] = frozenset()
+    over_day: bool = False
+    hours_per_day: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class Tasks:
-    """Tasks with the names of their people and clients (for views), and how many match in all."""
+    """Tasks with the names of their people, clients and contracts (for views), and how many match in all.
+
+    ``services`` names the catalogue's services by their ERP article (a contract line without text is named so).
+    """
 
     items: list[Task]
     staff: dict[UUID, StaffMember]
     partners: dict[UUID, str]
     total: int = 0
+    contracts: dict[UUID, ContractRef] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -266,11 +276,12 @@ class Checked:
 
 @dataclass(frozen=True)
 class TaskDetail:
-    """A task with its names, thread and reminders."""
+    """A task with its names, thread and reminders, and (resolved) what became of its invoice (T9)."""
 
     tasks: Tasks
     replies: list[Reply]
     reminders: list[reminders.Reminder]
+    invoice: rules.InvoiceOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +300,25 @@ class Period:
     last: date
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """T11: which tasks of a period a report lists (all when empty), and which page of them."""
+
+    responsible_staff_id: UUID | None = None
+    partner_id: UUID | None = None
+    status: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class ClientContracts:
+    """T5: a client's contracts in force today, and the catalogue's service names by ERP article (line names)."""
+
+    contracts: list[ContractRef]
+    services: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -530,9 +560,16 @@ class UseCases:
                 await self._service(repo, changes["service_code"])
             for name, value in changes.items():
                 setattr(task, name, value)
+            if "contract_id" in changes or "contract_line_id" in changes:
+                if "contract_id" in changes and "contract_line_id" not in changes:
+                    task.contract_line_id = None  # a line belongs to the contract it was chosen from
+                contract = await repo.get_contract(task.contract_id) if task.contract_id else None
+                rules.check_contract_choice(contract, task.contract_id, task.contract_line_id, task.partner_id)
             rules.check_plan(task.planned_start, task.planned_hours)
             rules.check_billable(task.billable, task.partner_id, task.service_code)
-            changed = {k: _text(v) for k, v in changes.items() if getattr(before, k) != v}
+            changed = {k: _text(getattr(task, k)) for k in changes if getattr(before, k) != getattr(task, k)}
+            if "contract_id" in changed and before.contract_line_id != task.contract_line_id:
+                changed["contract_line_id"] = _text(task.contract_line_id)
             if changed:
                 task.updated_at = work.now
                 await repo.update_task(task)
@@ -826,8 +863,7 @@ class UseCases:
         """Tasks the caller may see (T1): all, for me, from me; registered between two local days."""
         if view not in ("all", "for-me", "from-me"):
             raise Invalid(f"view is all, for-me or from-me, not {view!r}")
-        if status not in (None, "open", "resolved"):
-            raise Invalid(f"status is open or resolved, not {status!r}")
+        rules.check_status(status)
         flt = TaskFilter(
             view=view,
             status=status,
@@ -871,14 +907,32 @@ class UseCases:
             )
             return LiveChecks(checks, responsible)
 
-    async def report(self, caller: Caller, first: date | None = None, last: date | None = None) -> Report:
-        """T11: the tasks registered in a period (default: this month so far), oldest first."""
+    async def report(
+        self,
+        caller: Caller,
+        first: date | None = None,
+        last: date | None = None,
+        which: ReportFilter | None = None,
+    ) -> Report:
+        """T11: the tasks registered in a period (default: this month so far), oldest first.
+
+        ``which`` filters by person, client and status and picks a page; ``total`` counts them all.
+        """
         period = self._period(first, last)
+        which = which or ReportFilter()
+        rules.check_status(which.status)
         async with self.uow.reading() as repo:
             viewer = await self._viewer(repo, caller)
-            flt = TaskFilter(registered_from=period.start, registered_to=period.end)
-            tasks, total = await repo.list_tasks(viewer, flt, None, 0)
-            return Report(period, replace(await self._named(repo, list(reversed(tasks))), total=total))
+            flt = TaskFilter(
+                status=which.status,
+                registered_from=period.start,
+                registered_to=period.end,
+                partner_id=which.partner_id,
+                responsible_staff_id=which.responsible_staff_id,
+                oldest_first=True,
+            )
+            tasks, total = await repo.list_tasks(viewer, flt, which.limit, which.offset)
+            return Report(period, replace(await self._named(repo, tasks), total=total))
 
     async def tracking(self, caller: Caller, first: date | None = None, last: date | None = None) -> Tracking:
         """T12: resolved and unresolved tasks per person per day of a period."""
@@ -889,6 +943,13 @@ class UseCases:
             rows = tracking.per_user_per_day(tasks, period.first, period.last, self.tz)
             staff = await repo.staff_by_ids([r.staff_id for r in rows if r.staff_id])
             return Tracking(period, rows, staff)
+
+    async def client_contracts(self, partner_id: UUID) -> ClientContracts:
+        """T5: the contracts of a client in force today, for the contract line picker."""
+        today = self._today(self.clock())
+        async with self.uow.reading() as repo:
+            contracts = [c for c in await repo.contracts_of(partner_id) if c.active_on(today)]
+            return ClientContracts(contracts, await self._service_names(repo))
 
     async def active_staff(self) -> list[StaffMember]:
         """The people who can take tasks, for pickers."""
@@ -904,8 +965,19 @@ class UseCases:
         """A task the caller may see, with its replies and reminders."""
         async with self.uow.reading() as repo:
             task = await self._visible_task(repo, await self._viewer(repo, caller), task_id)
+            invoice = None
+            if task.status == "resolved":
+                cover = None
+                service = await repo.get_service(task.service_code) if task.service_code else None
+                if task.partner_id is not None and task.resolved_at is not None and service is not None:
+                    day = self._today(task.resolved_at)
+                    cover = rules.coverage(await repo.contracts_of(task.partner_id), service, day)
+                invoice = rules.invoice_outcome(task, task.estimate is not None, cover)
             return TaskDetail(
-                await self._named(repo, [task]), await repo.replies_of(task_id), await repo.reminders_of(task_id)
+                await self._named(repo, [task]),
+                await repo.replies_of(task_id),
+                await repo.reminders_of(task_id),
+                invoice,
             )
 
     async def estimate_printout(self, caller: Caller, task_id: UUID) -> Printout:
@@ -1000,7 +1072,16 @@ class UseCases:
     async def _named(self, repo: Repository, tasks: list[Task]) -> Tasks:
         people = {p for t in tasks for p in (t.responsible_staff_id, t.creator_staff_id) if p is not None}
         partners = await repo.partner_names([t.partner_id for t in tasks if t.partner_id is not None])
-        return Tasks(tasks, await repo.staff_by_ids(people), partners, len(tasks))
+        contracts: dict[UUID, ContractRef] = {}
+        for contract_id in {t.contract_id for t in tasks if t.contract_id is not None}:
+            found = await repo.get_contract(contract_id)
+            if found is not None:
+                contracts[contract_id] = found
+        services = await self._service_names(repo) if contracts else {}
+        return Tasks(tasks, await repo.staff_by_ids(people), partners, len(tasks), contracts, services)
+
+    async def _service_names(self, repo: Repository) -> dict[str, str]:
+        return {s.article_code: s.name for s in await repo.list_services()}
 
     async def _checks(
         self,
@@ -1023,6 +1104,7 @@ class UseCases:
             plan = availability.Planned(task_id or UUID(int=0), "", planned_start, planned_hours)
             result = availability.check(plan, others, hours_per_day, self.tz)
             checks.available, checks.conflicts = result.available, result.conflicts
+            checks.over_day, checks.hours_per_day = result.over_day, hours_per_day
             ids = [c.task_id for c in result.conflicts]
             checks.hidden = frozenset(set(ids) - await repo.visible_task_ids(viewer, ids))
         if partner_id is not None:

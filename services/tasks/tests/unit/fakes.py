@@ -100,10 +100,11 @@ class InMemoryRepository:
             and (flt.registered_from is None or t.registered_at >= flt.registered_from)
             and (flt.registered_to is None or t.registered_at < flt.registered_to)
             and (flt.partner_id is None or t.partner_id == flt.partner_id)
+            and (flt.responsible_staff_id is None or t.responsible_staff_id == flt.responsible_staff_id)
             and (flt.broadcast_id is None or t.broadcast_id == flt.broadcast_id)
             and (flt.since is None or t.registered_at > flt.since)
         ]
-        found.sort(key=lambda t: (t.registered_at, str(t.id)), reverse=True)
+        found.sort(key=lambda t: (t.registered_at, str(t.id)), reverse=not flt.oldest_first)
         page = found[offset:] if limit is None else found[offset : offset + limit]
         return [replace(t) for t in page], len(found)
 

@@ -44,3 +44,16 @@ def test_a_multi_day_task_conflicts_with_work_planned_on_its_later_days() -> Non
     result = check(plan("20", title="new"), [plan("5", start=wednesday, title="Audit")], Decimal(8), TZ)
     assert not result.available
     assert [c.title for c in result.conflicts] == ["Audit"]
+
+
+def test_planning_more_hours_than_a_day_of_the_person_on_a_free_day_is_not_available() -> None:
+    result = check(plan("10", title="new"), [], Decimal(8), TZ)
+    assert not result.available
+    assert result.over_day
+    assert result.conflicts == []  # nothing else stands in the way: the plan alone does not fit the day
+
+
+def test_a_plan_of_exactly_the_persons_hours_per_day_on_a_free_day_is_available() -> None:
+    result = check(plan("8", title="new"), [], Decimal(8), TZ)
+    assert result.available
+    assert not result.over_day

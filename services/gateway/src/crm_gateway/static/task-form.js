@@ -7,8 +7,38 @@
   const T = data.texts || {};
   const set = (id, text, cls) => { const el = document.getElementById(id); el.textContent = text; el.className = cls || ""; };
   let timer = null;
+  const hours = (text) => Number(text).toLocaleString(document.documentElement.lang || undefined);
+  // T5: the contract line picker lists the chosen client's contracts in force, each line by its name
+  const lines = document.getElementById("contract-line");
+  let linesFor = null;
+  async function loadLines(partnerId) {
+    if (partnerId === linesFor) return;
+    linesFor = partnerId;
+    const keep = lines.value || lines.dataset.value || "";
+    while (lines.options.length > 1) lines.remove(1);
+    for (const g of Array.from(lines.querySelectorAll("optgroup"))) g.remove();
+    if (!partnerId) return;
+    let body;
+    try {
+      const r = await fetch("/api/tasks/contracts?partner_id=" + encodeURIComponent(partnerId), {credentials: "same-origin"});
+      if (!r.ok) return;
+      body = await r.json();
+    } catch (e) { return; }
+    for (const c of body.items) {
+      const group = document.createElement("optgroup");
+      group.label = c.number;
+      for (const ln of c.lines) {
+        if (!ln.line_id) continue;
+        const option = new Option(ln.name, c.id + "|" + ln.line_id);
+        option.selected = option.value === keep;
+        group.appendChild(option);
+      }
+      lines.appendChild(group);
+    }
+  }
   async function refresh() {
     const f = new FormData(form);
+    loadLines(f.get("partner_id") || "");
     const q = new URLSearchParams();
     for (const k of ["responsible_staff_id", "partner_id", "service_code", "planned_hours"]) if (f.get(k)) q.set(k, f.get(k).replace(",", "."));
     if (f.get("planned_start")) q.set("planned_start", f.get("planned_start"))  // Bucharest wall time, as the form sends it;
@@ -23,7 +53,13 @@
     set("check-responsible", who >= 0 ? staff[who] : (body.responsible_staff_id || "—"));
     if (body.available === null) set("check-available", "—");
     else if (body.available) set("check-available", T.available, "ok");
-    else set("check-available", T.busy + " · " + T.conflicts + ": " + body.conflicts.map(c => c.title + " (" + c.day + ", " + c.hours + "h)").join("; "), "warn");
+    else {
+      // T6: a plan longer than the person's day is flagged even with nothing else planned
+      const parts = [T.busy];
+      if (body.over_hours_per_day) parts.push(T.overDay.replace("%(planned)s", hours(q.get("planned_hours"))).replace("%(per_day)s", hours(body.hours_per_day)));
+      if (body.conflicts.length) parts.push(T.conflicts + ": " + body.conflicts.map(c => c.title + " (" + c.day + ", " + c.hours + " h)").join("; "));
+      set("check-available", parts.join(" · "), "warn");
+    }
     set("check-contract", body.active_contract ? body.active_contract.number : (q.get("partner_id") ? T.none : "—"));
     set("check-covers", body.covers_service === null ? "—" : (body.covers_service ? T.yes : T.no), body.covers_service === false ? "warn" : "ok");
     set("check-balance", body.balance === null ? "—" : body.balance + " " + (body.balance_currency || ""));

@@ -29,6 +29,7 @@ from crm_tasks.service_layer import (
     LaunchBroadcast,
     ReopenTask,
     ReplyToTask,
+    ReportFilter,
     ResolveTask,
     UseCases,
 )
@@ -188,11 +189,17 @@ class TasksController(Controller):
         from_: Annotated[str | None, QueryParameter(name="from")] = None,
         to: FromQuery[str | None] = None,
         format: Annotated[str, Parameter(description="json or csv")] = "json",  # noqa: A002
+        responsible_staff_id: Annotated[UUID | None, Parameter(description="Only this person's tasks.")] = None,
+        partner_id: Annotated[UUID | None, Parameter(description="Only this client's tasks.")] = None,
+        status: Annotated[str | None, Parameter(description="open or resolved")] = None,
+        limit: Annotated[int | None, Parameter(ge=1, le=1000, description="A page of this many; all if empty.")] = None,
+        offset: Offset = 0,
     ) -> Response[Any]:
-        """T11: the tasks registered in a period, as JSON or CSV."""
+        """T11: the tasks registered in a period (filtered by person, client, status; paged), as JSON or CSV."""
         if format not in ("json", "csv"):
             raise Invalid(f"format is json or csv, not {format!r}")
-        found = await uses.report(caller_of(identity), _day(from_, "from"), _day(to, "to"))
+        which = ReportFilter(responsible_staff_id, partner_id, status or None, limit, offset)
+        found = await uses.report(caller_of(identity), _day(from_, "from"), _day(to, "to"), which)
         first, last = found.period.first, found.period.last
         items = s.tasks_json(found.tasks)
         if format == "json":
@@ -228,6 +235,11 @@ class TasksController(Controller):
         period = found.period
         return {"from": period.first.isoformat(), "to": period.last.isoformat(), "items": items, "total": len(items)}
 
+    @get("/contracts")
+    async def contracts(self, uses: UsesDep, partner_id: FromQuery[UUID]) -> dict[str, Any]:
+        """T5: a client's contracts in force today with their lines by name, for the contract line picker."""
+        return s.client_contracts_json(await uses.client_contracts(partner_id))
+
     @get("/staff")
     async def staff(self, uses: UsesDep) -> dict[str, Any]:
         """The staff read model (who can take tasks), for pickers."""
@@ -250,6 +262,7 @@ class TasksController(Controller):
             **s.tasks_json(detail.tasks)[0],
             "replies": [s.reply_json(r) for r in detail.replies],
             "reminders": [s.reminder_json(r) for r in detail.reminders],
+            "invoice": s.invoice_json(detail.invoice),
         }
 
     @patch("/{task_id:uuid}")

@@ -13,6 +13,7 @@ from crm_tasks.domain.availability import Conflict
 from crm_tasks.domain.model import (
     Broadcast,
     CatalogueService,
+    ContractLineRef,
     ContractRef,
     PartnerRef,
     ReminderSettings,
@@ -21,7 +22,8 @@ from crm_tasks.domain.model import (
     Task,
 )
 from crm_tasks.domain.reminders import Reminder
-from crm_tasks.service_layer import BroadcastList, Checks, DayLoad, Tasks
+from crm_tasks.domain.rules import InvoiceOutcome
+from crm_tasks.service_layer import BroadcastList, Checks, ClientContracts, DayLoad, Tasks
 
 
 class _Body(BaseModel):
@@ -60,6 +62,8 @@ class TaskPatchBody(_Body):
     billable: bool | None = None
     alert: AlertBody | None = None
     service_code: str | None = None
+    contract_id: UUID | None = Field(default=None, description="Contract (T5); null detaches it and its line.")
+    contract_line_id: UUID | None = Field(default=None, description="A line of the task's contract (T5).")
 
 
 class ReplyBody(_Body):
@@ -109,10 +113,16 @@ def _id(value: UUID | None) -> str | None:
 
 
 def task_json(
-    task: Task, staff: dict[UUID, StaffMember] | None = None, partners: dict[UUID, str] | None = None
+    task: Task,
+    staff: dict[UUID, StaffMember] | None = None,
+    partners: dict[UUID, str] | None = None,
+    contracts: dict[UUID, ContractRef] | None = None,
+    services: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     staff = staff or {}
     partners = partners or {}
+    contract = (contracts or {}).get(task.contract_id) if task.contract_id else None
+    line = contract.line(task.contract_line_id) if contract else None
     responsible = staff.get(task.responsible_staff_id) if task.responsible_staff_id else None
     creator = staff.get(task.creator_staff_id) if task.creator_staff_id else None
     estimate = None
@@ -148,6 +158,8 @@ def task_json(
         "partner_name": partners.get(task.partner_id) if task.partner_id else None,
         "contract_id": _id(task.contract_id),
         "contract_line_id": _id(task.contract_line_id),
+        "contract_number": contract.number if contract else None,
+        "contract_line_name": line.name(services) if line else None,
         "service_code": task.service_code,
         "deadline": _iso(task.deadline),
         "planned_start": _iso(task.planned_start),
@@ -174,7 +186,7 @@ def task_json(
 
 def tasks_json(tasks: Tasks) -> list[dict[str, Any]]:
     """Tasks with the names of their people and clients."""
-    return [task_json(t, tasks.staff, tasks.partners) for t in tasks.items]
+    return [task_json(t, tasks.staff, tasks.partners, tasks.contracts, tasks.services) for t in tasks.items]
 
 
 def reminder_json(r: Reminder) -> dict[str, Any]:
@@ -236,7 +248,17 @@ def partner_json(p: PartnerRef) -> dict[str, Any]:
     }
 
 
-def contract_json(c: ContractRef | None) -> dict[str, Any] | None:
+def line_json(ln: ContractLineRef, services: dict[str, str] | None = None) -> dict[str, Any]:
+    """A contract line with the name people know it by (T5)."""
+    return {
+        "line_id": _id(ln.line_id),
+        "article_code": ln.article_code,
+        "description": ln.description,
+        "name": ln.name(services),
+    }
+
+
+def contract_json(c: ContractRef | None, services: dict[str, str] | None = None) -> dict[str, Any] | None:
     if c is None:
         return None
     return {
@@ -245,7 +267,25 @@ def contract_json(c: ContractRef | None) -> dict[str, Any] | None:
         "kind": c.kind,
         "starts_on": c.starts_on.isoformat(),
         "ends_on": _iso(c.ends_on),
-        "lines": [{"line_id": _id(ln.line_id), "article_code": ln.article_code} for ln in c.lines],
+        "lines": [line_json(ln, services) for ln in c.lines],
+    }
+
+
+def client_contracts_json(found: ClientContracts) -> dict[str, Any]:
+    """T5: a client's contracts in force, each line named, for the line picker."""
+    items = [contract_json(c, found.services) for c in found.contracts]
+    return {"items": items, "total": len(items)}
+
+
+def invoice_json(outcome: InvoiceOutcome | None) -> dict[str, Any] | None:
+    """T9: what became of a resolved task's invoice (``reason`` is a code the UI names)."""
+    if outcome is None:
+        return None
+    contract = outcome.contract
+    return {
+        "reason": outcome.code,
+        "contract_id": str(contract.id) if contract else None,
+        "contract_number": contract.number if contract else None,
     }
 
 
@@ -270,6 +310,8 @@ def checks_json(checks: Checks) -> dict[str, Any]:
         "covers_service": checks.covers_service,
         "balance": None if checks.balance is None else f"{checks.balance[0]:.2f}",
         "balance_currency": None if checks.balance is None else checks.balance[1],
+        "over_hours_per_day": checks.over_day,
+        "hours_per_day": None if checks.hours_per_day is None else str(checks.hours_per_day),
     }
 
 

@@ -32,11 +32,16 @@ class Conflict:
 
 @dataclass(frozen=True)
 class Availability:
-    """Whether the responsible can take the plan, and which tasks stand in the way (it warns, never blocks)."""
+    """Whether the responsible can take the plan, and which tasks stand in the way (it warns, never blocks).
+
+    ``over_day`` is True when the plan alone asks for more hours than the person works in a day: the requested
+    interval cannot be worked on the requested date even with nothing else planned.
+    """
 
     available: bool
     conflicts: list[Conflict]
     days: dict[date, Decimal]
+    over_day: bool = False
 
 
 def next_working_day(day: date) -> date:
@@ -68,7 +73,8 @@ def check(new: Planned, others: list[Planned], hours_per_day: Decimal, tz: tzinf
     """Whether ``new`` fits beside the person's ``others`` on every day it needs.
 
     A day is over-booked when its planned hours exceed the person's hours per day; every other task
-    on an over-booked day is listed as a conflict.
+    on an over-booked day is listed as a conflict. A plan longer than one working day of the person
+    (the seed: "disponibil la data și în intervalul orar solicitat") is over-booked even on a free day.
     """
     needed = spread(new.start, new.hours, hours_per_day, tz)
     load = dict(needed)
@@ -86,7 +92,8 @@ def check(new: Planned, others: list[Planned], hours_per_day: Decimal, tz: tzinf
         if load[day] > hours_per_day:
             available = False
             conflicts.extend(Conflict(o.task_id, o.title, day, h) for o, h in on_day.get(day, []))
-    return Availability(available, conflicts, load)
+    over_day = new.hours > hours_per_day
+    return Availability(available and not over_day, conflicts, load, over_day)
 
 
 def day_load(others: list[Planned], day: date, hours_per_day: Decimal, tz: tzinfo) -> list[tuple[Planned, Decimal]]:

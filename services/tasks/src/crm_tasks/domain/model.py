@@ -152,10 +152,17 @@ class PartnerRef:
 
 @dataclass(frozen=True)
 class ContractLineRef:
-    """A contract line: the article (service) it covers."""
+    """A contract line: the article (service) it covers, and its text on the contract."""
 
     line_id: UUID | None
     article_code: str
+    description: str | None = None
+
+    def name(self, services: dict[str, str] | None = None) -> str:
+        """What people call the line: its text, else the catalogue service billed as its article, else the code."""
+        if self.description:
+            return self.description
+        return (services or {}).get(self.article_code) or self.article_code
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,10 @@ class ContractRef:
     def active_on(self, day: date) -> bool:
         """Whether the contract is in force on a day."""
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def line(self, line_id: UUID | None) -> ContractLineRef | None:
+        """One of the contract's lines by id."""
+        return next((ln for ln in self.lines if line_id is not None and ln.line_id == line_id), None)
 
     def line_for(self, article_code: str) -> ContractLineRef | None:
         """The line that covers an article, if any."""

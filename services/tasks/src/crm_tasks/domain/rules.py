@@ -125,6 +125,12 @@ def coverage(contracts: list[ContractRef], service: CatalogueService | None, day
     return Coverage(active[0] if active else None, None, False)
 
 
+def check_status(status: str | None) -> None:
+    """A task list asks for open or resolved tasks, or both (None)."""
+    if status not in (None, "open", "resolved"):
+        raise Invalid(f"status is open or resolved, not {status!r}", field="status")
+
+
 def check_billable(billable: bool, partner_id: UUID | None, service_code: str | None) -> None:
     """A billable task names the client and the service it bills (T9 needs both)."""
     if billable and (partner_id is None or not service_code):
@@ -262,6 +268,44 @@ def not_reopenable(task: Task) -> str:
 def needs_invoice(task: Task, covered: bool) -> bool:
     """T9: a billable task for a client is invoiced unless an active contract covers its service."""
     return task.billable and not covered and task.partner_id is not None
+
+
+@dataclass(frozen=True)
+class InvoiceOutcome:
+    """T9: what resolving a task did about its invoice, and why none was asked for.
+
+    ``code`` is one of ``INVOICE_OUTCOMES``; ``contract`` is the contract that covers the service (``covered``).
+    """
+
+    code: str
+    contract: ContractRef | None = None
+
+
+INVOICE_OUTCOMES = ("invoiced", "requested", "covered", "not_billable", "no_client", "no_estimate")
+"""invoiced: commercial issued it; requested: asked for, not issued yet; covered: an active contract covers the
+service; not_billable: the task is not billable; no_client: no client to bill; no_estimate: no catalogue service,
+so no estimate and nothing to bill."""
+
+
+def invoice_outcome(task: Task, has_estimate: bool, cover: Coverage | None) -> InvoiceOutcome | None:
+    """T9: the invoice a resolved task got, or the reason it got none (None while the task is open).
+
+    The same decision ``resolve`` takes (``needs_invoice``), read back from the task and the coverage on the day
+    it was resolved.
+    """
+    if task.status != "resolved":
+        return None
+    if task.invoiced:
+        return InvoiceOutcome("invoiced")
+    if not task.billable:
+        return InvoiceOutcome("not_billable")
+    if task.partner_id is None:
+        return InvoiceOutcome("no_client")
+    if not has_estimate:
+        return InvoiceOutcome("no_estimate")
+    if cover is not None and cover.covers_service:
+        return InvoiceOutcome("covered", cover.contract)
+    return InvoiceOutcome("requested")
 
 
 def check_contract_request(task: Task, kind: str, months: int | None) -> None:

@@ -69,7 +69,7 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
 
     @subs.on(commercial.ContractSigned)
     async def contract_signed(ctx: Context, e: commercial.ContractSigned) -> None:
-        lines = tuple(ContractLineRef(ln.line_id, ln.article_code) for ln in e.lines)
+        lines = tuple(ContractLineRef(ln.line_id, ln.article_code, ln.description) for ln in e.lines)
         contract = ContractRef(e.document_id, e.partner_id, e.number, e.kind, e.starts_on, e.ends_on, lines)
         await uses.contract_signed(RecordSignedContract(contract, e.source.task_id))
 

@@ -189,6 +189,8 @@ def _filters(viewer: Viewer, flt: TaskFilter) -> list[sa.ColumnElement[bool]]:
         where.append(c.registered_at < flt.registered_to)
     if flt.partner_id:
         where.append(c.partner_id == flt.partner_id)
+    if flt.responsible_staff_id:
+        where.append(c.responsible_staff_id == flt.responsible_staff_id)
     if flt.broadcast_id:
         where.append(c.broadcast_id == flt.broadcast_id)
     if flt.since:
@@ -246,7 +248,7 @@ def _contract(r: Any) -> ContractRef:
         r.kind,
         r.starts_on,
         r.ends_on,
-        tuple(ContractLineRef(_uuid(ln.get("line_id")), ln["article_code"]) for ln in r.lines),
+        tuple(ContractLineRef(_uuid(ln.get("line_id")), ln["article_code"], ln.get("description")) for ln in r.lines),
     )
 
 
@@ -302,10 +304,12 @@ class SqlRepository:
     async def list_tasks(
         self, viewer: Viewer, flt: TaskFilter, limit: int | None, offset: int
     ) -> tuple[list[Task], int]:
-        """The tasks the viewer may see that match the filter, newest first, and how many there are."""
+        """The tasks the viewer may see that match the filter, newest (or oldest) first, and how many there are."""
         where = _filters(viewer, flt)
         total = (await self.conn.execute(sa.select(sa.func.count()).select_from(t.tasks).where(*where))).scalar_one()
-        stmt = sa.select(t.tasks).where(*where).order_by(t.tasks.c.registered_at.desc(), t.tasks.c.id.desc())
+        c = t.tasks.c
+        order = (c.registered_at, c.id) if flt.oldest_first else (c.registered_at.desc(), c.id.desc())
+        stmt = sa.select(t.tasks).where(*where).order_by(*order)
         if limit is not None:
             stmt = stmt.limit(limit).offset(offset)
         rows = (await self.conn.execute(stmt)).all()
@@ -668,7 +672,12 @@ class SqlRepository:
             "starts_on": c.starts_on,
             "ends_on": c.ends_on,
             "lines": [
-                {"line_id": str(ln.line_id) if ln.line_id else None, "article_code": ln.article_code} for ln in c.lines
+                {
+                    "line_id": str(ln.line_id) if ln.line_id else None,
+                    "article_code": ln.article_code,
+                    "description": ln.description,
+                }
+                for ln in c.lines
             ],
         }
         stmt = dialect_insert(self.conn)(t.contracts).values(id=c.id, **values)

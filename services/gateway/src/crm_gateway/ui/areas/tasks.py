@@ -8,27 +8,62 @@ calls (live checks, new-task polling, the PDF) go to ``/api/...`` with the sessi
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from litestar import get, post
+from babel.dates import format_date
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
+from crm_gateway.ui import i18n
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import many as _many
 from crm_gateway.ui.forms import optional_page as _optional
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.forms import whole as _whole
+from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import partner_choice
+from crm_gateway.ui.web import language_of
+from crm_kit import formatting
+from crm_kit.csvsafe import csv_text
 from crm_kit.formatting import local_input_to_utc
 
 Form = URLEncodedBody[dict[str, Any]]
 VIEWS = ("for-me", "from-me", "all")
+REPORT_PAGE = 50
+
+INVOICE_REASONS = {
+    "requested": N_("Factura a fost cerută; apare aici după ce este emisă."),
+    "covered": N_("Fără factură: serviciul este acoperit de contractul %(number)s."),
+    "not_billable": N_("Fără factură: task-ul nu este facturabil."),
+    "no_client": N_("Fără factură: task-ul nu are client beneficiar."),
+    "no_estimate": N_("Fără factură: niciun serviciu post-vânzare ales, deci niciun deviz."),
+}
+"""T9: why a resolved task has no invoice (or not yet), by the tasks API's ``invoice.reason``."""
+
+REPORT_COLUMNS = (
+    ("title", N_("Titlu")),
+    ("status", N_("Stare")),
+    ("source", N_("Sursa")),
+    ("responsible_name", N_("Responsabil")),
+    ("creator_name", N_("Emitent")),
+    ("partner_name", N_("Client beneficiar")),
+    ("service_code", N_("Serviciu solicitat")),
+    ("registered_at", N_("Înregistrat la")),
+    ("deadline", N_("Termen")),
+    ("resolved_at", N_("Finalizat la")),
+    ("hours", N_("Ore")),
+    ("billable", N_("Facturabil")),
+    ("invoiced", N_("Facturat")),
+)
+"""T11: the export's columns and their headers (the user's language)."""
+MOMENTS = ("registered_at", "deadline", "resolved_at", "planned_start", "completed_at", "updated_at")
 
 
 # --- my tasks -----------------------------------------------------------------------------------------------
@@ -86,6 +121,13 @@ async def task_form(api: NamedDependency[ApiClient], partner_id: FromQuery[str |
     return await _form_page(api, form={"partner_id": partner_id} if partner_id else None)
 
 
+def _contract_line(form: dict[str, Any]) -> tuple[str | None, str | None]:
+    """T5: the line picker's value ``<contract id>|<line id>`` as the two ids (none when nothing is chosen)."""
+    chosen = _text(form, "contract_line") or ""
+    contract_id, _, line_id = chosen.partition("|")
+    return contract_id or None, line_id or None
+
+
 def _task_body(form: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     body: dict[str, Any] = {
         "title": _text(form, "title") or "",
@@ -100,6 +142,9 @@ def _task_body(form: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
             body[key] = local_input_to_utc(_text(form, key), zone)
     if _text(form, "planned_hours"):
         body["planned_hours"] = (_text(form, "planned_hours") or "").replace(",", ".")
+    contract_id, line_id = _contract_line(form)
+    if contract_id:
+        body["contract_id"], body["contract_line_id"] = contract_id, line_id
     channel = _text(form, "alert_channel")
     if channel:
         body["alert"] = {"channel": channel, "days_before": _whole(_text(form, "alert_days_before"))}
@@ -140,6 +185,17 @@ async def _task_page(
             },
         )
     staff = await _optional(api, "/api/tasks/staff")
+    contracts: list[dict[str, Any]] = []
+    if task["status"] == "open" and task["partner_id"]:
+        contracts = (await _optional(api, "/api/tasks/contracts", {"partner_id": task["partner_id"]}))["items"]
+    invoice_number = None
+    if task.get("invoice_id"):
+        try:
+            invoice_number = (await api.get(f"/api/documents/{task['invoice_id']}")).get("number")
+        except ApiError:
+            invoice_number = None  # the link still opens the document page, which explains itself
+    invoice = task.get("invoice") or {}
+    services = {s["code"]: s["name"] for s in (await _optional(api, "/api/services"))["items"]}
     return Template(
         "tasks/detail.html",
         context={
@@ -148,6 +204,10 @@ async def _task_page(
             "error": error,
             "created": created,
             "staff": staff.get("items", []),
+            "contracts": contracts,
+            "invoice_number": invoice_number,
+            "invoice_reason": INVOICE_REASONS.get(invoice.get("reason") or ""),
+            "service_name": services.get(task["service_code"] or ""),
         },
         status_code=error.status if error else 200,
     )
@@ -196,6 +256,16 @@ async def draft_contract(api: NamedDependency[ApiClient], task_id: FromPath[UUID
         except ValueError:
             body["months"] = -1  # the API explains the allowed range
     return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/contract", body)
+
+
+@post("/tasks/{task_id:uuid}/contract-line", include_in_schema=False)
+async def choose_contract_line(
+    api: NamedDependency[ApiClient], task_id: FromPath[UUID], data: Form
+) -> Template | Redirect:
+    """T5: the contract line (requested service) the task is for; none detaches the contract."""
+    contract_id, line_id = _contract_line(data)
+    body = {"contract_id": contract_id, "contract_line_id": line_id}
+    return await _act(api, task_id, "PATCH", f"/api/tasks/{task_id}", body)
 
 
 @post("/tasks/{task_id:uuid}/edit", include_in_schema=False)
@@ -322,37 +392,204 @@ async def save_settings(api: NamedDependency[ApiClient], data: Form) -> Template
 # --- tracking and report ------------------------------------------------------------------------------------
 
 
+def _day_label(day: date, language: str) -> str:
+    """A chart's day label: ``02.03`` (ro), ``Mar 2`` (en)."""
+    return format_date(day, "dd.MM" if language == "ro" else "MMM d", locale=language)
+
+
+def _period(zone: ZoneInfo, first: str | None, last: str | None, days_back: int | None) -> tuple[str, str]:
+    """A period's first and last day as typed, by default the last ``days_back`` days or this month."""
+    today = datetime.now(zone).date()
+    default_first = today - timedelta(days=days_back) if days_back is not None else today.replace(day=1)
+    return first or default_first.isoformat(), last or today.isoformat()
+
+
 @get("/tasks/tracking", include_in_schema=False)
 async def tracking_page(
     api: NamedDependency[ApiClient],
     zone: NamedDependency[ZoneInfo],
+    request: Request[Any, Any, Any],
     from_: Annotated[str | None, QueryParameter(name="from")] = None,
     to: FromQuery[str | None] = None,
 ) -> Template:
-    """T12: resolved and unresolved tasks per person per day, as a chart; T11: the report export."""
-    today = datetime.now(zone).date()
-    first = from_ or (today - timedelta(days=13)).isoformat()
-    last = to or today.isoformat()
+    """T12: resolved and unresolved tasks per person per day, one bar chart per person on a shared scale."""
+    first, last = _period(zone, from_, to, 13)
+    language = language_of(request)
     error = None
     try:
         data = await api.get("/api/tasks/tracking", params={"from": first, "to": last})
     except ApiError as exc:
         error, data = exc, {"items": []}
-    people: dict[str, dict[str, Any]] = {}
-    for row in data["items"]:
-        person = people.setdefault(row["staff_id"] or "-", {"name": row["name"] or row["staff_id"], "days": []})
-        person["days"].append(row)
-    peak = max((r["resolved"] + r["unresolved"] for r in data["items"]), default=0) or 1
     try:
-        days = [
-            date.fromisoformat(first) + timedelta(days=i)
-            for i in range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)
-        ]
+        start = date.fromisoformat(first)
+        days = [start + timedelta(days=i) for i in range((date.fromisoformat(last) - start).days + 1)][:366]
     except ValueError:
         days = []
+    people: dict[str, dict[str, Any]] = {}
+    for row in data["items"]:
+        person = people.setdefault(row["staff_id"] or "-", {"name": row["name"], "by_day": {}})
+        person["by_day"][row["day"]] = row
+    peak = max((r["resolved"] + r["unresolved"] for r in data["items"]), default=0)
+    charts = [
+        {"staff_id": staff_id, "name": person["name"], **_chart(days, person["by_day"], peak, language)}
+        for staff_id, person in people.items()
+    ]
     return Template(
         "tasks/tracking.html",
-        context={"people": people, "peak": peak, "first": first, "last": last, "days": days[:366], "error": error},
+        context={"charts": charts, "first": first, "last": last, "days": days, "error": error},
+    )
+
+
+CHART_HEIGHT = 160
+CHART_LEFT = 34
+CHART_TOP = 26
+
+
+def _chart(days: list[date], by_day: dict[str, dict[str, Any]], peak: int, language: str) -> dict[str, Any]:
+    """T12: an SVG bar chart's geometry: stacked bars (resolved, unresolved) per day, a y axis with whole ticks."""
+    step = 44 if len(days) <= 31 else 14  # a label ("Nov 23", "23.11") fits under a wide bar
+    scale = CHART_HEIGHT / max(peak, 1)
+    bars = []
+    for i, day in enumerate(days):
+        row = by_day.get(day.isoformat()) or {"resolved": 0, "unresolved": 0}
+        resolved, unresolved = int(row["resolved"]), int(row["unresolved"])
+        h_res, h_open = round(resolved * scale), round(unresolved * scale)
+        bottom = CHART_TOP + CHART_HEIGHT
+        bars.append(
+            {
+                "x": CHART_LEFT + i * step + 3,
+                "width": step - 6,
+                "resolved": resolved,
+                "unresolved": unresolved,
+                "y_res": bottom - h_res,
+                "h_res": h_res,
+                "y_open": bottom - h_res - h_open,
+                "h_open": h_open,
+                "label": _day_label(day, language),
+                "day": day.isoformat(),
+                "show_label": step >= 44 or i % 7 == 0,
+            }
+        )
+    ticks = sorted({0, peak // 2, peak}) if peak else [0]
+    return {
+        "bars": bars,
+        "ticks": [{"value": v, "y": CHART_TOP + CHART_HEIGHT - round(v * scale)} for v in ticks],
+        "width": CHART_LEFT + len(days) * step + 10,
+        "height": CHART_TOP + CHART_HEIGHT + 40,
+        "bottom": CHART_TOP + CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "step": step,
+    }
+
+
+def _report_params(
+    first: str, last: str, responsible_staff_id: str | None, partner_id: str | None, status: str | None
+) -> dict[str, Any]:
+    return {
+        "from": first,
+        "to": last,
+        "responsible_staff_id": responsible_staff_id or None,
+        "partner_id": partner_id or None,
+        "status": status or None,
+    }
+
+
+@get("/tasks/report", include_in_schema=False)
+async def report_page(
+    api: NamedDependency[ApiClient],
+    zone: NamedDependency[ZoneInfo],
+    from_: Annotated[str | None, QueryParameter(name="from")] = None,
+    to: FromQuery[str | None] = None,
+    responsible_staff_id: FromQuery[str | None] = None,
+    partner_id: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
+) -> Template:
+    """T11: the tasks of a period on screen, filtered by person, client and status, a page at a time; exports."""
+    first, last = _period(zone, from_, to, None)
+    params = _report_params(first, last, responsible_staff_id, partner_id, status)
+    error = None
+    offset = max(offset, 0)
+    try:
+        page = await api.get("/api/tasks/report", params={**params, "limit": REPORT_PAGE, "offset": offset})
+    except ApiError as exc:
+        error, page = exc, {"items": [], "total": 0}
+    staff = await _optional(api, "/api/tasks/staff")
+    query = {k: v for k, v in params.items() if v is not None}
+    return Template(
+        "tasks/report.html",
+        context={
+            "page": page,
+            "error": error,
+            "filters": {**params, "responsible_staff_id": responsible_staff_id or "", "status": status or ""},
+            "query": query,
+            "staff": staff.get("items", []),
+            "partner": await partner_choice(api, partner_id),
+            "offset": offset,
+            "page_size": REPORT_PAGE,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+def _local_moment(value: Any, zone: ZoneInfo) -> str | None:
+    """A moment from the API (UTC) as ISO-8601 in the configured zone, with its offset."""
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(zone).isoformat()
+
+
+def _csv_cell(key: str, item: dict[str, Any], zone: ZoneInfo, language: str) -> Any:
+    value = item.get(key)
+    if key in MOMENTS:
+        moment = _local_moment(value, zone)
+        return moment[:16].replace("T", " ") if moment else ""
+    if key == "status":
+        return i18n.label(language, value, "status")
+    if key == "source":
+        return i18n.label(language, value, "task_source")
+    if key in ("billable", "invoiced"):
+        return i18n.gettext(language, "da") if value else i18n.gettext(language, "nu")
+    if key == "hours":
+        return formatting.number(value, language) if value is not None else ""
+    return "" if value is None else value
+
+
+@get("/tasks/report/export", include_in_schema=False)
+async def report_export(
+    api: NamedDependency[ApiClient],
+    zone: NamedDependency[ZoneInfo],
+    request: Request[Any, Any, Any],
+    from_: Annotated[str | None, QueryParameter(name="from")] = None,
+    to: FromQuery[str | None] = None,
+    responsible_staff_id: FromQuery[str | None] = None,
+    partner_id: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    format: FromQuery[str] = "csv",  # noqa: A002 - the name the links use
+) -> Response[str]:
+    """T11: the whole filtered report as CSV (headers in the user's language) or JSON, times in the configured zone."""
+    first, last = _period(zone, from_, to, None)
+    data = await api.get(
+        "/api/tasks/report", params=_report_params(first, last, responsible_staff_id, partner_id, status)
+    )
+    name = f"tasks-{data['from']}-{data['to']}"
+    if format == "json":
+        items = [
+            {**item, **{k: _local_moment(item.get(k), zone) for k in MOMENTS if k in item}} for item in data["items"]
+        ]
+        body = json.dumps({**data, "items": items, "timezone": zone.key}, ensure_ascii=False)
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="{name}.json"'},
+        )
+    language = language_of(request)
+    header = [i18n.gettext(language, text) for _, text in REPORT_COLUMNS]
+    rows = ([_csv_cell(key, item, zone, language) for key, _ in REPORT_COLUMNS] for item in data["items"])
+    return Response(
+        csv_text(header, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}.csv"'},
     )
 
 
@@ -374,4 +611,7 @@ routes = [
     settings_page,
     save_settings,
     tracking_page,
+    report_page,
+    report_export,
+    choose_contract_line,
 ]
