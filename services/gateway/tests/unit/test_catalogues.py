@@ -115,3 +115,11 @@ def test_notes_the_services_write_are_shown_in_english_and_a_typed_note_as_writt
     assert notes.translate("en", "Task rezolvat (2.5 ore)") == "Task resolved (2.5 hours)"
     assert notes.translate("ro", "Comandă cerută") == "Comandă cerută"
     assert notes.translate("en", "Sunat clientul, revine luni") == "Sunat clientul, revine luni"
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_an_error_code_is_given_a_sentence_in_each_language_not_echoed_back(language: str) -> None:
+    with PO[language].open("rb") as f:
+        catalogue = read_po(f)
+    echoed = [m.id for m in catalogue if m.id and m.context == "error" and m.string == m.id]
+    assert echoed == []
