@@ -48,15 +48,28 @@ TAKEN = ApiError(
 )
 
 
-def test_a_taken_fiscal_code_names_the_other_partner_in_romanian_in_the_romanian_ui() -> None:
-    assert problems.message("ro", TAKEN) == "CUI-ul RO18547290 aparține deja partenerului Alfa SRL."
+def test_a_taken_fiscal_code_names_the_other_partner_in_romanian_beside_its_field_in_the_romanian_ui() -> None:
+    assert problems.message("ro", TAKEN) == "Verificați câmpurile marcate."
     assert problems.field_errors("ro", TAKEN) == [
         problems.FieldError("fiscal_code", "CUI-ul RO18547290 aparține deja partenerului Alfa SRL.")
     ]
 
 
 def test_a_taken_fiscal_code_reads_in_english_in_the_english_ui() -> None:
-    assert problems.message("en", TAKEN) == "Fiscal code RO18547290 already belongs to partner Alfa SRL."
+    assert (
+        problems.field_errors("en", TAKEN)[0].message == "Fiscal code RO18547290 already belongs to partner Alfa SRL."
+    )
+    assert problems.message("en", TAKEN) == "Check the marked fields."
+
+
+def test_a_coded_error_naming_no_field_is_shown_once_at_the_top_in_each_language() -> None:
+    closed = ApiError(
+        409,
+        "cannot move from 'new' to 'sale'",
+        {"code": "opportunity.stage_not_allowed", "params": {"stage": "sale"}, "stage": "new"},
+    )
+    assert problems.message("ro", closed) == "Din etapa curentă nu se poate trece în Vânzare."
+    assert problems.message("en", closed) == "The opportunity cannot move to Sale from its current stage."
 
 
 def test_a_record_not_found_reads_in_each_language_not_as_the_services_english_text() -> None:
