@@ -277,7 +277,7 @@ class UseCases:
         async with self.uow() as work:
             await _campaign(work.repo, cmd.campaign_id, for_update=True)
             if not await work.repo.remove_member(cmd.campaign_id, cmd.partner_id):
-                raise NotFound(f"partner {cmd.partner_id} is not a member of this campaign")
+                raise NotFound(f"partner {cmd.partner_id} is not a member of this campaign", code="record.not_found")
             await work.publisher.member_removed(cmd.campaign_id, cmd.partner_id)
 
     # -- documents users attach (M3-M5) -----------------------------------------------------------------------
@@ -296,7 +296,8 @@ class UseCases:
             doc = await repo.cost_document(cmd.cost_document_id)
             if doc is None:
                 raise NotFound(
-                    f"cost document {cmd.cost_document_id} is not known yet; it appears once the ERP posts it"
+                    f"cost document {cmd.cost_document_id} is not known yet; it appears once the ERP posts it",
+                    code="record.not_found",
                 )
             attribution.check_cost_kind(doc)
             what = "cost document"
@@ -319,7 +320,10 @@ class UseCases:
             await _campaign(repo, cmd.campaign_id, for_update=True)
             order = await repo.order(cmd.order_id)
             if order is None:
-                raise NotFound(f"client order {cmd.order_id} is not known yet; it appears once the ERP places it")
+                raise NotFound(
+                    f"client order {cmd.order_id} is not known yet; it appears once the ERP places it",
+                    code="record.not_found",
+                )
             what = "client order"
             existing = await repo.fact_for(Measure.ACCEPTED, order.order_id)
             attribution.check_not_elsewhere(existing, cmd.campaign_id, what)
@@ -347,7 +351,10 @@ class UseCases:
             attribution.check_return_month(campaign, month)
             invoice = await repo.invoice(cmd.invoice_id)
             if invoice is None:
-                raise NotFound(f"invoice {cmd.invoice_id} is not known yet; it appears once the ERP issues it")
+                raise NotFound(
+                    f"invoice {cmd.invoice_id} is not known yet; it appears once the ERP issues it",
+                    code="record.not_found",
+                )
             existing = await repo.fact_for(Measure.INVOICED, invoice.invoice_id)
             attribution.check_not_elsewhere(existing, cmd.campaign_id, "invoice")
             attribution.check_one_return_month(
@@ -674,7 +681,7 @@ class _Ledger:
 async def _campaign(repo: Repository, campaign_id: UUID, *, for_update: bool = False) -> Campaign:
     campaign = await repo.get_campaign(campaign_id, for_update=for_update)
     if campaign is None:
-        raise NotFound(f"no campaign {campaign_id}")
+        raise NotFound(f"no campaign {campaign_id}", code="record.not_found")
     return campaign
 
 

@@ -333,7 +333,7 @@ class UseCases:
         """
         async with self.uow() as work:
             if await work.repo.article(cmd.article.code) is None:
-                raise NotFound(f"no article {cmd.article.code}")
+                raise NotFound(f"no article {cmd.article.code}", code="record.not_found")
             return await self._save_article(work, cmd.article)
 
     async def _save_article(self, work: Unit, item: Article) -> Article:
@@ -387,7 +387,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             item = await repo.article(code)
         if item is None:
-            raise NotFound(f"no article {code}")
+            raise NotFound(f"no article {code}", code="record.not_found")
         return item
 
     # Issuing -------------------------------------------------------------------------------------------------
@@ -577,7 +577,7 @@ class UseCases:
     async def _document(self, work: Unit, document_id: str, doc_type: str) -> Document:
         doc = await work.repo.get(document_id, lock=True)
         if doc is None or doc.type != doc_type:
-            raise NotFound(f"no {doc_type} {document_id}")
+            raise NotFound(f"no {doc_type} {document_id}", code="record.not_found")
         return doc
 
     # Offers --------------------------------------------------------------------------------------------------
@@ -800,7 +800,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             doc = await repo.get(cmd.invoice_id)
         if doc is None:
-            raise NotFound(f"no document {cmd.invoice_id}")
+            raise NotFound(f"no document {cmd.invoice_id}", code="record.not_found")
         return await self._ensure_printout(doc)
 
     async def _ensure_printout(self, doc: Document) -> Document:
@@ -809,7 +809,9 @@ class UseCases:
         async with self.uow.reading() as repo:
             partner = await repo.partner(doc.partner_id)
         if partner is None:
-            raise NotFound(f"the partner of {doc.number} is unknown: its printout cannot be made")
+            raise NotFound(
+                f"the partner of {doc.number} is unknown: its printout cannot be made", code="record.not_found"
+            )
         rendered = replace(doc, printout_sha256=self.blobs.put(await self.printer.render(doc, partner)))
         assert rendered.printout_sha256 is not None
         async with self.uow() as work:
@@ -832,11 +834,13 @@ class UseCases:
         """
         doc = await self._ensure_printout((await self.document(document_id)).document)
         if not doc.printout_sha256:
-            raise NotFound(f"{doc.number} has no printout")
+            raise NotFound(f"{doc.number} has no printout", code="record.not_found")
         try:
             pdf = self.blobs.get(doc.printout_sha256)
         except (KeyError, ValueError):
-            raise NotFound(f"the printout of {doc.number} is missing from the blob store") from None
+            raise NotFound(
+                f"the printout of {doc.number} is missing from the blob store", code="record.not_found"
+            ) from None
         return Printout(doc, pdf)
 
     # Queries -------------------------------------------------------------------------------------------------
@@ -853,7 +857,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             doc = await repo.get(document_id)
         if doc is None or (doc_type is not None and doc.type != doc_type):
-            raise NotFound(f"no {doc_type or 'document'} {document_id}")
+            raise NotFound(f"no {doc_type or 'document'} {document_id}", code="record.not_found")
         return Issued(doc, self._today(), created=False)
 
     async def documents(
@@ -931,5 +935,5 @@ class UseCases:
         async with self.uow.reading() as repo:
             value = await repo.balance(partner_id)
             if value is None and await repo.partner(partner_id) is None:
-                raise NotFound(f"no partner {partner_id}")
+                raise NotFound(f"no partner {partner_id}", code="record.not_found")
         return Balance(partner_id, value if value is not None else ZERO, self.currency)

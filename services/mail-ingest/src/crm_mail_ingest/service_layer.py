@@ -278,7 +278,7 @@ class UseCases:
         if row is None or not may_see_mail_import(
             role=viewer.role, staff_id=viewer.staff_id, responsible_staff_id=row["responsible_staff_id"]
         ):
-            raise NotFound(f"no mail import {import_id}")
+            raise NotFound(f"no mail import {import_id}", code="record.not_found")
         return row
 
     async def blob_visible(self, viewer: Viewer, sha256: str) -> bool:

@@ -660,17 +660,21 @@ class UseCases:
         async with self.uow.reading() as repo:
             document = await repo.get_document(cmd.document_id) if cmd.document_id else None
             if cmd.document_id and document is None:
-                raise NotFound(f"document {cmd.document_id} is not known to the notifier (yet)")
+                raise NotFound(
+                    f"document {cmd.document_id} is not known to the notifier (yet)", code="record.not_found"
+                )
             partner_id = cmd.to_partner_id or (document["partner_id"] if document else None)
             partner = await repo.get_partner(partner_id) if partner_id else None
             if partner is None and cmd.to_contact_ids and not cmd.to_partner_id:
                 partner = await repo.partner_of_contacts(cmd.to_contact_ids)
             if cmd.to_partner_id and partner is None:
-                raise NotFound(f"partner {cmd.to_partner_id} is not known to the notifier (yet)")
+                raise NotFound(
+                    f"partner {cmd.to_partner_id} is not known to the notifier (yet)", code="record.not_found"
+                )
             staff = await repo.staff_by_ids(cmd.to_staff_ids) if cmd.to_staff_ids else {}
             missing = [s for s in cmd.to_staff_ids if s not in staff]
             if missing:
-                raise NotFound(f"unknown staff member {missing[0]}", field="to_staff_ids")
+                raise NotFound(f"unknown staff member {missing[0]}", field="to_staff_ids", code="record.not_found")
             addresses = composing.recipients(
                 partner,
                 to_partner=bool(cmd.to_partner_id),
@@ -744,7 +748,7 @@ class UseCases:
                 recipient_staff_id=None if row["staff_id"] is None else str(row["staff_id"]),
             )
         ):
-            raise NotFound(f"no email {delivery_id}")
+            raise NotFound(f"no email {delivery_id}", code="record.not_found")
         return row
 
     async def email_references_blob(self, viewer: EmailViewer, sha256: str) -> bool:
@@ -838,7 +842,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             row = await repo.mail_server(server_id)
         if row is None:
-            raise NotFound(f"no mail server {server_id}")
+            raise NotFound(f"no mail server {server_id}", code="record.not_found")
         return row
 
     async def add_mail_server(self, cmd: AddMailServer) -> Row:
@@ -868,7 +872,7 @@ class UseCases:
         async with self.uow() as work:
             row = await work.repo.mail_server(cmd.server_id)
             if row is None:
-                raise NotFound(f"no mail server {cmd.server_id}")
+                raise NotFound(f"no mail server {cmd.server_id}", code="record.not_found")
             if values:
                 await work.repo.update_mail_server(cmd.server_id, values)
         return {**row, **values}
@@ -898,7 +902,7 @@ class UseCases:
             row = await repo.mail_server(cmd.server_id)
             cred = await repo.credentials(cmd.login)
         if row is None:
-            raise NotFound(f"no mail server {cmd.server_id}")
+            raise NotFound(f"no mail server {cmd.server_id}", code="record.not_found")
         if cmd.use_my_credentials:
             if cred is None or cred["server_id"] != cmd.server_id:
                 raise Invalid("you have no credentials of your own on this server", field="use_my_credentials")
@@ -934,7 +938,7 @@ class UseCases:
         sender = check_address(cmd.sender) if cmd.sender else None
         async with self.uow() as work:
             if await work.repo.mail_server(cmd.server_id) is None:
-                raise NotFound(f"no mail server {cmd.server_id}")
+                raise NotFound(f"no mail server {cmd.server_id}", code="record.not_found")
             sealed = (
                 self.sealer.seal(cmd.password)
                 if cmd.password is not None

@@ -591,7 +591,7 @@ class UseCases:
         async with self.uow() as work:
             reason = (await work.repo.lost_reasons()).get(cmd.code)
             if reason is None:
-                raise NotFound(f"no lost reason '{cmd.code}'")
+                raise NotFound(f"no lost reason '{cmd.code}'", code="record.not_found")
             reason = reason.amended(text=cmd.text, active=cmd.active)
             await work.repo.save_lost_reason(reason)
         return reason
@@ -768,12 +768,12 @@ class UseCases:
 async def _get(repo: Repository, opportunity_id: UUID, *, for_update: bool = False) -> Opportunity:
     opp = await repo.get(opportunity_id, for_update=for_update)
     if opp is None:
-        raise NotFound(f"no opportunity {opportunity_id}")
+        raise NotFound(f"no opportunity {opportunity_id}", code="record.not_found")
     return opp
 
 
 async def _offer(repo: Repository, opportunity_id: UUID, offer_id: UUID) -> Document:
     doc = await repo.document_by_document_id(offer_id)
     if doc is None or doc.opportunity_id != opportunity_id or doc.kind != "offer":
-        raise NotFound(f"no offer {offer_id} on the opportunity {opportunity_id}")
+        raise NotFound(f"no offer {offer_id} on the opportunity {opportunity_id}", code="record.not_found")
     return doc

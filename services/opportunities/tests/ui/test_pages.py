@@ -69,7 +69,7 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         await page.select_option("#stage-form select[name=stage]", "lost")
         await page.click("#stage-form button[type=submit]")
         # The refusal names its field: the message stands beside the reason (#18), the top says to look there.
-        assert "lost-reasons catalogue" in await page.inner_text("#stage-form [data-field-error=reason_code]")
+        assert "Alegeți motivul pierderii." in await page.inner_text("#stage-form [data-field-error=reason_code]")
         assert await page.inner_text("#page-error") == "Verificați câmpurile marcate."
 
         article = page.get_by_role("combobox", name="Articol 1", exact=True)

@@ -287,7 +287,7 @@ class UseCases:
         async with self.uow() as work:
             current = await work.repo.get_partner(cmd.partner_id, for_update=True)
             if current is None:
-                raise NotFound(f"no partner {cmd.partner_id}")
+                raise NotFound(f"no partner {cmd.partner_id}", code="record.not_found")
             partner = update_partner(current, cmd.changes, now=work.now, new_id=self.ids)
             if unchanged(current, partner):
                 partner = current
@@ -301,11 +301,20 @@ class UseCases:
 
     async def _check_in_directory(self, repo: Repository, partner: Partner) -> None:
         digits = [partner.fiscal_digits] if partner.fiscal_digits else []
+        email_owners = await repo.email_owners(partner.emails)
+        fiscal_owners = await repo.fiscal_owners(digits)
+        # A refusal names the other partner by name, not by id (read only when there is one).
+        names: dict[str, str] = {}
+        for owner in {*email_owners.values(), *fiscal_owners.values()} - {partner.id}:
+            other = await repo.get_partner(owner)
+            if other is not None:
+                names[owner] = other.name
         check_in_directory(
             partner,
-            email_owners=await repo.email_owners(partner.emails),
-            fiscal_owners=await repo.fiscal_owners(digits),
+            email_owners=email_owners,
+            fiscal_owners=fiscal_owners,
             known_staff=await repo.known_staff(partner.staff_ids),
+            owner_names=names,
         )
 
     async def partner(self, partner_id: str) -> PartnerView:
@@ -317,7 +326,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             partner = await repo.get_partner(partner_id)
             if partner is None:
-                raise NotFound(f"no partner {partner_id}")
+                raise NotFound(f"no partner {partner_id}", code="record.not_found")
             return PartnerView(partner, await repo.partner_opportunities(partner_id))
 
     async def partners(self, f: PartnerFilter, *, limit: int, offset: int) -> tuple[list[Partner], int]:
@@ -356,7 +365,7 @@ class UseCases:
         req = page_request(kind, limit, offset, max_limit=self.history_page_max)
         async with self.uow.reading() as repo:
             if not await repo.partner_exists(partner_id):
-                raise NotFound(f"no partner {partner_id}")
+                raise NotFound(f"no partner {partner_id}", code="record.not_found")
             entries, total = await repo.history_page(partner_id, req)
             if reader.role == "manager" and reader.staff_id is not None:
                 reader = replace(reader, team=await repo.team_of(reader.staff_id))
@@ -391,7 +400,7 @@ class UseCases:
         async with self.uow() as work:
             current = await work.repo.get_staff(cmd.staff_id)
             if current is None:
-                raise NotFound(f"no staff member {cmd.staff_id}")
+                raise NotFound(f"no staff member {cmd.staff_id}", code="record.not_found")
             member = update_staff(current, cmd.changes, now=work.now)
             if member.user_login:
                 check_login(member, await work.repo.login_owner(member.user_login))
@@ -408,7 +417,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             member = await repo.get_staff(staff_id)
         if member is None:
-            raise NotFound(f"no staff member {staff_id}")
+            raise NotFound(f"no staff member {staff_id}", code="record.not_found")
         return member
 
     async def find_staff(self, q: str, *, active: bool | None, limit: int) -> list[StaffMember]:
@@ -462,7 +471,7 @@ class UseCases:
         async with self.uow() as work:
             dossier = await work.repo.get_dossier(cmd.dossier_id)
             if dossier is None:
-                raise NotFound(f"no dossier {cmd.dossier_id}")
+                raise NotFound(f"no dossier {cmd.dossier_id}", code="record.not_found")
             doc = filed_document(
                 dossier,
                 document_id=self.ids(),
@@ -495,7 +504,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             dossier = await repo.get_dossier(dossier_id)
             if dossier is None:
-                raise NotFound(f"no dossier {dossier_id}")
+                raise NotFound(f"no dossier {dossier_id}", code="record.not_found")
             return dossier, await repo.dossier_documents(dossier_id)
 
     async def dossiers(
@@ -597,7 +606,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             found = await repo.get_import(import_id)
         if found is None:
-            raise NotFound(f"no partner import {import_id}")
+            raise NotFound(f"no partner import {import_id}", code="record.not_found")
         return found
 
     async def imports(self, *, limit: int, offset: int) -> tuple[list[PartnerImport], int]:

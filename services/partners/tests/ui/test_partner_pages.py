@@ -61,7 +61,8 @@ async def test_a_user_finds_a_partner_opens_its_page_and_is_told_what_is_wrong_w
     bad = await browser.post(
         "/partners/new", data={"kind": "lead", "name": "Greșit", "fiscal_code": "RO14399841", "county": "Cluj"}
     )
-    assert bad.status_code == 422 and "check digit" in bad.text
+    # The Romanian UI names the refusal by its code, in Romanian, beside the field.
+    assert bad.status_code == 422 and "are cifra de control greșită" in bad.text
     lead_form = await browser.get("/partners/new", params={"kind": "lead"})
     assert "Concurenți" in lead_form.text and "Campanie asociată" in lead_form.text
 

@@ -57,7 +57,10 @@ class InMemoryRepository:
     async def replace_partner(self, partner: Partner) -> None:
         current = self.partners.get(partner.id)
         if current is None or current.version != partner.version - 1:
-            raise Conflict("the partner was changed by someone else meanwhile; reload it and try again")
+            raise Conflict(
+                "the partner was changed by someone else meanwhile; reload it and try again",
+                code="record.changed_meanwhile",
+            )
         self.partners[partner.id] = partner
 
     async def convert_to_client(self, partner: Partner) -> None:
@@ -119,7 +122,10 @@ class InMemoryRepository:
     async def replace_staff(self, member: StaffMember) -> None:
         current = self.staff.get(member.id)
         if current is None or current.version != member.version - 1:
-            raise Conflict("the staff member was changed by someone else meanwhile; reload and try again")
+            raise Conflict(
+                "the staff member was changed by someone else meanwhile; reload and try again",
+                code="record.changed_meanwhile",
+            )
         self.staff[member.id] = member
 
     async def get_staff(self, staff_id: str) -> StaffMember | None:

@@ -61,6 +61,35 @@ async def test_a_partner_with_the_cui_of_another_is_refused() -> None:
     assert len(h.repo.partners) == 1
 
 
+async def test_a_taken_cui_or_email_names_the_other_partner_by_name_with_a_code_the_ui_translates() -> None:
+    h = Harness()
+    first = await acme(h, fiscal_code="18547290")
+    with pytest.raises(Conflict) as refused:
+        await h.uses.register_partner(
+            RegisterPartner(PartnerInput("Beta", fiscal_code="RO18547290", sites=[SiteInput("S", ["office@acme.ro"])]))
+        )
+    assert first.id not in refused.value.message
+    assert refused.value.code == "partner.email_taken"
+    assert refused.value.params == {"email": "office@acme.ro", "owner": "Acme SRL"}
+    codes = {str(e["code"]): e["params"] for e in refused.value.extra["errors"]}  # type: ignore[attr-defined]
+    assert codes["partner.fiscal_code_taken"] == {"fiscal_code": "RO18547290", "owner": "Acme SRL"}
+    assert len(h.repo.partners) == 1
+
+
+async def test_a_wrong_check_digit_is_refused_with_its_code_beside_the_field() -> None:
+    h = Harness()
+    with pytest.raises(Invalid) as refused:
+        await h.uses.register_partner(RegisterPartner(PartnerInput("Beta", fiscal_code="14399841")))
+    assert refused.value.code == "record.fields_invalid"
+    [error] = refused.value.extra["errors"]  # type: ignore[misc]
+    assert (error["field"], error["code"], error["params"]) == (
+        "fiscal_code",
+        "partner.fiscal_code_check_digit",
+        {"fiscal_code": "14399841", "expected": 0},
+    )
+    assert h.repo.partners == {}
+
+
 async def test_a_partner_whose_representative_is_not_on_the_staff_is_refused() -> None:
     h = Harness()
     with pytest.raises(Invalid, match="no staff member"):

@@ -985,11 +985,13 @@ class UseCases:
         async with self.uow.reading() as repo:
             task = await self._visible_task(repo, await self._viewer(repo, caller), task_id)
         if task.estimate is None or task.estimate.printout_sha256 is None:
-            raise NotFound("this task has no estimate yet: it is issued when the task is resolved")
+            raise NotFound(
+                "this task has no estimate yet: it is issued when the task is resolved", code="record.not_found"
+            )
         try:
             return Printout(task.estimate, self.blobs.get(task.estimate.printout_sha256))
         except KeyError:
-            raise NotFound("the estimate's printout is missing from the blob store") from None
+            raise NotFound("the estimate's printout is missing from the blob store", code="record.not_found") from None
 
     async def broadcasts(self, caller: Caller, limit: int = 50, offset: int = 0) -> BroadcastList:
         """The broadcasts the caller may see, with their progress."""
@@ -1007,11 +1009,11 @@ class UseCases:
             viewer = await self._viewer(repo, caller)
             cast = await repo.get_broadcast(broadcast_id)
             if cast is None:
-                raise NotFound(f"no broadcast {broadcast_id}")
+                raise NotFound(f"no broadcast {broadcast_id}", code="record.not_found")
             tasks = await repo.broadcast_tasks(broadcast_id)
             visible = [t for t in tasks if rules.can_see(t, viewer)]
             if not visible and viewer.role != "admin" and cast.creator_user != viewer.username:
-                raise NotFound(f"no broadcast {broadcast_id}")
+                raise NotFound(f"no broadcast {broadcast_id}", code="record.not_found")
             resolved = sum(1 for t in tasks if t.status == "resolved")
             return BroadcastDetail(cast, len(tasks), resolved, await self._named(repo, visible))
 
@@ -1026,7 +1028,7 @@ class UseCases:
         async with self.uow.reading() as repo:
             member = await repo.get_staff(staff_id)
             if member is None:
-                raise NotFound(f"no staff member {staff_id} in the staff directory")
+                raise NotFound(f"no staff member {staff_id} in the staff directory", code="record.not_found")
             planned = await repo.planned_for(staff_id)
             visible = await repo.visible_task_ids(await self._viewer(repo, caller), [p.task_id for p in planned])
         return DayLoad(member, day, availability.day_load(planned, day, member.hours_per_day, self.tz), visible)
@@ -1053,7 +1055,7 @@ class UseCases:
     async def _visible_task(self, repo: Repository, viewer: Viewer, task_id: UUID, *, for_update: bool = False) -> Task:
         task = await repo.get_task(task_id, for_update=for_update)
         if task is None:
-            raise NotFound(f"no task {task_id}")
+            raise NotFound(f"no task {task_id}", code="record.not_found")
         rules.ensure_can_see(task, viewer)
         return task
 

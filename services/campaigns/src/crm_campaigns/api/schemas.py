@@ -45,7 +45,12 @@ class CampaignPatch(_Body):
         sent = self.model_dump(exclude_unset=True)
         nulls = sorted(k for k, v in sent.items() if v is None and k not in ("objective", "segment"))
         if nulls:
-            raise Invalid(f"these fields cannot be emptied: {', '.join(nulls)}", fields=nulls)
+            raise Invalid(
+                f"these fields cannot be emptied: {', '.join(nulls)}",
+                fields=nulls,
+                code="record.cannot_be_emptied",
+                params={"fields": ", ".join(nulls)},
+            )
         return sent
 
 

@@ -131,7 +131,7 @@ def check_cost_kind(doc: CostDocument) -> None:
         Invalid: its kind never counts as cost.
     """
     if doc.kind not in COST_KINDS:
-        raise Invalid(f"a {doc.kind} does not count as marketing cost")
+        raise Invalid(f"a {doc.kind} does not count as marketing cost", code="campaign.not_a_marketing_cost")
 
 
 def check_not_elsewhere(existing: Fact | None, campaign_id: UUID, what: str) -> None:
@@ -141,7 +141,11 @@ def check_not_elsewhere(existing: Fact | None, campaign_id: UUID, what: str) -> 
         Conflict: it counts elsewhere (the other campaign is named).
     """
     if existing is not None and existing.campaign_id != campaign_id:
-        raise Conflict(f"this {what} already counts for another campaign", campaign_id=str(existing.campaign_id))
+        raise Conflict(
+            f"this {what} already counts for another campaign",
+            campaign_id=str(existing.campaign_id),
+            code="campaign.already_counted",
+        )
 
 
 def check_counted_here(counted: Fact | None, campaign_id: UUID, what: str) -> Fact:
@@ -151,7 +155,7 @@ def check_counted_here(counted: Fact | None, campaign_id: UUID, what: str) -> Fa
         Conflict: it counts for another campaign.
     """
     if counted is None or counted.campaign_id != campaign_id:
-        raise Conflict(f"this {what} already counts for another campaign")
+        raise Conflict(f"this {what} already counts for another campaign", code="campaign.already_counted")
     return counted
 
 
@@ -163,7 +167,11 @@ def check_return_month(campaign: Campaign, month: str) -> None:
     """
     window = campaign.return_window()
     if month not in window:
-        raise Invalid(f"{month} is outside the campaign's return months ({window[0]} to {window[-1]})")
+        raise Invalid(
+            f"{month} is outside the campaign's return months ({window[0]} to {window[-1]})",
+            code="campaign.month_outside_return",
+            params={"month": month, "first": window[0], "last": window[-1]},
+        )
 
 
 def check_one_return_month(existing: Fact | None, month: str, number: str) -> None:
@@ -173,4 +181,8 @@ def check_one_return_month(existing: Fact | None, month: str, number: str) -> No
         Conflict: the invoice already counts in another month's return.
     """
     if existing is not None and existing.month != month:
-        raise Conflict(f"invoice {number} already counts in the return of {existing.month}")
+        raise Conflict(
+            f"invoice {number} already counts in the return of {existing.month}",
+            code="campaign.invoice_already_counted",
+            params={"number": number, "month": existing.month},
+        )

@@ -89,26 +89,41 @@ def amend(campaign: Campaign, changes: dict[str, Any], now: dt.datetime) -> Camp
     """
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
-        raise Invalid(f"these fields cannot be changed: {', '.join(unknown)}", fields=unknown)
+        raise Invalid(
+            f"these fields cannot be changed: {', '.join(unknown)}",
+            fields=unknown,
+            code="record.unknown_fields",
+            params={"fields": ", ".join(unknown)},
+        )
     return _checked(replace(campaign, **changes, updated_at=now))
 
 
 def _checked(c: Campaign) -> Campaign:
     name = c.name.strip()
     if not name:
-        raise Invalid("the campaign needs a name", field="name")
+        raise Invalid("the campaign needs a name", field="name", code="campaign.name_missing")
     if len(name) > 200:
-        raise Invalid("the campaign name is longer than 200 characters", field="name")
+        raise Invalid(
+            "the campaign name is longer than 200 characters",
+            field="name",
+            code="record.too_long",
+            params={"limit": 200},
+        )
     if c.ends_on < c.starts_on:
-        raise Invalid("the campaign cannot end before it starts", field="ends_on")
+        raise Invalid("the campaign cannot end before it starts", code="campaign.period_invalid", field="ends_on")
     for field in ("estimated_cost", "estimated_revenue"):
         value: Decimal = getattr(c, field)
         if not value.is_finite() or value < 0:
-            raise Invalid(f"{field} must be zero or more", field=field)
+            raise Invalid(f"{field} must be zero or more", field=field, code="record.not_negative")
         if value != value.quantize(CENT):
-            raise Invalid(f"{field} has more than two decimals", field=field)
+            raise Invalid(f"{field} has more than two decimals", field=field, code="record.two_decimals")
     if not 1 <= c.return_months <= MAX_RETURN_MONTHS:
-        raise Invalid(f"return_months must be between 1 and {MAX_RETURN_MONTHS}", field="return_months")
+        raise Invalid(
+            f"return_months must be between 1 and {MAX_RETURN_MONTHS}",
+            field="return_months",
+            code="campaign.return_months_range",
+            params={"limit": MAX_RETURN_MONTHS},
+        )
     return replace(
         c,
         name=name,
@@ -137,5 +152,10 @@ def parse_month(text: str) -> str:
     try:
         day = dt.date.fromisoformat(f"{text}-01")
     except (TypeError, ValueError):
-        raise Invalid(f"{text!r} is not a month; write it as YYYY-MM", field="month") from None
+        raise Invalid(
+            f"{text!r} is not a month; write it as YYYY-MM",
+            field="month",
+            code="record.not_a_month",
+            params={"month": text},
+        ) from None
     return month_of(day)

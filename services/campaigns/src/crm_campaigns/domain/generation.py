@@ -39,6 +39,8 @@ def check_members(outsiders: list[UUID]) -> None:
     if outsiders:
         raise Invalid(
             f"{len(outsiders)} partner(s) are not members of this campaign; add them first",
+            code="campaign.not_members",
+            params={"count": len(outsiders)},
             not_members=[str(p) for p in outsiders[:50]],
         )
 

@@ -59,22 +59,22 @@ class MemberFilter:
 
     def __post_init__(self) -> None:
         if not self.kinds:
-            raise Invalid("choose at least one partner kind", field="kinds")
+            raise Invalid("choose at least one partner kind", field="kinds", code="campaign.kinds_missing")
         bad = sorted(set(self.kinds) - set(PARTNER_KINDS))
         if bad:
-            raise Invalid(f"unknown partner kind: {', '.join(bad)}", field="kinds")
+            raise Invalid(f"unknown partner kind: {', '.join(bad)}", field="kinds", code="record.choose_from_list")
         for low, high, label in (
             (self.turnover_min, self.turnover_max, "turnover"),
             (self.employees_min, self.employees_max, "employees"),
         ):
             if low is not None and low < 0:
-                raise Invalid(f"{label}_min cannot be negative", field=f"{label}_min")
+                raise Invalid(f"{label}_min cannot be negative", field=f"{label}_min", code="record.not_negative")
             if low is not None and high is not None and low > high:
-                raise Invalid(f"{label}_min is above {label}_max", field=f"{label}_min")
+                raise Invalid(f"{label}_min is above {label}_max", field=f"{label}_min", code="campaign.min_above_max")
         for name in ("turnover_min", "turnover_max"):
             value = getattr(self, name)
             if value is not None and not value.is_finite():
-                raise Invalid(f"{name} must be a number", field=name)
+                raise Invalid(f"{name} must be a number", field=name, code="record.not_a_number")
 
     @property
     def folded_name(self) -> str | None:
@@ -154,5 +154,7 @@ def check_known(unknown: list[UUID]) -> None:
     if unknown:
         raise Invalid(
             f"{len(unknown)} partner id(s) are not in the partner directory (yet)",
+            code="campaign.partners_unknown",
+            params={"count": len(unknown)},
             unknown=[str(u) for u in unknown[:50]],
         )

@@ -41,9 +41,19 @@ def search(query: str | None, limit: int = 20) -> Search:
     """
     query = query or ""
     if len(query) > SEARCH_QUERY_MAX:
-        raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters", field="q")
+        raise Invalid(
+            f"q must be at most {SEARCH_QUERY_MAX} characters",
+            field="q",
+            code="search.query_too_long",
+            params={"limit": SEARCH_QUERY_MAX},
+        )
     if not 1 <= limit <= SEARCH_LIMIT_MAX:
-        raise Invalid(f"limit must be from 1 to {SEARCH_LIMIT_MAX}", field="limit")
+        raise Invalid(
+            f"limit must be from 1 to {SEARCH_LIMIT_MAX}",
+            field="limit",
+            code="search.limit_range",
+            params={"limit": SEARCH_LIMIT_MAX},
+        )
     return Search(fold(query) or "", limit)
 
 

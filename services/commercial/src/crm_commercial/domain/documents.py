@@ -141,6 +141,8 @@ def price_lines(
         if not scope.allows(article.code):
             raise Invalid(
                 f"line {n}: article {article.code!r} is not in the article picker list (C5 setting)",
+                code="article.not_in_picker_list",
+                params={"code": article.code, "line": n},
                 field="lines",
                 line=n,
             )

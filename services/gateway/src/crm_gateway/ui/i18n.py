@@ -18,6 +18,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from crm_gateway.ui.error_codes import ERROR_CODES
+
 LOCATION = Path(__file__).resolve().parent.parent
 LOCALE_DIR = LOCATION / "locale"
 DOMAIN = "messages"
@@ -71,20 +73,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
     ),
     "import_status": ("validating", "imported", "rejected", "failed", "ignored", "duplicate", "retried"),
     "email_status": ("pending", "sending", "handed_over", "sent", "failed"),
-    "error": (
-        "partner.fiscal_code_taken",
-        "partner.fiscal_code_invalid",
-        "partner.email_taken",
-        "article.not_in_picker_list",
-        "opportunity.lost_needs_reason",
-        "opportunity.stage_not_allowed",
-        "campaign.period_invalid",
-        "task.not_open",
-        "record.changed_meanwhile",
-        "record.not_found",
-        "mail_server.is_default",
-        "mail_server.in_use",
-    ),
+    "error": ERROR_CODES,
     "vat_rate": ("S21", "R11", "Z0"),
     "offer_decision": ("open", "accepted", "rejected"),
     "task_source": ("manual", "follow_up", "email", "broadcast", "client_request"),

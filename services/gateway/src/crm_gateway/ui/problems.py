@@ -89,6 +89,8 @@ def _by_code(language: str, extra: Mapping[str, Any]) -> str | None:
         return None  # a code the catalogue does not know yet: the service's text says more
     params = extra.get("params")
     values = {str(k): v for k, v in params.items()} if isinstance(params, Mapping) else {}
+    for kind in values.keys() & i18n.CODES.keys():
+        values[kind] = i18n.label(language, values[kind], kind)  # a param that is a code ("stage") by its name
     try:
         return named % values if values else named
     except (KeyError, ValueError, TypeError):
@@ -125,16 +127,15 @@ def field_errors(language: str, error: Any) -> list[FieldError]:
 def message(language: str, error: Any, *, fields: bool = True) -> str:
     """The page-level text of an ``ApiError`` in ``language``.
 
-    By code when the problem body carries one the catalogue knows; "check the marked fields" when the error
-    names fields (each shown beside its field); else the text, translated when it is one of the UI's own.
+    "Check the marked fields" when the error names fields (each shown beside its field, by its code, so not
+    twice); else by code when the problem body carries one the catalogue knows; else the text, translated when
+    it is one of the UI's own.
     """
     if error is None:
         return ""
     detail = str(getattr(error, "detail", error) or "")
     extra = getattr(error, "extra", None)
     if fields and field_errors(language, error):
-        if isinstance(extra, Mapping) and (by_code := _by_code(language, extra)) is not None:
-            return by_code
         return i18n.gettext(language, FIELDS_MARKED)
     if isinstance(extra, Mapping) and (by_code := _by_code(language, extra)) is not None:
         return by_code

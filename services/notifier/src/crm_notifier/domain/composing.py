@@ -59,7 +59,7 @@ def recipients(
     found: list[str] = []
     if to_partner:
         if partner is None:
-            raise NotFound("the partner is not known to the notifier yet")
+            raise NotFound("the partner is not known to the notifier yet", code="record.not_found")
         if not partner.site_emails:
             raise Invalid(f"{partner.name} has no email address on its sites", field="to_partner_id")
         found += partner.site_emails
@@ -70,7 +70,11 @@ def recipients(
         for cid in contact_ids:
             contact = by_id.get(cid)
             if contact is None:
-                raise NotFound(f"contact {cid} is not a contact person of {partner.name}", field="to_contact_ids")
+                raise NotFound(
+                    f"contact {cid} is not a contact person of {partner.name}",
+                    field="to_contact_ids",
+                    code="record.not_found",
+                )
             if not contact.get("email"):
                 raise Invalid(f"contact {contact.get('name')} has no email address", field="to_contact_ids")
             found.append(str(contact["email"]))
@@ -138,7 +142,9 @@ def article_photos(codes: list[str], articles: dict[str, Row]) -> list[Attachmen
     for code in codes:
         article = articles.get(code)
         if article is None:
-            raise NotFound(f"article {code} is not known to the notifier (yet)", field="article_codes")
+            raise NotFound(
+                f"article {code} is not known to the notifier (yet)", field="article_codes", code="record.not_found"
+            )
         found += [AttachmentRef(f"{code}-{i}.jpg", sha) for i, sha in enumerate(article["photos"], start=1)]
     return found
 

@@ -17,7 +17,7 @@ def recipients(to_users: list[str], to_staff_ids: list[str], staff: dict[str, St
     for staff_id in to_staff_ids:
         member = staff.get(staff_id)
         if member is None:
-            raise NotFound(f"unknown staff member {staff_id}", field="to_staff_ids")
+            raise NotFound(f"unknown staff member {staff_id}", field="to_staff_ids", code="record.not_found")
         if not member.user_login:
             raise Invalid(f"{member.name} is not a system user; send an email instead", field="to_staff_ids")
         logins[member.user_login] = staff_id
@@ -38,5 +38,5 @@ def owned(message: Row | None, message_id: str, login: str) -> Row:
         NotFound: no such message for this user.
     """
     if message is None or message["recipient"] != login:
-        raise NotFound(f"no message {message_id} for you")
+        raise NotFound(f"no message {message_id} for you", code="record.not_found")
     return message

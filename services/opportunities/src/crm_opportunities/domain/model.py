@@ -266,6 +266,8 @@ def change_stage(
         raise Conflict(
             f"the opportunity is already at the stage '{opportunity.stage}' "
             f"(since {current.entered_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC{by})",
+            code="opportunity.already_at_stage",
+            params={"stage": opportunity.stage},
             stage=opportunity.stage,
         )
     check_transition(opportunity.stage, request.stage)
@@ -273,7 +275,11 @@ def change_stage(
     if request.stage == "lost":
         reason = _lost_reason(request.reason_code, reasons)
     elif request.reason_code:
-        raise Invalid("a reason is only given when the opportunity is lost", field="reason_code")
+        raise Invalid(
+            "a reason is only given when the opportunity is lost",
+            code="opportunity.reason_only_when_lost",
+            field="reason_code",
+        )
     if request.follow_up_at is not None and request.follow_up_at.tzinfo is None:
         raise Invalid("follow_up_at needs a time zone offset (e.g. 2026-05-04T10:00:00+03:00)", field="follow_up_at")
     delegate = request.delegate_staff_id
@@ -341,6 +347,7 @@ def _lost_reason(code: str | None, reasons: dict[str, LostReason]) -> LostReason
     if not code:
         raise Invalid(
             "a lost opportunity needs a reason from the lost-reasons catalogue (reason_code): " + ", ".join(active),
+            code="opportunity.lost_needs_reason",
             field="reason_code",
             allowed=active,
         )
@@ -348,6 +355,7 @@ def _lost_reason(code: str | None, reasons: dict[str, LostReason]) -> LostReason
     if reason is None or not reason.active:
         raise Invalid(
             f"'{code}' is not in the lost-reasons catalogue; use one of: " + ", ".join(active),
+            code="opportunity.lost_needs_reason",
             field="reason_code",
             allowed=active,
         )

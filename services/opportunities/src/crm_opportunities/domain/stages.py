@@ -67,19 +67,28 @@ def check_transition(current: Stage, target: Stage) -> None:
         Conflict: the move is not allowed from the current stage.
     """
     if current == target:
-        raise Conflict(f"the opportunity is already at the stage '{target}'", stage=current)
+        raise Conflict(
+            f"the opportunity is already at the stage '{target}'",
+            code="opportunity.already_at_stage",
+            params={"stage": target},
+            stage=current,
+        )
     allowed = TRANSITIONS[current]
     if target in allowed:
         return
     if not allowed:
         raise Conflict(
             f"the opportunity is closed ('{current}'): it cannot move to '{target}'",
+            code="opportunity.stage_not_allowed",
+            params={"stage": target},
             stage=current,
             allowed=[],
         )
     raise Conflict(
         f"cannot move from '{current}' to '{target}': from '{current}' the opportunity can move to "
         + ", ".join(f"'{s}'" for s in allowed),
+        code="opportunity.stage_not_allowed",
+        params={"stage": target},
         stage=current,
         allowed=list(allowed),
     )

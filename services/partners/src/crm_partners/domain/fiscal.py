@@ -8,7 +8,13 @@ _KEY = "753217532"
 
 
 class InvalidFiscalCode(ValueError):
-    """A fiscal code that is malformed or whose check digit is wrong."""
+    """A fiscal code that is malformed or whose check digit is wrong; ``code`` and ``params`` name why for the UI."""
+
+    def __init__(self, message: str, *, code: str, params: dict[str, object]) -> None:
+        """The English text, and the machine code and values the web UI translates."""
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -40,10 +46,22 @@ def parse_fiscal_code(raw: str) -> FiscalCode:
     vat_payer = text.startswith("RO")
     digits = text[2:] if vat_payer else text
     if not digits.isascii() or not digits.isdigit() or not 2 <= len(digits) <= 10:
-        raise InvalidFiscalCode(f"fiscal code {raw.strip()!r} must be 2 to 10 digits, optionally after RO")
+        raise InvalidFiscalCode(
+            f"fiscal code {raw.strip()!r} must be 2 to 10 digits, optionally after RO",
+            code="partner.fiscal_code_format",
+            params={"fiscal_code": raw.strip()},
+        )
     if digits[0] == "0":
-        raise InvalidFiscalCode(f"fiscal code {raw.strip()!r} cannot start with 0")
+        raise InvalidFiscalCode(
+            f"fiscal code {raw.strip()!r} cannot start with 0",
+            code="partner.fiscal_code_leading_zero",
+            params={"fiscal_code": raw.strip()},
+        )
     expected = check_digit(digits[:-1])
     if int(digits[-1]) != expected:
-        raise InvalidFiscalCode(f"fiscal code {raw.strip()!r} has a wrong check digit (expected {expected})")
+        raise InvalidFiscalCode(
+            f"fiscal code {raw.strip()!r} has a wrong check digit (expected {expected})",
+            code="partner.fiscal_code_check_digit",
+            params={"fiscal_code": raw.strip(), "expected": expected},
+        )
     return FiscalCode(digits=digits, vat_payer=vat_payer)

@@ -132,16 +132,20 @@ FIELDS = tuple(PartnerInput.__dataclass_fields__)
 
 class _Errors:
     def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
+        self.items: list[dict[str, object]] = []
 
-    def add(self, field_name: str, message: str) -> None:
-        self.items.append({"field": field_name, "message": message})
+    def add(self, field_name: str, message: str, *, code: str | None = None, **params: object) -> None:
+        # The code and params let the web UI show the field's message in the user's language.
+        item: dict[str, object] = {"field": field_name, "message": message}
+        if code is not None:
+            item.update(code=code, params=params)
+        self.items.append(item)
 
     def raise_if_any(self, what: str) -> None:
         if self.items:
             first = self.items[0]["message"]
             more = f" (and {len(self.items) - 1} more)" if len(self.items) > 1 else ""
-            raise Invalid(f"{what}: {first}{more}", errors=self.items)
+            raise Invalid(f"{what}: {first}{more}", code="record.fields_invalid", errors=self.items)
 
 
 def _uuid(value: str | None, field_name: str, errors: _Errors) -> str | None:
@@ -151,7 +155,7 @@ def _uuid(value: str | None, field_name: str, errors: _Errors) -> str | None:
     try:
         return str(uuid.UUID(text))
     except ValueError:
-        errors.add(field_name, f"{field_name} {text!r} is not an id (UUID)")
+        errors.add(field_name, f"{field_name} {text!r} is not an id (UUID)", code="record.choose_from_list")
         return None
 
 
@@ -183,45 +187,57 @@ def build_partner(
     errors = _Errors()
     name = clean(data.name)
     if not name:
-        errors.add("name", "a partner needs a name")
+        errors.add("name", "a partner needs a name", code="partner.name_missing")
     elif len(name) > 300:
-        errors.add("name", "the name is longer than 300 characters")
+        errors.add("name", "the name is longer than 300 characters", code="record.too_long", limit=300)
     if data.kind not in KINDS:
-        errors.add("kind", f"kind must be one of {', '.join(KINDS)}, not {data.kind!r}")
+        errors.add("kind", f"kind must be one of {', '.join(KINDS)}, not {data.kind!r}", code="record.choose_from_list")
 
     fiscal_code = None
     if clean(data.fiscal_code):
         try:
             fiscal_code = str(parse_fiscal_code(str(data.fiscal_code)))
         except InvalidFiscalCode as exc:
-            errors.add("fiscal_code", str(exc))
+            errors.add("fiscal_code", str(exc), code=exc.code, **exc.params)
 
     county = None
     if clean(data.county):
         try:
             county = county_name(str(data.county))
         except UnknownCounty as exc:
-            errors.add("county", str(exc))
+            errors.add("county", str(exc), code="partner.unknown_county", county=str(data.county))
 
     turnover: Decimal | None = None
     if data.turnover is not None and str(data.turnover).strip() != "":
         try:
             turnover = Decimal(str(data.turnover).strip().replace(" ", "")).quantize(Decimal("0.01"))
             if turnover < 0 or turnover >= MAX_TURNOVER:
-                errors.add("turnover", "the turnover must be zero or more, and below 10^15")
+                errors.add(
+                    "turnover", "the turnover must be zero or more, and below 10^15", code="partner.turnover_range"
+                )
                 turnover = None
         except (InvalidOperation, ValueError):
-            errors.add("turnover", f"turnover {data.turnover!r} is not an amount (e.g. 1250000.00)")
+            errors.add(
+                "turnover",
+                f"turnover {data.turnover!r} is not an amount (e.g. 1250000.00)",
+                code="record.not_an_amount",
+            )
 
     employees: int | None = None
     if data.employees is not None and str(data.employees).strip() != "":
         try:
             employees = int(str(data.employees).strip())
             if employees < 0 or employees > 10_000_000:
-                errors.add("employees", "the number of employees must be between 0 and 10000000")
+                errors.add(
+                    "employees",
+                    "the number of employees must be between 0 and 10000000",
+                    code="partner.employees_range",
+                )
                 employees = None
         except ValueError:
-            errors.add("employees", f"employees {data.employees!r} is not a whole number")
+            errors.add(
+                "employees", f"employees {data.employees!r} is not a whole number", code="record.not_a_whole_number"
+            )
 
     old_sites = {s.site_id for s in previous.sites} if previous else set()
     sites: list[Site] = []
@@ -229,22 +245,29 @@ def build_partner(
     for i, site in enumerate(data.sites):
         site_name = clean(site.name) or ("Sediu principal" if i == 0 else None)
         if not site_name:
-            errors.add(f"sites[{i}].name", f"site {i + 1} needs a name")
+            errors.add(f"sites[{i}].name", f"site {i + 1} needs a name", code="partner.site_name_missing", number=i + 1)
         emails: list[str] = []
         for raw in site.emails:
             try:
                 email = normalise_email(raw)
             except InvalidEmail as exc:
-                errors.add(f"sites[{i}].emails", str(exc))
+                errors.add(f"sites[{i}].emails", str(exc), code="record.email_invalid", email=raw)
                 continue
             if email in seen_emails:
-                errors.add(f"sites[{i}].emails", f"{email} is given twice; an address belongs to one site")
+                errors.add(
+                    f"sites[{i}].emails",
+                    f"{email} is given twice; an address belongs to one site",
+                    code="partner.email_twice",
+                    email=email,
+                )
                 continue
             seen_emails[email] = i
             emails.append(email)
         site_id = _uuid(site.site_id, f"sites[{i}].site_id", errors)
         if site_id is not None and site_id not in old_sites:
-            errors.add(f"sites[{i}].site_id", f"site {site_id} is not a site of this partner")
+            errors.add(
+                f"sites[{i}].site_id", f"site {site_id} is not a site of this partner", code="record.choose_from_list"
+            )
         sites.append(Site(site_id=site_id or new_id(), name=site_name or "", emails=tuple(emails)))
 
     old_contacts = {c.contact_id for c in previous.contacts} if previous else set()
@@ -252,16 +275,25 @@ def build_partner(
     for i, contact in enumerate(data.contacts):
         contact_name = clean(contact.name)
         if not contact_name:
-            errors.add(f"contacts[{i}].name", f"contact {i + 1} needs a name")
+            errors.add(
+                f"contacts[{i}].name",
+                f"contact {i + 1} needs a name",
+                code="partner.contact_name_missing",
+                number=i + 1,
+            )
         contact_email: str | None = None
         if clean(contact.email):
             try:
                 contact_email = normalise_email(str(contact.email))
             except InvalidEmail as exc:
-                errors.add(f"contacts[{i}].email", str(exc))
+                errors.add(f"contacts[{i}].email", str(exc), code="record.email_invalid", email=str(contact.email))
         contact_id = _uuid(contact.contact_id, f"contacts[{i}].contact_id", errors)
         if contact_id is not None and contact_id not in old_contacts:
-            errors.add(f"contacts[{i}].contact_id", f"contact {contact_id} is not a contact of this partner")
+            errors.add(
+                f"contacts[{i}].contact_id",
+                f"contact {contact_id} is not a contact of this partner",
+                code="record.choose_from_list",
+            )
         contacts.append(
             Contact(
                 contact_id=contact_id or new_id(),
@@ -340,7 +372,12 @@ def update_partner(
     """
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
-        raise Invalid(f"unknown partner fields: {', '.join(unknown)}", fields=unknown)
+        raise Invalid(
+            f"unknown partner fields: {', '.join(unknown)}",
+            code="record.unknown_fields",
+            params={"fields": ", ".join(unknown)},
+            fields=unknown,
+        )
     data = replace(input_of(partner), **dict(changes))
     return build_partner(data, partner_id=partner.id, now=now, new_id=new_id, previous=partner)
 
@@ -352,21 +389,46 @@ def convert_lead(partner: Partner, *, now: datetime) -> Partner:
         Conflict: the partner is not a lead.
     """
     if partner.kind != "lead":
-        raise Conflict(f"{partner.name} is a {partner.kind}, not a lead")
+        raise Conflict(
+            f"{partner.name} is a {partner.kind}, not a lead",
+            code="partner.not_a_lead",
+            params={"name": partner.name, "kind": partner.kind},
+        )
     return replace(partner, kind="client", updated_at=now, version=partner.version + 1)
 
 
-def email_owners_conflicts(partner: Partner, owners: Mapping[str, str]) -> list[dict[str, str]]:
-    """Errors for site emails that already belong to another partner (``owners``: email -> partner id)."""
-    return [
-        {"field": "sites", "message": f"{email} already belongs to another partner ({owner})"}
-        for email, owner in sorted(owners.items())
-        if owner != partner.id and email in partner.emails
-    ]
+def email_owners_conflicts(
+    partner: Partner, owners: Mapping[str, str], names: Mapping[str, str] | None = None
+) -> list[dict[str, object]]:
+    """Errors for site emails that already belong to another partner.
+
+    Args:
+        partner: the partner about to be saved.
+        owners: email -> the id of the partner it belongs to now.
+        names: partner id -> name, so a person reads which partner (the id when a name is not known).
+    """
+    found: list[dict[str, object]] = []
+    for email, owner in sorted(owners.items()):
+        if owner != partner.id and email in partner.emails:
+            name = (names or {}).get(owner, owner)
+            found.append(
+                {
+                    "field": "sites",
+                    "message": f"{email} already belongs to another partner ({name})",
+                    "code": "partner.email_taken",
+                    "params": {"email": email, "owner": name},
+                }
+            )
+    return found
 
 
 def check_in_directory(
-    partner: Partner, *, email_owners: Mapping[str, str], fiscal_owners: Mapping[str, str], known_staff: set[str]
+    partner: Partner,
+    *,
+    email_owners: Mapping[str, str],
+    fiscal_owners: Mapping[str, str],
+    known_staff: set[str],
+    owner_names: Mapping[str, str] | None = None,
 ) -> None:
     """The rules that need the rest of the directory: unique site emails and CUI, known representatives.
 
@@ -375,23 +437,41 @@ def check_in_directory(
         email_owners: which partner each of its site emails belongs to now (those that belong to one).
         fiscal_owners: which partner has its CUI now.
         known_staff: which of its representatives are in the staff directory.
+        owner_names: the names of the partners that own its emails or CUI (id -> name), named in the errors.
 
     Raises:
         Conflict: an email or the CUI belongs to another partner.
         Invalid: a representative is not a staff member.
     """
-    errors = email_owners_conflicts(partner, email_owners)
+    errors = email_owners_conflicts(partner, email_owners, owner_names)
     if partner.fiscal_digits:
         owner = fiscal_owners.get(partner.fiscal_digits)
         if owner and owner != partner.id:
+            name = (owner_names or {}).get(owner, owner)
             errors.append(
-                {"field": "fiscal_code", "message": f"fiscal code {partner.fiscal_code} is already partner {owner}"}
+                {
+                    "field": "fiscal_code",
+                    "message": f"fiscal code {partner.fiscal_code} is already partner {name}",
+                    "code": "partner.fiscal_code_taken",
+                    "params": {"fiscal_code": partner.fiscal_code, "owner": name},
+                }
             )
     if errors:
-        raise Conflict(errors[0]["message"], errors=errors)
+        first = errors[0]
+        params = first["params"]
+        raise Conflict(
+            str(first["message"]),
+            code=str(first["code"]),
+            params=params if isinstance(params, dict) else {},
+            errors=errors,
+        )
     missing = partner.staff_ids - known_staff
     if missing:
-        raise Invalid(f"no staff member {sorted(missing)[0]} in the staff directory", staff_ids=sorted(missing))
+        raise Invalid(
+            f"no staff member {sorted(missing)[0]} in the staff directory",
+            code="partner.staff_unknown",
+            staff_ids=sorted(missing),
+        )
 
 
 def unchanged(before: Partner, after: Partner) -> bool:
@@ -407,7 +487,7 @@ def check_kind(kind: str | None) -> str | None:
         Invalid: not one of KINDS.
     """
     if kind and kind not in KINDS:
-        raise Invalid(f"kind must be one of {', '.join(KINDS)}")
+        raise Invalid(f"kind must be one of {', '.join(KINDS)}", code="record.choose_from_list")
     return kind or None
 
 
@@ -440,7 +520,7 @@ def checked_filter(f: PartnerFilter) -> PartnerFilter:
     try:
         county = county_name(f.county) if f.county else None
     except UnknownCounty as exc:
-        raise Invalid(str(exc)) from None
+        raise Invalid(str(exc), code="partner.unknown_county", params={"county": f.county}) from None
     return replace(
         f,
         kind=check_kind(f.kind),
@@ -464,5 +544,9 @@ def check_search(q: str) -> str:
         Invalid: longer than SEARCH_QUERY_MAX.
     """
     if len(q) > SEARCH_QUERY_MAX:
-        raise Invalid(f"q must be at most {SEARCH_QUERY_MAX} characters")
+        raise Invalid(
+            f"q must be at most {SEARCH_QUERY_MAX} characters",
+            code="search.query_too_long",
+            params={"limit": SEARCH_QUERY_MAX},
+        )
     return q

@@ -357,7 +357,10 @@ class SqlRepository:
             .values(**{k: v for k, v in _partner_row(partner).items() if k not in ("id", "created_at")})
         )
         if result.rowcount != 1:
-            raise Conflict("the partner was changed by someone else meanwhile; reload it and try again")
+            raise Conflict(
+                "the partner was changed by someone else meanwhile; reload it and try again",
+                code="record.changed_meanwhile",
+            )
         for table in (t.site_emails, t.contacts, t.sites):
             await self.conn.execute(table.delete().where(table.c.partner_id == partner.id))
         await self._insert_children([partner])
@@ -499,7 +502,10 @@ class SqlRepository:
             .values(**{k: v for k, v in _staff_row(member).items() if k not in ("id", "created_at")})
         )
         if result.rowcount != 1:
-            raise Conflict("the staff member was changed by someone else meanwhile; reload and try again")
+            raise Conflict(
+                "the staff member was changed by someone else meanwhile; reload and try again",
+                code="record.changed_meanwhile",
+            )
 
     async def get_staff(self, staff_id: str) -> StaffMember | None:
         """One staff member, or None (an id that is not a UUID, a hand-made identity's, names nobody)."""

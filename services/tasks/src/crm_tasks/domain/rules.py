@@ -233,7 +233,7 @@ def check_reply(text: str) -> str:
 def check_resolvable(task: Task, tz: tzinfo) -> None:
     """Raises Conflict when the task is resolved already (T9 runs once)."""
     if task.status == "resolved":
-        raise Conflict(already_resolved(task, tz), status="resolved")
+        raise Conflict(already_resolved(task, tz), code="task.not_open", status="resolved")
 
 
 def already_resolved(task: Task, tz: tzinfo) -> str:
