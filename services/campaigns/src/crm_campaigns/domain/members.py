@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
 from crm_kit.errors import Invalid
+from crm_kit.search import fold as search_key
 
 PARTNER_KINDS = ("client", "lead", "supplier")
 DEFAULT_KINDS = ("client", "lead")
 """Existing (client) and potential (lead) clients; suppliers only when asked for."""
 
-_CEDILLA = str.maketrans({"ş": "ș", "ţ": "ț", "Ş": "Ș", "Ţ": "Ț"})
-
 
 def fold(text: str | None) -> str | None:
-    """Text as it is compared: trimmed, lower case, Romanian diacritics removed (``Iași`` == ``iasi``)."""
+    """Text as it is compared: the kit's search key (``Iași`` == ``iasi``); None for no or blank text."""
     if text is None:
         return None
-    decomposed = unicodedata.normalize("NFKD", text.translate(_CEDILLA).strip().lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.split()) or None
+    return search_key(text) or None
 
 
 def fiscal_digits(code: str | None) -> str | None:

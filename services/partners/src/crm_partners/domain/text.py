@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
-
-_CEDILLA = str.maketrans({"ş": "ș", "ţ": "ț", "Ş": "Ș", "Ţ": "Ț"})
-
-
-def romanian(text: str) -> str:
-    """The text with legacy cedilla letters (ş ţ) turned into the comma-below forms (ș ț)."""
-    return text.translate(_CEDILLA)
-
-
-def fold(text: str) -> str:
-    """A search key: trimmed, single-spaced, lower case, without diacritics (``Iași`` -> ``iasi``)."""
-    decomposed = unicodedata.normalize("NFKD", romanian(text))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.lower().split())
+from crm_kit.search import fold, romanian
 
 
 def clean(text: str | None) -> str | None:
@@ -25,3 +11,6 @@ def clean(text: str | None) -> str | None:
         return None
     value = " ".join(romanian(text).split())
     return value or None
+
+
+__all__ = ["clean", "fold", "romanian"]
