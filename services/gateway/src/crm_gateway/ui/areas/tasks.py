@@ -73,12 +73,15 @@ MOMENTS = ("registered_at", "deadline", "resolved_at", "planned_start", "complet
 async def task_list(
     api: NamedDependency[ApiClient],
     user: NamedDependency[User],
-    view: FromQuery[str] = "for-me",
+    view: FromQuery[str | None] = None,
     status: FromQuery[str | None] = "open",
     offset: FromQuery[int] = 0,
 ) -> Template:
-    """My tasks: for me, from me, or all I may see (T1), with the new-task indicator (C3)."""
-    view = view if view in VIEWS else "for-me"
+    """My tasks: for me, from me, or all I may see (T1), with the new-task indicator (C3).
+
+    A user who is nobody on the staff (an administrator's login) has no tasks "for me": they start on all.
+    """
+    view = view if view in VIEWS else ("for-me" if user.staff_id else "all")
     status = status if status in ("open", "resolved") else None
     page = await api.get("/api/tasks", params={"view": view, "status": status, "limit": 50, "offset": offset})
     settings = await _optional(api, "/api/reminder-settings")
