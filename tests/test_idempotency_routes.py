@@ -118,6 +118,7 @@ NOT_CREATED_HERE: dict[tuple[str, str, str], str] = {
     ("notifier", "PATCH", "/api/mail-servers/{server_id:str}"): "changes an existing server",
     ("notifier", "PUT", "/api/mail-servers/{server_id:str}/credentials"): "replaces credentials: idempotent",
     ("notifier", "DELETE", "/api/mail-servers/{server_id:str}/credentials"): "a delete: idempotent",
+    ("notifier", "DELETE", "/api/mail-servers/{server_id:str}"): "a delete: a repeat finds no server (404)",
     ("notifier", "POST", "/api/mail-servers/{server_id:str}/test"): "connects to a mail server, stores nothing",
     ("notifier", "POST", "/api/emails"): "sends through a configured mail server (needs one and staff)",
     ("notifier", "POST", "/api/messages"): "needs staff in the read model",
