@@ -4,7 +4,7 @@ the same rows, on SQLite and PostgreSQL; a common word, a rare one, no match, an
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,13 +12,12 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bench.common import pg_database
+from bench.common import identity_headers, pg_database
 from bench.report import Figure, p50_against, report
 from crm_commercial.bootstrap import bootstrap
 from crm_commercial.domain.articles import Article, ArticleScope
 from crm_commercial.settings import CommercialSettings
 from crm_commercial.store.repository import SqlRepository
-from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Service
 
 ARTICLES = 20_000
@@ -105,14 +104,7 @@ async def measure(database_url: str, blobs: Path) -> list[tuple[str, float, floa
     service = bootstrap(settings)
     await service.migrate()
     await fill(service)
-    headers = {
-        HEADER: issue(
-            Identity(user_id="bench", username="bench", role="agent"),
-            settings.identity_secret,
-            settings.service_name,
-            ttl=timedelta(hours=1),
-        )
-    }
+    headers = identity_headers(settings, "agent")
     figures: list[tuple[str, float, float]] = []
     transport = httpx.ASGITransport(app=service.app())
     try:

@@ -4,7 +4,6 @@ same rows, on SQLite and PostgreSQL; a common prefix, a rare word and a query th
 from __future__ import annotations
 
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,8 @@ import httpx
 import sqlalchemy as sa
 
 from bench.bench_partners import fill
-from bench.common import pg_database
+from bench.common import identity_headers, pg_database
 from bench.report import Figure, p50_against, report
-from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Service
 from crm_partners.bootstrap import bootstrap
 from crm_partners.settings import PartnersSettings
@@ -65,14 +63,7 @@ async def measure(database_url: str, blobs: Path) -> list[tuple[str, float, floa
     service = bootstrap(settings)
     await service.migrate()
     await fill(service)
-    headers = {
-        HEADER: issue(
-            Identity(user_id="bench", username="bench", role="agent"),
-            settings.identity_secret,
-            settings.service_name,
-            ttl=timedelta(hours=1),
-        )
-    }
+    headers = identity_headers(settings, "agent")
     figures: list[tuple[str, float, float]] = []
     transport = httpx.ASGITransport(app=service.app())
     try:

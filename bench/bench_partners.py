@@ -15,9 +15,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bench.common import pg_database
+from bench.common import identity_headers, pg_database
 from bench.report import Figure, p50_against, report
-from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.service import Service
 from crm_partners.bootstrap import bootstrap
 from crm_partners.domain.counties import COUNTIES
@@ -159,14 +158,7 @@ async def measure(database_url: str, blobs: Path) -> tuple[float, float, float, 
     service = bootstrap(settings)
     await service.migrate()
     target = await fill(service)
-    headers = {
-        HEADER: issue(
-            Identity(user_id="bench", username="bench", role="agent"),
-            settings.identity_secret,
-            settings.service_name,
-            ttl=timedelta(hours=1),
-        )
-    }
+    headers = identity_headers(settings, "agent")
     params = {"county": "Cluj", "kind": "client", "tmin": 500000, "emin": 10}
     transport = httpx.ASGITransport(app=service.app())
     try:

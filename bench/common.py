@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from crm_contracts import topics
 from crm_contracts.base import Event
 from crm_kit import kafka
+from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.inbox import Context, Subscriptions
 from crm_kit.ports import free_port
 from crm_kit.service import Service
@@ -268,3 +270,9 @@ async def count_rows(url: str, table: str) -> int:
             return int((await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())
     finally:
         await engine.dispose()
+
+
+def identity_headers(settings: ServiceSettings, role: str = "agent") -> dict[str, str]:
+    """The identity header of a benchmark user with ``role`` for ``settings``' service, valid for an hour."""
+    identity = Identity(user_id="bench", username="bench", role=role)
+    return {HEADER: issue(identity, settings.identity_secret, settings.service_name, ttl=timedelta(hours=1))}
