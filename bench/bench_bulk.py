@@ -332,7 +332,7 @@ async def csv_import(stack: ProcessStack) -> tuple[float, Progress]:
             return None
         answer = await stack.client.get(f"/api/partner-imports/{state['id']}")
         state["last"] = answer.json()
-        return (state["last"]["status"], state["last"]["processed_rows"])
+        return (state["last"]["status"], state["last"]["processed_rows"], state["last"]["imported"])
 
     progress = Progress(read)
     done = asyncio.Event()
@@ -345,7 +345,7 @@ async def csv_import(stack: ProcessStack) -> tuple[float, Progress]:
     async def finished() -> bool:
         await read()
         status = state["last"]["status"]
-        assert status in ("validating", "imported"), state["last"]
+        assert status in ("validating", "storing", "imported"), state["last"]
         return bool(status == "imported")
 
     await until(finished, 1800, stack)

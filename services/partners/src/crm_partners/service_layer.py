@@ -237,6 +237,7 @@ class UseCases:
         history_page_max: the largest page of a partner history.
         import_max_rows: the most rows one CSV import may hold.
         import_progress_every: an import records its progress after this many checked rows.
+        import_store_every: an import writes its partners in chunks of this many, counting each.
         ids: makes new record ids.
     """
 
@@ -249,6 +250,7 @@ class UseCases:
         history_page_max: int = 200,
         import_max_rows: int = 50_000,
         import_progress_every: int = 500,
+        import_store_every: int = 2000,
         ids: Callable[[], str] = _new_id,
     ) -> None:
         self.uow = uow
@@ -257,8 +259,10 @@ class UseCases:
         self.history_page_max = history_page_max
         self.import_max_rows = import_max_rows
         self.import_progress_every = import_progress_every
+        self.import_store_every = import_store_every
         self.ids = ids
         self._jobs: set[asyncio.Task[None]] = set()
+        self._live: dict[str, PartnerImport] = {}
 
     # ------------------------------------------------------------ partners
 
@@ -565,6 +569,18 @@ class UseCases:
                 await work.repo.save_import(imports.failed(current, f"{type(exc).__name__}: {exc}", now=work.now))
 
     async def _import(self, item: PartnerImport, rows: list[tuple[int, dict[str, str]]]) -> None:
+        try:
+            await self._check_and_store(item, rows)
+        finally:
+            self._live.pop(item.id, None)
+
+    def _progressed(self, item: PartnerImport) -> PartnerImport:
+        # The replica running the import answers its progress from memory: the rows being written are one
+        # transaction (all rows or none), so no other transaction can see how far it is.
+        self._live[item.id] = item
+        return item
+
+    async def _check_and_store(self, item: PartnerImport, rows: list[tuple[int, dict[str, str]]]) -> None:
         # Every partner of one file is created at the time the import started.
         now = item.created_at
         step = self.import_progress_every
@@ -577,7 +593,7 @@ class UseCases:
             )
             built += part_built
             errors += part_errors
-            item = imports.progressed(item, start + step)
+            item = self._progressed(imports.progressed(item, start + step))
             async with self.uow() as work:
                 await work.repo.save_import(item)
             await asyncio.sleep(0)
@@ -593,8 +609,13 @@ class UseCases:
             if errors:
                 await work.repo.save_import(imports.rejected(item, errors, now=work.now))
                 return
-            await work.repo.add_partners(partners)
-            await work.publisher.partners_registered(partners)
+            item = self._progressed(imports.storing(item, 0))
+            for start in range(0, len(partners), self.import_store_every):
+                chunk = partners[start : start + self.import_store_every]
+                await work.repo.add_partners(chunk)
+                await work.publisher.partners_registered(chunk)
+                item = self._progressed(imports.storing(item, start + len(chunk)))
+                await asyncio.sleep(0)
             await work.repo.save_import(imports.imported(item, len(partners), now=work.now))
 
     async def import_status(self, import_id: str) -> PartnerImport:
@@ -603,6 +624,9 @@ class UseCases:
         Raises:
             NotFound: no such import.
         """
+        live = self._live.get(import_id)
+        if live is not None:
+            return live
         async with self.uow.reading() as repo:
             found = await repo.get_import(import_id)
         if found is None:

@@ -163,7 +163,7 @@ async def import_and_wait(partners, content: str) -> dict[str, Any]:  # type: ig
 
     async def done() -> dict | None:  # type: ignore[type-arg]
         body = (await partners.get(f"/api/partner-imports/{started.json()['id']}")).json()
-        return body if body["status"] not in ("validating",) else None
+        return body if body["status"] not in ("validating", "storing") else None
 
     return await eventually(done)  # type: ignore[no-any-return]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from uuid import uuid4
@@ -332,6 +333,25 @@ async def test_an_import_of_valid_rows_adds_every_partner_and_publishes_them_in_
     assert sorted(p.name for p in h.repo.partners.values()) == ["Alfa SRL", "Beta SRL"]
     [(name, partners)] = h.publisher.calls
     assert name == "partners_registered" and {p.id for p in partners} == set(h.repo.partners)
+
+
+async def test_an_import_counts_the_partners_it_has_written_while_it_writes_them_in_one_transaction() -> None:
+    h = Harness(import_store_every=1)
+    seen: list[tuple[str, int, int]] = []
+    add_partners = h.repo.add_partners
+
+    async def add_and_look(partners: Sequence[Partner]) -> None:
+        await add_partners(partners)
+        now = await h.uses.import_status(started.id)
+        seen.append((now.status, now.processed_rows, now.imported))
+
+    h.repo.add_partners = add_and_look  # type: ignore[method-assign]
+    started = await h.uses.start_import(StartImport("lista.csv", CSV))
+    await h.uses.wait_for_imports()
+    assert seen == [("storing", 2, 0), ("storing", 2, 1)]
+    assert [name for name, _ in h.publisher.calls] == ["partners_registered", "partners_registered"]
+    done = await h.uses.import_status(started.id)
+    assert (done.status, done.imported) == ("imported", 2)
 
 
 async def test_an_import_with_one_bad_row_is_rejected_whole_with_the_rows_errors_and_publishes_nothing() -> None:

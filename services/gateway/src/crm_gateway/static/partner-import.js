@@ -1,14 +1,19 @@
-/* Partner import: follow the validation progress, reload when it is done. */
+/* Partner import: follow the progress (rows checked, then partners written), reload when it is done. */
 (function () {
-  const url = window.crm.pageData("partner-import-data").progress_url;
-  if (!url) return;
+  const data = window.crm.pageData("partner-import-data");
+  if (!data.progress_url) return;
+  const fmt = new Intl.NumberFormat(document.documentElement.lang || "ro");
   async function poll() {
-    const r = await fetch(url, {credentials: "same-origin"});
+    const r = await fetch(data.progress_url, {credentials: "same-origin"});
     if (!r.ok) return;
     const s = await r.json();
-    document.getElementById("processed").textContent = s.processed_rows;
-    document.getElementById("bar").style.width = (s.total_rows ? 100 * s.processed_rows / s.total_rows : 100) + "%";
-    if (s.status === "validating") setTimeout(poll, 500); else location.reload();
+    const written = s.status === "storing" ? s.imported : 0;
+    document.getElementById("phase").textContent = data.phases[s.status] || s.status;
+    document.getElementById("processed").textContent = fmt.format(s.processed_rows);
+    document.getElementById("imported").textContent = fmt.format(written);
+    const pct = s.total_rows ? 50 * (s.processed_rows + written) / s.total_rows : 100;
+    document.getElementById("bar").style.width = pct + "%";
+    if (s.status === "validating" || s.status === "storing") setTimeout(poll, 500); else location.reload();
   }
   setTimeout(poll, 500);
 })();

@@ -71,7 +71,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
         "paid",
         "expired",
     ),
-    "import_status": ("validating", "imported", "rejected", "failed", "ignored", "duplicate", "retried"),
+    "import_status": ("validating", "storing", "imported", "rejected", "failed", "ignored", "duplicate", "retried"),
     "email_status": ("pending", "sending", "handed_over", "sent", "failed"),
     "error": ERROR_CODES,
     "vat_rate": ("S21", "R11", "Z0"),

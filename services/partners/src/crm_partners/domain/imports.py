@@ -230,14 +230,19 @@ def check_against_directory(
     return errors
 
 
-IMPORT_STATUSES = ("validating", "rejected", "imported", "failed")
+IMPORT_STATUSES = ("validating", "storing", "rejected", "imported", "failed")
 REPORTED_ERRORS = 1000
 """The most per-row errors an import keeps (the message still counts every broken row)."""
 
 
 @dataclass(frozen=True)
 class PartnerImport:
-    """One CSV import: its file, where it is (validating, then rejected, imported or failed) and its per-row errors."""
+    """One CSV import: its file, where it is and its per-row errors.
+
+    It is ``validating`` while rows are checked (``processed_rows`` counts them), ``storing`` while the checked
+    partners are written (``imported`` counts those written so far; none is visible until all are), then
+    ``rejected``, ``imported`` or ``failed``.
+    """
 
     id: str
     file_name: str
@@ -269,6 +274,11 @@ def progressed(item: PartnerImport, processed_rows: int) -> PartnerImport:
     return replace(item, processed_rows=min(processed_rows, item.total_rows))
 
 
+def storing(item: PartnerImport, stored: int) -> PartnerImport:
+    """The import while its checked partners are written: ``stored`` of them so far (all or none commit)."""
+    return replace(item, status="storing", processed_rows=item.total_rows, imported=min(stored, item.total_rows))
+
+
 def rejected(item: PartnerImport, errors: list[RowError], *, now: datetime) -> PartnerImport:
     """The import refused as a whole: nothing imported, the errors kept by line (all rows or none)."""
     ordered = sorted(errors, key=lambda e: (e.row, e.field))
@@ -284,9 +294,16 @@ def rejected(item: PartnerImport, errors: list[RowError], *, now: datetime) -> P
 
 def imported(item: PartnerImport, count: int, *, now: datetime) -> PartnerImport:
     """The import done: every row became a partner."""
-    return replace(item, status="imported", imported=count, message=f"{count} partners imported", finished_at=now)
+    return replace(
+        item,
+        status="imported",
+        processed_rows=item.total_rows,
+        imported=count,
+        message=f"{count} partners imported",
+        finished_at=now,
+    )
 
 
 def failed(item: PartnerImport, reason: str, *, now: datetime) -> PartnerImport:
     """The import stopped by an unexpected failure (the reason is kept, cut to 500 characters)."""
-    return replace(item, status="failed", message=reason[:500], finished_at=now)
+    return replace(item, status="failed", imported=0, message=reason[:500], finished_at=now)
