@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -104,5 +105,34 @@ async def test_events_of_types_nobody_subscribed_to_are_skipped_without_an_inbox
         inbox = service.metadata.tables["inbox"]
         assert await count(service, inbox) == 3, "only the subscribed events are recorded"
         assert service.consumer.stats.dead_lettered == 0
+    finally:
+        await running.stop()
+
+
+async def test_a_long_batch_commits_in_parts_so_its_effects_show_while_it_runs(service_env, kafka_bootstrap, topics):
+    settings = ProbeSettings(**service_env("batchparts", service_name="batchparts", consumer_transaction_seconds=0.1))
+    metadata = sa.MetaData()
+    kit_tables(metadata)
+    effects = sa.Table("effects", metadata, sa.Column("ping_id", sa.String, primary_key=True))
+    subs = Subscriptions()
+
+    @subs.on(Pinged)
+    async def slow(ctx: Context, event: Pinged) -> None:
+        await asyncio.sleep(0.02)  # bulk work: M7's request of 500 opportunities takes a while
+        await ctx.conn.execute(effects.insert().values(ping_id=event.ping_id))
+
+    service = Service(name=settings.service_name, settings=settings, metadata=metadata, subscriptions=subs)
+    await publish(kafka_bootstrap, topics, *[Pinged(ping_id=f"p{i}", n=i) for i in range(60)])
+    running = await start_in_background(service, {"consume"})
+    seen: set[int] = set()
+    try:
+
+        async def all_applied() -> bool:
+            seen.add(await count(service, effects))
+            return 60 in seen
+
+        await eventually(all_applied, timeout=60, interval=0.02)
+        assert len(seen - {0, 60}) >= 2, f"only {sorted(seen)} seen: the batch committed at once"
+        assert service.consumer.stats.handled == 60 and service.consumer.stats.dead_lettered == 0
     finally:
         await running.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -137,8 +138,10 @@ class InboxConsumer:
         group_id: str,
         max_attempts: int = 5,
         backoff_seconds: float = 0.2,
+        transaction_seconds: float = 0.5,
     ) -> None:
         self.db = db
+        self.transaction_seconds = transaction_seconds
         self.subscriptions = subscriptions
         self.outbox = outbox
         self.group_id = group_id
@@ -150,46 +153,59 @@ class InboxConsumer:
         """Set once the subscriber was assigned partitions (benchmarks and tests wait for it)."""
 
     async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        """Run the handlers of ``records`` and record them in the inbox, in one transaction; commits no offset.
+        """Run the handlers of ``records`` and record them in the inbox; commits no offset.
+
+        One transaction holds the records handled within about ``transaction_seconds``; a longer batch
+        takes several, one after another.
 
         The service's subscriber calls it once per fetched batch and commits the offsets after it returns;
         the replay (``crm_kit.replay``) calls it with records of partitions it reads without a group.
 
         Raises:
             Exception: a failure of the infrastructure (``TRANSIENT``, or anything else the dead-letter
-                path itself could not absorb); nothing of the batch was committed, so it is read again.
+                path itself could not absorb); the batch is read again, and its parts already committed
+                are skipped by the inbox.
         """
-        stats = InboxStats(**vars(self.stats))
-        try:
-            # Fast path: every handler in one transaction, no savepoints.
-            async with self.db.transaction() as conn:
-                await self._handle_records(conn, records, careful=False)
-        except _HandlerFailed:
-            # Some handler failed: roll back and redo the batch one savepoint per record,
-            # so only the failing record is retried and, at last, dead-lettered.
-            self.stats = stats
-            async with self.db.transaction() as conn:
-                await self._handle_records(conn, records, careful=True)
+        rest = records
+        while rest:
+            # A batch of bulk work (M7's requests of 500 opportunities each) commits every
+            # ``transaction_seconds``, so what it did shows while it runs; the offsets still wait for
+            # the whole batch, and a redelivered part is skipped by the inbox.
+            stats = InboxStats(**vars(self.stats))
+            try:
+                # Fast path: every handler in one transaction, no savepoints.
+                async with self.db.transaction() as conn:
+                    taken = await self._handle_records(conn, rest, careful=False)
+            except _HandlerFailed:
+                # Some handler failed: roll back and redo the part one savepoint per record,
+                # so only the failing record is retried and, at last, dead-lettered.
+                self.stats = stats
+                async with self.db.transaction() as conn:
+                    taken = await self._handle_records(conn, rest, careful=True)
+            rest = rest[taken:]
 
     async def _handle_records(
         self, conn: AsyncConnection, records: Sequence[ConsumerRecord[Any, Any]], *, careful: bool
-    ) -> None:
-        prepared: list[tuple[ConsumerRecord[Any, Any], Envelope | None, str | None]] = []
+    ) -> int:
+        """Handle records from the first on in ``conn`` until they end or the time is up; how many were taken."""
+        deadline = time.monotonic() + self.transaction_seconds
+        prepared: list[tuple[int, ConsumerRecord[Any, Any], Envelope | None, str | None]] = []
         subscribed = self.subscriptions.routes
-        for record in records:
+        ignored: list[int] = []
+        for position, record in enumerate(records):
             ce_type = _ce_type(record.headers)
             if ce_type is not None and ce_type not in subscribed:
                 # Another consumer's event on a shared topic (often this service's own): skipped
                 # before its envelope is even built.
-                self.stats.ignored += 1
+                ignored.append(position)
                 continue
             try:
                 envelope = from_headers(record.headers)
             except MissingHeaders as exc:
-                prepared.append((record, None, str(exc)))
+                prepared.append((position, record, None, str(exc)))
                 continue
-            prepared.append((record, envelope, None))
-        ids = [e.id for _, e, _ in prepared if e is not None]
+            prepared.append((position, record, envelope, None))
+        ids = [e.id for _, _, e, _ in prepared if e is not None]
         seen: set[str] = set()
         if ids:
             t = self.inbox
@@ -200,7 +216,12 @@ class InboxConsumer:
         done: list[dict[str, Any]] = []
         now = datetime.now(UTC)
         pending: dict[int, tuple[_Route[Any], list[tuple[Context, Any]]]] = {}
-        for record, maybe_envelope, header_error in prepared:
+        taken = len(records)
+        for position, record, maybe_envelope, header_error in prepared:
+            if time.monotonic() > deadline and (done or pending):
+                # Time is up: this record and the rest go to the next transaction.
+                taken = position
+                break
             if maybe_envelope is None:
                 await self._dead_letter(conn, record, None, header_error or "bad headers", 1)
                 continue
@@ -239,6 +260,8 @@ class InboxConsumer:
                 raise _HandlerFailed from exc
         if done:
             await conn.execute(dialect_insert(conn)(self.inbox).on_conflict_do_nothing(), done)
+        self.stats.ignored += sum(1 for i in ignored if i < taken)
+        return taken
 
     async def _handle_one(
         self, conn: AsyncConnection, record: ConsumerRecord[Any, Any], envelope: Envelope, routes: list[_Route[Any]]

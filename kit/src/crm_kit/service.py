@@ -78,6 +78,7 @@ class Service:
                 group_id=self.group_id,
                 max_attempts=self.settings.max_attempts,
                 backoff_seconds=self.settings.retry_backoff_seconds,
+                transaction_seconds=self.settings.consumer_transaction_seconds,
             )
         return self._consumer
 

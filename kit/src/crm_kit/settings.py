@@ -85,6 +85,12 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = Field(default=1.0, gt=0, description="Outbox poll interval when no wake-up comes.")
     relay_batch_size: int = Field(default=500, ge=1, description="Outbox rows published per batch.")
     consumer_batch_size: int = Field(default=500, ge=1, description="Records fetched per consumer poll.")
+    consumer_transaction_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="A fetched batch commits its effects after about this long and goes on in a new transaction, "
+        "so bulk work (M7) shows its progress while it runs.",
+    )
     gc_threshold: int = Field(
         default=10_000,
         ge=0,
