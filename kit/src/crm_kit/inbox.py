@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -350,3 +351,35 @@ def _ce_type(headers: Sequence[tuple[str, bytes]] | None) -> str | None:
         if key == "ce_type":
             found = value
     return None if found is None else found.decode("utf-8", "replace")
+
+
+@asynccontextmanager
+async def batch_scope(
+    items: Sequence[tuple[Context, Any]], *, cause_of: Callable[[Event], str | None] | None = None
+) -> AsyncIterator[None]:
+    """The event scope of an ``on_batch`` handler: its use case joins the inbox transaction.
+
+    The inbox sets ``current_event`` around each per-event handler, not around a batch handler (a batch has
+    many envelopes); without this scope a batch's use case would open a second transaction. One scope for the
+    batch: the inbox's connection, the last event's time, and an ``emit`` that answers each fact with the event
+    ``cause_of`` names (the last one otherwise), collected and written to the outbox in one statement when the
+    body returns.
+    """
+    first, last = items[0][0], items[-1][0]
+    envelopes = {ctx.envelope.id: ctx.envelope for ctx, _ in items}
+    rows: list[dict[str, Any]] = []
+
+    async def emit(event: Event) -> Envelope:
+        cause = envelopes.get((cause_of(event) if cause_of else None) or "", last.envelope)
+        envelope, row = first.outbox.prepare(
+            event, correlation_id=cause.correlationid or cause.id, causation_id=cause.id
+        )
+        rows.append(row)
+        return envelope
+
+    token = current_event.set(EventScope(first.conn, emit, last.envelope))
+    try:
+        yield
+    finally:
+        current_event.reset(token)
+    await first.outbox.write(first.conn, rows)

@@ -64,6 +64,10 @@ class Repository(Protocol):
         """Remember a partner as the directory published it."""
         ...
 
+    async def add_new_partners(self, partners: Sequence[Partner]) -> None:
+        """Remember newly registered partners, in one statement; one already known keeps what it has."""
+        ...
+
     async def count_matching(self, campaign_id: UUID, f: MemberFilter) -> MatchCount:
         """How many partners match a filter, and how many of them are members already."""
         ...

@@ -9,7 +9,7 @@ when a unit of work counted something, the campaign's realized figures are publi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -417,6 +417,15 @@ class UseCases:
         """Keep the partner directory's view for member selection (M2)."""
         async with self.uow() as work:
             await work.repo.upsert_partner(cmd.partner)
+
+    async def partners_registered(self, cmds: Sequence[KeepPartner]) -> None:
+        """Keep newly registered partners (a CSV import brings 100,000), in one statement.
+
+        A partner already known keeps what it has: a later change of it may have arrived first, and a
+        replayed registration must not undo it.
+        """
+        async with self.uow() as work:
+            await work.repo.add_new_partners(list({c.partner.partner_id: c.partner for c in cmds}.values()))
 
     async def opportunity_opened(self, cmd: RecordOpportunity) -> None:
         """An opportunity opened: a campaign's request is fulfilled, and what came from it before counts now."""

@@ -100,6 +100,10 @@ class InMemoryRepository:
     async def upsert_partner(self, partner: Partner) -> None:
         self.partners[partner.partner_id] = partner
 
+    async def add_new_partners(self, partners: Sequence[Partner]) -> None:
+        for p in partners:
+            self.partners.setdefault(p.partner_id, p)
+
     async def count_matching(self, campaign_id: UUID, f: MemberFilter) -> MatchCount:
         matching = [p.partner_id for p in self.partners.values() if _matches(p, f)]
         joined = self.members.get(campaign_id, {})

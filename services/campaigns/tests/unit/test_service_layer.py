@@ -519,3 +519,14 @@ async def test_results_as_of_a_date_count_only_the_facts_in_effect_by_then() -> 
     )
     page = await w.uses.facts(c, Measure.ACCEPTED, None, limit=10, offset=0)
     assert (page.total, page.sum) == (1, Decimal(5000))
+
+
+async def test_registered_partners_are_kept_in_one_call_and_a_replayed_registration_keeps_a_later_change() -> None:
+    w = world()
+    first = Partner(uuid4(), "lead", "Alfa SRL", county="Cluj")
+    await w.uses.partners_registered([KeepPartner(first), KeepPartner(Partner(uuid4(), "client", "Beta SRL"))])
+    changed = Partner(first.partner_id, "client", "Alfa Group SRL", county="Cluj")
+    await w.uses.partner_changed(KeepPartner(changed))
+    await w.uses.partners_registered([KeepPartner(first)])  # the registration again (a replay)
+    assert len(w.repo.partners) == 2
+    assert w.repo.partners[first.partner_id].name == "Alfa Group SRL"

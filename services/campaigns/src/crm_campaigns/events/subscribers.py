@@ -23,28 +23,21 @@ from crm_campaigns.service_layer import (
 from crm_contracts.commercial import ClientOrderPlaced, ContractSigned, CostDocumentPosted, InvoiceIssued
 from crm_contracts.opportunities import OpportunityOpened
 from crm_contracts.partners import PartnerRegistered, PartnerUpdated
-from crm_kit.inbox import Context, Subscriptions
+from crm_kit.inbox import Context, Subscriptions, batch_scope
 
 
 def build_subscriptions(uses: UseCases) -> Subscriptions:
     """The campaigns service's handlers: each turns its event into one command of the use cases."""
     subs = Subscriptions()
 
-    @subs.on(PartnerRegistered)
+    @subs.on_batch(PartnerRegistered)
+    async def partners_registered(items: list[tuple[Context, PartnerRegistered]]) -> None:
+        async with batch_scope(items):
+            await uses.partners_registered([KeepPartner(_partner(e)) for _, e in items])
+
     @subs.on(PartnerUpdated)
-    async def partner_changed(ctx: Context, e: PartnerRegistered | PartnerUpdated) -> None:
-        partner = Partner(
-            partner_id=e.partner_id,
-            kind=e.kind,
-            name=e.name,
-            fiscal_code=e.fiscal_code,
-            locality=e.locality,
-            county=e.county,
-            turnover=e.turnover,
-            employees=e.employees,
-            activity_domain=e.activity_domain,
-        )
-        await uses.partner_changed(KeepPartner(partner))
+    async def partner_changed(ctx: Context, e: PartnerUpdated) -> None:
+        await uses.partner_changed(KeepPartner(_partner(e)))
 
     @subs.on(OpportunityOpened)
     async def opportunity_opened(ctx: Context, e: OpportunityOpened) -> None:
@@ -109,3 +102,17 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
         await uses.invoice_issued(RecordInvoice(invoice))
 
     return subs
+
+
+def _partner(e: PartnerRegistered | PartnerUpdated) -> Partner:
+    return Partner(
+        partner_id=e.partner_id,
+        kind=e.kind,
+        name=e.name,
+        fiscal_code=e.fiscal_code,
+        locality=e.locality,
+        county=e.county,
+        turnover=e.turnover,
+        employees=e.employees,
+        activity_domain=e.activity_domain,
+    )

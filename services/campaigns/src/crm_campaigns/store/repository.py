@@ -260,26 +260,15 @@ class SqlRepository:
         )
 
     async def upsert_partner(self, partner: Partner) -> None:
-        # The folded columns are how member filters compare text (domain.members.fold); kept beside the originals.
-        values = {
-            "partner_id": partner.partner_id,
-            "kind": partner.kind,
-            "name": partner.name,
-            "name_folded": fold(partner.name) or "",
-            "fiscal_code": partner.fiscal_code,
-            "fiscal_digits": fiscal_digits(partner.fiscal_code),
-            "locality": partner.locality,
-            "locality_folded": fold(partner.locality),
-            "county": partner.county,
-            "county_folded": fold(partner.county),
-            "turnover": partner.turnover,
-            "employees": partner.employees,
-            "activity_domain": partner.activity_domain,
-            "domain_folded": fold(partner.activity_domain),
-        }
+        values = _partner_row(partner)
         stmt = dialect_insert(self.conn)(partners).values(**values)
         update = {k: stmt.excluded[k] for k in values if k != "partner_id"}
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["partner_id"], set_=update))
+
+    async def add_new_partners(self, new: Sequence[Partner]) -> None:
+        if new:
+            rows = [_partner_row(p) for p in new]
+            await self.conn.execute(dialect_insert(self.conn)(partners).on_conflict_do_nothing(), rows)
 
     async def count_matching(self, campaign_id: UUID, f: MemberFilter) -> MatchCount:
         """How many partners match a filter, and how many of them are members already."""
@@ -675,3 +664,23 @@ class SqlRepository:
                 )
             ).scalar_one()
         )
+
+
+def _partner_row(partner: Partner) -> dict[str, Any]:
+    # The folded columns are how member filters compare text (domain.members.fold); kept beside the originals.
+    return {
+        "partner_id": partner.partner_id,
+        "kind": partner.kind,
+        "name": partner.name,
+        "name_folded": fold(partner.name) or "",
+        "fiscal_code": partner.fiscal_code,
+        "fiscal_digits": fiscal_digits(partner.fiscal_code),
+        "locality": partner.locality,
+        "locality_folded": fold(partner.locality),
+        "county": partner.county,
+        "county_folded": fold(partner.county),
+        "turnover": partner.turnover,
+        "employees": partner.employees,
+        "activity_domain": partner.activity_domain,
+        "domain_folded": fold(partner.activity_domain),
+    }

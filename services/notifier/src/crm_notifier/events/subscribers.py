@@ -22,9 +22,9 @@ from crm_contracts.partners import (
     StaffMemberUpdated,
 )
 from crm_contracts.tasks import TaskAssigned, TaskCreated, TaskDue, TaskReplied
-from crm_kit.inbox import Context, Subscriptions
+from crm_kit.inbox import Context, Subscriptions, batch_scope
 from crm_notifier.domain.composing import AttachmentRef
-from crm_notifier.events.batch_scope import batch_scope
+from crm_notifier.events.publisher import cause_of
 from crm_notifier.service_layer import (
     FileDocument,
     QueueRequestedEmail,
@@ -78,7 +78,7 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
             await uses.document_filed(FileDocument(str(event.source_id), event.sha256, event.file_name, event.size))
 
     async def tasks_created(items: list[tuple[Context, TaskCreated]]) -> None:
-        async with batch_scope(items):
+        async with batch_scope(items, cause_of=cause_of):
             await uses.tasks_created(
                 [
                     TellTaskCreated(
@@ -97,7 +97,7 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
             )
 
     async def tasks_assigned(items: list[tuple[Context, TaskAssigned]]) -> None:
-        async with batch_scope(items):
+        async with batch_scope(items, cause_of=cause_of):
             await uses.tasks_assigned(
                 [
                     TellTaskAssigned(
@@ -127,7 +127,7 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
         )
 
     async def tasks_due(items: list[tuple[Context, TaskDue]]) -> None:
-        async with batch_scope(items):
+        async with batch_scope(items, cause_of=cause_of):
             await uses.tasks_due(
                 [
                     TellTaskDue(
