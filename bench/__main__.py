@@ -7,6 +7,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import traceback
 from pathlib import Path
 
 from bench.common import BOOTSTRAP
@@ -25,16 +26,24 @@ def main() -> None:
     tune_gc(ServiceSettings().gc_threshold)
     wanted = set(sys.argv[1:])
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
+    failed: list[str] = []
     for name in names:
         if wanted and name.removeprefix("bench_") not in wanted:
             continue
         print(f"== {name}", flush=True)
-        module = importlib.import_module(f"bench.{name}")
         try:
+            module = importlib.import_module(f"bench.{name}")
             asyncio.run(module.main())
+        except Exception:
+            # One broken benchmark does not cost the figures of the others (a full run takes an hour).
+            traceback.print_exc()
+            failed.append(name)
         finally:
             # Every benchmark's topics are under a fresh ``bench...`` prefix; left ones (a crashed run) go too.
             asyncio.run(kafka.delete_topics(BOOTSTRAP, "bench"))
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def compose(
         uow = SqlUnitOfWork(
             service.db, outbox, repository=SqlRepository, publisher=KafkaPublisher, clock=clock or utcnow
         )
-    mailer = SmtpMailer(settings.idle_connection_seconds)
+    mailer = SmtpMailer(settings.idle_connection_seconds, settings.smtp_source_address)
     uses = UseCases(
         uow,
         templates=Renderer(settings.web_base_url, settings.default_language, settings.timezone),

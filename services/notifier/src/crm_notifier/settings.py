@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -32,6 +34,12 @@ class NotifierSettings(ServiceSettings):
     smtp_sender: str = Field(default="crm@localhost", description="Fallback sender address.")
     smtp_username: str = Field(default="", description="Fallback server user name (empty = no login).")
     smtp_password: str = Field(default="", description="Fallback server password.")
+    smtp_source_address: str = Field(
+        default="",
+        max_length=64,
+        description="Local IP address the SMTP connections come from (empty = the system's choice); a server's "
+        "per-client connection limit counts per address.",
+    )
     smtp_timeout_seconds: float = Field(default=20.0, gt=0, description="Timeout of one SMTP command.")
     smtp_rate_per_minute: int = Field(
         default=0, ge=0, description="Fallback server rate limit, messages per minute (0 = unlimited)."
@@ -60,6 +68,13 @@ class NotifierSettings(ServiceSettings):
         default=4, ge=1, le=20, description="SMTP connections a worker keeps open per server, sending in parallel."
     )
     idle_connection_seconds: float = Field(default=30.0, gt=0, description="An unused SMTP connection is closed.")
+
+    @field_validator("smtp_source_address")
+    @classmethod
+    def _source_address(cls, value: str) -> str:
+        if value:
+            ipaddress.ip_address(value)  # ValueError names the bad value
+        return value
 
     @field_validator("credentials_key")
     @classmethod

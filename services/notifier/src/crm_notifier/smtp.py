@@ -117,8 +117,12 @@ def describe(exc: BaseException, config: ServerConfig) -> SmtpFailure:
     return SmtpFailure(f"{type(exc).__name__}: {exc}")
 
 
-async def connect(config: ServerConfig) -> aiosmtplib.SMTP:
+async def connect(config: ServerConfig, source_address: str = "") -> aiosmtplib.SMTP:
     """An open, greeted (and, when configured, encrypted and logged-in) connection.
+
+    Args:
+        config: the server and the credentials.
+        source_address: the local address to connect from ("" lets the system choose).
 
     Raises:
         SmtpFailure: what went wrong, in words.
@@ -129,6 +133,7 @@ async def connect(config: ServerConfig) -> aiosmtplib.SMTP:
         use_tls=config.tls_mode == "tls",
         start_tls=config.tls_mode == "starttls",
         timeout=config.timeout,
+        source_address=(source_address, 0) if source_address else None,
     )
     try:
         await client.connect()
@@ -257,6 +262,7 @@ class Pool:
     """One reused connection per server key; closed when idle or broken."""
 
     idle_seconds: float = 30.0
+    source_address: str = ""
     _clients: dict[str, tuple[aiosmtplib.SMTP, float]] = field(default_factory=dict)
 
     async def get(self, config: ServerConfig, key: str | None = None) -> aiosmtplib.SMTP:
@@ -270,7 +276,7 @@ class Pool:
                 self._clients[key] = (client, loop.time())
                 return client
             self._clients.pop(key, None)
-        client = await connect(config)
+        client = await connect(config, self.source_address)
         self._clients[key] = (client, loop.time())
         return client
 
@@ -303,8 +309,8 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
 class SmtpMailer:
     """The ``ports.Mailer`` on aiosmtplib: a pool of reused connections, one per (server, lane)."""
 
-    def __init__(self, idle_seconds: float = 30.0) -> None:
-        self.pool = Pool(idle_seconds)
+    def __init__(self, idle_seconds: float = 30.0, source_address: str = "") -> None:
+        self.pool = Pool(idle_seconds, source_address)
 
     async def test(self, server: ServerConfig) -> list[dict[str, Any]]:
         return await test_connection(server)
