@@ -15,6 +15,7 @@ ERROR_CODES: tuple[str, ...] = (
     "article.unknown",
     "article.vat_rate_unknown",
     "campaign.already_counted",
+    "campaign.already_requested",
     "campaign.invoice_already_counted",
     "campaign.kinds_missing",
     "campaign.min_above_max",
