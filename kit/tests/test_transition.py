@@ -86,3 +86,36 @@ async def test_concurrent_inserts_of_one_key_store_one_row_and_tell_the_others_w
             assert (await conn.execute(sa.select(sa.func.count()).select_from(offers))).scalar_one() == 1
     finally:
         await db.dispose()
+
+
+async def test_a_loser_told_by_a_coded_conflict_keeps_its_code_and_params_and_learns_the_state(
+    database_url: str,
+) -> None:
+    db = Database(database_url, metadata)
+    await db.create_all()
+    async with db.transaction() as conn:
+        await conn.execute(offers.insert().values(id="OF-2", status="accepted", decided_by="ana"))
+
+    def coded(row: Any) -> Conflict:
+        return Conflict(lost(row), code="offer.already_decided", params={"by": row.decided_by})
+
+    try:
+        with pytest.raises(Conflict) as refused:
+            async with db.transaction() as conn:
+                await transition(
+                    conn, offers, {"id": "OF-2"}, expected={"status": "offered"}, values={"status": "x"}, lost=coded
+                )
+        assert refused.value.message == "OF-2 was already accepted by ana"
+        assert refused.value.extra == {"code": "offer.already_decided", "params": {"by": "ana"}, "status": "accepted"}
+        with pytest.raises(NotFound) as gone:
+            async with db.transaction() as conn:
+                await transition(
+                    conn, offers, {"id": "nope"}, expected={"status": "offered"}, values={"status": "x"}, lost=coded
+                )
+        assert gone.value.code == "record.not_found"
+        async with db.read() as conn:
+            assert (
+                await conn.execute(sa.select(offers.c.status).where(offers.c.id == "OF-2"))
+            ).scalar_one() == "accepted"
+    finally:
+        await db.dispose()

@@ -138,7 +138,7 @@ def blob_refs_route(check: BlobRefCheck | None) -> ControllerRouterHandler:
     @get(f"{BLOB_REFS_PATH}/{{sha256:str}}", include_in_schema=False)
     async def blob_refs(sha256: FromPath[str], identity: NamedDependency[Identity]) -> dict[str, bool]:
         if not _SHA256.match(sha256) or check is None or not await check(identity, sha256):
-            raise NotFound("no record you may read references this file")
+            raise NotFound("no record you may read references this file", code="record.not_found")
         return {"readable": True}
 
     return blob_refs

@@ -209,7 +209,7 @@ async def transition(
     *,
     expected: Mapping[str, Any],
     values: Mapping[str, Any],
-    lost: Callable[[sa.Row[Any]], str],
+    lost: Callable[[sa.Row[Any]], str | Conflict],
 ) -> None:
     """Move one row from the ``expected`` state to ``values``, or raise ``Conflict``: one winner per transition.
 
@@ -225,7 +225,8 @@ async def transition(
         expected: column -> the value the transition starts from; a tuple, list or set means "one of",
             ``None`` means NULL.
         values: the columns the transition writes.
-        lost: builds the loser's message from the row as it is now (say what happened, when and by whom).
+        lost: builds the loser's message from the row as it is now (say what happened, when and by whom), or
+            the whole ``Conflict`` when it carries a code the UI translates.
 
     Raises:
         NotFound: no row has this key.
@@ -239,8 +240,8 @@ async def transition(
     # READ COMMITTED: this statement sees what the winner committed, so the message tells what happened.
     current = (await conn.execute(sa.select(table).where(*where))).first()
     if current is None:
-        raise NotFound(f"no {table.name} row {', '.join(str(v) for v in key.values())}")
-    raise Conflict(lost(current), **{name: _plain(current._mapping[name]) for name in expected})
+        raise NotFound(f"no {table.name} row {', '.join(str(v) for v in key.values())}", code="record.not_found")
+    raise _lost(lost(current), {name: _plain(current._mapping[name]) for name in expected})
 
 
 async def insert_once(
@@ -249,7 +250,7 @@ async def insert_once(
     values: Mapping[str, Any],
     *,
     key: Mapping[str, Any],
-    lost: Callable[[sa.Row[Any]], str],
+    lost: Callable[[sa.Row[Any]], str | Conflict],
 ) -> None:
     """Insert the row an intent creates, or raise ``Conflict`` if a row with its ``key`` exists: one winner.
 
@@ -264,7 +265,15 @@ async def insert_once(
         return
     where = [_matches(table.c[name], value) for name, value in key.items()]
     current = (await conn.execute(sa.select(table).where(*where))).one()
-    raise Conflict(lost(current), **{name: _plain(value) for name, value in key.items()})
+    raise _lost(lost(current), {name: _plain(value) for name, value in key.items()})
+
+
+def _lost(told: str | Conflict, state: Mapping[str, object]) -> Conflict:
+    """The loser's ``Conflict`` (``lost``'s text, or its own coded error), naming the state it met."""
+    error = told if isinstance(told, Conflict) else Conflict(told)
+    for name, value in state.items():
+        error.extra.setdefault(name, value)
+    return error
 
 
 def _matches(column: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:

@@ -370,6 +370,20 @@ async def test_asking_again_for_members_already_requested_says_when_and_by_whom_
     assert w.publisher.calls == []
 
 
+async def test_asking_again_for_members_already_requested_carries_the_code_the_ui_translates() -> None:
+    w = world()
+    c = await campaign(w)
+    p = await partner(w)
+    await w.uses.add_members(AddMembers(c, "maria", partner_ids=(p,)))
+    await w.uses.generate_opportunities(GenerateOpportunities(c, "maria", partner_ids=(p,), title="Demo"))
+    w.publisher.calls.clear()
+    with pytest.raises(Conflict) as again:
+        await w.uses.generate_opportunities(GenerateOpportunities(c, "ana", all_members=True))
+    assert (again.value.status_code, again.value.code) == (409, "campaign.already_requested")
+    assert again.value.params == {"count": 1, "at": "2026-03-02 09:00 UTC", "by": "maria"}
+    assert w.publisher.calls == []
+
+
 async def test_opportunities_for_partners_that_are_not_members_are_refused() -> None:
     w = world()
     c = await campaign(w)

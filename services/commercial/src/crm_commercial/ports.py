@@ -12,6 +12,7 @@ from crm_commercial.domain.articles import Article, ArticleScope, VatRate
 from crm_commercial.domain.documents import Document, DocumentRequest, OfferDecision
 from crm_commercial.domain.partners import Partner
 from crm_commercial.domain.text import Search
+from crm_kit.errors import Conflict
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ class ParkedCommand:
     request: DocumentRequest
 
 
-Lost = Callable[[Document], str]
-"""Builds the loser's message of a single-winner change from the document as the winner left it."""
+Lost = Callable[[Document], Conflict]
+"""Builds the loser's refusal of a single-winner change from the document as the winner left it."""
 
 
 class Repository(Protocol):

@@ -320,7 +320,9 @@ class UseCases:
         async with self.uow() as work:
             if await work.repo.article(cmd.article.code) is not None:
                 raise Conflict(
-                    f"article {cmd.article.code} already exists; change it with PUT /api/articles/{cmd.article.code}"
+                    f"article {cmd.article.code} already exists; change it with PUT /api/articles/{cmd.article.code}",
+                    code="article.code_taken",
+                    params={"code": cmd.article.code},
                 )
             return await self._save_article(work, cmd.article)
 
@@ -340,7 +342,12 @@ class UseCases:
         validate_article(item, await work.repo.vat_rates())
         missing = [p for p in item.photos if not self.blobs.exists(p)]
         if missing:
-            raise Invalid(f"photo not in the blob store (upload it first): {missing[0]}", field="photos")
+            raise Invalid(
+                f"photo not in the blob store (upload it first): {missing[0]}",
+                field="photos",
+                code="article.photo_missing",
+                params={"sha256": missing[0]},
+            )
         await work.repo.save_article(item, work.now)
         await work.publisher.article_updated(item)
         return item
@@ -648,7 +655,7 @@ class UseCases:
         """The offer's one decision: only a request that finds it still ``issued`` wins."""
         number, tz = offer.number, self.timezone
 
-        def lost(now: Document) -> str:
+        def lost(now: Document) -> Conflict:
             return rules.already_decided(number, now.status, now.decided_at, now.decided_by, tz)
 
         await work.repo.decide_offer(offer.id, decision, lost)

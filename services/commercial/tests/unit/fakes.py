@@ -13,7 +13,6 @@ from crm_commercial.domain.documents import Document, DocumentRequest, OfferDeci
 from crm_commercial.domain.partners import Partner
 from crm_commercial.domain.text import Search, fold, starts_words
 from crm_commercial.ports import DocumentFilter, DocumentSearch, FoundDocument, Lost, ParkedCommand
-from crm_kit.errors import Conflict
 
 
 class InMemoryRepository:
@@ -161,13 +160,13 @@ class InMemoryRepository:
     async def decide_offer(self, offer_id: str, decision: OfferDecision, lost: Lost) -> None:
         offer = self.docs[offer_id]
         if offer.status != "issued":
-            raise Conflict(lost(offer), status=offer.status)
+            raise lost(offer)
         self.docs[offer_id] = replace(offer, **asdict(decision))
 
     async def end_contract(self, contract_id: str, ended_on: date, lost: Lost) -> None:
         contract = self.docs[contract_id]
         if contract.ended_on is not None:
-            raise Conflict(lost(contract), ended_on=str(contract.ended_on))
+            raise lost(contract)
         self.docs[contract_id] = replace(contract, status="ended", ended_on=ended_on)
 
     async def record_printout(self, document_id: str, sha256: str) -> bool:

@@ -553,3 +553,73 @@ async def test_a_bulk_import_with_one_unknown_partner_stores_nothing(world: Worl
         await world.uses.import_documents([issue("invoice"), issue("invoice", partner=str(uuid.uuid4()))])
     assert world.repo.docs == {}
     assert world.published.calls == []
+
+
+# The codes the web UI translates (problem body ``extra.code`` / ``extra.params``) -------------------------------
+
+
+async def test_an_offer_decided_twice_carries_the_code_naming_the_decision_who_and_when(world: World) -> None:
+    offer = (await world.uses.issue(issue("offer"))).document
+    await world.uses.accept_offer(AcceptOffer(offer.id, by="ana"))
+    with pytest.raises(Conflict) as twice:
+        await world.uses.reject_offer(RejectOffer(offer.id, "PRICE", by="dan"))
+    assert (twice.value.status_code, twice.value.code) == (409, "offer.already_decided_by")
+    assert twice.value.params == {
+        "number": "OF-2026-000001",
+        "offer_decision": "accepted",
+        "at": "2026-03-02 11:00",
+        "by": "ana",
+    }
+    assert world.repo.docs[offer.id].status == "accepted"
+    assert world.published.names() == ["document_issued", "offer_accepted"]
+
+
+async def test_the_lost_race_to_decide_an_offer_carries_the_code_without_a_time_it_does_not_know(
+    world: World,
+) -> None:
+    offer = (await world.uses.issue(issue("offer"))).document
+    real_get = world.repo.get
+
+    async def stale_get(document_id: str, *, lock: bool = False) -> Document | None:
+        found = await real_get(document_id, lock=lock)
+        world.repo.docs[offer.id] = replace(offer, status="rejected", decided_by="dan")
+        return found
+
+    world.repo.get = stale_get  # type: ignore[method-assign]
+    with pytest.raises(Conflict) as lost:
+        await world.uses.accept_offer(AcceptOffer(offer.id, then="order", by="ana"))
+    del world.repo.get
+    assert lost.value.extra["code"] == "offer.already_decided"
+    assert lost.value.extra["params"] == {"number": "OF-2026-000001", "offer_decision": "rejected"}
+    assert [d.type for d in world.repo.docs.values()] == ["offer"]
+
+
+async def test_an_order_invoiced_twice_and_a_contract_ended_twice_carry_their_codes(world: World) -> None:
+    order = (await world.uses.issue(issue("order"))).document
+    invoice = (await world.uses.invoice_order(InvoiceOrder(order.id))).document
+    with pytest.raises(Conflict) as again:
+        await world.uses.invoice_order(InvoiceOrder(order.id))
+    assert again.value.code == "order.already_invoiced"
+    assert again.value.params == {"number": order.number, "invoice": invoice.number}
+    assert again.value.extra["invoice_id"] == invoice.id
+    contract = (await world.uses.issue(issue("contract", starts_on=date(2026, 4, 1)))).document
+    await world.uses.end_contract(EndContract(contract.id, date(2026, 6, 30)))
+    with pytest.raises(Conflict) as ended:
+        await world.uses.end_contract(EndContract(contract.id, date(2026, 7, 31)))
+    assert (ended.value.code, ended.value.params) == (
+        "contract.already_ended",
+        {"number": contract.number, "ended_on": "2026-06-30"},
+    )
+    assert world.published.names().count("document_issued") == 3
+
+
+async def test_a_line_with_an_unknown_article_is_refused_by_code_with_its_line_and_takes_no_number(
+    world: World,
+) -> None:
+    with pytest.raises(Invalid) as refused:
+        await world.uses.issue(issue("invoice", lines=lines(("SRV", "1"), ("NOPE", "2"))))
+    assert (refused.value.status_code, refused.value.code) == (422, "document.line_article_unknown")
+    assert refused.value.params == {"line": 2, "code": "NOPE"}
+    assert refused.value.extra["field"] == "lines"
+    assert world.repo.docs == {}
+    assert world.published.names() == []

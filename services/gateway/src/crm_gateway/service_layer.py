@@ -217,7 +217,12 @@ class UseCases:
         user = User(str(new_id()), valid.username, valid.role, valid.staff_id, valid.language)
         async with self.uow() as work:
             if await work.repo.user_by_username(valid.username) is not None:
-                raise Conflict(f"the username {valid.username!r} is taken", field="username")
+                raise Conflict(
+                    f"the username {valid.username!r} is taken",
+                    field="username",
+                    code="user.username_taken",
+                    params={"username": valid.username},
+                )
             await work.repo.add_user(user, password_hash, work.now)
         return user
 
@@ -267,7 +272,12 @@ class UseCases:
             Invalid: not a language of the UI.
         """
         if cmd.language not in LANGUAGES:
-            raise Invalid(f"language must be one of {', '.join(LANGUAGES)}", field="language")
+            raise Invalid(
+                f"language must be one of {', '.join(LANGUAGES)}",
+                field="language",
+                code="record.choose_from_list",
+                params={"value": cmd.language},
+            )
         async with self.uow() as work:
             await work.repo.set_language(cmd.user_id, cmd.language)
 

@@ -11,6 +11,7 @@ import pytest
 from crm_gateway.domain.users import User
 from crm_gateway.routing import Forwarder
 from crm_gateway.service_layer import CreateUser
+from crm_gateway.ui import problems
 from crm_gateway.ui.api import ApiClients, ApiError
 from crm_gateway.ui.own_api import OwnApi
 from crm_kit.blobs import BlobStore
@@ -158,3 +159,18 @@ async def test_an_uploaded_file_from_a_form_is_stored_and_a_too_large_one_is_ref
     with pytest.raises(ApiError) as too_large:
         await api.post("/api/blobs", files={"data": ("b.bin", b"x" * 2048, "application/octet-stream")})
     assert too_large.value.status == 400
+
+
+async def test_a_wrong_current_password_and_a_file_too_large_read_in_the_users_language(tmp_path: Path) -> None:
+    w = world()
+    ana = await w.uses.create_user(CreateUser("ana", "pass1", "agent"))
+    api = _clients(w, Services(), tmp_path).client(ana, address="10.0.0.9")
+    with pytest.raises(ApiError) as wrong:
+        await api.put("/api/users/me/password", json={"current_password": "nope", "new_password": "newpass"})
+    assert (wrong.value.status, wrong.value.extra["code"]) == (403, "user.current_password_wrong")
+    assert problems.message("ro", wrong.value) == "Parola actuală este greșită."
+    assert problems.message("en", wrong.value) == "The current password is wrong."
+    with pytest.raises(ApiError) as too_large:
+        await api.post("/api/blobs", files={"data": ("b.bin", b"x" * 2048, "application/octet-stream")})
+    assert too_large.value.extra == {"code": "file.too_large", "params": {"size_mb": "0.00", "limit_mb": "0.00"}}
+    assert list(tmp_path.rglob("*")) == []  # nothing was stored

@@ -57,6 +57,27 @@ async def test_a_user_with_a_bad_role_or_short_password_is_refused_before_the_st
     assert w.repo.accounts == {}
 
 
+async def test_a_taken_username_and_a_short_password_carry_the_codes_the_ui_translates() -> None:
+    w = world()
+    await _ana(w)
+    with pytest.raises(Conflict) as taken:
+        await w.uses.create_user(CreateUser("ana ", "other1", "manager"))
+    assert (taken.value.status_code, taken.value.code, taken.value.params) == (
+        409,
+        "user.username_taken",
+        {"username": "ana"},
+    )
+    assert taken.value.extra["field"] == "username"
+    with pytest.raises(Invalid) as short:
+        await w.uses.create_user(CreateUser("ion", "p", "agent"))
+    assert (short.value.status_code, short.value.code, short.value.params) == (
+        422,
+        "user.password_too_short",
+        {"limit": 4},
+    )
+    assert len(w.repo.accounts) == 1
+
+
 async def test_the_first_admin_is_created_once() -> None:
     w = world()
     assert await w.uses.ensure_admin(EnsureAdmin("admin-pass")) is True

@@ -60,6 +60,11 @@ def _words(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{size} bytes"
 
 
+def _mb(size: int) -> str:
+    """A size in MB with two decimals, as the UI's text about a refused upload names it."""
+    return f"{size / 1_048_576:.2f}"
+
+
 @dataclass(frozen=True)
 class ImportFiles:
     """Import files already claimed into processing/ (one unit of work for the batch)."""
@@ -230,7 +235,13 @@ class UseCases:
         limit = self.max_file_bytes()  # read now: an administrator may raise it
         if len(cmd.content) > limit:
             # Refused before anything is written to the import folder: a failed import would keep the file.
-            raise TooLarge(too_large_message(len(cmd.content), limit), size=len(cmd.content), limit=limit)
+            raise TooLarge(
+                too_large_message(len(cmd.content), limit),
+                size=len(cmd.content),
+                limit=limit,
+                code="mail_import.file_too_large",
+                params={"size_mb": _mb(len(cmd.content)), "limit_mb": _mb(limit)},
+            )
         claimed = await self.files.stage(cmd.content, safe_file_name(cmd.file_name))
         [row] = await self.import_files(ImportFiles((claimed,)))
         return row
@@ -244,13 +255,21 @@ class UseCases:
         """
         row = await self.get(cmd.import_id, cmd.viewer)
         if row["status"] != "failed":
-            raise Conflict(f"only a failed import can be retried; this one is {row['status']}")
+            raise Conflict(
+                f"only a failed import can be retried; this one is {row['status']}",
+                code="mail_import.not_failed",
+                params={"import_status": row["status"]},
+            )
         try:
             claimed = await self.files.claim_failed(row["stored_path"], row["file_name"])
         except FileExistsError:
-            raise Conflict("a file of that name is being imported; try again in a moment") from None
+            raise Conflict(
+                "a file of that name is being imported; try again in a moment", code="mail_import.file_busy"
+            ) from None
         if claimed is None:
-            raise Conflict("the file is no longer in failed/: drop it into the import folder again")
+            raise Conflict(
+                "the file is no longer in failed/: drop it into the import folder again", code="mail_import.file_gone"
+            )
         async with self.uow() as work:
             await work.repo.set_status(cmd.import_id, "retried")
         [new] = await self.import_files(ImportFiles((claimed,)))
@@ -263,7 +282,12 @@ class UseCases:
             Invalid: an unknown status.
         """
         if query.status is not None and query.status not in STATUSES:
-            raise Invalid(f"status must be one of {', '.join(STATUSES)}", status=query.status)
+            raise Invalid(
+                f"status must be one of {', '.join(STATUSES)}",
+                status=query.status,
+                code="record.choose_from_list",
+                params={"value": query.status},
+            )
         async with self.uow.reading() as repo:
             return await repo.page(query)
 

@@ -30,6 +30,8 @@ async def test_a_26_mb_upload_is_refused_with_413_and_nothing_is_written_to_the_
         refused = await client.post("/api/mail-imports", files={"data": ("mare.eml", big)}, headers=headers(ingest))
         assert refused.status_code == 413, refused.text
         assert refused.json()["detail"].startswith("the upload is too large; the import limit is 25.0 MB")
+        extra = refused.json()["extra"]  # the web UI names the refusal by its code, in the user's language
+        assert (extra["code"], extra["params"]) == ("mail_import.upload_too_large", {"limit_mb": "25.00"})
         listed = (await client.get("/api/mail-imports", headers=headers(ingest))).json()
     assert listed["total"] == 0
     assert files_under(ingest.folder.root) == []

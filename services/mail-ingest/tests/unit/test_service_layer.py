@@ -404,3 +404,32 @@ async def test_bootstrap_takes_fakes_of_the_store_and_the_events(tmp_path: objec
     await ingest.uses.partner_changed(partner())
     assert list(repo.partners) == ["p1"]
     assert isinstance(ingest.uses.uow, FakeUnitOfWork)
+
+
+# -- the codes the web UI translates (problem body ``extra.code`` / ``extra.params``)
+
+
+async def test_an_upload_over_the_limit_is_refused_by_code_naming_both_sizes_in_mb(world: World) -> None:
+    with pytest.raises(TooLarge) as refused:
+        await world.uses.upload(UploadFile(b"x" * 1001, "mare.eml"))
+    assert (refused.value.status_code, refused.value.code) == (413, "mail_import.file_too_large")
+    assert refused.value.params == {"size_mb": "0.00", "limit_mb": "0.00"}
+    assert world.files.staged == [] and world.repo.imports == {}
+
+
+async def test_a_retry_refused_carries_the_code_of_its_reason_and_changes_nothing(world: World) -> None:
+    [row] = await record(world, email("a.eml"))
+    with pytest.raises(Conflict) as imported:
+        await world.uses.retry(RetryImport(row["id"], ADMIN))
+    assert (imported.value.code, imported.value.params) == ("mail_import.not_failed", {"import_status": "imported"})
+    old = await _failed(world)
+    world.files.busy_names.add("x.txt")
+    with pytest.raises(Conflict) as busy:
+        await world.uses.retry(RetryImport(str(old["id"]), ADMIN))
+    assert busy.value.code == "mail_import.file_busy"
+    world.files.busy_names.clear()
+    world.files.failed_files.clear()
+    with pytest.raises(Conflict) as gone:
+        await world.uses.retry(RetryImport(str(old["id"]), ADMIN))
+    assert gone.value.code == "mail_import.file_gone"
+    assert world.repo.imports[str(old["id"])]["status"] == "failed"

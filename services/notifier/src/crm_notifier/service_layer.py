@@ -766,7 +766,8 @@ class UseCases:
             NotFound: a staff member the directory does not know.
         """
         if cmd.link is not None and not is_ui_path(cmd.link):
-            raise Invalid(UI_PATH_RULE, field="link")  # the UI redirects to it when the message is opened
+            # The UI redirects to the link when the message is opened: only its own pages.
+            raise Invalid(UI_PATH_RULE, field="link", code="message.link_invalid", params={"link": cmd.link})
         request_id = f"message:{new_id()}"
         async with self.uow() as work:
             staff = await work.repo.staff_by_ids(cmd.to_staff_ids) if cmd.to_staff_ids else {}
@@ -887,7 +888,7 @@ class UseCases:
         async with self.uow() as work:
             row = await work.repo.mail_server(cmd.server_id)
             if row is None:
-                raise NotFound(f"no mail server {cmd.server_id}")
+                raise NotFound(f"no mail server {cmd.server_id}", code="record.not_found")
             mail_servers.check_removal(row, await work.repo.mail_server_users(cmd.server_id))
             await work.repo.delete_mail_server(cmd.server_id)
 
@@ -905,7 +906,11 @@ class UseCases:
             raise NotFound(f"no mail server {cmd.server_id}", code="record.not_found")
         if cmd.use_my_credentials:
             if cred is None or cred["server_id"] != cmd.server_id:
-                raise Invalid("you have no credentials of your own on this server", field="use_my_credentials")
+                raise Invalid(
+                    "you have no credentials of your own on this server",
+                    field="use_my_credentials",
+                    code="mail_server.no_own_credentials",
+                )
         else:
             cred = None
         timeout = min(self.smtp_timeout_seconds, 10.0)

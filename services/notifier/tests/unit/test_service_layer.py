@@ -536,3 +536,41 @@ async def test_a_silent_workers_deliveries_are_sent_again_or_assumed_delivered(n
     assert n.repo.deliveries[first["id"]]["status"] == "pending"
     (sent,) = n.publisher.of("email_sent")
     assert (sent["id"], sent["status"]) == (second["id"], "sent") and "assumed delivered" in sent["error"]
+
+
+# The codes the web UI translates (problem body ``extra.code`` / ``extra.params``) -----------------------------
+
+
+async def test_an_email_over_the_size_limit_is_refused_by_code_with_both_sizes_and_nothing_is_published() -> None:
+    n = Notifier(max_message_bytes=2500)
+    await _with_document(n)
+    with pytest.raises(Invalid) as refused:
+        await n.uses.request_email(email_request(to_partner_id=PARTNER, document_id=DOC, attach_printout=True))
+    assert (refused.value.status_code, refused.value.code) == (422, "email.too_large")
+    assert refused.value.params == {"size_mb": "0.0", "limit_mb": "0.0"}
+    assert n.publisher.calls == []
+
+
+async def test_a_message_to_someone_who_is_not_a_user_or_to_a_link_off_site_is_refused_by_code(n: Notifier) -> None:
+    with pytest.raises(Invalid) as not_a_user:
+        await n.uses.send_message(SendMessage("bob", "Salut", to_users=["dan"], to_staff_ids=[ION]))
+    assert (not_a_user.value.code, not_a_user.value.params) == ("message.not_a_user", {"name": "Ion"})
+    assert not_a_user.value.extra["field"] == "to_staff_ids"
+    with pytest.raises(Invalid) as off_site:
+        await n.uses.send_message(SendMessage("bob", "Salut", to_users=["dan"], link="//evil.example"))
+    assert (off_site.value.code, off_site.value.params) == ("message.link_invalid", {"link": "//evil.example"})
+    assert (n.repo.message_rows, n.publisher.calls) == ({}, [])
+
+
+async def test_an_email_log_filter_on_an_unknown_status_and_an_email_with_an_attachment_gone_carry_codes(
+    n: Notifier,
+) -> None:
+    with pytest.raises(Invalid) as status:
+        await n.uses.email_log(ADMIN, status="lost")
+    assert (status.value.code, status.value.params) == ("record.choose_from_list", {"value": "lost"})
+    await _with_document(n)
+    n.blobs.sizes.pop(PDF)
+    with pytest.raises(Invalid) as gone:
+        await n.uses.request_email(email_request(to_partner_id=PARTNER, document_id=DOC, attach_printout=True))
+    assert (gone.value.code, gone.value.params) == ("email.attachment_missing", {"file_name": "OF-5.pdf"})
+    assert n.publisher.calls == []

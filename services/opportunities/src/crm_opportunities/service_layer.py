@@ -376,7 +376,11 @@ class UseCases:
             terms = (cmd.terms or TermsRequest()).on(work.now.date())
             opp = await _get(work.repo, cmd.opportunity_id, for_update=True)
             if opp.is_closed:
-                raise Conflict(f"the opportunity is closed ('{opp.stage}'): its offers are no longer decided")
+                raise Conflict(
+                    f"the opportunity is closed ('{opp.stage}'): its offers are no longer decided",
+                    code="opportunity.closed_to_offers",
+                    params={"stage": opp.stage},
+                )
             offer = await _offer(work.repo, cmd.opportunity_id, cmd.offer_id)
             offer = decide_offer(offer, "accepted", by=cmd.actor.name, now=work.now)
             await work.repo.save_decision(offer)
@@ -414,6 +418,8 @@ class UseCases:
                     + ", ".join(active),
                     field="reason_code",
                     allowed=active,
+                    code="offer.reason_missing",
+                    params={"allowed": ", ".join(active)},
                 )
             offer = decide_offer(
                 await _offer(work.repo, cmd.opportunity_id, cmd.offer_id),
@@ -578,7 +584,12 @@ class UseCases:
         reason = model.new_lost_reason(cmd.code, cmd.text)
         async with self.uow() as work:
             if not await work.repo.add_lost_reason(reason):
-                raise Conflict(f"the lost reason code '{cmd.code}' already exists", field="code")
+                raise Conflict(
+                    f"the lost reason code '{cmd.code}' already exists",
+                    field="code",
+                    code="lost_reason.code_taken",
+                    params={"code": cmd.code},
+                )
         return reason
 
     async def change_lost_reason(self, cmd: ChangeLostReason) -> LostReason:
@@ -742,7 +753,11 @@ class UseCases:
         if kind == "offer":
             valid_until = valid_until or (now + timedelta(days=self.offer_validity_days)).date()
             if valid_until < now.date():
-                raise Invalid("the offer cannot be valid until a day in the past", field="valid_until")
+                raise Invalid(
+                    "the offer cannot be valid until a day in the past",
+                    field="valid_until",
+                    code="offer.valid_until_past",
+                )
         doc = Document(
             id=new_id(),
             opportunity_id=opp.id,

@@ -131,7 +131,7 @@ class InMemoryRepository:
     async def save_decision(self, offer: Document) -> None:
         stored = self.docs[offer.id]
         if stored.decision not in (None, "open"):
-            raise Conflict(already_decided(stored.number, stored.decision, stored.decided_at, stored.decided_by))
+            raise already_decided(stored.number, stored.decision, stored.decided_at, stored.decided_by)
         self.docs[offer.id] = offer
 
     async def save_document(self, doc: Document) -> None:

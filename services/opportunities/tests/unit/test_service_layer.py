@@ -471,3 +471,49 @@ async def test_the_pipeline_counts_and_sums_each_stage() -> None:
     totals = {t.stage: (t.count, t.potential) for t in found.totals}
     assert (totals["offer"], totals["new"], totals["sale"]) == ((2, Decimal(4000)), (1, Decimal(500)), (0, Decimal(0)))
     assert found.weights["offer"] == Decimal(50)
+
+
+# -- the codes the web UI translates (problem body ``extra.code`` / ``extra.params``) ------------------------
+
+
+async def test_a_second_acceptance_carries_the_offer_code_naming_who_decided_and_when() -> None:
+    w = world()
+    opp, offer_id = await offer_on_the_table(w)
+    await w.uses.accept_offer(AcceptOffer(opp, offer_id, "order", ANA))
+    before = list(w.publisher.calls)
+    with pytest.raises(Conflict) as twice:
+        await w.uses.accept_offer(AcceptOffer(opp, offer_id, "order", ANA))
+    assert (twice.value.status_code, twice.value.code) == (409, "offer.already_decided_by")
+    assert twice.value.params == {
+        "number": "OF-1",
+        "offer_decision": "accepted",
+        "at": "2026-03-02 09:00 UTC",
+        "by": "ana",
+    }
+    assert twice.value.extra["decision"] == "accepted"
+    assert w.publisher.calls == before
+
+
+async def test_a_document_asked_for_too_early_names_its_stage_by_code_and_nothing_is_asked() -> None:
+    w = world()
+    opp = await opened(w)
+    await w.uses.article_changed(KeepArticle(LIC))
+    with pytest.raises(Conflict) as early:
+        await w.uses.request_document(RequestDocument(opp, "contract", (Line("LIC", Decimal(1)),), ANA))
+    assert early.value.code == "opportunity.document_needs_stage"
+    assert early.value.params == {"document_kind": "contract", "stage": "negotiation", "current": "new"}
+    assert w.repo.docs == {}
+    assert "document_requested" not in w.publisher.said()
+
+
+async def test_a_closed_opportunity_refuses_new_details_and_its_offers_by_code() -> None:
+    w = world()
+    opp, offer_id = await offer_on_the_table(w)
+    await w.uses.change_stage(ChangeStage(opp, StageRequest(stage="lost", reason_code="competitor"), ANA))
+    with pytest.raises(Conflict) as offers:
+        await w.uses.accept_offer(AcceptOffer(opp, offer_id, "order", ANA))
+    assert (offers.value.code, offers.value.params) == ("opportunity.closed_to_offers", {"stage": "lost"})
+    with pytest.raises(Conflict) as details:
+        await w.uses.update(UpdateOpportunity(opp, title="Altul"))
+    assert (details.value.code, details.value.params) == ("opportunity.closed", {"stage": "lost"})
+    assert w.repo.opportunities[opp].title == "ERP licences"

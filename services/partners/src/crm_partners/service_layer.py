@@ -460,7 +460,9 @@ class UseCases:
                 dossier_id=self.ids(), name=cmd.name, category=cmd.category, partner_id=cmd.partner_id, now=work.now
             )
             if cmd.partner_id and not await work.repo.partner_exists(cmd.partner_id):
-                raise Invalid(f"no partner {cmd.partner_id}")
+                raise Invalid(
+                    f"no partner {cmd.partner_id}", code="partner.unknown", params={"partner_id": cmd.partner_id}
+                )
             await work.repo.add_dossier(dossier, created_by=cmd.by)
         return dossier
 
@@ -497,7 +499,7 @@ class UseCases:
         try:
             return self.blobs.size(sha256) if self.blobs.exists(sha256) else None
         except ValueError as exc:  # the blob store refuses the address (crm_kit.blobs.BlobError)
-            raise Invalid(str(exc)) from None
+            raise Invalid(str(exc), code="document.file_address_invalid") from None
 
     async def dossier(self, dossier_id: str) -> tuple[Dossier, list[FiledDocument]]:
         """A dossier with its documents, newest first.

@@ -410,3 +410,47 @@ async def test_waiting_for_imports_returns_at_once_when_none_runs() -> None:
     h = Harness()
     await h.uses.wait_for_imports()
     assert h.uow.commits == 0
+
+
+# ---------------------------------------------------------------- the codes the web UI translates
+
+
+async def test_a_staff_member_with_bad_fields_is_refused_with_a_code_beside_each_field_and_nothing_is_stored() -> None:
+    h = Harness()
+    with pytest.raises(Invalid) as refused:
+        await h.uses.register_staff(RegisterStaff(StaffInput(" ", email="nu-e-email", hours_per_day="30")))
+    assert (refused.value.status_code, refused.value.code) == (422, "record.fields_invalid")
+    by_field = {e["field"]: (e["code"], e["params"]) for e in refused.value.extra["errors"]}  # type: ignore[attr-defined]
+    assert by_field == {
+        "name": ("staff.name_missing", {}),
+        "email": ("record.email_invalid", {"email": "nu-e-email"}),
+        "hours_per_day": ("staff.hours_per_day_range", {}),
+    }
+    assert h.repo.staff == {} and h.publisher.calls == []
+
+
+async def test_a_login_linked_to_someone_else_and_a_document_filed_twice_carry_their_codes() -> None:
+    h = Harness()
+    ana = await h.uses.register_staff(RegisterStaff(StaffInput("Ana Pop", user_login="ana")))
+    with pytest.raises(Conflict) as taken:
+        await h.uses.register_staff(RegisterStaff(StaffInput("Ana Ionescu", user_login="ana")))
+    assert (taken.value.code, taken.value.params) == ("staff.login_taken", {"login": "ana", "owner": ana.id})
+    h.blobs.sizes[SHA] = 1
+    dossier = await h.uses.create_dossier(CreateDossier("Contracte"))
+    await h.uses.file_document(FileDocument(dossier.id, SHA, "a.pdf"))
+    with pytest.raises(Conflict) as twice:
+        await h.uses.file_document(FileDocument(dossier.id, SHA, "a.pdf"))
+    assert (twice.value.code, twice.value.params) == (
+        "dossier.document_already_filed",
+        {"file_name": "a.pdf", "dossier": "Contracte"},
+    )
+    assert len(h.repo.staff) == 1 and len(h.repo.documents) == 1
+
+
+async def test_an_import_file_with_unknown_columns_is_refused_by_code_naming_them_before_anything_is_recorded() -> None:
+    h = Harness()
+    with pytest.raises(Invalid) as refused:
+        await h.uses.start_import(StartImport("x.csv", "name,culoare\nA,B\n"))
+    assert refused.value.code == "partner_import.columns_unknown"
+    assert refused.value.params["columns"] == "culoare"
+    assert h.repo.imports == {}

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
+from crm_kit.errors import Conflict
 from crm_tasks.domain.availability import Planned
 from crm_tasks.domain.model import (
     Broadcast,
@@ -52,7 +53,9 @@ class Repository(Protocol):
         """Save a task's fields."""
         ...
 
-    async def transition_task(self, task: Task, *, expected: Mapping[str, object], lost: Callable[[Task], str]) -> None:
+    async def transition_task(
+        self, task: Task, *, expected: Mapping[str, object], lost: Callable[[Task], Conflict]
+    ) -> None:
         """Save a task only if the stored one is still in the ``expected`` state (one winner).
 
         Raises:
@@ -107,7 +110,7 @@ class Repository(Protocol):
         """A task's thread, oldest first."""
         ...
 
-    async def insert_broadcast(self, broadcast: Broadcast, lost: Callable[[Broadcast], str]) -> None:
+    async def insert_broadcast(self, broadcast: Broadcast, lost: Callable[[Broadcast], Conflict]) -> None:
         """Store a broadcast once (its id is the launch's key).
 
         Raises:

@@ -444,7 +444,12 @@ class UseCases:
             if cmd.partner_id is not None:
                 partner = await repo.get_partner(cmd.partner_id)
                 if partner is None:
-                    raise Invalid(f"partner_id: no partner {cmd.partner_id} in the directory", field="partner_id")
+                    raise Invalid(
+                        f"partner_id: no partner {cmd.partner_id} in the directory",
+                        field="partner_id",
+                        code="partner.unknown",
+                        params={"partner_id": str(cmd.partner_id)},
+                    )
             responsible = rules.responsible_for(cmd.responsible_staff_id, partner)
             rules.check_can_take_tasks(await repo.get_staff(responsible), responsible)
             service = await self._service(repo, cmd.service_code)
@@ -515,7 +520,12 @@ class UseCases:
                 if cmd.partner_id is not None:
                     partner = partners.get(cmd.partner_id)
                     if partner is None:
-                        raise Invalid(f"partner_id: no partner {cmd.partner_id} in the directory", field="partner_id")
+                        raise Invalid(
+                            f"partner_id: no partner {cmd.partner_id} in the directory",
+                            field="partner_id",
+                            code="partner.unknown",
+                            params={"partner_id": str(cmd.partner_id)},
+                        )
                 responsible = rules.responsible_for(cmd.responsible_staff_id, partner)
                 if responsible not in staff:
                     staff[responsible] = await repo.get_staff(responsible)
@@ -728,7 +738,11 @@ class UseCases:
         clean = rules.check_service(CatalogueService(cmd.code, cmd.name, cmd.hourly_rate, cmd.article_code))
         async with self.uow() as work:
             if not await work.repo.insert_service(clean):
-                raise Conflict(f"a service with code {clean.code!r} exists already")
+                raise Conflict(
+                    f"a service with code {clean.code!r} exists already",
+                    code="task.service_code_taken",
+                    params={"code": clean.code},
+                )
             return clean
 
     async def change_reminder_settings(self, cmd: ChangeReminderSettings) -> ReminderSettings:
@@ -862,7 +876,9 @@ class UseCases:
     ) -> Tasks:
         """Tasks the caller may see (T1): all, for me, from me; registered between two local days."""
         if view not in ("all", "for-me", "from-me"):
-            raise Invalid(f"view is all, for-me or from-me, not {view!r}")
+            raise Invalid(
+                f"view is all, for-me or from-me, not {view!r}", code="record.choose_from_list", params={"value": view}
+            )
         rules.check_status(status)
         flt = TaskFilter(
             view=view,
@@ -895,7 +911,11 @@ class UseCases:
         async with self.uow.reading() as repo:
             partner = await repo.get_partner(partner_id) if partner_id else None
             if partner_id is not None and partner is None:
-                raise Invalid(f"partner_id: no partner {partner_id} in the directory")
+                raise Invalid(
+                    f"partner_id: no partner {partner_id} in the directory",
+                    code="partner.unknown",
+                    params={"partner_id": str(partner_id)},
+                )
             responsible = responsible_staff_id
             if responsible is None and partner is not None:
                 responsible = rules.default_responsible(partner)
@@ -1118,13 +1138,17 @@ class UseCases:
     def _clean_changes(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         unknown = set(changes) - set(PATCHABLE)
         if unknown:
-            raise Invalid(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+            raise Invalid(
+                f"these fields cannot be changed: {', '.join(sorted(unknown))}",
+                code="record.unknown_fields",
+                params={"fields": ", ".join(sorted(unknown))},
+            )
         clean = dict(changes)
         for name in ("title", "billable"):
             if name in clean and clean[name] is None:
-                raise Invalid(f"{name} cannot be emptied")
+                raise Invalid(f"{name} cannot be emptied", code="record.cannot_be_emptied", params={"fields": name})
         if "responsible_staff_id" in clean and clean["responsible_staff_id"] is None:
-            raise Invalid("a task cannot be left without a responsible")
+            raise Invalid("a task cannot be left without a responsible", code="task.responsible_required")
         if "title" in clean:
             clean["title"] = rules.check_title(clean["title"])
         if "description" in clean:

@@ -62,12 +62,14 @@ class InMemoryRepository:
     async def update_task(self, task: Task) -> None:
         self.tasks[task.id] = replace(task)
 
-    async def transition_task(self, task: Task, *, expected: Mapping[str, object], lost: Callable[[Task], str]) -> None:
+    async def transition_task(
+        self, task: Task, *, expected: Mapping[str, object], lost: Callable[[Task], Conflict]
+    ) -> None:
         current = self.tasks.get(task.id)
         if current is None:
             raise NotFound(f"no tasks row {task.id}")
         if not all(_matches(current, name, value) for name, value in expected.items()):
-            raise Conflict(lost(current))
+            raise lost(current)
         self.tasks[task.id] = replace(task)
 
     async def get_task(self, task_id: UUID, *, for_update: bool = False) -> Task | None:
@@ -156,9 +158,9 @@ class InMemoryRepository:
     async def replies_of(self, task_id: UUID) -> list[Reply]:
         return sorted((r for r in self.replies if r.task_id == task_id), key=lambda r: r.at)
 
-    async def insert_broadcast(self, broadcast: Broadcast, lost: Callable[[Broadcast], str]) -> None:
+    async def insert_broadcast(self, broadcast: Broadcast, lost: Callable[[Broadcast], Conflict]) -> None:
         if broadcast.id in self.broadcasts:
-            raise Conflict(lost(self.broadcasts[broadcast.id]))
+            raise lost(self.broadcasts[broadcast.id])
         self.broadcasts[broadcast.id] = broadcast
 
     async def get_broadcast(self, broadcast_id: UUID) -> Broadcast | None:

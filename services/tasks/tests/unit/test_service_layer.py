@@ -552,3 +552,60 @@ async def test_a_bulk_import_with_one_unknown_partner_stores_and_announces_nothi
             ]
         )
     assert (desk.repo.tasks, desk.repo.reminders, desk.publisher.calls, desk.uow.rollbacks) == ({}, {}, [], 1)
+
+
+# --- the codes the web UI translates (problem body ``extra.code`` / ``extra.params``)
+
+
+async def test_the_resolve_that_loses_the_race_carries_the_not_open_code_naming_who_won(desk: Desk) -> None:
+    task = await desk.task()
+    won = desk.repo.tasks[task.id]
+    won.status, won.resolved_at, won.resolved_by = "resolved", MONDAY, "bob"
+    real_get = desk.repo.get_task
+
+    async def stale(task_id: UUID, *, for_update: bool = False) -> Task | None:
+        found = await real_get(task_id)
+        assert found is not None
+        found.status, found.resolved_at, found.resolved_by = "open", None, None
+        return found
+
+    desk.repo.get_task = stale  # type: ignore[method-assign]
+    with pytest.raises(Conflict) as lost:
+        await desk.uses.resolve(ResolveTask(desk.who("ana"), task.id))
+    assert (lost.value.status_code, lost.value.code) == (409, "task.not_open")
+    assert lost.value.params == {"at": "2026-03-02 10:00", "by": "bob"}
+    assert desk.publisher.calls == []
+
+
+async def test_a_second_launch_of_a_broadcast_carries_its_code_with_the_title_and_time(desk: Desk) -> None:
+    cmd = LaunchBroadcast(desk.who("bob"), "Inventar", staff_ids=[desk.bob], broadcast_id=uuid4())
+    await desk.uses.launch_broadcast(cmd)
+    with pytest.raises(Conflict) as twice:
+        await desk.uses.launch_broadcast(cmd)
+    assert twice.value.extra["code"] == "task.broadcast_already_launched"
+    assert twice.value.extra["params"] == {"title": "Inventar", "at": "2026-03-02 10:00", "by": "bob"}
+    assert len(desk.repo.tasks) == 1
+
+
+async def test_a_title_too_long_is_refused_with_its_length_and_limit_and_nothing_is_stored(desk: Desk) -> None:
+    with pytest.raises(Invalid) as refused:
+        await desk.uses.create(CreateTask(desk.who("ana"), "x" * 201, responsible_staff_id=desk.ana))
+    assert (refused.value.status_code, refused.value.code) == (422, "task.title_too_long")
+    assert refused.value.params == {"length": 201, "limit": 200}
+    assert desk.repo.tasks == {}
+    assert desk.publisher.calls == []
+
+
+async def test_a_contract_requested_twice_and_an_invoiced_reopen_carry_their_codes(desk: Desk) -> None:
+    task = await desk.task(partner_id=desk.acme, service_code="SUP")
+    request_id = await desk.uses.draft_contract(DraftContract(desk.who("ana"), task.id))
+    with pytest.raises(Conflict) as again:
+        await desk.uses.draft_contract(DraftContract(desk.who("ana"), task.id))
+    assert again.value.code == "task.contract_already_requested"
+    assert again.value.extra["request_id"] == str(request_id)
+    await desk.uses.resolve(ResolveTask(desk.who("ana"), task.id))
+    desk.repo.tasks[task.id].invoiced = True
+    with pytest.raises(Conflict) as invoiced:
+        await desk.uses.reopen(ReopenTask(desk.who("ana"), task.id))
+    assert invoiced.value.code == "task.already_invoiced"
+    assert desk.repo.tasks[task.id].status == "resolved"

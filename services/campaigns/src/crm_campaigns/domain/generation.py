@@ -53,7 +53,10 @@ def chunks(partner_ids: list[UUID], size: int) -> list[list[UUID]]:
 def all_requested(count: int, latest: RequestStamp | None) -> Conflict:
     """What a request that asked only for members already requested is told (a twin of a request that won)."""
     text = f"opportunities were already requested for all {count} chosen members"
+    params: dict[str, object] = {"count": count}
     if latest is not None:
-        text += f" (last at {latest.requested_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        at = f"{latest.requested_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        params |= {"at": at, "by": latest.requested_by or ""}
+        text += f" (last at {at}"
         text += f" by {latest.requested_by})" if latest.requested_by else ")"
-    return Conflict(text)
+    return Conflict(text, code="campaign.already_requested", params=params)

@@ -67,22 +67,29 @@ def validate_article(article: Article, rates: Iterable[VatRate]) -> Article:
         Invalid: bad code, empty name or unit, negative price, a VAT rate not in the catalogue, a bad photo address.
     """
     if not _CODE.match(article.code):
-        raise Invalid("article code: 1-40 letters, digits, '.', '_' or '-'", field="code")
+        raise Invalid("article code: 1-40 letters, digits, '.', '_' or '-'", field="code", code="article.code_format")
     if not article.name.strip():
-        raise Invalid("the article needs a name", field="name")
+        raise Invalid("the article needs a name", field="name", code="article.name_missing")
     if not article.unit.strip():
-        raise Invalid("the article needs a unit of measure", field="unit")
+        raise Invalid("the article needs a unit of measure", field="unit", code="article.unit_missing")
     if article.price < 0:
-        raise Invalid("the price cannot be negative", field="price")
+        raise Invalid("the price cannot be negative", field="price", code="record.not_negative")
     active = sorted({r.rate for r in rates if r.active})
     if article.vat_rate not in active:
         allowed = ", ".join(f"{r.normalize():f}" for r in active)
         raise Invalid(
-            f"VAT rate {article.vat_rate.normalize():f}% is not in the catalogue ({allowed})", field="vat_rate"
+            f"VAT rate {article.vat_rate.normalize():f}% is not in the catalogue ({allowed})",
+            field="vat_rate",
+            code="article.vat_rate_unknown",
+            params={"rate": f"{article.vat_rate.normalize():f}", "allowed": allowed},
         )
     for photo in article.photos:
         if not _SHA256.match(photo):
-            raise Invalid("a photo is a blob address: 64 lowercase hex digits (sha256)", field="photos")
+            raise Invalid(
+                "a photo is a blob address: 64 lowercase hex digits (sha256)",
+                field="photos",
+                code="article.photo_invalid",
+            )
     return article
 
 
@@ -93,10 +100,17 @@ def validate_scope(scope: ArticleScope, known_codes: Iterable[str]) -> ArticleSc
         Invalid: an unknown scope or unknown article codes.
     """
     if scope.scope not in ("all", "list"):
-        raise Invalid("scope is 'all' or 'list'", field="scope")
+        raise Invalid(
+            "scope is 'all' or 'list'", field="scope", code="record.choose_from_list", params={"value": scope.scope}
+        )
     unknown = sorted(scope.article_codes - set(known_codes))
     if unknown:
-        raise Invalid(f"unknown articles in the picker list: {', '.join(unknown)}", field="article_codes")
+        raise Invalid(
+            f"unknown articles in the picker list: {', '.join(unknown)}",
+            field="article_codes",
+            code="article.unknown",
+            params={"codes": ", ".join(unknown)},
+        )
     return scope
 
 
@@ -113,12 +127,21 @@ def check_vat_rate(rate: VatRate, catalogue: Iterable[VatRate], articles_using: 
         Conflict: the percentage is already another code's, or articles still use a rate being retired.
     """
     if rate.rate < 0 or rate.rate >= 100:
-        raise Invalid("a VAT rate is a percentage from 0 to 99.99", field="rate")
+        raise Invalid("a VAT rate is a percentage from 0 to 99.99", field="rate", code="vat_rate.range")
     if not rate.code.strip() or not rate.name.strip():
-        raise Invalid("a VAT rate needs a code and a name", field="code")
+        raise Invalid("a VAT rate needs a code and a name", field="code", code="vat_rate.code_or_name_missing")
     same = [r for r in catalogue if r.rate == rate.rate and r.code != rate.code]
+    percent = f"{rate.rate.normalize():f}"
     if same:
-        raise Conflict(f"the rate {rate.rate}% is already in the catalogue as {same[0].code}")
+        raise Conflict(
+            f"the rate {rate.rate}% is already in the catalogue as {same[0].code}",
+            code="vat_rate.taken",
+            params={"rate": percent, "code": same[0].code},
+        )
     if not rate.active and articles_using:
-        raise Conflict(f"articles still use {rate.rate}%: change them before retiring the rate")
+        raise Conflict(
+            f"articles still use {rate.rate}%: change them before retiring the rate",
+            code="vat_rate.in_use",
+            params={"rate": percent, "articles": articles_using},
+        )
     return rate

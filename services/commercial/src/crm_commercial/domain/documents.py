@@ -132,12 +132,18 @@ def price_lines(
             positive, a negative price.
     """
     if not requests:
-        raise Invalid("a document needs at least one line", field="lines")
+        raise Invalid("a document needs at least one line", field="lines", code="document.lines_missing")
     lines: list[Line] = []
     for n, req in enumerate(requests, start=1):
         article = articles.get(req.article_code)
         if article is None:
-            raise Invalid(f"line {n}: unknown article {req.article_code!r}", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: unknown article {req.article_code!r}",
+                field="lines",
+                line=n,
+                code="document.line_article_unknown",
+                params={"line": n, "code": req.article_code},
+            )
         if not scope.allows(article.code):
             raise Invalid(
                 f"line {n}: article {article.code!r} is not in the article picker list (C5 setting)",
@@ -147,16 +153,46 @@ def price_lines(
                 line=n,
             )
         if req.qty <= 0:
-            raise Invalid(f"line {n}: the quantity must be positive, got {req.qty}", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the quantity must be positive, got {req.qty}",
+                field="lines",
+                line=n,
+                code="document.line_qty_not_positive",
+                params={"line": n, "qty": str(req.qty)},
+            )
         if req.qty != req.qty.quantize(QTY_STEP):
-            raise Invalid(f"line {n}: the quantity has more than four decimals", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the quantity has more than four decimals",
+                field="lines",
+                line=n,
+                code="document.line_qty_decimals",
+                params={"line": n},
+            )
         if req.qty > MAX_QTY:
-            raise Invalid(f"line {n}: the quantity is too large", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the quantity is too large",
+                field="lines",
+                line=n,
+                code="document.line_qty_too_large",
+                params={"line": n},
+            )
         price = article.price if req.price is None else req.price
         if price < 0:
-            raise Invalid(f"line {n}: the price cannot be negative, got {price}", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the price cannot be negative, got {price}",
+                field="lines",
+                line=n,
+                code="document.line_price_negative",
+                params={"line": n, "price": str(price)},
+            )
         if price > MAX_MONEY:
-            raise Invalid(f"line {n}: the price is too large", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the price is too large",
+                field="lines",
+                line=n,
+                code="document.line_price_too_large",
+                params={"line": n},
+            )
         price = round_money(price)
         net, vat = line_amounts(req.qty, price, article.vat_rate)
         lines.append(
@@ -258,13 +294,24 @@ def contract_terms(
         Invalid: an unknown kind, a subscription without months, months out of range, a negative monthly value.
     """
     if kind not in ("subscription", "commercial"):
-        raise Invalid("a contract is 'subscription' or 'commercial'", field="kind")
+        raise Invalid(
+            "a contract is 'subscription' or 'commercial'",
+            field="kind",
+            code="contract.kind_unknown",
+            params={"kind": kind},
+        )
     if months is not None and not 1 <= months <= 600:
-        raise Invalid("months must be between 1 and 600", field="months")
+        raise Invalid(
+            "months must be between 1 and 600", field="months", code="contract.months_range", params={"limit": 600}
+        )
     if kind == "subscription" and months is None:
-        raise Invalid("a subscription contract needs its duration in months", field="months")
+        raise Invalid(
+            "a subscription contract needs its duration in months", field="months", code="contract.months_missing"
+        )
     if monthly_value is not None and monthly_value < 0:
-        raise Invalid("the monthly value cannot be negative", field="monthly_value")
+        raise Invalid(
+            "the monthly value cannot be negative", field="monthly_value", code="contract.monthly_value_negative"
+        )
     ends_on = add_months(starts_on, months) - timedelta(days=1) if months else None
     if kind == "subscription" and monthly_value is None:
         monthly_value = totals(lines).net
@@ -285,7 +332,12 @@ def parse_period(period: str) -> tuple[date, date]:
     """
     match = _PERIOD.match(period)
     if not match:
-        raise Invalid("period is a month written YYYY-MM, e.g. 2026-03", field="period")
+        raise Invalid(
+            "period is a month written YYYY-MM, e.g. 2026-03",
+            field="period",
+            code="record.not_a_month",
+            params={"month": period},
+        )
     year, month = int(match.group(1)), int(match.group(2))
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
@@ -299,19 +351,30 @@ def check_contract_month(contract: Document, period: str) -> None:
     """
     first, last = parse_period(period)
     if contract.type != "contract" or contract.starts_on is None:
-        raise Conflict("only a contract can be invoiced by month")
+        raise Conflict("only a contract can be invoiced by month", code="invoice.not_a_contract")
     end = contract.ended_on or contract.ends_on
     if last < contract.starts_on or (end is not None and first > end):
         raise Invalid(
             f"{period} is outside contract {contract.number} ({contract.starts_on} - {end or 'open-ended'})",
             field="period",
+            code="invoice.month_outside_contract",
+            params={
+                "month": period,
+                "number": contract.number,
+                "starts_on": contract.starts_on.isoformat(),
+                "ends_on": end.isoformat() if end is not None else "…",
+            },
         )
 
 
 def contract_month_lines(contract: Document, new_line_id: Callable[[], str]) -> list[Line]:
     """The lines billed for one month of a contract: its lines, each a fresh invoice line."""
     if not contract.lines:
-        raise Conflict(f"contract {contract.number} has no lines to invoice")
+        raise Conflict(
+            f"contract {contract.number} has no lines to invoice",
+            code="invoice.contract_without_lines",
+            params={"number": contract.number},
+        )
     return [replace(line, line_id=new_line_id()) for line in contract.lines]
 
 
@@ -327,10 +390,9 @@ def decide_offer(offer: Document, decision: Literal["accepted", "rejected"], tz:
         Conflict: not an offer, or already accepted or rejected.
     """
     if offer.type != "offer":
-        raise Conflict(f"{offer.number} is not an offer")
+        raise Conflict(f"{offer.number} is not an offer", code="offer.not_an_offer", params={"number": offer.number})
     if offer.status != "issued":
-        told = already_decided(offer.number, offer.status, offer.decided_at, offer.decided_by, tz)
-        raise Conflict(told, status=offer.status)
+        raise already_decided(offer.number, offer.status, offer.decided_at, offer.decided_by, tz)
     return decision
 
 
@@ -353,7 +415,7 @@ def offer_valid_until(requested: date | None, today: date, default_days: int) ->
     """
     valid_until = requested or today + timedelta(days=default_days)
     if valid_until < today:
-        raise Invalid("an offer cannot expire before it is issued", field="valid_until")
+        raise Invalid("an offer cannot expire before it is issued", field="valid_until", code="offer.valid_until_past")
     return valid_until
 
 
@@ -364,18 +426,31 @@ def check_reason_code(reason_code: str) -> str:
         Invalid: an empty reason code.
     """
     if not reason_code.strip():
-        raise Invalid("a rejected offer needs a reason code (CRM > Nomenclatoare > Motive)", field="reason_code")
+        raise Invalid(
+            "a rejected offer needs a reason code (CRM > Nomenclatoare > Motive)",
+            field="reason_code",
+            code="offer.reason_missing",
+        )
     return reason_code
 
 
-def already_decided(number: str, status: str, at: datetime | None, by: str | None, tz: tzinfo | None = None) -> str:
+def already_decided(
+    number: str, status: str, at: datetime | None, by: str | None, tz: tzinfo | None = None
+) -> Conflict:
     """What a request that lost the race to decide an offer is told: what happened, when and by whom."""
     text = f"{number} was already {status}"
+    when = ""
     if at is not None:
-        text += f" at {at.astimezone(tz):%Y-%m-%d %H:%M}"
+        when = f"{at.astimezone(tz):%Y-%m-%d %H:%M}"
+        text += f" at {when}"
     if by:
         text += f" by {by}"
-    return text
+    params: dict[str, object] = {"number": number, "offer_decision": status}
+    if when and by:
+        # Who decided first, and when, is what the loser needs; an offer accepted by an order has neither.
+        params |= {"at": when, "by": by}
+        return Conflict(text, code="offer.already_decided_by", params=params, status=status)
+    return Conflict(text, code="offer.already_decided", params=params, status=status)
 
 
 def check_end(contract: Document, ended_on: date) -> None:
@@ -386,16 +461,22 @@ def check_end(contract: Document, ended_on: date) -> None:
         Invalid: the end is before the start.
     """
     if contract.type != "contract":
-        raise Conflict(f"{contract.number} is not a contract")
+        raise Conflict(
+            f"{contract.number} is not a contract", code="contract.not_a_contract", params={"number": contract.number}
+        )
     if contract.status == "ended":
-        raise Conflict(f"contract {contract.number} already ended on {contract.ended_on}")
+        raise already_ended(contract.number, contract.ended_on)
     if contract.starts_on is not None and ended_on < contract.starts_on:
-        raise Invalid("a contract cannot end before it starts", field="ended_on")
+        raise Invalid("a contract cannot end before it starts", field="ended_on", code="contract.ends_before_start")
 
 
-def already_ended(number: str, ended_on: date | None) -> str:
+def already_ended(number: str, ended_on: date | None) -> Conflict:
     """What a request that lost the race to end a contract is told."""
-    return f"contract {number} already ended on {ended_on}"
+    return Conflict(
+        f"contract {number} already ended on {ended_on}",
+        code="contract.already_ended",
+        params={"number": number, "ended_on": ended_on.isoformat() if ended_on else ""},
+    )
 
 
 def check_cost(kind: str, partner_id: str | None, number: str) -> str:
@@ -405,12 +486,19 @@ def check_cost(kind: str, partner_id: str | None, number: str) -> str:
         Invalid: an unknown kind, a purchase without its supplier, a number not 1-60 characters.
     """
     if kind not in COST_KINDS:
-        raise Invalid(f"kind is one of {', '.join(COST_KINDS)}", field="kind")
+        raise Invalid(
+            f"kind is one of {', '.join(COST_KINDS)}",
+            field="kind",
+            code="record.choose_from_list",
+            params={"value": kind},
+        )
     if kind in ("purchase_invoice", "purchase_receipt") and not partner_id:
-        raise Invalid("a purchase document needs its supplier (partner_id)", field="partner_id")
+        raise Invalid(
+            "a purchase document needs its supplier (partner_id)", field="partner_id", code="document.supplier_missing"
+        )
     number = number.strip()
     if not number or len(number) > 60:
-        raise Invalid("the document number is 1-60 characters", field="number")
+        raise Invalid("the document number is 1-60 characters", field="number", code="document.number_length")
     return number
 
 
@@ -421,9 +509,19 @@ def check_paid_invoice(invoice: Document | None, invoice_id: str, partner_id: st
         Invalid: not a known invoice, or another partner's.
     """
     if invoice is None or invoice.type != "invoice":
-        raise Invalid(f"unknown invoice {invoice_id}", field="invoice_id")
+        raise Invalid(
+            f"unknown invoice {invoice_id}",
+            field="invoice_id",
+            code="invoice.unknown",
+            params={"invoice_id": invoice_id},
+        )
     if invoice.partner_id != partner_id:
-        raise Invalid(f"invoice {invoice.number} belongs to another partner", field="invoice_id")
+        raise Invalid(
+            f"invoice {invoice.number} belongs to another partner",
+            field="invoice_id",
+            code="invoice.other_partner",
+            params={"number": invoice.number},
+        )
     return invoice
 
 
@@ -434,7 +532,12 @@ def check_not_invoiced(order: Document, invoice: Document | None) -> None:
         Conflict: ``invoice`` already bills the order (its id travels with the error).
     """
     if invoice is not None:
-        raise Conflict(f"order {order.number} was already invoiced by {invoice.number}", invoice_id=invoice.id)
+        raise Conflict(
+            f"order {order.number} was already invoiced by {invoice.number}",
+            invoice_id=invoice.id,
+            code="order.already_invoiced",
+            params={"number": order.number, "invoice": invoice.number},
+        )
 
 
 def check_month_not_invoiced(contract: Document, period: str, invoice: Document | None) -> None:
@@ -445,7 +548,10 @@ def check_month_not_invoiced(contract: Document, period: str, invoice: Document 
     """
     if invoice is not None:
         raise Conflict(
-            f"{period} of contract {contract.number} was already invoiced by {invoice.number}", invoice_id=invoice.id
+            f"{period} of contract {contract.number} was already invoiced by {invoice.number}",
+            invoice_id=invoice.id,
+            code="invoice.month_already_invoiced",
+            params={"month": period, "number": contract.number, "invoice": invoice.number},
         )
 
 
@@ -456,7 +562,12 @@ def check_not_posted(duplicate: Document | None) -> None:
         Conflict: the same kind, supplier and number is already posted as ``duplicate``.
     """
     if duplicate is not None:
-        raise Conflict(f"this cost document is already posted as {duplicate.number}", document_id=duplicate.id)
+        raise Conflict(
+            f"this cost document is already posted as {duplicate.number}",
+            document_id=duplicate.id,
+            code="document.already_posted",
+            params={"number": duplicate.number},
+        )
 
 
 InvoiceBasis = Literal["order", "contract", "lines"]
@@ -469,12 +580,19 @@ def invoice_basis(*, order_id: object, contract_id: object, partner_id: object, 
         Invalid: not exactly one of them, or a contract without the month billed.
     """
     if sum(bool(x) for x in (order_id, contract_id, partner_id)) != 1:
-        raise Invalid("give exactly one of order_id, contract_id (with period), or partner_id (with lines)")
+        raise Invalid(
+            "give exactly one of order_id, contract_id (with period), or partner_id (with lines)",
+            code="invoice.basis_ambiguous",
+        )
     if order_id:
         return "order"
     if contract_id:
         if not period:
-            raise Invalid("an invoice from a contract needs the month billed (period, YYYY-MM)", field="period")
+            raise Invalid(
+                "an invoice from a contract needs the month billed (period, YYYY-MM)",
+                field="period",
+                code="invoice.month_missing",
+            )
         return "contract"
     return "lines"
 
@@ -486,11 +604,15 @@ def check_amount(amount: Decimal, field_name: str, *, positive: bool) -> Decimal
         Invalid: negative (or zero when ``positive``), too large, or with more than two decimals.
     """
     if amount < 0 or (positive and amount == 0):
-        raise Invalid(f"{field_name} must be {'positive' if positive else 'zero or more'}", field=field_name)
+        raise Invalid(
+            f"{field_name} must be {'positive' if positive else 'zero or more'}",
+            field=field_name,
+            code="record.not_positive" if positive else "record.not_negative",
+        )
     if amount > MAX_MONEY:
-        raise Invalid(f"{field_name} is too large", field=field_name)
+        raise Invalid(f"{field_name} is too large", field=field_name, code="record.too_large")
     if round_money(amount) != amount:
-        raise Invalid(f"{field_name} has more than two decimals", field=field_name)
+        raise Invalid(f"{field_name} has more than two decimals", field=field_name, code="record.two_decimals")
     return round_money(amount)
 
 

@@ -28,9 +28,11 @@ def parse_decimal(value: object, field: str) -> Decimal:
     try:
         result = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise Invalid(f"{field} must be a decimal number, got {value!r}", field=field) from None
+        raise Invalid(
+            f"{field} must be a decimal number, got {value!r}", field=field, code="record.not_a_number"
+        ) from None
     if not result.is_finite():
-        raise Invalid(f"{field} must be a finite decimal number", field=field)
+        raise Invalid(f"{field} must be a finite decimal number", field=field, code="record.not_a_number")
     return result
 
 

@@ -37,6 +37,9 @@ def known(partner: Partner | None, partner_id: str) -> Partner:
     """
     if partner is None:
         raise UnknownPartner(
-            f"unknown partner {partner_id}: register it in the partner directory first", field="partner_id"
+            f"unknown partner {partner_id}: register it in the partner directory first",
+            field="partner_id",
+            code="partner.unknown",
+            params={"partner_id": partner_id},
         )
     return partner

@@ -45,7 +45,12 @@ def check_password(password: str) -> str:
         Invalid: too short.
     """
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"the password needs at least {MIN_PASSWORD} characters", field="password")
+        raise Invalid(
+            f"the password needs at least {MIN_PASSWORD} characters",
+            field="password",
+            code="user.password_too_short",
+            params={"limit": MIN_PASSWORD},
+        )
     return password
 
 
@@ -61,13 +66,24 @@ def new_user(username: str, password: str, role: str, staff_id: str | None, lang
             "a username is 2-50 characters: lowercase letters, digits, '.', '_' or '-', "
             "starting with a letter or digit",
             field="username",
+            code="user.username_format",
         )
     check_password(password)
     if role not in ROLES:
-        raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise Invalid(
+            f"role must be one of {', '.join(ROLES)}",
+            field="role",
+            code="record.choose_from_list",
+            params={"value": role},
+        )
     lang = language or "ro"
     if lang not in LANGUAGES:
-        raise Invalid(f"language must be one of {', '.join(LANGUAGES)}", field="language")
+        raise Invalid(
+            f"language must be one of {', '.join(LANGUAGES)}",
+            field="language",
+            code="record.choose_from_list",
+            params={"value": lang},
+        )
     if staff_id and not is_uuid(staff_id):
         raise Invalid("a staff id is a UUID", field="staff_id")
     return NewUser(name, password, role, staff_id or None, lang)

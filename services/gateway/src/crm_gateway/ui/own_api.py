@@ -28,13 +28,26 @@ OWN_SEGMENTS = frozenset({"users", "auth", "blobs", "schema", "stream", "healthz
 
 
 class _Refused(Exception):
-    """An answer of 4xx with this detail (the status and text the HTTP route would give)."""
+    """An answer of 4xx with this detail (the status and text the HTTP route would give).
 
-    def __init__(self, status: int, detail: str, headers: Mapping[str, str] | None = None) -> None:
+    A ``code`` (with its ``params``) travels in ``extra`` as a service's would (``crm_kit.errors``), so the page
+    names the refusal in the user's language.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.headers = dict(headers or {})
+        self.extra: dict[str, object] = {} if code is None else {"code": code, "params": dict(params or {})}
 
 
 def _answer(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -98,7 +111,8 @@ class OwnApi:
         try:
             return await self._route(user, address, method.upper(), path.rstrip("/"), kwargs)
         except _Refused as exc:
-            return _answer(exc.status, {"status_code": exc.status, "detail": exc.detail}, exc.headers)
+            body = {"status_code": exc.status, "detail": exc.detail}
+            return _answer(exc.status, {**body, "extra": exc.extra} if exc.extra else body, exc.headers)
         except DomainError as exc:
             body = {"status_code": exc.status_code, "detail": exc.message, "extra": exc.extra}
             return _answer(exc.status_code, body)
@@ -130,9 +144,15 @@ class OwnApi:
         try:
             changed = await self.uses.change_password(command)
         except BadCredentials:
-            raise _Refused(403, "the current password is wrong") from None
+            raise _Refused(403, "the current password is wrong", code="user.current_password_wrong") from None
         except Throttled as exc:
-            raise _Refused(429, str(exc), {"retry-after": str(exc.retry_after)}) from None
+            raise _Refused(
+                429,
+                str(exc),
+                {"retry-after": str(exc.retry_after)},
+                code="user.throttled",
+                params={"seconds": exc.retry_after},
+            ) from None
         return _answer(200, dataclasses.asdict(TokenResponse(access_token=changed.access_token)))
 
     async def _upload(self, files: Any) -> httpx.Response:
@@ -141,7 +161,15 @@ class OwnApi:
         if not isinstance(content, bytes):
             raise _Refused(400, "the file goes in the multipart part 'data'")
         if len(content) > self.blobs.max_bytes:
-            raise _Refused(400, f"file too large: {len(content)} bytes, the limit is {self.blobs.max_bytes}")
+            raise _Refused(
+                400,
+                f"file too large: {len(content)} bytes, the limit is {self.blobs.max_bytes}",
+                code="file.too_large",
+                params={
+                    "size_mb": f"{len(content) / 1_048_576:.2f}",
+                    "limit_mb": f"{self.blobs.max_bytes / 1_048_576:.2f}",
+                },
+            )
         try:
             digest = await asyncio.to_thread(self.blobs.put, content)
         except BlobError as exc:

@@ -91,7 +91,13 @@ def upload_routes(max_file_bytes: int) -> Router:
 
     def too_large(_: Request[Any, Any, Any], __: RequestEntityTooLarge) -> Response[dict[str, Any]]:
         detail = too_large_message(None, max_file_bytes)
-        return Response({"status_code": 413, "detail": detail, "extra": {"limit": max_file_bytes}}, status_code=413)
+        # The code and params let the web UI say it in the user's language (crm_kit.errors' problem body).
+        extra = {
+            "limit": max_file_bytes,
+            "code": "mail_import.upload_too_large",
+            "params": {"limit_mb": f"{max_file_bytes / 1_048_576:.2f}"},
+        }
+        return Response({"status_code": 413, "detail": detail, "extra": extra}, status_code=413)
 
     return Router(
         path="/",

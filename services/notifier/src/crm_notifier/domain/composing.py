@@ -61,11 +61,20 @@ def recipients(
         if partner is None:
             raise NotFound("the partner is not known to the notifier yet", code="record.not_found")
         if not partner.site_emails:
-            raise Invalid(f"{partner.name} has no email address on its sites", field="to_partner_id")
+            raise Invalid(
+                f"{partner.name} has no email address on its sites",
+                field="to_partner_id",
+                code="email.partner_without_address",
+                params={"partner": partner.name},
+            )
         found += partner.site_emails
     if contact_ids:
         if partner is None:
-            raise Invalid("choose the partner whose contact persons get the email", field="to_contact_ids")
+            raise Invalid(
+                "choose the partner whose contact persons get the email",
+                field="to_contact_ids",
+                code="email.contacts_need_partner",
+            )
         by_id = {str(c.get("contact_id")): c for c in partner.contacts}
         for cid in contact_ids:
             contact = by_id.get(cid)
@@ -76,11 +85,21 @@ def recipients(
                     code="record.not_found",
                 )
             if not contact.get("email"):
-                raise Invalid(f"contact {contact.get('name')} has no email address", field="to_contact_ids")
+                raise Invalid(
+                    f"contact {contact.get('name')} has no email address",
+                    field="to_contact_ids",
+                    code="email.contact_without_address",
+                    params={"contact": str(contact.get("name") or "")},
+                )
             found.append(str(contact["email"]))
     for staff_id, email in staff_emails.items():
         if not email:
-            raise Invalid(f"staff member {staff_id} has no email address in the directory", field="to_staff_ids")
+            raise Invalid(
+                f"staff member {staff_id} has no email address in the directory",
+                field="to_staff_ids",
+                code="email.staff_without_address",
+                params={"staff_id": staff_id},
+            )
         found.append(email)
     found += extra
     unique: list[str] = []
@@ -89,7 +108,9 @@ def recipients(
         if normalised not in unique:
             unique.append(normalised)
     if not unique:
-        raise Invalid("the email has no recipient: choose the partner, contacts, staff or addresses")
+        raise Invalid(
+            "the email has no recipient: choose the partner, contacts, staff or addresses", code="email.no_recipient"
+        )
     return unique
 
 
@@ -106,6 +127,8 @@ def check_size(attachments: list[AttachmentRef], body: str, limit: int) -> int:
             f"{limit / 1_048_576:.1f} MB: attach fewer files",
             size=estimate,
             limit=limit,
+            code="email.too_large",
+            params={"size_mb": f"{estimate / 1_048_576:.1f}", "limit_mb": f"{limit / 1_048_576:.1f}"},
         )
     return estimate
 
@@ -121,11 +144,18 @@ def document_attachments(
     if not (printout or attach_files):
         return []
     if document is None:
-        raise Invalid("choose the document whose printout or files to attach", field="document_id")
+        raise Invalid(
+            "choose the document whose printout or files to attach", field="document_id", code="email.document_missing"
+        )
     found: list[AttachmentRef] = []
     if printout:
         if not document["printout_sha256"]:
-            raise Invalid(f"document {document['number']} has no printout yet", field="attach_printout")
+            raise Invalid(
+                f"document {document['number']} has no printout yet",
+                field="attach_printout",
+                code="email.document_without_printout",
+                params={"number": str(document["number"])},
+            )
         found.append(AttachmentRef(f"{document['number']}.pdf".replace("/", "-"), document["printout_sha256"]))
     if attach_files:
         found += [AttachmentRef(f["file_name"], f["sha256"], f["size"]) for f in files]
@@ -156,5 +186,10 @@ def sized(attachment: AttachmentRef, size: int | None) -> AttachmentRef:
         Invalid: the blob is missing (``size`` None), or the file name holds a line break.
     """
     if size is None:
-        raise Invalid(f"the file {attachment.file_name} is missing from the blob store", field="attachments")
+        raise Invalid(
+            f"the file {attachment.file_name} is missing from the blob store",
+            field="attachments",
+            code="email.attachment_missing",
+            params={"file_name": attachment.file_name},
+        )
     return AttachmentRef(check_header("file name", attachment.file_name), attachment.sha256, size)

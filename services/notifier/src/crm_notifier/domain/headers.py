@@ -39,9 +39,16 @@ def check_header(name: str, value: str) -> str:
             f"{name} must not contain line breaks or control characters "
             f"(found U+{ord(bad):04X}; header injection refused)",
             field=name,
+            code="email.header_unsafe",
+            params={"name": name, "character": f"U+{ord(bad):04X}"},
         )
     if len(value) > MAX_SUBJECT:
-        raise Invalid(f"{name} is longer than {MAX_SUBJECT} characters", field=name)
+        raise Invalid(
+            f"{name} is longer than {MAX_SUBJECT} characters",
+            field=name,
+            code="record.too_long",
+            params={"limit": MAX_SUBJECT},
+        )
     return value
 
 
@@ -54,5 +61,10 @@ def check_address(value: str) -> str:
     check_header("address", value)
     address = value.strip().lower()
     if not _ADDRESS.match(address):
-        raise Invalid(f"{value!r} is not an email address", field="address")
+        raise Invalid(
+            f"{value!r} is not an email address",
+            field="address",
+            code="record.email_invalid",
+            params={"email": value.strip()},
+        )
     return address

@@ -39,7 +39,9 @@ def check_change(values: Row) -> None:
         Invalid: ``is_default`` set to false.
     """
     if values.get("is_default") is False:
-        raise Invalid("choose another server as the default instead", field="is_default")
+        raise Invalid(
+            "choose another server as the default instead", field="is_default", code="mail_server.default_unset"
+        )
 
 
 def check_removal(server: Row, users: int) -> None:

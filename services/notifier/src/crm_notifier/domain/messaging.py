@@ -19,10 +19,15 @@ def recipients(to_users: list[str], to_staff_ids: list[str], staff: dict[str, St
         if member is None:
             raise NotFound(f"unknown staff member {staff_id}", field="to_staff_ids", code="record.not_found")
         if not member.user_login:
-            raise Invalid(f"{member.name} is not a system user; send an email instead", field="to_staff_ids")
+            raise Invalid(
+                f"{member.name} is not a system user; send an email instead",
+                field="to_staff_ids",
+                code="message.not_a_user",
+                params={"name": member.name},
+            )
         logins[member.user_login] = staff_id
     if not logins:
-        raise Invalid("choose at least one recipient", field="to_users")
+        raise Invalid("choose at least one recipient", field="to_users", code="message.no_recipient")
     return logins
 
 

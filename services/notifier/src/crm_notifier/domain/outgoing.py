@@ -104,5 +104,10 @@ def check_status(status: str | None) -> str | None:
         Invalid: not a delivery status.
     """
     if status and status not in DELIVERY_STATUSES:
-        raise Invalid(f"status is one of {', '.join(DELIVERY_STATUSES)}", field="status")
+        raise Invalid(
+            f"status is one of {', '.join(DELIVERY_STATUSES)}",
+            field="status",
+            code="record.choose_from_list",
+            params={"value": status},
+        )
     return status

@@ -108,11 +108,17 @@ def target_stage(current: Stage, kind: DocumentKind) -> Stage | None:
         return None
     if can_move(current, wanted):
         return wanted
+    closed = current in ("sale", "lost")
     raise Conflict(
         f"{NAMES[kind]} is generated at the '{wanted}' stage; the opportunity is at '{current}'"
-        + (": move it forward first" if current not in ("sale", "lost") else " and closed"),
+        + (" and closed" if closed else ": move it forward first"),
         stage=current,
         document=kind,
+        code="opportunity.closed_to_documents" if closed else "opportunity.document_needs_stage",
+        # A param named "stage" is shown by its name in the user's language: the closed stage, or the one to reach.
+        params={"document_kind": kind, "stage": current}
+        if closed
+        else {"document_kind": kind, "stage": wanted, "current": current},
     )
 
 
@@ -123,24 +129,56 @@ def check_lines(lines: list[Line], catalogue: dict[str, Article]) -> tuple[Line,
         Invalid: no lines, an unknown article, a bad quantity or price.
     """
     if not lines:
-        raise Invalid("a document needs at least one line (article_code, qty)", field="lines")
+        raise Invalid(
+            "a document needs at least one line (article_code, qty)", field="lines", code="document.lines_missing"
+        )
     if len(lines) > 500:
-        raise Invalid("a document has at most 500 lines", field="lines")
+        raise Invalid(
+            "a document has at most 500 lines", field="lines", code="document.too_many_lines", params={"limit": 500}
+        )
     checked = []
     for n, line in enumerate(lines, start=1):
         article = catalogue.get(line.article_code)
         if article is None:
             raise Invalid(
-                f"line {n}: the article '{line.article_code}' is not in the article catalogue", field="lines", line=n
+                f"line {n}: the article '{line.article_code}' is not in the article catalogue",
+                field="lines",
+                line=n,
+                code="document.line_article_unknown",
+                params={"line": n, "code": line.article_code},
             )
         if not line.qty.is_finite() or line.qty <= 0:
-            raise Invalid(f"line {n}: the quantity must be greater than zero", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the quantity must be greater than zero",
+                field="lines",
+                line=n,
+                code="document.line_qty_not_positive",
+                params={"line": n, "qty": str(line.qty)},
+            )
         if line.qty >= MAX_QTY:
-            raise Invalid(f"line {n}: the quantity is too large", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the quantity is too large",
+                field="lines",
+                line=n,
+                code="document.line_qty_too_large",
+                params={"line": n},
+            )
         if line.price is not None and (not line.price.is_finite() or line.price < 0):
-            raise Invalid(f"line {n}: the price cannot be negative", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the price cannot be negative",
+                field="lines",
+                line=n,
+                code="document.line_price_negative",
+                params={"line": n, "price": str(line.price)},
+            )
         if line.price is not None and line.price >= MAX_PRICE:
-            raise Invalid(f"line {n}: the price is too large", field="lines", line=n)
+            raise Invalid(
+                f"line {n}: the price is too large",
+                field="lines",
+                line=n,
+                code="document.line_price_too_large",
+                params={"line": n},
+            )
         checked.append(
             replace(
                 line,
@@ -168,12 +206,13 @@ def decide_offer(
         Conflict: not an offer, not issued yet, or already decided.
     """
     if offer.kind != "offer":
-        raise Conflict("only offers are accepted or rejected")
+        raise Conflict(
+            "only offers are accepted or rejected", code="offer.not_an_offer", params={"number": offer.number or ""}
+        )
     if not offer.issued:
-        raise Conflict("the offer has not been issued by commercial yet")
+        raise Conflict("the offer has not been issued by commercial yet", code="offer.not_issued_yet")
     if offer.decision in ("accepted", "rejected"):
-        told = already_decided(offer.number, offer.decision, offer.decided_at, offer.decided_by)
-        raise Conflict(told, decision=offer.decision)
+        raise already_decided(offer.number, offer.decision, offer.decided_at, offer.decided_by)
     return replace(
         offer,
         decision=decision,
@@ -184,14 +223,20 @@ def decide_offer(
     )
 
 
-def already_decided(number: str | None, decision: str | None, at: datetime | None, by: str | None) -> str:
+def already_decided(number: str | None, decision: str | None, at: datetime | None, by: str | None) -> Conflict:
     """What a request that lost the race to decide an offer is told: what happened, when and by whom."""
     text = f"the offer {number} was already {decision}"
+    when = ""
     if at is not None:
-        text += f" at {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        when = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        text += f" at {when}"
     if by:
         text += f" by {by}"
-    return text
+    params: dict[str, object] = {"number": number or "", "offer_decision": decision or ""}
+    if when and by:
+        params |= {"at": when, "by": by}
+        return Conflict(text, code="offer.already_decided_by", params=params, decision=decision)
+    return Conflict(text, code="offer.already_decided", params=params, decision=decision)
 
 
 @dataclass(frozen=True)
@@ -205,13 +250,24 @@ class ContractTerms:
 
     def __post_init__(self) -> None:
         if self.months is not None and not 1 <= self.months <= 600:
-            raise Invalid("a contract runs between 1 and 600 months", field="months")
+            raise Invalid(
+                "a contract runs between 1 and 600 months",
+                field="months",
+                code="contract.months_range",
+                params={"limit": 600},
+            )
         if self.monthly_value is not None and (not self.monthly_value.is_finite() or self.monthly_value < 0):
-            raise Invalid("the monthly value cannot be negative", field="monthly_value")
+            raise Invalid(
+                "the monthly value cannot be negative", field="monthly_value", code="contract.monthly_value_negative"
+            )
         if self.monthly_value is not None and self.monthly_value >= MAX_PRICE:
-            raise Invalid("the monthly value is too large", field="monthly_value")
+            raise Invalid(
+                "the monthly value is too large", field="monthly_value", code="contract.monthly_value_too_large"
+            )
         if self.kind == "subscription" and self.months is None:
-            raise Invalid("a subscription contract needs its duration in months", field="months")
+            raise Invalid(
+                "a subscription contract needs its duration in months", field="months", code="contract.months_missing"
+            )
 
 
 @dataclass(frozen=True)

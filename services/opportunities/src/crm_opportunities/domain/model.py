@@ -28,7 +28,7 @@ class LostReason:
             Invalid: a blank text.
         """
         if text is not None and not text.strip():
-            raise Invalid("the lost reason needs a text", field="text")
+            raise Invalid("the lost reason needs a text", field="text", code="lost_reason.text_missing")
         return replace(
             self,
             text=text.strip() if text else self.text,
@@ -43,7 +43,7 @@ def new_lost_reason(code: str, text: str) -> LostReason:
         Invalid: a blank text.
     """
     if not text.strip():
-        raise Invalid("the lost reason needs a text", field="text")
+        raise Invalid("the lost reason needs a text", field="text", code="lost_reason.text_missing")
     return LostReason(code=code, text=text.strip())
 
 
@@ -160,7 +160,12 @@ def check_probability(value: Decimal) -> Decimal:
         Invalid: out of range.
     """
     if not value.is_finite() or value < 0 or value > 100:
-        raise Invalid(f"the probability is a percentage between 0 and 100, not {value}", field="probability")
+        raise Invalid(
+            f"the probability is a percentage between 0 and 100, not {value}",
+            field="probability",
+            code="opportunity.probability_range",
+            params={"value": str(value)},
+        )
     return value.quantize(Decimal("0.01"))
 
 
@@ -171,9 +176,14 @@ def check_potential(value: Decimal) -> Decimal:
         Invalid: negative or not a number.
     """
     if not value.is_finite() or value < 0:
-        raise Invalid(f"the sales potential cannot be negative ({value})", field="potential")
+        raise Invalid(
+            f"the sales potential cannot be negative ({value})",
+            field="potential",
+            code="opportunity.potential_negative",
+            params={"value": str(value)},
+        )
     if value >= Decimal("1e12"):
-        raise Invalid("the sales potential is too large", field="potential")
+        raise Invalid("the sales potential is too large", field="potential", code="opportunity.potential_too_large")
     return money(value)
 
 
@@ -185,9 +195,11 @@ def check_title(value: str) -> str:
     """
     title = value.strip()
     if not title:
-        raise Invalid("the opportunity needs a title", field="title")
+        raise Invalid("the opportunity needs a title", field="title", code="opportunity.title_missing")
     if len(title) > 200:
-        raise Invalid("the title is longer than 200 characters", field="title")
+        raise Invalid(
+            "the title is longer than 200 characters", field="title", code="record.too_long", params={"limit": 200}
+        )
     return title
 
 
@@ -281,12 +293,20 @@ def change_stage(
             field="reason_code",
         )
     if request.follow_up_at is not None and request.follow_up_at.tzinfo is None:
-        raise Invalid("follow_up_at needs a time zone offset (e.g. 2026-05-04T10:00:00+03:00)", field="follow_up_at")
+        raise Invalid(
+            "follow_up_at needs a time zone offset (e.g. 2026-05-04T10:00:00+03:00)",
+            field="follow_up_at",
+            code="opportunity.follow_up_needs_offset",
+        )
     delegate = request.delegate_staff_id
     if request.follow_up_at is not None and delegate is None:
         delegate = actor.staff_id
         if delegate is None:
-            raise Invalid("a follow-up date needs a delegate (delegate_staff_id)", field="delegate_staff_id")
+            raise Invalid(
+                "a follow-up date needs a delegate (delegate_staff_id)",
+                field="delegate_staff_id",
+                code="opportunity.follow_up_needs_delegate",
+            )
     note = (request.note or "").strip() or None
     potential = check_potential(request.potential) if request.potential is not None else opportunity.potential
     if request.probability is not None:
@@ -380,7 +400,11 @@ def update_details(
         Invalid: bad values.
     """
     if opportunity.is_closed:
-        raise Conflict(f"the opportunity is closed ('{opportunity.stage}'): its details no longer change")
+        raise Conflict(
+            f"the opportunity is closed ('{opportunity.stage}'): its details no longer change",
+            code="opportunity.closed",
+            params={"stage": opportunity.stage},
+        )
     return replace(
         opportunity,
         title=check_title(title) if title is not None else opportunity.title,

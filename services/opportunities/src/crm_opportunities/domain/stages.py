@@ -56,7 +56,12 @@ def parse_stage(value: str) -> Stage:
         Invalid: not one of the six stages.
     """
     if value not in STAGES:
-        raise Invalid(f"unknown stage {value!r}: use one of {', '.join(STAGES)}", field="stage")
+        raise Invalid(
+            f"unknown stage {value!r}: use one of {', '.join(STAGES)}",
+            field="stage",
+            code="record.choose_from_list",
+            params={"value": value},
+        )
     return value  # type: ignore[return-value]
 
 
@@ -114,8 +119,17 @@ def validate_weights(weights: dict[str, Decimal]) -> dict[Stage, Decimal]:
     for name, value in weights.items():
         stage = parse_stage(name)
         if not value.is_finite() or value < 0 or value > 100:
-            raise Invalid(f"the weight of '{stage}' must be between 0 and 100 (percent), not {value}", stage=stage)
+            raise Invalid(
+                f"the weight of '{stage}' must be between 0 and 100 (percent), not {value}",
+                stage=stage,
+                code="opportunity.stage_weight_range",
+                params={"stage": stage, "value": str(value)},
+            )
         if stage == "lost" and value != 0:
-            raise Invalid("a lost opportunity has no potential: the weight of 'lost' stays 0", stage=stage)
+            raise Invalid(
+                "a lost opportunity has no potential: the weight of 'lost' stays 0",
+                stage=stage,
+                code="opportunity.lost_weight_zero",
+            )
         result[stage] = value.quantize(Decimal("0.01"))
     return result

@@ -10,6 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_kit.errors import Conflict
 from crm_kit.store import dialect_insert, transition
 from crm_opportunities.domain.documents import Article, Document, Line, already_decided
 from crm_opportunities.domain.model import (
@@ -162,9 +163,13 @@ def _document_values(doc: Document) -> dict[str, Any]:
     }
 
 
-def _moved_meanwhile(row: Any) -> str:
-    at = row.stage_entered_at.astimezone(UTC)
-    return f"the opportunity moved to '{row.stage}' at {at:%Y-%m-%d %H:%M} UTC meanwhile"
+def _moved_meanwhile(row: Any) -> Conflict:
+    at = f"{row.stage_entered_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return Conflict(
+        f"the opportunity moved to '{row.stage}' at {at} meanwhile",
+        code="opportunity.moved_meanwhile",
+        params={"stage": row.stage, "at": at},
+    )
 
 
 def _opportunity_values(opp: Opportunity) -> dict[str, Any]:

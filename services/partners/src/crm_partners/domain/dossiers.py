@@ -54,10 +54,12 @@ def new_dossier(*, dossier_id: str, name: str, category: str | None, partner_id:
     """
     text = clean(name)
     if not text:
-        raise Invalid("a dossier needs a name")
+        raise Invalid("a dossier needs a name", code="dossier.name_missing")
     cat = clean(category) or "general"
     if len(text) > 200 or len(cat) > 100:
-        raise Invalid("a dossier name has at most 200 characters and a category at most 100")
+        raise Invalid(
+            "a dossier name has at most 200 characters and a category at most 100", code="dossier.name_too_long"
+        )
     return Dossier(id=dossier_id, name=text, category=cat, created_at=now, partner_id=partner_id)
 
 
@@ -70,7 +72,7 @@ def safe_file_name(raw: str) -> str:
     base = re.split(r"[\\/]", raw)[-1]
     text = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
     if not text:
-        raise Invalid(f"{raw!r} is not a file name")
+        raise Invalid(f"{raw!r} is not a file name", code="document.file_name_invalid", params={"name": raw})
     return text[:200]
 
 
@@ -93,7 +95,10 @@ def file_document(
     """
     digest = sha256.strip().lower()
     if not _SHA256.match(digest):
-        raise Invalid("sha256 must be the blob's 64 hex digit address (from POST /api/blobs)")
+        raise Invalid(
+            "sha256 must be the blob's 64 hex digit address (from POST /api/blobs)",
+            code="document.file_address_invalid",
+        )
     return FiledDocument(
         id=document_id,
         dossier_id=dossier.id,
@@ -128,7 +133,11 @@ def stored_file(doc: FiledDocument, size: int | None) -> FiledDocument:
         Invalid: the blob was never uploaded.
     """
     if size is None:
-        raise Invalid(f"no stored file {doc.sha256}: upload it first (POST /api/blobs)")
+        raise Invalid(
+            f"no stored file {doc.sha256}: upload it first (POST /api/blobs)",
+            code="document.file_not_uploaded",
+            params={"sha256": doc.sha256},
+        )
     return replace(doc, size=size)
 
 
@@ -139,4 +148,8 @@ def check_not_filed(dossier: Dossier, doc: FiledDocument, *, already_there: bool
         Conflict: the dossier holds the blob already.
     """
     if already_there:
-        raise Conflict(f"{doc.file_name} is already in the dossier {dossier.name}")
+        raise Conflict(
+            f"{doc.file_name} is already in the dossier {dossier.name}",
+            code="dossier.document_already_filed",
+            params={"file_name": doc.file_name, "dossier": dossier.name},
+        )

@@ -100,7 +100,10 @@ def read_rows(text: str, *, max_rows: int) -> list[tuple[int, dict[str, str]]]:
     body = text.lstrip("\ufeff")
     first_line = body.split("\n", 1)[0]
     if not first_line.strip():
-        raise Invalid("the file is empty: the first line must name the columns (name, fiscal_code, county, ...)")
+        raise Invalid(
+            "the file is empty: the first line must name the columns (name, fiscal_code, county, ...)",
+            code="partner_import.file_empty",
+        )
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(body), delimiter=delimiter)
     header = next(reader)
@@ -110,19 +113,25 @@ def read_rows(text: str, *, max_rows: int) -> list[tuple[int, dict[str, str]]]:
         raise Invalid(
             f"unknown columns: {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}",
             columns=list(COLUMNS),
+            code="partner_import.columns_unknown",
+            params={"columns": ", ".join(unknown), "allowed": ", ".join(COLUMNS)},
         )
     if "name" not in columns:
-        raise Invalid("the file has no name column")
+        raise Invalid("the file has no name column", code="partner_import.name_column_missing")
     rows: list[tuple[int, dict[str, str]]] = []
     for values in reader:
         if not any(v.strip() for v in values):
             continue
         if len(rows) >= max_rows:
-            raise Invalid(f"the file has more than {max_rows} rows; split it")
+            raise Invalid(
+                f"the file has more than {max_rows} rows; split it",
+                code="partner_import.too_many_rows",
+                params={"limit": max_rows},
+            )
         row = {c: v.strip() for c, v in zip(columns, values, strict=False) if c is not None}
         rows.append((reader.line_num, row))
     if not rows:
-        raise Invalid("the file has no data rows")
+        raise Invalid("the file has no data rows", code="partner_import.no_rows")
     return rows
 
 

@@ -12,6 +12,8 @@ def check_page(limit: int, offset: int, max_limit: int) -> None:
         Invalid: ``limit`` outside 1..``max_limit`` or a negative ``offset``.
     """
     if not 1 <= limit <= max_limit:
-        raise Invalid(f"limit must be between 1 and {max_limit}")
+        raise Invalid(
+            f"limit must be between 1 and {max_limit}", code="search.limit_range", params={"limit": max_limit}
+        )
     if offset < 0:
-        raise Invalid("offset cannot be negative")
+        raise Invalid("offset cannot be negative", code="search.offset_negative")

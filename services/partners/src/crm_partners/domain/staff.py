@@ -52,33 +52,66 @@ def build_staff(data: StaffInput, *, staff_id: str, now: datetime, previous: Sta
     Raises:
         Invalid: a field breaks a rule; ``extra["errors"]`` lists them all.
     """
-    errors: list[dict[str, str]] = []
+    # Each refused field carries the code and params the web UI shows beside it in the user's language.
+    errors: list[dict[str, object]] = []
     name = clean(data.name)
     if not name:
-        errors.append({"field": "name", "message": "a staff member needs a name"})
+        errors.append(
+            {"field": "name", "message": "a staff member needs a name", "code": "staff.name_missing", "params": {}}
+        )
     email = None
     if clean(data.email):
         try:
             email = normalise_email(str(data.email))
         except InvalidEmail as exc:
-            errors.append({"field": "email", "message": str(exc)})
+            errors.append(
+                {
+                    "field": "email",
+                    "message": str(exc),
+                    "code": "record.email_invalid",
+                    "params": {"email": str(data.email).strip()},
+                }
+            )
     login = clean(data.user_login)
     if login is not None and (" " in login or len(login) > 100):
-        errors.append({"field": "user_login", "message": "a user login has no spaces and at most 100 characters"})
+        errors.append(
+            {
+                "field": "user_login",
+                "message": "a user login has no spaces and at most 100 characters",
+                "code": "staff.login_invalid",
+                "params": {},
+            }
+        )
     hours = Decimal(8)
     try:
         hours = Decimal(str(data.hours_per_day)).quantize(Decimal("0.01"))
         if not Decimal(0) < hours <= Decimal(24):
-            errors.append({"field": "hours_per_day", "message": "hours per day must be more than 0 and at most 24"})
+            errors.append(
+                {
+                    "field": "hours_per_day",
+                    "message": "hours per day must be more than 0 and at most 24",
+                    "code": "staff.hours_per_day_range",
+                    "params": {},
+                }
+            )
     except (InvalidOperation, ValueError):
-        errors.append({"field": "hours_per_day", "message": f"{data.hours_per_day!r} is not a number of hours"})
+        errors.append(
+            {
+                "field": "hours_per_day",
+                "message": f"{data.hours_per_day!r} is not a number of hours",
+                "code": "record.not_a_number",
+                "params": {},
+            }
+        )
     categories: dict[str, str] = {}
     for raw in data.categories:
         text = clean(raw)
         if text:
             categories.setdefault(fold(text), text)
     if errors:
-        raise Invalid(f"the staff member cannot be saved: {errors[0]['message']}", errors=errors)
+        raise Invalid(
+            f"the staff member cannot be saved: {errors[0]['message']}", code="record.fields_invalid", errors=errors
+        )
     return StaffMember(
         id=staff_id,
         name=name or "",
@@ -102,7 +135,12 @@ def update_staff(member: StaffMember, changes: Mapping[str, Any], *, now: dateti
     """
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
-        raise Invalid(f"unknown staff fields: {', '.join(unknown)}", fields=unknown)
+        raise Invalid(
+            f"unknown staff fields: {', '.join(unknown)}",
+            fields=unknown,
+            code="record.unknown_fields",
+            params={"fields": ", ".join(unknown)},
+        )
     current = StaffInput(
         name=member.name,
         email=member.email,
@@ -126,4 +164,8 @@ def check_login(member: StaffMember, owner: str | None) -> None:
         Conflict: the login is linked to another staff member.
     """
     if member.user_login and owner and owner != member.id:
-        raise Conflict(f"the user login {member.user_login} is already linked to staff member {owner}")
+        raise Conflict(
+            f"the user login {member.user_login} is already linked to staff member {owner}",
+            code="staff.login_taken",
+            params={"login": member.user_login, "owner": owner},
+        )

@@ -75,7 +75,12 @@ def page_request(kind: str | None, limit: int, offset: int, *, max_limit: int) -
         if not name:
             continue
         if name not in KINDS:
-            raise Invalid(f"unknown history kind {name!r}: use {', '.join(KINDS)}", kinds=list(KINDS))
+            raise Invalid(
+                f"unknown history kind {name!r}: use {', '.join(KINDS)}",
+                kinds=list(KINDS),
+                code="record.choose_from_list",
+                params={"value": name},
+            )
         if name not in kinds:
             kinds.append(name)
     check_page(limit, offset, max_limit)

@@ -86,7 +86,9 @@ def _day(value: str | None, what: str) -> date | None:
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
-        raise Invalid(f"{what} is a date like 2026-03-31, not {value!r}") from None
+        raise Invalid(
+            f"{what} is a date like 2026-03-31, not {value!r}", code="record.not_a_date", params={"value": value}
+        ) from None
 
 
 def _moment(value: str | None, what: str) -> datetime | None:
@@ -95,7 +97,11 @@ def _moment(value: str | None, what: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"{what} is an ISO-8601 time like 2026-03-31T10:00:00+03:00, not {value!r}") from None
+        raise Invalid(
+            f"{what} is an ISO-8601 time like 2026-03-31T10:00:00+03:00, not {value!r}",
+            code="record.not_a_time",
+            params={"value": value},
+        ) from None
 
 
 class TasksController(Controller):
@@ -197,7 +203,9 @@ class TasksController(Controller):
     ) -> Response[Any]:
         """T11: the tasks registered in a period (filtered by person, client, status; paged), as JSON or CSV."""
         if format not in ("json", "csv"):
-            raise Invalid(f"format is json or csv, not {format!r}")
+            raise Invalid(
+                f"format is json or csv, not {format!r}", code="report.format_unknown", params={"format": format}
+            )
         which = ReportFilter(responsible_staff_id, partner_id, status or None, limit, offset)
         found = await uses.report(caller_of(identity), _day(from_, "from"), _day(to, "to"), which)
         first, last = found.period.first, found.period.last

@@ -24,7 +24,7 @@ def billed_hours(
     """
     seconds = Decimal((resolved_at - registered_at).total_seconds())
     if seconds < 0:
-        raise Invalid("a task cannot be resolved before it was registered")
+        raise Invalid("a task cannot be resolved before it was registered", code="task.resolved_before_registered")
     if rounding == "none":
         return (seconds / 3600).quantize(CENT, rounding=ROUND_HALF_UP)
     quantum = Decimal(quantum_minutes * 60)

@@ -25,9 +25,15 @@ class DayCount:
 def check_period(start: date, end: date) -> None:
     """A period runs forward and is at most a year long."""
     if end < start:
-        raise Invalid(f"the period ends ({end}) before it starts ({start})")
+        raise Invalid(
+            f"the period ends ({end}) before it starts ({start})",
+            code="report.period_reversed",
+            params={"start": start.isoformat(), "end": end.isoformat()},
+        )
     if (end - start).days >= MAX_DAYS:
-        raise Invalid(f"a period is at most {MAX_DAYS} days long")
+        raise Invalid(
+            f"a period is at most {MAX_DAYS} days long", code="report.period_too_long", params={"limit": MAX_DAYS}
+        )
 
 
 def per_user_per_day(tasks: list[Task], start: date, end: date, tz: tzinfo) -> list[DayCount]:

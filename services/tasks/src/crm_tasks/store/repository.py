@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit import blobrefs
+from crm_kit.errors import Conflict
 from crm_kit.store import dialect_insert, insert_once, transition
 from crm_tasks.domain.availability import Planned
 from crm_tasks.domain.model import (
@@ -277,7 +278,9 @@ class SqlRepository:
         await self.conn.execute(t.tasks.update().where(t.tasks.c.id == task.id).values(**values))
         await blobrefs.add_refs(self.conn, t.blob_refs, _blobs_of(task))
 
-    async def transition_task(self, task: Task, *, expected: Mapping[str, object], lost: Callable[[Task], str]) -> None:
+    async def transition_task(
+        self, task: Task, *, expected: Mapping[str, object], lost: Callable[[Task], Conflict]
+    ) -> None:
         """Save a task's transition only if the stored task is still in the ``expected`` state.
 
         Raises:
@@ -396,7 +399,7 @@ class SqlRepository:
 
     # --- broadcasts
 
-    async def insert_broadcast(self, b: Broadcast, lost: Callable[[Broadcast], str]) -> None:
+    async def insert_broadcast(self, b: Broadcast, lost: Callable[[Broadcast], Conflict]) -> None:
         """Store a broadcast once: its id is the launch's key, so a concurrent twin of the launch gets ``Conflict``.
 
         Raises:

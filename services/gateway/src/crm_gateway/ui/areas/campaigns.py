@@ -229,7 +229,7 @@ async def attach(api: NamedDependency[ApiClient], campaign_id: FromPath[UUID], w
     }
     try:
         if what not in targets:
-            raise ApiError(404, f"nothing to attach as {what!r}")
+            raise ApiError(404, f"nothing to attach as {what!r}", {"code": "record.not_found", "params": {}})
         path, body = targets[what]
         await api.post(f"/api/campaigns/{campaign_id}/{path}", json=body)
     except ApiError as exc:

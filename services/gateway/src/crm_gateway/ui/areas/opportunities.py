@@ -212,7 +212,7 @@ async def offer_view(
     opp = await api.get(f"/api/opportunities/{opportunity_id}")
     offer = next((d for d in opp["documents"] if d["document_id"] == str(offer_id)), None)
     if offer is None:
-        raise ApiError(404, f"no offer {offer_id} on this opportunity")
+        raise ApiError(404, f"no offer {offer_id} on this opportunity", {"code": "record.not_found", "params": {}})
     reasons = await api.get("/api/lost-reasons", params={"active": "true"})
     return Template("opportunities/offer.html", context={"opp": opp, "offer": offer, "reasons": reasons["items"]})
 
@@ -256,7 +256,7 @@ async def offer_decide(
                 },
             )
         else:
-            raise ApiError(404, "unknown decision")
+            raise ApiError(404, "unknown decision", {"code": "record.not_found", "params": {}})
     except ApiError as exc:
         return await _opportunity_page(api, opportunity_id, error=exc, form=data)
     return Redirect(f"/opportunities/{opportunity_id}#documents", status_code=303)
