@@ -126,6 +126,7 @@ NOT_CREATED_HERE: dict[tuple[str, str, str], str] = {
     ("notifier", "POST", "/api/messages/read-all"): "marking read twice is the same",
     ("notifier", "PUT", "/api/notification-settings"): "replaces the settings: idempotent by nature",
     ("mail-ingest", "POST", "/api/mail-imports/{import_id:str}/retry"): "needs a failed import",
+    ("mail-ingest", "PUT", "/api/mail-import-settings"): "replaces the settings: idempotent by nature",
 }
 
 

@@ -17,7 +17,7 @@ async def test_an_admin_finds_every_setting_and_creates_a_user_linked_to_a_staff
         for link in (
             "/emails/servers",
             "/tasks/settings",
-            "/mail-imports",
+            "/settings/mail-import",
             "/articles",
             "/opportunities/stage-weights",
         ):

@@ -41,6 +41,7 @@ DEFAULT_ROUTES: dict[str, str] = {
     "messages": "notifier",
     "notification-settings": "notifier",
     "mail-imports": "mail-ingest",
+    "mail-import-settings": "mail-ingest",
 }
 """Which service (by name, the identity tokens' audience) owns each first path segment after ``/api/``."""
 

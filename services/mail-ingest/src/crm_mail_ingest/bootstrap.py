@@ -14,7 +14,8 @@ from crm_kit.service import Service
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
 from crm_kit.transactions import SqlUnitOfWork
 from crm_kit.unit_of_work import UnitOfWork, utcnow
-from crm_mail_ingest.api.controllers import blob_check, upload_routes
+from crm_mail_ingest.api.controllers import ImportSettingsController, blob_check, upload_routes
+from crm_mail_ingest.domain.import_settings import ImportSettings
 from crm_mail_ingest.events.publisher import KafkaPublisher, PublisherSpec, WorkerEvents
 from crm_mail_ingest.events.subscribers import build_subscriptions
 from crm_mail_ingest.files import FolderFiles
@@ -72,6 +73,7 @@ def build(
         max_body_chars=settings.max_body_chars,
         max_file_bytes=lambda: settings.max_file_bytes,  # read at each upload: an administrator may raise it
         batch_files=settings.batch_files,
+        import_defaults=ImportSettings(str(settings.inbox), settings.export_format),
         clock=clock or utcnow,
     )
     watcher = Watcher(uses, folder, scan_seconds=settings.scan_seconds, batch_files=settings.batch_files)
@@ -81,7 +83,7 @@ def build(
     def make_app(service: Service) -> Litestar:
         return create_app(
             service,
-            [upload_routes(settings.max_file_bytes)],
+            [upload_routes(settings.max_file_bytes), ImportSettingsController],
             dependencies={"uses": lambda: uses},
             title="CRM mail-ingest",
             blob_refs=blob_check(uses),

@@ -5,6 +5,10 @@ processes (``CRM_MAIL_INGEST_PREPARE_PROCESSES``) do it while the service proces
 previous batch and the relay publishes, and one ``record`` worker builds a batch's events and moves
 its files after the commit. Two pools, so a batch being recorded never waits behind the next one's
 parsing. With 0 processes everything runs in the service process.
+
+The folder and the default export format follow what an administrator saved (C4, ``follow``): new files
+are taken from the folder of the moment, and a file already taken finishes in the folder it was taken
+from (its own path says which), so a change never strands or misfiles one in flight.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from typing import Any, TypeVar
 
 from crm_kit.blobs import BlobStore
 from crm_kit.ids import new_id
+from crm_mail_ingest.domain.import_settings import FolderProblem, ImportSettings, is_reserved
 from crm_mail_ingest.domain.importing import Claimed, Prepared
-from crm_mail_ingest.folder import ImportFolder
+from crm_mail_ingest.folder import ImportFolder, folder_problem
 from crm_mail_ingest.preparation import PrepareOptions, claim_and_prepare, finish_all, prepare_all, worker_init
 from crm_mail_ingest.settings import MailIngestSettings
 
@@ -51,8 +56,11 @@ class FolderFiles:
 
     def __init__(self, folder: ImportFolder, blobs: BlobStore, settings: MailIngestSettings) -> None:
         self.folder = folder
+        """The import folder new files are taken from (the saved one, C4; at first the environment's)."""
         self.blobs = blobs
         self.settings = settings
+        self.export_format = settings.export_format
+        """The default export format files are read in (the saved one, C4; at first the environment's)."""
         self.in_flight: set[str] = set()
         self._parent = os.getpid()
 
@@ -62,7 +70,7 @@ class FolderFiles:
         return PrepareOptions(
             max_file_bytes=self.settings.max_file_bytes,
             max_header_chars=self.settings.max_header_chars,
-            export_format=self.settings.export_format,
+            export_format=self.export_format,
             local_timezone=self.settings.local_timezone,
             blobs=self.blobs,
         )
@@ -79,10 +87,28 @@ class FolderFiles:
         if pool is not None:
             loop = asyncio.get_running_loop()
             warm = [
-                loop.run_in_executor(pool, prepare_all, self.folder.root, [], self.options)
+                loop.run_in_executor(pool, prepare_all, [], self.options)
                 for _ in range(self.settings.prepare_processes)
             ]
-            await asyncio.gather(*warm, self.in_record_worker(finish_all, self.folder.root, []))
+            await asyncio.gather(*warm, self.in_record_worker(finish_all, []))
+
+    async def check_folder(self, folder: str) -> FolderProblem | None:
+        """Why ``folder`` cannot be the import folder here (missing, a file, not writable, a system folder)."""
+        real = await asyncio.to_thread(os.path.realpath, folder)
+        if is_reserved(real):
+            return "reserved"  # a link to /etc is /etc: the watcher would move its files
+        return await asyncio.to_thread(folder_problem, Path(folder))
+
+    async def follow(self, settings: ImportSettings) -> bool:
+        """Take new files from ``settings.folder`` (done/, failed/, processing/ created) in its format."""
+        self.export_format = settings.export_format
+        root = Path(settings.folder)
+        if root == self.folder.root:
+            return False
+        folder = ImportFolder(root)
+        await asyncio.to_thread(folder.ensure)
+        self.folder = folder
+        return True
 
     async def take(self, names: Sequence[str]) -> list[Prepared]:
         """Claim the named inbox files (into processing/) and prepare them; gone or taken names are skipped."""
@@ -104,7 +130,7 @@ class FolderFiles:
         """The work outside the database (read, parse, store attachments), in the worker processes."""
         self.in_flight.update(c.path.name for c in claimed)
         try:
-            parts = await self._run(list(claimed), lambda chunk: (prepare_all, self.folder.root, chunk, self.options))
+            parts = await self._run(list(claimed), lambda chunk: (prepare_all, chunk, self.options))
         except BaseException:
             self.release(claimed)
             raise
@@ -126,12 +152,19 @@ class FolderFiles:
         await asyncio.to_thread(staging.write_bytes, content)
         return await asyncio.to_thread(self.folder.claim_file, staging, file_name)
 
-    async def claim_failed(self, stored_path: str | None, file_name: str) -> Claimed | None:
-        """Claim a file kept in failed/ again; None when it is no longer there."""
-        path = self.folder.root / (stored_path or "")
-        if not stored_path or not path.is_file() or self.folder.failed not in path.parents:
+    async def claim_failed(self, folder: str | None, stored_path: str | None, file_name: str) -> Claimed | None:
+        """Claim a file kept in failed/ of its import folder again (into that folder's processing/).
+
+        None when it is no longer there, or its folder is no longer reachable.
+        """
+        own = ImportFolder(self._root(folder))
+        path = own.root / (stored_path or "")
+        if not stored_path or not path.is_file() or own.failed not in path.parents:
             return None
-        return await asyncio.to_thread(self.folder.claim_file, path, file_name)
+        try:
+            return await asyncio.to_thread(own.claim_file, path, file_name)
+        except FileNotFoundError:
+            return None  # gone meanwhile, or the old folder lost its processing/
 
     def still_there(self, stored: dict[str, str]) -> dict[str, Path]:
         """Of these kept files (key -> relative path), the ones still on disk."""
@@ -144,37 +177,45 @@ class FolderFiles:
         points at the copy already there (``kept``), and ``finish`` drops the new one.
         """
         failed = item.status == "failed"
+        folder = _folder_of(item.claimed.path)  # a file finishes in the folder it was taken from
         if failed and kept is not None and item.sha256:
-            if item.sha256 in kept:
+            if item.sha256 in kept and kept[item.sha256].parent == folder.failed:
                 return kept[item.sha256]
             kept[item.sha256] = destination = self.destination(item, taken)
             return destination
-        planned = item.planned
-        if planned is not None and (planned.parent == self.folder.failed) == failed and planned not in taken:
+        planned, wanted = item.planned, folder.failed if failed else folder.done
+        if planned is not None and planned.parent == wanted and planned not in taken:
             # Free when the worker looked; if it is taken by the move, ``finish`` picks another.
             taken.add(planned)
             return planned
         name = item.claimed.file_name
         while True:
-            candidate = self.folder.destination(name, failed)
+            candidate = folder.destination(name, failed)
             if candidate not in taken:
                 taken.add(candidate)
                 return candidate
             name = f"{item.import_id[-8:]}-{name}"
 
     def relative(self, path: Path) -> str:
-        """A path relative to the import folder."""
-        return self.folder.relative(path)
+        """A path in an import folder's done/, failed/ or processing/, relative to that folder."""
+        return _folder_of(path).relative(path)
 
-    def path(self, relative: str) -> Path:
-        """The path of a file the import log names."""
-        return self.folder.root / relative
+    def folder_of(self, path: Path) -> str:
+        """The import folder a path in its done/, failed/ or processing/ belongs to."""
+        return str(_folder_of(path).root)
+
+    def path(self, folder: str | None, relative: str) -> Path:
+        """The path of a file the import log names (an entry from before C4 has no folder: the environment's)."""
+        return self._root(folder) / relative
+
+    def _root(self, folder: str | None) -> Path:
+        return Path(folder) if folder else self.settings.inbox
 
     async def finish(self, moves: Sequence[tuple[str, Claimed, Path, str | None]]) -> dict[str, str]:
         """Move each file to done/ or failed/ (reason beside it); where each moved file now is."""
         if self._pool() is None or len(moves) < 2:
-            return await asyncio.to_thread(finish_all, self.folder.root, list(moves))
-        return await self.in_record_worker(finish_all, self.folder.root, list(moves))
+            return await asyncio.to_thread(finish_all, list(moves))
+        return await self.in_record_worker(finish_all, list(moves))
 
     async def in_record_worker(self, fn: Callable[..., _R], *args: Any) -> _R:
         """Run ``fn(*args)`` in the ``record`` worker process (events of a batch, moves), or in a thread."""
@@ -209,7 +250,13 @@ class FolderFiles:
             raise
 
     def _pool(self, role: str = "prepare") -> ProcessPoolExecutor | None:
+        """The worker processes of a role, or None when everything runs in the service process."""
         processes = self.settings.prepare_processes
         if not processes:
             return None
         return _pool(role, processes if role == "prepare" else 1)
+
+
+def _folder_of(path: Path) -> ImportFolder:
+    """The import folder of a file in its processing/, done/ or failed/ (each sits right inside the folder)."""
+    return ImportFolder(path.parent.parent)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from crm_mail_ingest.domain.import_settings import FolderProblem
 from crm_mail_ingest.domain.importing import Claimed
 from crm_mail_ingest.domain.intake import RESERVED_DIRS, Seen, attachment_dir_names, is_candidate
 from crm_mail_ingest.domain.model import AttachmentData
@@ -144,6 +145,27 @@ class ImportFolder:
     def relative(self, path: Path) -> str:
         """``path`` relative to the folder, as the import log stores it."""
         return path.relative_to(self.root).as_posix()
+
+
+def folder_problem(root: Path) -> FolderProblem | None:
+    """Why ``root`` cannot be an import folder on this host; None when it can (its subfolders are then there).
+
+    Writing is tried, not inferred from the mode bits: done/, failed/ and processing/ are created and
+    a probe file is written and removed, as the watcher will do (a read-only mount, ACLs, quotas).
+    """
+    if not root.exists():
+        return "not_found"
+    if not root.is_dir():
+        return "not_a_folder"
+    folder = ImportFolder(root)
+    probe = root / f".write-probe-{os.getpid()}.part"  # a name the scan ignores
+    try:
+        folder.ensure()
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError:
+        return "not_writable"
+    return None
 
 
 def read_sidecar(folder: Path | None, max_bytes: int) -> tuple[list[AttachmentData], int]:

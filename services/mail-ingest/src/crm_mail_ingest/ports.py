@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from crm_mail_ingest.domain.import_settings import FolderProblem, ImportSettings
 from crm_mail_ingest.domain.importing import (
     Claimed,
     FirstImport,
@@ -92,6 +93,14 @@ class Repository(Protocol):
         """Replace what the read model knows of one partner."""
         ...
 
+    async def import_settings(self) -> ImportSettings | None:
+        """C4: the saved import folder and default export format; None while nothing was saved."""
+        ...
+
+    async def save_import_settings(self, settings: ImportSettings) -> None:
+        """C4: replace the saved import folder and default export format."""
+        ...
+
 
 @dataclass(frozen=True)
 class PreparedEvents:
@@ -137,6 +146,17 @@ class Files(Protocol):
         """Create the folders and start the worker processes."""
         ...
 
+    async def check_folder(self, folder: str) -> FolderProblem | None:
+        """Why ``folder`` cannot be the import folder (missing, a file, read-only, a system folder); None if it can."""
+        ...
+
+    async def follow(self, settings: ImportSettings) -> bool:
+        """Take files from ``settings.folder`` and read them as ``settings.export_format`` from now on.
+
+        Files already taken finish in the folder they were taken from. Returns whether the folder changed.
+        """
+        ...
+
     async def take(self, names: Sequence[str]) -> list[Prepared]:
         """Claim the named inbox files and prepare them; gone or taken names are skipped."""
         ...
@@ -157,8 +177,8 @@ class Files(Protocol):
         """An uploaded file, claimed under a free name like a dropped one."""
         ...
 
-    async def claim_failed(self, stored_path: str | None, file_name: str) -> Claimed | None:
-        """A file kept in failed/, claimed again; None when it is no longer there.
+    async def claim_failed(self, folder: str | None, stored_path: str | None, file_name: str) -> Claimed | None:
+        """A file kept in failed/ of its import folder, claimed again there; None when it is no longer there.
 
         Raises:
             FileExistsError: no free name in processing/ (a file of that name is being imported).
@@ -174,11 +194,15 @@ class Files(Protocol):
         ...
 
     def relative(self, path: Path) -> str:
-        """A path relative to the import folder (as the import log stores it)."""
+        """A path in an import folder relative to it (as the import log stores it)."""
         ...
 
-    def path(self, relative: str) -> Path:
-        """The path of a file the import log names (relative to the import folder)."""
+    def folder_of(self, path: Path) -> str:
+        """The import folder a path in its done/, failed/ or processing/ belongs to (as the import log stores it)."""
+        ...
+
+    def path(self, folder: str | None, relative: str) -> Path:
+        """The path of a file the import log names: relative to its import folder (None: the environment's)."""
         ...
 
     async def finish(self, moves: Sequence[tuple[str, Claimed, Path, str | None]]) -> dict[str, str]:

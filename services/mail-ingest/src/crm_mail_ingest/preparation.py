@@ -71,21 +71,26 @@ def claim_and_prepare(root: Path, names: list[str], options: PrepareOptions, par
     return out
 
 
-def prepare_all(root: Path, claimed: list[Claimed], options: PrepareOptions) -> list[Prepared]:
-    """``prepare_file`` for each already claimed file (a resumed, uploaded or retried one)."""
-    folder = ImportFolder(root)
-    return [_with_destination(folder, prepare_file(c, options)) for c in claimed]
+def prepare_all(claimed: list[Claimed], options: PrepareOptions) -> list[Prepared]:
+    """``prepare_file`` for each already claimed file (a resumed, uploaded or retried one).
+
+    Each file's destination is planned in the folder it was claimed into (a retried failure of an
+    earlier folder, C4, is claimed back into that one, not into the folder of the moment).
+    """
+    return [_with_destination(ImportFolder(c.path.parent.parent), prepare_file(c, options)) for c in claimed]
 
 
-def finish_all(root: Path, moves: list[tuple[str, Claimed, Path, str | None]]) -> dict[str, str]:
+def finish_all(moves: list[tuple[str, Claimed, Path, str | None]]) -> dict[str, str]:
     """After the commit: move each file (import id, claimed file, destination, failure reason).
 
-    Returns where each moved file now is (import id -> path relative to the inbox); a file that
-    could not be moved is logged and left in processing/ for the next sweep.
+    Each file moves within the import folder it was taken from (its processing/ is right inside it):
+    a folder changed meanwhile (C4) does not pull a file in flight elsewhere. Returns where each moved
+    file now is (import id -> path relative to its folder); a file that could not be moved is logged
+    and left in processing/ for the next sweep.
     """
-    folder = ImportFolder(root)
     moved: dict[str, str] = {}
     for import_id, claimed, destination, reason in moves:
+        folder = ImportFolder(claimed.path.parent.parent)
         try:
             final = folder.finish(claimed, destination, reason)
         except OSError:

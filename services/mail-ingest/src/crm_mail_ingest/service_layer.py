@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from crm_kit.errors import Conflict, Invalid, NotFound, TooLarge
 from crm_kit.ids import new_id
 from crm_kit.scoping import may_see_mail_import
 from crm_kit.unit_of_work import Unavailable, UnitOfWork, utcnow
+from crm_mail_ingest.domain.import_settings import ImportSettings, check_import_settings, folder_refused
 from crm_mail_ingest.domain.importing import (
     STATUSES,
     Claimed,
@@ -126,6 +127,16 @@ class UpdatePartner:
     partner: PartnerDirectoryEntry
 
 
+@dataclass(frozen=True)
+class ChangeImportSettings:
+    """C4: an administrator chooses the import folder and the default export format."""
+
+    folder: str
+    export_format: str
+    changed_by: str
+    """The user name of who saves them (shown beside the saved values)."""
+
+
 @dataclass
 class _Plan:
     """A batch's rows and the outcomes whose events it publishes."""
@@ -148,9 +159,12 @@ class UseCases:
         max_body_chars: int,
         max_file_bytes: Callable[[], int],
         batch_files: int,
+        import_defaults: ImportSettings,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.uow = uow
+        self.import_defaults = import_defaults
+        """The environment's folder and format (C4): in force while an administrator saved none."""
         self.files = files
         self.events = events
         self.triage_staff_id = triage_staff_id
@@ -165,6 +179,16 @@ class UseCases:
         """Create the folders and start the worker processes (their imports take a moment)."""
         await self.files.start()
         await self.events.prepare([], self.clock())
+
+    async def follow_import_settings(self) -> ImportSettings:
+        """C4: take files from the saved folder and read them in the saved default format from now on.
+
+        The folder worker calls this before each scan, so a change applies without a restart (also when
+        the API and the worker run in separate processes); files already taken finish where they were.
+        """
+        settings = await self.import_settings()
+        await self.files.follow(settings)
+        return settings
 
     async def take(self, cmd: TakeFiles) -> list[Prepared]:
         """Claim the named files and prepare them; gone or taken names are skipped."""
@@ -242,6 +266,7 @@ class UseCases:
                 code="mail_import.file_too_large",
                 params={"size_mb": _mb(len(cmd.content)), "limit_mb": _mb(limit)},
             )
+        await self.follow_import_settings()  # into the folder saved now, read in the format saved now
         claimed = await self.files.stage(cmd.content, safe_file_name(cmd.file_name))
         [row] = await self.import_files(ImportFiles((claimed,)))
         return row
@@ -261,7 +286,8 @@ class UseCases:
                 params={"import_status": row["status"]},
             )
         try:
-            claimed = await self.files.claim_failed(row["stored_path"], row["file_name"])
+            await self.follow_import_settings()  # read in the format saved now
+            claimed = await self.files.claim_failed(row["folder"], row["stored_path"], row["file_name"])
         except FileExistsError:
             raise Conflict(
                 "a file of that name is being imported; try again in a moment", code="mail_import.file_busy"
@@ -309,6 +335,36 @@ class UseCases:
         """Whether the viewer may read a blob: an attachment of an import they may see."""
         async with self.uow.reading() as repo:
             return await repo.references_blob(viewer, sha256)
+
+    # -- C4: the import folder and the default export format -----------------------------
+
+    async def import_settings(self) -> ImportSettings:
+        """C4: the import folder and default export format in force (saved, else the environment's)."""
+        async with self.uow.reading() as repo:
+            return await repo.import_settings() or self.import_defaults
+
+    async def change_import_settings(self, cmd: ChangeImportSettings) -> ImportSettings:
+        """C4: save the import folder and default export format; the folder worker follows at its next scan.
+
+        The folder is checked on this host (where the service reads it) before anything is saved; files
+        imported after the change are read in the new default format.
+
+        Raises:
+            Invalid: a folder or format that breaks a rule, or a folder this host cannot use (missing, a
+                file, not writable, leading to a system folder); nothing is saved.
+        """
+        checked = check_import_settings(cmd.folder, cmd.export_format)
+        problem = await self.files.check_folder(checked.folder)
+        if problem is not None:
+            raise folder_refused(checked.folder, problem)
+        async with self.uow() as work:
+            settings = replace(checked, updated_at=work.now, updated_by=cmd.changed_by)
+            await work.repo.save_import_settings(settings)
+        try:
+            await self.files.follow(settings)  # this process's uploads at once; done/ and failed/ created now
+        except OSError:
+            log.warning("the new import folder %s is saved but not usable yet", settings.folder, exc_info=True)
+        return settings
 
     # -- the partner directory -------------------------------------------------------------
 
@@ -375,7 +431,9 @@ class UseCases:
             item.destination = self.files.destination(item, destinations, kept)
             if item.status == "imported":
                 task_id = str(new_id())
-            row = import_row(item, self.files.relative(item.destination), task_id, now)
+            row = import_row(
+                item, self.files.folder_of(item.destination), self.files.relative(item.destination), task_id, now
+            )
             if item.status in ("imported", "ignored"):
                 assert item.key is not None
                 known[item.key] = FirstImport(item.import_id, item.claimed.file_name, task_id)
@@ -396,7 +454,9 @@ class UseCases:
         item.unrecordable()
         item.destination = self.files.destination(item, set())
         async with self.uow() as work:
-            row = import_row(item, self.files.relative(item.destination), None, work.now)
+            row = import_row(
+                item, self.files.folder_of(item.destination), self.files.relative(item.destination), None, work.now
+            )
             await work.repo.add_imports([row])
             await work.publisher.import_failed(ImportFailure(item.import_id, row["file_name"], row["reason"]))
         item.row = row
@@ -404,7 +464,12 @@ class UseCases:
     async def _finish(self, prepared: list[Prepared]) -> None:
         """Move each file to done/ or failed/ (reason beside it), then record where it went."""
         moves = [
-            (item.row["id"], item.claimed, self.files.path(item.row["stored_path"]), failure_reason(item.row))
+            (
+                item.row["id"],
+                item.claimed,
+                self.files.path(item.row.get("folder"), item.row["stored_path"]),
+                failure_reason(item.row),
+            )
             for item in prepared
             if item.row
         ]

@@ -20,11 +20,17 @@ class MailIngestSettings(ServiceSettings):
     port: int = Field(default=SERVICE_PORTS["mail-ingest"], description="HTTP port.")
     inbox: Path = Field(
         default_factory=lambda: project_root() / "var" / "mail-inbox",
-        description="The import folder (C4) exported emails are dropped into; done/ and failed/ live inside it.",
+        description=(
+            "The import folder (C4) exported emails are dropped into; done/ and failed/ live inside it. "
+            "The default: an administrator's choice in the web UI (Configurări > C4) replaces it without a restart."
+        ),
     )
     export_format: str = Field(
         default="auto",
-        description="Default export format (C4): auto (recognised per file), outlook, thunderbird or eml.",
+        description=(
+            "Default export format (C4): auto (recognised per file), outlook, thunderbird or eml; "
+            "replaced, like the folder, by an administrator's choice in the web UI."
+        ),
     )
     max_file_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1, description="Largest file imported, attachments folder included, in bytes."

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 
 from crm_kit.waiting import nap
 from crm_mail_ingest.domain.importing import Prepared
@@ -20,7 +21,11 @@ ORPHAN_GRACE_SECONDS = 60.0
 
 
 class Watcher:
-    """Polls the inbox; a file is taken once its size and mtime held still across two scans."""
+    """Polls the inbox; a file is taken once its size and mtime held still across two scans.
+
+    Before each pass it follows the saved import folder and default format (C4, ``follow``), so an
+    administrator's change applies from the next pass, without a restart.
+    """
 
     def __init__(self, uses: UseCases, folder: ImportFolder, *, scan_seconds: float, batch_files: int) -> None:
         self.uses = uses
@@ -41,6 +46,7 @@ class Watcher:
         last_sweep = time.monotonic()
         while not stop.is_set():
             try:
+                await self.follow()
                 if not resumed:
                     # Whatever a crash left in processing/ is finished first (resume).
                     await self.sweep(grace=0.0, stop=stop)
@@ -53,6 +59,17 @@ class Watcher:
                 log.exception("import pass failed; the next pass retries")
             self.passes += 1
             await nap(self.scan_seconds, stop)
+
+    async def follow(self) -> bool:
+        """Scan the folder saved now (C4); whether it changed (then its files are watched from scratch)."""
+        settings = await self.uses.follow_import_settings()
+        root = Path(settings.folder)
+        if root == self.folder.root:
+            return False
+        log.info("the import folder is now %s (was %s)", root, self.folder.root)
+        self.folder = ImportFolder(root)
+        self.tracker = StabilityTracker()  # sizes seen in the old folder say nothing of the new one
+        return True
 
     async def scan_once(self, stop: asyncio.Event | None = None) -> int:
         """One scan: import the files that were already there, unchanged, at the previous scan.

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_kit.ids import new_id
+from crm_mail_ingest.domain.import_settings import FolderProblem, ImportSettings
 from crm_mail_ingest.domain.importing import (
     Claimed,
     EmailTask,
@@ -40,6 +41,7 @@ class InMemoryRepository:
     partners: dict[str, PartnerDirectoryEntry] = field(default_factory=dict)
     refused_keys: set[str] = field(default_factory=set)
     outage: bool = False
+    settings: ImportSettings | None = None
 
     def _up(self) -> None:
         if self.outage:
@@ -138,6 +140,14 @@ class InMemoryRepository:
             partner.partner_id, partner.name, partner.sales_rep_staff_id, partner.service_rep_staff_id, emails
         )
 
+    async def import_settings(self) -> ImportSettings | None:
+        self._up()
+        return self.settings
+
+    async def save_import_settings(self, settings: ImportSettings) -> None:
+        self._up()
+        self.settings = settings
+
 
 @dataclass
 class FakePublisher:
@@ -230,7 +240,10 @@ def sha(text: str) -> str:
 
 @dataclass
 class FakeFiles:
-    """``ports.Files`` without a disk: ``inbox`` holds what preparing each name gives; moves are recorded."""
+    """``ports.Files`` without a disk: ``inbox`` holds what preparing each name gives; moves are recorded.
+
+    ``folders`` are the folders the 'disk' has (folder -> writable); ``root`` is the folder followed now.
+    """
 
     inbox: dict[str, Prepared] = field(default_factory=dict)
     failed_files: dict[str, Claimed] = field(default_factory=dict)
@@ -241,9 +254,22 @@ class FakeFiles:
     parallel: bool = False
     started: bool = False
     busy_names: set[str] = field(default_factory=set)
+    root: Path = ROOT
+    export_format: str = "auto"
+    folders: dict[str, bool] = field(default_factory=lambda: {str(ROOT): True})
 
     async def start(self) -> None:
         self.started = True
+
+    async def check_folder(self, folder: str) -> FolderProblem | None:
+        if folder not in self.folders:
+            return "not_found"
+        return None if self.folders[folder] else "not_writable"
+
+    async def follow(self, settings: ImportSettings) -> bool:
+        self.export_format = settings.export_format
+        changed, self.root = Path(settings.folder) != self.root, Path(settings.folder)
+        return changed
 
     async def take(self, names: Sequence[str]) -> list[Prepared]:
         taken = [self.inbox.pop(n) for n in names if n in self.inbox]
@@ -268,21 +294,24 @@ class FakeFiles:
 
     async def stage(self, content: bytes, file_name: str) -> Claimed:
         self.staged.append((file_name, content))
-        return Claimed(file_name, ROOT / "processing" / file_name)
+        return Claimed(file_name, self.root / "processing" / file_name)
 
-    async def claim_failed(self, stored_path: str | None, file_name: str) -> Claimed | None:
+    async def claim_failed(self, folder: str | None, stored_path: str | None, file_name: str) -> Claimed | None:
         if file_name in self.busy_names:
             raise FileExistsError(file_name)
-        return self.failed_files.pop(stored_path or "", None)
+        kept = self.failed_files.get(stored_path or "")
+        if kept is None or kept.path.parent.parent != Path(folder or ROOT):
+            return None  # not in failed/ of the entry's own folder
+        return self.failed_files.pop(stored_path or "")
 
     def still_there(self, stored: dict[str, str]) -> dict[str, Path]:
-        return {key: ROOT / path for key, path in stored.items() if path in self.failed_files}
+        return {key: self.root / path for key, path in stored.items() if path in self.failed_files}
 
     def destination(self, item: Prepared, taken: set[Path], kept: dict[str, Path] | None = None) -> Path:
         failed = item.status == "failed"
         if failed and kept is not None and item.sha256 in kept:
             return kept[item.sha256]
-        folder = ROOT / ("failed" if failed else "done")
+        folder = item.claimed.path.parent.parent / ("failed" if failed else "done")
         candidate = folder / item.claimed.file_name
         while candidate in taken:
             candidate = folder / f"{item.import_id[-8:]}-{candidate.name}"
@@ -290,10 +319,13 @@ class FakeFiles:
         return candidate
 
     def relative(self, path: Path) -> str:
-        return path.relative_to(ROOT).as_posix()
+        return path.relative_to(path.parent.parent).as_posix()
 
-    def path(self, relative: str) -> Path:
-        return ROOT / relative
+    def folder_of(self, path: Path) -> str:
+        return str(path.parent.parent)
+
+    def path(self, folder: str | None, relative: str) -> Path:
+        return Path(folder or ROOT) / relative
 
     async def finish(self, moves: Sequence[tuple[str, Claimed, Path, str | None]]) -> dict[str, str]:
         done = {import_id: self.relative(destination) for import_id, _, destination, _ in moves}

@@ -9,6 +9,7 @@ import pytest
 from crm_kit.errors import Conflict, Invalid, NotFound, TooLarge
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
 from crm_mail_ingest.bootstrap import build
+from crm_mail_ingest.domain.import_settings import ImportSettings
 from crm_mail_ingest.domain.importing import Claimed, ImportFailure, ImportRow, PartnerDirectoryEntry, Prepared, Viewer
 from crm_mail_ingest.domain.model import StoredAttachment
 from crm_mail_ingest.ports import ImportQuery, Publisher, Repository
@@ -73,6 +74,7 @@ def world() -> World:
         max_body_chars=1024,
         max_file_bytes=lambda: 1000,
         batch_files=2,
+        import_defaults=ImportSettings(str(ROOT), "auto"),
         clock=clock,
     )
     return World(uses, uow, repo, publisher, files, events, clock)

@@ -72,6 +72,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
         "expired",
     ),
     "import_status": ("validating", "storing", "imported", "rejected", "failed", "ignored", "duplicate", "retried"),
+    "export_format": ("auto", "outlook", "thunderbird", "eml"),
     "email_status": ("pending", "sending", "handed_over", "sent", "failed"),
     "error": ERROR_CODES,
     "vat_rate": ("S21", "R11", "Z0"),

@@ -33,6 +33,7 @@ PERMISSIONS: Mapping[str, Permission] = {
     "articles.write": Permission(_MANAGERS, "POST /api/articles"),
     "commercial_settings.write": Permission(_MANAGERS, "PUT /api/commercial-settings"),
     "mail_servers.write": Permission(_ADMIN, "POST /api/mail-servers"),
+    "mail_import_settings.write": Permission(_ADMIN, "PUT /api/mail-import-settings"),
     "users.write": Permission(_ADMIN, "POST /api/users"),
 }
 """UI action -> who may use it. An action not listed is open to every logged-in user."""

@@ -1,26 +1,32 @@
-"""Mail import endpoints: upload (same path as a dropped file), the import log, retry."""
+"""Mail import endpoints: upload (same path as a dropped file), the import log, retry; C4's settings."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, Router, get, post
+from litestar import Controller, Request, Response, Router, get, post, put
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ServiceUnavailableException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import Body, FromPath, QueryParameter, SkipValidation
+from litestar.params import Body, FromPath, JSONBody, QueryParameter, SkipValidation
 
 from crm_kit.http import BlobRefCheck
-from crm_kit.identity import Identity
+from crm_kit.identity import Identity, requires_role
 from crm_kit.inbox import TRANSIENT
 from crm_kit.pagination import Limit, Offset
 from crm_kit.uploads import FileUpload
-from crm_mail_ingest.api.schemas import MailImportList, MailImportOut
+from crm_mail_ingest.api.schemas import ImportSettingsIn, ImportSettingsOut, MailImportList, MailImportOut
 from crm_mail_ingest.domain.importing import ImportRow, Viewer
 from crm_mail_ingest.ports import ImportQuery
-from crm_mail_ingest.service_layer import RetryImport, UploadFile, UseCases, too_large_message
+from crm_mail_ingest.service_layer import (
+    ChangeImportSettings,
+    RetryImport,
+    UploadFile,
+    UseCases,
+    too_large_message,
+)
 
 UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and part headers around the file itself
 _UNAVAILABLE = "the import log is not available right now; the file is kept and will be imported when it is back"
@@ -80,6 +86,31 @@ class MailImportController(Controller):
     ) -> MailImportOut:
         """Import a failed file again (after fixing the cause); the old entry becomes 'retried'."""
         return MailImportOut.from_row(await _available(uses.retry(RetryImport(import_id, _viewer(identity)))))
+
+
+class ImportSettingsController(Controller):
+    """C4: the import folder and the default export format (administrators: the folder is a path on this host)."""
+
+    path = "/api/mail-import-settings"
+    tags = ["mail import"]
+    # Admins only, reading too: the watcher moves every file of the folder, and the path names the host's disk.
+    guards = [requires_role("admin")]
+
+    @get("/")
+    async def show(self, uses: NamedDependency[SkipValidation[UseCases]]) -> ImportSettingsOut:
+        """The import folder and default export format in force (saved, else the environment's)."""
+        return ImportSettingsOut.of(await uses.import_settings())
+
+    @put("/")
+    async def change(
+        self,
+        uses: NamedDependency[SkipValidation[UseCases]],
+        identity: NamedDependency[Identity],
+        data: JSONBody[ImportSettingsIn],
+    ) -> ImportSettingsOut:
+        """Save them; the folder must exist here and be writable. The watcher takes files from it at its next scan."""
+        command = ChangeImportSettings(data.folder, data.export_format, changed_by=identity.username)
+        return ImportSettingsOut.of(await uses.change_import_settings(command))
 
 
 def upload_routes(max_file_bytes: int) -> Router:

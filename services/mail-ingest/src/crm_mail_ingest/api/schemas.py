@@ -1,10 +1,17 @@
-"""HTTP shapes of the import log (not the event contracts)."""
+"""HTTP shapes of the import log and of the C4 settings (not the event contracts)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crm_mail_ingest.domain.import_settings import MAX_FOLDER_CHARS, ImportSettings
+
+ExportFormat = Literal["auto", "outlook", "thunderbird", "eml"]
+"""How dropped files are read: recognised per file, Outlook "Text only", Thunderbird text, or .eml (MIME)."""
 
 
 def _utc(value: datetime) -> datetime:
@@ -32,6 +39,8 @@ class MailImportOut:
     file_name: str
     status: str
     reason: str | None
+    folder: str | None
+    """The import folder the file is in (C4: it can change); None for entries from before C4 settings."""
     stored_path: str | None
     size: int
     format: str | None
@@ -57,6 +66,7 @@ class MailImportOut:
             file_name=row["file_name"],
             status=row["status"],
             reason=row["reason"],
+            folder=row.get("folder"),
             stored_path=row["stored_path"],
             size=int(row["size"]),
             format=row["format"],
@@ -81,3 +91,41 @@ class MailImportOut:
 class MailImportList:
     items: list[MailImportOut]
     total: int
+
+
+class ImportSettingsIn(BaseModel):
+    """C4: the import folder and the default export format an administrator saves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str = Field(
+        description=(
+            f"The import folder: an absolute path on the mail-ingest host (at most {MAX_FOLDER_CHARS} characters), "
+            "an existing folder the service can write in; not a system folder."
+        ),
+        examples=["/srv/crm/mail-inbox"],
+    )
+    export_format: str = Field(
+        description="Default export format: auto (recognised per file), outlook, thunderbird or eml.",
+        examples=["auto"],
+    )
+
+
+class ImportSettingsOut(BaseModel):
+    """C4 in force: the saved folder and format, or the environment's while nothing was saved."""
+
+    folder: str = Field(description="The import folder on the mail-ingest host; done/ and failed/ are inside it.")
+    export_format: ExportFormat = Field(description="The format files are read in (auto: recognised per file).")
+    saved: bool = Field(description="False while nothing was saved: the environment's values apply.")
+    updated_at: datetime | None = Field(description="When an administrator saved them.")
+    updated_by: str | None = Field(description="Who saved them (a user name).")
+
+    @classmethod
+    def of(cls, settings: ImportSettings) -> ImportSettingsOut:
+        return cls(
+            folder=settings.folder,
+            export_format=settings.export_format,  # type: ignore[arg-type]  # checked by the domain when saved
+            saved=settings.updated_at is not None,
+            updated_at=_utc_or_none(settings.updated_at),
+            updated_by=settings.updated_by,
+        )

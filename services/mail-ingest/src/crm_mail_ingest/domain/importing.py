@@ -181,12 +181,17 @@ def email_task(item: Prepared, row: ImportRow, max_body_chars: int) -> EmailTask
     )
 
 
-def import_row(item: Prepared, stored_path: str, task_id: str | None, now: datetime) -> ImportRow:
-    """The import log entry of a prepared file (routing filled in later for an imported email)."""
+def import_row(item: Prepared, folder: str, stored_path: str, task_id: str | None, now: datetime) -> ImportRow:
+    """The import log entry of a prepared file (routing filled in later for an imported email).
+
+    ``folder`` is the import folder the file is in and ``stored_path`` its place there: the folder can
+    change (C4), and an entry keeps pointing at its own file.
+    """
     message = item.message
     return {
         "id": item.import_id,
         "file_name": item.claimed.file_name[:255],
+        "folder": folder,
         "stored_path": stored_path,
         "file_sha256": item.sha256 or "0" * 64,
         "size": item.size,

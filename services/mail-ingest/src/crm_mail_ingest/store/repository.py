@@ -11,12 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit import blobrefs
 from crm_kit.ids import is_uuid
+from crm_kit.store import dialect_insert
+from crm_mail_ingest.domain.import_settings import ImportSettings
 from crm_mail_ingest.domain.importing import FirstImport, ImportRow, PartnerDirectoryEntry, Viewer
 from crm_mail_ingest.domain.routing import PartnerContact
 from crm_mail_ingest.ports import ImportQuery, MessageSeen
-from crm_mail_ingest.store.tables import blob_refs, imports, messages, partner_emails, partners
+from crm_mail_ingest.store.tables import blob_refs, import_settings, imports, messages, partner_emails, partners
 
 _CHUNK = 400
+_IMPORT_SETTINGS = "import"
+"""The name of the one row of ``mail_import_settings``."""
 
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -181,6 +185,25 @@ class SqlRepository:
         )
         total = (await self.conn.execute(count)).scalar_one()
         return [dict(r._mapping) for r in rows], int(total)
+
+    async def import_settings(self) -> ImportSettings | None:
+        """C4: the saved import folder and default export format; None while nothing was saved."""
+        query = sa.select(import_settings).where(import_settings.c.name == _IMPORT_SETTINGS)
+        row = (await self.conn.execute(query)).first()
+        if row is None:
+            return None
+        return ImportSettings(row.folder, row.export_format, row.updated_at, row.updated_by)
+
+    async def save_import_settings(self, settings: ImportSettings) -> None:
+        """C4: replace the saved record (one row; the last save wins, as a settings form does)."""
+        values = {
+            "folder": settings.folder,
+            "export_format": settings.export_format,
+            "updated_at": settings.updated_at,
+            "updated_by": settings.updated_by,
+        }
+        stmt = dialect_insert(self.conn)(import_settings).values(name=_IMPORT_SETTINGS, **values)
+        await self.conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
 
 
 def _scope(viewer: Viewer) -> list[Any]:

@@ -23,6 +23,12 @@ imports = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("file_name", sa.String(255), nullable=False, comment="The name the file was dropped under."),
+    sa.Column(
+        "folder",
+        sa.String(1024),
+        nullable=True,
+        comment="The import folder the file is in (C4: it can change); NULL: the environment's (older entries).",
+    ),
     sa.Column("stored_path", sa.String(400), nullable=True, comment="Where the file is now, relative to the inbox."),
     sa.Column("file_sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger(), nullable=False),
@@ -72,3 +78,16 @@ partner_emails = sa.Table(
     sa.Column("partner_id", Id, primary_key=True),
     sa.Index("ix_partner_site_emails_partner", "partner_id"),
 )
+
+import_settings = sa.Table(
+    "mail_import_settings",
+    metadata,
+    sa.Column("name", sa.String(20), primary_key=True, comment="Always 'import': the service keeps one record."),
+    sa.Column("folder", sa.String(1024), nullable=False, comment="C4: the import folder, absolute, on this host."),
+    sa.Column("export_format", sa.String(20), nullable=False, comment="C4: auto, outlook, thunderbird or eml."),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(50), nullable=True, comment="The user name of who saved them."),
+)
+"""C4 as an administrator saved it; while it has no row, the environment's folder and format apply.
+
+Keyed by a name, not an ``id``: it is no record of the domain (and every ``id`` column here is a UUID)."""

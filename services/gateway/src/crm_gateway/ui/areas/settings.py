@@ -26,7 +26,7 @@ SECTIONS = [
         "/tasks/settings",
         "task_settings.write",
     ),
-    ("C4", N_("Import eMail: director și format"), "/mail-imports", "settings"),
+    ("C4", N_("Import eMail: director și format"), "/settings/mail-import", "mail_import_settings.write"),
     ("C5", N_("Selectare articole din nomenclator (pentru documente)"), "/articles", "commercial_settings.write"),
     ("O3", N_("Ponderi etape oportunități"), "/opportunities/stage-weights", "stage_weights.write"),
     ("O6", N_("Nomenclatoare > Motive (motive de pierdere)"), "/opportunities/lost-reasons", "lost_reasons.write"),
