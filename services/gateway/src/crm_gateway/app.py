@@ -37,6 +37,7 @@ from crm_gateway.ui.web import (
     csrf_guard,
     csrf_rejected_page,
     discover_areas,
+    http_error_page,
     login_redirect,
     provide_api,
     provide_user,
@@ -143,6 +144,8 @@ def create_app(
             LoginRequired: login_redirect,
             ApiError: api_error_page,
             CsrfRejected: csrf_rejected_page,
+            404: http_error_page,
+            405: http_error_page,
         },
         template_config=TemplateConfig(
             directory=TEMPLATES,

@@ -20,8 +20,9 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar import MediaType, Request, Response
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 from markupsafe import Markup, escape
 
@@ -392,3 +393,48 @@ def api_error_page(request: Request[Any, Any, Any], exc: ApiError) -> Response[A
     if exc.status == 401:
         return login_redirect(request, LoginRequired())
     return render_page(request, "error.html", {"status": exc.status, "error": exc}, exc.status)
+
+
+PAGE_NOT_FOUND = N_("Pagina nu există.")
+
+
+def wants_page(request: Request[Any, Any, Any]) -> bool:
+    """Whether a request comes from a browser showing pages (not /api, and it accepts HTML)."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def _serves_get(request: Request[Any, Any, Any], path: str) -> bool:
+    """Whether one of the app's routes answers a GET of ``path`` (a path parameter matches any one segment)."""
+    segments = [s for s in path.split("/") if s]
+    for route in request.app.routes:
+        components = [c for c in route.path_components if c != ""]
+        if "GET" not in getattr(route, "methods", ()) or len(components) != len(segments):
+            continue
+        if all(not isinstance(c, str) or c == s for c, s in zip(components, segments, strict=True)):
+            return True
+    return False
+
+
+def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """An unknown address (404) or a form's address opened by GET (405): a page for people, JSON for /api.
+
+    A browser left on a form's POST target (after a refused submit, then a reload or the language switch) goes
+    back to the form's page (the address without its last segment) when there is one.
+    """
+    if not wants_page(request):
+        body = {"status_code": exc.status_code, "detail": exc.detail, "extra": exc.extra or {}}
+        return Response(body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers)
+    if exc.status_code == 405 and request.method == "GET":
+        parent = request.url.path.rstrip("/").rsplit("/", 1)[0] or "/"
+        if _serves_get(request, parent):
+            return Redirect(parent, status_code=303)
+    status = 404 if exc.status_code in (404, 405) else exc.status_code
+    message = PAGE_NOT_FOUND if status == 404 else None
+    context = {"status": status, "error": None, "message": message, "back": "/", "back_label": N_("Acasă")}
+    return render_page(request, "error.html", context, status)
+
+
+def not_found_page(message: str, back: str, back_label: str) -> Template:
+    """The page for a record that does not exist: one message naming what is missing and a link back."""
+    context = {"status": 404, "error": None, "message": message, "back": back, "back_label": back_label}
+    return Template("error.html", context=context, status_code=404)

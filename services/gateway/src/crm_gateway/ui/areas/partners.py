@@ -21,6 +21,7 @@ from crm_gateway.ui.forms import optional_items as _optional
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import campaign_choice, staff_choice
+from crm_gateway.ui.web import not_found_page
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -284,7 +285,12 @@ async def partner_detail(
     offset: FromQuery[int] = 0,
 ) -> Template:
     """The partner page: details, sites, contacts, reps, opportunities (L2), history (H1) and dossiers (D1)."""
-    return await _partner_page(api, partner_id, kind=kind or None, offset=offset)
+    try:
+        return await _partner_page(api, partner_id, kind=kind or None, offset=offset)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return not_found_page(N_("Partenerul nu există."), "/partners", N_("Înapoi la parteneri"))
 
 
 @post("/partners/{partner_id:uuid}/dossiers", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
