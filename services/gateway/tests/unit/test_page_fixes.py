@@ -16,7 +16,16 @@ def render(template: str, **context: Any) -> str:
 
 def email_log(email_id: str) -> str:
     page = {"items": [], "total": 0}
-    return render("notifier/emails.html", page=page, email_id=email_id, statuses=[], offset=0, page_size=50)
+    return render(
+        "notifier/emails.html",
+        page=page,
+        email_id=email_id,
+        statuses=[],
+        offset=0,
+        page_size=50,
+        filter_partner={"id": "", "name": ""},
+        partner_names={},
+    )
 
 
 def test_the_email_log_right_after_a_send_says_the_email_is_queued_and_reloads_itself() -> None:

@@ -12,7 +12,7 @@ from litestar.response import Template
 from crm_gateway.auth.sessions import Session
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
-from crm_gateway.ui.areas import partners
+from crm_gateway.ui.areas import notifier, partners
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
 
@@ -73,3 +73,107 @@ def test_the_edit_link_of_an_article_is_shown_only_to_who_may_change_articles(ro
         "commercial/articles.html", role=role, articles=ARTICLES, rates=[], settings={}, error=None, form={}, q=""
     )
     assert ('href="/articles?edit=A1"' in html) is shown
+
+
+PARTNER = "5a0e4a5e-0000-4000-8000-000000000001"
+EMAILS = {
+    "items": [
+        {
+            "id": "e1",
+            "created_at": None,
+            "recipient": "ion@beta.ro",
+            "subject": "Oferta",
+            "partner_id": PARTNER,
+            "status": "pending",
+            "attempts": 2,
+            "server": "settings",
+            "sent_at": None,
+            "error": "attempt 2 failed, will retry: [Errno 111] Connection refused",
+        },
+        {
+            "id": "e2",
+            "created_at": None,
+            "recipient": "x@y.ro",
+            "subject": "S",
+            "partner_id": None,
+            "status": "failed",
+            "attempts": 1,
+            "server": "smtp-firma",
+            "sent_at": None,
+            "error": "550 5.1.1 mailbox unavailable",
+        },
+    ],
+    "total": 2,
+}
+
+
+class Partners:
+    """An API client that knows one partner (Beta SRL) and the email log above; it records what it is asked."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def get(self, path: str, **_: Any) -> Any:
+        self.paths.append(path)
+        if path == "/api/emails":
+            return EMAILS
+        if path == f"/api/partners/{PARTNER}":
+            return {"id": PARTNER, "name": "Beta SRL"}
+        raise ApiError(404, "not found")
+
+
+async def test_the_email_log_filters_by_a_partner_picker_and_names_each_rows_partner() -> None:
+    api = Partners()
+    page = await notifier.email_log.fn(
+        api=cast(ApiClient, api), status=None, partner_id=PARTNER, email_id=None, offset=0
+    )
+    assert page.context["filter_partner"] == {"id": PARTNER, "name": "Beta SRL"}
+    assert page.context["partner_names"] == {PARTNER: "Beta SRL"}
+    assert api.paths.count(f"/api/partners/{PARTNER}") == 2  # the filter and the one partner of the rows, no list
+    html = render("notifier/emails.html", **page.context)
+    assert "Partener (id)" not in html and 'id="email-filter-partner"' in html
+    assert f'<a href="/partners/{PARTNER}" class="email-partner">Beta SRL</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "retry", "refused", "server"),
+    [
+        (
+            "ro",
+            "Încercarea 2 nu a reușit; se reîncearcă automat.",
+            "Serverul de email l-a refuzat.",
+            "Server implicit (configurare)",
+        ),
+        (
+            "en",
+            "Attempt 2 failed; it is retried automatically.",
+            "The mail server refused it.",
+            "Default server (settings)",
+        ),
+    ],
+)
+def test_the_email_log_explains_each_note_in_the_users_language_and_keeps_the_technical_text_as_tooltip(
+    language: str, retry: str, refused: str, server: str
+) -> None:
+    context = {"page": EMAILS, "status": "", "partner_id": "", "email_id": "", "statuses": [], "offset": 0}
+    html = render(
+        "notifier/emails.html", language=language, **context, page_size=50, filter_partner={}, partner_names={}
+    )
+    assert f'title="attempt 2 failed, will retry: [Errno 111] Connection refused">{retry}</td>' in html
+    assert f'title="550 5.1.1 mailbox unavailable">{refused}</td>' in html
+    assert f"<td>{server}</td>" in html and "<td>smtp-firma</td>" in html and "<td>settings</td>" not in html
+
+
+def test_table_headers_never_break_inside_a_word() -> None:
+    css = (TEMPLATES.parent / "static" / "crm.css").read_text()
+    assert "th { overflow-wrap: normal; word-break: keep-all; hyphens: none; }" in css
+
+
+@pytest.mark.parametrize(("language", "none"), [("ro", "Fără criptare"), ("en", "No encryption")])
+def test_the_mail_servers_page_names_the_tls_modes(language: str, none: str) -> None:
+    servers = [{"id": "s1", "name": "firma", "host": "smtp.firma.ro", "port": 25, "tls_mode": "none"}]
+    context = {"servers": servers, "mine": {}, "report": None, "error": None, "is_admin": True}
+    html = render("notifier/servers.html", language=language, **context)
+    assert f"<td>{none}</td>" in html
+    assert '<option value="starttls">STARTTLS</option><option value="tls">TLS</option>' in html
+    assert f'<option value="none">{none}</option>' in html

@@ -81,6 +81,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
     "role": ("admin", "manager", "agent"),
     "contract_kind": ("subscription", "commercial"),
     "partner_kind": ("client", "lead", "supplier"),
+    "tls_mode": ("starttls", "tls", "none"),
 }
 """The codes the UI names, by kind: ``{{ code | label("stage") }}``; the test checks both catalogues name each.
 

@@ -111,3 +111,38 @@ def translate(language: str, text: str | None) -> str:
             values["title"] = f": {values['title']}" if values["title"] else ""
         return i18n.gettext(language, msgid, **values)
     return text
+
+
+_EMAIL_NOTES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^attempt (?P<n>\d+) failed, will retry: "),
+        N_("Încercarea %(n)s nu a reușit; se reîncearcă automat."),
+    ),
+    (
+        re.compile(r"^gave up after (?P<n>\d+) attempts: "),
+        N_("Netrimis: %(n)s încercări nereușite, nu se mai reîncearcă."),
+    ),
+    (re.compile(r"^refused, never sent: "), N_("Refuzat înainte de trimitere; emailul nu a plecat.")),
+    (
+        re.compile(r"^the worker sending it stopped before"),
+        N_("Trimiterea s-a întrerupt înainte de acceptare; se trimite din nou."),
+    ),
+    (re.compile(r"^assumed delivered: "), N_("Considerat trimis: predat serverului, confirmarea s-a pierdut.")),
+)
+"""The notifier's delivery notes (``crm_notifier.domain.failures``, ``outgoing``) by their stable beginnings."""
+
+
+def email_note(language: str, status: str | None, text: str | None) -> str:
+    """What an email's technical delivery note means, in ``language`` ("" when there is none).
+
+    The technical text stays for a tooltip; a note no pattern knows is explained by the email's status.
+    """
+    if not text:
+        return ""
+    for pattern, msgid in _EMAIL_NOTES:
+        found = pattern.match(text)
+        if found is not None:
+            return i18n.gettext(language, msgid, **found.groupdict())
+    if status == "failed":
+        return i18n.gettext(language, N_("Serverul de email l-a refuzat."))
+    return i18n.gettext(language, N_("Notă tehnică a serverului (în detalii)."))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -91,3 +93,20 @@ async def _choice(api: ApiClient, collection: str, record_id: Any, *, name_field
     except ApiError:
         return {"id": chosen, "name": chosen}
     return {"id": chosen, "name": str(record.get(name_field) or chosen)}
+
+
+async def names_of(api: ApiClient, collection: str, ids: Iterable[Any], *, name_field: str = "name") -> dict[str, str]:
+    """The names of the records a page shows (its rows only, each id once, asked concurrently), by id.
+
+    Args:
+        api: The caller's API client (a record it may not read keeps its id as name).
+        collection: The owning service's collection, e.g. ``/api/partners``.
+        ids: The ids the shown rows hold; blanks and non-ids are skipped.
+        name_field: The record's field that names it.
+
+    Returns:
+        ``{id: name}`` for every id asked; the id itself when the service cannot say.
+    """
+    wanted = sorted({str(i).strip() for i in ids if i and str(i).strip()})
+    choices = await asyncio.gather(*(_choice(api, collection, i, name_field=name_field) for i in wanted))
+    return {choice["id"]: choice["name"] for choice in choices if choice["id"]}

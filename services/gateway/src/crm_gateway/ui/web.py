@@ -190,6 +190,10 @@ def configure_templates(
     def note(ctx: Context, text: str | None) -> str:
         return notes.translate(lang_of(ctx), text)
 
+    @pass_context
+    def email_note(ctx: Context, status: str | None, text: str | None) -> str:
+        return notes.email_note(lang_of(ctx), status, text)
+
     def local_input(value: Any) -> str:
         return formatting.local_input(value, tz)
 
@@ -262,6 +266,7 @@ def configure_templates(
     env.globals["field_errors"] = field_errors
     env.globals["page_error"] = page_error
     env.globals["may"] = may
+    env.globals["email_note"] = email_note
     env.globals["may_open"] = may_open
     env.globals["navigation"] = NAVIGATION
     env.globals["palette_actions"] = areas.actions

@@ -22,6 +22,7 @@ from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import many as _many
 from crm_gateway.ui.forms import optional as _optional
 from crm_gateway.ui.forms import text as _text
+from crm_gateway.ui.pickers import names_of, partner_choice
 from crm_kit.links import is_ui_path
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -62,6 +63,8 @@ async def email_log(
             "page": page,
             "status": status or "",
             "partner_id": partner_id or "",
+            "filter_partner": await partner_choice(api, partner_id),
+            "partner_names": await names_of(api, "/api/partners", (e.get("partner_id") for e in page["items"])),
             "email_id": email_id or "",
             "statuses": EMAIL_STATUSES,
             "offset": max(offset, 0),
