@@ -12,7 +12,7 @@ from litestar.response import Template
 from crm_gateway.auth.sessions import Session
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError
-from crm_gateway.ui.areas import notifier, partners
+from crm_gateway.ui.areas import commercial, dossiers, mail_imports, notifier, partners
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
 
@@ -177,3 +177,121 @@ def test_the_mail_servers_page_names_the_tls_modes(language: str, none: str) -> 
     assert f"<td>{none}</td>" in html
     assert '<option value="starttls">STARTTLS</option><option value="tls">TLS</option>' in html
     assert f'<option value="none">{none}</option>' in html
+
+
+STAFF = "3c0e4a5e-0000-4000-8000-000000000002"
+TASK = "9d0e4a5e-0000-4000-8000-000000000003"
+FIRST = "1b0e4a5e-0000-4000-8000-000000000004"
+OPPORTUNITY = "2e0e4a5e-0000-4000-8000-000000000005"
+RECORDS: dict[str, dict[str, Any]] = {
+    f"/api/partners/{PARTNER}": {"id": PARTNER, "name": "Beta SRL"},
+    f"/api/staff/{STAFF}": {"id": STAFF, "name": "Ana Pop"},
+    f"/api/tasks/{TASK}": {"id": TASK, "title": "Răspuns la cererea Beta"},
+    f"/api/opportunities/{OPPORTUNITY}": {"id": OPPORTUNITY, "title": "Imprimante etaj 2"},
+}
+
+
+class Records:
+    """An API client that answers the records above and a collection page given per path; it records each path."""
+
+    def __init__(self, pages: dict[str, Any]) -> None:
+        self.pages = pages
+        self.paths: list[str] = []
+
+    async def get(self, path: str, **_: Any) -> Any:
+        self.paths.append(path)
+        if path in self.pages:
+            return self.pages[path]
+        if path in RECORDS:
+            return RECORDS[path]
+        raise ApiError(404, "not found")
+
+
+def test_the_users_table_names_each_users_staff_member() -> None:
+    users = {"items": [{"username": "ion", "role": "agent", "staff_id": STAFF}, {"username": "ana", "role": "admin"}]}
+    staff = [{"id": STAFF, "name": "Ana Pop"}]
+    context = {"users": users, "staff": staff, "sections": [], "is_admin": True, "error": None, "form": {}}
+    html = render("settings/index.html", language="en", **context)
+    assert "<th>Staff member</th>" in html and "staff_id</th>" not in html
+    assert '<td class="user-staff">Ana Pop</td>' in html and f"<code>{STAFF}</code>" not in html
+
+
+async def test_an_import_entry_names_its_responsible_and_links_the_import_it_duplicates() -> None:
+    entry = {
+        "id": "i2",
+        "file_name": "b.eml",
+        "status": "duplicate",
+        "responsible_staff_id": STAFF,
+        "reason": f"duplicate of a.eml (import {FIRST})",
+        "attachments": [],
+    }
+    api = Records({"/api/mail-imports/i2": entry})
+    page = await mail_imports.import_entry.fn(api=cast(ApiClient, api), import_id="i2")
+    html = render("mail_imports/detail.html", **page.context)
+    assert '<dd id="import-responsible">Ana Pop</dd>' in html
+    assert f'Duplicat al importului <a href="/mail-imports/{FIRST}" class="first-import">a.eml</a>' in html
+    assert f"(import {FIRST})" not in html
+
+
+async def test_the_import_log_names_each_rows_task_by_its_title_and_asks_only_for_the_shown_tasks() -> None:
+    rows = [
+        {"id": "i1", "file_name": "a.eml", "status": "imported", "task_id": TASK, "reason": None},
+        {"id": "i3", "file_name": "c.eml", "status": "imported", "task_id": TASK, "reason": None},
+        {"id": "i4", "file_name": "d.eml", "status": "imported", "task_id": FIRST, "reason": None},
+    ]
+    api = Records({"/api/mail-imports": {"items": rows, "total": 3}})
+    page = await mail_imports.import_log.fn(api=cast(ApiClient, api), status=None, offset=0, done=None)
+    assert sorted(api.paths) == sorted(["/api/mail-imports", f"/api/tasks/{TASK}", f"/api/tasks/{FIRST}"])
+    html = render("mail_imports/list.html", language="en", **page.context)
+    assert html.count(f'<a href="/tasks/{TASK}" class="import-task">Răspuns la cererea Beta</a>') == 2
+    assert f'<a href="/tasks/{FIRST}" class="import-task">Open</a>' in html  # a task the user may not read
+
+
+async def test_the_dossier_list_names_each_rows_partner() -> None:
+    dossier = {"id": "d1", "name": "Contracte", "category": "c", "partner_id": PARTNER, "documents": 0, "bytes": 0}
+    pages = {"/api/dossiers": {"items": [dossier], "total": 1}, "/api/dossiers/categories": {"items": []}}
+    api = Records(pages)
+    page = await dossiers.dossier_list.fn(api=cast(ApiClient, api), partner_id=None, category=None, offset=0)
+    html = render("dossiers/list.html", **page.context)
+    assert f'<a href="/partners/{PARTNER}" class="dossier-partner">Beta SRL</a>' in html
+
+
+async def test_an_offer_names_its_opportunity_by_title() -> None:
+    doc_id = uuid4()
+    source = {"opportunity_id": OPPORTUNITY}
+    doc = {"id": str(doc_id), "partner_id": PARTNER, "kind": "offer", "number": "OF-1", "lines": [], "source": source}
+    api = Records({f"/api/documents/{doc_id}": doc})
+    page = await commercial.document_page.fn(api=cast(ApiClient, api), document_id=doc_id)
+    assert page.context["opportunity_titles"] == {OPPORTUNITY: "Imprimante etaj 2"}
+    html = render("commercial/document.html", **page.context)
+    assert f'<a href="/opportunities/{OPPORTUNITY}" id="document-opportunity">Imprimante etaj 2</a>' in html
+
+
+@pytest.mark.parametrize(("language", "text"), [("ro", "Concurent prezent"), ("en", "Competitor present")])
+def test_a_lost_opportunity_names_its_reason_as_the_history_does(language: str, text: str) -> None:
+    from crm_gateway.ui import i18n
+
+    assert i18n.label(language, "competitor", "lost_reason") == text
+    html = render(
+        "opportunities/detail.html",
+        language=language,
+        opp={
+            "id": "o1",
+            "partner_id": PARTNER,
+            "title": "T",
+            "stage": "lost",
+            "closed": True,
+            "seconds_in_stage": 60,
+            "lost_reason_code": "competitor",
+            "lost_note": "",
+            "stage_history": {"items": [], "time_in_stage": {}},
+            "next_stages": [],
+            "documents": [],
+        },
+        line_rows=range(0),
+        error=None,
+        reasons=[{"code": "competitor", "text": "Concurența"}],
+        form={},
+        delegate={},
+    )
+    assert f'<td colspan="3" id="lost-reason">{text}</td>' in html

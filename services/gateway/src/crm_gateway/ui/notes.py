@@ -146,3 +146,19 @@ def email_note(language: str, status: str | None, text: str | None) -> str:
     if status == "failed":
         return i18n.gettext(language, N_("Serverul de email l-a refuzat."))
     return i18n.gettext(language, N_("Notă tehnică a serverului (în detalii)."))
+
+
+_DUPLICATE = re.compile(r"^duplicate of (?P<file>.+) \(import (?P<import_id>[0-9a-fA-F-]{32,36})\)$", re.S)
+
+
+def duplicate_of(text: str | None) -> dict[str, str] | None:
+    """The first import a duplicate's reason names (``crm_mail_ingest.domain.importing.duplicate_reason``), or None.
+
+    Returns:
+        ``{"file": ..., "import_id": ...}``; the file is blank when the first import had no file name.
+    """
+    found = _DUPLICATE.match(text or "")
+    if found is None:
+        return None
+    file = found["file"]
+    return {"file": "" if file == "an earlier import" else file, "import_id": found["import_id"]}

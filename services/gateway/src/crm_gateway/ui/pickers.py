@@ -105,8 +105,8 @@ async def names_of(api: ApiClient, collection: str, ids: Iterable[Any], *, name_
         name_field: The record's field that names it.
 
     Returns:
-        ``{id: name}`` for every id asked; the id itself when the service cannot say.
+        ``{id: name}`` of the records found; an id the service cannot name is left out (the page says a word).
     """
     wanted = sorted({str(i).strip() for i in ids if i and str(i).strip()})
     choices = await asyncio.gather(*(_choice(api, collection, i, name_field=name_field) for i in wanted))
-    return {choice["id"]: choice["name"] for choice in choices if choice["id"]}
+    return {choice["id"]: choice["name"] for choice in choices if choice["id"] and choice["name"] != choice["id"]}

@@ -267,6 +267,7 @@ def configure_templates(
     env.globals["page_error"] = page_error
     env.globals["may"] = may
     env.globals["email_note"] = email_note
+    env.globals["duplicate_of"] = notes.duplicate_of
     env.globals["may_open"] = may_open
     env.globals["navigation"] = NAVIGATION
     env.globals["palette_actions"] = areas.actions

@@ -21,7 +21,7 @@ from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import number as _decimal_text
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
-from crm_gateway.ui.pickers import article_choices, campaign_choice, partner_choice
+from crm_gateway.ui.pickers import article_choices, campaign_choice, names_of, partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -184,7 +184,11 @@ async def document_page(api: NamedDependency[ApiClient], document_id: FromPath[U
     """One document with its lines and its printout, naming its partner (never its id)."""
     doc = await api.get(f"/api/documents/{document_id}")
     partner = await partner_choice(api, doc.get("partner_id"))
-    return Template("commercial/document.html", context={"doc": doc, "partner": partner})
+    source = doc.get("source") or {}
+    opportunity = await names_of(api, "/api/opportunities", [source.get("opportunity_id")], name_field="title")
+    campaign = await names_of(api, "/api/campaigns", [source.get("campaign_id")])
+    context = {"doc": doc, "partner": partner, "opportunity_titles": opportunity, "campaign_names": campaign}
+    return Template("commercial/document.html", context=context)
 
 
 @post("/documents/payments", include_in_schema=False)

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
-from crm_gateway.ui.pickers import partner_choice
+from crm_gateway.ui.pickers import names_of, partner_choice
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -32,10 +32,12 @@ async def _browser(
     form: dict[str, Any] | None = None,
 ) -> Template:
     params = {"partner_id": partner_id, "category": category, "limit": 50, "offset": max(offset, 0)}
+    page = await api.get("/api/dossiers", params=params)
     return Template(
         "dossiers/list.html",
         context={
-            "page": await api.get("/api/dossiers", params=params),
+            "page": page,
+            "partner_names": await names_of(api, "/api/partners", (d.get("partner_id") for d in page["items"])),
             "categories": (await api.get("/api/dossiers/categories", params={"partner_id": partner_id}))["items"],
             "filter_partner": await partner_choice(api, partner_id),
             "form_partner": await partner_choice(api, (form or {}).get("partner_id")),

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.i18n import N_
+from crm_gateway.ui.pickers import names_of, staff_choice
 
 STATUSES = ("imported", "failed", "ignored", "duplicate", "retried")
 PAGE = 50
@@ -44,6 +45,9 @@ async def _log_page(
             "page_size": PAGE,
             "error": error,
             "notice": notice,
+            "task_titles": await names_of(
+                api, "/api/tasks", (i.get("task_id") for i in page["items"]), name_field="title"
+            ),
         },
         status_code=error.status if error else 200,
     )
@@ -70,7 +74,8 @@ async def import_log(
 async def import_entry(api: NamedDependency[ApiClient], import_id: FromPath[str]) -> Template:
     """One entry: the file, where it is now, sender, subject, partner, task, attachments, reason."""
     entry = await api.get(f"/api/mail-imports/{import_id}")
-    return Template("mail_imports/detail.html", context={"entry": entry})
+    responsible = await staff_choice(api, entry.get("responsible_staff_id"))
+    return Template("mail_imports/detail.html", context={"entry": entry, "responsible": responsible})
 
 
 @post("/mail-imports/upload", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
