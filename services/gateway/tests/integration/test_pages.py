@@ -85,3 +85,34 @@ async def test_the_api_client_returns_json_and_raises_api_error_with_the_service
         assert forbidden.value.status == 403
     finally:
         await api.aclose()
+
+
+HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize(
+    ("form_address", "page"),
+    [
+        (
+            "/opportunities/7f1d3c1e-0000-4000-8000-000000000001/stage",
+            "/opportunities/7f1d3c1e-0000-4000-8000-000000000001",
+        ),
+        ("/documents/costs", "/documents"),
+        ("/settings/users", "/settings"),
+        ("/tasks/7f1d3c1e-0000-4000-8000-000000000001/resolve", "/tasks/7f1d3c1e-0000-4000-8000-000000000001"),
+    ],
+)
+async def test_a_browser_reloading_a_forms_address_goes_back_to_the_forms_page(
+    site: AsyncTestClient[Any], form_address: str, page: str
+) -> None:
+    answer = await site.get(form_address, headers=HTML, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == page
+
+
+async def test_an_unknown_address_is_the_apps_page_for_a_browser_and_json_for_the_api(
+    site: AsyncTestClient[Any],
+) -> None:
+    page = await site.get("/nope", headers=HTML)
+    api = await site.get("/api/auth/token", headers=HTML)
+    assert page.status_code == 404 and "Pagina nu există." in page.text and "status_code" not in page.text
+    assert api.status_code == 405 and api.json()["status_code"] == 405
