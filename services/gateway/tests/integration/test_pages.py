@@ -99,6 +99,12 @@ HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         ),
         ("/documents/costs", "/documents"),
         ("/settings/users", "/settings"),
+        ("/settings/password", "/settings"),
+        ("/documents/invoices", "/documents"),
+        ("/documents/payments", "/documents"),
+        ("/articles/settings", "/articles"),
+        ("/partners/7f1d3c1e-0000-4000-8000-000000000001/dossiers", "/partners/7f1d3c1e-0000-4000-8000-000000000001"),
+        ("/campaigns/7f1d3c1e-0000-4000-8000-000000000001/members", "/campaigns/7f1d3c1e-0000-4000-8000-000000000001"),
         ("/tasks/7f1d3c1e-0000-4000-8000-000000000001/resolve", "/tasks/7f1d3c1e-0000-4000-8000-000000000001"),
     ],
 )
