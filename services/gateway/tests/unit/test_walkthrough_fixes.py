@@ -267,12 +267,8 @@ async def test_an_offer_names_its_opportunity_by_title() -> None:
     assert f'<a href="/opportunities/{OPPORTUNITY}" id="document-opportunity">Imprimante etaj 2</a>' in html
 
 
-@pytest.mark.parametrize(("language", "text"), [("ro", "Concurent prezent"), ("en", "Competitor present")])
-def test_a_lost_opportunity_names_its_reason_as_the_history_does(language: str, text: str) -> None:
-    from crm_gateway.ui import i18n
-
-    assert i18n.label(language, "competitor", "lost_reason") == text
-    html = render(
+def lost_opportunity(language: str, code: str, history: list[dict[str, Any]]) -> str:
+    return render(
         "opportunities/detail.html",
         language=language,
         opp={
@@ -282,9 +278,9 @@ def test_a_lost_opportunity_names_its_reason_as_the_history_does(language: str, 
             "stage": "lost",
             "closed": True,
             "seconds_in_stage": 60,
-            "lost_reason_code": "competitor",
+            "lost_reason_code": code,
             "lost_note": "",
-            "stage_history": {"items": [], "time_in_stage": {}},
+            "stage_history": {"items": history, "time_in_stage": {}},
             "next_stages": [],
             "documents": [],
         },
@@ -294,4 +290,19 @@ def test_a_lost_opportunity_names_its_reason_as_the_history_does(language: str, 
         form={},
         delegate={},
     )
+
+
+@pytest.mark.parametrize(("language", "text"), [("ro", "Concurent prezent"), ("en", "Competitor present")])
+def test_a_lost_opportunity_names_its_reason_as_the_history_does(language: str, text: str) -> None:
+    html = lost_opportunity(language, "competitor", [])
     assert f'<td colspan="3" id="lost-reason">{text}</td>' in html
+
+
+def test_a_lost_opportunity_names_a_companys_own_retired_reason_by_the_text_its_history_keeps() -> None:
+    entered = {"stage": "new", "entered_at": None, "seconds_in_stage": 1, "potential": "0", "probability": "0"}
+    history = [
+        {**entered, "reason_code": None, "reason_text": None, "weighted_potential": "0"},
+        {**entered, "stage": "lost", "reason_code": "merger", "reason_text": "Fuziune", "weighted_potential": "0"},
+    ]
+    html = lost_opportunity("en", "merger", history)
+    assert '<td colspan="3" id="lost-reason">Fuziune</td>' in html
