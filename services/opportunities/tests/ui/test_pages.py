@@ -102,7 +102,7 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         await page.goto(f"{stack.base_url}/opportunities/stage-weights")
         await page.fill("#weights-form input[name=weight_offer]", "150")
         await page.click("#weights-form button[type=submit]")
-        assert "between 0 and 100" in await page.inner_text("main")
+        assert "este între 0 și 100" in await page.inner_text("main")
 
         await page.goto(f"{stack.base_url}/opportunities/lost-reasons")
         await page.fill("#lost-reason-form input[name=code]", "timing")
