@@ -187,7 +187,11 @@ def configure_templates(
 
     @pass_context
     def note(ctx: Context, text: str | None) -> str:
-        return notes.translate(lang_of(ctx), text)
+        return notes.translate(lang_of(ctx), text, tz)
+
+    @pass_context
+    def history(ctx: Context, entry: Mapping[str, Any]) -> str:
+        return notes.history(lang_of(ctx), entry, tz)
 
     def local_input(value: Any) -> str:
         return formatting.local_input(value, tz)
@@ -270,6 +274,7 @@ def configure_templates(
     env.filters["local_date"] = local_date
     env.filters["local_input"] = local_input
     env.filters["note"] = note
+    env.filters["history"] = history
     env.filters["money"] = money
     env.filters["number"] = number
     env.filters["percent"] = percent
