@@ -9,9 +9,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
 
-def render(template: str, language: str = "ro", **context: Any) -> str:
+def render(template: str, language: str = "ro", *, writer: bool = False, **context: Any) -> str:
+    """A page as a reader of ``language`` sees it; a ``writer`` may do every action (the forms show)."""
     engine = JinjaTemplateEngine(directory=TEMPLATES)
     configure_templates(engine, Areas(), "Europe/Bucharest", language)
+    if writer:
+        engine.engine.globals["may"] = lambda action: True
     return engine.engine.get_template(template).render(**context)
 
 
@@ -73,3 +76,104 @@ def test_an_older_history_entry_without_values_still_reads_in_the_readers_locale
 def test_a_redacted_history_entry_shows_only_its_hidden_title() -> None:
     hidden = {"type": "PaymentReceived", "title": "Task al altui coleg", "details": {"hidden": True, "amount": "5"}}
     assert "Task al altui coleg" in partner_history("ro", hidden)
+
+
+def task_page(language: str, **task: Any) -> str:
+    return squeeze(render("tasks/detail.html", language, task={"id": "t1", "title": "Imprimanta", **task}, checks=None))
+
+
+def test_the_task_page_says_there_is_no_contract_and_no_balance_instead_of_leaving_them_blank() -> None:
+    html = task_page("ro", partner_id="p1")
+    assert re.search(r'<dd id="task-contract">niciunul</dd>', html)
+    assert "<dt>Sold client</dt><dd>—</dd>" in html
+    assert re.search(r'<dd id="task-contract">none</dd>', task_page("en", partner_id="p1"))
+
+
+def test_the_task_form_check_writes_the_balance_with_the_locales_separators_and_currency_name() -> None:
+    html = render("tasks/form.html", "ro", form={}, staff=[], services=[], partner={"id": "", "name": ""})
+    assert '"RON": "lei"' in html
+    script = (TEMPLATES.parent / "static" / "task-form.js").read_text()
+    assert "money(body.balance, body.balance_currency)" in script
+    assert 'body.balance + " "' not in script
+
+
+MONTHS = [{"month": "2026-12", "value": "0.00"}, {"month": "2027-01", "value": "120.50"}]
+
+
+def campaign_page(language: str) -> str:
+    facts = {
+        "items": [
+            {
+                "document_id": "d1",
+                "number": "FA-1",
+                "kind": "purchase_invoice",
+                "effective_on": "2026-12-05",
+                "month": "2026-12",
+                "net": "1500.00",
+                "via": "document",
+            }
+        ],
+        "sum": "1500.00",
+    }
+    empty = {"items": [], "sum": "0"}
+    results = {
+        "realized_cost": "1500",
+        "accepted_revenue": "0",
+        "invoiced_revenue": "0",
+        "roi": None,
+        "estimated_cost": "0",
+        "estimated_revenue": "0",
+        "monthly_return": MONTHS,
+    }
+    from crm_gateway.ui.areas.campaigns import chart
+
+    return squeeze(
+        render(
+            "campaigns/detail.html",
+            language,
+            writer=True,
+            campaign={"id": "c1", "name": "Walk", "return_months": 2},
+            results=results,
+            chart=chart(MONTHS),
+            costs=facts,
+            orders=empty,
+            invoices=empty,
+            returns=empty,
+            members={"items": [], "total": 0},
+            progress={"requested": 0, "opened": 0, "pending": 0},
+            as_of="",
+            offset=0,
+            page_size=50,
+            form={},
+        )
+    )
+
+
+def test_campaign_months_read_as_month_and_year_in_the_chart_the_table_and_the_month_choice() -> None:
+    html = campaign_page("ro")
+    assert '<tr data-month="2026-12"><td>dec. 2026</td>' in html
+    assert 'text-anchor="middle">ian. 2027</text>' in html
+    assert '<option value="2027-01">ian. 2027</option>' in html
+    assert ">2026-12<" not in html
+    assert '<option value="2026-12">Dec 2026</option>' in campaign_page("en")
+
+
+def test_a_campaign_cost_says_how_it_came_in_words_and_keeps_its_words_and_dates_whole() -> None:
+    html = campaign_page("en")
+    assert '<td data-via="document">from the document</td>' in html
+    assert '<td class="nowrap">Dec 5, 2026</td><td class="nowrap">Dec 2026</td>' in html
+    assert ".facts th, .facts td { overflow-wrap: normal; min-width: 0; }" in html
+    assert '<td data-via="document">din document</td>' in campaign_page("ro")
+
+
+def dossier_page(language: str, documents: int, size: int) -> str:
+    dossier = {"id": "d1", "name": "Contracte", "category": "contract", "documents": documents, "bytes": size}
+    return squeeze(render("dossiers/detail.html", language, dossier={**dossier, "items": []}, partner=None))
+
+
+def test_a_dossier_counts_its_documents_with_plural_forms_and_its_size_in_the_locale() -> None:
+    assert "· 1 document, 13,5 KB" in dossier_page("ro", 1, 13824)
+    assert "· 2 documente, 13,5 KB" in dossier_page("ro", 2, 13824)
+    assert "· 20 de documente, 1,5 MB" in dossier_page("ro", 20, 1572864)
+    assert "· 1 document, 13.5 KB" in dossier_page("en", 1, 13824)
+    assert "· 2 documents, 512 B" in dossier_page("en", 2, 512)

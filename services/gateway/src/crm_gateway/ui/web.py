@@ -170,6 +170,14 @@ def configure_templates(
         return formatting.money(value, currency, lang_of(ctx))
 
     @pass_context
+    def currency_name(ctx: Context, currency: str) -> str:
+        return formatting.currency_name(currency, lang_of(ctx))
+
+    @pass_context
+    def month(ctx: Context, value: Any) -> str:
+        return formatting.month(value, lang_of(ctx))
+
+    @pass_context
     def number(ctx: Context, value: Any, decimals: int | None = None) -> str:
         return formatting.number(value, lang_of(ctx), decimals)
 
@@ -276,6 +284,8 @@ def configure_templates(
     env.filters["note"] = note
     env.filters["history"] = history
     env.filters["money"] = money
+    env.filters["month"] = month
+    env.filters["currency_name"] = currency_name
     env.filters["number"] = number
     env.filters["percent"] = percent
 
