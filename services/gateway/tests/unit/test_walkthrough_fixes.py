@@ -177,3 +177,39 @@ def test_a_dossier_counts_its_documents_with_plural_forms_and_its_size_in_the_lo
     assert "· 20 de documente, 1,5 MB" in dossier_page("ro", 20, 1572864)
     assert "· 1 document, 13.5 KB" in dossier_page("en", 1, 13824)
     assert "· 2 documents, 512 B" in dossier_page("en", 2, 512)
+
+
+def partner_list(language: str, total: int, offset: int) -> str:
+    page = {"items": [{"id": "p1", "name": "Beta", "kind": "lead"}], "total": total}
+    return render(
+        "partners/list.html",
+        language,
+        page=page,
+        offset=offset,
+        page_size=50,
+        query="kind=lead",
+        filters={},
+        kinds={"client": "Client", "lead": "Lead"},
+        counties=[],
+    )
+
+
+def test_a_list_pager_says_which_rows_of_how_many_and_links_to_the_pages_around() -> None:
+    first = squeeze(partner_list("ro", 605, 0))
+    assert '<span class="pager-range">1\u201350 din 605</span>' in first
+    assert '<a href="?kind=lead&amp;offset=50" rel="next"' in first and 'rel="prev"' not in first
+    middle = squeeze(partner_list("en", 1605, 50))
+    assert '<span class="pager-range">51\u2013100 of 1,605</span>' in middle
+    assert '<a href="?kind=lead&amp;offset=0" rel="prev"' in middle
+    last = squeeze(partner_list("ro", 605, 600))
+    assert "601\u2013605 din 605" in last and 'rel="next"' not in last
+    assert "605 ·" not in first
+
+
+def test_every_list_page_uses_the_one_pager_macro() -> None:
+    bare_arrows = re.compile(r">[«»]</a>")
+    for template in sorted(TEMPLATES.rglob("*.html")):
+        source = template.read_text()
+        assert not bare_arrows.search(source), template.name
+        if "offset + page_size <" in source or "offset + 50 <" in source:
+            assert template.name in {"_pager.html", "report.html"}, f"{template} pages by hand"
