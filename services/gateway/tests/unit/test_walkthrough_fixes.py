@@ -2,10 +2,15 @@
 you are, filters that cannot add everyone by accident, and pages that do not show codes."""
 
 import re
+from types import SimpleNamespace
 from typing import Any
+from uuid import uuid4
 
+from litestar.datastructures import MultiDict
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from crm_gateway.ui import problems
+from crm_gateway.ui.areas.campaigns import chart, member_add, member_count
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
 
@@ -125,8 +130,6 @@ def campaign_page(language: str) -> str:
         "estimated_revenue": "0",
         "monthly_return": MONTHS,
     }
-    from crm_gateway.ui.areas.campaigns import chart
-
     return squeeze(
         render(
             "campaigns/detail.html",
@@ -213,3 +216,50 @@ def test_every_list_page_uses_the_one_pager_macro() -> None:
         assert not bare_arrows.search(source), template.name
         if "offset + page_size <" in source or "offset + 50 <" in source:
             assert template.name in {"_pager.html", "report.html"}, f"{template} pages by hand"
+
+
+class CampaignApi:
+    """An API client for one campaign page: records each write, counts 273 partners of which 1 is a member."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, Any]] = []
+
+    async def get(self, path: str, **_: Any) -> dict[str, Any]:
+        return {"id": "c1", "items": [], "total": 0, "sum": "0", "monthly_return": [], "requested": 0}
+
+    async def post(self, path: str, json: Any = None, **_: Any) -> dict[str, Any]:
+        self.posts.append((path, json))
+        return {"matching": 273, "already_members": 1, "would_add": 272}
+
+
+def count_request(language: str, **fields: str) -> Any:
+    return SimpleNamespace(cookies={"crm_lang": language}, query_params=MultiDict(fields))
+
+
+async def test_adding_members_with_an_empty_filter_is_refused_and_adds_nobody() -> None:
+    api = CampaignApi()
+    page = await member_add.fn(api=api, campaign_id=uuid4(), data={"kinds": ["client", "lead"]})
+    assert page.status_code == 422
+    assert problems.message("en", page.context["error"]).startswith("Fill in at least one filter criterion")
+    assert api.posts == []  # nothing was asked of the campaigns service
+
+
+async def test_an_empty_filter_is_not_counted_and_says_a_criterion_is_needed() -> None:
+    api = CampaignApi()
+    counted = await member_count.fn(api=api, campaign_id=uuid4(), request=count_request("ro", kinds="client"))
+    assert counted["criterion"] is False and counted["summary"].startswith("Completați cel puțin un criteriu")
+    assert api.posts == []
+
+
+async def test_the_member_count_reads_with_plural_forms_in_each_language() -> None:
+    ro = await member_count.fn(api=CampaignApi(), campaign_id=uuid4(), request=count_request("ro", county="Sibiu"))
+    assert ro["criterion"] is True and ro["matching"] == 273
+    assert ro["summary"] == "273 de parteneri găsiți · 1 deja membru · 272 vor fi adăugați"
+    en = await member_count.fn(api=CampaignApi(), campaign_id=uuid4(), request=count_request("en", county="Sibiu"))
+    assert en["summary"] == "273 matching partners · 1 already a member · 272 will be added"
+
+
+def test_the_add_matching_button_starts_disabled_with_a_hint_until_the_filter_has_a_criterion() -> None:
+    empty = campaign_page("ro")
+    assert '<button type="submit" id="add-matching" disabled>' in empty
+    assert "Completați cel puțin un criteriu al filtrului" in empty
