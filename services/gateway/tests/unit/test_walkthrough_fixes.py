@@ -263,3 +263,22 @@ def test_the_add_matching_button_starts_disabled_with_a_hint_until_the_filter_ha
     empty = campaign_page("ro")
     assert '<button type="submit" id="add-matching" disabled>' in empty
     assert "Completați cel puțin un criteriu al filtrului" in empty
+
+
+def message_stack(body: str, link: str | None) -> str:
+    item = {"id": "m1", "title": "Task nou", "body": body, "link": link, "unread": True, "created_at": None}
+    page = {"items": [item], "total": 1, "unread": 1}
+    return render("notifier/messages.html", "ro", page=page, unread_only=False, offset=0, page_size=50)
+
+
+def test_a_message_in_the_app_drops_the_raw_address_of_its_own_record_and_keeps_the_rest() -> None:
+    body = "Sună clientul Beta.\nDeschideți task-ul: http://127.0.0.1:8000/tasks/9b1c\nMulțumim"
+    html = message_stack(body, "/tasks/9b1c")
+    assert '<div class="note pre-lines">Sună clientul Beta.\nMulțumim</div>' in html
+    assert "http://127.0.0.1:8000" not in html and ">Deschide</button>" in html
+
+
+def test_a_message_keeps_an_address_that_is_not_its_own_record_or_has_no_record() -> None:
+    other = "Vezi http://example.com/oferta\nhttp://127.0.0.1:8000/tasks/other"
+    assert "http://127.0.0.1:8000/tasks/other" in message_stack(other, "/tasks/9b1c")
+    assert "http://127.0.0.1:8000/tasks/9b1c" in message_stack("http://127.0.0.1:8000/tasks/9b1c", None)

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from crm_gateway.ui import i18n
 from crm_gateway.ui.i18n import N_
@@ -208,3 +209,28 @@ def history(language: str, entry: Mapping[str, Any], zone: dt.tzinfo) -> str:
         if said is not None:
             return said
     return translate(language, entry.get("title"), zone)
+
+
+_URL_LINE = re.compile(r"^\s*(?:[^:\n]{1,60}:\s*)?(?P<url>https?://\S+)\s*$")
+"""A line that is only a web address, perhaps after a short label ("Open the task: http://..."): how the notifier
+ends a message so that its emailed copy can be followed."""
+
+
+def message_body(body: str | None, link: str | None) -> str:
+    """A message's text for the in-app stack, without the raw address line of its own record (its button opens it).
+
+    The services write the record's full address into the body so an emailed copy can be followed; in the app the
+    "Deschide" button goes there already, so a line that is only that address (any host, same path) is dropped.
+    """
+    if not body:
+        return ""
+    if not link:
+        return body
+    path = link.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    kept = []
+    for line in body.splitlines():
+        found = _URL_LINE.match(line)
+        if found is not None and urlsplit(found["url"]).path.rstrip("/") == path:
+            continue
+        kept.append(line)
+    return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(kept)).strip()  # no gap left where the line was

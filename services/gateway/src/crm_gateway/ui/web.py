@@ -283,6 +283,7 @@ def configure_templates(
     env.filters["local_input"] = local_input
     env.filters["note"] = note
     env.filters["history"] = history
+    env.filters["message_body"] = notes.message_body
     env.filters["money"] = money
     env.filters["month"] = month
     env.filters["currency_name"] = currency_name
