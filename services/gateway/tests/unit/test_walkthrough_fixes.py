@@ -5,12 +5,14 @@ import re
 from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from litestar.datastructures import MultiDict
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from crm_gateway.ui import problems
 from crm_gateway.ui.areas.campaigns import chart, member_add, member_count
+from crm_gateway.ui.areas.tasks import tracking_page
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
 
@@ -282,3 +284,35 @@ def test_a_message_keeps_an_address_that_is_not_its_own_record_or_has_no_record(
     other = "Vezi http://example.com/oferta\nhttp://127.0.0.1:8000/tasks/other"
     assert "http://127.0.0.1:8000/tasks/other" in message_stack(other, "/tasks/9b1c")
     assert "http://127.0.0.1:8000/tasks/9b1c" in message_stack("http://127.0.0.1:8000/tasks/9b1c", None)
+
+
+class TrackingApi:
+    """Two people's tracking rows: one very busy, one with three tasks."""
+
+    async def get(self, path: str, **_: Any) -> dict[str, Any]:
+        return {
+            "items": [
+                {"staff_id": "s1", "name": "Dana", "day": "2026-12-06", "resolved": 0, "unresolved": 601},
+                {"staff_id": "s2", "name": "Mihai", "day": "2026-12-06", "resolved": 1, "unresolved": 2},
+            ]
+        }
+
+
+async def test_each_persons_tracking_chart_has_its_own_scale_and_fills_the_card() -> None:
+    page = await tracking_page.fn(
+        api=TrackingApi(),
+        zone=ZoneInfo("Europe/Bucharest"),
+        request=count_request("ro"),
+        from_="2026-11-23",
+        to="2026-12-06",
+    )
+    dana, mihai = page.context["charts"]
+    assert [t["value"] for t in dana["ticks"]] == [0, 300, 601]
+    assert [t["value"] for t in mihai["ticks"]] == [0, 1, 3]
+    small = mihai["bars"][-1]
+    assert (
+        small["h_res"] + small["h_open"] == mihai["bottom"] - mihai["ticks"][-1]["y"]
+    )  # the busiest day is full height
+    assert mihai["fill"] and mihai["width"] >= 1000
+    html = render("tasks/tracking.html", "ro", **page.context)
+    assert f'viewBox="0 0 {mihai["width"]} {mihai["height"]}" width="100%"' in html
