@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from crm_gateway.ui import problems
 from crm_gateway.ui.areas.campaigns import chart, member_add, member_count
+from crm_gateway.ui.areas.settings import SECTIONS
 from crm_gateway.ui.areas.tasks import tracking_page
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
@@ -316,3 +317,32 @@ async def test_each_persons_tracking_chart_has_its_own_scale_and_fills_the_card(
     assert mihai["fill"] and mihai["width"] >= 1000
     html = render("tasks/tracking.html", "ro", **page.context)
     assert f'viewBox="0 0 {mihai["width"]} {mihai["height"]}" width="100%"' in html
+
+
+def test_the_settings_page_names_each_setting_without_showing_feature_codes() -> None:
+    html = render("settings/index.html", "en", sections=SECTIONS, users=None, staff=[], form={}, is_admin=False)
+    assert re.search(r'<a href="/emails/servers" title="C1">[^<]+</a>', html)
+    for code in ("C1", "C2 · C3", "O3", "T7"):
+        assert f"<code>{code}</code>" not in html and f">{code}<" not in html
+
+
+def layout(language: str, role: str) -> str:
+    engine = JinjaTemplateEngine(directory=TEMPLATES)
+    configure_templates(engine, Areas(), "Europe/Bucharest", language)
+    engine.engine.globals.update(
+        current_user=lambda: SimpleNamespace(username=role, role=role),
+        may_open=lambda href: True,
+        csrf_token=lambda: "",
+        csrf_field=lambda: "",
+    )
+    request = SimpleNamespace(url=SimpleNamespace(path="/"), cookies={"crm_lang": language})
+    return engine.engine.get_template("base.html").render(request=request)
+
+
+def test_the_menu_shows_short_names_with_the_full_name_as_tooltip_and_keeps_each_on_one_line() -> None:
+    html = layout("ro", "admin")
+    assert 'title="Parteneri / Lead-uri">Parteneri</a>' in html
+    assert 'title="Campanii marketing">Campanii</a>' in html and 'title="Analiză dosare">Dosare</a>' in html
+    assert 'title="Marketing campaigns">Campaigns</a>' in layout("en", "manager")
+    css = (TEMPLATES.parent / "static" / "crm.css").read_text()
+    assert re.search(r"\.nav a \{[^}]*white-space: nowrap", css)

@@ -43,11 +43,16 @@ AREAS_PACKAGE = "crm_gateway.ui.areas"
 
 @dataclass(frozen=True)
 class NavItem:
-    """One entry of the navigation: Romanian label, link, and the group it sits in."""
+    """One entry of the navigation: Romanian label, link, the group it sits in, and the menu's short name.
+
+    The menu shows ``short`` (when set) so that every entry fits one line at 1280 px; ``label``, the area's
+    full name, is its tooltip and the page's heading.
+    """
 
     label: str
     href: str
     group: str = ""
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,14 +66,14 @@ class PaletteAction:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(N_("Acasă"), "/"),
-    NavItem(N_("Parteneri / Lead-uri"), "/partners"),
-    NavItem(N_("Campanii marketing"), "/campaigns"),
+    NavItem(N_("Parteneri / Lead-uri"), "/partners", short=N_("Parteneri")),
+    NavItem(N_("Campanii marketing"), "/campaigns", short=N_("Campanii")),
     NavItem(N_("Oportunități"), "/opportunities", N_("Vânzări")),
     NavItem(N_("Pipeline"), "/pipeline", N_("Vânzări")),
     NavItem(N_("Task-uri"), "/tasks"),
     NavItem(N_("eMail"), "/emails"),
     NavItem(N_("Import eMail"), "/mail-imports"),
-    NavItem(N_("Analiză dosare"), "/dossiers"),
+    NavItem(N_("Analiză dosare"), "/dossiers", short=N_("Dosare")),
     NavItem(N_("Documente"), "/documents", N_("Comercial")),
     NavItem(N_("Articole"), "/articles", N_("Comercial")),
     NavItem(N_("Personal"), "/staff"),
