@@ -346,3 +346,17 @@ def test_the_menu_shows_short_names_with_the_full_name_as_tooltip_and_keeps_each
     assert 'title="Marketing campaigns">Campaigns</a>' in layout("en", "manager")
     css = (TEMPLATES.parent / "static" / "crm.css").read_text()
     assert re.search(r"\.nav a \{[^}]*white-space: nowrap", css)
+
+
+def accept_choices(language: str) -> list[str]:
+    offer = {"document_id": "d1", "number": "OF-1", "decision": "open", "net": "1", "currency": "RON"}
+    opp = {"id": "o1", "closed": False, "documents": [offer], "partner_id": "p1"}
+    html = render("opportunities/offer.html", language, writer=True, opp=opp, offer=offer, reasons=[])
+    select = re.search(r'<select name="then">(.*?)</select>', html, re.S)
+    assert select is not None
+    return re.findall(r"<option[^>]*>([^<]+)</option>", select[1])
+
+
+def test_the_offer_accept_choices_are_labelled_alike_in_each_language() -> None:
+    assert accept_choices("en") == ["Order", "Contract", "Both"]
+    assert accept_choices("ro") == ["Comandă", "Contract", "Ambele"]
