@@ -48,3 +48,17 @@ def test_a_datetime_local_field_is_read_as_wall_time_of_the_zone() -> None:
     assert formatting.local_input_to_utc("2026-01-01T10:00", "Europe/Lisbon") == "2026-01-01T10:00:00+00:00"
     assert formatting.local_input_to_utc("abc", BUCHAREST) == "abc"
     assert formatting.local_input("2026-07-01T07:00:00Z", BUCHAREST) == "2026-07-01T10:00"
+
+
+def test_a_month_is_its_short_name_and_year_in_each_locale_and_other_text_stays() -> None:
+    assert formatting.month("2026-12", "ro") == "dec. 2026"
+    assert formatting.month("2026-12", "en") == "Dec 2026"
+    assert formatting.month(date(2027, 1, 15), "en") == "Jan 2027"
+    assert formatting.month("2026-13", "ro") == "2026-13"
+    assert formatting.month(None, "ro") == ""
+
+
+def test_the_currency_name_after_an_amount_is_lei_for_ron_in_romanian_only() -> None:
+    assert formatting.currency_name("RON", "ro") == "lei"
+    assert formatting.currency_name("ron", "en") == "RON"
+    assert formatting.currency_name("EUR", "ro") == "EUR"

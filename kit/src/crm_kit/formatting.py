@@ -51,7 +51,12 @@ def money(value: Any, currency: str | None = DEFAULT_CURRENCY, locale: str | Non
     text = format_decimal(amount, format="#,##0.00", locale=language, decimal_quantization=True)
     if not currency:
         return text
-    return f"{text}\u00a0{_SYMBOLS.get((language, currency.upper()), currency.upper())}"
+    return f"{text}\u00a0{currency_name(currency, language)}"
+
+
+def currency_name(currency: str, locale: str | None = DEFAULT_LOCALE) -> str:
+    """The name written after an amount in ``currency``: ``lei`` for RON in Romanian, else the ISO code."""
+    return _SYMBOLS.get((_language(locale), currency.upper()), currency.upper())
 
 
 def number(value: Any, locale: str | None = DEFAULT_LOCALE, decimals: int | None = None) -> str:
@@ -101,6 +106,19 @@ def date(value: Any, locale: str | None = DEFAULT_LOCALE, zone: str | dt.tzinfo 
         parsed = _in_zone(parsed, zone).date()
     language = _language(locale)
     return format_date(parsed, _date_format(language), locale=language)
+
+
+def month(value: Any, locale: str | None = DEFAULT_LOCALE) -> str:
+    """A calendar month (``2026-12``, or a date in it): ``dec. 2026`` (ro), ``Dec 2026`` (en); other text as is."""
+    if isinstance(value, dt.date):
+        first = value.replace(day=1) if not isinstance(value, dt.datetime) else value.date().replace(day=1)
+    else:
+        try:
+            year, number = str(value).strip()[:7].split("-")
+            first = dt.date(int(year), int(number), 1)
+        except ValueError:
+            return "" if value is None else str(value)
+    return format_date(first, "MMM y", locale=_language(locale))
 
 
 def datetime(value: Any, zone: str | dt.tzinfo | None = None, locale: str | None = DEFAULT_LOCALE) -> str:

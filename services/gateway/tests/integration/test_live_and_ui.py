@@ -87,14 +87,14 @@ async def test_a_user_logs_in_sees_every_area_and_f2_opens_the_action_palette_wi
     assert page.url == stack.base_url + "/"
     nav = page.locator("nav.nav")
     for label in (
-        "Parteneri / Lead-uri",
-        "Campanii marketing",
+        "Parteneri",
+        "Campanii",
         "Oportunități",
         "Pipeline",
         "Task-uri",
         "eMail",
         "Import eMail",
-        "Analiză dosare",
+        "Dosare",
         "Documente",
         "Articole",
         "Personal",

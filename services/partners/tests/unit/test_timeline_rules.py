@@ -56,6 +56,23 @@ def test_an_invoice_becomes_one_invoice_entry_at_the_time_of_its_event() -> None
     assert entry.title == "Factură FA-1: 100.00 RON fără TVA" and entry.ref_id == str(invoice.document_id)
 
 
+def test_a_follow_up_and_a_won_opportunity_carry_their_moment_and_amount_for_the_reader_language() -> None:
+    partner, opportunity, at = uuid4(), uuid4(), datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
+    follow_up = opp.FollowUpScheduled(
+        opportunity_id=opportunity,
+        partner_id=partner,
+        title="Imprimante",
+        stage="offer",
+        delegate_staff_id=uuid4(),
+        follow_up_at=at,
+    )
+    won = opp.OpportunityWon(opportunity_id=opportunity, partner_id=partner, potential=Decimal("54000"))
+    [scheduled] = entries_for(envelope(follow_up), follow_up)
+    [sale] = entries_for(envelope(won, "e2"), won)
+    assert scheduled.details["follow_up_at"] == at.isoformat() and scheduled.details["title"] == "Imprimante"
+    assert (sale.details["potential"], sale.details["currency"]) == ("54000.00", "RON")
+
+
 def test_campaign_members_added_make_one_entry_per_partner() -> None:
     a, b = uuid4(), uuid4()
     event = cmp.CampaignMembersAdded(campaign_id=uuid4(), partner_ids=[a, b, a])

@@ -2,23 +2,28 @@
 (function () {
   const form = document.getElementById("member-filter");
   const box = document.getElementById("filter-count");
+  const add = document.getElementById("add-matching");
   let timer = null;
+  // The server words the count (plural forms) and says whether the filter has a criterion: without one the
+  // button stays disabled, so an empty filter never adds the whole directory.
   async function count() {
+    if (!form) return;
     const params = new URLSearchParams(new FormData(form));
     try {
       const answer = await fetch(form.dataset.countUrl + "?" + params.toString(), {headers: {accept: "application/json"}});
       const body = await answer.json();
-      if (body.error) { box.dataset.error = body.error; box.title = body.error; return; }
-      delete box.dataset.error; box.title = "";
-      box.querySelector("[data-matching]").textContent = body.matching;
-      box.querySelector("[data-already]").textContent = body.already_members;
-      box.querySelector("[data-would-add]").textContent = body.would_add;
-      box.dataset.matching = body.matching;
+      if (body.error) { box.dataset.error = body.error; box.textContent = body.error; add.disabled = true; return; }
+      delete box.dataset.error;
+      box.textContent = body.summary;
+      box.dataset.matching = body.matching === undefined ? "" : body.matching;
+      add.disabled = !body.criterion || !body.would_add;
     } catch (e) { box.title = String(e); }
   }
-  form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(count, 250); });
-  form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(count, 50); });
-  count();
+  if (form) {
+    form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(count, 250); });
+    form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(count, 50); });
+    count();
+  }
 
   const progress = document.getElementById("progress");
   async function poll() {

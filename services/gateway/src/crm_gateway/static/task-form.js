@@ -8,6 +8,12 @@
   const set = (id, text, cls) => { const el = document.getElementById(id); el.textContent = text; el.className = cls || ""; };
   let timer = null;
   const hours = (text) => Number(text).toLocaleString(document.documentElement.lang || undefined);
+  // An amount as the server's money filter writes it: the page's separators, two decimals, the currency's name
+  const money = (amount, currency) => {
+    const code = (currency || "RON").toUpperCase();
+    const text = Number(amount).toLocaleString(document.documentElement.lang || undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2});
+    return text + "\u00a0" + ((data.currencies || {})[code] || code);
+  };
   // T5: the contract line picker lists the chosen client's contracts in force, each line by its name
   const lines = document.getElementById("contract-line");
   let linesFor = null;
@@ -62,7 +68,7 @@
     }
     set("check-contract", body.active_contract ? body.active_contract.number : (q.get("partner_id") ? T.none : "—"));
     set("check-covers", body.covers_service === null ? "—" : (body.covers_service ? T.yes : T.no), body.covers_service === false ? "warn" : "ok");
-    set("check-balance", body.balance === null ? "—" : body.balance + " " + (body.balance_currency || ""));
+    set("check-balance", body.balance === null || body.balance === undefined ? "—" : money(body.balance, body.balance_currency));
   }
   form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(refresh, 150); });
   form.addEventListener("input", (e) => { if (e.target.dataset.check !== undefined) { clearTimeout(timer); timer = setTimeout(refresh, 400); } });

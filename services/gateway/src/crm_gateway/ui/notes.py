@@ -1,17 +1,23 @@
 """System texts the services write in Romanian (stage-history notes, partner-history titles), in the user's language.
 
-The services store these as sentences ("Comandă cerută", "Task creat: Sună clientul"), not as codes; until they
-store a code and its values (listed in the #18 note), the UI recognises each sentence the services write and
-shows it from the catalogue. Anything else (a note a person typed) is shown as written.
+A partner-history entry carries its event type and values (amount, currency, moment) in ``details``: ``history``
+writes the sentence from them, with the figures and dates of the reader's locale. Older entries and stage notes
+are only sentences ("Comandă cerută", "Task creat: Sună clientul"): ``translate`` recognises each sentence the
+services write and shows it from the catalogue (raw amounts and UTC moments reformatted). Anything else (a note a
+person typed) is shown as written.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 from crm_gateway.ui import i18n
 from crm_gateway.ui.i18n import N_
+from crm_kit import formatting
 
 _STAGES = {
     "Nouă": "new",
@@ -45,7 +51,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^Oportunitate (?P<verb>deschisă|actualizată): (?P<rest>.+)$", N_("Oportunitate %(verb)s: %(rest)s")),
         (r"^Etapă (?P<stage>[^:]+): (?P<title>.+)$", N_("Etapă %(stage)s: %(title)s")),
         (r"^Etapă (?P<stage>[^:]+)$", N_("Etapă %(stage)s")),
-        (r"^Urmărire programată (?P<when>[^:]+?)(: (?P<title>.+))?$", N_("Urmărire programată %(when)s%(title)s")),
+        (r"^Urmărire programată (?P<when>.+? UTC)(: (?P<title>.+))?$", N_("Urmărire programată %(when)s%(title)s")),
         (r"^Oportunitate câștigată: (?P<amount>.+)$", N_("Oportunitate câștigată: %(amount)s")),
         (r"^Oportunitate pierdută: (?P<reason>.+)$", N_("Oportunitate pierdută: %(reason)s")),
         (r"^Ofertă (?P<number>\S+) acceptată$", N_("Ofertă %(number)s acceptată")),
@@ -91,15 +97,37 @@ _VALUE_TEXTS: Mapping[str, str] = {
 """Words inside a sentence that are themselves texts to translate."""
 
 
-def translate(language: str, text: str | None) -> str:
-    """A system note or history title in ``language``; a text no pattern knows comes back unchanged."""
+_RAW_AMOUNT = re.compile(r"(?<![\w.,])(?P<value>-?\d+\.\d{2}) (?P<currency>[A-Z]{3})$")
+"""An amount as the services used to write it in a sentence: ``54000.00 RON`` (at the end of a value)."""
+
+_RAW_UTC = re.compile(r"^(?P<moment>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$")
+"""A moment as the services used to write it: ``2026-12-20 10:00 UTC``."""
+
+
+def _reformat(language: str, value: str, zone: dt.tzinfo | None) -> str:
+    """A raw amount or UTC moment inside an old sentence, in the reader's locale (and zone)."""
+    moment = _RAW_UTC.match(value)
+    if moment is not None:
+        at = dt.datetime.strptime(moment["moment"], "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+        return formatting.datetime(at, zone or dt.UTC, language)
+    return _RAW_AMOUNT.sub(lambda m: formatting.money(m["value"], m["currency"], language), value)
+
+
+def translate(language: str, text: str | None, zone: dt.tzinfo | None = None) -> str:
+    """A system note or history title in ``language``; a text no pattern knows comes back unchanged.
+
+    Args:
+        language: the reader's language.
+        text: the sentence a service wrote.
+        zone: where the reader's clock is (for a moment the sentence names in UTC).
+    """
     if not text:
         return ""
     for pattern, msgid in _PATTERNS:
         found = pattern.match(text)
         if found is None:
             continue
-        values = {key: value or "" for key, value in found.groupdict().items()}
+        values = {key: _reformat(language, value or "", zone) for key, value in found.groupdict().items()}
         for key, value in values.items():
             if value in _VALUE_TEXTS:
                 values[key] = i18n.gettext(language, _VALUE_TEXTS[value])
@@ -162,3 +190,98 @@ def duplicate_of(text: str | None) -> dict[str, str] | None:
         return None
     file = found["file"]
     return {"file": "" if file == "an earlier import" else file, "import_id": found["import_id"]}
+
+
+_DOCUMENT_LABELS = {
+    "OfferIssued": N_("Ofertă"),
+    "ClientOrderPlaced": N_("Comandă client"),
+    "ContractSigned": N_("Contract semnat"),
+    "InvoiceIssued": N_("Factură"),
+}
+
+
+def _said(language: str, type_: str, d: Mapping[str, Any], zone: dt.tzinfo) -> str | None:
+    """The sentence of an entry from its values, or ``None`` when the entry lacks them (an older one)."""
+
+    def money(amount: str) -> str:
+        return formatting.money(d[amount], d.get("currency") or "RON", language)
+
+    def title() -> str:
+        return f": {d['title']}" if d.get("title") else ""
+
+    if type_ in _DOCUMENT_LABELS and "net" in d and "number" in d:
+        label = i18n.gettext(language, _DOCUMENT_LABELS[type_])
+        return i18n.gettext(
+            language,
+            N_("%(label)s %(number)s: %(amount)s fără TVA"),
+            label=label,
+            number=d["number"],
+            amount=money("net"),
+        )
+    if type_ == "PaymentReceived" and "amount" in d:
+        return i18n.gettext(language, N_("Încasare %(amount)s"), amount=money("amount"))
+    if type_ == "CostDocumentPosted" and "net" in d and "number" in d:
+        return i18n.gettext(
+            language, N_("Document de cost %(number)s: %(amount)s"), number=d["number"], amount=money("net")
+        )
+    if type_ == "FollowUpScheduled" and "follow_up_at" in d:
+        when = formatting.datetime(d["follow_up_at"], zone, language)
+        return i18n.gettext(language, N_("Urmărire programată %(when)s%(title)s"), when=when, title=title())
+    if type_ == "OpportunityWon" and "potential" in d:
+        return i18n.gettext(language, N_("Oportunitate câștigată: %(amount)s"), amount=money("potential"))
+    if type_ in ("OpportunityOpened", "OpportunityUpdated") and "potential" in d and "title" in d:
+        verb = N_("deschisă") if type_ == "OpportunityOpened" else N_("actualizată")
+        rest = f"{d['title']}, {money('potential')}"
+        return i18n.gettext(
+            language, N_("Oportunitate %(verb)s: %(rest)s"), verb=i18n.gettext(language, verb), rest=rest
+        )
+    if type_ == "EstimateIssued" and "total" in d:
+        return i18n.gettext(language, N_("Deviz emis: %(amount)s"), amount=money("total"))
+    if type_ == "ContractEnded" and "ended_on" in d and "number" in d:
+        date = formatting.date(d["ended_on"], language)
+        return i18n.gettext(language, N_("Contract %(number)s încheiat la %(date)s"), number=d["number"], date=date)
+    return None
+
+
+def history(language: str, entry: Mapping[str, Any], zone: dt.tzinfo) -> str:
+    """A partner-history entry's sentence in ``language``: from its type and values, else from its stored title.
+
+    Args:
+        language: the reader's language.
+        entry: the entry as the partners API gives it (``type``, ``title``, ``details``).
+        zone: the zone moments are shown in.
+    """
+    details = entry.get("details") or {}
+    if not details.get("hidden"):
+        try:
+            said = _said(language, str(entry.get("type") or ""), details, zone)
+        except (ValueError, TypeError, ArithmeticError):
+            said = None  # values of an unexpected shape: the stored sentence still reads
+        if said is not None:
+            return said
+    return translate(language, entry.get("title"), zone)
+
+
+_URL_LINE = re.compile(r"^\s*(?:[^:\n]{1,60}:\s*)?(?P<url>https?://\S+)\s*$")
+"""A line that is only a web address, perhaps after a short label ("Open the task: http://..."): how the notifier
+ends a message so that its emailed copy can be followed."""
+
+
+def message_body(body: str | None, link: str | None) -> str:
+    """A message's text for the in-app stack, without the raw address line of its own record (its button opens it).
+
+    The services write the record's full address into the body so an emailed copy can be followed; in the app the
+    "Deschide" button goes there already, so a line that is only that address (any host, same path) is dropped.
+    """
+    if not body:
+        return ""
+    if not link:
+        return body
+    path = link.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    kept = []
+    for line in body.splitlines():
+        found = _URL_LINE.match(line)
+        if found is not None and urlsplit(found["url"]).path.rstrip("/") == path:
+            continue
+        kept.append(line)
+    return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(kept)).strip()  # no gap left where the line was

@@ -44,11 +44,16 @@ AREAS_PACKAGE = "crm_gateway.ui.areas"
 
 @dataclass(frozen=True)
 class NavItem:
-    """One entry of the navigation: Romanian label, link, and the group it sits in."""
+    """One entry of the navigation: Romanian label, link, the group it sits in, and the menu's short name.
+
+    The menu shows ``short`` (when set) so that every entry fits one line at 1280 px; ``label``, the area's
+    full name, is its tooltip and the page's heading.
+    """
 
     label: str
     href: str
     group: str = ""
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,14 +67,14 @@ class PaletteAction:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(N_("Acasă"), "/"),
-    NavItem(N_("Parteneri / Lead-uri"), "/partners"),
-    NavItem(N_("Campanii marketing"), "/campaigns"),
+    NavItem(N_("Parteneri / Lead-uri"), "/partners", short=N_("Parteneri")),
+    NavItem(N_("Campanii marketing"), "/campaigns", short=N_("Campanii")),
     NavItem(N_("Oportunități"), "/opportunities", N_("Vânzări")),
     NavItem(N_("Pipeline"), "/pipeline", N_("Vânzări")),
     NavItem(N_("Task-uri"), "/tasks"),
     NavItem(N_("eMail"), "/emails"),
     NavItem(N_("Import eMail"), "/mail-imports"),
-    NavItem(N_("Analiză dosare"), "/dossiers"),
+    NavItem(N_("Analiză dosare"), "/dossiers", short=N_("Dosare")),
     NavItem(N_("Documente"), "/documents", N_("Comercial")),
     NavItem(N_("Articole"), "/articles", N_("Comercial")),
     NavItem(N_("Personal"), "/staff"),
@@ -171,6 +176,14 @@ def configure_templates(
         return formatting.money(value, currency, lang_of(ctx))
 
     @pass_context
+    def currency_name(ctx: Context, currency: str) -> str:
+        return formatting.currency_name(currency, lang_of(ctx))
+
+    @pass_context
+    def month(ctx: Context, value: Any) -> str:
+        return formatting.month(value, lang_of(ctx))
+
+    @pass_context
     def number(ctx: Context, value: Any, decimals: int | None = None) -> str:
         return formatting.number(value, lang_of(ctx), decimals)
 
@@ -188,7 +201,11 @@ def configure_templates(
 
     @pass_context
     def note(ctx: Context, text: str | None) -> str:
-        return notes.translate(lang_of(ctx), text)
+        return notes.translate(lang_of(ctx), text, tz)
+
+    @pass_context
+    def history(ctx: Context, entry: Mapping[str, Any]) -> str:
+        return notes.history(lang_of(ctx), entry, tz)
 
     @pass_context
     def email_note(ctx: Context, status: str | None, text: str | None) -> str:
@@ -277,7 +294,11 @@ def configure_templates(
     env.filters["local_date"] = local_date
     env.filters["local_input"] = local_input
     env.filters["note"] = note
+    env.filters["history"] = history
+    env.filters["message_body"] = notes.message_body
     env.filters["money"] = money
+    env.filters["month"] = month
+    env.filters["currency_name"] = currency_name
     env.filters["number"] = number
     env.filters["percent"] = percent
 

@@ -154,7 +154,13 @@ def _filed(e: Mapping[str, Any]) -> Said:
 
 def _opportunity(verb: str) -> Callable[[Mapping[str, Any]], Said]:
     def said(e: Mapping[str, Any]) -> Said:
-        details = {"potential": f"{e['potential']:.2f}", "probability": str(e["probability"]), "stage": e["stage"]}
+        details = {
+            "potential": f"{e['potential']:.2f}",
+            "currency": e.get("currency") or "RON",
+            "probability": str(e["probability"]),
+            "stage": e["stage"],
+            "title": e["title"],
+        }
         title = f"Oportunitate {verb}: {e['title']}, {_m(e['potential'])}"
         return "opportunity", title, "opportunity", str(e["opportunity_id"]), details
 
@@ -180,12 +186,19 @@ def _follow_up(e: Mapping[str, Any]) -> Said:
     title = f"Urmărire programată {e['follow_up_at']:%Y-%m-%d %H:%M} UTC" + (
         f": {e['title']}" if e.get("title") else ""
     )
-    details = {"delegate_staff_id": str(e["delegate_staff_id"]), "note": e.get("note")}
+    details = {
+        "delegate_staff_id": str(e["delegate_staff_id"]),
+        "note": e.get("note"),
+        "follow_up_at": e["follow_up_at"].isoformat(),
+        "title": e.get("title") or None,
+    }
     return "opportunity", title, "opportunity", str(e["opportunity_id"]), details
 
 
 def _won(e: Mapping[str, Any]) -> Said:
-    return "opportunity", f"Oportunitate câștigată: {_m(e['potential'])}", "opportunity", str(e["opportunity_id"]), {}
+    details = {"potential": f"{e['potential']:.2f}", "currency": "RON"}
+    title = f"Oportunitate câștigată: {_m(e['potential'])}"
+    return "opportunity", title, "opportunity", str(e["opportunity_id"]), details
 
 
 def _lost(e: Mapping[str, Any]) -> Said:
@@ -224,7 +237,7 @@ def _contract_ended(e: Mapping[str, Any]) -> Said:
 
 
 def _cost(e: Mapping[str, Any]) -> Said:
-    details = {"number": e["number"], "net": f"{e['net']:.2f}", "cost_kind": e["kind"]}
+    details = {"number": e["number"], "net": f"{e['net']:.2f}", "currency": "RON", "cost_kind": e["kind"]}
     return "cost", f"Document de cost {e['number']}: {_m(e['net'])}", "cost", str(e["document_id"]), details
 
 
@@ -271,7 +284,8 @@ def _task_reopened(e: Mapping[str, Any]) -> Said:
 
 
 def _estimate(e: Mapping[str, Any]) -> Said:
-    return "task", f"Deviz emis: {_m(e['total'])}", "task", str(e["task_id"]), {"estimate_id": str(e["estimate_id"])}
+    details = {"estimate_id": str(e["estimate_id"]), "total": f"{e['total']:.2f}", "currency": "RON"}
+    return "task", f"Deviz emis: {_m(e['total'])}", "task", str(e["task_id"]), details
 
 
 def _task_invoiced(e: Mapping[str, Any]) -> Said:

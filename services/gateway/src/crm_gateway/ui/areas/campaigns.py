@@ -19,11 +19,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from crm_gateway.ui import i18n, problems
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import many as _all
 from crm_gateway.ui.forms import number as _number
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
+from crm_gateway.ui.web import language_of
 
 Form = URLEncodedBody[dict[str, Any]]
 FILTER_TEXT = ("name", "fiscal_code", "locality", "county", "activity_domain")
@@ -31,6 +33,26 @@ FILTER_NUMBERS = ("turnover_min", "turnover_max", "employees_min", "employees_ma
 KINDS = ("client", "lead", "supplier")
 PAGE = 100
 NOTHING_TICKED = N_("Bifați cel puțin un membru sau alegeți „pentru toți membrii”.")
+NO_CRITERION = N_(
+    "Completați cel puțin un criteriu al filtrului (nume, CUI, localitate, județ, domeniu, cifră de afaceri sau angajați)."  # noqa: E501 - one catalogue text
+)
+
+
+def has_criterion(found: dict[str, Any]) -> bool:
+    """Whether a member filter narrows the directory: the kinds alone would add every client and lead."""
+    return any(key != "kinds" for key in found)
+
+
+def count_summary(language: str, counted: dict[str, Any]) -> str:
+    """The live count in words, each figure with its plural form: "273 de parteneri găsiți · 1 deja membru · ..."."""
+    matching, already, adding = (int(counted.get(k) or 0) for k in ("matching", "already_members", "would_add"))
+    return " · ".join(
+        (
+            i18n.ngettext(language, "%(num)d partener găsit", "%(num)d parteneri găsiți", matching),
+            i18n.ngettext(language, "%(num)d deja membru", "%(num)d deja membri", already),
+            i18n.ngettext(language, "%(num)d va fi adăugat", "%(num)d vor fi adăugați", adding),
+        )
+    )
 
 
 def member_filter(form: dict[str, Any]) -> dict[str, Any]:
@@ -173,15 +195,22 @@ async def campaign_edit(api: NamedDependency[ApiClient], campaign_id: FromPath[U
 async def member_count(
     api: NamedDependency[ApiClient], campaign_id: FromPath[UUID], request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
-    """The filter builder's live count: how many partners match, how many are members already."""
+    """The filter builder's live count: how many partners match, how many are members already, in words.
+
+    Without a criterion nothing is counted: the form does not add the whole directory (``criterion`` false).
+    """
+    language = language_of(request)
     query = {key: request.query_params.getall(key) for key in request.query_params}
+    found = member_filter(query)
+    if not has_criterion(found):
+        return {"criterion": False, "summary": i18n.gettext(language, NO_CRITERION)}
     try:
         counted: dict[str, Any] = await api.post(
-            f"/api/campaigns/{campaign_id}/members/preview", json={"filter": member_filter(query)}
+            f"/api/campaigns/{campaign_id}/members/preview", json={"filter": found}
         )
     except ApiError as exc:
-        return {"error": exc.detail}
-    return counted
+        return {"error": problems.message(language, exc)}
+    return {**counted, "criterion": True, "summary": count_summary(language, counted)}
 
 
 @post("/campaigns/{campaign_id:uuid}/members", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
@@ -190,6 +219,8 @@ async def member_add(api: NamedDependency[ApiClient], campaign_id: FromPath[UUID
     picked = _all(data, "partner_ids")
     body: dict[str, Any] = {"partner_ids": picked} if picked else {"filter": member_filter(data)}
     try:
+        if not picked and not has_criterion(body["filter"]):
+            raise ApiError(422, NO_CRITERION)
         await api.post(f"/api/campaigns/{campaign_id}/members", json=body)
     except ApiError as exc:
         return await _campaign_page(api, campaign_id, error=exc, form=data)

@@ -415,7 +415,10 @@ async def tracking_page(
     from_: Annotated[str | None, QueryParameter(name="from")] = None,
     to: FromQuery[str | None] = None,
 ) -> Template:
-    """T12: resolved and unresolved tasks per person per day, one bar chart per person on a shared scale."""
+    """T12: resolved and unresolved tasks per person per day, one bar chart per person on its own scale.
+
+    A shared scale made a colleague with 3 tasks a flat line beside one with 600; each chart's ticks say its scale.
+    """
     first, last = _period(zone, from_, to, 13)
     language = language_of(request)
     error = None
@@ -432,9 +435,8 @@ async def tracking_page(
     for row in data["items"]:
         person = people.setdefault(row["staff_id"] or "-", {"name": row["name"], "by_day": {}})
         person["by_day"][row["day"]] = row
-    peak = max((r["resolved"] + r["unresolved"] for r in data["items"]), default=0)
     charts = [
-        {"staff_id": staff_id, "name": person["name"], **_chart(days, person["by_day"], peak, language)}
+        {"staff_id": staff_id, "name": person["name"], **_chart(days, person["by_day"], _peak(person), language)}
         for staff_id, person in people.items()
     ]
     return Template(
@@ -443,14 +445,22 @@ async def tracking_page(
     )
 
 
+def _peak(person: dict[str, Any]) -> int:
+    """The person's busiest day (resolved plus unresolved): the top of their chart."""
+    return max((int(r["resolved"]) + int(r["unresolved"]) for r in person["by_day"].values()), default=0)
+
+
 CHART_HEIGHT = 160
+CHART_WIDTH = 1100
 CHART_LEFT = 34
 CHART_TOP = 26
 
 
 def _chart(days: list[date], by_day: dict[str, dict[str, Any]], peak: int, language: str) -> dict[str, Any]:
     """T12: an SVG bar chart's geometry: stacked bars (resolved, unresolved) per day, a y axis with whole ticks."""
-    step = 44 if len(days) <= 31 else 14  # a label ("Nov 23", "23.11") fits under a wide bar
+    # Up to a month the bars widen to fill CHART_WIDTH (the chart is as wide as its card at a usual screen);
+    # a label ("Nov 23", "23.11") fits under a bar of 44. A longer period keeps narrow bars and scrolls.
+    step = max(44, (CHART_WIDTH - CHART_LEFT - 10) // max(len(days), 1)) if len(days) <= 31 else 14
     scale = CHART_HEIGHT / max(peak, 1)
     bars = []
     for i, day in enumerate(days):
@@ -482,6 +492,7 @@ def _chart(days: list[date], by_day: dict[str, dict[str, Any]], peak: int, langu
         "bottom": CHART_TOP + CHART_HEIGHT,
         "left": CHART_LEFT,
         "step": step,
+        "fill": step >= 44,  # up to a month the chart stretches to the card; a longer period scrolls
     }
 
 
