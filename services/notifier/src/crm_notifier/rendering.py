@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +14,12 @@ from jinja2.runtime import Context
 from crm_kit import formatting
 from crm_notifier.domain.headers import one_line
 from crm_notifier.domain.models import LANGUAGES
+
+
+@lru_cache(maxsize=1024)
+def _local_time(value: Any, zone: ZoneInfo, language: str) -> str:
+    # A broadcast tells 1,000 people of one deadline: Babel's formatting was a third of the notifier's work.
+    return formatting.datetime(value, zone, language)
 
 
 class Renderer:
@@ -33,7 +41,10 @@ class Renderer:
     @pass_context
     def _local(self, context: Context, value: Any) -> str:
         """A UTC time (datetime or ISO text) in the configured zone, the way the message's language writes it."""
-        return formatting.datetime(value, self.zone, context.get("lang") or self.default_language)
+        language = context.get("lang") or self.default_language
+        if isinstance(value, Hashable):
+            return _local_time(value, self.zone, language)
+        return formatting.datetime(value, self.zone, language)
 
     def url(self, link: str | None) -> str | None:
         """The absolute web UI address of a path."""

@@ -43,6 +43,8 @@ class InMemoryRepository:
         self.creds: dict[str, Row] = {}
         self.deliveries: dict[str, Row] = {}
         self.message_rows: dict[str, Row] = {}
+        self.staff_reads = 0
+        """Reads of staff members (a query each on the real store)."""
 
     # Read models -------------------------------------------------------------------------------------------
 
@@ -50,11 +52,13 @@ class InMemoryRepository:
         self.staff[member.staff_id] = member
 
     async def get_staff(self, staff_id: str) -> StaffMember | None:
+        self.staff_reads += 1
         return self.staff.get(staff_id)
 
     async def staff_and_preferences_many(
         self, staff_ids: Sequence[str]
     ) -> dict[str, tuple[StaffMember, Preferences | None]]:
+        self.staff_reads += 1
         found: dict[str, tuple[StaffMember, Preferences | None]] = {}
         for staff_id in set(staff_ids):
             member = self.staff.get(staff_id)
@@ -63,6 +67,7 @@ class InMemoryRepository:
         return found
 
     async def staff_by_ids(self, ids: Sequence[str]) -> dict[str, StaffMember]:
+        self.staff_reads += 1
         return {i: self.staff[i] for i in ids if i in self.staff}
 
     async def save_partner(self, card: PartnerCard) -> None:

@@ -38,6 +38,17 @@ def test_english_is_available_and_an_unknown_language_falls_back_to_romanian() -
     assert RENDERER.render("task_created", "xx", context)[0] == "Task nou: Call"
 
 
+def test_one_deadline_told_to_many_reads_in_each_ones_language_and_each_renderers_zone() -> None:
+    # The formatted time is remembered per (time, zone, language): a broadcast formats its deadline once.
+    deadline = "2026-07-01T07:00:00+00:00"
+    context = {"name": "Ana", "title": "Inventar", "description": "", "partner": None, "deadline": deadline}
+    london = Renderer("https://crm.firma.ro/", timezone="Europe/London")
+    for _ in range(2):
+        assert "Termen: 01.07.2026 10:00" in RENDERER.render("task_created", "ro", context)[1]
+        assert "Deadline: Jul 1, 2026 10:00" in RENDERER.render("task_created", "en", context)[1]
+        assert "Termen: 01.07.2026 08:00" in london.render("task_created", "ro", context)[1]
+
+
 def test_a_title_with_line_breaks_still_gives_a_one_line_subject() -> None:
     context = {"name": "Ana", "title": "Line one\r\nBcc: x@y.z", "by": None}
     subject, _ = RENDERER.render("task_assigned", "ro", context)

@@ -162,6 +162,20 @@ async def test_a_new_task_tells_its_responsible_but_not_the_one_who_created_it_f
     assert message["cause_event_id"] == "e1"
 
 
+async def test_a_broadcast_redelivered_reads_its_people_once_per_batch_and_tells_each_of_them_once() -> None:
+    n = Notifier()
+    people = [f"0190a000-0000-7000-8000-{i:012d}" for i in range(200)]
+    for i, staff_id in enumerate(people):
+        await n.uses.staff_changed(SaveStaffMember(staff_id, f"Om {i}", f"om{i}@firma.ro", f"om{i}"))
+    batch = [created(f"e{i}", staff_id, source="broadcast") for i, staff_id in enumerate(people)]
+    n.repo.staff_reads = 0
+    await n.uses.tasks_created(batch)
+    await n.uses.tasks_created(batch)  # the batch again (a redelivery past the inbox): nothing twice
+    assert n.repo.staff_reads == 2  # one read per batch, not one per person
+    assert len(n.repo.message_rows) == 200
+    assert sorted(m["recipient"] for m in n.publisher.of("message_posted")) == sorted(f"om{i}" for i in range(200))
+
+
 async def test_a_new_task_for_someone_without_a_login_is_one_email(n: Notifier) -> None:
     await n.uses.tasks_created([created("e1", ION)])
     assert [(e["recipient"], e["subject"], e["status"]) for e in n.emails] == [

@@ -71,6 +71,10 @@ class Repository(Protocol):
         """Whether a task with this id is stored."""
         ...
 
+    async def existing_task_ids(self, task_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these task ids are stored (one query for a batch of events)."""
+        ...
+
     async def list_tasks(
         self, viewer: Viewer, flt: TaskFilter, limit: int | None, offset: int
     ) -> tuple[list[Task], int]:

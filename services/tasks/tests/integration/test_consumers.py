@@ -15,7 +15,7 @@ from crm_contracts.commercial import BalanceChanged, ContractSigned, InvoiceIssu
 from crm_contracts.common import Attachment, DocumentLine
 from crm_contracts.opportunities import FollowUpScheduled
 from crm_contracts.partners import PartnerRegistered, StaffMemberRegistered
-from crm_contracts.tasks import Origin, TaskCreated, TaskInvoiced
+from crm_contracts.tasks import Origin, TaskAssigned, TaskCreated, TaskInvoiced
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.ids import new_id
 from crm_kit.service import start_in_background
@@ -76,7 +76,7 @@ async def test_follow_ups_and_emailed_tasks_become_tasks_once_and_invoices_mark_
             attachments=[Attachment(file_name="poza.jpg", sha256="a" * 64, size=10)],
             origin=Origin(message_id="<m1@acme.ro>", email_from="office@acme.ro"),
         )
-        await publish(kafka_bootstrap, prefix, emailed, emailed, source="/crm/mail-ingest")
+        sent_twice = await publish(kafka_bootstrap, prefix, emailed, emailed, source="/crm/mail-ingest")
 
         async def tasks_by_source() -> dict[str, int] | None:
             async with service.db.read() as conn:
@@ -132,6 +132,9 @@ async def test_follow_ups_and_emailed_tasks_become_tasks_once_and_invoices_mark_
         assert [e.invoice_id for _, e in events if isinstance(e, TaskInvoiced)] == [invoice_id]
         follow_up_created = [e for _, e in events if isinstance(e, TaskCreated) and e.source == "follow_up"]
         assert len(follow_up_created) == 1
+        # The emailed task is assigned once, and the assignment answers the event that brought it (batch path).
+        [assigned] = [env for env, e in events if isinstance(e, TaskAssigned) and e.task_id == emailed.task_id]
+        assert assigned.causationid in {env.id for env in sent_twice}
 
         async def task_created_handled() -> list[str] | None:
             async with service.db.read() as conn:

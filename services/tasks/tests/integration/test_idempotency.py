@@ -36,6 +36,29 @@ async def test_a_retried_create_with_the_same_key_makes_one_task_and_replays_the
     assert await any_world.count("tasks") == 1
 
 
+async def test_a_retried_broadcast_with_the_same_key_makes_each_task_reminder_and_event_once(any_world: World) -> None:
+    # The broadcast's tasks, reminders and events are written in bulk, still in the key's one transaction.
+    await any_world.add_staff("boss")
+    for n in range(30):
+        await any_world.add_staff(f"om{n}", categories=("depozit",))
+    deadline = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    body = {"title": "Inventar", "categories": ["depozit"], "deadline": deadline}
+    headers = {**any_world.as_("boss", "manager"), "Idempotency-Key": "broadcast-retry-1"}
+    first = await any_world.client.post("/api/task-broadcasts", json=body, headers=headers)
+    again = await any_world.client.post("/api/task-broadcasts", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["idempotent-replayed"] == "true"
+    assert first.json()["progress"] == {"total": 30, "resolved": 0, "open": 30}
+    assert (await any_world.count("broadcasts"), await any_world.count("tasks")) == (1, 30)
+    assert await any_world.count("reminders") >= 30
+    async with any_world.service.db.read() as conn:
+        created = (
+            await conn.execute(sa.text("select count(*) from outbox where ce_type like '%TaskCreated%'"))
+        ).scalar_one()
+    assert created == 30
+
+
 async def test_the_same_key_with_another_body_is_refused_with_422_and_creates_nothing(world: World) -> None:
     await world.add_staff("ana")
     headers = {**world.as_("ana"), "Idempotency-Key": "key-2"}

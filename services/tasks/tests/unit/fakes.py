@@ -51,12 +51,15 @@ class InMemoryRepository:
     partners: dict[UUID, PartnerRef] = field(default_factory=dict)
     contracts: dict[UUID, ContractRef] = field(default_factory=dict)
     balances: dict[UUID, tuple[Decimal, str]] = field(default_factory=dict)
+    task_writes: list[int] = field(default_factory=list)
+    """How many tasks each write stored (a statement on the real store): bulk paths write one for many."""
 
     # --- tasks
     async def insert_task(self, task: Task) -> bool:
         if task.id in self.tasks:
             return False
         self.tasks[task.id] = replace(task)
+        self.task_writes.append(1)
         return True
 
     async def update_task(self, task: Task) -> None:
@@ -78,6 +81,9 @@ class InMemoryRepository:
 
     async def task_exists(self, task_id: UUID) -> bool:
         return task_id in self.tasks
+
+    async def existing_task_ids(self, task_ids: Sequence[UUID]) -> set[UUID]:
+        return {i for i in task_ids if i in self.tasks}
 
     def _visible(self, viewer: Viewer, view: str = "all") -> list[Task]:
         found = [t for t in self.tasks.values() if rules.can_see(t, viewer)]
@@ -198,6 +204,8 @@ class InMemoryRepository:
 
     # --- reminders
     async def insert_new_tasks(self, tasks: Sequence[Task], planned: Sequence[tuple[UUID, PlannedReminder]]) -> None:
+        if tasks:
+            self.task_writes.append(len(tasks))
         for task in tasks:
             self.tasks[task.id] = replace(task)
         for task_id, p in planned:
@@ -308,6 +316,8 @@ class FakePublisher:
     """The ``Publisher`` port that records what was announced: ``("task_due", reminder)`` and the like."""
 
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+    """The size of each ``tasks_created`` call (their events are written together)."""
 
     def of(self, name: str) -> list[Any]:
         """The first argument of every call of one method, in order."""
@@ -321,6 +331,7 @@ class FakePublisher:
         self.calls.append(("task_created", replace(task)))
 
     async def tasks_created(self, tasks: Sequence[Task]) -> None:
+        self.batches.append(len(tasks))
         for task in tasks:
             await self.task_created(task)
 

@@ -304,6 +304,21 @@ async def test_a_broadcast_makes_one_task_per_active_recipient_and_launches_once
         await desk.uses.launch_broadcast(LaunchBroadcast(desk.who("bob"), "X", categories=["nimeni"]))
 
 
+async def test_a_broadcast_to_a_whole_category_writes_its_tasks_and_their_events_once_each(desk: Desk) -> None:
+    for n in range(300):
+        member = uuid4()
+        desk.repo.staff[member] = StaffMember(member, f"Om {n}", f"om{n}@x.ro", f"om{n}", Decimal(8), ("depozit",))
+    key, deadline = uuid4(), MONDAY + timedelta(days=7)
+    cmd = LaunchBroadcast(desk.who("bob"), "Inventar", categories=["depozit"], deadline=deadline, broadcast_id=key)
+    launched = await desk.uses.launch_broadcast(cmd)
+    assert len(launched.tasks.items) == 300
+    assert (desk.repo.task_writes, desk.publisher.batches) == ([300], [300])  # not one write per task
+    assert {task_id for task_id, _ in desk.repo.reminders} == set(desk.repo.tasks)  # each planned its reminders
+    with pytest.raises(Conflict, match="already launched"):
+        await desk.uses.launch_broadcast(cmd)  # the same launch again (a retried POST): nothing twice
+    assert (len(desk.repo.tasks), desk.repo.task_writes, desk.publisher.batches) == (300, [300], [300])
+
+
 # --- catalogue and settings
 
 
@@ -415,6 +430,17 @@ async def test_an_emailed_task_without_a_responsible_goes_to_the_service_rep_onc
     assert await desk.uses.take_incoming_task(TakeIncomingTask(stranger)) is True
     assert desk.repo.tasks[stranger.id].responsible_staff_id is None  # triage
     assert len(desk.publisher.of("task_assigned")) == 1
+
+
+async def test_a_redelivered_batch_of_task_created_stores_and_assigns_each_new_task_once(desk: Desk) -> None:
+    own = await desk.task(title="Al nostru")
+    emailed = Task(uuid4(), "Imprimanta", "", "email", None, MONDAY, partner_id=desk.acme)
+    batch = [TakeIncomingTask(own), TakeIncomingTask(emailed), TakeIncomingTask(emailed)]
+    assert await desk.uses.take_incoming_tasks(batch) == 1
+    assert await desk.uses.take_incoming_tasks(batch) == 0  # the whole batch again
+    assert set(desk.repo.tasks) == {own.id, emailed.id}
+    assert desk.repo.tasks[emailed.id].responsible_staff_id == desk.ana  # T4: the service rep
+    assert [task.id for task, _, _ in desk.publisher.of("task_assigned")] == [emailed.id]
 
 
 # --- queries

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crm_contracts import commercial, opportunities, partners, tasks
-from crm_kit.inbox import Context, Subscriptions
+from crm_kit.inbox import Context, Subscriptions, batch_scope
 from crm_tasks.domain.model import Alert, AttachmentRef, ContractLineRef, ContractRef, PartnerRef, StaffMember, Task
 from crm_tasks.service_layer import (
     EndContract,
@@ -101,9 +101,12 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
             )
         )
 
-    @subs.on(tasks.TaskCreated)
-    async def task_created(ctx: Context, e: tasks.TaskCreated) -> None:
-        # Mail-ingest's are new to us; our own describe tasks we have, which the use case leaves alone.
-        await uses.take_incoming_task(TakeIncomingTask(_task_from_event(e)))
+    @subs.on_batch(tasks.TaskCreated)
+    async def tasks_created(items: list[tuple[Context, tasks.TaskCreated]]) -> None:
+        # Mail-ingest's are new to us; our own describe tasks we have, which the use case leaves alone. A batch
+        # at once: a broadcast's 1,000 TaskCreated come back to us. A TaskAssigned answers its task's event.
+        causes = {str(e.task_id): ctx.envelope.id for ctx, e in items}
+        async with batch_scope(items, cause_of=lambda event: causes.get(str(getattr(event, "task_id", "")))):
+            await uses.take_incoming_tasks([TakeIncomingTask(_task_from_event(e)) for _, e in items])
 
     return subs

@@ -304,6 +304,12 @@ class SqlRepository:
         row = (await self.conn.execute(sa.select(t.tasks.c.id).where(t.tasks.c.id == task_id))).first()
         return row is not None
 
+    async def existing_task_ids(self, task_ids: Sequence[UUID]) -> set[UUID]:
+        if not task_ids:
+            return set()
+        rows = await self.conn.execute(sa.select(t.tasks.c.id).where(t.tasks.c.id.in_(list(set(task_ids)))))
+        return {_uuid(r.id) or UUID(int=0) for r in rows}
+
     async def list_tasks(
         self, viewer: Viewer, flt: TaskFilter, limit: int | None, offset: int
     ) -> tuple[list[Task], int]:
