@@ -135,6 +135,10 @@ class Repository(Protocol):
         """Remember a partner as the directory published it."""
         ...
 
+    async def add_new_partners(self, partners: Sequence[Partner]) -> None:
+        """Remember newly registered partners in one statement; one already known keeps what it has."""
+        ...
+
     async def partner(self, partner_id: UUID) -> Partner | None:
         """One partner of the read model."""
         ...

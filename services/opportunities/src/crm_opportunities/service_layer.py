@@ -7,6 +7,7 @@ the event contracts: the ``Repository`` and ``Publisher`` ports (``ports.py``) s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -569,6 +570,15 @@ class UseCases:
         """Keep partner names and kinds for lists and pickers."""
         async with self.uow() as work:
             await work.repo.upsert_partner(cmd.partner)
+
+    async def partners_registered(self, cmds: Sequence[KeepPartner]) -> None:
+        """Keep newly registered partners (a CSV import brings 100,000), in one statement.
+
+        A partner already known keeps what it has: a later change of it may have arrived first, and a
+        replayed registration must not undo it.
+        """
+        async with self.uow() as work:
+            await work.repo.add_new_partners(list({c.partner.partner_id: c.partner for c in cmds}.values()))
 
     async def article_changed(self, cmd: KeepArticle) -> None:
         """Keep the article catalogue for the document lines' picker (C5)."""

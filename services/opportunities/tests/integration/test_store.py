@@ -10,7 +10,8 @@ from uuid import UUID, uuid4
 import sqlalchemy as sa
 
 from crm_opportunities.domain.documents import Article
-from crm_opportunities.service_layer import KeepArticle, OpenForCampaign, RecordIssuedDocument
+from crm_opportunities.domain.model import Partner
+from crm_opportunities.service_layer import KeepArticle, KeepPartner, OpenForCampaign, RecordIssuedDocument
 from crm_opportunities.store.tables import metadata
 
 from .conftest import AGENT_STAFF, Opps
@@ -196,3 +197,20 @@ async def test_a_campaign_command_of_500_partners_is_stored_in_a_few_statements(
     types = await outbox_types(store_opps)
     assert types[:4] == ["crm.opportunities.OpportunityOpened.v1", "crm.opportunities.StageChanged.v1"] * 2
     assert (len(types), len(set(types))) == (1000, 2)
+
+
+async def test_an_import_of_registered_partners_is_kept_at_once_and_a_replay_keeps_later_changes(
+    store_opps: Opps,
+) -> None:
+    uses = store_opps.uses()
+    imported = [KeepPartner(Partner(uuid4(), f"Import {n:04} SRL", "lead")) for n in range(1500)]
+    await uses.partners_registered(imported)
+    changed = Partner(imported[0].partner.partner_id, "Import 0000 Group SRL", "client")
+    await uses.partner_changed(KeepPartner(changed))
+    await uses.partners_registered(imported[:10])  # a replay of the first registrations
+
+    assert [p.name for p in await uses.partners(name="Import 000", limit=20)] == [
+        "Import 0000 Group SRL",
+        *(f"Import {n:04} SRL" for n in range(1, 10)),
+    ]
+    assert len(await uses.partners(name="Import", limit=2000)) == 1500

@@ -176,6 +176,10 @@ class InMemoryRepository:
     async def upsert_partner(self, partner: Partner) -> None:
         self.known_partners[partner.partner_id] = partner
 
+    async def add_new_partners(self, partners: Sequence[Partner]) -> None:
+        for p in partners:
+            self.known_partners.setdefault(p.partner_id, p)
+
     async def partner(self, partner_id: UUID) -> Partner | None:
         return self.known_partners.get(partner_id)
 

@@ -421,6 +421,17 @@ async def test_partners_and_articles_other_contexts_publish_feed_the_pickers() -
     assert w.publisher.calls == []
 
 
+async def test_registered_partners_are_kept_in_one_call_and_a_replayed_registration_keeps_a_later_change() -> None:
+    w = world()
+    first = Partner(uuid4(), "Alfa SRL", "lead")
+    await w.uses.partners_registered([KeepPartner(first), KeepPartner(Partner(uuid4(), "Beta SRL", "client"))])
+    await w.uses.partner_changed(KeepPartner(Partner(first.partner_id, "Alfa Group SRL", "client")))
+    await w.uses.partners_registered([KeepPartner(first)])  # the registration again (a replay)
+    assert len(w.repo.known_partners) == 2
+    assert w.repo.known_partners[first.partner_id].name == "Alfa Group SRL"
+    assert w.publisher.calls == []
+
+
 # -- catalogues ---------------------------------------------------------------------------------------------
 
 

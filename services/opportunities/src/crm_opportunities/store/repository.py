@@ -470,6 +470,20 @@ class SqlRepository:
         stmt = dialect_insert(self.conn)(partners).values(partner_id=partner.partner_id, **values)
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["partner_id"], set_=values))
 
+    async def add_new_partners(self, new: Sequence[Partner]) -> None:
+        if new:
+            rows = [
+                {
+                    "partner_id": p.partner_id,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "fiscal_code": p.fiscal_code,
+                    "sales_rep_staff_id": p.sales_rep_staff_id,
+                }
+                for p in new
+            ]
+            await self.conn.execute(dialect_insert(self.conn)(partners).on_conflict_do_nothing(), rows)
+
     async def partner(self, partner_id: UUID) -> Partner | None:
         row = (await self.conn.execute(sa.select(partners).where(partners.c.partner_id == partner_id))).first()
         return None if row is None else _partner(row)
