@@ -620,25 +620,30 @@ class SqlRepository:
         now: dt.datetime,
         by: str | None,
     ) -> list[UUID]:
-        """Record an opportunity request per (campaign, partner); returns the partners not requested before."""
-        added: list[UUID] = []
+        """Record an opportunity request per (campaign, partner); returns the partners not requested before.
+
+        One executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs from one cached statement,
+        where a ``.values(rows)`` statement is compiled anew for every call (M7's 10,000 members cost a
+        second of CPU in compiling alone).
+        """
         unique = list(dict.fromkeys(partner_ids))
+        if not unique:
+            return []
         t = opportunity_requests
-        for start in range(0, len(unique), CHUNK):
-            rows = [
-                {
-                    "campaign_id": campaign_id,
-                    "partner_id": pid,
-                    "request_id": request_id,
-                    "owner_staff_id": owner_staff_id,
-                    "requested_at": now,
-                    "requested_by": by,
-                }
-                for pid in unique[start : start + CHUNK]
-            ]
-            stmt = dialect_insert(self.conn)(t).values(rows).on_conflict_do_nothing().returning(t.c.partner_id)
-            added += [r.partner_id for r in await self.conn.execute(stmt)]
-        return added
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "partner_id": pid,
+                "request_id": request_id,
+                "owner_staff_id": owner_staff_id,
+                "requested_at": now,
+                "requested_by": by,
+            }
+            for pid in unique
+        ]
+        stmt = dialect_insert(self.conn)(t).on_conflict_do_nothing().returning(t.c.partner_id)
+        added = {r.partner_id for r in await self.conn.execute(stmt, rows)}
+        return [pid for pid in unique if pid in added]
 
     async def latest_request(self, campaign_id: UUID) -> RequestStamp | None:
         """The campaign's latest opportunity request, or None."""
