@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -9,11 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_contracts.base import Event
 from crm_contracts.partners import LeadConverted
+from crm_kit.inbox import Context
 from crm_kit.outbox import Outbox
 from crm_kit.store import Database, kit_tables
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork, RecordedEmit
-from crm_kit.transactions import Emit, EventScope, SqlUnitOfWork, current_event
+from crm_kit.transactions import Emit, EventScope, OutboxEmit, SqlUnitOfWork, current_event
 
 metadata = sa.MetaData()
 kit_tables(metadata)
@@ -38,6 +41,16 @@ class Announcer:
 
     async def converted(self, lead_id: object) -> None:
         await self.emit(LeadConverted(partner_id=lead_id))
+
+
+class BulkAnnouncer:
+    """A publisher adapter that tells many facts at once (one outbox statement)."""
+
+    def __init__(self, emit: OutboxEmit) -> None:
+        self.emit = emit
+
+    async def converted(self, lead_ids: Sequence[object]) -> None:
+        await self.emit.many([LeadConverted(partner_id=lead_id) for lead_id in lead_ids])
 
 
 CLOCK = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
@@ -103,6 +116,60 @@ async def test_inside_an_event_handler_the_unit_of_work_joins_its_transaction_an
     assert len(emitted.of(LeadConverted)) == 1
     assert await _counts(uow.db) == (1, 0)
     await uow.db.dispose()
+
+
+async def test_many_events_of_a_unit_of_work_commit_with_its_state(database_url: str) -> None:
+    db = Database(database_url, metadata)
+    await db.create_all()
+    outbox = Outbox(metadata, "/crm/test", lambda t: t)
+    uow = SqlUnitOfWork(db, outbox, repository=Leads, publisher=BulkAnnouncer, clock=lambda: CLOCK)
+    async with uow() as work:
+        await work.repo.add(uuid4())
+        await work.publisher.converted([uuid4() for _ in range(3)])
+    assert await _counts(db) == (1, 3)
+    await db.dispose()
+
+
+async def test_inside_an_event_handler_many_events_go_to_its_bulk_publisher_at_once(database_url: str) -> None:
+    db = Database(database_url, metadata)
+    await db.create_all()
+    outbox = Outbox(metadata, "/crm/test", lambda t: t)
+    uow = SqlUnitOfWork(db, outbox, repository=Leads, publisher=BulkAnnouncer, clock=lambda: CLOCK)
+    one_by_one, at_once = RecordedEmit(), list[list[Event]]()
+
+    async def emit_many(events: Sequence[Event]) -> None:
+        at_once.append(list(events))
+
+    envelope = await one_by_one(LeadConverted(partner_id=uuid4()))
+    one_by_one.events.clear()
+    async with db.transaction() as conn:
+        for scope in (EventScope(conn, one_by_one, envelope, emit_many), EventScope(conn, one_by_one, envelope)):
+            token = current_event.set(scope)
+            try:
+                async with uow() as work:
+                    await work.publisher.converted([uuid4(), uuid4()])
+            finally:
+                current_event.reset(token)
+    # With a bulk publisher the events go to it in one call; without (a batch handler's scope, which
+    # collects every event into one statement anyway) they go to the handler's publisher one by one.
+    assert [len(events) for events in at_once] == [2]
+    assert len(one_by_one.of(LeadConverted)) == 2
+    assert await _counts(db) == (0, 0)
+    await db.dispose()
+
+
+async def test_events_a_handler_publishes_at_once_are_each_caused_by_the_handled_event(database_url: str) -> None:
+    db = Database(database_url, metadata)
+    await db.create_all()
+    outbox = Outbox(metadata, "/crm/test", lambda t: t)
+    handled, _ = outbox.prepare(LeadConverted(partner_id=uuid4()), correlation_id="journey-1")
+    async with db.transaction() as conn:
+        await Context(conn, handled, outbox).publish_many([LeadConverted(partner_id=uuid4()) for _ in range(3)])
+    async with db.read() as conn:
+        rows = (await conn.execute(sa.select(outbox.table.c.headers))).scalars().all()
+    causes = {(dict(pairs)["ce_causationid"], dict(pairs)["ce_correlationid"]) for pairs in rows}
+    assert (len(rows), causes) == (3, {(handled.id, "journey-1")})
+    await db.dispose()
 
 
 class FakeLeads:

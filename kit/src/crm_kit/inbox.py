@@ -59,6 +59,15 @@ class Context:
             causation_id=self.envelope.id,
         )
 
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """Publish several events through the outbox in one statement, each caused by the event being handled."""
+        await self.outbox.add_many(
+            self.conn,
+            events,
+            correlation_id=self.envelope.correlationid or self.envelope.id,
+            causation_id=self.envelope.id,
+        )
+
 
 Handler = Callable[[Context, Any], Awaitable[None]]
 BatchHandler = Callable[[list[tuple[Context, Any]]], Awaitable[None]]
@@ -305,7 +314,7 @@ class InboxConsumer:
                 except Exception as exc:
                     raise PoisonMessage(f"invalid payload for {envelope.type}: {exc}") from None
                 if not route.batch:
-                    token = current_event.set(EventScope(conn, ctx.publish, envelope))
+                    token = current_event.set(EventScope(conn, ctx.publish, envelope, ctx.publish_many))
                     try:
                         await route.handler(ctx, event)
                     finally:

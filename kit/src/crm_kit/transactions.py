@@ -36,6 +36,9 @@ TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, ConnectionError, OS
 Emit = Callable[[Event], Awaitable[Envelope]]
 """Queues one contract event in the current transaction's outbox; only publisher adapters call it."""
 
+EmitMany = Callable[[Sequence[Event]], Awaitable[None]]
+"""Queues several contract events in the current transaction's outbox in one statement."""
+
 
 @dataclass(frozen=True)
 class EventScope:
@@ -44,6 +47,8 @@ class EventScope:
     conn: AsyncConnection
     emit: Emit
     envelope: Envelope
+    emit_many: EmitMany | None = None
+    """Several events in one statement, each caused by the handled event (``emit`` one by one when None)."""
 
     @property
     def now(self) -> datetime:
@@ -65,11 +70,27 @@ class OutboxEmit:
     conn: AsyncConnection
     now: datetime
     delegate: Emit | None = None
+    delegate_many: EmitMany | None = None
 
     async def __call__(self, event: Event) -> Envelope:
         if self.delegate is not None:
             return await self.delegate(event)
         return await self.outbox.add(self.conn, event, now=self.now)
+
+    async def many(self, events: Sequence[Event]) -> None:
+        """Queue several events in one statement; inside a handler each is caused by the handled event.
+
+        A per-event handler that opens thousands of records (M7: 500 opportunities per command) writes
+        their events in one multi-row insert instead of one statement each; inside a batch handler the
+        batch's publisher already collects every event into one statement, so they go to it one by one.
+        """
+        if self.delegate_many is not None:
+            await self.delegate_many(events)
+        elif self.delegate is not None:
+            for event in events:
+                await self.delegate(event)
+        else:
+            await self.outbox.add_many(self.conn, events, now=self.now)
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
         """Write rows built by ``Outbox.prepare`` in one statement (nothing for none)."""
@@ -114,7 +135,7 @@ class SqlUnitOfWork(Generic[R, P]):
         scope = current_event.get()
         if scope is not None:
             # Inside an event handler: its transaction, its publisher (causation), its time.
-            emit = OutboxEmit(self.outbox, scope.conn, scope.now, delegate=scope.emit)
+            emit = OutboxEmit(self.outbox, scope.conn, scope.now, delegate=scope.emit, delegate_many=scope.emit_many)
             yield Work(self.repository(scope.conn), self.publisher(emit), scope.now)
             return
         try:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from crm_campaigns.domain.campaigns import Campaign
 from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Order
-from crm_campaigns.domain.generation import RequestStamp
+from crm_campaigns.domain.generation import Opened, RequestStamp
 from crm_campaigns.domain.members import MatchCount, Member, MemberFilter, Partner
 from crm_campaigns.domain.results import Fact, Measure, Results
 from crm_campaigns.domain.search import Search
@@ -109,10 +109,8 @@ class Repository(Protocol):
         ...
 
     # -- documents of other contexts
-    async def upsert_opportunity(
-        self, opportunity_id: UUID, partner_id: UUID, campaign_id: UUID | None, title: str | None, at: dt.datetime
-    ) -> None:
-        """Remember an opportunity (``at``: when it was first seen opened, kept on later updates)."""
+    async def upsert_opportunities(self, opened: Sequence[Opened]) -> None:
+        """Remember opportunities (one per id) in one statement; one known already keeps when it was first seen."""
         ...
 
     async def opportunity_campaign(self, opportunity_id: UUID | None) -> UUID | None:
@@ -159,12 +157,12 @@ class Repository(Protocol):
         """Give a contract its campaign unless it has one; True when given now (one winner)."""
         ...
 
-    async def unattributed_orders_from(self, opportunity_id: UUID) -> list[Order]:
-        """Orders that came from the opportunity and count for no campaign yet."""
+    async def unattributed_orders_of(self, opportunity_ids: Sequence[UUID]) -> list[Order]:
+        """Orders that came from any of the opportunities and count for no campaign yet (oldest first)."""
         ...
 
-    async def unattributed_contracts_from(self, opportunity_id: UUID) -> list[Contract]:
-        """Contracts that came from the opportunity and count for no campaign yet."""
+    async def unattributed_contracts_of(self, opportunity_ids: Sequence[UUID]) -> list[Contract]:
+        """Contracts that came from any of the opportunities and count for no campaign yet (oldest first)."""
         ...
 
     async def invoices_on_order(self, order_id: UUID) -> list[Invoice]:
@@ -216,8 +214,8 @@ class Repository(Protocol):
         """The campaign's latest opportunity request."""
         ...
 
-    async def mark_opened(self, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, at: dt.datetime) -> bool:
-        """Note the opportunity opened for a requested member; False when none was requested or it is noted."""
+    async def mark_opened_many(self, opened: Sequence[Opened]) -> None:
+        """Note each opportunity opened for a requested member that has none noted yet (the first one wins)."""
         ...
 
     async def request_progress(self, campaign_id: UUID) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from uuid import UUID
 from crm_campaigns.domain import attribution
 from crm_campaigns.domain.campaigns import Campaign, amend, new_campaign, parse_month
 from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Order
-from crm_campaigns.domain.generation import Progress, all_requested, check_members, chunks
+from crm_campaigns.domain.generation import Opened, Progress, all_requested, check_members, chunks, once_each
 from crm_campaigns.domain.members import MatchCount, Member, MemberFilter, Partner, check_known
 from crm_campaigns.domain.results import Fact, Measure, Results, Via, campaign_of_document, results
 from crm_campaigns.domain.search import search
@@ -123,6 +123,8 @@ class RecordOpportunity:
     partner_id: UUID
     campaign_id: UUID | None
     title: str | None
+    at: dt.datetime | None = None
+    """When it opened (its event's time); the unit of work's time when not given."""
 
 
 @dataclass(frozen=True)
@@ -429,14 +431,29 @@ class UseCases:
 
     async def opportunity_opened(self, cmd: RecordOpportunity) -> None:
         """An opportunity opened: a campaign's request is fulfilled, and what came from it before counts now."""
+        await self.opportunities_opened([cmd])
+
+    async def opportunities_opened(self, cmds: Sequence[RecordOpportunity]) -> None:
+        """Opportunities opened (a batch of their events), as one ``opportunity_opened`` each, in a few statements.
+
+        M7 opens 10,000 opportunities at once: the read model takes them in one upsert, the members'
+        requests are noted opened in one executemany, and the orders and contracts that arrived before
+        their opportunity are found with one query each, then counted opportunity by opportunity in the
+        events' order, as one event at a time would. An event seen twice counts once (the first opportunity
+        noted for a request stays, a document counts once). Each touched campaign's results are published
+        once, after the whole batch.
+        """
         async with self.uow() as work:
             repo = work.repo
-            await repo.upsert_opportunity(cmd.opportunity_id, cmd.partner_id, cmd.campaign_id, cmd.title, work.now)
-            if cmd.campaign_id is None or not await repo.existing_campaigns([cmd.campaign_id]):
+            opened = [Opened(c.opportunity_id, c.partner_id, c.campaign_id, c.title, c.at or work.now) for c in cmds]
+            await repo.upsert_opportunities(once_each(opened))
+            known = await repo.existing_campaigns(o.campaign_id for o in opened)
+            ours = [(o, o.campaign_id) for o in opened if o.campaign_id is not None and o.campaign_id in known]
+            if not ours:
                 return
-            await repo.mark_opened(cmd.campaign_id, cmd.partner_id, cmd.opportunity_id, work.now)
+            await repo.mark_opened_many([o for o, _ in ours])
             ledger = _Ledger(work)
-            await ledger.attribute_from_opportunity(cmd.opportunity_id, cmd.campaign_id)
+            await ledger.attribute_from_opportunities([(o.opportunity_id, campaign_id) for o, campaign_id in ours])
             await ledger.finish()
 
     async def cost_posted(self, cmd: RecordCostDocument) -> None:
@@ -638,19 +655,34 @@ class _Ledger:
             self.touched.add(campaign_id)
         return added
 
-    async def attribute_from_opportunity(self, opportunity_id: UUID, campaign_id: UUID) -> None:
-        """Orders and contracts that arrived before their opportunity did: count them now."""
+    async def attribute_from_opportunities(self, opened: Sequence[tuple[UUID, UUID]]) -> None:
+        """Orders and contracts that arrived before their opportunities (opportunity, campaign) did: count them now.
+
+        The documents are looked up for all the opportunities at once, then counted opportunity by
+        opportunity in the given order, so the outcome is that of one opportunity at a time.
+        """
         repo = self.work.repo
-        for order in await repo.unattributed_orders_from(opportunity_id):
-            if attribution.opportunity_takes(
-                order.source_campaign_id, await repo.existing_campaigns([order.source_campaign_id])
-            ):
-                await self.attribute_order(order, campaign_id, Via.OPPORTUNITY)
-        for contract in await repo.unattributed_contracts_from(opportunity_id):
-            if attribution.opportunity_takes(
-                contract.source_campaign_id, await repo.existing_campaigns([contract.source_campaign_id])
-            ):
-                await self.attribute_contract(contract, campaign_id, Via.OPPORTUNITY)
+        ids = [opportunity_id for opportunity_id, _ in opened]
+        orders = await repo.unattributed_orders_of(ids)
+        contracts = await repo.unattributed_contracts_of(ids)
+        if not orders and not contracts:
+            return
+        known = await repo.existing_campaigns(
+            [o.source_campaign_id for o in orders] + [c.source_campaign_id for c in contracts]
+        )
+        orders_of: dict[UUID | None, list[Order]] = {}
+        for order in orders:
+            orders_of.setdefault(order.source_opportunity_id, []).append(order)
+        contracts_of: dict[UUID | None, list[Contract]] = {}
+        for contract in contracts:
+            contracts_of.setdefault(contract.source_opportunity_id, []).append(contract)
+        for opportunity_id, campaign_id in opened:
+            for order in orders_of.get(opportunity_id, []):
+                if attribution.opportunity_takes(order.source_campaign_id, known):
+                    await self.attribute_order(order, campaign_id, Via.OPPORTUNITY)
+            for contract in contracts_of.get(opportunity_id, []):
+                if attribution.opportunity_takes(contract.source_campaign_id, known):
+                    await self.attribute_contract(contract, campaign_id, Via.OPPORTUNITY)
 
     async def campaign_of(
         self, source_campaign_id: UUID | None, source_opportunity_id: UUID | None

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from crm_campaigns.domain.campaigns import Campaign
 from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Order
-from crm_campaigns.domain.generation import RequestStamp
+from crm_campaigns.domain.generation import Opened, RequestStamp
 from crm_campaigns.domain.members import MatchCount, Member, MemberFilter, Partner, fiscal_digits, fold
 from crm_campaigns.domain.results import Fact, Measure, Results
 from crm_campaigns.domain.search import Search, campaign_matches, name_key
@@ -158,11 +158,11 @@ class InMemoryRepository:
         return len(self.members.get(campaign_id, {}))
 
     # -- documents of other contexts
-    async def upsert_opportunity(
-        self, opportunity_id: UUID, partner_id: UUID, campaign_id: UUID | None, title: str | None, at: dt.datetime
-    ) -> None:
-        first_seen = self.opportunities.get(opportunity_id, (None, at))[1]
-        self.opportunities[opportunity_id] = (campaign_id, first_seen)
+    async def upsert_opportunities(self, opened: Sequence[Opened]) -> None:
+        assert len({o.opportunity_id for o in opened}) == len(opened), "one row per opportunity and statement"
+        for o in opened:
+            first_seen = self.opportunities.get(o.opportunity_id, (None, o.at))[1]
+            self.opportunities[o.opportunity_id] = (o.campaign_id, first_seen)
 
     async def opportunity_campaign(self, opportunity_id: UUID | None) -> UUID | None:
         found = self.opportunities.get(opportunity_id) if opportunity_id else None
@@ -208,13 +208,15 @@ class InMemoryRepository:
         self.contracts[contract_id] = replace(contract, campaign_id=campaign_id)
         return True
 
-    async def unattributed_orders_from(self, opportunity_id: UUID) -> list[Order]:
-        return [o for o in self.orders.values() if o.source_opportunity_id == opportunity_id and o.campaign_id is None]
+    async def unattributed_orders_of(self, opportunity_ids: Sequence[UUID]) -> list[Order]:
+        wanted = set(opportunity_ids)
+        found = [o for o in self.orders.values() if o.source_opportunity_id in wanted and o.campaign_id is None]
+        return sorted(found, key=lambda o: (o.issued_on, o.order_id))
 
-    async def unattributed_contracts_from(self, opportunity_id: UUID) -> list[Contract]:
-        return [
-            c for c in self.contracts.values() if c.source_opportunity_id == opportunity_id and c.campaign_id is None
-        ]
+    async def unattributed_contracts_of(self, opportunity_ids: Sequence[UUID]) -> list[Contract]:
+        wanted = set(opportunity_ids)
+        found = [c for c in self.contracts.values() if c.source_opportunity_id in wanted and c.campaign_id is None]
+        return sorted(found, key=lambda c: (c.issued_on, c.contract_id))
 
     async def invoices_on_order(self, order_id: UUID) -> list[Invoice]:
         return sorted((i for i in self.invoices.values() if i.order_id == order_id), key=lambda i: i.issued_on)
@@ -282,12 +284,11 @@ class InMemoryRepository:
         latest = max(mine, key=lambda r: r.requested_at)
         return RequestStamp(latest.requested_at, latest.requested_by)
 
-    async def mark_opened(self, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, at: dt.datetime) -> bool:
-        request = self.requests.get((campaign_id, partner_id))
-        if request is None or request.opportunity_id is not None:
-            return False
-        request.opportunity_id = opportunity_id
-        return True
+    async def mark_opened_many(self, opened: Sequence[Opened]) -> None:
+        for o in opened:
+            request = self.requests.get((o.campaign_id, o.partner_id)) if o.campaign_id else None
+            if request is not None and request.opportunity_id is None:
+                request.opportunity_id = o.opportunity_id
 
     async def request_progress(self, campaign_id: UUID) -> tuple[int, int]:
         mine = [r for (c, _), r in self.requests.items() if c == campaign_id]

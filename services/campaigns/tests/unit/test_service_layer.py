@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from crm_campaigns.domain.campaigns import new_campaign
 from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Order
 from crm_campaigns.domain.members import MemberFilter, Partner
 from crm_campaigns.domain.results import Measure, MonthValue, Via
@@ -432,6 +436,121 @@ async def test_an_opportunity_of_no_campaign_we_know_only_feeds_the_read_model()
     await w.uses.opportunity_opened(RecordOpportunity(opportunity, uuid4(), uuid4(), "Demo"))
     assert opportunity in w.repo.opportunities
     assert (w.repo.facts, w.publisher.calls) == ({}, [])
+
+
+def _mixed_batch() -> tuple[Callable[[World], Awaitable[None]], list[RecordOpportunity]]:
+    """Two campaigns with requested members, documents that arrived before their opportunities, and the
+    OpportunityOpened of a batch: of both campaigns, one told twice, a second one for a member, one of a
+    campaign we do not know, one of no campaign."""
+    c1, c2, elsewhere = uuid4(), uuid4(), uuid4()
+    p1, p2, p4, p5 = uuid4(), uuid4(), uuid4(), uuid4()
+    opp1, opp2, opp3, opp4, opp5, opp6, opp7 = (uuid4() for _ in range(7))
+    early = order(opportunity_id=opp1)
+    naming_a_stranger = order(uuid4(), opp1, net="700")
+    of_a_stranger = order(opportunity_id=opp3)
+    of_no_campaign = order(opportunity_id=opp5)
+    on_both_order = order(opportunity_id=opp4, net="300")
+    contract = subscription(opportunity_id=opp2)
+    invoices = [
+        invoice(early.order_id),
+        invoice(contract_id=contract.contract_id, period="2026-03"),
+        invoice(contract_id=contract.contract_id, period="2026-04"),
+        invoice(on_both_order.order_id, contract.contract_id, period="2026-05", net="50"),
+    ]
+
+    async def arrange(w: World) -> None:
+        for campaign_id, name in ((c1, "Unu"), (c2, "Doi")):
+            c = new_campaign(
+                campaign_id,
+                name=name,
+                starts_on=START,
+                ends_on=dt.date(2026, 5, 31),
+                objective=None,
+                segment=None,
+                estimated_cost=Decimal(0),
+                estimated_revenue=Decimal(0),
+                return_months=3,
+                now=NOW,
+            )
+            await w.repo.insert_campaign(c, "maria")
+        await w.repo.insert_requests(c1, [p1, p4, p5], request_id=uuid4(), owner_staff_id=None, now=NOW, by="maria")
+        await w.repo.insert_requests(c2, [p2], request_id=uuid4(), owner_staff_id=None, now=NOW, by="maria")
+        for o in (early, naming_a_stranger, of_a_stranger, of_no_campaign, on_both_order):
+            await w.uses.order_placed(RecordOrder(o))
+        await w.uses.contract_signed(RecordContract(contract))
+        for i in invoices:
+            await w.uses.invoice_issued(RecordInvoice(i))
+        w.publisher.calls.clear()
+
+    batch = [
+        RecordOpportunity(opp1, p1, c1, "Unu"),
+        RecordOpportunity(opp2, p2, c2, "Doi"),
+        RecordOpportunity(opp1, p1, c1, "Unu"),
+        RecordOpportunity(opp3, uuid4(), elsewhere, "?"),
+        RecordOpportunity(opp4, p4, c1, "Unu"),
+        RecordOpportunity(opp5, uuid4(), None, None),
+        RecordOpportunity(opp6, p5, c1, "Unu"),
+        RecordOpportunity(opp7, p1, c1, "Unu, again"),
+    ]
+    return arrange, batch
+
+
+def _outcome(w: World) -> tuple[Any, ...]:
+    told = [(name, arg) for name, arg in w.publisher.calls if name != "results_changed"]
+    last_results = {r.campaign_id: r for r in w.publisher.of("results_changed")}
+    return (
+        w.repo.facts,
+        {o.order_id: o.campaign_id for o in w.repo.orders.values()},
+        {c.contract_id: c.campaign_id for c in w.repo.contracts.values()},
+        {key: r.opportunity_id for key, r in w.repo.requests.items()},
+        w.repo.opportunities,
+        w.repo.published,
+        told,
+        last_results,
+    )
+
+
+async def test_a_batch_of_opened_opportunities_counts_and_attributes_as_one_event_at_a_time_would() -> None:
+    arrange, batch = _mixed_batch()
+    one_by_one, at_once = world(), world()
+    await arrange(one_by_one)
+    await arrange(at_once)
+
+    for cmd in batch:
+        await one_by_one.uses.opportunity_opened(cmd)
+    await at_once.uses.opportunities_opened(batch)
+
+    assert _outcome(at_once) == _outcome(one_by_one)
+    facts = at_once.repo.facts
+    assert {(m, f.campaign_id, f.via) for (m, _), f in facts.items()} >= {
+        (Measure.ACCEPTED, batch[0].campaign_id, Via.OPPORTUNITY),
+        (Measure.RETURN, batch[1].campaign_id, Via.CONTRACT),
+    }
+    assert (await at_once.uses.progress(batch[0].campaign_id)).opened == 3  # p1 (its first opportunity), p4, p5
+    # The results are told once per campaign after the batch, not after each event.
+    assert len(at_once.publisher.of("results_changed")) == 2 < len(one_by_one.publisher.of("results_changed"))
+
+
+async def test_an_opened_event_seen_twice_counts_once() -> None:
+    w = world()
+    c = await campaign(w)
+    p = await partner(w)
+    await w.uses.add_members(AddMembers(c, "maria", partner_ids=(p,)))
+    await w.uses.generate_opportunities(GenerateOpportunities(c, "maria", all_members=True))
+    opportunity = uuid4()
+    early = order(opportunity_id=opportunity)
+    await w.uses.order_placed(RecordOrder(early))
+    w.publisher.calls.clear()
+    first_seen = NOW - dt.timedelta(minutes=5)
+    cmd = RecordOpportunity(opportunity, p, c, "Demo", at=first_seen)
+
+    await w.uses.opportunities_opened([cmd, cmd])
+    await w.uses.opportunities_opened([replace(cmd, at=NOW)])
+
+    assert (await w.uses.progress(c)).opened == 1
+    assert [f.source_id for f in w.repo.facts.values()] == [early.order_id]
+    assert w.publisher.said() == ["order_attached", "results_changed"]
+    assert w.repo.opportunities[opportunity] == (c, first_seen)
 
 
 async def test_a_posted_cost_counts_for_the_campaign_it_names_only_when_it_is_a_marketing_cost() -> None:

@@ -11,7 +11,7 @@ from litestar import Litestar
 from crm_kit.http import blob_refs_in, create_app
 from crm_kit.service import Service
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_kit.transactions import Emit, SqlUnitOfWork
+from crm_kit.transactions import OutboxEmit, SqlUnitOfWork
 from crm_kit.unit_of_work import UnitOfWork, utcnow
 from crm_opportunities.api.controllers import CONTROLLERS
 from crm_opportunities.events.publisher import KafkaPublisher
@@ -53,7 +53,7 @@ def bootstrap(
     elif repository is None and publisher is None:
         currency = settings.currency
 
-        def kafka(emit: Emit) -> Publisher:
+        def kafka(emit: OutboxEmit) -> Publisher:
             return KafkaPublisher(emit, currency)
 
         uow = SqlUnitOfWork[Repository, Publisher](

@@ -6,6 +6,7 @@ in-memory twins are in ``tests/unit/fakes.py``. Only domain types and the standa
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -35,6 +36,10 @@ class Repository(Protocol):
         """Save a newly opened opportunity and its first history entry."""
         ...
 
+    async def add_many(self, moves: Sequence[StageMove]) -> None:
+        """Save newly opened opportunities and their first history entries, a few statements for all."""
+        ...
+
     async def save(self, opp: Opportunity) -> None:
         """Save an opportunity's details."""
         ...
@@ -61,10 +66,13 @@ class Repository(Protocol):
         """Count and summed potential per stage."""
         ...
 
-    async def claim_campaign_opening(
-        self, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, request_id: UUID
-    ) -> bool:
-        """Claim (campaign, partner) for a new opportunity; False when one was already opened for it."""
+    async def claim_campaign_openings(
+        self, campaign_id: UUID, openings: Mapping[UUID, UUID], request_id: UUID
+    ) -> set[UUID]:
+        """Claim (campaign, partner) for each partner's new opportunity (``openings``: partner -> opportunity).
+
+        Returns the partners claimed now; one already claimed (by an earlier or a concurrent request) is not.
+        """
         ...
 
     async def campaign_name(self, campaign_id: UUID) -> str | None:
@@ -127,6 +135,10 @@ class Repository(Protocol):
         """Remember a partner as the directory published it."""
         ...
 
+    async def add_new_partners(self, partners: Sequence[Partner]) -> None:
+        """Remember newly registered partners in one statement; one already known keeps what it has."""
+        ...
+
     async def partner(self, partner_id: UUID) -> Partner | None:
         """One partner of the read model."""
         ...
@@ -153,6 +165,10 @@ class Publisher(Protocol):
 
     async def opened(self, move: StageMove) -> None:
         """A new opportunity (and its first stage)."""
+        ...
+
+    async def opened_many(self, moves: Sequence[StageMove]) -> None:
+        """New opportunities (and their first stages), told at once."""
         ...
 
     async def updated(self, opp: Opportunity) -> None:

@@ -7,6 +7,7 @@ the event contracts: the ``Repository`` and ``Publisher`` ports (``ports.py``) s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -536,31 +537,54 @@ class UseCases:
             return await self._follow(work, opp, "sale", f"Factura {cmd.number} emisă")
 
     async def open_for_campaign(self, cmd: OpenForCampaign) -> list[Opportunity]:
-        """One opportunity per (campaign, partner), however often the campaign asks (M7)."""
+        """One opportunity per (campaign, partner), however often the campaign asks (M7).
+
+        A command carries up to 500 partners: they are claimed in one statement (a partner claimed
+        before, by a redelivered command or a racing one, is left out), and the opportunities, their
+        history and their events are written in a few statements for all of them.
+        """
         async with self.uow() as work:
+            wanted = {partner_id: new_id() for partner_id in cmd.partner_ids}
+            claimed = await work.repo.claim_campaign_openings(cmd.campaign_id, wanted, cmd.request_id)
+            if not claimed:
+                return []
             name = cmd.title or await work.repo.campaign_name(cmd.campaign_id) or "Campanie"
             actor = Actor(name="campaigns", staff_id=cmd.owner_staff_id)
-            opened = []
-            for partner_id in dict.fromkeys(cmd.partner_ids):
-                opportunity_id = new_id()
-                if not await work.repo.claim_campaign_opening(
-                    cmd.campaign_id, partner_id, opportunity_id, cmd.request_id
-                ):
-                    continue
-                wanted = OpenOpportunity(
+            weights = await work.repo.weights()
+            moves = [
+                model.open_opportunity(
+                    opportunity_id=opportunity_id,
                     partner_id=partner_id,
                     title=name,
-                    actor=actor,
+                    potential=Decimal(0),
+                    probability=None,
+                    expected_signing_on=None,
                     owner_staff_id=cmd.owner_staff_id,
                     campaign_id=cmd.campaign_id,
+                    weights=weights,
+                    actor=actor,
+                    now=work.now,
                 )
-                opened.append(await self._open(work, wanted, opportunity_id=opportunity_id))
-            return opened
+                for partner_id, opportunity_id in wanted.items()
+                if partner_id in claimed
+            ]
+            await work.repo.add_many(moves)
+            await work.publisher.opened_many(moves)
+            return [move.opportunity for move in moves]
 
     async def partner_changed(self, cmd: KeepPartner) -> None:
         """Keep partner names and kinds for lists and pickers."""
         async with self.uow() as work:
             await work.repo.upsert_partner(cmd.partner)
+
+    async def partners_registered(self, cmds: Sequence[KeepPartner]) -> None:
+        """Keep newly registered partners (a CSV import brings 100,000), in one statement.
+
+        A partner already known keeps what it has: a later change of it may have arrived first, and a
+        replayed registration must not undo it.
+        """
+        async with self.uow() as work:
+            await work.repo.add_new_partners(list({c.partner.partner_id: c.partner for c in cmds}.values()))
 
     async def article_changed(self, cmd: KeepArticle) -> None:
         """Keep the article catalogue for the document lines' picker (C5)."""

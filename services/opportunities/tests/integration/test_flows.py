@@ -24,6 +24,7 @@ from crm_contracts.opportunities import (
     FollowUpScheduled,
     OfferRequested,
     OpportunityLost,
+    OpportunityOpened,
     OpportunityWon,
     StageChanged,
 )
@@ -336,6 +337,9 @@ async def test_a_campaign_command_delivered_twice_opens_one_opportunity_per_part
     assert {o["title"] for o in found["items"]} == {"Primăvara 2027"}
     assert {o["owner_staff_id"] for o in found["items"]} == {str(AGENT_STAFF)}
     assert len(of(seen, StageChanged)) == 3
+    # Written in one outbox statement, each is still caused by (and correlated with) the command.
+    opened_by = {(env.causationid, env.correlationid) for env, e in seen if isinstance(e, OpportunityOpened)}
+    assert opened_by == {(same_id, same_id)}
 
 
 async def _consumed_everything(opps: Opps, expected: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -10,12 +11,12 @@ from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 
-from crm_contracts.opportunities import ContractRequested, OpportunityLost, StageChanged
+from crm_contracts.opportunities import ContractRequested, OpportunityLost, OpportunityOpened, StageChanged
 from crm_opportunities.domain.documents import Article
-from crm_opportunities.service_layer import KeepArticle, RecordIssuedDocument
-from crm_opportunities.store.tables import documents, metadata, stage_history
+from crm_opportunities.service_layer import KeepArticle, OpenForCampaign, RecordIssuedDocument
+from crm_opportunities.store.tables import documents, metadata, opportunities, stage_history
 
-from .conftest import Opps
+from .conftest import AGENT_STAFF, Opps
 
 RACERS = 12
 
@@ -108,3 +109,22 @@ async def test_concurrent_moves_to_one_stage_move_the_opportunity_once(store_opp
     assert all(d.startswith(told) for d in losers), losers
     assert await count(store_opps, stage_history, stage_history.c.opportunity_id == UUID(opp["id"])) == 2
     assert (await outbox_types(store_opps)).count(StageChanged.ce_type()) == before + 1
+
+
+async def test_campaign_commands_racing_over_the_same_partners_open_one_opportunity_per_partner(
+    store_opps: Opps,
+) -> None:
+    campaign, partners = uuid4(), [uuid4() for _ in range(60)]
+    # Every racer asks for every partner, each in its own order (a claim in the asked order would deadlock).
+    commands = [
+        OpenForCampaign(campaign, tuple(random.Random(i).sample(partners, len(partners))), uuid4(), AGENT_STAFF)
+        for i in range(RACERS)
+    ]
+
+    results = await asyncio.gather(*(store_opps.uses().open_for_campaign(c) for c in commands))
+
+    opened = sorted(o.partner_id for found in results for o in found)
+    assert opened == sorted(partners)
+    assert await count(store_opps, opportunities, opportunities.c.campaign_id == campaign) == len(partners)
+    types = await outbox_types(store_opps)
+    assert (types.count(OpportunityOpened.ce_type()), types.count(StageChanged.ce_type())) == (60, 60)

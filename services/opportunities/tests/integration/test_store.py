@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 
 from crm_opportunities.domain.documents import Article
-from crm_opportunities.service_layer import KeepArticle, RecordIssuedDocument
+from crm_opportunities.domain.model import Partner
+from crm_opportunities.service_layer import KeepArticle, KeepPartner, OpenForCampaign, RecordIssuedDocument
 from crm_opportunities.store.tables import metadata
 
 from .conftest import AGENT_STAFF, Opps
@@ -172,3 +174,43 @@ async def test_an_offer_issued_while_negotiating_shows_up_without_moving_the_opp
     view = (await store_opps.call("GET", f"/api/opportunities/{opp['id']}")).json()
     assert view["stage"] == "negotiation"
     assert [(d["number"], d["status"], len(d["lines"])) for d in view["documents"]] == [("OF-9", "issued", 1)]
+
+
+async def test_a_campaign_command_of_500_partners_is_stored_in_a_few_statements(store_opps: Opps) -> None:
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    engine = store_opps.service.db.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        command = OpenForCampaign(uuid4(), tuple(uuid4() for _ in range(500)), uuid4(), AGENT_STAFF, title="Toamna")
+        opened = await store_opps.uses().open_for_campaign(command)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(opened) == 500
+    # The claims, the weights, the opportunities, their stays and their events: not ~5 per opportunity.
+    assert statements.count("INSERT") == 4, statements
+    assert len(statements) <= 8, statements
+    types = await outbox_types(store_opps)
+    assert types[:4] == ["crm.opportunities.OpportunityOpened.v1", "crm.opportunities.StageChanged.v1"] * 2
+    assert (len(types), len(set(types))) == (1000, 2)
+
+
+async def test_an_import_of_registered_partners_is_kept_at_once_and_a_replay_keeps_later_changes(
+    store_opps: Opps,
+) -> None:
+    uses = store_opps.uses()
+    imported = [KeepPartner(Partner(uuid4(), f"Import {n:04} SRL", "lead")) for n in range(1500)]
+    await uses.partners_registered(imported)
+    changed = Partner(imported[0].partner.partner_id, "Import 0000 Group SRL", "client")
+    await uses.partner_changed(KeepPartner(changed))
+    await uses.partners_registered(imported[:10])  # a replay of the first registrations
+
+    assert [p.name for p in await uses.partners(name="Import 000", limit=20)] == [
+        "Import 0000 Group SRL",
+        *(f"Import {n:04} SRL" for n in range(1, 10)),
+    ]
+    assert len(await uses.partners(name="Import", limit=2000)) == 1500

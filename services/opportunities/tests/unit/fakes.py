@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -54,6 +55,10 @@ class InMemoryRepository:
     async def add(self, move: StageMove) -> None:
         self.opportunities[move.opportunity.id] = move.opportunity
         self.entries[move.opportunity.id] = [move.entry]
+
+    async def add_many(self, moves: Sequence[StageMove]) -> None:
+        for move in moves:
+            await self.add(move)
 
     async def save(self, opp: Opportunity) -> None:
         self.opportunities[opp.id] = opp
@@ -111,13 +116,12 @@ class InMemoryRepository:
             for s in STAGES
         ]
 
-    async def claim_campaign_opening(
-        self, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, request_id: UUID
-    ) -> bool:
-        if (campaign_id, partner_id) in self.openings:
-            return False
-        self.openings[campaign_id, partner_id] = opportunity_id
-        return True
+    async def claim_campaign_openings(
+        self, campaign_id: UUID, openings: Mapping[UUID, UUID], request_id: UUID
+    ) -> set[UUID]:
+        claimed = {p for p in openings if (campaign_id, p) not in self.openings}
+        self.openings.update({(campaign_id, p): openings[p] for p in claimed})
+        return claimed
 
     async def campaign_name(self, campaign_id: UUID) -> str | None:
         return self.campaigns.get(campaign_id)
@@ -172,6 +176,10 @@ class InMemoryRepository:
     async def upsert_partner(self, partner: Partner) -> None:
         self.known_partners[partner.partner_id] = partner
 
+    async def add_new_partners(self, partners: Sequence[Partner]) -> None:
+        for p in partners:
+            self.known_partners.setdefault(p.partner_id, p)
+
     async def partner(self, partner_id: UUID) -> Partner | None:
         return self.known_partners.get(partner_id)
 
@@ -199,6 +207,9 @@ class FakePublisher:
 
     async def opened(self, move: StageMove) -> None:
         self.calls.append(("opened", move))
+
+    async def opened_many(self, moves: Sequence[StageMove]) -> None:
+        self.calls += [("opened", move) for move in moves]
 
     async def updated(self, opp: Opportunity) -> None:
         self.calls.append(("updated", opp))

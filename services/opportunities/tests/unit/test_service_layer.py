@@ -388,6 +388,29 @@ async def test_a_campaign_opens_one_opportunity_per_partner_however_often_it_ask
     assert w.publisher.said() == ["opened", "opened"]
 
 
+async def test_a_redelivered_campaign_command_opens_nothing_twice_and_a_later_one_only_the_new_partners() -> None:
+    w = world()
+    campaign, partners, newcomer = uuid4(), (uuid4(), uuid4(), uuid4()), uuid4()
+    command = OpenForCampaign(campaign, partners, uuid4(), DELEGATE, title="Toamna 2026")
+    w.repo.stage_weights["new"] = Decimal(5)
+
+    first = await w.uses.open_for_campaign(command)
+    redelivered = await w.uses.open_for_campaign(command)
+    later = await w.uses.open_for_campaign(OpenForCampaign(campaign, (partners[1], newcomer), uuid4(), DELEGATE))
+
+    assert ([o.partner_id for o in first], redelivered, [o.partner_id for o in later]) == (
+        list(partners),
+        [],
+        [newcomer],
+    )
+    assert len(w.repo.opportunities) == 4
+    assert [move.opportunity.partner_id for move in w.publisher.of("opened")] == [*partners, newcomer]
+    # Each one as a single opening makes it: at 'new', its probability the stage's weight, one stay.
+    opp = w.repo.opportunities[first[0].id]
+    assert (opp.stage, opp.probability, opp.potential, opp.created_at) == ("new", Decimal(5), Decimal(0), T0)
+    assert [(e.seq, e.stage, e.changed_by) for e in w.repo.entries[opp.id]] == [(1, "new", "campaigns")]
+
+
 async def test_partners_and_articles_other_contexts_publish_feed_the_pickers() -> None:
     w = world()
     await w.uses.partner_changed(KeepPartner(Partner(uuid4(), "Beta SRL", "lead")))
@@ -395,6 +418,17 @@ async def test_partners_and_articles_other_contexts_publish_feed_the_pickers() -
     await w.uses.article_changed(KeepArticle(LIC))
     assert [p.name for p in await w.uses.partners(name="s", limit=10)] == ["Alfa SA", "Beta SRL"]
     assert await w.uses.articles(q="lic", limit=10) == [LIC]
+    assert w.publisher.calls == []
+
+
+async def test_registered_partners_are_kept_in_one_call_and_a_replayed_registration_keeps_a_later_change() -> None:
+    w = world()
+    first = Partner(uuid4(), "Alfa SRL", "lead")
+    await w.uses.partners_registered([KeepPartner(first), KeepPartner(Partner(uuid4(), "Beta SRL", "client"))])
+    await w.uses.partner_changed(KeepPartner(Partner(first.partner_id, "Alfa Group SRL", "client")))
+    await w.uses.partners_registered([KeepPartner(first)])  # the registration again (a replay)
+    assert len(w.repo.known_partners) == 2
+    assert w.repo.known_partners[first.partner_id].name == "Alfa Group SRL"
     assert w.publisher.calls == []
 
 

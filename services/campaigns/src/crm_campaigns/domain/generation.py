@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from crm_kit.errors import Conflict, Invalid
@@ -28,6 +29,30 @@ class Progress:
     @property
     def pending(self) -> int:
         return self.requested - self.opened
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An opportunity the opportunities context opened (maybe for a campaign's member), and when."""
+
+    opportunity_id: UUID
+    partner_id: UUID
+    campaign_id: UUID | None
+    title: str | None
+    at: dt.datetime
+
+
+def once_each(opened: Sequence[Opened]) -> list[Opened]:
+    """Each opportunity once, as its events one after another leave it: the last details, the first time.
+
+    A batch of OpportunityOpened may name an opportunity twice (a republished event); the read model
+    keeps when it was first seen opened and the details it was told last.
+    """
+    found: dict[UUID, Opened] = {}
+    for o in opened:
+        first = found.get(o.opportunity_id)
+        found[o.opportunity_id] = o if first is None else replace(o, at=first.at)
+    return list(found.values())
 
 
 def check_members(outsiders: list[UUID]) -> None:

@@ -3,11 +3,14 @@
 Partners feed member selection (M2); opportunities feed M7 progress and attribution; cost documents,
 orders, contracts and invoices feed the results (M3-M5). Each handler translates its event into one
 command and calls one use case; the unit of work joins the handler's transaction (the inbox row commits
-with the effects) and takes the event's time as ``now``. The inbox skips a redelivered event; the store's
-unique keys make a re-posted document count once anyway.
+with the effects) and takes the event's time as ``now``. Where events come by the thousand (a partner
+import, M7's opportunities) a batch handler gives one use case the commands of a whole fetched batch.
+The inbox skips a redelivered event; the store's unique keys make a re-posted document count once anyway.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from crm_campaigns.domain.documents import Contract, CostDocument, Invoice, Order
 from crm_campaigns.domain.members import Partner
@@ -39,9 +42,16 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
     async def partner_changed(ctx: Context, e: PartnerUpdated) -> None:
         await uses.partner_changed(KeepPartner(_partner(e)))
 
-    @subs.on(OpportunityOpened)
-    async def opportunity_opened(ctx: Context, e: OpportunityOpened) -> None:
-        await uses.opportunity_opened(RecordOpportunity(e.opportunity_id, e.partner_id, e.campaign_id, e.title))
+    @subs.on_batch(OpportunityOpened)
+    async def opportunities_opened(items: list[tuple[Context, OpportunityOpened]]) -> None:
+        # M7 opens 10,000 opportunities: a fetched batch's events are recorded in a few statements.
+        async with batch_scope(items):
+            await uses.opportunities_opened(
+                [
+                    RecordOpportunity(e.opportunity_id, e.partner_id, e.campaign_id, e.title, at=_time(ctx))
+                    for ctx, e in items
+                ]
+            )
 
     @subs.on(CostDocumentPosted)
     async def cost_posted(ctx: Context, e: CostDocumentPosted) -> None:
@@ -102,6 +112,11 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
         await uses.invoice_issued(RecordInvoice(invoice))
 
     return subs
+
+
+def _time(ctx: Context) -> dt.datetime:
+    """When the handled event happened (its ``ce_time``, in UTC)."""
+    return ctx.envelope.time.astimezone(dt.UTC)
 
 
 def _partner(e: PartnerRegistered | PartnerUpdated) -> Partner:

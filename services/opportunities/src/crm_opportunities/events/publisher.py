@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
+from crm_contracts.base import Event
 from crm_contracts.common import DocumentLine, Source
 from crm_contracts.opportunities import (
     ClientOrderRequested,
@@ -17,7 +19,7 @@ from crm_contracts.opportunities import (
     OpportunityWon,
     StageChanged,
 )
-from crm_kit.transactions import Emit
+from crm_kit.transactions import OutboxEmit
 from crm_opportunities.domain.documents import ContractTerms, Document, Line
 from crm_opportunities.domain.model import Opportunity, StageMove
 
@@ -38,19 +40,26 @@ class KafkaPublisher:
     """Speaks the domain (``publisher.stage_changed(move)``); only it knows the contract classes.
 
     Args:
-        emit: queues one event in the unit of work's outbox (caused by the handled event inside a handler).
+        emit: queues one event (or, with ``emit.many``, several in one statement) in the unit of work's
+            outbox, caused by the handled event inside a handler.
         currency: the currency of the potentials it reports.
     """
 
-    def __init__(self, emit: Emit, currency: str = "RON") -> None:
+    def __init__(self, emit: OutboxEmit, currency: str = "RON") -> None:
         self._emit = emit
         self._currency = currency
 
     async def opened(self, move: StageMove) -> None:
         """A new opportunity: OpportunityOpened, then its first StageChanged (from nothing to new)."""
-        opp = move.opportunity
-        await self._emit(OpportunityOpened(**_state(opp)))
-        await self.stage_changed(move)
+        for event in self._opening(move):
+            await self._emit(event)
+
+    async def opened_many(self, moves: Sequence[StageMove]) -> None:
+        """Each new opportunity's OpportunityOpened and first StageChanged, in one outbox statement (M7).
+
+        The events keep each opportunity's order (opened, then its stage) as ``opened`` writes them.
+        """
+        await self._emit.many([event for move in moves for event in self._opening(move)])
 
     async def updated(self, opp: Opportunity) -> None:
         """OpportunityUpdated, with the whole new state."""
@@ -58,8 +67,16 @@ class KafkaPublisher:
 
     async def stage_changed(self, move: StageMove) -> None:
         """StageChanged with everything a subscriber needs; plus the follow-up, won or lost facts it implies."""
+        for event in self._stage_events(move):
+            await self._emit(event)
+
+    def _opening(self, move: StageMove) -> list[Event]:
+        return [OpportunityOpened(**_state(move.opportunity)), *self._stage_events(move)]
+
+    def _stage_events(self, move: StageMove) -> list[Event]:
+        """StageChanged, then the follow-up, won or lost facts the move implies."""
         opp, entry = move.opportunity, move.entry
-        await self._emit(
+        events: list[Event] = [
             StageChanged(
                 opportunity_id=opp.id,
                 partner_id=opp.partner_id,
@@ -84,10 +101,10 @@ class KafkaPublisher:
                 expected_signing_on=opp.expected_signing_on,
                 currency=self._currency,
             )
-        )
+        ]
         if move.follow_up is not None:
             f = move.follow_up
-            await self._emit(
+            events.append(
                 FollowUpScheduled(
                     opportunity_id=f.opportunity_id,
                     partner_id=f.partner_id,
@@ -100,7 +117,7 @@ class KafkaPublisher:
                 )
             )
         if entry.stage == "sale":
-            await self._emit(
+            events.append(
                 OpportunityWon(
                     opportunity_id=opp.id,
                     partner_id=opp.partner_id,
@@ -111,7 +128,7 @@ class KafkaPublisher:
                 )
             )
         if entry.stage == "lost" and move.reason is not None:
-            await self._emit(
+            events.append(
                 OpportunityLost(
                     opportunity_id=opp.id,
                     partner_id=opp.partner_id,
@@ -124,6 +141,7 @@ class KafkaPublisher:
                     owner_staff_id=opp.owner_staff_id,
                 )
             )
+        return events
 
     async def document_requested(
         self,

@@ -2,6 +2,7 @@
 
 Each handler translates its event into one command and calls one use case; the unit of work joins the
 handler's transaction (the inbox row commits with the effects) and takes the event's time as ``now``.
+Registrations come by the thousand (a partner import): a batch handler keeps a fetched batch's at once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from crm_contracts.commercial import (
 )
 from crm_contracts.common import DocumentLine
 from crm_contracts.partners import PartnerRegistered, PartnerUpdated
-from crm_kit.inbox import Context, Subscriptions
+from crm_kit.inbox import Context, Subscriptions, batch_scope
 from crm_opportunities.domain.documents import Article, DocumentKind, Line
 from crm_opportunities.domain.model import Partner
 from crm_opportunities.service_layer import (
@@ -66,22 +67,34 @@ def _issued(kind: DocumentKind, event: OfferIssued | ClientOrderPlaced | Contrac
     )
 
 
+def _partner(event: PartnerRegistered | PartnerUpdated) -> Partner:
+    return Partner(
+        partner_id=event.partner_id,
+        name=event.name,
+        kind=event.kind,
+        fiscal_code=event.fiscal_code,
+        sales_rep_staff_id=event.sales_rep_staff_id,
+    )
+
+
 def build_subscriptions(uses: UseCases) -> Subscriptions:
     """The service's event handlers: each turns its event into one command of the use cases."""
     subs = Subscriptions()
 
-    @subs.on(PartnerRegistered)
+    @subs.on_batch(PartnerRegistered)
+    async def partners_registered(items: list[tuple[Context, PartnerRegistered]]) -> None:
+        """Keep newly registered partners, a fetched batch at once (a CSV import brings 100,000).
+
+        One at a time, an import's registrations kept this consumer busy for minutes, and M7's
+        commands waited behind them.
+        """
+        async with batch_scope(items):
+            await uses.partners_registered([KeepPartner(_partner(e)) for _, e in items])
+
     @subs.on(PartnerUpdated)
-    async def partner_changed(ctx: Context, event: PartnerRegistered | PartnerUpdated) -> None:
+    async def partner_changed(ctx: Context, event: PartnerUpdated) -> None:
         """Keep partner names and kinds for lists and pickers."""
-        partner = Partner(
-            partner_id=event.partner_id,
-            name=event.name,
-            kind=event.kind,
-            fiscal_code=event.fiscal_code,
-            sales_rep_staff_id=event.sales_rep_staff_id,
-        )
-        await uses.partner_changed(KeepPartner(partner))
+        await uses.partner_changed(KeepPartner(_partner(event)))
 
     @subs.on(ArticleUpdated)
     async def article_changed(ctx: Context, event: ArticleUpdated) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -231,6 +232,12 @@ class SqlRepository:
         await self.conn.execute(opportunities.insert().values(**_opportunity_values(move.opportunity)))
         await self.conn.execute(stage_history.insert().values(**_entry_values(move.entry)))
 
+    async def add_many(self, moves: Sequence[StageMove]) -> None:
+        """Save newly opened opportunities and their first history entries: one executemany per table."""
+        if moves:
+            await self.conn.execute(opportunities.insert(), [_opportunity_values(m.opportunity) for m in moves])
+            await self.conn.execute(stage_history.insert(), [_entry_values(m.entry) for m in moves])
+
     async def save(self, opp: Opportunity) -> None:
         """Save an opportunity's details."""
         values = _opportunity_values(opp)
@@ -327,18 +334,33 @@ class SqlRepository:
 
     # -- campaign openings (M7) ----------------------------------------------------------------
 
-    async def claim_campaign_opening(
-        self, campaign_id: UUID, partner_id: UUID, opportunity_id: UUID, request_id: UUID
-    ) -> bool:
-        """Claim (campaign, partner) for a new opportunity; False when one was already opened for it."""
+    async def claim_campaign_openings(
+        self, campaign_id: UUID, openings: Mapping[UUID, UUID], request_id: UUID
+    ) -> set[UUID]:
+        """Claim (campaign, partner) for each partner's new opportunity in one statement; the partners claimed now.
+
+        ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: a partner claimed before (a redelivered or repeated
+        request) is not returned, and of two requests racing for a partner the second waits for the first
+        and gets nothing. The rows go in partner order, so two requests over the same partners never wait
+        for each other in a cycle (a deadlock on PostgreSQL).
+        """
+        if not openings:
+            return set()
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "partner_id": partner_id,
+                "opportunity_id": opportunity_id,
+                "request_id": request_id,
+            }
+            for partner_id, opportunity_id in sorted(openings.items())
+        ]
         stmt = (
             dialect_insert(self.conn)(campaign_openings)
-            .values(
-                campaign_id=campaign_id, partner_id=partner_id, opportunity_id=opportunity_id, request_id=request_id
-            )
             .on_conflict_do_nothing(index_elements=["campaign_id", "partner_id"])
+            .returning(campaign_openings.c.partner_id)
         )
-        return bool((await self.conn.execute(stmt)).rowcount)
+        return {r.partner_id for r in await self.conn.execute(stmt, rows)}
 
     async def campaign_name(self, campaign_id: UUID) -> str | None:
         row = (
@@ -452,6 +474,20 @@ class SqlRepository:
         }
         stmt = dialect_insert(self.conn)(partners).values(partner_id=partner.partner_id, **values)
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["partner_id"], set_=values))
+
+    async def add_new_partners(self, new: Sequence[Partner]) -> None:
+        if new:
+            rows = [
+                {
+                    "partner_id": p.partner_id,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "fiscal_code": p.fiscal_code,
+                    "sales_rep_staff_id": p.sales_rep_staff_id,
+                }
+                for p in new
+            ]
+            await self.conn.execute(dialect_insert(self.conn)(partners).on_conflict_do_nothing(), rows)
 
     async def partner(self, partner_id: UUID) -> Partner | None:
         row = (await self.conn.execute(sa.select(partners).where(partners.c.partner_id == partner_id))).first()
