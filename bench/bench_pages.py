@@ -57,16 +57,25 @@ def p95(samples: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-async def p95_ms(fn: Callable[[], Awaitable[object]], runs: int = RUNS, warmup: int = 2) -> float:
-    """p95 wall time of ``fn`` in milliseconds."""
-    for _ in range(warmup):
-        await fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return p95(samples)
+Timed = tuple[str, Callable[[], Awaitable[object]], Callable[[], Awaitable[object]], str]
+"""A figure to measure: its label, our call, the bare query of the same rows, and its goal."""
+
+
+async def p95s_ms(figures: list[Timed], runs: int = RUNS, warmup: int = 2) -> list[tuple[float, float]]:
+    """p95 wall time in milliseconds of each figure's call and of its bare query.
+
+    The figures take turns, one sample of each per round: on a shared machine a burst of load from other
+    processes then lands on every figure alike, not on the few measured during it.
+    """
+    samples: list[tuple[list[float], list[float]]] = [([], []) for _ in figures]
+    for round_ in range(warmup + runs):
+        for (_, ours, bare, _), (ours_ms, bare_ms) in zip(figures, samples, strict=True):
+            for fn, into in ((ours, ours_ms), (bare, bare_ms)):
+                start = time.perf_counter()
+                await fn()
+                if round_ >= warmup:
+                    into.append((time.perf_counter() - start) * 1000)
+    return [(p95(ours_ms), p95(bare_ms)) for ours_ms, bare_ms in samples]
 
 
 class Stores:
@@ -214,10 +223,10 @@ async def measure(stack: Stack, stores: Stores, when: str = "") -> None:
                 )
             )
         values = {"id": pid, "task": task_id.replace("-", ""), "doc": (doc_id or "").replace("-", "")}
-        for label, url, service, sql, extra in pages:
-            ours = await p95_ms(_get(client, url))
-            bare = await p95_ms(stores.query(service, sql, **{**values, **extra}))
-            report(Figure(f"pages: {label} ({size})", ours, bare, "ms p95", False, PAGE_GOAL))
+        figures: list[Timed] = [
+            (label, _get(client, url), stores.query(service, sql, **{**values, **extra}), PAGE_GOAL)
+            for label, url, service, sql, extra in pages
+        ]
         words = f"zorilor {marked_number(PARTNERS)}"
         pickers = [
             (
@@ -251,10 +260,12 @@ async def measure(stack: Stack, stores: Stores, when: str = "") -> None:
                 "SELECT id, name FROM campaigns WHERE name LIKE 'spring%' LIMIT 20",
             ),
         ]
-        for label, url, service, sql in pickers:
-            ours = await p95_ms(_get(client, url, json=True))
-            bare = await p95_ms(stores.query(service, sql))
-            report(Figure(f"pages: {label} ({size})", ours, bare, "ms p95", False, PICKER_GOAL))
+        figures += [
+            (label, _get(client, url, json=True), stores.query(service, sql), PICKER_GOAL)
+            for label, url, service, sql in pickers
+        ]
+        for (label, _, _, goal), (ours, bare) in zip(figures, await p95s_ms(figures), strict=True):
+            report(Figure(f"pages: {label} ({size})", ours, bare, "ms p95", False, goal))
     finally:
         await client.aclose()
 
