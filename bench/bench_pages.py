@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bench.common import BOOTSTRAP
 from bench.report import Figure, report
 from crm_commercial.settings import CommercialSettings
+from crm_kit import kafka
 from crm_kit.testing.stack import ADMIN_PASSWORD, Stack, start_stack
 from crm_tasks.settings import TasksSettings
 from deploy.demo_large import Sizes, load, marked_name, marked_number
@@ -286,27 +287,31 @@ async def main() -> None:
                 **overrides,
             }
 
-        async with start_stack(service_env, SERVICES) as stack:
-            started = time.monotonic()
-            timings = await load(
-                stack.base_url,
-                ADMIN_PASSWORD,
-                Sizes(PARTNERS, 2 * PARTNERS, PARTNERS // 5),
-                tasks_settings=TasksSettings(**service_env("tasks", port=stack.ports["tasks"])),
-                commercial_settings=CommercialSettings(**service_env("commercial", port=stack.ports["commercial"])),
-            )
-            print(f"loaded in {time.monotonic() - started:.0f} s: {timings}", flush=True)
-            stores = Stores(folder)
-            try:
-                if SETTLE:
-                    print(await settle(stores), flush=True)
-                await measure(stack, stores, "" if SETTLE else ", right after the load")
-            finally:
-                await stores.dispose()
+        try:
+            async with start_stack(service_env, SERVICES) as stack:
+                started = time.monotonic()
+                timings = await load(
+                    stack.base_url,
+                    ADMIN_PASSWORD,
+                    Sizes(PARTNERS, 2 * PARTNERS, PARTNERS // 5),
+                    tasks_settings=TasksSettings(**service_env("tasks", port=stack.ports["tasks"])),
+                    commercial_settings=CommercialSettings(**service_env("commercial", port=stack.ports["commercial"])),
+                )
+                print(f"loaded in {time.monotonic() - started:.0f} s: {timings}", flush=True)
+                stores = Stores(folder)
+                try:
+                    if SETTLE:
+                        print(await settle(stores), flush=True)
+                    await measure(stack, stores, "" if SETTLE else ", right after the load")
+                finally:
+                    await stores.dispose()
+        finally:
+            # Run alone, nobody else deletes them (``python -m bench`` deletes every bench topic after each).
+            await kafka.delete_topics(BOOTSTRAP, prefix)
 
 
 if __name__ == "__main__":
-    # Run alone (``uv run python -m bench.bench_pages``): ``python -m bench`` deletes every run's bench topics after.
+    # Run alone: ``uv run python -m bench.bench_pages``.
     import logging
 
     from crm_kit.service import tune_gc
