@@ -54,6 +54,27 @@ async def test_the_answer_is_bounded_and_a_later_partner_is_found_by_its_name(pa
     assert names(await partners.get("/api/partners/search", q="audit 029")) == ["Import Audit 029"]
 
 
+async def test_a_full_answer_of_names_starting_with_the_query_is_the_same_as_the_whole_ordered_search(
+    partners: Any,
+) -> None:
+    """The names starting with the query are read first (the name index); the answer is unchanged."""
+    await register(partners, "Acme Import SRL")  # a later word starts with the query: after every name starting with it
+    for n in (7, 3, 25, 1, 12, 9, 18, 2, 22, 5, 14, 20, 11, 24, 4, 16, 8, 21, 13, 6, 19, 10, 23, 15, 17):
+        await register(partners, f"Import Audit {n:03d}")
+    await register(partners, "Importex SRL")
+
+    found = names(await partners.get("/api/partners/search", q="import"))
+    assert found == ["Import Audit 001", *(f"Import Audit {n:03d}" for n in range(2, 21))]
+    assert names(await partners.get("/api/partners/search", q="import", limit=30)) == [
+        *(f"Import Audit {n:03d}" for n in range(1, 26)),
+        "Importex SRL",
+        "Acme Import SRL",
+    ]
+    assert names(await partners.get("/api/partners/search", q="import audit 02", limit=5)) == [
+        f"Import Audit {n:03d}" for n in range(20, 25)
+    ]
+
+
 async def test_kind_narrows_the_search_and_an_agent_may_search(partners: Any) -> None:
     await register(partners, "Gama Furnizor SRL", kind="supplier")
     await register(partners, "Gama Client SRL", kind="client")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar, overload
 
 import httpx
 
@@ -12,6 +13,13 @@ from crm_gateway.routing import BadTarget, Forwarder, ServiceUnavailable, Unknow
 from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.own_api import OWN_SEGMENTS, OwnApi
 from crm_kit.idempotency import IN_PROGRESS, RESPONSE_LOST, REUSED
+
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+T4 = TypeVar("T4")
+T5 = TypeVar("T5")
+T6 = TypeVar("T6")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -196,3 +204,39 @@ def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
     if params is None:
         return None
     return {k: v for k, v in params.items() if v is not None and v != ""}
+
+
+@overload
+async def together(a: Awaitable[T1], b: Awaitable[T2], /) -> tuple[T1, T2]: ...
+@overload
+async def together(a: Awaitable[T1], b: Awaitable[T2], c: Awaitable[T3], /) -> tuple[T1, T2, T3]: ...
+@overload
+async def together(
+    a: Awaitable[T1], b: Awaitable[T2], c: Awaitable[T3], d: Awaitable[T4], /
+) -> tuple[T1, T2, T3, T4]: ...
+@overload
+async def together(
+    a: Awaitable[T1], b: Awaitable[T2], c: Awaitable[T3], d: Awaitable[T4], e: Awaitable[T5], /
+) -> tuple[T1, T2, T3, T4, T5]: ...
+@overload
+async def together(
+    a: Awaitable[T1], b: Awaitable[T2], c: Awaitable[T3], d: Awaitable[T4], e: Awaitable[T5], f: Awaitable[T6], /
+) -> tuple[T1, T2, T3, T4, T5, T6]: ...
+async def together(*calls: Awaitable[Any]) -> tuple[Any, ...]:
+    """A page's independent reads, run at the same time; their results in argument order.
+
+    A page then takes as long as its slowest read, not as the sum of them. Every read is waited for, and
+    the first failure in argument order is raised, so a page fails with the same error as when the reads
+    ran one after the other. Only for reads: writes keep their order (their Idempotency-Keys count them).
+
+    Args:
+        *calls: The reads (coroutines of ``ApiClient`` calls or of helpers that make them).
+
+    Returns:
+        Each read's result, in the order given.
+    """
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return tuple(results)

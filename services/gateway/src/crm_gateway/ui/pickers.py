@@ -73,13 +73,15 @@ async def article_choice(api: ApiClient, code: Any) -> dict[str, str]:
 
 async def article_choices(api: ApiClient, form: dict[str, Any], fields: list[str]) -> dict[str, dict[str, str]]:
     """``article_choice`` of each of a re-shown form's article fields (``line_code_0``, ...), by field name."""
-    chosen: dict[str, dict[str, str]] = {}
+    values = []
     for field in fields:
         value = form.get(field)
         if isinstance(value, list):  # a field sent twice: the last one is the form's value
             value = value[-1] if value else None
-        chosen[field] = await article_choice(api, value)
-    return chosen
+        values.append(value)
+    # One lookup per chosen article, all at once (article_choice never raises for a missing article).
+    chosen = await asyncio.gather(*(article_choice(api, value) for value in values))
+    return dict(zip(fields, chosen, strict=True))
 
 
 async def _choice(api: ApiClient, collection: str, record_id: Any, *, name_field: str = "name") -> dict[str, str]:

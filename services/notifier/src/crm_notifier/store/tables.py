@@ -142,6 +142,8 @@ deliveries = sa.Table(
     sa.UniqueConstraint("cause_event_id", "recipient", "channel", name="uq_delivery_once"),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_partner", "partner_id", "created_at"),
+    # The email log, newest first: a page read in index order instead of every email sorted.
+    sa.Index("ix_deliveries_log", "channel", "created_at", "id"),
 )
 
 messages = sa.Table(
@@ -159,4 +161,6 @@ messages = sa.Table(
     sa.Column("read_at", UTCDateTime, nullable=True),
     sa.UniqueConstraint("cause_event_id", "recipient", name="uq_message_once"),
     sa.Index("ix_messages_recipient", "recipient", "read_at"),
+    # A user's message stack, newest first (ix_messages_recipient counts the unread ones).
+    sa.Index("ix_messages_stack", "recipient", "created_at", "id"),
 )

@@ -20,7 +20,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui import i18n, problems
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import many as _all
 from crm_gateway.ui.forms import number as _number
 from crm_gateway.ui.forms import text as _text
@@ -92,6 +92,16 @@ def chart(monthly: list[dict[str, Any]]) -> dict[str, Any]:
     return {"width": width, "height": height, "bars": bars}
 
 
+async def _results(api: ApiClient, base: str, as_of: str | None) -> tuple[Any, str | None, ApiError | None]:
+    """The campaign's results as of a date; a date the API refuses (4xx) gives today's, with the refusal."""
+    try:
+        return await api.get(f"{base}/results", params={"as_of": as_of}), as_of, None
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        return await api.get(f"{base}/results"), None, exc
+
+
 async def _campaign_page(
     api: ApiClient,
     campaign_id: UUID,
@@ -102,25 +112,28 @@ async def _campaign_page(
     offset: int = 0,
 ) -> Template:
     base = f"/api/campaigns/{campaign_id}"
-    campaign = await api.get(base)
-    try:
-        results = await api.get(f"{base}/results", params={"as_of": as_of})
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        error, as_of = error or exc, None
-        results = await api.get(f"{base}/results")
+    campaign, (results, as_of, refused) = await together(api.get(base), _results(api, base, as_of))
+    error = error or refused
     params = {"as_of": as_of, "limit": 500}
+    # The lists depend only on the date the results were read at: all read together.
+    costs, orders, invoices, returns, members, progress = await together(
+        api.get(f"{base}/costs", params=params),
+        api.get(f"{base}/revenues", params=params),
+        api.get(f"{base}/invoices", params=params),
+        api.get(f"{base}/returns", params=params),
+        api.get(f"{base}/members", params={"limit": PAGE, "offset": offset}),
+        api.get(f"{base}/opportunities"),
+    )
     context = {
         "campaign": campaign,
         "results": results,
         "chart": chart(results["monthly_return"]),
-        "costs": await api.get(f"{base}/costs", params=params),
-        "orders": await api.get(f"{base}/revenues", params=params),
-        "invoices": await api.get(f"{base}/invoices", params=params),
-        "returns": await api.get(f"{base}/returns", params=params),
-        "members": await api.get(f"{base}/members", params={"limit": PAGE, "offset": offset}),
-        "progress": await api.get(f"{base}/opportunities"),
+        "costs": costs,
+        "orders": orders,
+        "invoices": invoices,
+        "returns": returns,
+        "members": members,
+        "progress": progress,
         "as_of": as_of or "",
         "offset": offset,
         "page_size": PAGE,

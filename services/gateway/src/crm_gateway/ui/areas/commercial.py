@@ -17,8 +17,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import number as _decimal_text
+from crm_gateway.ui.forms import optional
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import article_choices, campaign_choice, names_of, partner_choice
@@ -57,9 +58,11 @@ def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:
 async def _articles_page(
     api: ApiClient, *, error: ApiError | None = None, form: dict[str, Any] | None = None, q: str | None = None
 ) -> Template:
-    articles = await api.get("/api/articles", params={"q": q, "limit": 200})
-    rates = await api.get("/api/vat-rates")
-    settings = await api.get("/api/commercial-settings")
+    articles, rates, settings = await together(
+        api.get("/api/articles", params={"q": q, "limit": 200}),
+        api.get("/api/vat-rates"),
+        api.get("/api/commercial-settings"),
+    )
     return Template(
         "commercial/articles.html",
         context={
@@ -140,19 +143,18 @@ async def _documents_page(
     error: ApiError | None = None,
     form: dict[str, Any] | None = None,
 ) -> Template:
-    chosen = await partner_choice(api, partner_id)
     documents: dict[str, Any] = {"items": [], "total": 0}
     balance = None
     partner = None
     if partner_id:
-        documents = await api.get(
-            "/api/documents", params={"partner_id": partner_id, "type": doc_type or None, "limit": 200}
+        chosen, documents, balance = await together(
+            partner_choice(api, partner_id),
+            api.get("/api/documents", params={"partner_id": partner_id, "type": doc_type or None, "limit": 200}),
+            optional(api, f"/api/balances/{partner_id}"),
         )
-        try:
-            balance = await api.get(f"/api/balances/{partner_id}")
-        except ApiError:
-            balance = None
         partner = chosen if chosen["name"] != chosen["id"] else None
+    else:
+        chosen = await partner_choice(api, partner_id)
     return Template(
         "commercial/documents.html",
         context={
@@ -211,17 +213,24 @@ async def record_payment(api: NamedDependency[ApiClient], data: Form) -> Templat
 # Invoices ----------------------------------------------------------------------------------------------------
 
 
+async def _items(api: ApiClient, path: str, params: dict[str, Any], *, when: str | None) -> list[dict[str, Any]]:
+    """The items of a page of records, read only ``when`` it is set (no partner chosen: nothing to list)."""
+    if not when:
+        return []
+    items: list[dict[str, Any]] = (await api.get(path, params=params))["items"]
+    return items
+
+
 async def _invoice_page(
     api: ApiClient, partner_id: str | None, *, error: ApiError | None = None, form: dict[str, Any] | None = None
 ) -> Template:
-    chosen = await partner_choice(api, partner_id)
-    orders: list[dict[str, Any]] = []
-    contracts: list[dict[str, Any]] = []
-    if partner_id:
-        orders = (await api.get("/api/documents", params={"partner_id": partner_id, "type": "order", "limit": 200}))[
-            "items"
-        ]
-        contracts = (await api.get("/api/contracts", params={"partner_id": partner_id, "limit": 200}))["items"]
+    chosen, orders, contracts, articles = await together(
+        partner_choice(api, partner_id),
+        _items(api, "/api/documents", {"partner_id": partner_id, "type": "order", "limit": 200}, when=partner_id),
+        _items(api, "/api/contracts", {"partner_id": partner_id, "limit": 200}, when=partner_id),
+        # a re-shown form's pickers show "CODE — name" of each chosen article, as they did when it was chosen
+        article_choices(api, form or {}, [f"line_code_{n}" for n in range(LINE_ROWS)]),
+    )
     return Template(
         "commercial/invoice_new.html",
         context={
@@ -230,8 +239,7 @@ async def _invoice_page(
             "orders": orders,
             "contracts": contracts,
             "rows": range(LINE_ROWS),
-            # a re-shown form's pickers show "CODE — name" of each chosen article, as they did when it was chosen
-            "articles": await article_choices(api, form or {}, [f"line_code_{n}" for n in range(LINE_ROWS)]),
+            "articles": articles,
             "error": error,
             "form": form or {},
         },

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import names_of, partner_choice
@@ -32,15 +32,20 @@ async def _browser(
     form: dict[str, Any] | None = None,
 ) -> Template:
     params = {"partner_id": partner_id, "category": category, "limit": 50, "offset": max(offset, 0)}
-    page = await api.get("/api/dossiers", params=params)
+    page, categories, filter_partner, form_partner = await together(
+        api.get("/api/dossiers", params=params),
+        api.get("/api/dossiers/categories", params={"partner_id": partner_id}),
+        partner_choice(api, partner_id),
+        partner_choice(api, (form or {}).get("partner_id")),
+    )
     return Template(
         "dossiers/list.html",
         context={
             "page": page,
             "partner_names": await names_of(api, "/api/partners", (d.get("partner_id") for d in page["items"])),
-            "categories": (await api.get("/api/dossiers/categories", params={"partner_id": partner_id}))["items"],
-            "filter_partner": await partner_choice(api, partner_id),
-            "form_partner": await partner_choice(api, (form or {}).get("partner_id")),
+            "categories": categories["items"],
+            "filter_partner": filter_partner,
+            "form_partner": form_partner,
             "partner_id": partner_id or "",
             "category": category or "",
             "offset": max(offset, 0),

@@ -7,26 +7,23 @@ their texts go through ``_()`` and live in the catalogues ``crm_gateway/locale/{
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
 from crm_gateway.domain.users import User
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, together
+from crm_gateway.ui.forms import optional
 
 
 @get("/", include_in_schema=False)
 async def home(api: NamedDependency[ApiClient], user: NamedDependency[User]) -> Template:
     """Who is logged in, and the areas at a glance."""
-    me = await api.get("/api/users/me")
-    tasks: dict[str, Any] | None
-    try:
-        tasks = await api.get("/api/tasks", params={"view": "for-me", "status": "open", "limit": 5})
-    except ApiError:
-        # A service that is down must not take the dashboard with it.
-        tasks = None
+    me, tasks = await together(
+        api.get("/api/users/me"),
+        # A service that is down must not take the dashboard with it: no tasks panel then.
+        optional(api, "/api/tasks", {"view": "for-me", "status": "open", "limit": 5}),
+    )
     return Template("home/index.html", context={"me": me, "tasks": tasks, "is_admin": user.role == "admin"})
 
 

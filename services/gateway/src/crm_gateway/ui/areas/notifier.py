@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import many as _many
 from crm_gateway.ui.forms import optional as _optional
 from crm_gateway.ui.forms import text as _text
@@ -76,6 +76,10 @@ async def email_log(
 # Composer (E1, E2) -----------------------------------------------------------------------------------------
 
 
+async def _nothing() -> None:
+    """No read at all, where a page reads something only in some cases."""
+
+
 async def _composer(
     api: ApiClient,
     *,
@@ -86,8 +90,10 @@ async def _composer(
 ) -> Template:
     document = await _optional(api, f"/api/documents/{document_id}") if document_id else None
     partner_id = partner_id or (document or {}).get("partner_id")
-    partner = await _optional(api, f"/api/partners/{partner_id}") if partner_id else None
-    staff = await _optional(api, "/api/staff", {"limit": 500})
+    partner, staff = await together(
+        _optional(api, f"/api/partners/{partner_id}") if partner_id else _nothing(),
+        _optional(api, "/api/staff", {"limit": 500}),
+    )
     articles = sorted(
         {line.get("article_code") for line in (document or {}).get("lines", []) if line.get("article_code")}
     )

@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.pickers import partner_choice, staff_choice
 from crm_kit.formatting import local_input_to_utc
@@ -47,14 +47,17 @@ async def _opportunity_page(
     error: ApiError | None = None,
     form: dict[str, Any] | None = None,
 ) -> Template:
-    opp = await api.get(f"/api/opportunities/{opportunity_id}")
-    reasons = await api.get("/api/lost-reasons", params={"active": "true"})
+    opp, reasons, delegate = await together(
+        api.get(f"/api/opportunities/{opportunity_id}"),
+        api.get("/api/lost-reasons", params={"active": "true"}),
+        staff_choice(api, (form or {}).get("delegate_staff_id")),
+    )
     return Template(
         "opportunities/detail.html",
         context={
             "opp": opp,
             "reasons": reasons["items"],
-            "delegate": await staff_choice(api, (form or {}).get("delegate_staff_id")),
+            "delegate": delegate,
             "line_rows": range(LINE_ROWS),
             "error": error,
             "form": form or {},

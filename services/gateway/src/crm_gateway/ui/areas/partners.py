@@ -6,6 +6,7 @@ user was on, with the API's message. Campaign and staff pickers stay empty when 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import number as _number
 from crm_gateway.ui.forms import optional_items as _optional
 from crm_gateway.ui.forms import text as _text
@@ -189,6 +190,11 @@ REP_FIELDS = ("sales_rep_staff_id", "service_rep_staff_id")
 async def _form_page(
     api: ApiClient, *, partner: dict[str, Any] | None, form: dict[str, Any], error: ApiError | None = None
 ) -> Template:
+    sales_rep, service_rep, campaign = await together(
+        staff_choice(api, form.get("sales_rep_staff_id")),
+        staff_choice(api, form.get("service_rep_staff_id")),
+        campaign_choice(api, form.get("campaign_id")),
+    )
     return Template(
         "partners/form.html",
         context={
@@ -196,11 +202,8 @@ async def _form_page(
             "form": form,
             "kinds": KINDS,
             "counties": COUNTIES,
-            "reps": {
-                field: await staff_choice(api, form.get(field))
-                for field in ("sales_rep_staff_id", "service_rep_staff_id")
-            },
-            "campaign": await campaign_choice(api, form.get("campaign_id")),
+            "reps": {"sales_rep_staff_id": sales_rep, "service_rep_staff_id": service_rep},
+            "campaign": campaign,
             "error": error,
         },
         status_code=error.status if error else 200,
@@ -250,15 +253,30 @@ async def partner_save(api: NamedDependency[ApiClient], partner_id: FromPath[UUI
     return Redirect(f"/partners/{partner_id}", status_code=303)
 
 
+async def _partner_and_reps(api: ApiClient, partner_id: UUID) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The partner, and the id and name of each of its reps (the staff id as name when the directory cannot say).
+
+    Only the reps the page names are looked up, together, as soon as the partner is read: the page once
+    read the first 500 of the staff directory for two names.
+    """
+    partner: dict[str, Any] = await api.get(f"/api/partners/{partner_id}")
+    rep_ids = sorted({str(partner[field]) for field in REP_FIELDS if partner.get(field)})
+    reps = await asyncio.gather(*(staff_choice(api, rep_id) for rep_id in rep_ids))
+    return partner, {rep["id"]: rep for rep in reps}
+
+
 async def _partner_page(
     api: ApiClient, partner_id: UUID, *, kind: str | None, offset: int, error: ApiError | None = None
 ) -> Template:
-    partner = await api.get(f"/api/partners/{partner_id}")
-    history = await api.get(
-        f"/api/partners/{partner_id}/history", params={"kind": kind, "limit": HISTORY_PAGE, "offset": max(offset, 0)}
+    # Independent reads, so they run together: the page takes as long as the slowest, not as their sum.
+    (partner, staff), history, dossiers = await together(
+        _partner_and_reps(api, partner_id),
+        api.get(
+            f"/api/partners/{partner_id}/history",
+            params={"kind": kind, "limit": HISTORY_PAGE, "offset": max(offset, 0)},
+        ),
+        _optional(api, "/api/dossiers", {"partner_id": str(partner_id), "limit": 100}),
     )
-    staff = {s["id"]: s for s in await _optional(api, "/api/staff", {"limit": 500})}
-    dossiers = await _optional(api, "/api/dossiers", {"partner_id": str(partner_id), "limit": 100})
     return Template(
         "partners/detail.html",
         context={

@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
 from crm_gateway.ui import i18n
-from crm_gateway.ui.api import ApiClient, ApiError
+from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import many as _many
 from crm_gateway.ui.forms import optional_page as _optional
 from crm_gateway.ui.forms import text as _text
@@ -83,8 +83,10 @@ async def task_list(
     """
     view = view if view in VIEWS else ("for-me" if user.staff_id else "all")
     status = status if status in ("open", "resolved") else None
-    page = await api.get("/api/tasks", params={"view": view, "status": status, "limit": 50, "offset": offset})
-    settings = await _optional(api, "/api/reminder-settings")
+    page, settings = await together(
+        api.get("/api/tasks", params={"view": view, "status": status, "limit": 50, "offset": offset}),
+        _optional(api, "/api/reminder-settings"),
+    )
     return Template(
         "tasks/list.html",
         context={
@@ -102,9 +104,11 @@ async def task_list(
 
 
 async def _form_page(api: ApiClient, *, form: dict[str, Any] | None = None, error: ApiError | None = None) -> Template:
-    staff = await _optional(api, "/api/tasks/staff")
-    partner = await partner_choice(api, (form or {}).get("partner_id"))
-    services = await _optional(api, "/api/services")
+    staff, partner, services = await together(
+        _optional(api, "/api/tasks/staff"),
+        partner_choice(api, (form or {}).get("partner_id")),
+        _optional(api, "/api/services"),
+    )
     return Template(
         "tasks/form.html",
         context={
@@ -169,36 +173,59 @@ async def create_task(
 # --- the task page ------------------------------------------------------------------------------------------
 
 
+async def _checks(api: ApiClient, task: dict[str, Any]) -> Any:
+    """An open task's checks (availability, contract, balance); None for a resolved one."""
+    if task["status"] != "open":
+        return None
+    return await _optional(
+        api,
+        "/api/tasks/checks",
+        {
+            "task_id": str(task["id"]),
+            "responsible_staff_id": task["responsible_staff_id"],
+            "planned_start": task["planned_start"],
+            "planned_hours": task["planned_hours"],
+            "partner_id": task["partner_id"],
+            "service_code": task["service_code"],
+        },
+    )
+
+
+async def _contracts(api: ApiClient, task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The contracts an open task of a client may be billed under (T5); none otherwise."""
+    if task["status"] != "open" or not task["partner_id"]:
+        return []
+    items: list[dict[str, Any]] = (await _optional(api, "/api/tasks/contracts", {"partner_id": task["partner_id"]}))[
+        "items"
+    ]
+    return items
+
+
+async def _invoice_number(api: ApiClient, task: dict[str, Any]) -> str | None:
+    """The number of the task's invoice, if it has one."""
+    if not task.get("invoice_id"):
+        return None
+    try:
+        number = (await api.get(f"/api/documents/{task['invoice_id']}")).get("number")
+    except ApiError:
+        return None  # the link still opens the document page, which explains itself
+    return str(number) if number is not None else None
+
+
 async def _task_page(
     api: ApiClient, task_id: UUID, *, error: ApiError | None = None, created: bool = False
 ) -> Template:
     task = await api.get(f"/api/tasks/{task_id}")
-    checks = None
-    if task["status"] == "open":
-        checks = await _optional(
-            api,
-            "/api/tasks/checks",
-            {
-                "task_id": str(task_id),
-                "responsible_staff_id": task["responsible_staff_id"],
-                "planned_start": task["planned_start"],
-                "planned_hours": task["planned_hours"],
-                "partner_id": task["partner_id"],
-                "service_code": task["service_code"],
-            },
-        )
-    staff = await _optional(api, "/api/tasks/staff")
-    contracts: list[dict[str, Any]] = []
-    if task["status"] == "open" and task["partner_id"]:
-        contracts = (await _optional(api, "/api/tasks/contracts", {"partner_id": task["partner_id"]}))["items"]
-    invoice_number = None
-    if task.get("invoice_id"):
-        try:
-            invoice_number = (await api.get(f"/api/documents/{task['invoice_id']}")).get("number")
-        except ApiError:
-            invoice_number = None  # the link still opens the document page, which explains itself
+    # What the page shows beside the task depends only on the task: read together.
+    checks, staff, contracts, invoice_number, catalogue = await together(
+        _checks(api, task),
+        _optional(api, "/api/tasks/staff"),
+        _contracts(api, task),
+        _invoice_number(api, task),
+        _optional(api, "/api/services"),
+    )
     invoice = task.get("invoice") or {}
-    services = {s["code"]: s["name"] for s in (await _optional(api, "/api/services"))["items"]}
+    services = {s["code"]: s["name"] for s in catalogue["items"]}
     return Template(
         "tasks/detail.html",
         context={
