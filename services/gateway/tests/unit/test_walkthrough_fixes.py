@@ -53,7 +53,7 @@ async def test_a_missing_partner_says_so_once_by_name_with_a_link_back(language:
     partner_id = uuid4()
     page = await partners.partner_detail.fn(api=cast(ApiClient, api), partner_id=partner_id, kind=None, offset=0)
     assert isinstance(page, Template) and page.status_code == 404 and page.template_name == "error.html"
-    assert api.paths == [f"/api/partners/{partner_id}"]
+    assert api.paths[0] == f"/api/partners/{partner_id}"  # its history and dossiers are read alongside it
     html = render("error.html", language=language, **page.context)
     assert html.count(text) == 1 and "Not found." not in html and "Nu a fost găsit." not in html
     assert f'<a href="/partners" id="error-back">{back}</a>' in html
