@@ -214,3 +214,10 @@ async def test_an_import_of_registered_partners_is_kept_at_once_and_a_replay_kee
         *(f"Import {n:04} SRL" for n in range(1, 10)),
     ]
     assert len(await uses.partners(name="Import", limit=2000)) == 1500
+
+
+async def test_a_campaigns_opportunities_newest_first_are_read_from_one_index(store_opps: Opps) -> None:
+    # M7 polls the list of a campaign's 10,000 opportunities every 0.2 s: a page must not sort them all.
+    async with store_opps.service.db.read() as conn:
+        indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("opportunities"))
+    assert ["campaign_id", "created_at", "id"] in [i["column_names"] for i in indexes]
