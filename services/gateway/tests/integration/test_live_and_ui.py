@@ -133,7 +133,7 @@ async def test_a_user_logs_in_sees_every_area_and_f2_opens_the_action_palette_wi
 async def test_the_english_switch_translates_the_layout_and_is_remembered(stack: Stack, page: Any) -> None:
     await stack.login(page)
     await page.click("a.lang")
-    await page.locator("nav.nav").get_by_text("Partners / Leads", exact=True).wait_for()
+    await page.locator("nav.nav").get_by_text("Partners", exact=True).wait_for()
     assert await page.locator("h1").inner_text() == "Welcome, admin"
     me = (await stack.client.get("/api/users/me")).json()
     assert me["language"] == "en"
