@@ -18,6 +18,26 @@ VAR = Path(os.environ.get("CRM_VAR", Path(__file__).resolve().parents[1] / "var"
 MARKER = VAR / "demo-loaded"
 
 
+NOT_YET_PATIENCE = 60.0
+"""Seconds a step refused for a record another service has not heard of yet is tried again."""
+
+NOT_YET_CODES = frozenset(
+    {"partner.unknown", "campaign.partners_unknown", "partner.staff_unknown", "article.unknown", "record.not_found"}
+)
+"""Refusal codes that mean "not in this service's read model yet" for a record the demo has just created."""
+
+
+def _not_known_yet(response: httpx.Response) -> bool:
+    """Whether a refusal names a record the owning service has not heard of yet (it will, from its events)."""
+    if response.status_code not in (404, 409, 422):
+        return False
+    try:
+        extra = response.json().get("extra") or {}
+    except ValueError:
+        return False
+    return isinstance(extra, dict) and extra.get("code") in NOT_YET_CODES
+
+
 class Demo:
     def __init__(self, base: str, password: str) -> None:
         self.client = httpx.Client(base_url=base, timeout=30)
@@ -26,7 +46,11 @@ class Demo:
         self.client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        deadline = time.monotonic() + NOT_YET_PATIENCE
         response = self.client.post(path, json=body)
+        while _not_known_yet(response) and time.monotonic() < deadline:
+            time.sleep(0.5)  # the owning service's read model fills from events: wait for it, then post again
+            response = self.client.post(path, json=body)
         if response.status_code >= 400:
             print(f"  demo: {path} answered {response.status_code}: {response.text[:200]}", flush=True)
             return None

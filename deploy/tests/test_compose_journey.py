@@ -6,6 +6,7 @@ import asyncio
 import mailbox
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ async def test_the_journey_still_completes_while_one_of_the_three_kafka_brokers_
 ) -> None:
     await podman("stop", "--time", "5", "crm_kafka-2_1")
     try:
-        await follow_up_journey(admin, sent_mail)
+        await follow_up_journey(admin, sent_mail, patience=180, label="broker 2 of 3 stopped")
     finally:
         await podman("start", "crm_kafka-2_1")
 
@@ -122,8 +123,45 @@ async def podman(*args: str) -> None:
     assert process.returncode == 0, err.decode()
 
 
-async def follow_up_journey(admin: httpx.AsyncClient, sent_mail: Path) -> None:
-    """Staff, partner, opportunity, a stage change with a follow-up: a task for the delegate, and an email."""
+async def logs_of(*containers: str, since: float) -> str:
+    """The containers' log lines since ``since`` (epoch seconds): what a failed wait shows to say where it stopped."""
+    parts = []
+    for name in containers:
+        process = await asyncio.create_subprocess_exec(
+            PODMAN,
+            "logs",
+            "--since",
+            str(int(since)),
+            name,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await process.communicate()
+        parts.append(f"--- {name}\n" + "\n".join(out.decode(errors="replace").splitlines()[-40:]))
+    return "\n".join(parts)
+
+
+async def waited(check: Callable[[], Awaitable[Any]], *, what: str, timeout: float, since: float) -> Any:
+    """``eventually(check)``; on a timeout the assertion carries the services' logs since the journey began."""
+    try:
+        return await eventually(check, timeout=timeout, interval=0.5)
+    except AssertionError as failed:
+        logs = await logs_of(*JOURNEY_CONTAINERS, since=since)
+        raise AssertionError(f"{what}: {failed}\n{logs}") from None
+
+
+JOURNEY_CONTAINERS = ("crm_opportunities_1", "crm_tasks_1", "crm_notifier-1_1", "crm_notifier-2_1")
+"""The containers a follow-up passes through, whose logs a failed journey shows."""
+
+
+async def follow_up_journey(
+    admin: httpx.AsyncClient, sent_mail: Path, *, patience: float = 90, label: str = "all brokers up"
+) -> None:
+    """Staff, partner, opportunity, a stage change with a follow-up: a task for the delegate, and an email.
+
+    ``patience`` bounds each wait after the stage change; the time each step took is printed with ``label``.
+    """
+    began = time.time()
     run = uuid.uuid4().hex[:8]
     email = f"ion-{run}@example.ro"
     ion = await created(
@@ -154,6 +192,7 @@ async def follow_up_journey(admin: httpx.AsyncClient, sent_mail: Path) -> None:
         },
     )
     follow_up = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    staged = time.monotonic()
     await created(
         admin,
         f"/api/opportunities/{opportunity['id']}/stage",
@@ -165,7 +204,8 @@ async def follow_up_journey(admin: httpx.AsyncClient, sent_mail: Path) -> None:
         assert response.status_code == 200, response.text
         return [t for t in response.json()["items"] if t.get("responsible_staff_id") == ion["id"]]
 
-    (task,) = await eventually(follow_up_task, timeout=90, interval=0.5)
+    (task,) = await waited(follow_up_task, what="the follow-up's task", timeout=patience, since=began)
+    tasked = time.monotonic()
     assert task["partner_id"] == partner["id"]
     assert datetime.fromisoformat(task["deadline"]) == follow_up
 
@@ -174,4 +214,8 @@ async def follow_up_journey(admin: httpx.AsyncClient, sent_mail: Path) -> None:
             return []
         return [m for m in mailbox.Maildir(sent_mail, create=False) if email in str(m["To"])]
 
-    await eventually(emailed, timeout=90, interval=0.5)
+    await waited(emailed, what="the delegate's email", timeout=patience, since=began)
+    print(
+        f"\ncontainers, {label}: stage change -> task {(tasked - staged) * 1000:.0f} ms, "
+        f"-> email {(time.monotonic() - staged) * 1000:.0f} ms"
+    )
