@@ -5,6 +5,7 @@ The same router runs against the real broker in test_outbox_inbox.py, test_batch
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,6 +152,7 @@ def test_a_services_subscriptions_are_one_batch_subscriber_with_manual_acks_over
     assert subscriber.topic_names == ["mem.crm.tasks"]
     assert subscriber.group_id == "mem.crm-fsprobe"
     assert subscriber.max_records == service.settings.consumer_batch_size
+    assert subscriber.get_msg.__qualname__.startswith("_fetch_without_nap")  # ADR 0012
 
 
 async def test_an_event_is_handled_in_its_own_time_recorded_in_the_inbox_and_acked(recording: Service) -> None:
@@ -232,3 +234,45 @@ async def test_the_event_time_is_the_units_of_work_clock_not_the_wall_clock(reco
         await _deliver(br, Noted(item_id="late"))
     (row,) = await _rows(recording, effects)
     assert datetime.now(UTC) - row.at.replace(tzinfo=UTC) > timedelta(days=1)
+
+
+class _Consumer:
+    """A consumer whose ``getmany`` answers after ``after`` seconds with ``records`` (by partition)."""
+
+    def __init__(self, after: float, records: dict[str, list[str]]) -> None:
+        self.after, self.records = after, records
+        self.asked: list[dict[str, Any]] = []
+
+    async def getmany(self, **kwargs: Any) -> dict[str, list[str]]:
+        self.asked.append(kwargs)
+        await asyncio.sleep(self.after)
+        return self.records
+
+
+async def timed(fetch: Callable[[Any], Awaitable[Any]], consumer: _Consumer) -> tuple[Any, float]:
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    got = await fetch(consumer)
+    return got, loop.time() - began
+
+
+async def test_the_fetch_hands_over_every_partitions_records_as_one_batch_of_at_most_the_batch_size() -> None:
+    fetch = consuming._fetch_without_nap(max_records=7)
+    consumer = _Consumer(0.0, {"p0": ["a", "b"], "p1": ["c"]})
+    got, _ = await timed(fetch, consumer)
+    assert got == ("a", "b", "c")
+    assert consumer.asked == [{"timeout_ms": consuming.FETCH_TIMEOUT_MS, "max_records": 7}]
+
+
+async def test_an_empty_fetch_that_waited_its_timeout_returns_without_fastreams_second_wait() -> None:
+    # FastStream's own fetch sleeps another batch_timeout_ms here: an event arriving then waits for it.
+    timeout = consuming.FETCH_TIMEOUT_MS / 1000
+    _, took = await timed(consuming._fetch_without_nap(10), _Consumer(timeout, {}))
+    assert took < 1.5 * timeout
+
+
+async def test_an_empty_fetch_that_came_back_early_sleeps_out_the_timeout_so_an_idle_consumer_never_spins() -> None:
+    timeout = consuming.FETCH_TIMEOUT_MS / 1000
+    got, took = await timed(consuming._fetch_without_nap(10), _Consumer(0.0, {}))
+    assert got == ()
+    assert took >= 0.9 * timeout
