@@ -122,6 +122,12 @@ def health_routes(service: Service, live_paths: Sequence[str] = ("/healthz",)) -
 BlobRefCheck = Callable[[Identity, str], Awaitable[bool]]
 """Whether the caller may read a record of this service that references the blob (by its sha256)."""
 
+SERVER_KEEP_ALIVE_SECONDS = 75
+"""How long a service keeps an idle HTTP connection open (uvicorn's default is 5 s). Clients that pool
+connections (the gateway, httpx with its 5 s default) must drop idle ones sooner: when both sides close at
+the same moment, a request sent on the closing connection fails with a ReadError (seen as 503 under load)."""
+
+
 BLOB_REFS_PATH = "/blob-refs"
 """Where every service answers the gateway's blob check (outside ``/api``: the gateway does not route it)."""
 

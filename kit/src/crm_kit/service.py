@@ -140,8 +140,15 @@ class Service:
         """Serve HTTP until ``stop`` is set."""
         import uvicorn
 
+        from crm_kit.http import SERVER_KEEP_ALIVE_SECONDS
+
         config = uvicorn.Config(
-            self.app(), host=self.settings.host, port=self.settings.port, log_config=None, lifespan="on"
+            self.app(),
+            host=self.settings.host,
+            port=self.settings.port,
+            log_config=None,
+            lifespan="on",
+            timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())

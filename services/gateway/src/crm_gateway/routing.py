@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import httpx
 
 from crm_gateway.domain.users import User
-from crm_kit.http import BLOB_REFS_PATH
+from crm_kit.http import BLOB_REFS_PATH, SERVER_KEEP_ALIVE_SECONDS
 from crm_kit.identity import HEADER, Identity, issue
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,15 @@ class Forwarder:
         self.service_urls = {name: url.rstrip("/") for name, url in service_urls.items()}
         self.identity_secret = identity_secret
         self.identity_ttl = identity_ttl
-        self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0), follow_redirects=False)
+        # Idle pooled connections are dropped well before the services close them (SERVER_KEEP_ALIVE_SECONDS):
+        # a request never goes out on a connection the service is closing at that moment.
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=3.0),
+            limits=httpx.Limits(
+                max_connections=100, max_keepalive_connections=20, keepalive_expiry=SERVER_KEEP_ALIVE_SECONDS / 3
+            ),
+            follow_redirects=False,
+        )
 
     def target(self, path: str) -> Target:
         """The segment of a path, the service that owns it and its base URL.
