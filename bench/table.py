@@ -45,26 +45,48 @@ def rows(results: Path = RESULTS / "latest.jsonl") -> list[dict[str, Any]]:
     return found
 
 
-def table(figures: list[dict[str, Any]]) -> str:
-    """The Markdown table: newest figure per line, ratio spread over its last three runs."""
+def _previous_rows(previous: str) -> OrderedDict[str, str]:
+    """The rows of a table written before, by benchmark line (its first cell)."""
+    kept: OrderedDict[str, str] = OrderedDict()
+    for row in previous.splitlines():
+        cells = row.split("|")
+        if len(cells) > 2 and row.startswith("| ") and not row.startswith(("| benchmark |", "|---")):
+            kept[cells[1].strip()] = row
+    return kept
+
+
+def table(figures: list[dict[str, Any]], previous: str = "") -> str:
+    """The Markdown table: newest figure per line, ratio spread over its last three runs.
+
+    A line of ``previous`` (the table written before) that ``figures`` do not measure keeps its row, in its
+    place: a results file that holds only some benchmarks (a fresh checkout, one benchmark re-run) does not
+    drop the others' last published figures.
+    """
     runs: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for fig in figures:
         runs.setdefault(_key(fig["name"]), []).append(fig)
+    fresh = OrderedDict((name, _row(name, history)) for name, history in runs.items())
+    rows_out = [fresh.pop(name, row) for name, row in _previous_rows(previous).items()]
     lines = [
         "| benchmark | ours | baseline | ratio (last 3 runs) | goal | machine |",
         "|---|---|---|---|---|---|",
+        *rows_out,
+        *fresh.values(),
     ]
-    for name, history in runs.items():
-        last = history[-1]
-        ratios = [r["ratio"] for r in history[-3:] if r.get("ratio") == r.get("ratio")]  # NaN is not equal to itself
-        spread = f" ({min(ratios):.2f}-{max(ratios):.2f}x, {len(ratios)} runs)" if len(ratios) > 1 else ""
-        machine = f"{last.get('cores', '?')} cores, load {last.get('load', '?')}"
-        unit = last["unit"]
-        lines.append(
-            f"| {name} | {_number(last['ours'])} {unit} | {_number(last['baseline'])} {unit} "
-            f"| {last['ratio']:.2f}x{spread} | {last.get('goal') or '—'} | {machine} |"
-        )
     return "\n".join(lines)
+
+
+def _row(name: str, history: list[dict[str, Any]]) -> str:
+    """One line's row: its newest figure and the spread of its last three ratios."""
+    last = history[-1]
+    ratios = [r["ratio"] for r in history[-3:] if r.get("ratio") == r.get("ratio")]  # NaN is not equal to itself
+    spread = f" ({min(ratios):.2f}-{max(ratios):.2f}x, {len(ratios)} runs)" if len(ratios) > 1 else ""
+    machine = f"{last.get('cores', '?')} cores, load {last.get('load', '?')}"
+    unit = last["unit"]
+    return (
+        f"| {name} | {_number(last['ours'])} {unit} | {_number(last['baseline'])} {unit} "
+        f"| {last['ratio']:.2f}x{spread} | {last.get('goal') or '—'} | {machine} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,16 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     if not figures:
         print("no figures in bench/results/latest.jsonl: run `make bench` first", file=sys.stderr)
         return 1
-    text = table(figures)
-    if not args.write:
-        print(text)
-        return 0
     readme = README.read_text(encoding="utf-8")
     if BEGIN not in readme or END not in readme:
         print(f"README.md has no {BEGIN} ... {END} markers", file=sys.stderr)
         return 1
     head, rest = readme.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    previous, tail = rest.split(END, 1)
+    text = table(figures, previous)
+    if not args.write:
+        print(text)
+        return 0
     README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
     print(f"README.md: {len(text.splitlines()) - 2} benchmark lines")
     return 0
