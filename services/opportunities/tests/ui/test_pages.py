@@ -94,10 +94,18 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         assert context["partner_id"] == str(partner_id)
         assert context["document_id"] == str(offer_id)
 
+        # the contract's terms only when a contract follows the acceptance
+        assert not await page.locator("#accept-form input[name=months]").is_visible()
+        await page.select_option("#accept-form select[name=then]", "both")
+        assert await page.locator("#accept-form input[name=months]").is_visible()
+        await page.screenshot(path="/tmp/ui-misc-shots/offer-accept-ro.png", full_page=True)
+
         await page.select_option("#reject-form select[name=reason_code]", "price_too_high")
         await page.fill("#reject-form textarea[name=note]", "bugetul lor e jumătate")
         await page.click("#reject-form button[type=submit]")
         await page.wait_for_selector("#stage-history li[data-stage=lost].current")
+        await page.goto(f"{stack.base_url}/opportunities/{opportunity_id}/offers/{offer_id}")
+        assert await page.locator("#accept-form, #reject-form").count() == 0  # decided: nothing left to do
 
         await page.goto(f"{stack.base_url}/pipeline")
         assert await page.inner_text(".funnel a[data-stage=lost] [data-count]") == "1"
@@ -147,7 +155,11 @@ async def test_an_admin_off_the_staff_picks_a_delegate_and_sees_only_the_chosen_
         address = f"{stack.base_url}/opportunities/{opened.json()['id']}"
         await stack.login(page)  # the admin: nobody on the staff
         expected = {
-            "ro": ("Scrieți numele delegatului…", "O dată de follow-up are nevoie de un delegat: alegeți-l.", "3.000,00"),
+            "ro": (
+                "Scrieți numele delegatului…",
+                "O dată de follow-up are nevoie de un delegat: alegeți-l.",
+                "3.000,00",
+            ),
             "en": ("Type the delegate's name…", "A follow-up date needs a delegate: choose one.", "3,000.00"),
         }
         for language, (placeholder, refusal, weighted) in expected.items():
