@@ -352,7 +352,7 @@ def accept_choices(language: str) -> list[str]:
     offer = {"document_id": "d1", "number": "OF-1", "decision": "open", "net": "1", "currency": "RON"}
     opp = {"id": "o1", "closed": False, "documents": [offer], "partner_id": "p1"}
     html = render("opportunities/offer.html", language, writer=True, opp=opp, offer=offer, reasons=[])
-    select = re.search(r'<select name="then">(.*?)</select>', html, re.S)
+    select = re.search(r'<select name="then"[^>]*>(.*?)</select>', html, re.S)
     assert select is not None
     return re.findall(r"<option[^>]*>([^<]+)</option>", select[1])
 

@@ -49,6 +49,9 @@ from crm_opportunities.ports import Publisher, Repository
 COMMERCIAL = Actor(name="commercial")
 """The actor of stage moves that follow documents commercial issued."""
 
+CAMPAIGNS = "campaigns"
+"""The author of an opportunity a campaign opened (M7); its page names the campaign (``Dossier.campaign_name``)."""
+
 REQUESTED_LABEL: dict[DocumentKind, str] = {
     "offer": "Ofertă cerută",
     "order": "Comandă cerută",
@@ -487,6 +490,10 @@ class UseCases:
             }
             stage, note = follow[cmd.kind]
             await self._follow(work, opp, stage, note)
+            if opp.stage == "lost" and doc.kind == "offer":
+                # asked for before the loss, issued after it: rejected as the loss's other offers were
+                await self._reject_open_offers(work, opp, by=None, note=opp.lost_note)
+                doc = await repo.document_by_document_id(cmd.document_id) or doc
             return doc
 
     async def offer_decided_by_client(self, cmd: RecordClientDecision) -> Document | None:
@@ -549,7 +556,7 @@ class UseCases:
             if not claimed:
                 return []
             name = cmd.title or await work.repo.campaign_name(cmd.campaign_id) or "Campanie"
-            actor = Actor(name="campaigns", staff_id=cmd.owner_staff_id)
+            actor = Actor(name=CAMPAIGNS, staff_id=cmd.owner_staff_id)
             weights = await work.repo.weights()
             moves = [
                 model.open_opportunity(
@@ -659,6 +666,7 @@ class UseCases:
                 weights=await repo.weights(),
                 documents=tuple(await repo.documents_of(opportunity_id)),
                 history=tuple(await repo.history(opportunity_id)),
+                campaign_name=await repo.campaign_name(opp.campaign_id) if opp.campaign_id else None,
             )
 
     async def find(self, flt: OpportunityFilter, *, limit: int, offset: int) -> OpportunityList:
@@ -749,7 +757,22 @@ class UseCases:
         )
         await work.repo.save_move(move)
         await work.publisher.stage_changed(move)
+        if move.opportunity.stage == "lost":
+            await self._reject_open_offers(work, move.opportunity, by=actor.name, note=move.entry.note)
         return move
+
+    async def _reject_open_offers(self, work: Unit, opp: Opportunity, *, by: str | None, note: str | None) -> None:
+        """A lost opportunity's open offers are rejected with it, for its lost reason (O6).
+
+        The reasons an offer was not agreed are chosen on the opportunity (the source's *Motive*); an offer
+        left open on a lost opportunity could be neither accepted (it is closed) nor rejected any more.
+        """
+        for doc in await work.repo.documents_of(opp.id):
+            if doc.kind == "offer" and doc.issued and doc.decision in (None, "open"):
+                rejected = decide_offer(
+                    doc, "rejected", by=by, now=work.now, reason_code=opp.lost_reason_code, note=note
+                )
+                await work.repo.save_decision(rejected)
 
     async def _follow(self, work: Unit, opp: Opportunity, stage: Stage, note: str) -> StageMove | None:
         """Move the opportunity forward along with commercial's documents, when the pipeline allows it."""

@@ -44,7 +44,7 @@ async def test_stage_moves_build_the_history_with_potential_probability_and_time
         "offer",
         "12000.00",
         "60.00",
-        "6000.00",
+        "7200.00",  # the potential times the probability the user set (the stage's weight is 50%)
     )
     history = (await store_opps.call("GET", f"/api/opportunities/{opp['id']}/stages")).json()
     assert [h["stage"] for h in history["items"]] == ["new", "presentation", "offer"]

@@ -35,7 +35,10 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
             return bool(partners["total"] and articles["total"])
 
         await eventually(pickers_ready)
-        await stack.create_user("ana", "manager", str(uuid4()), USER_PASSWORD)
+        # on the staff: a follow-up without a delegate goes to her ("Eu", O7)
+        ana = await stack.client.post("/api/staff", json={"name": "Ana Pop"})
+        assert ana.status_code == 201, ana.text
+        await stack.create_user("ana", "manager", ana.json()["id"], USER_PASSWORD)
         await stack.login(page, "ana", USER_PASSWORD)
 
         await page.goto(f"{stack.base_url}/opportunities")
@@ -91,10 +94,18 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         assert context["partner_id"] == str(partner_id)
         assert context["document_id"] == str(offer_id)
 
+        # the contract's terms only when a contract follows the acceptance
+        assert not await page.locator("#accept-form input[name=months]").is_visible()
+        await page.select_option("#accept-form select[name=then]", "both")
+        assert await page.locator("#accept-form input[name=months]").is_visible()
+        await page.screenshot(path="/tmp/ui-misc-shots/offer-accept-ro.png", full_page=True)
+
         await page.select_option("#reject-form select[name=reason_code]", "price_too_high")
         await page.fill("#reject-form textarea[name=note]", "bugetul lor e jumătate")
         await page.click("#reject-form button[type=submit]")
         await page.wait_for_selector("#stage-history li[data-stage=lost].current")
+        await page.goto(f"{stack.base_url}/opportunities/{opportunity_id}/offers/{offer_id}")
+        assert await page.locator("#accept-form, #reject-form").count() == 0  # decided: nothing left to do
 
         await page.goto(f"{stack.base_url}/pipeline")
         assert await page.inner_text(".funnel a[data-stage=lost] [data-count]") == "1"
@@ -132,3 +143,47 @@ async def test_the_funnel_draws_a_full_stage_wide_and_empty_stages_as_slivers(
         assert await page.inner_text(".funnel a[data-stage=new] [data-count]") == "3"
         assert 0 < empty < full / 10 and lost == empty  # proportional to the count, a sliver still visible
         await page.screenshot(path="/tmp/ui-misc-shots/pipeline.png", full_page=True)
+
+
+async def test_an_admin_off_the_staff_picks_a_delegate_and_sees_only_the_chosen_documents_fields(
+    service_env: Any, kafka_bootstrap: str, topics: str, page: Any
+) -> None:
+    async with start_stack(service_env, ["partners", "opportunities"]) as stack:
+        body = {"partner_id": str(uuid4()), "title": "Imprimante", "potential": "10000", "probability": "30"}
+        opened = await stack.client.post("/api/opportunities", json=body)
+        assert opened.status_code == 201, opened.text
+        address = f"{stack.base_url}/opportunities/{opened.json()['id']}"
+        await stack.login(page)  # the admin: nobody on the staff
+        expected = {
+            "ro": (
+                "Scrieți numele delegatului…",
+                "O dată de follow-up are nevoie de un delegat: alegeți-l.",
+                "3.000,00",
+            ),
+            "en": ("Type the delegate's name…", "A follow-up date needs a delegate: choose one.", "3,000.00"),
+        }
+        for language, (placeholder, refusal, weighted) in expected.items():
+            if language == "en":
+                await page.goto(f"{stack.base_url}/lang/en?next=/")
+            await page.goto(address)
+            # the first history entry is worth 10,000 x 30%, though the stage 'new' weighs 0%
+            assert weighted in await page.inner_text("#stage-history li[data-stage=new]")
+            assert await page.get_attribute("#stage-delegate", "placeholder") == placeholder
+
+            await page.select_option("#stage-form select[name=stage]", "presentation")
+            await page.fill("#stage-form input[name=follow_up_at]", "2026-12-10T10:30")
+            await page.click("#stage-form button[type=submit]")
+            assert await page.inner_text("#stage-form [data-field-error=delegate_staff_id]") == refusal
+            assert await page.locator("#stage-history li.current").get_attribute("data-stage") == "new"
+            await page.screenshot(path=f"/tmp/ui-misc-shots/opportunity-delegate-{language}.png", full_page=True)
+
+            # an offer's validity for an offer, a contract's terms for a contract, nothing of either for an order
+            form = page.locator("#document-form")
+            for kind, offer_shown, contract_shown in (("offer", True, False), ("contract", False, True)):
+                await form.locator("select[name=kind]").select_option(kind)
+                assert await form.locator("input[name=valid_until]").is_visible() is offer_shown
+                assert await form.locator("input[name=months]").is_visible() is contract_shown
+                await page.screenshot(path=f"/tmp/ui-misc-shots/opportunity-{kind}-{language}.png", full_page=True)
+            await form.locator("select[name=kind]").select_option("order")
+            assert not await form.locator("input[name=valid_until]").is_visible()
+            assert not await form.locator("input[name=months]").is_visible()

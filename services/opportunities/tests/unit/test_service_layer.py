@@ -267,6 +267,47 @@ async def test_the_offers_of_a_closed_opportunity_are_no_longer_decided() -> Non
         await w.uses.accept_offer(AcceptOffer(opp, offer_id, "order", ANA))
 
 
+async def test_losing_an_opportunity_rejects_its_open_offer_for_the_same_reason() -> None:
+    w = world()
+    opp, offer_id = await offer_on_the_table(w)
+    lost = StageRequest(stage="lost", reason_code="competitor", note="au ales alt furnizor")
+
+    dossier = await w.uses.change_stage(ChangeStage(opp, lost, ANA))
+
+    [offer] = [d for d in dossier.documents if d.document_id == offer_id]
+    assert (offer.decision, offer.reason_code, offer.note, offer.decided_by) == (
+        "rejected",
+        "competitor",
+        "au ales alt furnizor",
+        "ana",
+    )
+    assert w.publisher.said() == ["stage_changed"]
+
+
+async def test_an_offer_issued_after_its_opportunity_was_lost_is_rejected_for_the_loss_reason() -> None:
+    w = world()
+    opp = await opened(w)
+    doc = await asked(w, opp)
+    await w.uses.change_stage(ChangeStage(opp, StageRequest(stage="lost", reason_code="competitor"), ANA))
+
+    recorded = await w.uses.document_issued(issued(doc))
+
+    assert recorded is not None and (recorded.decision, recorded.reason_code) == ("rejected", "competitor")
+    assert w.repo.opportunities[opp].stage == "lost"
+
+
+async def test_rejecting_one_offer_rejects_the_lost_opportunitys_other_open_offer_too() -> None:
+    w = world()
+    opp, first = await offer_on_the_table(w)
+    second = issued(await asked(w, opp), "OF-2")
+    await w.uses.document_issued(second)
+
+    await w.uses.reject_offer(RejectOffer(opp, first, ANA, reason_code="price_too_high"))
+
+    decisions = {d.number: (d.decision, d.reason_code) for d in w.repo.docs.values()}
+    assert decisions == {"OF-1": ("rejected", "price_too_high"), "OF-2": ("rejected", "price_too_high")}
+
+
 async def test_rejecting_an_offer_for_a_catalogued_reason_loses_the_opportunity() -> None:
     w = world()
     opp, offer_id = await offer_on_the_table(w)
@@ -386,6 +427,19 @@ async def test_a_campaign_opens_one_opportunity_per_partner_however_often_it_ask
     assert [(o.title, o.campaign_id, o.owner_staff_id) for o in first] == [("Toamna 2026", campaign, DELEGATE)] * 2
     assert again == []
     assert w.publisher.said() == ["opened", "opened"]
+
+
+async def test_an_opportunity_a_campaign_opened_names_the_campaign_it_came_from() -> None:
+    w = world()
+    campaign = uuid4()
+    await w.uses.campaign_changed(KeepCampaign(campaign, "Toamna 2026"))
+    [opp] = await w.uses.open_for_campaign(OpenForCampaign(campaign, (uuid4(),), uuid4(), DELEGATE))
+
+    dossier = await w.uses.dossier(opp.id)
+
+    assert dossier.campaign_name == "Toamna 2026"
+    assert [e.changed_by for e in dossier.history] == ["campaigns"]  # the page writes "Campanie: Toamna 2026"
+    assert (await w.uses.dossier(await opened(w))).campaign_name is None
 
 
 async def test_a_redelivered_campaign_command_opens_nothing_twice_and_a_later_one_only_the_new_partners() -> None:

@@ -25,13 +25,13 @@ AGENT = Actor(name="ana", staff_id=uuid4())
 REASONS = {"price_too_high": LostReason("price_too_high", "Preț prea mare"), "old": LostReason("old", "x", False)}
 
 
-def opened(potential: str = "10000"):
+def opened(potential: str = "10000", probability: str | None = None):
     return open_opportunity(
         opportunity_id=uuid4(),
         partner_id=uuid4(),
         title="ERP licences",
         potential=Decimal(potential),
-        probability=None,
+        probability=Decimal(probability) if probability is not None else None,
         expected_signing_on=None,
         owner_staff_id=AGENT.staff_id,
         campaign_id=None,
@@ -52,6 +52,14 @@ def test_a_new_opportunity_starts_at_new_with_zero_weight() -> None:
     assert first.opportunity.stage == "new"
     assert first.entry.weighted_potential == Decimal("0.00")
     assert first.entry.from_stage is None
+
+
+def test_the_first_history_entry_is_worth_the_potential_times_the_probability_the_user_gave() -> None:
+    first = opened("10000", probability="30")
+    # the stage 'new' weighs 0% (O2): the history still reads 10,000 x 30% = 3,000
+    assert (first.entry.weight, first.entry.weighted_potential) == (Decimal(0), Decimal("0.00"))
+    assert first.entry.expected_value == Decimal("3000.00")
+    assert first.opportunity.expected_value == Decimal("3000.00")
 
 
 def test_moving_records_who_when_and_the_time_spent_in_the_previous_stage() -> None:

@@ -226,6 +226,9 @@
       for (var i = 0; i < names.length && !input; i++) {
         if (!names[i]) continue;
         input = document.querySelector('form [name="' + names[i].replace(/"/g, "") + '"]:not([type=hidden])');
+        // a picker's chosen id is a hidden field: its error goes beside the picker's text box
+        var chosen = input ? null : document.querySelector('form .picker [name="' + names[i].replace(/"/g, "") + '"]');
+        if (chosen) input = chosen.closest(".picker").querySelector(".picker-text");
       }
       if (!input) return;
       var note = document.createElement("span");
@@ -235,7 +238,7 @@
       note.textContent = item.textContent;
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", note.id);
-      var anchor = input.closest("label") || input;
+      var anchor = input.closest(".picker") || input.closest("label") || input;
       anchor.insertAdjacentElement("afterend", note);
       item.remove();
     });
@@ -243,4 +246,26 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", place);
   else place();
+})();
+
+/* Fields of one choice: a form's [data-shown-for="a b"] part shows only while the form's select[data-choice] holds
+   a or b (an offer's validity for an offer, a contract's terms for a contract); a hidden part is disabled, so it is
+   not sent. Without script every part shows under its legend, and the server reads only the chosen one's fields. */
+(function () {
+  "use strict";
+  function sync(select) {
+    Array.prototype.slice.call(select.form.querySelectorAll("[data-shown-for]")).forEach(function (part) {
+      var on = part.getAttribute("data-shown-for").split(/\s+/).indexOf(select.value) >= 0;
+      part.hidden = !on;
+      part.disabled = !on;
+    });
+  }
+  function start() {
+    Array.prototype.slice.call(document.querySelectorAll("form select[data-choice]")).forEach(function (select) {
+      sync(select);
+      select.addEventListener("change", function () { sync(select); });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -50,7 +50,7 @@ def opportunity(
         "stage_entered_at": opp.stage_entered_at,
         "seconds_in_stage": max(0, int((now - opp.stage_entered_at).total_seconds())),
         "weight": dec(weight),
-        "weighted_potential": dec(weighted(opp.potential, weight)),
+        "weighted_potential": dec(opp.expected_value),
         "closed": opp.is_closed,
         "next_stages": list(TRANSITIONS[opp.stage]),
         "lost_reason_code": opp.lost_reason_code,
@@ -63,6 +63,7 @@ def opportunity(
 def dossier(d: Dossier, *, now: datetime, currency: str) -> dict[str, Any]:
     """An opportunity's page: its fields, its documents and its stage history."""
     view = opportunity(d.opportunity, now=now, weights=d.weights, partner_name=d.partner_name, currency=currency)
+    view["campaign_name"] = d.campaign_name
     view["documents"] = [document(x) for x in d.documents]
     view["stage_history"] = history(list(d.history), now=now)
     return view
@@ -81,7 +82,7 @@ def entry(e: StageEntry, *, now: datetime) -> dict[str, Any]:
         "potential": dec(e.potential),
         "probability": dec(e.probability),
         "weight": dec(e.weight),
-        "weighted_potential": dec(e.weighted_potential),
+        "weighted_potential": dec(e.expected_value),
         "changed_by": e.changed_by,
         "changed_by_staff_id": e.changed_by_staff_id and str(e.changed_by_staff_id),
         "note": e.note,

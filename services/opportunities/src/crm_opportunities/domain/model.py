@@ -70,6 +70,11 @@ class Opportunity:
     def is_closed(self) -> bool:
         return self.stage in CLOSED_STAGES
 
+    @property
+    def expected_value(self) -> Decimal:
+        """The potential times the probability: what a user reads as the opportunity's weighted value."""
+        return weighted(self.potential, self.probability)
+
 
 @dataclass(frozen=True)
 class StageEntry:
@@ -93,7 +98,17 @@ class StageEntry:
 
     @property
     def weighted_potential(self) -> Decimal:
+        """The potential allocated to the stage by the stage's weight (O3), as ``StageChanged`` tells it."""
         return weighted(self.potential, self.weight)
+
+    @property
+    def expected_value(self) -> Decimal:
+        """The potential times this stay's probability: the weighted value its history line shows.
+
+        It differs from ``weighted_potential`` when the user set a probability of their own (e.g. 30% on a
+        new opportunity, whose stage weighs 0%).
+        """
+        return weighted(self.potential, self.probability)
 
     def seconds_in_stage(self, now: datetime) -> int:
         """Time spent in this stage so far (until it was left, or until ``now``)."""
@@ -466,10 +481,14 @@ class StageWeights:
 
 @dataclass(frozen=True)
 class Dossier:
-    """An opportunity with everything its page shows: partner name, stage weights, documents, stage history."""
+    """An opportunity with everything its page shows: partner name, stage weights, documents, stage history.
+
+    ``campaign_name`` names the campaign it came from (M7): its history's first author is that campaign.
+    """
 
     opportunity: Opportunity
     partner_name: str | None
     weights: dict[Stage, Decimal]
     documents: tuple[Document, ...]
     history: tuple[StageEntry, ...]
+    campaign_name: str | None = None

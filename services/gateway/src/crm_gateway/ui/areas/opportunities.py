@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.pickers import partner_choice, staff_choice
@@ -40,17 +41,29 @@ def _lines(form: dict[str, Any]) -> list[dict[str, Any]]:
     return lines
 
 
+async def _own_staff(api: ApiClient, user: User) -> dict[str, str]:
+    """The logged-in user's staff record (``id``, ``name``); both blank when they are nobody on the staff.
+
+    An administrator's login usually has no staff record; a staff id the directory cannot name counts as none
+    (a follow-up for it would reach no one).
+    """
+    me = await staff_choice(api, user.staff_id)
+    return me if me["id"] and me["name"] != me["id"] else {"id": "", "name": ""}
+
+
 async def _opportunity_page(
     api: ApiClient,
     opportunity_id: UUID,
+    user: User,
     *,
     error: ApiError | None = None,
     form: dict[str, Any] | None = None,
 ) -> Template:
-    opp, reasons, delegate = await together(
+    opp, reasons, delegate, me = await together(
         api.get(f"/api/opportunities/{opportunity_id}"),
         api.get("/api/lost-reasons", params={"active": "true"}),
         staff_choice(api, (form or {}).get("delegate_staff_id")),
+        _own_staff(api, user),
     )
     return Template(
         "opportunities/detail.html",
@@ -58,6 +71,7 @@ async def _opportunity_page(
             "opp": opp,
             "reasons": reasons["items"],
             "delegate": delegate,
+            "me": me,
             "line_rows": range(LINE_ROWS),
             "error": error,
             "form": form or {},
@@ -133,16 +147,26 @@ async def opportunity_create(api: NamedDependency[ApiClient], data: Form) -> Any
 
 
 @get("/opportunities/{opportunity_id:uuid}", include_in_schema=False)
-async def opportunity_detail(api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID]) -> Template:
+async def opportunity_detail(
+    api: NamedDependency[ApiClient], user: NamedDependency[User], opportunity_id: FromPath[UUID]
+) -> Template:
     """One opportunity: stage history timeline, time in stage, stage change, documents (O2, O4-O7)."""
-    return await _opportunity_page(api, opportunity_id)
+    return await _opportunity_page(api, opportunity_id, user)
 
 
 @post("/opportunities/{opportunity_id:uuid}/stage", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def opportunity_stage(
-    api: NamedDependency[ApiClient], zone: NamedDependency[ZoneInfo], opportunity_id: FromPath[UUID], data: Form
+    api: NamedDependency[ApiClient],
+    user: NamedDependency[User],
+    zone: NamedDependency[ZoneInfo],
+    opportunity_id: FromPath[UUID],
+    data: Form,
 ) -> Any:
-    """Move the opportunity; a delegate and a follow-up date make a task (O7); lost needs a reason (O6)."""
+    """Move the opportunity; a delegate and a follow-up date make a task (O7); lost needs a reason (O6).
+
+    The delegate defaults to the user only when they are on the staff; otherwise a follow-up without one is
+    refused beside the delegate's field, before anything is asked of the API.
+    """
     body = {
         "stage": _text(data, "stage"),
         "note": _text(data, "note"),
@@ -153,18 +177,26 @@ async def opportunity_stage(
         "probability": (_text(data, "probability") or "").replace(",", ".") or None,
     }
     try:
+        if body["follow_up_at"] and not body["delegate_staff_id"] and not (await _own_staff(api, user))["id"]:
+            raise ApiError(
+                422,
+                "a follow-up date needs a delegate",
+                {"code": "opportunity.follow_up_needs_delegate", "params": {}, "field": "delegate_staff_id"},
+            )
         await api.post(
             f"/api/opportunities/{opportunity_id}/stage", json={k: v for k, v in body.items() if v is not None}
         )
     except ApiError as exc:
-        return await _opportunity_page(api, opportunity_id, error=exc, form=data)
+        return await _opportunity_page(api, opportunity_id, user, error=exc, form=data)
     return Redirect(f"/opportunities/{opportunity_id}", status_code=303)
 
 
 @post(
     "/opportunities/{opportunity_id:uuid}/details", include_in_schema=False, status_code=303, media_type=MediaType.HTML
 )
-async def opportunity_details(api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID], data: Form) -> Any:
+async def opportunity_details(
+    api: NamedDependency[ApiClient], user: NamedDependency[User], opportunity_id: FromPath[UUID], data: Form
+) -> Any:
     """Change title, potential, probability or probable signing date (O1)."""
     body = {
         "title": _text(data, "title"),
@@ -175,7 +207,7 @@ async def opportunity_details(api: NamedDependency[ApiClient], opportunity_id: F
     try:
         await api.patch(f"/api/opportunities/{opportunity_id}", json={k: v for k, v in body.items() if v is not None})
     except ApiError as exc:
-        return await _opportunity_page(api, opportunity_id, error=exc, form=data)
+        return await _opportunity_page(api, opportunity_id, user, error=exc, form=data)
     return Redirect(f"/opportunities/{opportunity_id}", status_code=303)
 
 
@@ -185,7 +217,9 @@ async def opportunity_details(api: NamedDependency[ApiClient], opportunity_id: F
     status_code=303,
     media_type=MediaType.HTML,
 )
-async def opportunity_document(api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID], data: Form) -> Any:
+async def opportunity_document(
+    api: NamedDependency[ApiClient], user: NamedDependency[User], opportunity_id: FromPath[UUID], data: Form
+) -> Any:
     """Generate an offer, client order or contract with lines from the article picker (O4)."""
     kind = _text(data, "kind") or "offer"
     body: dict[str, Any] = {"lines": _lines(data), "note": _text(data, "note")}
@@ -203,7 +237,7 @@ async def opportunity_document(api: NamedDependency[ApiClient], opportunity_id: 
             f"/api/opportunities/{opportunity_id}/{kind}", json={k: v for k, v in body.items() if v is not None}
         )
     except ApiError as exc:
-        return await _opportunity_page(api, opportunity_id, error=exc, form=data)
+        return await _opportunity_page(api, opportunity_id, user, error=exc, form=data)
     return Redirect(f"/opportunities/{opportunity_id}#documents", status_code=303)
 
 
@@ -228,6 +262,7 @@ async def offer_view(
 )
 async def offer_decide(
     api: NamedDependency[ApiClient],
+    user: NamedDependency[User],
     opportunity_id: FromPath[UUID],
     offer_id: FromPath[UUID],
     decision: FromPath[str],
@@ -261,7 +296,7 @@ async def offer_decide(
         else:
             raise ApiError(404, "unknown decision", {"code": "record.not_found", "params": {}})
     except ApiError as exc:
-        return await _opportunity_page(api, opportunity_id, error=exc, form=data)
+        return await _opportunity_page(api, opportunity_id, user, error=exc, form=data)
     return Redirect(f"/opportunities/{opportunity_id}#documents", status_code=303)
 
 
