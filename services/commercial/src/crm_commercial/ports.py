@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -112,6 +112,10 @@ class Repository(Protocol):
         """Insert or update a partner of the read model."""
         ...
 
+    async def add_new_partners(self, partners: Sequence[Partner], now: datetime) -> None:
+        """Insert the partners not in the read model yet, in one statement; a known partner keeps its row."""
+        ...
+
     async def partner(self, partner_id: str) -> Partner | None:
         """A partner of the read model."""
         ...
@@ -206,6 +210,10 @@ class Repository(Protocol):
 
     async def take_parked(self, partner_id: str) -> list[ParkedCommand]:
         """The partner's parked commands, oldest first, no longer parked."""
+        ...
+
+    async def take_parked_of(self, partner_ids: Sequence[str]) -> list[ParkedCommand]:
+        """The parked commands of any of these partners, oldest first, no longer parked."""
         ...
 
 

@@ -421,6 +421,18 @@ class UseCases:
             parked = ParkedCommand(cmd.command_id, cmd.ce_type, cmd.correlation_id, cmd.request)
             await self._answer(work, cmd.request, parked)
 
+    async def partners_registered(self, cmds: Sequence[PartnerChanged]) -> None:
+        """Keep newly registered partners in a few statements; answer the commands that waited for them.
+
+        A CSV import brings 100,000. A partner already known keeps its row: a later change of it may have
+        been handled first, and a replayed registration must not undo it.
+        """
+        async with self.uow() as work:
+            await work.repo.add_new_partners(list({c.partner.partner_id: c.partner for c in cmds}.values()), work.now)
+            for parked in await work.repo.take_parked_of([c.partner.partner_id for c in cmds]):
+                answering = replace(work, publisher=work.publisher.answering(parked))
+                await self._answer(answering, parked.request, parked)
+
     async def partner_changed(self, cmd: PartnerChanged) -> None:
         """Keep the directory's copy of a partner and answer the commands that waited for it."""
         async with self.uow() as work:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -80,6 +80,10 @@ class InMemoryRepository:
 
     async def save_partner(self, partner: Partner, now: datetime) -> None:
         self.partners[partner.partner_id] = partner
+
+    async def add_new_partners(self, partners: Sequence[Partner], now: datetime) -> None:
+        for partner in partners:
+            self.partners.setdefault(partner.partner_id, partner)
 
     async def partner(self, partner_id: str) -> Partner | None:
         return self.partners.get(partner_id)
@@ -193,8 +197,12 @@ class InMemoryRepository:
             self.parked.append(command)
 
     async def take_parked(self, partner_id: str) -> list[ParkedCommand]:
-        taken = [p for p in self.parked if p.request.partner_id == partner_id]
-        self.parked = [p for p in self.parked if p.request.partner_id != partner_id]
+        return await self.take_parked_of([partner_id])
+
+    async def take_parked_of(self, partner_ids: Sequence[str]) -> list[ParkedCommand]:
+        wanted = set(partner_ids)
+        taken = [p for p in self.parked if p.request.partner_id in wanted]
+        self.parked = [p for p in self.parked if p.request.partner_id not in wanted]
         return taken
 
 

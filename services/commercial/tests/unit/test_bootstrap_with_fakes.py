@@ -30,6 +30,13 @@ def settings(tmp_path: Path) -> CommercialSettings:
     return CommercialSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", blob_dir=tmp_path / "blobs")
 
 
+class _NoOutbox:
+    """The batch scope's outbox: the fake publisher keeps what is published, so nothing reaches it."""
+
+    async def write(self, conn: object, rows: list[object]) -> None:
+        assert rows == []
+
+
 async def test_the_api_issues_a_document_through_the_use_cases_on_fakes(tmp_path: Path) -> None:
     repo, published = InMemoryRepository(), FakePublisher()
     repo.rates["S"] = VatRate("S", Decimal(21), "standard")
@@ -50,8 +57,8 @@ async def test_the_api_issues_a_document_through_the_use_cases_on_fakes(tmp_path
         registered = PartnerRegistered(partner_id=UUID(PARTNER), kind="client", name="Ferma")
         (route,) = service.subscriptions.routes[PartnerRegistered.ce_type()]
         envelope = Envelope(id="e1", source="/crm/partners", type=PartnerRegistered.ce_type(), time=NOW, subject=None)
-        ctx: Any = Context(conn=None, envelope=envelope, outbox=None)  # type: ignore[arg-type]
-        await route.handler(ctx, registered)
+        ctx: Any = Context(conn=None, envelope=envelope, outbox=_NoOutbox())  # type: ignore[arg-type]
+        await route.handler([(ctx, registered)])
         assert repo.partners[PARTNER].name == "Ferma"
 
         created = await http.post("/api/documents", json=ORDER)

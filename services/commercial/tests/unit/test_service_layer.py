@@ -287,6 +287,29 @@ async def test_a_command_for_an_unknown_partner_waits_and_is_answered_as_caused_
     assert isinstance(invoice, Document) and invoice.request_id == request.request_id
 
 
+async def test_a_batch_of_registrations_keeps_new_partners_and_answers_each_ones_waiting_commands(world: World) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    for n, partner_id in enumerate((first, second)):
+        request = DocumentRequest(
+            "invoice", partner_id, lines(("SRV", "1")), request_id=request_id(), apply_scope=False
+        )
+        await world.uses.answer_request(answer(request, f"cmd-{n}"))
+    assert len(world.repo.parked) == 2
+
+    await world.uses.partners_registered(
+        [PartnerChanged(Partner(first, "client", "Ferma Unu")), PartnerChanged(Partner(second, "client", "Ferma Doi"))]
+    )
+    assert (world.repo.partners[first].name, world.repo.partners[second].name) == ("Ferma Unu", "Ferma Doi")
+    assert world.repo.parked == []
+    assert [c for _, c in world.published.caused_by if _ == "document_issued"] == ["cmd-0", "cmd-1"]
+
+
+async def test_a_replayed_registration_does_not_undo_a_later_change_of_the_partner(world: World) -> None:
+    await world.uses.partner_changed(PartnerChanged(Partner(CLIENT, "client", "Șantierul Naval S.A.")))
+    await world.uses.partners_registered([PartnerChanged(Partner(CLIENT, "client", "Nume vechi"))])
+    assert world.repo.partners[CLIENT].name == "Șantierul Naval S.A."
+
+
 async def test_a_partner_change_without_parked_commands_only_updates_the_copy(world: World) -> None:
     await world.uses.partner_changed(PartnerChanged(Partner(CLIENT, "client", "Șantierul Naval S.A.")))
     assert world.repo.partners[CLIENT].name == "Șantierul Naval S.A."

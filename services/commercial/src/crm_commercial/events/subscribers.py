@@ -19,7 +19,7 @@ from crm_contracts import tasks as tsk
 from crm_contracts.base import Event
 from crm_contracts.common import DocumentLine
 from crm_contracts.common import Source as SourceIn
-from crm_kit.inbox import Context, Subscriptions
+from crm_kit.inbox import Context, Subscriptions, batch_scope
 
 Command = (
     opp.OfferRequested | opp.ClientOrderRequested | opp.ContractRequested | tsk.ContractRequested | tsk.InvoiceRequested
@@ -123,9 +123,18 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
     for command_cls in COMMANDS:
         subs.on(command_cls)(on_command)
 
-    async def on_partner(ctx: Context, event: prt.PartnerRegistered | prt.PartnerUpdated) -> None:
+    async def on_partner(ctx: Context, event: prt.PartnerUpdated) -> None:
         await uses.partner_changed(PartnerChanged(partner(event)))
 
-    subs.on(prt.PartnerRegistered)(on_partner)
+    async def on_registered(items: list[tuple[Context, prt.PartnerRegistered]]) -> None:
+        """A fetched batch of registrations at once.
+
+        One at a time, a 100,000-partner import kept this consumer busy for minutes, and the documents
+        for those partners waited.
+        """
+        async with batch_scope(items):
+            await uses.partners_registered([PartnerChanged(partner(e)) for _, e in items])
+
+    subs.on_batch(prt.PartnerRegistered)(on_registered)
     subs.on(prt.PartnerUpdated)(on_partner)
     return subs

@@ -262,6 +262,13 @@ class SqlRepository:
         update = {k: stmt.excluded[k] for k in values if k != "partner_id"}
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["partner_id"], set_=update))
 
+    async def add_new_partners(self, partners: Sequence[Partner], now: datetime) -> None:
+        if not partners:
+            return
+        rows = [{**asdict(p), "name_key": fold(p.name), "updated_at": now} for p in partners]
+        stmt = dialect_insert(self.conn)(t.partners).values(rows)
+        await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["partner_id"]))
+
     async def partner(self, partner_id: str) -> Partner | None:
         row = (await self.conn.execute(sa.select(t.partners).where(t.partners.c.partner_id == partner_id))).first()
         if row is None:
@@ -553,12 +560,14 @@ class SqlRepository:
         )
 
     async def take_parked(self, partner_id: str) -> list[ParkedCommand]:
+        return await self.take_parked_of([partner_id])
+
+    async def take_parked_of(self, partner_ids: Sequence[str]) -> list[ParkedCommand]:
         p = t.parked_commands
+        ids = list(partner_ids)
         rows = (
-            await self.conn.execute(
-                sa.select(p).where(p.c.partner_id == partner_id).order_by(p.c.parked_at, p.c.command_id)
-            )
+            await self.conn.execute(sa.select(p).where(p.c.partner_id.in_(ids)).order_by(p.c.parked_at, p.c.command_id))
         ).all()
         if rows:
-            await self.conn.execute(p.delete().where(p.c.partner_id == partner_id))
+            await self.conn.execute(p.delete().where(p.c.command_id.in_([r.command_id for r in rows])))
         return [ParkedCommand(r.command_id, r.ce_type, r.correlation_id, request_from_json(r.payload)) for r in rows]
