@@ -162,6 +162,10 @@ class Repository(Protocol):
         """Record one live entry; the same (partner, event) twice is recorded once. Returns whether it was new."""
         ...
 
+    async def add_entries(self, entries: Sequence[TimelineEntry]) -> int:
+        """Record live entries in a few statements, each (partner, event) once. Returns how many were new."""
+        ...
+
     async def history_page(self, partner_id: str, req: PageRequest) -> tuple[list[TimelineEntry], int]:
         """A page of a partner's live history, newest first, and how many entries it has (of those kinds)."""
         ...

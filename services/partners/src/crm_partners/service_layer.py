@@ -660,6 +660,14 @@ class UseCases:
                 added += await work.repo.add_entry(entry)
         return added
 
+    async def record_histories(self, cmds: Sequence[RecordHistory]) -> int:
+        """Put a batch of facts on their partners' histories in a few statements; returns the new entries."""
+        entries = [entry for cmd in cmds for entry in entries_for(cmd.fact)]
+        if not entries:
+            return 0
+        async with self.uow() as work:
+            return await work.repo.add_entries(entries)
+
     async def keep_task_owners(self, cmd: KeepTaskOwners) -> None:
         """Remember who a task is for and from, so its history entries are shown only to those who may see it (T1)."""
         async with self.uow() as work:

@@ -255,6 +255,9 @@ class InMemoryRepository:
         self.recorded_at[key] = datetime.now(UTC)
         return True
 
+    async def add_entries(self, entries: Sequence[TimelineEntry]) -> int:
+        return sum([await self.add_entry(e) for e in entries])
+
     async def history_page(self, partner_id: str, req: PageRequest) -> tuple[list[TimelineEntry], int]:
         return self._page(self.history.values(), partner_id, req)
 

@@ -65,6 +65,16 @@ async def test_a_fact_goes_once_on_the_history_of_its_partner_whatever_the_redel
     assert (entry.kind, entry.title, entry.occurred_at) == ("offer", "Ofertă OF-1: 100.00 RON fără TVA", T0)
 
 
+async def test_a_batch_of_facts_goes_on_the_histories_at_once_each_partner_and_fact_once() -> None:
+    h = Harness()
+    a, b = await partner_id(h), await partner_id(h)
+    batch = [RecordHistory(offer(a)), RecordHistory(task_created(b, str(uuid4()))), RecordHistory(offer(a))]
+    assert await h.uses.record_histories(batch) == 2
+    assert await h.uses.record_histories(batch) == 0  # a redelivered batch adds nothing
+    assert await h.uses.record_histories([]) == 0
+    assert sorted(e.type for e in h.repo.history.values()) == ["OfferIssued", "TaskCreated"]
+
+
 async def test_campaign_members_added_go_on_each_members_history_and_a_fact_without_partner_on_none() -> None:
     h = Harness()
     a, b = str(uuid4()), str(uuid4())

@@ -14,7 +14,7 @@ from crm_contracts import opportunities as opp
 from crm_contracts import partners as prt
 from crm_contracts import tasks as tsk
 from crm_contracts.base import Envelope, Event
-from crm_kit.inbox import Context, Subscriptions
+from crm_kit.inbox import Context, Subscriptions, batch_scope
 from crm_partners.domain.timeline import Fact
 from crm_partners.service_layer import (
     ChangeOpportunityStage,
@@ -93,12 +93,17 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
     """The partners service's event handlers, each calling one use case."""
     subs = Subscriptions()
 
-    async def record_history(ctx: Context, event: Event) -> None:
-        """Put the event on the history of every partner it names (once per partner and event)."""
-        await uses.record_history(RecordHistory(fact_of(ctx.envelope, event)))
+    async def record_history(items: list[tuple[Context, Event]]) -> None:
+        """Put a fetched batch of events on the history of every partner each names, in a few statements.
+
+        Each (partner, event) once. An import's 100,000 registrations or M7's 10,000 opportunities one at
+        a time kept this consumer busy for minutes.
+        """
+        async with batch_scope(items):
+            await uses.record_histories([RecordHistory(fact_of(ctx.envelope, event)) for ctx, event in items])
 
     for event_cls in HISTORY_EVENTS:
-        subs.on(event_cls)(record_history)
+        subs.on_batch(event_cls)(record_history)
 
     @subs.on(tsk.TaskCreated)
     @subs.on(tsk.TaskAssigned)

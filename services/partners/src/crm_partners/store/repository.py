@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -295,6 +296,10 @@ def _entry_from(r: Any) -> TimelineEntry:
         ref_id=r.ref_id,
         details=r.details or {},
     )
+
+
+ENTRY_CHUNK = 1000
+"""History entries written per statement (ten columns each: well under SQLite's 32,766 parameters)."""
 
 
 def _entry_row(entry: TimelineEntry, recorded_at: datetime) -> dict[str, Any]:
@@ -759,27 +764,46 @@ class SqlRepository:
     # ------------------------------------------------------------ partner history (H1)
 
     async def _add_entries(self, tables: HistoryTables, entries: Sequence[TimelineEntry], recorded_at: datetime) -> int:
-        """Record entries (each (partner, event) once) and count the new ones per partner and kind."""
+        """Record entries (each (partner, event) once) and count the new ones per partner and kind.
+
+        Two statements per ENTRY_CHUNK entries: the entries not recorded yet (``RETURNING`` says which were
+        new), then their counts added per partner and kind.
+        """
         insert = dialect_insert(self.conn)
+        first: dict[tuple[str, str], TimelineEntry] = {}
+        for e in entries:  # the first entry of a (partner, event) wins, as ON CONFLICT DO NOTHING keeps it
+            first.setdefault((e.partner_id, e.event_id), e)
+        unique = list(first.values())
         added = 0
-        for entry in entries:
-            result = await self.conn.execute(
+        for start in range(0, len(unique), ENTRY_CHUNK):
+            rows = [_entry_row(e, recorded_at) for e in unique[start : start + ENTRY_CHUNK]]
+            stmt = (
                 insert(tables.entries)
-                .values(**_entry_row(entry, recorded_at))
+                .values(rows)
                 .on_conflict_do_nothing(index_elements=["partner_id", "event_id"])
+                .returning(tables.entries.c.partner_id, tables.entries.c.kind)
             )
-            if not result.rowcount:
+            new = Counter((r.partner_id, r.kind) for r in await self.conn.execute(stmt))
+            if not new:
                 continue
-            added += 1
-            counts = insert(tables.counts).values(partner_id=entry.partner_id, kind=entry.kind, n=1)
+            added += sum(new.values())
+            counts = insert(tables.counts).values(
+                [{"partner_id": p, "kind": k, "n": n} for (p, k), n in sorted(new.items())]
+            )
             await self.conn.execute(
-                counts.on_conflict_do_update(index_elements=["partner_id", "kind"], set_={"n": tables.counts.c.n + 1})
+                counts.on_conflict_do_update(
+                    index_elements=["partner_id", "kind"], set_={"n": tables.counts.c.n + counts.excluded.n}
+                )
             )
         return added
 
     async def add_entry(self, entry: TimelineEntry) -> bool:
         """Record one live entry (recorded now, by the wall clock: the swap of a rebuild compares it)."""
         return await self._add_entries(LIVE, [entry], datetime.now(UTC)) == 1
+
+    async def add_entries(self, entries: Sequence[TimelineEntry]) -> int:
+        """Record live entries in a few statements (each (partner, event) once); how many were new."""
+        return await self._add_entries(LIVE, entries, datetime.now(UTC))
 
     async def _history_page(
         self, tables: HistoryTables, partner_id: str, req: PageRequest
