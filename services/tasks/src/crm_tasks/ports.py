@@ -197,6 +197,10 @@ class Repository(Protocol):
         """Record a partner."""
         ...
 
+    async def add_new_partners(self, partners: Sequence[PartnerRef]) -> None:
+        """Record the partners not known yet, in one statement; a known partner keeps its row."""
+        ...
+
     async def get_partner(self, partner_id: UUID) -> PartnerRef | None:
         """One partner."""
         ...

@@ -781,6 +781,15 @@ class UseCases:
         async with self.uow() as work:
             await work.repo.upsert_staff(cmd.member)
 
+    async def partners_registered(self, cmds: Sequence[RecordPartner]) -> None:
+        """Keep newly registered partners, a batch in one statement (a CSV import brings 100,000).
+
+        A partner already known keeps its row: a later change of it may have been handled first, and a
+        replayed registration must not undo it.
+        """
+        async with self.uow() as work:
+            await work.repo.add_new_partners(list({c.partner.id: c.partner for c in cmds}.values()))
+
     async def partner_changed(self, cmd: RecordPartner) -> None:
         """Keep the partners read model (names and representatives for T4)."""
         async with self.uow() as work:

@@ -276,6 +276,10 @@ class InMemoryRepository:
     async def upsert_partner(self, partner: PartnerRef) -> None:
         self.partners[partner.id] = partner
 
+    async def add_new_partners(self, partners: Sequence[PartnerRef]) -> None:
+        for partner in partners:
+            self.partners.setdefault(partner.id, partner)
+
     async def get_partner(self, partner_id: UUID) -> PartnerRef | None:
         return self.partners.get(partner_id)
 

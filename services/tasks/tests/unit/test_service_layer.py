@@ -370,6 +370,15 @@ async def test_staff_and_partner_events_keep_the_read_models(desk: Desk) -> None
     assert desk.publisher.calls == []
 
 
+async def test_a_batch_of_registrations_keeps_new_partners_and_leaves_known_ones_as_they_are(desk: Desk) -> None:
+    gamma, delta = PartnerRef(uuid4(), "Gamma", "client"), PartnerRef(uuid4(), "Delta", "supplier")
+    await desk.uses.partner_changed(RecordPartner(PartnerRef(delta.id, "Delta Nou", "supplier")))
+    await desk.uses.partners_registered([RecordPartner(gamma), RecordPartner(delta), RecordPartner(gamma)])
+    assert desk.repo.partners[gamma.id] == gamma
+    assert desk.repo.partners[delta.id].name == "Delta Nou"  # a replayed registration does not undo a change
+    assert desk.publisher.calls == []
+
+
 async def test_a_contract_signed_for_a_tasks_request_becomes_the_tasks_contract_once(desk: Desk) -> None:
     task = await desk.task(partner_id=desk.acme, service_code="SUP")
     contract = ContractRef(

@@ -61,11 +61,21 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
         )
         await uses.staff_changed(RecordStaffMember(member))
 
-    @subs.on(partners.PartnerRegistered)
+    def partner_ref(e: partners.PartnerRegistered | partners.PartnerUpdated) -> PartnerRef:
+        return PartnerRef(e.partner_id, e.name, e.kind, e.sales_rep_staff_id, e.service_rep_staff_id)
+
+    @subs.on_batch(partners.PartnerRegistered)
+    async def partners_registered(items: list[tuple[Context, partners.PartnerRegistered]]) -> None:
+        """A fetched batch of registrations at once.
+
+        One at a time, an import's 100,000 kept this consumer (and the tasks waiting for them) busy for minutes.
+        """
+        async with batch_scope(items):
+            await uses.partners_registered([RecordPartner(partner_ref(e)) for _, e in items])
+
     @subs.on(partners.PartnerUpdated)
-    async def partner(ctx: Context, e: partners.PartnerRegistered) -> None:
-        ref = PartnerRef(e.partner_id, e.name, e.kind, e.sales_rep_staff_id, e.service_rep_staff_id)
-        await uses.partner_changed(RecordPartner(ref))
+    async def partner(ctx: Context, e: partners.PartnerUpdated) -> None:
+        await uses.partner_changed(RecordPartner(partner_ref(e)))
 
     @subs.on(commercial.ContractSigned)
     async def contract_signed(ctx: Context, e: commercial.ContractSigned) -> None:

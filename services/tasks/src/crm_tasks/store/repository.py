@@ -643,6 +643,22 @@ class SqlRepository:
         stmt = dialect_insert(self.conn)(t.partners).values(id=p.id, **values)
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
 
+    async def add_new_partners(self, partners: Sequence[PartnerRef]) -> None:
+        if not partners:
+            return
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "kind": p.kind,
+                "sales_rep_staff_id": p.sales_rep_staff_id,
+                "service_rep_staff_id": p.service_rep_staff_id,
+            }
+            for p in partners
+        ]
+        stmt = dialect_insert(self.conn)(t.partners).values(rows)
+        await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+
     async def get_partner(self, partner_id: UUID) -> PartnerRef | None:
         row = (await self.conn.execute(sa.select(t.partners).where(t.partners.c.id == partner_id))).first()
         if row is None:
