@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -64,6 +64,10 @@ class Repository(Protocol):
         """Keep an opportunity's current state (added, or replacing the one kept)."""
         ...
 
+    async def add_new_opportunities(self, opportunities: Sequence[PartnerOpportunity]) -> None:
+        """Keep opportunities not kept yet, in one statement; one already kept stays as it is."""
+        ...
+
     async def partner_opportunities(self, partner_id: str) -> list[PartnerOpportunity]:
         """The partner's opportunities, newest change first."""
         ...
@@ -117,6 +121,13 @@ class Repository(Protocol):
 
     async def keep_task_owners(self, task_id: str, owners: TaskOwners) -> None:
         """Keep who a task is for and from."""
+        ...
+
+    async def add_task_creators(self, owners: Mapping[str, TaskOwners]) -> None:
+        """Keep new tasks' owners in one statement.
+
+        A task already kept (reassigned since) keeps its responsible and gets its creator.
+        """
         ...
 
     # dossiers (D1)

@@ -682,21 +682,31 @@ class UseCases:
             owners = TaskOwners(cmd.responsible_staff_id, cmd.creator_staff_id, cmd.creator_user)
         await repo.keep_task_owners(cmd.task_id, owners)
 
+    async def tasks_created(self, cmds: Sequence[KeepTaskOwners]) -> None:
+        """Keep new tasks' owners, a batch in one statement (a broadcast brings a thousand).
+
+        A task kept already was reassigned since (its ``TaskAssigned`` was handled first): it keeps its
+        responsible and gets its creator.
+        """
+        owners = {c.task_id: TaskOwners(c.responsible_staff_id, c.creator_staff_id, c.creator_user) for c in cmds}
+        if owners:
+            async with self.uow() as work:
+                await work.repo.add_task_creators(owners)
+
+    async def opportunities_opened(self, cmds: Sequence[KeepOpportunity]) -> None:
+        """Show newly opened opportunities on their partners, a batch in one statement (M7 opens 10,000).
+
+        One kept already was changed since (its change was handled first) and stays as it is.
+        """
+        if not cmds:
+            return
+        async with self.uow() as work:
+            await work.repo.add_new_opportunities([_kept(c, work.now) for c in cmds])
+
     async def keep_opportunity(self, cmd: KeepOpportunity) -> PartnerOpportunity:
         """Show an opened or changed opportunity on its partner as it is now (L2)."""
         async with self.uow() as work:
-            kept = PartnerOpportunity(
-                opportunity_id=cmd.opportunity_id,
-                partner_id=cmd.partner_id,
-                title=cmd.title,
-                potential=cmd.potential,
-                probability=cmd.probability,
-                stage=cmd.stage,
-                updated_at=work.now,
-                expected_signing_on=cmd.expected_signing_on,
-                owner_staff_id=cmd.owner_staff_id,
-                campaign_id=cmd.campaign_id,
-            )
+            kept = _kept(cmd, work.now)
             await work.repo.save_opportunity(kept)
         return kept
 
@@ -791,3 +801,19 @@ class UseCases:
         """Make the rebuilt history the live one; returns the number of live entries after."""
         async with self.uow() as work:
             return await work.repo.swap_in_rebuilt_history(replay_started_at=cmd.replay_started_at)
+
+
+def _kept(cmd: KeepOpportunity, now: datetime) -> PartnerOpportunity:
+    """The opportunity as its partner shows it, as of ``now``."""
+    return PartnerOpportunity(
+        opportunity_id=cmd.opportunity_id,
+        partner_id=cmd.partner_id,
+        title=cmd.title,
+        potential=cmd.potential,
+        probability=cmd.probability,
+        stage=cmd.stage,
+        updated_at=now,
+        expected_signing_on=cmd.expected_signing_on,
+        owner_staff_id=cmd.owner_staff_id,
+        campaign_id=cmd.campaign_id,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -111,6 +111,10 @@ class InMemoryRepository:
     async def save_opportunity(self, opportunity: PartnerOpportunity) -> None:
         self.opportunities[opportunity.opportunity_id] = opportunity
 
+    async def add_new_opportunities(self, opportunities: Sequence[PartnerOpportunity]) -> None:
+        for o in opportunities:
+            self.opportunities.setdefault(o.opportunity_id, o)
+
     async def partner_opportunities(self, partner_id: str) -> list[PartnerOpportunity]:
         mine = [o for o in self.opportunities.values() if o.partner_id == partner_id]
         return sorted(mine, key=lambda o: (o.updated_at, o.opportunity_id), reverse=True)
@@ -177,6 +181,11 @@ class InMemoryRepository:
 
     async def keep_task_owners(self, task_id: str, owners: TaskOwners) -> None:
         self.owners[task_id] = owners
+
+    async def add_task_creators(self, owners: Mapping[str, TaskOwners]) -> None:
+        for task_id, new in owners.items():
+            kept = self.owners.get(task_id)
+            self.owners[task_id] = new if kept is None else replace(new, responsible_staff_id=kept.responsible_staff_id)
 
     # dossiers
     async def add_dossier(self, dossier: Dossier, *, created_by: str | None) -> None:

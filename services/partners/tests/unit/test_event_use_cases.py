@@ -160,6 +160,24 @@ async def test_an_opened_opportunity_shows_its_whole_state_at_the_time_of_its_ev
     assert h.publisher.calls == []
 
 
+async def test_opened_opportunities_are_shown_a_batch_at_once_and_a_change_handled_first_stays() -> None:
+    h = Harness()
+    await h.uses.keep_opportunity(kept("p1", opportunity_id="o2", title="ERP extins"))  # its change came first
+    await h.uses.opportunities_opened([kept("p1"), kept("p2", opportunity_id="o2")])
+    assert (h.repo.opportunities["o1"].partner_id, h.repo.opportunities["o2"].title) == ("p1", "ERP extins")
+    assert h.publisher.calls == []
+
+
+async def test_new_tasks_owners_are_kept_a_batch_at_once_and_a_reassignment_handled_first_stays() -> None:
+    h = Harness()
+    await h.uses.keep_task_owners(KeepTaskOwners("t2", "eva", reassigned=True))  # its TaskAssigned came first
+    await h.uses.tasks_created(
+        [KeepTaskOwners("t1", "ana", "ion", "ion.user"), KeepTaskOwners("t2", "ana", "ion", "ion.user")]
+    )
+    assert h.repo.owners["t1"] == TaskOwners("ana", "ion", "ion.user")
+    assert h.repo.owners["t2"] == TaskOwners("eva", "ion", "ion.user")
+
+
 async def test_a_stage_change_keeps_what_it_does_not_say_and_shows_an_unknown_opportunity_too() -> None:
     h = Harness()
     await h.uses.keep_opportunity(kept("p1"))

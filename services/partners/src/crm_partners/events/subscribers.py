@@ -89,6 +89,20 @@ def owners_of(event: Event) -> KeepTaskOwners | None:
     return None
 
 
+def _kept_opportunity(event: opp.OpportunityOpened | opp.OpportunityUpdated) -> KeepOpportunity:
+    return KeepOpportunity(
+        opportunity_id=str(event.opportunity_id),
+        partner_id=str(event.partner_id),
+        title=event.title,
+        potential=event.potential,
+        probability=event.probability,
+        stage=event.stage,
+        expected_signing_on=event.expected_signing_on,
+        owner_staff_id=_s(event.owner_staff_id),
+        campaign_id=_s(event.campaign_id),
+    )
+
+
 def build_subscriptions(uses: UseCases) -> Subscriptions:
     """The partners service's event handlers, each calling one use case."""
     subs = Subscriptions()
@@ -105,31 +119,29 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
     for event_cls in HISTORY_EVENTS:
         subs.on_batch(event_cls)(record_history)
 
-    @subs.on(tsk.TaskCreated)
+    @subs.on_batch(tsk.TaskCreated)
+    async def tasks_created(items: list[tuple[Context, tsk.TaskCreated]]) -> None:
+        """Who new tasks are for and from, a fetched batch at once (T1: who may see their history entries)."""
+        async with batch_scope(items):
+            await uses.tasks_created([cmd for _, e in items if (cmd := owners_of(e)) is not None])
+
     @subs.on(tsk.TaskAssigned)
-    async def keep_task_owners(ctx: Context, event: tsk.TaskCreated | tsk.TaskAssigned) -> None:
-        """Who a task is for and from, so its history entries are shown only to those who may see it (T1)."""
+    async def keep_task_owners(ctx: Context, event: tsk.TaskAssigned) -> None:
+        """A task's new responsible, so its history entries are shown only to those who may see it (T1)."""
         cmd = owners_of(event)
         if cmd is not None:
             await uses.keep_task_owners(cmd)
 
-    @subs.on(opp.OpportunityOpened)
+    @subs.on_batch(opp.OpportunityOpened)
+    async def opportunities_opened(items: list[tuple[Context, opp.OpportunityOpened]]) -> None:
+        """The partners show newly opened opportunities, a fetched batch at once (M7 opens 10,000)."""
+        async with batch_scope(items):
+            await uses.opportunities_opened([_kept_opportunity(e) for _, e in items])
+
     @subs.on(opp.OpportunityUpdated)
-    async def keep_opportunity(ctx: Context, event: opp.OpportunityOpened | opp.OpportunityUpdated) -> None:
+    async def keep_opportunity(ctx: Context, event: opp.OpportunityUpdated) -> None:
         """The partner shows the opportunity as it is now (L2)."""
-        await uses.keep_opportunity(
-            KeepOpportunity(
-                opportunity_id=str(event.opportunity_id),
-                partner_id=str(event.partner_id),
-                title=event.title,
-                potential=event.potential,
-                probability=event.probability,
-                stage=event.stage,
-                expected_signing_on=event.expected_signing_on,
-                owner_staff_id=_s(event.owner_staff_id),
-                campaign_id=_s(event.campaign_id),
-            )
-        )
+        await uses.keep_opportunity(_kept_opportunity(event))
 
     @subs.on(opp.StageChanged)
     async def change_stage(ctx: Context, event: opp.StageChanged) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -510,6 +510,13 @@ class SqlRepository:
         changes = {k: insert.excluded[k] for k in values if k != "opportunity_id"}
         await self.conn.execute(insert.on_conflict_do_update(index_elements=["opportunity_id"], set_=changes))
 
+    async def add_new_opportunities(self, opportunities: Sequence[PartnerOpportunity]) -> None:
+        """Keep opportunities not kept yet, in one statement per ENTRY_CHUNK; one already kept stays."""
+        for start in range(0, len(opportunities), ENTRY_CHUNK):
+            rows = [_opportunity_row(o) for o in opportunities[start : start + ENTRY_CHUNK]]
+            insert = dialect_insert(self.conn)(t.opportunities).values(rows)
+            await self.conn.execute(insert.on_conflict_do_nothing(index_elements=["opportunity_id"]))
+
     async def partner_opportunities(self, partner_id: str) -> list[PartnerOpportunity]:
         """The partner's opportunities, newest change first."""
         o = t.opportunities
@@ -620,6 +627,23 @@ class SqlRepository:
         await self.conn.execute(
             insert.on_conflict_do_update(index_elements=["task_id"], set_={k: insert.excluded[k] for k in values})
         )
+
+    async def add_task_creators(self, owners: Mapping[str, TaskOwners]) -> None:
+        """Keep new tasks' owners in one statement per ENTRY_CHUNK; a kept task keeps its responsible."""
+        items = sorted(owners.items())
+        for start in range(0, len(items), ENTRY_CHUNK):
+            rows = [
+                {
+                    "task_id": task_id,
+                    "responsible_staff_id": o.responsible_staff_id,
+                    "creator_staff_id": o.creator_staff_id,
+                    "creator_user": o.creator_user,
+                }
+                for task_id, o in items[start : start + ENTRY_CHUNK]
+            ]
+            insert = dialect_insert(self.conn)(t.task_owners).values(rows)
+            creator = {k: insert.excluded[k] for k in ("creator_staff_id", "creator_user")}
+            await self.conn.execute(insert.on_conflict_do_update(index_elements=["task_id"], set_=creator))
 
     async def task_owners(self, task_ids: Iterable[str]) -> dict[str, TaskOwners]:
         """Who the given tasks are for and from (tasks the partners service never heard of are missing)."""
