@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from crm_kit.errors import Conflict, Invalid, NotFound, TooLarge
 from crm_kit.ids import new_id
 from crm_kit.scoping import may_see_mail_import
 from crm_kit.unit_of_work import Unavailable, UnitOfWork, utcnow
+from crm_mail_ingest.domain.deadlines import working_days_after
 from crm_mail_ingest.domain.import_settings import ImportSettings, check_import_settings, folder_refused
 from crm_mail_ingest.domain.importing import (
     STATUSES,
@@ -161,6 +163,8 @@ class UseCases:
         batch_files: int,
         import_defaults: ImportSettings,
         clock: Callable[[], datetime] = utcnow,
+        task_deadline_working_days: int = 0,
+        local_timezone: ZoneInfo = ZoneInfo("Europe/Bucharest"),
     ) -> None:
         self.uow = uow
         self.import_defaults = import_defaults
@@ -169,6 +173,9 @@ class UseCases:
         self.events = events
         self.triage_staff_id = triage_staff_id
         self.max_body_chars = max_body_chars
+        self.task_deadline_working_days = task_deadline_working_days
+        """An email's task is due this many working days after its import (0: no deadline)."""
+        self.local_timezone = local_timezone
         self.max_file_bytes = max_file_bytes
         self.batch_files = batch_files
         self.clock = clock
@@ -442,7 +449,8 @@ class UseCases:
                 assert item.message is not None
                 matched = choose_partner(partners.get(item.message.sender.email, []))
                 apply_routing(row, route(matched, self.triage_staff_id))
-                plan.outcomes.append(email_task(item, row, self.max_body_chars))
+                deadline = working_days_after(now, self.task_deadline_working_days, self.local_timezone)
+                plan.outcomes.append(email_task(item, row, self.max_body_chars, deadline))
             elif item.status == "failed":
                 plan.outcomes.append(ImportFailure(item.import_id, row["file_name"], row["reason"] or ""))
             item.row = row
