@@ -148,6 +148,10 @@ class _Plan:
     outcomes: list[Outcome] = field(default_factory=list)
 
 
+BUCHAREST = ZoneInfo("Europe/Bucharest")
+"""The default zone of the working-day calendar of an email task's deadline (the settings' ``local_timezone``)."""
+
+
 class UseCases:
     """What mail-ingest does: the folder worker, the API and the partner subscriber call these."""
 
@@ -164,7 +168,7 @@ class UseCases:
         import_defaults: ImportSettings,
         clock: Callable[[], datetime] = utcnow,
         task_deadline_working_days: int = 0,
-        local_timezone: ZoneInfo = ZoneInfo("Europe/Bucharest"),
+        local_timezone: ZoneInfo = BUCHAREST,
     ) -> None:
         self.uow = uow
         self.import_defaults = import_defaults
