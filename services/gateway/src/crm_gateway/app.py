@@ -158,6 +158,6 @@ def create_app(
         on_startup=[create_first_admin],
         on_shutdown=[close_forwarder],
         request_max_body_size=settings.blob_max_bytes + 1024 * 1024,
-        state=State({"api_clients": api_clients}),
+        state=State({"api_clients": api_clients, "sessions": sessions}),
         debug=False,
     )

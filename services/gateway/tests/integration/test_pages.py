@@ -122,3 +122,29 @@ async def test_an_unknown_address_is_the_apps_page_for_a_browser_and_json_for_th
     api = await site.get("/api/auth/token", headers=HTML)
     assert page.status_code == 404 and "Pagina nu există." in page.text and "status_code" not in page.text
     assert api.status_code == 405 and api.json()["status_code"] == 405
+
+
+async def test_the_not_found_page_of_a_logged_in_user_has_the_menu_and_a_visitors_has_the_login_link(
+    site: AsyncTestClient[Any],
+) -> None:
+    visitor = await site.get("/nope", headers=HTML)
+    assert visitor.status_code == 404 and 'id="error-login"' in visitor.text and "data-nav=" not in visitor.text
+    await log_in(site)
+    page = await site.get("/nope/deeper", headers=HTML)
+    assert page.status_code == 404 and "Pagina nu există." in page.text
+    assert 'data-nav="/partners"' in page.text and 'class="username"' in page.text  # the layout of a logged-in user
+    assert '<a href="/" id="error-back">' in page.text and 'id="error-login"' not in page.text
+    site.cookies.set("crm_lang", "en")
+    english = await site.get("/nope", headers=HTML)
+    assert "Page not found." in english.text and ">Partners<" in english.text
+    # a method the address has no route for (405) is the same page, with the menu
+    wrong_method = await site.request("PUT", "/partners", headers=HTML)
+    assert wrong_method.status_code == 404 and 'data-nav="/partners"' in wrong_method.text
+
+
+async def test_a_logged_out_session_cookie_on_an_unknown_address_gets_the_visitors_page(
+    site: AsyncTestClient[Any],
+) -> None:
+    site.cookies.set("crm_session", "not-a-session")
+    page = await site.get("/nope", headers=HTML)
+    assert page.status_code == 404 and 'id="error-login"' in page.text and "data-nav=" not in page.text

@@ -49,13 +49,18 @@ def client(language: str = "ro") -> TestClient[Litestar]:
     return TestClient(app)
 
 
-@pytest.mark.parametrize(("language", "text"), [("ro", "Pagina nu există."), ("en", "Page not found.")])
-def test_an_unknown_address_in_a_browser_is_a_translated_page_with_a_link_home(language: str, text: str) -> None:
+@pytest.mark.parametrize(
+    ("language", "text", "login"), [("ro", "Pagina nu există.", "Autentificare"), ("en", "Page not found.", "Log in")]
+)
+def test_an_unknown_address_in_a_browser_is_a_translated_page_with_a_login_link_for_a_visitor(
+    language: str, text: str, login: str
+) -> None:
     with client(language) as browser:
         answer = browser.get("/nope", headers=HTML)
     assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
     assert f'<p id="error-message">{text}</p>' in answer.text
-    assert '<a href="/" id="error-back">' in answer.text
+    assert f'<a href="/login" id="error-login">{login}</a>' in answer.text
+    assert "data-nav=" not in answer.text  # no session, no menu
     assert "status_code" not in answer.text
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 
@@ -71,6 +72,8 @@ def build(
         events=events,
         triage_staff_id=settings.triage_staff_id,
         max_body_chars=settings.max_body_chars,
+        task_deadline_working_days=settings.task_deadline_working_days,
+        local_timezone=ZoneInfo(settings.local_timezone),
         max_file_bytes=lambda: settings.max_file_bytes,  # read at each upload: an administrator may raise it
         batch_files=settings.batch_files,
         import_defaults=ImportSettings(str(settings.inbox), settings.export_format),

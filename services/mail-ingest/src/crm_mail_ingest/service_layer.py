@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from crm_kit.errors import Conflict, Invalid, NotFound, TooLarge
 from crm_kit.ids import new_id
 from crm_kit.scoping import may_see_mail_import
 from crm_kit.unit_of_work import Unavailable, UnitOfWork, utcnow
+from crm_mail_ingest.domain.deadlines import working_days_after
 from crm_mail_ingest.domain.import_settings import ImportSettings, check_import_settings, folder_refused
 from crm_mail_ingest.domain.importing import (
     STATUSES,
@@ -146,6 +148,10 @@ class _Plan:
     outcomes: list[Outcome] = field(default_factory=list)
 
 
+BUCHAREST = ZoneInfo("Europe/Bucharest")
+"""The default zone of the working-day calendar of an email task's deadline (the settings' ``local_timezone``)."""
+
+
 class UseCases:
     """What mail-ingest does: the folder worker, the API and the partner subscriber call these."""
 
@@ -161,6 +167,8 @@ class UseCases:
         batch_files: int,
         import_defaults: ImportSettings,
         clock: Callable[[], datetime] = utcnow,
+        task_deadline_working_days: int = 0,
+        local_timezone: ZoneInfo = BUCHAREST,
     ) -> None:
         self.uow = uow
         self.import_defaults = import_defaults
@@ -169,6 +177,9 @@ class UseCases:
         self.events = events
         self.triage_staff_id = triage_staff_id
         self.max_body_chars = max_body_chars
+        self.task_deadline_working_days = task_deadline_working_days
+        """An email's task is due this many working days after its import (0: no deadline)."""
+        self.local_timezone = local_timezone
         self.max_file_bytes = max_file_bytes
         self.batch_files = batch_files
         self.clock = clock
@@ -442,7 +453,8 @@ class UseCases:
                 assert item.message is not None
                 matched = choose_partner(partners.get(item.message.sender.email, []))
                 apply_routing(row, route(matched, self.triage_staff_id))
-                plan.outcomes.append(email_task(item, row, self.max_body_chars))
+                deadline = working_days_after(now, self.task_deadline_working_days, self.local_timezone)
+                plan.outcomes.append(email_task(item, row, self.max_body_chars, deadline))
             elif item.status == "failed":
                 plan.outcomes.append(ImportFailure(item.import_id, row["file_name"], row["reason"] or ""))
             item.row = row

@@ -58,6 +58,15 @@ class MailIngestSettings(ServiceSettings):
         default=None,
         description="Staff member responsible for email tasks whose partner has no representative, or no partner.",
     )
+    task_deadline_working_days: int = Field(
+        default=1,
+        ge=0,
+        le=60,
+        description=(
+            "Working days (Monday to Friday, in local_timezone) an email's task is due after its import, at the "
+            "same time of day; 0 leaves such tasks without a deadline."
+        ),
+    )
     max_body_chars: int = Field(
         default=64 * 1024, ge=1024, description="Email body kept on the TaskCreated event (longer is truncated)."
     )

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from crm_contracts.partners import PartnerRegistered, Site
 from crm_kit.testing import eventually, publish
 from crm_kit.testing.stack import start_stack
+from crm_mail_ingest.domain.deadlines import working_days_after
 from crm_mail_ingest.store.tables import partner_emails
 
 from .conftest import FIXTURES, drop
+
+BUCHAREST = ZoneInfo("Europe/Bucharest")
 
 
 async def test_a_dropped_eml_reaches_the_tasks_service_as_a_task_of_the_partner_with_its_attachment(
@@ -60,3 +65,6 @@ async def test_a_dropped_eml_reaches_the_tasks_service_as_a_task_of_the_partner_
         assert found["partner_id"] == str(partner_id)
         assert found["responsible_staff_id"] == str(sales_rep)  # no service rep: the sales rep
         assert [a["file_name"] for a in found["attachments"]] == ["fișă tehnică.jpg"]
+        # due one working day (the default) after its import, at the same hour in Bucharest
+        registered = datetime.fromisoformat(found["registered_at"])
+        assert datetime.fromisoformat(found["deadline"]) == working_days_after(registered, 1, BUCHAREST)

@@ -10,6 +10,7 @@ import pytest
 
 from crm_mail_ingest.domain.addresses import parse_addresses
 from crm_mail_ingest.domain.dates import parse_date
+from crm_mail_ingest.domain.deadlines import working_days_after
 from crm_mail_ingest.domain.decoding import UndecodableText, decode
 from crm_mail_ingest.domain.identity import message_key
 from crm_mail_ingest.domain.intake import Seen, StabilityTracker, is_candidate, safe_file_name
@@ -166,3 +167,28 @@ def test_an_uploaded_name_never_becomes_a_path() -> None:
     assert safe_file_name("..") == "upload.txt"
     assert safe_file_name("done") == "upload.txt"
     assert safe_file_name("a\x00b.txt") == "a_b.txt"
+
+
+@pytest.mark.parametrize(
+    ("imported", "days", "due"),
+    [
+        # Monday 11:00 in Bucharest, one working day: Tuesday 11:00 (UTC in, UTC out)
+        (datetime(2026, 3, 2, 9, 0, tzinfo=UTC), 1, datetime(2026, 3, 3, 9, 0, tzinfo=UTC)),
+        # Friday 17:30 Bucharest: the weekend does not count, due Monday 17:30
+        (datetime(2026, 3, 6, 15, 30, tzinfo=UTC), 1, datetime(2026, 3, 9, 15, 30, tzinfo=UTC)),
+        # Saturday: one working day is Monday, two is Tuesday
+        (datetime(2026, 3, 7, 8, 0, tzinfo=UTC), 2, datetime(2026, 3, 10, 8, 0, tzinfo=UTC)),
+        # Friday 23:30 in Bucharest is still Friday there (21:30 UTC): Monday 23:30 Bucharest
+        (datetime(2026, 3, 6, 21, 30, tzinfo=UTC), 1, datetime(2026, 3, 9, 21, 30, tzinfo=UTC)),
+        # across the spring clock change (29 March 2026): the same wall-clock hour, one hour less in UTC
+        (datetime(2026, 3, 27, 8, 0, tzinfo=UTC), 1, datetime(2026, 3, 30, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_an_email_task_is_due_working_days_after_its_import_at_the_same_hour(
+    imported: datetime, days: int, due: datetime
+) -> None:
+    assert working_days_after(imported, days, TZ) == due
+
+
+def test_no_working_days_means_no_deadline() -> None:
+    assert working_days_after(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), 0, TZ) is None

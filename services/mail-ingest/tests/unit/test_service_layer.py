@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
@@ -104,6 +105,22 @@ async def test_an_email_from_a_partner_site_becomes_a_task_for_its_service_rep(w
     assert world.repo.imports[row["id"]]["stored_path"] == "done/a.eml"
     assert world.files.moved == {row["id"]: "done/a.eml"}
     assert world.files.in_flight == set()
+
+
+async def test_an_emails_task_is_due_the_configured_working_days_after_its_import(world: World) -> None:
+    world.clock.now = datetime(2026, 3, 6, 13, 0, tzinfo=UTC)  # Friday, 15:00 in Bucharest
+    world.uses.task_deadline_working_days = 2
+    await record(world, email("a.eml"))
+    world.uses.task_deadline_working_days = 0
+    await record(world, email("b.eml", key="<other@client.ro>"))
+    due, none = (task.deadline for task in world.publisher.tasks())
+    assert due == datetime(2026, 3, 10, 13, 0, tzinfo=UTC)  # Tuesday, 15:00 in Bucharest
+    assert none is None
+
+
+async def test_the_services_settings_give_an_emails_task_one_working_day_by_default() -> None:
+    settings = MailIngestSettings(database_url="sqlite+aiosqlite://")
+    assert (settings.task_deadline_working_days, settings.local_timezone) == (1, "Europe/Bucharest")
 
 
 async def test_an_email_from_a_partner_without_a_service_rep_goes_to_its_sales_rep(world: World) -> None:

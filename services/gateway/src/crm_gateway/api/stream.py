@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
 MAX_STREAM_SECONDS = 300.0  # the browser reconnects by itself; a bounded stream re-checks the session
 RECONNECT_MS = 3000
+KEEPALIVE = ServerSentEventMessage(comment="keepalive", data=None)
+"""A comment line only: with Litestar's default ``data=""`` the browser dispatched an empty ``message`` event."""
 
 
 async def unread_count(forwarder: Forwarder, user: User) -> int | None:
@@ -62,7 +64,7 @@ async def message_stream(
                 except TimeoutError:
                     if loop.time() - last_sent >= KEEPALIVE_SECONDS:
                         last_sent = loop.time()
-                        yield ServerSentEventMessage(comment="keepalive")
+                        yield KEEPALIVE
                     continue
                 last_sent = loop.time()
                 yield ServerSentEventMessage(event=live.name, data=json.dumps(live.data))

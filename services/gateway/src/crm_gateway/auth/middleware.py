@@ -33,6 +33,21 @@ def current_session(scope: Scope | Any) -> Session | None:
     return found if isinstance(found, Session) else None
 
 
+async def read_session(scope: Scope, sessions: Sessions) -> Session | None:
+    """The session the request's cookie names, looked up once per request and kept in the scope's state.
+
+    ``SessionMiddleware`` calls it for every routed request; the 404/405 pages call it themselves, because
+    Litestar answers an unknown address or method before any middleware runs.
+    """
+    state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    if _STATE_KEY in state:
+        return current_session(scope)
+    cookie = ASGIConnection[Any, Any, Any, Any](scope).cookies.get(SESSION_COOKIE)
+    session = await sessions.resolve(cookie) if cookie else None
+    state[_STATE_KEY] = session
+    return session
+
+
 class SessionMiddleware:
     """Looks the session cookie up in the store (one indexed read) and checks the Origin of every write."""
 
@@ -46,9 +61,7 @@ class SessionMiddleware:
             connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
             if scope.get("method", "GET") in UNSAFE_METHODS:
                 check_origin(connection, self.public_url)
-            cookie = connection.cookies.get(SESSION_COOKIE)
-            session = await self.sessions.resolve(cookie) if cookie else None
-            scope.setdefault("state", {})[_STATE_KEY] = session  # type: ignore[typeddict-item]
+            await read_session(scope, self.sessions)
         await self.app(scope, receive, send)
 
 

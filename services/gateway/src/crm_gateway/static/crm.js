@@ -13,6 +13,16 @@
     try { return JSON.parse(el.textContent || "{}") || {}; } catch (e) { return {}; }
   };
 
+  /* JSON text that may be empty or not JSON at all (an SSE keep-alive, a proxy's error page): null then. */
+  crm.parseJson = function (text) {
+    if (!text) return null;
+    try { return JSON.parse(text); } catch (e) { return null; }
+  };
+  /* The JSON body of a fetch answer; null when it is empty or not JSON (never a "Unexpected end of JSON input"). */
+  crm.readJson = function (response) {
+    return response.text().then(crm.parseJson, function () { return null; });
+  };
+
   /* CSRF: the session's token from <meta name="csrf-token">; crm.fetch sends it on every write
      (the gateway refuses cookie-authenticated /api writes without it, and without a JSON or multipart body). */
   crm.csrfToken = function () {
@@ -192,18 +202,21 @@
   function connect() {
     if (!window.EventSource || window.self !== window.top || !badge) return;
     var source = new EventSource("/api/messages/stream");
+    // Every handler reads its event's data with crm.parseJson and skips an event without any.
     source.addEventListener("unread", function (event) {
-      var data = JSON.parse(event.data);
-      if (typeof data.count === "number") crm.setUnread(data.count);
+      var data = crm.parseJson(event.data);
+      if (data && typeof data.count === "number") crm.setUnread(data.count);
     });
     source.addEventListener("message", function (event) {
-      var data = JSON.parse(event.data);
+      var data = crm.parseJson(event.data);
+      if (!data || !data.title) return;
       crm.setUnread(crm.unread + 1);
       crm.toast((i18n.newMessage || "Mesaj nou") + ": " + data.title, data.body, data.link);
       document.dispatchEvent(new CustomEvent("crm:message", {detail: data}));
     });
     source.addEventListener("task", function (event) {
-      var data = JSON.parse(event.data);
+      var data = crm.parseJson(event.data);
+      if (!data || !data.title) return;
       crm.toast(i18n.newTask || "Task nou pentru tine", data.title, data.link);
       document.dispatchEvent(new CustomEvent("crm:task", {detail: data}));
     });
@@ -213,7 +226,8 @@
 })();
 
 /* Field errors: the page lists each refused field once (#field-errors, data-field = the API's key); here each
-   moves beside the form field of that name, marked aria-invalid; a key no field carries stays in the list. */
+   moves beside the form field of that name (or the one marked data-error-for="key"), marked aria-invalid; a key
+   no field carries stays in the list. */
 (function () {
   "use strict";
   function place() {
@@ -222,7 +236,8 @@
     Array.prototype.slice.call(list.querySelectorAll("li[data-field]")).forEach(function (item) {
       var key = item.getAttribute("data-field") || "";
       var names = [key, key.split(".").pop(), key.replace(/\.(\d+)\./, "_$1_")];
-      var input = null;
+      // a field shown as several inputs (a month and a year list) names the one its error goes beside
+      var input = document.querySelector('form [data-error-for="' + key.replace(/"/g, "") + '"]');
       for (var i = 0; i < names.length && !input; i++) {
         if (!names[i]) continue;
         input = document.querySelector('form [name="' + names[i].replace(/"/g, "") + '"]:not([type=hidden])');

@@ -63,7 +63,10 @@
         const response = await window.crm.fetch(url, {headers: {Accept: "application/json"}});
         if (mine !== asked) return;
         if (!response.ok) { items = []; open(false); say(box.dataset.failed); return; }
-        items = (await response.json()).items || [];
+        const body = await window.crm.readJson(response);  // null for an empty or non-JSON answer
+        if (mine !== asked) return;
+        if (!body || !Array.isArray(body.items)) { items = []; open(false); say(box.dataset.failed); return; }
+        items = body.items;
       } catch (e) {
         if (mine === asked) { items = []; open(false); say(box.dataset.failed); }
         return;

@@ -285,3 +285,21 @@ def message_body(body: str | None, link: str | None) -> str:
             continue
         kept.append(line)
     return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(kept)).strip()  # no gap left where the line was
+
+
+SYSTEM_ISSUERS = {"email": N_("Import eMail")}
+"""Who issued a task no person issued, by its source: an imported email's task is the mail import's (I2)."""
+
+
+def issuer(language: str, task: Mapping[str, Any]) -> str:
+    """The name of who issued a task: its creator, else the system part that made it (``Import eMail``), else blank.
+
+    Args:
+        language: The reader's language.
+        task: The task as the tasks API shows it (``creator_name``, ``source``).
+    """
+    name = task.get("creator_name")
+    if name:
+        return str(name)
+    system = SYSTEM_ISSUERS.get(str(task.get("source") or ""))
+    return i18n.gettext(language, system) if system else ""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_month_names
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar import MediaType, Request, Response
@@ -23,11 +24,12 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
-from litestar.types import ControllerRouterHandler
+from litestar.response.base import ASGIResponse
+from litestar.types import ControllerRouterHandler, Receive, Scope, Send
 from markupsafe import Markup, escape
 
 from crm_gateway.auth.csrf import CSRF_FIELD, UNSAFE_METHODS, CsrfRejected, form_token
-from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE, current_session
+from crm_gateway.auth.middleware import LANG_COOKIE, SESSION_COOKIE, current_session, read_session
 from crm_gateway.auth.sessions import Sessions
 from crm_gateway.domain.users import LANGUAGES, User
 from crm_gateway.ui import i18n, notes, permissions, problems
@@ -184,6 +186,12 @@ def configure_templates(
         return formatting.month(value, lang_of(ctx))
 
     @pass_context
+    def month_names(ctx: Context) -> list[tuple[int, str]]:
+        # A month list's options: (1, "ianuarie") ... (12, "decembrie") in the reader's language.
+        names = get_month_names("wide", locale=lang_of(ctx))
+        return [(n, str(names[n])) for n in range(1, 13)]
+
+    @pass_context
     def number(ctx: Context, value: Any, decimals: int | None = None) -> str:
         return formatting.number(value, lang_of(ctx), decimals)
 
@@ -206,6 +214,10 @@ def configure_templates(
     @pass_context
     def history(ctx: Context, entry: Mapping[str, Any]) -> str:
         return notes.history(lang_of(ctx), entry, tz)
+
+    @pass_context
+    def issuer(ctx: Context, task: Mapping[str, Any]) -> str:
+        return notes.issuer(lang_of(ctx), task)
 
     @pass_context
     def email_note(ctx: Context, status: str | None, text: str | None) -> str:
@@ -279,6 +291,7 @@ def configure_templates(
     env.globals["csrf_field"] = csrf_field
     env.globals["idempotency_field"] = idempotency_field
     env.globals["current_language"] = current_language
+    env.globals["month_names"] = month_names
     env.globals["error_text"] = error_text
     env.globals["field_errors"] = field_errors
     env.globals["page_error"] = page_error
@@ -295,6 +308,7 @@ def configure_templates(
     env.filters["local_input"] = local_input
     env.filters["note"] = note
     env.filters["history"] = history
+    env.filters["issuer"] = issuer
     env.filters["message_body"] = notes.message_body
     env.filters["money"] = money
     env.filters["month"] = month
@@ -406,6 +420,38 @@ def render_page(
     return Response(html, status_code=status, media_type=MediaType.HTML)
 
 
+class _DrawnAfterTheSession(ASGIResponse):
+    """Looks the session up, then renders and sends the page (see ``page_after_session``)."""
+
+    def __init__(self, request: Request[Any, Any, Any], template: str, context: Mapping[str, Any], status: int) -> None:
+        # The base class's fields are not needed: ``__call__`` sends the rendered page's own ASGI response.
+        self._request, self._template, self._context, self._status = request, template, context, status
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sessions = self._request.app.state.get("sessions")
+        if isinstance(sessions, Sessions):
+            await read_session(scope, sessions)
+        page = render_page(self._request, self._template, self._context, self._status)
+        await page.to_asgi_response(app=None, request=self._request)(scope, receive, send)
+
+
+class PageAfterSession(Response[str]):
+    """A page rendered once the session cookie is looked up, so that it has the menu of a logged-in user.
+
+    Litestar answers an unknown address (404) or method (405) before its middleware runs, so ``SessionMiddleware``
+    has not read the session, and an exception handler is synchronous: the lookup happens as the page is sent.
+    """
+
+    def __init__(self, template: str, context: Mapping[str, Any], status: int) -> None:
+        super().__init__("", status_code=status, media_type=MediaType.HTML)
+        self.template = template
+        self.context = context
+        self.status = status
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **_: Any) -> ASGIResponse:
+        return _DrawnAfterTheSession(request, self.template, self.context, self.status)
+
+
 def csrf_rejected_page(request: Request[Any, Any, Any], exc: CsrfRejected) -> Response[Any]:
     """A refused cross-site or token-less write: 403, the error page for the UI, JSON for /api."""
     if request.url.path.startswith("/api/"):
@@ -458,7 +504,7 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     status = 404 if exc.status_code in (404, 405) else exc.status_code
     message = PAGE_NOT_FOUND if status == 404 else None
     context = {"status": status, "error": None, "message": message, "back": "/", "back_label": N_("Acasă")}
-    return render_page(request, "error.html", context, status)
+    return PageAfterSession("error.html", context, status)
 
 
 def not_found_page(message: str, back: str, back_label: str) -> Template:

@@ -87,6 +87,8 @@ class EmailTask:
     unknown_sender: bool
     export_format: str
     attachments: list[StoredAttachment]
+    deadline: datetime | None = None
+    """When the responsible should have answered (``task_deadline_working_days`` after the import)."""
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,8 @@ def apply_routing(row: ImportRow, routing: Routing) -> None:
     )
 
 
-def email_task(item: Prepared, row: ImportRow, max_body_chars: int) -> EmailTask:
-    """The task an imported email becomes: its title, description (body, unsaved attachments) and routing."""
+def email_task(item: Prepared, row: ImportRow, max_body_chars: int, deadline: datetime | None = None) -> EmailTask:
+    """The task an imported email becomes: its title, description (body, unsaved attachments), routing, deadline."""
     message = item.message
     assert message is not None
     assert item.key is not None
@@ -178,6 +180,7 @@ def email_task(item: Prepared, row: ImportRow, max_body_chars: int) -> EmailTask
         unknown_sender=row["unknown_sender"],
         export_format=message.format,
         attachments=item.attachments,
+        deadline=deadline,
     )
 
 

@@ -133,6 +133,7 @@ class OutboxBatch:
             source="email",
             responsible_staff_id=_uuid(item.responsible_staff_id),
             partner_id=_uuid(item.partner_id),
+            deadline=item.deadline,
             attachments=attachments,
             origin=Origin(
                 message_id=item.message_key,

@@ -8,6 +8,7 @@ user was on, with the API's message and what they typed.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from crm_gateway.ui.forms import optional
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.pickers import article_choices, campaign_choice, names_of, partner_choice
+from crm_gateway.ui.problems import FIELDS_MARKED
 
 Form = URLEncodedBody[dict[str, Any]]
 Multipart = MultipartBody[dict[str, Any]]
@@ -221,6 +223,44 @@ async def _items(api: ApiClient, path: str, params: dict[str, Any], *, when: str
     return items
 
 
+PERIOD_MISSING = N_("Alegeți luna și anul facturate.")
+PERIOD_INVALID = N_("Alegeți luna și anul din liste.")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def invoice_period(form: dict[str, Any]) -> tuple[str | None, ApiError | None]:
+    """The billed month of a contract invoice, ``YYYY-MM``, from the form's month and year lists.
+
+    Args:
+        form: The submitted invoice form (``period_month`` 1-12, ``period_year``).
+
+    Returns:
+        The month, or an error naming the ``period`` field in the user's language (a month or a year missing,
+        or a value no list offers: a tampered or hand-written request).
+    """
+    month, year = _text(form, "period_month"), _text(form, "period_year")
+    if not month or not year:
+        return None, _period_error(PERIOD_MISSING)
+    if not (month.isdigit() and year.isdigit() and 1 <= int(month) <= 12 and FIRST_YEAR <= int(year) <= LAST_YEAR):
+        return None, _period_error(PERIOD_INVALID)
+    return f"{int(year):04d}-{int(month):02d}", None
+
+
+def _period_error(message: str) -> ApiError:
+    return ApiError(422, FIELDS_MARKED, {"errors": [{"field": "period", "message": message}]})
+
+
+def _period_years(contracts: list[dict[str, Any]], form: dict[str, Any]) -> list[int]:
+    """The years the billed-month list offers: from the oldest contract's start (or last year) to next year."""
+    this_year = datetime.now(UTC).year
+    starts = [int(str(c["starts_on"])[:4]) for c in contracts if str(c.get("starts_on") or "")[:4].isdigit()]
+    first = max(FIRST_YEAR, min([this_year - 1, *starts]))
+    typed = _text(form, "period_year") or ""
+    if typed.isdigit() and FIRST_YEAR <= int(typed) <= LAST_YEAR:
+        first = min(first, int(typed))
+    return list(range(first, this_year + 2))
+
+
 async def _invoice_page(
     api: ApiClient, partner_id: str | None, *, error: ApiError | None = None, form: dict[str, Any] | None = None
 ) -> Template:
@@ -240,6 +280,8 @@ async def _invoice_page(
             "contracts": contracts,
             "rows": range(LINE_ROWS),
             "articles": articles,
+            "period_years": _period_years(contracts, form or {}),
+            "this_year": datetime.now(UTC).year,
             "error": error,
             "form": form or {},
         },
@@ -260,7 +302,10 @@ async def issue_invoice(api: NamedDependency[ApiClient], data: Form) -> Template
     if source == "order":
         body = {"order_id": _text(data, "order_id")}
     elif source == "contract":
-        body = {"contract_id": _text(data, "contract_id"), "period": _text(data, "period")}
+        period, refused = invoice_period(data)
+        if refused is not None:
+            return await _invoice_page(api, partner_id, error=refused, form=data)
+        body = {"contract_id": _text(data, "contract_id"), "period": period}
     else:
         body = {"partner_id": partner_id, "lines": _lines(data)}
     try:

@@ -237,15 +237,34 @@ async def partner_create(api: NamedDependency[ApiClient], data: Form) -> Any:
     return Redirect(f"/partners/{created['id']}", status_code=303)
 
 
+def _no_such_partner() -> Template:
+    return not_found_page(N_("Partenerul nu există."), "/partners", N_("Înapoi la parteneri"))
+
+
+async def _partner_or_none(api: ApiClient, partner_id: UUID) -> dict[str, Any] | None:
+    """The partner to edit; None when the partners service does not know it (other refusals are raised)."""
+    try:
+        partner: dict[str, Any] = await api.get(f"/api/partners/{partner_id}")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return None
+    return partner
+
+
 @get("/partners/{partner_id:uuid}/edit", include_in_schema=False)
 async def partner_edit(api: NamedDependency[ApiClient], partner_id: FromPath[UUID]) -> Template:
-    partner = await api.get(f"/api/partners/{partner_id}")
+    partner = await _partner_or_none(api, partner_id)
+    if partner is None:
+        return _no_such_partner()
     return await _form_page(api, partner=partner, form=_form_of(partner))
 
 
 @post("/partners/{partner_id:uuid}/edit", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def partner_save(api: NamedDependency[ApiClient], partner_id: FromPath[UUID], data: Form) -> Any:
-    partner = await api.get(f"/api/partners/{partner_id}")
+    partner = await _partner_or_none(api, partner_id)
+    if partner is None:
+        return _no_such_partner()
     try:
         await api.patch(f"/api/partners/{partner_id}", json=partner_body(data, partner))
     except ApiError as exc:
@@ -308,7 +327,7 @@ async def partner_detail(
     except ApiError as exc:
         if exc.status != 404:
             raise
-        return not_found_page(N_("Partenerul nu există."), "/partners", N_("Înapoi la parteneri"))
+        return _no_such_partner()
 
 
 @post("/partners/{partner_id:uuid}/dossiers", include_in_schema=False, status_code=303, media_type=MediaType.HTML)

@@ -21,7 +21,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.domain.users import User
-from crm_gateway.ui import i18n
+from crm_gateway.ui import i18n, notes
 from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import many as _many
 from crm_gateway.ui.forms import optional_page as _optional
@@ -589,6 +589,8 @@ def _csv_cell(key: str, item: dict[str, Any], zone: ZoneInfo, language: str) -> 
         return i18n.label(language, value, "status")
     if key == "source":
         return i18n.label(language, value, "task_source")
+    if key == "creator_name":
+        return notes.issuer(language, item)
     if key in ("billable", "invoiced"):
         return i18n.gettext(language, "da") if value else i18n.gettext(language, "nu")
     if key == "hours":

@@ -1,0 +1,111 @@
+"""A new user's walkthrough in a real browser: pages that say what to do, log no script error, check the billed
+month, and keep the menu on a page that does not exist.
+
+Screenshots go to ``CRM_UI_SHOTS`` (a folder) when it is set, in both languages.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crm_gateway.api import stream
+from crm_kit.testing.stack import Stack, start_stack
+
+
+async def _shoot(page: Any, name: str) -> None:
+    folder = os.environ.get("CRM_UI_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+async def _english(page: Any, stack: Stack) -> None:
+    await page.goto(f"{stack.base_url}/lang/en?next=/")
+
+
+async def test_the_documents_page_says_to_choose_a_partner_and_the_live_stream_logs_no_script_error(
+    service_env: Any, page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "KEEPALIVE_SECONDS", 0.2)  # the stream's keep-alive every 0.2 s, not 15
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    # script errors only: the browser also logs a missing /favicon.ico as an error
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    async with start_stack(service_env, ["partners", "commercial"]) as stack:
+        await stack.login(page)
+        await page.goto(f"{stack.base_url}/documents")
+        hint = page.locator("#partner-hint")
+        assert (await hint.inner_text()).startswith("Alegeți un partener")
+        await page.wait_for_timeout(1500)  # several keep-alives reach the page
+        await _shoot(page, "documents-no-partner-ro")
+        # the partner search answering an empty body: the picker says the search failed, nothing is thrown
+        await page.route("**/api/partners/search*", lambda route: route.fulfill(status=200, body=""))
+        await page.get_by_role("combobox", name="Partener").press_sequentially("Alf", delay=20)
+        await page.locator(".picker-hint", has_text="Căutarea nu a reușit").wait_for()
+        await _english(page, stack)
+        await page.goto(f"{stack.base_url}/documents")
+        assert (await page.locator("#partner-hint").inner_text()).startswith("Choose a partner")
+        await page.wait_for_timeout(800)
+        await _shoot(page, "documents-no-partner-en")
+    assert problems == []
+
+
+async def test_a_contract_invoice_without_its_month_is_refused_beside_the_month_list_in_both_languages(
+    service_env: Any, page: Any
+) -> None:
+    async with start_stack(service_env, ["partners", "commercial"]) as stack:
+        partner = await stack.client.post("/api/partners", json={"name": "Alfa Trading SRL", "kind": "client"})
+        assert partner.status_code == 201, partner.text
+        await stack.login(page)
+        expected = {"ro": "Alegeți luna și anul facturate.", "en": "Choose the month and the year billed."}
+        for language, message in expected.items():
+            if language == "en":
+                await _english(page, stack)
+            await page.goto(f"{stack.base_url}/documents/invoices/new?partner_id={partner.json()['id']}")
+            form = page.locator("#invoice-form")
+            months = await form.locator("select[name=period_month] option").all_inner_texts()
+            assert months[1:4] == (
+                ["ianuarie", "februarie", "martie"] if language == "ro" else ["January", "February", "March"]
+            )
+            await form.locator("input[name=source][value=contract]").check()
+            await form.locator("button[type=submit]").click()
+            note = page.locator("[data-field-error=period]")
+            assert await note.inner_text() == message
+            assert await form.locator("select[name=period_month]").get_attribute("aria-invalid") == "true"
+            assert await form.locator("input[name=source][value=contract]").is_checked()  # the form as it was
+            await _shoot(page, f"invoice-month-error-{language}")
+
+
+async def test_a_page_that_does_not_exist_keeps_the_menu_and_a_missing_partners_edit_page_says_so(
+    service_env: Any, page: Any
+) -> None:
+    async with start_stack(service_env, ["partners"]) as stack:
+        answer = await page.goto(f"{stack.base_url}/nope")
+        assert answer is not None and answer.status == 404
+        assert await page.locator("nav.nav").count() == 0 and await page.locator("#error-login").is_visible()
+        await stack.login(page)
+        await page.goto(f"{stack.base_url}/nope")
+        assert await page.locator("nav.nav a[data-nav='/partners']").is_visible()
+        assert await page.locator("#error-message").inner_text() == "Pagina nu există."
+        await _shoot(page, "not-found-ro")
+        await page.goto(f"{stack.base_url}/partners/{uuid.uuid4()}/edit")
+        assert await page.locator("#error-message").inner_text() == "Partenerul nu există."
+        await page.locator("#error-back").click()
+        await page.wait_for_url("**/partners")
+        await _english(page, stack)
+        await page.goto(f"{stack.base_url}/nope")
+        assert "Partners" in await page.locator("nav.nav").inner_text()
+        assert await page.locator("#error-message").inner_text() == "Page not found."
+        await _shoot(page, "not-found-en")
