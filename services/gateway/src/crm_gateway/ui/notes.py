@@ -237,6 +237,13 @@ def _said(language: str, type_: str, d: Mapping[str, Any], zone: dt.tzinfo) -> s
         )
     if type_ == "EstimateIssued" and "total" in d:
         return i18n.gettext(language, N_("Deviz emis: %(amount)s"), amount=money("total"))
+    if type_ in ("CampaignMembersAdded", "CampaignMemberRemoved") and d.get("campaign_name"):
+        msgid = (
+            N_("Partener adăugat în campania %(campaign)s")
+            if type_ == "CampaignMembersAdded"
+            else N_("Partener scos din campania %(campaign)s")
+        )
+        return i18n.gettext(language, msgid, campaign=d["campaign_name"])
     if type_ == "ContractEnded" and "ended_on" in d and "number" in d:
         date = formatting.date(d["ended_on"], language)
         return i18n.gettext(language, N_("Contract %(number)s încheiat la %(date)s"), number=d["number"], date=date)
