@@ -232,3 +232,56 @@ def test_the_form_hints_and_the_page_show_sites_and_contacts_the_same_way() -> N
         '<strong>Ion Pop</strong> · director · <a href="mailto:ion@x.ro">ion@x.ro</a> · '
         '<a href="tel:0722000111">0722 000 111</a>' in detail
     )
+
+
+# -- 5. the CSV import: friendlier columns, per-row errors in the reader's language -----------------------------
+
+
+REJECTED = {
+    "id": "0190a1b2-0000-7000-8000-0000000000d1",
+    "file_name": "parteneri.csv",
+    "status": "rejected",
+    "total_rows": 3,
+    "processed_rows": 3,
+    "imported": 0,
+    "message": "2 of 3 rows have errors; nothing was imported",
+    "errors": [
+        {
+            "row": 2,
+            "field": "sales_rep",
+            "message": "no staff member with the email, login or name Maria Ionescu",
+            "code": "partner_import.staff_not_found",
+            "params": {"value": "Maria Ionescu"},
+        },
+        {
+            "row": 3,
+            "field": "service_rep",
+            "message": "2 staff members are named Ana Pop; give the email",
+            "code": "partner_import.staff_ambiguous",
+            "params": {"value": "Ana Pop", "count": 2},
+        },
+        {"row": 3, "field": "county", "message": "an older error without a code"},
+    ],
+}
+
+
+def import_page(language: str) -> str:
+    return render("partners/import.html", language, imports={"items": []}, current=REJECTED)
+
+
+def test_an_import_row_error_says_which_staff_name_was_not_found_in_the_readers_language() -> None:
+    romanian = import_page("ro")
+    assert "Nu există în personal cineva cu emailul, utilizatorul sau numele „Maria Ionescu”." in romanian
+    assert "2 colegi din personal se numesc „Ana Pop”; scrieți emailul celui dorit." in romanian
+    assert "an older error without a code" in romanian
+    assert "2 din 3 rânduri au erori; nu s-a importat nimic." in romanian
+    english = import_page("en")
+    assert "No staff member has the email, login or name “Maria Ionescu”." in english
+    assert "2 of 3 rows have errors; nothing was imported." in english
+
+
+def test_the_import_page_documents_staff_by_email_or_name_and_keeps_the_id_columns_as_an_alternative() -> None:
+    romanian = import_page("ro")
+    assert "reprezentant vanzari, reprezentant service: emailul, utilizatorul sau numele colegului" in romanian
+    assert "sales_rep_staff_id / service_rep_staff_id" in romanian
+    assert "the colleague&#39;s email, login or name" in import_page("en")
