@@ -221,7 +221,7 @@ class SqlRepository:
     async def list_campaigns(
         self, *, name: str | None, limit: int, offset: int, member: UUID | None = None
     ) -> tuple[list[Campaign], int]:
-        where = sa.true() if not name else campaigns.c.name.ilike(f"%{name}%")
+        where: sa.ColumnElement[bool] = sa.true() if not name else campaigns.c.name.ilike(f"%{name}%")
         if member is not None:
             # one primary-key probe of members per campaign: there are few campaigns and many members
             joined = sa.select(members.c.partner_id).where(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from dataclasses import field as _field
 from datetime import datetime
 
 from crm_kit.errors import Invalid
@@ -97,7 +98,7 @@ class RowError:
     field: str
     message: str
     code: str | None = None
-    params: Mapping[str, object] = field(default_factory=dict)
+    params: Mapping[str, object] = _field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         found: dict[str, object] = {"row": self.row, "field": self.field, "message": self.message}
