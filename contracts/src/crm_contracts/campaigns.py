@@ -48,6 +48,7 @@ class CampaignMembersAdded(_CampaignsEvent):
 
     event_name: ClassVar[str] = "CampaignMembersAdded"
     partner_ids: list[UUID] = Field(description="The partners added.")
+    campaign_name: str | None = Field(default=None, description="The campaign's name when they were added.")
 
 
 class CampaignMemberRemoved(_CampaignsEvent):
@@ -55,6 +56,7 @@ class CampaignMemberRemoved(_CampaignsEvent):
 
     event_name: ClassVar[str] = "CampaignMemberRemoved"
     partner_id: UUID = Field(description="The partner removed.")
+    campaign_name: str | None = Field(default=None, description="The campaign's name when it was removed.")
 
 
 class CostAttachedToCampaign(_CampaignsEvent):

@@ -36,8 +36,13 @@ class Repository(Protocol):
         """One campaign (``for_update``: held until the unit of work ends)."""
         ...
 
-    async def list_campaigns(self, *, name: str | None, limit: int, offset: int) -> tuple[list[Campaign], int]:
-        """A page of campaigns (latest start first) whose name contains ``name``, and how many match."""
+    async def list_campaigns(
+        self, *, name: str | None, limit: int, offset: int, member: UUID | None = None
+    ) -> tuple[list[Campaign], int]:
+        """A page of campaigns (latest start first) whose name contains ``name``, and how many match.
+
+        With ``member``: only the campaigns that partner is a member of.
+        """
         ...
 
     async def find_campaigns(self, q: Search) -> list[Campaign]:
@@ -234,12 +239,12 @@ class Publisher(Protocol):
         """A campaign's new details."""
         ...
 
-    async def members_added(self, campaign_id: UUID, partner_ids: Sequence[UUID]) -> None:
-        """Partners became members."""
+    async def members_added(self, campaign_id: UUID, partner_ids: Sequence[UUID], *, campaign_name: str) -> None:
+        """Partners became members (the name goes with the ids: the partners' history names the campaign)."""
         ...
 
-    async def member_removed(self, campaign_id: UUID, partner_id: UUID) -> None:
-        """A partner is no longer a member."""
+    async def member_removed(self, campaign_id: UUID, partner_id: UUID, *, campaign_name: str) -> None:
+        """A partner is no longer a member (of the campaign so named)."""
         ...
 
     async def cost_attached(self, fact: Fact) -> None:

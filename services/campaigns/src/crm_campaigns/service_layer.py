@@ -259,14 +259,14 @@ class UseCases:
         """
         async with self.uow() as work:
             repo = work.repo
-            await _campaign(repo, cmd.campaign_id, for_update=True)
+            campaign = await _campaign(repo, cmd.campaign_id, for_update=True)
             if cmd.filter is not None:
                 added = await repo.add_members_matching(cmd.campaign_id, cmd.filter, work.now, cmd.by)
             else:
                 check_known(await repo.unknown_partners(cmd.partner_ids))
                 added = await repo.add_members(cmd.campaign_id, cmd.partner_ids, work.now, cmd.by)
             added.sort()
-            await work.publisher.members_added(cmd.campaign_id, added)
+            await work.publisher.members_added(cmd.campaign_id, added, campaign_name=campaign.name)
         async with self.uow.reading() as reader:
             return MembersAdded(added, await reader.member_count(cmd.campaign_id))
 
@@ -277,10 +277,10 @@ class UseCases:
             NotFound: no such campaign, or the partner is not a member.
         """
         async with self.uow() as work:
-            await _campaign(work.repo, cmd.campaign_id, for_update=True)
+            campaign = await _campaign(work.repo, cmd.campaign_id, for_update=True)
             if not await work.repo.remove_member(cmd.campaign_id, cmd.partner_id):
                 raise NotFound(f"partner {cmd.partner_id} is not a member of this campaign", code="record.not_found")
-            await work.publisher.member_removed(cmd.campaign_id, cmd.partner_id)
+            await work.publisher.member_removed(cmd.campaign_id, cmd.partner_id, campaign_name=campaign.name)
 
     # -- documents users attach (M3-M5) -----------------------------------------------------------------------
 
@@ -513,10 +513,12 @@ class UseCases:
 
     # -- queries ------------------------------------------------------------------------------------------
 
-    async def campaigns(self, *, name: str | None, limit: int, offset: int) -> tuple[list[Campaign], int]:
-        """A page of campaigns whose name contains ``name``, and how many match."""
+    async def campaigns(
+        self, *, name: str | None, limit: int, offset: int, member: UUID | None = None
+    ) -> tuple[list[Campaign], int]:
+        """A page of campaigns whose name contains ``name`` (and, with ``member``, that partner is in), and how many."""
         async with self.uow.reading() as repo:
-            return await repo.list_campaigns(name=name, limit=limit, offset=offset)
+            return await repo.list_campaigns(name=name, limit=limit, offset=offset, member=member)
 
     async def search_campaigns(self, query: str | None, *, limit: int = 20) -> list[Campaign]:
         """The campaign picker: at most ``limit`` campaigns matching ``query`` (``search.campaign_matches``).

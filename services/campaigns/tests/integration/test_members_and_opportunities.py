@@ -101,6 +101,14 @@ async def test_a_filter_counts_before_adding_and_adds_only_the_partners_that_mat
     )
     added_ids = [p for _, e in published if isinstance(e, CampaignMembersAdded) for p in e.partner_ids]
     assert sorted(added_ids) == sorted(p.partner_id for p in directory[:3])
+    assert {e.campaign_name for _, e in published if isinstance(e, CampaignMembersAdded)} == {"Toamna"}
+
+    # The partner page lists the campaigns a partner is in: a member's, and none for the one removed.
+    other = await new_campaign(world, "Iarna")
+    of_member = await world.get("/api/campaigns", partner_id=str(directory[0].partner_id))
+    assert [c["name"] for c in of_member["items"]] == ["Toamna"] and of_member["total"] == 1
+    assert (await world.get("/api/campaigns", partner_id=str(directory[2].partner_id)))["total"] == 0
+    assert (await world.get("/api/campaigns"))["total"] == 2 and other
 
 
 async def test_opportunities_are_requested_once_per_member_however_often_asked(world) -> None:

@@ -77,8 +77,14 @@ class InMemoryRepository:
     async def get_campaign(self, campaign_id: UUID, *, for_update: bool = False) -> Campaign | None:
         return self.campaigns.get(campaign_id)
 
-    async def list_campaigns(self, *, name: str | None, limit: int, offset: int) -> tuple[list[Campaign], int]:
-        found = [c for c in self.campaigns.values() if not name or name.lower() in c.name.lower()]
+    async def list_campaigns(
+        self, *, name: str | None, limit: int, offset: int, member: UUID | None = None
+    ) -> tuple[list[Campaign], int]:
+        found = [
+            c
+            for c in self.campaigns.values()
+            if (not name or name.lower() in c.name.lower()) and (member is None or member in self.members.get(c.id, {}))
+        ]
         found.sort(key=lambda c: (-c.starts_on.toordinal(), c.id))
         return found[offset : offset + limit], len(found)
 
@@ -300,6 +306,8 @@ class FakePublisher:
     """The ``Publisher`` port as a list of what the use cases said: ``("cost_attached", fact)``."""
 
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    """The campaign name each members_added / member_removed named."""
 
     async def campaign_created(self, c: Campaign) -> None:
         self.calls.append(("campaign_created", c))
@@ -307,11 +315,13 @@ class FakePublisher:
     async def campaign_updated(self, c: Campaign) -> None:
         self.calls.append(("campaign_updated", c))
 
-    async def members_added(self, campaign_id: UUID, partner_ids: Sequence[UUID]) -> None:
+    async def members_added(self, campaign_id: UUID, partner_ids: Sequence[UUID], *, campaign_name: str) -> None:
         self.calls.append(("members_added", list(partner_ids)))
+        self.names.append(campaign_name)
 
-    async def member_removed(self, campaign_id: UUID, partner_id: UUID) -> None:
+    async def member_removed(self, campaign_id: UUID, partner_id: UUID, *, campaign_name: str) -> None:
         self.calls.append(("member_removed", partner_id))
+        self.names.append(campaign_name)
 
     async def cost_attached(self, fact: Fact) -> None:
         self.calls.append(("cost_attached", fact))

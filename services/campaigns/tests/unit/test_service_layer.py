@@ -175,6 +175,19 @@ async def test_a_removed_member_is_published_and_removing_a_stranger_is_not_foun
     with pytest.raises(NotFound, match="not a member"):
         await w.uses.remove_member(RemoveMember(c, p))
     assert w.publisher.of("member_removed") == [p]
+    assert w.publisher.names == ["Primăvara 2026", "Primăvara 2026"]  # the partners' history names the campaign
+
+
+async def test_the_campaigns_a_partner_is_a_member_of_are_listed_for_its_page() -> None:
+    w = world()
+    spring, autumn = await campaign(w), await campaign(w)
+    p, other = await partner(w, "Alfa"), await partner(w, "Beta")
+    await w.uses.add_members(AddMembers(autumn, "maria", partner_ids=(p,)))
+    await w.uses.add_members(AddMembers(spring, "maria", partner_ids=(other,)))
+    found, total = await w.uses.campaigns(name=None, limit=50, offset=0, member=p)
+    assert ([c.id for c in found], total) == ([autumn], 1)
+    everyone, total = await w.uses.campaigns(name=None, limit=50, offset=0)
+    assert total == 2 and {c.id for c in everyone} == {spring, autumn}
 
 
 async def test_members_are_listed_by_name_with_their_partner_details() -> None:

@@ -66,10 +66,10 @@ async def test_a_partner_page_names_its_reps_by_reading_only_those_two_staff_mem
     assert staff_reads == [f"/api/staff/{SALES}", f"/api/staff/{SERVICE}"]
 
 
-async def test_a_partner_page_reads_the_partner_its_history_and_its_dossiers_at_the_same_time() -> None:
+async def test_a_partner_page_reads_the_partner_its_history_its_dossiers_and_campaigns_at_the_same_time() -> None:
     api: Any = SlowApi(partner_records())
     await _partner_page(api, UUID(PARTNER), kind=None, offset=0)
-    assert api.most_in_flight == 3
+    assert api.most_in_flight == 4
     assert not [p for p in api.paths() if p.startswith("/api/staff")]  # no rep: no staff read at all
 
 

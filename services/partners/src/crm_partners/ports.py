@@ -93,6 +93,10 @@ class Repository(Protocol):
         """The ids among these that are staff members."""
         ...
 
+    async def staff_by_references(self, references: Iterable[str]) -> list[StaffMember]:
+        """The staff members whose email, user login or folded name is one of ``references`` (case ignored)."""
+        ...
+
     async def team_of(self, staff_id: str) -> frozenset[str]:
         """The staff ids of a person's team (the person included)."""
         ...

@@ -587,7 +587,13 @@ class UseCases:
         now = item.created_at
         step = self.import_progress_every
         built: list[tuple[int, Partner]] = []
-        errors: list[imports.RowError] = []
+        # Representatives named by email, login or name: every name of the file looked up at once.
+        references = imports.staff_references(rows)
+        staff: list[StaffMember] = []
+        if references:
+            async with self.uow.reading() as repo:
+                staff = await repo.staff_by_references(references)
+        errors: list[imports.RowError] = imports.resolve_staff(rows, imports.StaffDirectory.of(staff))
         for start in range(0, len(rows), step):
             part_built, part_errors = imports.check_rows(
                 rows[start : start + step],

@@ -196,3 +196,21 @@ async def test_a_csv_import_brings_in_every_row_or_none_and_names_each_bad_row(p
 
     unreadable = await partners.post("/api/partner-imports", {"content": "culoare;marime\nrosu;mare\n"})
     assert unreadable.status_code == 422 and "unknown columns" in unreadable.json()["detail"]
+
+
+async def test_a_csv_import_names_representatives_by_staff_email_or_name_and_says_which_name_is_unknown(
+    partners,
+) -> None:
+    ana = (await partners.post("/api/staff", {"name": "Ana Vânzări", "email": "ana.v@firma.ro"})).json()
+    ion = (await partners.post("/api/staff", {"name": "Ion Service", "user_login": "ion.s"})).json()
+    unknown = await import_and_wait(partners, "name;sales_rep;service_rep\nRep Unu;Nimeni Cunoscut;ion.s\n")
+    assert unknown["status"] == "rejected"
+    assert [(e["field"], e["code"], e["params"]) for e in unknown["errors"]] == [
+        ("sales_rep", "partner_import.staff_not_found", {"value": "Nimeni Cunoscut"})
+    ]
+    done = await import_and_wait(
+        partners, "denumire;reprezentant vanzari;reprezentant service\nRep Doi;ANA.V@firma.ro;ion service\n"
+    )
+    assert done["status"] == "imported", done
+    found = (await partners.get("/api/partners", name="rep doi")).json()["items"][0]
+    assert (found["sales_rep_staff_id"], found["service_rep_staff_id"]) == (ana["id"], ion["id"])

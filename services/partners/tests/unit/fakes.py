@@ -141,6 +141,10 @@ class InMemoryRepository:
     async def known_staff(self, ids: Iterable[str]) -> set[str]:
         return set(ids) & set(self.staff)
 
+    async def staff_by_references(self, references: Iterable[str]) -> list[StaffMember]:
+        keys = {fold(r) for r in references}
+        return [m for m in self.staff.values() if keys & {fold(v) for v in (m.email, m.user_login, m.name) if v}]
+
     async def team_of(self, staff_id: str) -> frozenset[str]:
         me = self.staff.get(staff_id)
         if me is None or not me.team:

@@ -368,6 +368,51 @@ async def test_an_import_with_one_bad_row_is_rejected_whole_with_the_rows_errors
     assert len(h.repo.partners) == 1 and h.publisher.calls == []
 
 
+async def test_an_import_names_representatives_by_staff_email_login_or_name_looked_up_in_one_read() -> None:
+    h = Harness()
+    ana = await h.uses.register_staff(RegisterStaff(StaffInput("Ana Pătrașcu", email="ana@firma.ro")))
+    ion = await h.uses.register_staff(RegisterStaff(StaffInput("Ion Popa", user_login="ion")))
+    asked: list[set[str]] = []
+    by_references = h.repo.staff_by_references
+
+    async def counted(references: object) -> object:
+        asked.append(set(references))  # type: ignore[call-overload]
+        return await by_references(references)  # type: ignore[arg-type]
+
+    h.repo.staff_by_references = counted  # type: ignore[method-assign,assignment]
+    content = (
+        "name,reprezentant vanzari,reprezentant service\n"
+        "Alfa SRL,ANA@firma.ro,ion\nBeta SRL,ana patrascu,\n"
+        f"Gama SRL,{ion.id},Ion Popa\n"
+    )
+    started = await h.uses.start_import(StartImport("reps.csv", content))
+    await h.uses.wait_for_imports()
+    assert (await h.uses.import_status(started.id)).status == "imported"
+    reps = {p.name: (p.sales_rep_staff_id, p.service_rep_staff_id) for p in h.repo.partners.values()}
+    assert reps == {"Alfa SRL": (ana.id, ion.id), "Beta SRL": (ana.id, None), "Gama SRL": (ion.id, ion.id)}
+    assert asked == [{"ANA@firma.ro", "ion", "ana patrascu", "Ion Popa"}]  # one read for the whole file
+
+
+async def test_an_import_row_naming_nobody_or_two_people_says_which_name_with_a_code_the_ui_translates() -> None:
+    h = Harness()
+    for login in ("ana1", "ana2"):
+        await h.uses.register_staff(RegisterStaff(StaffInput("Ana Pop", user_login=login)))
+    content = f"name,sales_rep,service_rep_staff_id\nAlfa SRL,Maria Ionescu,\nBeta SRL,Ana Pop,\nGama SRL,,{uuid4()}\n"
+    started = await h.uses.start_import(StartImport("reps.csv", content))
+    await h.uses.wait_for_imports()
+    done = await h.uses.import_status(started.id)
+    assert done.status == "rejected" and h.repo.partners == {}
+    [nobody, two, unknown_id] = done.errors
+    assert (nobody["row"], nobody["field"], nobody["code"], nobody["params"]) == (
+        2,
+        "sales_rep",
+        "partner_import.staff_not_found",
+        {"value": "Maria Ionescu"},
+    )
+    assert (two["code"], two["params"]) == ("partner_import.staff_ambiguous", {"value": "Ana Pop", "count": 2})
+    assert (unknown_id["field"], unknown_id["code"]) == ("service_rep_staff_id", "partner_import.staff_not_found")
+
+
 async def test_an_unreadable_file_is_refused_before_any_import_is_recorded() -> None:
     h = Harness()
     with pytest.raises(Invalid, match="unknown columns"):

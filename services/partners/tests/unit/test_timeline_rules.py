@@ -79,6 +79,22 @@ def test_campaign_members_added_make_one_entry_per_partner() -> None:
     assert [e.partner_id for e in entries_for(envelope(event), event)] == [str(a), str(b)]
 
 
+def test_a_campaign_membership_entry_names_the_campaign_and_an_older_event_without_a_name_still_reads() -> None:
+    partner, campaign = uuid4(), uuid4()
+    added = cmp.CampaignMembersAdded(campaign_id=campaign, partner_ids=[partner], campaign_name="Toamnă Brașov")
+    removed = cmp.CampaignMemberRemoved(campaign_id=campaign, partner_id=partner, campaign_name="Toamnă Brașov")
+    older = cmp.CampaignMembersAdded(campaign_id=campaign, partner_ids=[partner])
+    [joined] = entries_for(envelope(added), added)
+    [left] = entries_for(envelope(removed, "e2"), removed)
+    [before] = entries_for(envelope(older, "e3"), older)
+    assert (joined.title, joined.details) == (
+        "Partener adăugat în campania Toamnă Brașov",
+        {"campaign_name": "Toamnă Brașov"},
+    )
+    assert left.title == "Partener scos din campania Toamnă Brașov" and left.ref_id == str(campaign)
+    assert (before.title, before.details) == ("Partener adăugat în campanie", {})
+
+
 def test_commands_reminders_and_facts_without_a_partner_make_no_entry() -> None:
     command = opp.OfferRequested(request_id=uuid4(), opportunity_id=uuid4(), partner_id=uuid4(), lines=[])
     due = tsk.TaskDue(

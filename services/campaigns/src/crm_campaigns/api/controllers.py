@@ -142,9 +142,16 @@ class CampaignController(Controller):
 
     @get("/", summary="List campaigns")
     async def list(
-        self, uses: Uses, name: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0
+        self,
+        uses: Uses,
+        name: FromQuery[str | None] = None,
+        partner_id: Annotated[
+            UUID | None, Parameter(description="Only the campaigns this partner is a member of (M2).")
+        ] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
-        items, total = await uses.campaigns(name=name, limit=limit, offset=offset)
+        items, total = await uses.campaigns(name=name, limit=limit, offset=offset, member=partner_id)
         return {"items": [campaign_json(c) for c in items], "total": total}
 
     @get("/search", summary="Campaigns for pickers: name word starts, accents and case ignored")

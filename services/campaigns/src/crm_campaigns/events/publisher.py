@@ -54,17 +54,21 @@ class KafkaPublisher:
     async def campaign_updated(self, c: Campaign) -> None:
         await self._emit(CampaignUpdated(**self._state(c)))
 
-    async def members_added(self, campaign_id: UUID, partner_ids: Sequence[UUID]) -> None:
+    async def members_added(self, campaign_id: UUID, partner_ids: Sequence[UUID], *, campaign_name: str) -> None:
         """One event per chunk of partner ids, so a large selection never makes one huge record."""
         for start in range(0, len(partner_ids), self._chunk):
             await self._emit(
                 CampaignMembersAdded(
-                    campaign_id=campaign_id, partner_ids=list(partner_ids[start : start + self._chunk])
+                    campaign_id=campaign_id,
+                    partner_ids=list(partner_ids[start : start + self._chunk]),
+                    campaign_name=campaign_name,
                 )
             )
 
-    async def member_removed(self, campaign_id: UUID, partner_id: UUID) -> None:
-        await self._emit(CampaignMemberRemoved(campaign_id=campaign_id, partner_id=partner_id))
+    async def member_removed(self, campaign_id: UUID, partner_id: UUID, *, campaign_name: str) -> None:
+        await self._emit(
+            CampaignMemberRemoved(campaign_id=campaign_id, partner_id=partner_id, campaign_name=campaign_name)
+        )
 
     async def cost_attached(self, fact: Fact) -> None:
         await self._emit(

@@ -218,8 +218,16 @@ class SqlRepository:
         row = (await self.conn.execute(query)).first()
         return _campaign(row) if row else None
 
-    async def list_campaigns(self, *, name: str | None, limit: int, offset: int) -> tuple[list[Campaign], int]:
-        where = sa.true() if not name else campaigns.c.name.ilike(f"%{name}%")
+    async def list_campaigns(
+        self, *, name: str | None, limit: int, offset: int, member: UUID | None = None
+    ) -> tuple[list[Campaign], int]:
+        where: sa.ColumnElement[bool] = sa.true() if not name else campaigns.c.name.ilike(f"%{name}%")
+        if member is not None:
+            # one primary-key probe of members per campaign: there are few campaigns and many members
+            joined = sa.select(members.c.partner_id).where(
+                members.c.campaign_id == campaigns.c.id, members.c.partner_id == member
+            )
+            where = sa.and_(where, joined.exists())
         total = (await self.conn.execute(sa.select(sa.func.count()).select_from(campaigns).where(where))).scalar_one()
         rows = await self.conn.execute(
             sa.select(campaigns)

@@ -192,6 +192,26 @@ def duplicate_of(text: str | None) -> dict[str, str] | None:
     return {"file": "" if file == "an earlier import" else file, "import_id": found["import_id"]}
 
 
+_IMPORT_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^(?P<broken>\d+) of (?P<total>\d+) rows have errors; nothing was imported$"),
+        N_("%(broken)s din %(total)s rânduri au erori; nu s-a importat nimic."),
+    ),
+    (re.compile(r"^(?P<count>\d+) partners imported$"), N_("%(count)s parteneri importați.")),
+)
+"""What a partner import says when it ends (``crm_partners.domain.imports``): rejected or imported."""
+
+
+def import_message(language: str, text: str | None) -> str:
+    """A partner import's closing message in ``language``; another one (a failure's reason) is shown as written."""
+    for pattern, msgid in _IMPORT_MESSAGES:
+        found = pattern.match(text or "")
+        if found is not None:
+            values = {k: formatting.number(int(v), language) for k, v in found.groupdict().items()}
+            return i18n.gettext(language, msgid, **values)
+    return text or ""
+
+
 _DOCUMENT_LABELS = {
     "OfferIssued": N_("Ofertă"),
     "ClientOrderPlaced": N_("Comandă client"),
@@ -237,6 +257,13 @@ def _said(language: str, type_: str, d: Mapping[str, Any], zone: dt.tzinfo) -> s
         )
     if type_ == "EstimateIssued" and "total" in d:
         return i18n.gettext(language, N_("Deviz emis: %(amount)s"), amount=money("total"))
+    if type_ in ("CampaignMembersAdded", "CampaignMemberRemoved") and d.get("campaign_name"):
+        msgid = (
+            N_("Partener adăugat în campania %(campaign)s")
+            if type_ == "CampaignMembersAdded"
+            else N_("Partener scos din campania %(campaign)s")
+        )
+        return i18n.gettext(language, msgid, campaign=d["campaign_name"])
     if type_ == "ContractEnded" and "ended_on" in d and "number" in d:
         date = formatting.date(d["ended_on"], language)
         return i18n.gettext(language, N_("Contract %(number)s încheiat la %(date)s"), number=d["number"], date=date)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from crm_kit.identity import ROLES
+
 
 @dataclass(frozen=True)
 class Permission:
@@ -21,11 +23,14 @@ class Permission:
 
 _MANAGERS = frozenset({"admin", "manager"})
 _ADMIN = frozenset({"admin"})
+_EVERYONE = frozenset(ROLES)
 
 PERMISSIONS: Mapping[str, Permission] = {
     "settings": Permission(_MANAGERS, "PUT /api/reminder-settings"),
     "staff": Permission(_MANAGERS, "POST /api/staff"),
     "campaign.write": Permission(_MANAGERS, "POST /api/campaigns"),
+    "opportunity.write": Permission(_EVERYONE, "POST /api/opportunities"),
+    "task.write": Permission(_EVERYONE, "POST /api/tasks"),
     "stage_weights.write": Permission(_MANAGERS, "PUT /api/stage-weights"),
     "lost_reasons.write": Permission(_MANAGERS, "POST /api/lost-reasons"),
     "task_settings.write": Permission(_MANAGERS, "PUT /api/reminder-settings"),

@@ -97,6 +97,11 @@ def _by_code(language: str, extra: Mapping[str, Any]) -> str | None:
         return named
 
 
+def row_problem(language: str, item: Mapping[str, Any]) -> str:
+    """One per-row error of a CSV import (``{"row", "field", "message", "code"?, "params"?}``) in ``language``."""
+    return _by_code(language, item) or i18n.gettext(language, str(item.get("message") or ""))
+
+
 def field_errors(language: str, error: Any) -> list[FieldError]:
     """The refused fields of an ``ApiError`` (a 400/422 naming fields), in ``language``; [] when none."""
     extra = getattr(error, "extra", None)

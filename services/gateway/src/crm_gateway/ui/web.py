@@ -220,6 +220,14 @@ def configure_templates(
         return notes.issuer(lang_of(ctx), task)
 
     @pass_context
+    def row_problem(ctx: Context, item: Mapping[str, Any]) -> str:
+        return problems.row_problem(lang_of(ctx), item)
+
+    @pass_context
+    def import_message(ctx: Context, text: str | None) -> str:
+        return notes.import_message(lang_of(ctx), text)
+
+    @pass_context
     def email_note(ctx: Context, status: str | None, text: str | None) -> str:
         return notes.email_note(lang_of(ctx), status, text)
 
@@ -309,6 +317,8 @@ def configure_templates(
     env.filters["note"] = note
     env.filters["history"] = history
     env.filters["issuer"] = issuer
+    env.filters["row_problem"] = row_problem
+    env.filters["import_message"] = import_message
     env.filters["message_body"] = notes.message_body
     env.filters["money"] = money
     env.filters["month"] = month

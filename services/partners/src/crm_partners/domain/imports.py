@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as _field
 from datetime import datetime
 
 from crm_kit.errors import Invalid
+from crm_kit.ids import is_uuid
 from crm_partners.domain.emails import split_emails
 from crm_partners.domain.partners import ContactInput, Partner, PartnerInput, SiteInput
+from crm_partners.domain.staff import StaffMember
 from crm_partners.domain.text import fold
 
 COLUMNS = (
@@ -30,6 +33,8 @@ COLUMNS = (
     "contact_role",
     "contact_email",
     "contact_phone",
+    "sales_rep",
+    "service_rep",
     "sales_rep_staff_id",
     "service_rep_staff_id",
     "campaign_id",
@@ -37,7 +42,14 @@ COLUMNS = (
     "interests",
     "service_responsible",
 )
-"""The columns a file may have (in any order); only ``name`` is required."""
+"""The columns a file may have (in any order); only ``name`` is required.
+
+``sales_rep`` and ``service_rep`` name a staff member by email, user login or name (an id works too);
+``sales_rep_staff_id`` and ``service_rep_staff_id`` are the same with ids, kept for older files.
+"""
+
+STAFF_COLUMNS = {"sales_rep": "sales_rep_staff_id", "service_rep": "service_rep_staff_id"}
+"""The friendly staff columns and the id columns they fill."""
 
 _ALIASES = {
     "tip": "kind",
@@ -67,6 +79,9 @@ _ALIASES = {
     "concurenti": "competitors",
     "interese": "interests",
     "responsabil service": "service_responsible",
+    "reprezentant vanzari": "sales_rep",
+    "agent vanzari": "sales_rep",
+    "reprezentant service": "service_rep",
 }
 
 _KINDS = {"client": "client", "lead": "lead", "prospect": "lead", "supplier": "supplier", "furnizor": "supplier"}
@@ -74,14 +89,22 @@ _KINDS = {"client": "client", "lead": "lead", "prospect": "lead", "supplier": "s
 
 @dataclass(frozen=True)
 class RowError:
-    """What is wrong with one row: its line in the file (the header is line 1), the field, the message."""
+    """What is wrong with one row: its line in the file (the header is line 1), the field, the message.
+
+    ``code`` and ``params`` (``crm_kit.errors``) let the web UI say it in the reader's language.
+    """
 
     row: int
     field: str
     message: str
+    code: str | None = None
+    params: Mapping[str, object] = _field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {"row": self.row, "field": self.field, "message": self.message}
+        found: dict[str, object] = {"row": self.row, "field": self.field, "message": self.message}
+        if self.code:
+            found.update(code=self.code, params=dict(self.params))
+        return found
 
 
 def _column(header: str) -> str | None:
@@ -133,6 +156,81 @@ def read_rows(text: str, *, max_rows: int) -> list[tuple[int, dict[str, str]]]:
     if not rows:
         raise Invalid("the file has no data rows", code="partner_import.no_rows")
     return rows
+
+
+def staff_references(rows: Iterable[tuple[int, Mapping[str, str]]]) -> set[str]:
+    """The staff the rows name other than by id (emails, logins, names), each once, to be looked up together."""
+    return {
+        value
+        for _, row in rows
+        for column in STAFF_COLUMNS
+        if (value := (row.get(column) or "").strip()) and not is_uuid(value)
+    }
+
+
+def staff_key(reference: str) -> str:
+    """How a staff reference is compared: an email or login in lower case, a name folded (no diacritics)."""
+    return fold(reference)
+
+
+@dataclass(frozen=True)
+class StaffDirectory:
+    """The staff members a file's references found, by the keys a row may use (email, login, name)."""
+
+    by_key: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, members: Iterable[StaffMember]) -> StaffDirectory:
+        keys: dict[str, set[str]] = {}
+        for m in members:
+            for ref in (m.email, m.user_login, m.name):
+                if ref:
+                    keys.setdefault(staff_key(ref), set()).add(m.id)
+        return cls({k: frozenset(v) for k, v in keys.items()})
+
+    def ids(self, reference: str) -> frozenset[str]:
+        return self.by_key.get(staff_key(reference), frozenset())
+
+
+def resolve_staff(rows: list[tuple[int, dict[str, str]]], directory: StaffDirectory) -> list[RowError]:
+    """Put each row's representatives (a staff email, login, name or id) in their id columns, in place.
+
+    Returns:
+        An error for each reference that names nobody, or several people (then the email tells them apart).
+    """
+    errors: list[RowError] = []
+    for line, row in rows:
+        for column, id_column in STAFF_COLUMNS.items():
+            value = (row.pop(column, "") or "").strip()
+            if not value:
+                continue
+            if is_uuid(value):
+                row[id_column] = value
+                continue
+            found = directory.ids(value)
+            if len(found) == 1:
+                row[id_column] = next(iter(found))
+            elif not found:
+                errors.append(
+                    RowError(
+                        line,
+                        column,
+                        f"no staff member with the email, login or name {value}",
+                        "partner_import.staff_not_found",
+                        {"value": value},
+                    )
+                )
+            else:
+                errors.append(
+                    RowError(
+                        line,
+                        column,
+                        f"{len(found)} staff members are named {value}; give the email",
+                        "partner_import.staff_ambiguous",
+                        {"value": value, "count": len(found)},
+                    )
+                )
+    return errors
 
 
 def _list(value: str) -> list[str]:
@@ -190,9 +288,21 @@ def check_rows(
         try:
             built.append((line, build(row_input(row))))
         except Invalid as exc:
-            items = exc.extra.get("errors") or [{"field": "", "message": exc.message}]
-            errors += [RowError(line, str(item["field"]), str(item["message"])) for item in items]  # type: ignore[attr-defined]
+            items = exc.extra.get("errors") or [{"field": "", "message": exc.message, "code": exc.extra.get("code")}]
+            errors += [_row_error(line, item) for item in items]  # type: ignore[attr-defined]
     return built, errors
+
+
+def _row_error(line: int, item: Mapping[str, object]) -> RowError:
+    code = item.get("code")
+    params = item.get("params")
+    return RowError(
+        line,
+        str(item["field"]),
+        str(item["message"]),
+        str(code) if code else None,
+        dict(params) if isinstance(params, Mapping) else {},
+    )
 
 
 def repeated_in_file(built: list[tuple[int, Partner]]) -> list[RowError]:
@@ -203,12 +313,28 @@ def repeated_in_file(built: list[tuple[int, Partner]]) -> list[RowError]:
     for line, partner in built:
         for email in partner.emails:
             if email in first_email:
-                errors.append(RowError(line, "emails", f"{email} is also on line {first_email[email]}"))
+                errors.append(
+                    RowError(
+                        line,
+                        "emails",
+                        f"{email} is also on line {first_email[email]}",
+                        "partner_import.email_in_file",
+                        {"email": email, "line": first_email[email]},
+                    )
+                )
             else:
                 first_email[email] = line
         digits = partner.fiscal_digits
         if digits and digits in first_cui:
-            errors.append(RowError(line, "fiscal_code", f"fiscal code {digits} is also on line {first_cui[digits]}"))
+            errors.append(
+                RowError(
+                    line,
+                    "fiscal_code",
+                    f"fiscal code {digits} is also on line {first_cui[digits]}",
+                    "partner_import.fiscal_code_in_file",
+                    {"fiscal_code": digits, "line": first_cui[digits]},
+                )
+            )
         elif digits:
             first_cui[digits] = line
     return errors
@@ -226,16 +352,39 @@ def check_against_directory(
     for line, partner in built:
         for email in sorted(partner.emails):
             if email in email_owners:
-                errors.append(RowError(line, "emails", f"{email} already belongs to partner {email_owners[email]}"))
+                owner = email_owners[email]
+                errors.append(
+                    RowError(
+                        line,
+                        "emails",
+                        f"{email} already belongs to partner {owner}",
+                        "partner.email_taken",
+                        {"email": email, "owner": owner},
+                    )
+                )
         if partner.fiscal_digits and partner.fiscal_digits in fiscal_owners:
             owner = fiscal_owners[partner.fiscal_digits]
             errors.append(
-                RowError(line, "fiscal_code", f"fiscal code {partner.fiscal_digits} is already partner {owner}")
+                RowError(
+                    line,
+                    "fiscal_code",
+                    f"fiscal code {partner.fiscal_digits} is already partner {owner}",
+                    "partner.fiscal_code_taken",
+                    {"fiscal_code": partner.fiscal_digits, "owner": owner},
+                )
             )
         for field_name in ("sales_rep_staff_id", "service_rep_staff_id"):
             staff_id = getattr(partner, field_name)
             if staff_id and staff_id not in known_staff:
-                errors.append(RowError(line, field_name, f"no staff member {staff_id}"))
+                errors.append(
+                    RowError(
+                        line,
+                        field_name,
+                        f"no staff member {staff_id}",
+                        "partner_import.staff_not_found",
+                        {"value": staff_id},
+                    )
+                )
     return errors
 
 

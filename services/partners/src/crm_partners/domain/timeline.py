@@ -248,7 +248,9 @@ def _payment(e: Mapping[str, Any]) -> Said:
 
 def _member(verb: str) -> Callable[[Mapping[str, Any]], Said]:
     def said(e: Mapping[str, Any]) -> Said:
-        return "campaign", f"Partener {verb} campanie", "campaign", str(e["campaign_id"]), {}
+        name = e.get("campaign_name")
+        title = f"Partener {verb} campania {name}" if name else f"Partener {verb} campanie"
+        return "campaign", title, "campaign", str(e["campaign_id"]), {"campaign_name": name}
 
     return said
 

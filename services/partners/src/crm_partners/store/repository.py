@@ -576,6 +576,21 @@ class SqlRepository:
             found |= set((await self.conn.execute(sa.select(t.staff.c.id).where(t.staff.c.id.in_(chunk)))).scalars())
         return found
 
+    async def staff_by_references(self, references: Iterable[str]) -> list[StaffMember]:
+        """The staff members whose email, login or folded name is one of these, in one query per chunk."""
+        found: dict[str, StaffMember] = {}
+        for chunk in _chunks(fold(r) for r in references if r.strip()):
+            lowered = sorted({r.lower() for r in chunk})
+            query = sa.select(t.staff).where(
+                sa.or_(
+                    t.staff.c.name_key.in_(chunk),
+                    sa.func.lower(t.staff.c.email).in_(lowered),
+                    sa.func.lower(t.staff.c.user_login).in_(lowered),
+                )
+            )
+            found.update((m.id, m) for m in map(_staff_from, await self.conn.execute(query)))
+        return list(found.values())
+
     async def list_staff(
         self,
         *,

@@ -101,15 +101,22 @@ async def opportunity_list(
     title: FromQuery[str | None] = None,
     offset: FromQuery[int] = 0,
 ) -> Template:
-    """Opportunities, filtered, and the form to open one (O1)."""
+    """Opportunities, filtered, and the form to open one (O1).
+
+    ``?partner_id=`` (the partner page's "new opportunity") shows that partner's opportunities and opens the
+    form with the partner chosen, by name.
+    """
     params = {"stage": stage, "partner_id": partner_id, "campaign_id": campaign_id, "title": title}
-    page = await api.get("/api/opportunities", params={**params, "limit": 50, "offset": offset})
+    page, partner = await together(
+        api.get("/api/opportunities", params={**params, "limit": 50, "offset": offset}),
+        partner_choice(api, partner_id),
+    )
     return Template(
         "opportunities/list.html",
         context={
             "page": page,
             "filters": params,
-            "partner": await partner_choice(api, None),
+            "partner": partner,
             "stages": STAGES,
             "offset": offset,
         },

@@ -21,7 +21,7 @@ from crm_gateway.ui.forms import number as _number
 from crm_gateway.ui.forms import optional_items as _optional
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.i18n import N_
-from crm_gateway.ui.pickers import campaign_choice, staff_choice
+from crm_gateway.ui.pickers import campaign_choice, names_of, staff_choice
 from crm_gateway.ui.web import not_found_page
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -68,29 +68,42 @@ def _words(text: str | None) -> list[str]:
     return [w.strip() for w in (text or "").replace(";", ",").split(",") if w.strip()]
 
 
+FIELDS_SEPARATOR = ";"
+"""What separates the fields of a site or contact line on the partner form; a field's several values take ``,``."""
+
+
+def _site_line(line: str) -> tuple[str, str]:
+    """A site line's name and emails: ``Nume sediu; a@x.ro, b@x.ro`` (the older ``Nume sediu: ...`` still reads)."""
+    for separator in (FIELDS_SEPARATOR, ":"):
+        if separator in line:
+            name, _, emails = line.partition(separator)
+            return name.strip(), emails
+    return ("", line) if "@" in line else (line.strip(), "")
+
+
 def parse_sites(text: str | None, existing: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Sites from the form's lines ``Nume sediu: a@x.ro, b@x.ro``; a site keeps its id when its name is unchanged."""
+    """Sites from the form's lines ``Nume sediu; a@x.ro, b@x.ro``; a site keeps its id when its name is unchanged."""
     by_name = {s["name"].casefold(): s["site_id"] for s in existing or []}
     sites = []
     for line in (text or "").splitlines():
         if not line.strip():
             continue
-        name, _, emails = line.partition(":") if ":" in line else ("", "", line)
-        site: dict[str, Any] = {"name": name.strip(), "emails": _words(emails.replace(" ", ","))}
-        if name.strip().casefold() in by_name:
-            site["site_id"] = by_name[name.strip().casefold()]
+        name, emails = _site_line(line)
+        site: dict[str, Any] = {"name": name, "emails": _words(emails.replace(" ", ","))}
+        if name.casefold() in by_name:
+            site["site_id"] = by_name[name.casefold()]
         sites.append(site)
     return sites
 
 
 def parse_contacts(text: str | None, existing: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Contacts from the form's lines ``Nume; funcție; email; telefon``."""
+    """Contacts from the form's lines ``Nume; funcție; email; telefon`` (fields separated as a site's)."""
     by_name = {c["name"].casefold(): c["contact_id"] for c in existing or []}
     contacts = []
     for line in (text or "").splitlines():
         if not line.strip():
             continue
-        parts = [p.strip() or None for p in line.split(";")] + [None] * 4
+        parts = [p.strip() or None for p in line.split(FIELDS_SEPARATOR)] + [None] * 4
         contact: dict[str, Any] = {"name": parts[0] or "", "role": parts[1], "email": parts[2], "phone": parts[3]}
         if (parts[0] or "").casefold() in by_name:
             contact["contact_id"] = by_name[(parts[0] or "").casefold()]
@@ -99,12 +112,15 @@ def parse_contacts(text: str | None, existing: list[dict[str, Any]] | None = Non
 
 
 def sites_text(partner: dict[str, Any]) -> str:
-    return "\n".join(f"{s['name']}: {', '.join(s['emails'])}" for s in partner.get("sites", []))
+    """The partner's sites as the form's lines (``Nume sediu; a@x.ro, b@x.ro``)."""
+    return "\n".join(f"{s['name']}{FIELDS_SEPARATOR} {', '.join(s['emails'])}" for s in partner.get("sites", []))
 
 
 def contacts_text(partner: dict[str, Any]) -> str:
+    """The partner's contacts as the form's lines (``Nume; funcție; email; telefon``)."""
     return "\n".join(
-        "; ".join(c.get(k) or "" for k in ("name", "role", "email", "phone")) for c in partner.get("contacts", [])
+        f"{FIELDS_SEPARATOR} ".join(c.get(k) or "" for k in ("name", "role", "email", "phone"))
+        for c in partner.get("contacts", [])
     )
 
 
@@ -284,18 +300,51 @@ async def _partner_and_reps(api: ApiClient, partner_id: UUID) -> tuple[dict[str,
     return partner, {rep["id"]: rep for rep in reps}
 
 
+MEMBERSHIP_TYPES = ("CampaignMembersAdded", "CampaignMemberRemoved")
+
+
+async def _name_campaigns(api: ApiClient, history: dict[str, Any]) -> None:
+    """Give the campaign entries recorded before events carried the campaign's name that name (H1), in place.
+
+    Only the campaigns of the shown page are asked, each once and together; one the campaigns service cannot
+    name keeps the entry's plain sentence.
+    """
+    unnamed = [
+        e
+        for e in history.get("items", [])
+        if e.get("type") in MEMBERSHIP_TYPES and e.get("ref_id") and not (e.get("details") or {}).get("campaign_name")
+    ]
+    if not unnamed:
+        return
+    names = await names_of(api, "/api/campaigns", (e["ref_id"] for e in unnamed))
+    for entry in unnamed:
+        if entry["ref_id"] in names:
+            entry["details"] = {**(entry.get("details") or {}), "campaign_name": names[entry["ref_id"]]}
+
+
+async def _campaigns_of(api: ApiClient, partner: dict[str, Any], member_of: list[Any]) -> list[dict[str, str]]:
+    """The campaigns to show on the partner page: the lead's own (L1) first, then those it is a member of (M2)."""
+    campaigns = [{"id": str(c["id"]), "name": str(c.get("name") or c["id"])} for c in member_of if c.get("id")]
+    origin = str(partner.get("campaign_id") or "")
+    if origin and origin not in {c["id"] for c in campaigns}:
+        campaigns.insert(0, await campaign_choice(api, origin))
+    return campaigns
+
+
 async def _partner_page(
     api: ApiClient, partner_id: UUID, *, kind: str | None, offset: int, error: ApiError | None = None
 ) -> Template:
     # Independent reads, so they run together: the page takes as long as the slowest, not as their sum.
-    (partner, staff), history, dossiers = await together(
+    (partner, staff), history, dossiers, member_of = await together(
         _partner_and_reps(api, partner_id),
         api.get(
             f"/api/partners/{partner_id}/history",
             params={"kind": kind, "limit": HISTORY_PAGE, "offset": max(offset, 0)},
         ),
         _optional(api, "/api/dossiers", {"partner_id": str(partner_id), "limit": 100}),
+        _optional(api, "/api/campaigns", {"partner_id": str(partner_id), "limit": 100}),
     )
+    campaigns, _ = await together(_campaigns_of(api, partner, member_of), _name_campaigns(api, history))
     return Template(
         "partners/detail.html",
         context={
@@ -307,6 +356,7 @@ async def _partner_page(
             "page_size": HISTORY_PAGE,
             "staff": staff,
             "dossiers": dossiers,
+            "campaigns": campaigns,
             "kinds": KINDS,
             "error": error,
         },
