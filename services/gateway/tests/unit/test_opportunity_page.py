@@ -228,3 +228,21 @@ def test_an_opportunity_a_campaign_opened_names_the_campaign_as_its_author(langu
     html = detail(language, campaign_name="Toamna 2026", stage_history=history)
     assert f'<span class="author">{author}</span>' in html
     assert ">campaigns<" not in html
+
+
+def test_no_stage_is_chosen_for_the_user_so_a_save_never_moves_the_opportunity_back_by_default() -> None:
+    for language, prompt in (("ro", "Alegeți etapa…"), ("en", "Choose the stage…")):
+        html = detail(language, stage="offer", next_stages=["presentation", "negotiation", "lost"])
+        stage = re.search(r'<select name="stage" required>(.*?)</select>', html)
+        assert stage is not None
+        assert f'<option value="" disabled selected>{prompt}</option>' in stage.group(1)
+        assert "selected" not in stage.group(1).split("</option>", 1)[1]
+
+
+def test_the_home_page_offers_an_agent_only_the_tiles_of_the_menu() -> None:
+    tiles = render("home/index.html", user=AGENT, me=AGENT, tasks=None, is_admin=False)
+    boss = User(id="u-3", username="ion", role="manager", staff_id=STAFF)
+    manager = render("home/index.html", user=boss, me=boss, tasks=None, is_admin=False)
+    assert 'href="/partners"' in tiles and 'href="/tasks"' in tiles
+    assert 'class="tile" href="/settings"' not in tiles and 'class="tile" href="/staff"' not in tiles
+    assert 'class="tile" href="/settings"' in manager and 'class="tile" href="/staff"' in manager
