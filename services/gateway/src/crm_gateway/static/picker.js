@@ -50,7 +50,8 @@
         list.appendChild(li);
       });
       open(items.length > 0);
-      say(items.length ? box.dataset.count.replace("{n}", String(items.length)) : box.dataset.empty);
+      const count = items.length === 1 && box.dataset.countOne ? box.dataset.countOne : box.dataset.count;
+      say(items.length ? count.replace("{n}", String(items.length)) : box.dataset.empty);
       highlight(items.length ? 0 : -1);
     }
 
