@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from crm_kit import kafka, outbox
 from crm_kit.outbox import Relay
 from crm_kit.store import Database, kit_tables
 
@@ -125,4 +127,29 @@ async def test_a_row_that_appears_below_the_rows_already_sent_goes_out_on_the_ne
 
     assert producer.ids == [f"e{i}" for i in range(10, 17)] + ["e5"]
     assert await unsent(db) == []
+    await db.dispose()
+
+
+class StuckProducer(RecordingProducer):
+    """Takes every batch and never hears back: aiokafka retrying a leader that is gone (see ACK_DEADLINE_SECONDS)."""
+
+    async def send_batch(self, batch: RecordingBatch, topic: str, *, partition: int) -> Any:
+        self.ids += batch.ids
+        return asyncio.get_running_loop().create_future()
+
+
+async def test_a_batch_the_broker_never_acknowledges_fails_the_pass_and_its_rows_stay_unsent(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(outbox, "ACK_DEADLINE_SECONDS", 0.2)
+    db = await database(tmp_path)
+    async with db.transaction() as conn:
+        await conn.execute(db.metadata.tables["outbox"].insert(), [row(i) for i in range(1, 4)])
+    relay = Relay(db, "unused:9092", name="drain", batch_size=10)
+
+    with pytest.raises(TimeoutError) as failed:
+        await relay.drain(StuckProducer())  # type: ignore[arg-type]
+    assert kafka.is_broker_error(failed.value)  # run() marks the broker down and starts a new producer
+    assert await unsent(db) == [1, 2, 3]
+    assert await relay.drain(RecordingProducer()) == 3  # type: ignore[arg-type]  # the new producer sends them
     await db.dispose()

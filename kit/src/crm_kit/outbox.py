@@ -25,6 +25,15 @@ from crm_kit.waiting import nap
 
 log = logging.getLogger(__name__)
 
+ACK_DEADLINE_SECONDS = 45.0
+"""How long the relay waits for the broker to acknowledge a batch before it starts a new producer.
+
+Measured in the container stack (3 brokers, one stopped): a producer whose metadata had come from the stopping
+broker listed only that broker, retried its sends to it every 100 ms and could not refresh its metadata for
+the 180 s of the test; the rows stayed unsent. A new producer bootstraps from every address and goes on."""
+STOP_DEADLINE_SECONDS = 10.0
+"""How long stopping a producer may take (it flushes pending batches) before it is abandoned."""
+
 _HEADER_PAIRS = msgspec.json.Decoder(list[tuple[str, str]])
 """Reads the outbox's header column (a JSON array of [name, text] pairs) straight into pairs."""
 
@@ -289,7 +298,10 @@ class Relay:
             while rows and (stop is None or not stop.is_set()):
                 futures = await self._send(producer, rows)
                 upcoming = await self._unsent(rows[-1].id)
-                await asyncio.gather(*futures)
+                # aiokafka retries a send to a partition leader it still believes in for ever; a producer whose
+                # metadata names only a broker that is gone never learns better. A batch not acknowledged in
+                # ACK_DEADLINE_SECONDS is a broker failure: run() starts a new producer from the bootstrap list.
+                await asyncio.wait_for(asyncio.gather(*futures), ACK_DEADLINE_SECONDS)
                 if marking is not None:
                     await marking
                 marking = asyncio.create_task(self._mark_sent([row.id for row in rows]))
@@ -360,6 +372,7 @@ class Relay:
 
 async def _stop_quietly(producer: Any) -> None:
     try:
-        await producer.stop()
+        # stop() flushes what is pending: towards a broker that is gone it would wait for ever.
+        await asyncio.wait_for(producer.stop(), STOP_DEADLINE_SECONDS)
     except Exception:
         log.warning("producer stop failed", exc_info=True)
