@@ -5,36 +5,14 @@ Screenshots go to ``CRM_UI_SHOTS`` (a folder) when it is set.
 
 from __future__ import annotations
 
-import os
 from email.header import decode_header, make_header
-from pathlib import Path
 from typing import Any
 
-import httpx
-
 from crm_kit.smtp_sink import SmtpSink
-from crm_kit.testing import eventually
+from crm_kit.testing import created, eventually, shoot
 from crm_kit.testing.stack import start_stack
 
 LANGUAGES = {"ro": ("Factură", "Pune la dosar", "arhiva ro"), "en": ("Invoice", "File in dossier", "arhiva en")}
-
-
-async def _created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST until the owning service accepts it (its read models fill from events)."""
-
-    async def attempt() -> dict[str, Any] | None:
-        response = await client.post(path, json=body)
-        assert response.status_code < 500, response.text
-        return dict(response.json()) if response.status_code in (200, 201, 202) else None
-
-    return await eventually(attempt, timeout=60)  # type: ignore[no-any-return]
-
-
-async def _shoot(page: Any, name: str) -> None:
-    folder = os.environ.get("CRM_UI_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 async def test_an_invoice_is_emailed_with_its_pdf_and_filed_in_a_dossier_from_its_page_in_both_languages(
@@ -46,7 +24,7 @@ async def test_an_invoice_is_emailed_with_its_pdf_and_filed_in_a_dossier_from_it
         overrides={"notifier": {"smtp_port": smtp_sink.port, "send_backoff_seconds": 0.2}},
     ) as stack:
         api = stack.client
-        partner = await _created(
+        partner = await created(
             api,
             "/api/partners",
             {
@@ -55,20 +33,20 @@ async def test_an_invoice_is_emailed_with_its_pdf_and_filed_in_a_dossier_from_it
                 "sites": [{"name": "Sediu", "emails": ["office@alfa.ro"]}],
             },
         )
-        await _created(
+        await created(
             api,
             "/api/articles",
             {"code": "LIC", "name": "Licență", "unit": "buc", "price": "100.00", "vat_rate": "21", "photos": []},
         )
         dossiers = {
-            lang: await _created(
+            lang: await created(
                 api, "/api/dossiers", {"name": f"Arhivă {lang.upper()} 2026", "partner_id": partner["id"]}
             )
             for lang in LANGUAGES
         }
         await stack.login(page)
         for lang, (kind, file_action, query) in LANGUAGES.items():
-            invoice = await _created(
+            invoice = await created(
                 api, "/api/invoices", {"partner_id": partner["id"], "lines": [{"article_code": "LIC", "qty": "2"}]}
             )
 
@@ -80,7 +58,7 @@ async def test_an_invoice_is_emailed_with_its_pdf_and_filed_in_a_dossier_from_it
             await page.wait_for_url(f"**/documents/{invoice['id']}")
             context = await page.locator("#crm-context").text_content()
             assert invoice["id"] in (context or "") and partner["id"] in (context or "")  # F2 carries the invoice
-            await _shoot(page, f"invoice-{lang}")
+            await shoot(page, f"invoice-{lang}")
 
             # E1: the form opens filled in: the partner's address, the subject naming the invoice, its PDF
             await page.click("#email-document")
@@ -89,7 +67,7 @@ async def test_an_invoice_is_emailed_with_its_pdf_and_filed_in_a_dossier_from_it
             assert await page.is_checked("input[name=to_partner]")
             assert await page.is_checked("input[name=attach_printout]")
             assert "office@alfa.ro" in await page.locator("#email-form").inner_text()
-            await _shoot(page, f"email-form-{lang}")
+            await shoot(page, f"email-form-{lang}")
             await page.click("#email-form button[type=submit]")
             await page.wait_for_url("**/emails?email_id=*")
 
@@ -113,7 +91,7 @@ async def test_an_invoice_is_emailed_with_its_pdf_and_filed_in_a_dossier_from_it
             assert (await eventually(logged, timeout=30, interval=0.5))[0] in ("handed_over", "sent")
             link = page.locator("#email-log a.email-document")
             assert await link.get_attribute("href") == f"/documents/{invoice['id']}"
-            await _shoot(page, f"email-log-{lang}")
+            await shoot(page, f"email-log-{lang}")
 
             # D1: the invoice's printout goes into a dossier chosen by typing part of its name
             await page.goto(f"{stack.base_url}/documents/{invoice['id']}")
@@ -123,13 +101,13 @@ async def test_an_invoice_is_emailed_with_its_pdf_and_filed_in_a_dossier_from_it
             await option.first.wait_for()
             assert await option.count() == 1 and "Alfa Construcții SRL" in await option.first.inner_text()
             await option.first.click()
-            await _shoot(page, f"file-in-dossier-{lang}")
+            await shoot(page, f"file-in-dossier-{lang}")
             await page.click("#file-document button[type=submit]")
             await page.wait_for_url(f"**/dossiers/{dossiers[lang]['id']}?filed=1")
             rows = await page.locator("#documents tbody tr").all_inner_texts()
             assert len(rows) == 1 and f"{invoice['number']}.pdf" in rows[0]
             assert kind in rows[0]  # the source named, not a code, and linked back to the invoice
             assert await page.locator(f"#documents a[href='/documents/{invoice['id']}']").count() == 1
-            await _shoot(page, f"dossier-{lang}")
+            await shoot(page, f"dossier-{lang}")
         filed = (await api.get(f"/api/dossiers/{dossiers['en']['id']}")).json()["items"]
         assert [(d["source_type"], d["source_id"]) for d in filed] == [("invoice", invoice["id"])]

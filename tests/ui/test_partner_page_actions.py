@@ -7,44 +7,20 @@ Screenshots go to ``CRM_UI_SHOTS`` (a folder) when it is set.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
-
-import httpx
-
-from crm_kit.testing import eventually
+from crm_kit.testing import created, eventually, shoot
 from crm_kit.testing.stack import USER_PASSWORD, start_stack
 
 HISTORY = {"ro": "Partener adăugat în campania Toamnă Brașov", "en": "Partner added to the campaign Toamnă Brașov"}
 
 
-async def _created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST until the owning service accepts it (its read models fill from events)."""
-
-    async def attempt() -> dict[str, Any] | None:
-        response = await client.post(path, json=body)
-        assert response.status_code < 500, response.text
-        return dict(response.json()) if response.status_code in (200, 201, 202) else None
-
-    return await eventually(attempt, timeout=60)  # type: ignore[no-any-return]
-
-
-async def _shoot(page: Any, name: str) -> None:
-    folder = os.environ.get("CRM_UI_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 async def test_an_agent_opens_an_opportunity_and_a_task_for_a_campaign_member_from_its_page(service_env, page) -> None:
     async with start_stack(service_env, ["partners", "campaigns", "opportunities", "tasks"]) as stack:
         api = stack.client
-        partner = await _created(api, "/api/partners", {"kind": "client", "name": "Beta Instalații SRL"})
-        campaign = await _created(
+        partner = await created(api, "/api/partners", {"kind": "client", "name": "Beta Instalații SRL"})
+        campaign = await created(
             api, "/api/campaigns", {"name": "Toamnă Brașov", "starts_on": "2026-09-01", "ends_on": "2026-11-30"}
         )
-        await _created(api, f"/api/campaigns/{campaign['id']}/members", {"partner_ids": [partner["id"]]})
+        await created(api, f"/api/campaigns/{campaign['id']}/members", {"partner_ids": [partner["id"]]})
 
         async def in_history() -> bool:
             entries = (await api.get(f"/api/partners/{partner['id']}/history")).json()["items"]
@@ -62,7 +38,7 @@ async def test_an_agent_opens_an_opportunity_and_a_task_for_a_campaign_member_fr
                 f"/campaigns/{campaign['id']}",
             )
             assert HISTORY[lang] in await page.locator("#history").inner_text()
-            await _shoot(page, f"partner-page-{lang}")
+            await shoot(page, f"partner-page-{lang}")
 
         # New opportunity: the form opens with the partner chosen, by its name, and opens it for that partner.
         await page.goto(f"{stack.base_url}/lang/ro?next=/partners/{partner['id']}")
@@ -70,7 +46,7 @@ async def test_an_agent_opens_an_opportunity_and_a_task_for_a_campaign_member_fr
         await page.wait_for_url("**/opportunities?partner_id=*")
         assert await page.input_value("#new-opportunity-partner") == "Beta Instalații SRL"
         assert await page.input_value("#new-opportunity input[name=partner_id]") == partner["id"]
-        await _shoot(page, "partner-new-opportunity-ro")
+        await shoot(page, "partner-new-opportunity-ro")
         await page.fill("#new-opportunity input[name=title]", "Centrală termică")
         await page.click("#new-opportunity button[type=submit]")
         await page.wait_for_url("**/opportunities/*")
@@ -84,4 +60,4 @@ async def test_an_agent_opens_an_opportunity_and_a_task_for_a_campaign_member_fr
         picker = page.locator("div[data-picker]:has(input[name=partner_id])")
         assert await picker.locator("input.picker-text").input_value() == "Beta Instalații SRL"
         assert await picker.locator("input[name=partner_id]").input_value() == partner["id"]
-        await _shoot(page, "partner-new-task-ro")
+        await shoot(page, "partner-new-task-ro")

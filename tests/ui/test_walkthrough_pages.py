@@ -6,22 +6,14 @@ Screenshots go to ``CRM_UI_SHOTS`` (a folder) when it is set, in both languages.
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crm_gateway.api import stream
+from crm_kit.testing import shoot
 from crm_kit.testing.stack import Stack, start_stack
-
-
-async def _shoot(page: Any, name: str) -> None:
-    folder = os.environ.get("CRM_UI_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 async def _english(page: Any, stack: Stack) -> None:
@@ -49,7 +41,7 @@ async def test_the_documents_page_says_to_choose_a_partner_and_the_live_stream_l
         hint = page.locator("#partner-hint")
         assert (await hint.inner_text()).startswith("Alegeți un partener")
         await page.wait_for_timeout(1500)  # several keep-alives reach the page
-        await _shoot(page, "documents-no-partner-ro")
+        await shoot(page, "documents-no-partner-ro")
         # the partner search answering an empty body: the picker says the search failed, nothing is thrown
         await page.route("**/api/partners/search*", lambda route: route.fulfill(status=200, body=""))
         await page.get_by_role("combobox", name="Partener").press_sequentially("Alf", delay=20)
@@ -58,7 +50,7 @@ async def test_the_documents_page_says_to_choose_a_partner_and_the_live_stream_l
         await page.goto(f"{stack.base_url}/documents")
         assert (await page.locator("#partner-hint").inner_text()).startswith("Choose a partner")
         await page.wait_for_timeout(800)
-        await _shoot(page, "documents-no-partner-en")
+        await shoot(page, "documents-no-partner-en")
     assert problems == []
 
 
@@ -85,7 +77,7 @@ async def test_a_contract_invoice_without_its_month_is_refused_beside_the_month_
             assert await note.inner_text() == message
             assert await form.locator("select[name=period_month]").get_attribute("aria-invalid") == "true"
             assert await form.locator("input[name=source][value=contract]").is_checked()  # the form as it was
-            await _shoot(page, f"invoice-month-error-{language}")
+            await shoot(page, f"invoice-month-error-{language}")
 
 
 async def test_a_page_that_does_not_exist_keeps_the_menu_and_a_missing_partners_edit_page_says_so(
@@ -99,7 +91,7 @@ async def test_a_page_that_does_not_exist_keeps_the_menu_and_a_missing_partners_
         await page.goto(f"{stack.base_url}/nope")
         assert await page.locator("nav.nav a[data-nav='/partners']").is_visible()
         assert await page.locator("#error-message").inner_text() == "Pagina nu există."
-        await _shoot(page, "not-found-ro")
+        await shoot(page, "not-found-ro")
         await page.goto(f"{stack.base_url}/partners/{uuid.uuid4()}/edit")
         assert await page.locator("#error-message").inner_text() == "Partenerul nu există."
         await page.locator("#error-back").click()
@@ -108,4 +100,4 @@ async def test_a_page_that_does_not_exist_keeps_the_menu_and_a_missing_partners_
         await page.goto(f"{stack.base_url}/nope")
         assert "Partners" in await page.locator("nav.nav").inner_text()
         assert await page.locator("#error-message").inner_text() == "Page not found."
-        await _shoot(page, "not-found-en")
+        await shoot(page, "not-found-en")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -101,3 +103,24 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0,
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"not true within {timeout}s (last: {last!r})")
+
+
+async def created(client: Any, path: str, body: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
+    """POST ``body`` until the owning service accepts it (its read models fill from events); the resource.
+
+    A 4xx is tried again until ``timeout``; a 5xx fails at once (never an answer for an input).
+    """
+
+    async def attempt() -> dict[str, Any] | None:
+        response = await client.post(path, json=body)
+        assert response.status_code < 500, response.text
+        return dict(response.json()) if response.status_code in (200, 201, 202) else None
+
+    return dict(await eventually(attempt, timeout=timeout))
+
+
+async def shoot(page: Any, name: str) -> None:
+    """A full-page screenshot ``<name>.png`` into ``CRM_UI_SHOTS`` when that is set (to look at a browser test)."""
+    folder = os.environ.get("CRM_UI_SHOTS")
+    if folder:
+        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)  # Playwright makes the folder
