@@ -10,7 +10,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from bench.common import BOOTSTRAP
+from bench.common import BOOTSTRAP, RUN
 from crm_kit import kafka
 from crm_kit.service import tune_gc
 from crm_kit.settings import ServiceSettings
@@ -39,8 +39,9 @@ def main() -> None:
             traceback.print_exc()
             failed.append(name)
         finally:
-            # Every benchmark's topics are under a fresh ``bench...`` prefix; left ones (a crashed run) go too.
-            asyncio.run(kafka.delete_topics(BOOTSTRAP, "bench"))
+            # Every benchmark's topics are under a prefix starting with this run's ``RUN``: they go, and
+            # those of a benchmark another process runs beside this one stay.
+            asyncio.run(kafka.delete_topics(BOOTSTRAP, RUN))
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         sys.exit(1)

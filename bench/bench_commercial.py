@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from bench.common import BOOTSTRAP, pg_database
+from bench.common import BOOTSTRAP, RUN, pg_database
 from bench.report import Figure, p50_against, report
 from crm_commercial import printouts
 from crm_commercial.bootstrap import bootstrap
@@ -51,7 +51,7 @@ async def main() -> None:
 async def _run(url: str) -> None:
     folder = Path(tempfile.mkdtemp(prefix="crm-bench-commercial-"))
     settings = CommercialSettings(
-        database_url=url, kafka_bootstrap=BOOTSTRAP, topic_prefix="benchcommercial.", blob_dir=folder / "blobs"
+        database_url=url, kafka_bootstrap=BOOTSTRAP, topic_prefix=f"{RUN}commercial.", blob_dir=folder / "blobs"
     )
     service = bootstrap(settings)
     await service.migrate()

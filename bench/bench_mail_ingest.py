@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from bench.common import RUN
 from bench.report import Figure, report
 from crm_kit import kafka
 from crm_kit.service import start_in_background
@@ -94,7 +95,7 @@ async def _published(ingest: MailIngest, outbox: sa.Table) -> int:
 
 
 async def pipeline(staging: Path, work: Path, bootstrap: str, warmup: Path) -> float:
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    prefix = f"{RUN}{uuid.uuid4().hex[:8]}."
     await kafka.ensure_topics(bootstrap, kafka.all_topic_names(prefix), partitions=2)
     settings = MailIngestSettings(
         kafka_bootstrap=bootstrap,

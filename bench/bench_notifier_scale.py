@@ -30,7 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import BOOTSTRAP, fresh_prefix, pg_database
+from bench.common import BOOTSTRAP, RUN, fresh_prefix, pg_database
 from bench.report import Figure, report
 from crm_contracts.tasks import TaskCreated
 from crm_kit.testing import publish
@@ -58,7 +58,7 @@ def settings_for(folder: Path, port: int, database_url: str, source_address: str
         smtp_source_address=source_address,
         connections_per_server=PER_CLIENT,
         kafka_bootstrap=BOOTSTRAP,
-        topic_prefix="benchscale.",
+        topic_prefix=f"{RUN}scale.",
         database_url=database_url,
         blob_dir=folder / "blobs",
         smtp_port=port,

@@ -33,7 +33,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import BOOTSTRAP
+from bench.common import BOOTSTRAP, RUN
 from bench.report import Figure, report
 from crm_commercial.settings import CommercialSettings
 from crm_kit import kafka
@@ -274,7 +274,7 @@ async def measure(stack: Stack, stores: Stores, when: str = "") -> None:
 async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="crm-bench-pages-") as tmp:
         folder = Path(tmp)
-        prefix = f"bench{uuid.uuid4().hex[:8]}"
+        prefix = f"{RUN}{uuid.uuid4().hex[:8]}"
 
         def service_env(service: str, **overrides: Any) -> dict[str, Any]:
             return {

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from litestar import Litestar, post
 
+from bench.common import RUN
 from bench.report import Figure, p50_ms, report
 from crm_kit.identity import HEADER, Identity, issue
 from crm_kit.ids import new_id
@@ -184,7 +185,7 @@ async def gateway_figure(tmp: Path) -> None:
     from crm_kit.testing.stack import start_stack
 
     bootstrap_servers = os.environ.get("CRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    prefix = f"{RUN}{uuid.uuid4().hex[:8]}."
 
     def env(name: str, **overrides: Any) -> dict[str, Any]:
         return {

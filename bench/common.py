@@ -68,8 +68,13 @@ async def pg_database(label: str) -> AsyncIterator[str]:
         await admin.dispose()
 
 
+RUN = f"bench{uuid.uuid4().hex[:6]}r"
+"""The root of every topic prefix of this run: the runner deletes only its own topics, never those of a
+benchmark another process is running on the same broker."""
+
+
 async def fresh_prefix(partitions: int = 6) -> str:
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    prefix = f"{RUN}{uuid.uuid4().hex[:8]}."
     await kafka.ensure_topics(BOOTSTRAP, kafka.all_topic_names(prefix), partitions)
     return prefix
 
