@@ -220,7 +220,7 @@ def configure_templates(
         return notes.issuer(lang_of(ctx), task)
 
     @pass_context
-    def row_problem(ctx: Context, item: Mapping[str, Any]) -> str:
+    def row_problem(ctx: Context, item: Mapping[str, Any]) -> Markup:
         return problems.row_problem(lang_of(ctx), item)
 
     @pass_context
