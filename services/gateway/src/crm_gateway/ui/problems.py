@@ -124,7 +124,11 @@ def row_problem(language: str, item: Mapping[str, Any]) -> Markup:
     if "owner" in values and is_uuid(owner_id):
         # Markup's % escapes every value but the link, which is built from escaped parts.
         link = Markup('<a href="/partners/{}">{}</a>').format(owner_id, values["owner"])
-        return Markup(_filled(Markup(escape(named)), {**values, "owner": link}))
+        template = escape(named)
+        try:
+            return template % {**values, "owner": link}
+        except (KeyError, ValueError, TypeError):
+            return template
     return escape(_filled(named, values))
 
 

@@ -459,10 +459,10 @@ def coded(error: Mapping[str, object]) -> dict[str, object]:
     for pattern, code in _LEGACY:
         match = pattern.match(text)
         if match:
-            params: dict[str, object] = dict(match.groupdict())
-            if "owner_id" in params:
-                params["owner"] = params["owner_id"]
-            found.update(code=code, params=params)
+            values: dict[str, object] = dict(match.groupdict())
+            if "owner_id" in values:
+                values["owner"] = values["owner_id"]
+            found.update(code=code, params=values)
             return found
     return found
 
