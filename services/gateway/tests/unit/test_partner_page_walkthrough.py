@@ -280,6 +280,39 @@ def test_an_import_row_error_says_which_staff_name_was_not_found_in_the_readers_
     assert "2 of 3 rows have errors; nothing was imported." in english
 
 
+def test_a_finished_import_fills_its_progress_bar_and_a_running_one_shows_how_far_it_is() -> None:
+    assert 'id="bar" class="bad" style="width: 100%"' in import_page("ro")  # 3 of 3 checked, refused: done
+    imported = REJECTED | {"status": "imported", "imported": 3, "errors": []}
+    html = render("partners/import.html", "ro", imports={"items": []}, current=imported)
+    assert 'id="bar" class="" style="width: 100%"' in html
+    checking = REJECTED | {"status": "validating", "processed_rows": 3, "total_rows": 6, "errors": []}
+    html = render("partners/import.html", "ro", imports={"items": []}, current=checking)
+    assert 'style="width: 25%"' in html  # half the bar for checking, half for writing
+
+
+def test_a_row_whose_address_is_taken_links_the_other_partner_by_name_in_both_languages() -> None:
+    owner = "0190a1b2-0000-7000-8000-0000000000e1"
+    taken = {
+        "row": 2,
+        "field": "emails",
+        "message": "office@alfa.ro already belongs to partner Alfa & Co",
+        "code": "partner.email_taken",
+        "params": {"email": "office@alfa.ro", "owner": "Alfa & Co", "owner_id": owner},
+    }
+    current = REJECTED | {"errors": [taken]}
+    link = f'<a href="/partners/{owner}">Alfa &amp; Co</a>'
+    ro = render("partners/import.html", "ro", imports={"items": []}, current=current)
+    assert f"Adresa office@alfa.ro aparține deja partenerului {link}." in ro
+    en = render("partners/import.html", "en", imports={"items": []}, current=current)
+    assert f"The address office@alfa.ro already belongs to partner {link}." in en
+
+
+def test_the_import_hint_says_the_separators_in_words_without_markdown_backticks() -> None:
+    assert "`" not in import_page("ro") and "`" not in import_page("en")
+    assert "Coloanele sunt separate prin virgulă (,) sau punct și virgulă (;)." in import_page("ro")
+    assert "Columns are separated by commas (,) or semicolons (;)." in import_page("en")
+
+
 def test_the_import_page_documents_staff_by_email_or_name_and_keeps_the_id_columns_as_an_alternative() -> None:
     romanian = import_page("ro")
     assert "reprezentant vanzari, reprezentant service: emailul, utilizatorul sau numele colegului" in romanian

@@ -158,7 +158,8 @@ def campaign_page(language: str) -> str:
 def test_campaign_months_read_as_month_and_year_in_the_chart_the_table_and_the_month_choice() -> None:
     html = campaign_page("ro")
     assert '<tr data-month="2026-12"><td>dec. 2026</td>' in html
-    assert 'text-anchor="middle">ian. 2027</text>' in html
+    assert 'text-anchor="middle" data-label>ian.</text>' in html  # the chart: short month, the year under it
+    assert 'text-anchor="middle" class="year">2027</text>' in html
     assert '<option value="2027-01">ian. 2027</option>' in html
     assert ">2026-12<" not in html
     assert '<option value="2026-12">Dec 2026</option>' in campaign_page("en")

@@ -47,6 +47,10 @@ class Repository(Protocol):
         """Which partner has each of these CUIs (digits without RO)."""
         ...
 
+    async def partner_names(self, partner_ids: Iterable[str]) -> dict[str, str]:
+        """The names of these partners by id (those that exist)."""
+        ...
+
     async def search_partners(self, f: PartnerFilter, *, limit: int, offset: int) -> tuple[list[Partner], int]:
         """A page of partners matching the filter, by name, and how many match in all."""
         ...

@@ -608,11 +608,16 @@ class UseCases:
         errors += imports.repeated_in_file(built)
         partners = [p for _, p in built]
         async with self.uow() as work:
+            email_owners = await work.repo.email_owners([e for p in partners for e in p.emails])
+            fiscal_owners = await work.repo.fiscal_owners([p.fiscal_digits for p in partners if p.fiscal_digits])
+            owners = {*email_owners.values(), *fiscal_owners.values()}
             errors += imports.check_against_directory(
                 built,
-                email_owners=await work.repo.email_owners([e for p in partners for e in p.emails]),
-                fiscal_owners=await work.repo.fiscal_owners([p.fiscal_digits for p in partners if p.fiscal_digits]),
+                email_owners=email_owners,
+                fiscal_owners=fiscal_owners,
                 known_staff=await work.repo.known_staff({s for p in partners for s in p.staff_ids}),
+                # A row error names the other partner, not its id (read only when there is one).
+                owner_names=await work.repo.partner_names(owners) if owners else {},
             )
             if errors:
                 await work.repo.save_import(imports.rejected(item, errors, now=work.now))
@@ -637,9 +642,11 @@ class UseCases:
             return live
         async with self.uow.reading() as repo:
             found = await repo.get_import(import_id)
-        if found is None:
-            raise NotFound(f"no partner import {import_id}", code="record.not_found")
-        return found
+            if found is None:
+                raise NotFound(f"no partner import {import_id}", code="record.not_found")
+            # Errors stored before they had codes, or naming the other partner by id, read as today's.
+            unnamed = imports.unnamed_owners(imports.coded(e) for e in found.errors)
+            return imports.readable(found, await repo.partner_names(unnamed) if unnamed else {})
 
     async def imports(self, *, limit: int, offset: int) -> tuple[list[PartnerImport], int]:
         """A page of imports, newest first, and how many there are.

@@ -82,6 +82,9 @@ class InMemoryRepository:
         wanted = set(digits)
         return {p.fiscal_digits: p.id for p in self.partners.values() if p.fiscal_digits in wanted and p.fiscal_digits}
 
+    async def partner_names(self, partner_ids: Iterable[str]) -> dict[str, str]:
+        return {i: self.partners[i].name for i in set(partner_ids) if i in self.partners}
+
     async def search_partners(self, f: PartnerFilter, *, limit: int, offset: int) -> tuple[list[Partner], int]:
         def matches(p: Partner) -> bool:
             return (

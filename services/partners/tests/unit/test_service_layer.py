@@ -368,6 +368,39 @@ async def test_an_import_with_one_bad_row_is_rejected_whole_with_the_rows_errors
     assert len(h.repo.partners) == 1 and h.publisher.calls == []
 
 
+async def test_an_import_row_whose_address_is_taken_names_the_other_partner_and_keeps_its_id_for_a_link() -> None:
+    h = Harness()
+    owner = await acme(h)
+    started = await h.uses.start_import(StartImport("p.csv", "name,emails\nGama SRL,office@acme.ro\n"))
+    await h.uses.wait_for_imports()
+    [error] = (await h.uses.import_status(started.id)).errors
+    assert error["message"] == "office@acme.ro already belongs to partner Acme SRL"
+    assert error["params"] == {"email": "office@acme.ro", "owner": "Acme SRL", "owner_id": owner.id}
+
+
+async def test_row_errors_stored_before_they_had_codes_are_read_with_codes_and_the_other_partner_named() -> None:
+    h = Harness()
+    owner = await acme(h)
+    started = await h.uses.start_import(StartImport("old.csv", "name\nA\nB\n"))
+    await h.uses.wait_for_imports()
+    old_errors = (
+        {"row": 2, "field": "emails", "message": f"office@acme.ro already belongs to partner {owner.id}"},
+        {"row": 2, "field": "county", "message": "unknown county 'Narnia': use one of the 41 counties or București"},
+        {"row": 3, "field": "name", "message": "a partner needs a name"},
+        {"row": 3, "field": "emails", "message": "b@x.ro is also on line 2"},
+        {"row": 3, "field": "notes", "message": "a text no release ever wrote"},
+    )
+    h.repo.imports[started.id] = replace(h.repo.imports[started.id], status="rejected", errors=old_errors)
+    errors = (await h.uses.import_status(started.id)).errors
+    assert [(e.get("code"), e.get("params")) for e in errors] == [
+        ("partner.email_taken", {"email": "office@acme.ro", "owner": "Acme SRL", "owner_id": owner.id}),
+        ("partner.unknown_county", {"county": "Narnia"}),
+        ("partner.name_missing", {}),
+        ("partner_import.email_in_file", {"email": "b@x.ro", "line": "2"}),
+        (None, None),
+    ]
+
+
 async def test_an_import_names_representatives_by_staff_email_login_or_name_looked_up_in_one_read() -> None:
     h = Harness()
     ana = await h.uses.register_staff(RegisterStaff(StaffInput("Ana Pătrașcu", email="ana@firma.ro")))

@@ -11,9 +11,13 @@
     document.getElementById("phase").textContent = data.phases[s.status] || s.status;
     document.getElementById("processed").textContent = fmt.format(s.processed_rows);
     document.getElementById("imported").textContent = fmt.format(written);
-    const pct = s.total_rows ? 50 * (s.processed_rows + written) / s.total_rows : 100;
-    document.getElementById("bar").style.width = pct + "%";
-    if (s.status === "validating" || s.status === "storing") setTimeout(poll, 500); else location.reload();
+    const running = s.status === "validating" || s.status === "storing";
+    // Half the bar for the rows checked, half for the partners written; a finished import fills it.
+    const pct = running && s.total_rows ? 50 * (s.processed_rows + written) / s.total_rows : 100;
+    const bar = document.getElementById("bar");
+    bar.style.width = pct + "%";
+    bar.parentElement.setAttribute("aria-valuenow", String(Math.round(pct)));
+    if (running) setTimeout(poll, 500); else location.reload();
   }
   setTimeout(poll, 500);
 })();

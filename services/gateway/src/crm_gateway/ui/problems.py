@@ -13,8 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from crm_gateway.ui import i18n
 from crm_gateway.ui.i18n import N_
+from crm_kit.ids import is_uuid
 
 FIELDS_MARKED = N_("Verificați câmpurile marcate.")
 
@@ -80,7 +83,8 @@ def _field_message(language: str, text: str) -> str:
     return text.removeprefix("Value error, ")
 
 
-def _by_code(language: str, extra: Mapping[str, Any]) -> str | None:
+def _named(language: str, extra: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The catalogue's text for the body's code in ``language`` and the values that fill it; None without one."""
     code = extra.get("code")
     if not isinstance(code, str) or not code:
         return None
@@ -91,15 +95,41 @@ def _by_code(language: str, extra: Mapping[str, Any]) -> str | None:
     values = {str(k): v for k, v in params.items()} if isinstance(params, Mapping) else {}
     for kind in values.keys() & i18n.CODES.keys():
         values[kind] = i18n.label(language, values[kind], kind)  # a param that is a code ("stage") by its name
+    return named, values
+
+
+def _filled(named: str, values: Mapping[str, Any]) -> str:
     try:
         return named % values if values else named
     except (KeyError, ValueError, TypeError):
         return named
 
 
-def row_problem(language: str, item: Mapping[str, Any]) -> str:
-    """One per-row error of a CSV import (``{"row", "field", "message", "code"?, "params"?}``) in ``language``."""
-    return _by_code(language, item) or i18n.gettext(language, str(item.get("message") or ""))
+def _by_code(language: str, extra: Mapping[str, Any]) -> str | None:
+    found = _named(language, extra)
+    return _filled(*found) if found else None
+
+
+def row_problem(language: str, item: Mapping[str, Any]) -> Markup:
+    """One per-row error of a CSV import (``{"row", "field", "message", "code"?, "params"?}``) in ``language``.
+
+    An error about another partner (``params.owner`` its name, ``params.owner_id`` its id) links the name to
+    that partner's page. Everything else is escaped text.
+    """
+    found = _named(language, item)
+    if found is None:
+        return escape(i18n.gettext(language, str(item.get("message") or "")))
+    named, values = found
+    owner_id = str(values.get("owner_id") or "")
+    if "owner" in values and is_uuid(owner_id):
+        # Markup's % escapes every value but the link, which is built from escaped parts.
+        link = Markup('<a href="/partners/{}">{}</a>').format(owner_id, values["owner"])
+        template = escape(named)
+        try:
+            return template % {**values, "owner": link}
+        except (KeyError, ValueError, TypeError):
+            return template
+    return escape(_filled(named, values))
 
 
 def field_errors(language: str, error: Any) -> list[FieldError]:

@@ -186,6 +186,15 @@ def configure_templates(
         return formatting.month(value, lang_of(ctx))
 
     @pass_context
+    def month_short(ctx: Context, value: Any) -> str:
+        # A chart's month label (``2026-01``): "ian." / "Jan"; the chart writes the year once, under its first month.
+        names = get_month_names("abbreviated", context="stand-alone", locale=lang_of(ctx))
+        try:
+            return str(names[int(str(value)[5:7])])
+        except (ValueError, KeyError):
+            return str(value)
+
+    @pass_context
     def month_names(ctx: Context) -> list[tuple[int, str]]:
         # A month list's options: (1, "ianuarie") ... (12, "decembrie") in the reader's language.
         names = get_month_names("wide", locale=lang_of(ctx))
@@ -220,7 +229,7 @@ def configure_templates(
         return notes.issuer(lang_of(ctx), task)
 
     @pass_context
-    def row_problem(ctx: Context, item: Mapping[str, Any]) -> str:
+    def row_problem(ctx: Context, item: Mapping[str, Any]) -> Markup:
         return problems.row_problem(lang_of(ctx), item)
 
     @pass_context
@@ -322,6 +331,7 @@ def configure_templates(
     env.filters["message_body"] = notes.message_body
     env.filters["money"] = money
     env.filters["month"] = month
+    env.filters["month_short"] = month_short
     env.filters["currency_name"] = currency_name
     env.filters["number"] = number
     env.filters["percent"] = percent

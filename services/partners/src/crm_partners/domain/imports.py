@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from dataclasses import field as _field
@@ -346,31 +347,44 @@ def check_against_directory(
     email_owners: Mapping[str, str],
     fiscal_owners: Mapping[str, str],
     known_staff: set[str],
+    owner_names: Mapping[str, str] | None = None,
 ) -> list[RowError]:
-    """Errors for rows whose email or CUI is already in the directory, or whose representative is unknown."""
+    """Errors for rows whose email or CUI is already in the directory, or whose representative is unknown.
+
+    Args:
+        built: the rows' partners by line.
+        email_owners: which partner each email belongs to (those that belong to one).
+        fiscal_owners: which partner has each CUI.
+        known_staff: the staff ids that exist.
+        owner_names: the owners' names by id: an error names the other partner (``owner``) and keeps its id
+            (``owner_id``) so a page can link to it.
+    """
+    names = owner_names or {}
     errors: list[RowError] = []
     for line, partner in built:
         for email in sorted(partner.emails):
             if email in email_owners:
                 owner = email_owners[email]
+                name = names.get(owner, owner)
                 errors.append(
                     RowError(
                         line,
                         "emails",
-                        f"{email} already belongs to partner {owner}",
+                        f"{email} already belongs to partner {name}",
                         "partner.email_taken",
-                        {"email": email, "owner": owner},
+                        {"email": email, "owner": name, "owner_id": owner},
                     )
                 )
         if partner.fiscal_digits and partner.fiscal_digits in fiscal_owners:
             owner = fiscal_owners[partner.fiscal_digits]
+            name = names.get(owner, owner)
             errors.append(
                 RowError(
                     line,
                     "fiscal_code",
-                    f"fiscal code {partner.fiscal_digits} is already partner {owner}",
+                    f"fiscal code {partner.fiscal_digits} is already partner {name}",
                     "partner.fiscal_code_taken",
-                    {"fiscal_code": partner.fiscal_digits, "owner": owner},
+                    {"fiscal_code": partner.fiscal_digits, "owner": name, "owner_id": owner},
                 )
             )
         for field_name in ("sales_rep_staff_id", "service_rep_staff_id"):
@@ -386,6 +400,96 @@ def check_against_directory(
                     )
                 )
     return errors
+
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_LEGACY: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(?P<email>\S+) is also on line (?P<line>\d+)$"), "partner_import.email_in_file"),
+    (
+        re.compile(r"^fiscal code (?P<fiscal_code>\d+) is also on line (?P<line>\d+)$"),
+        "partner_import.fiscal_code_in_file",
+    ),
+    (re.compile(rf"^(?P<email>\S+) already belongs to partner (?P<owner_id>{_UUID})$"), "partner.email_taken"),
+    (
+        re.compile(rf"^fiscal code (?P<fiscal_code>\d+) is already partner (?P<owner_id>{_UUID})$"),
+        "partner.fiscal_code_taken",
+    ),
+    (re.compile(r"^no staff member (?P<value>\S+)$"), "partner_import.staff_not_found"),
+    (re.compile(r"^a partner needs a name$"), "partner.name_missing"),
+    (re.compile(r"^the name is longer than (?P<limit>\d+) characters$"), "record.too_long"),
+    (re.compile(r"^kind must be one of .+, not '.*'$"), "record.choose_from_list"),
+    (
+        re.compile(r"^unknown county '(?P<county>.*)': use one of the 41 counties or București$"),
+        "partner.unknown_county",
+    ),
+    (
+        re.compile(r"^fiscal code '(?P<fiscal_code>.*)' must be 2 to 10 digits, optionally after RO$"),
+        "partner.fiscal_code_format",
+    ),
+    (re.compile(r"^fiscal code '(?P<fiscal_code>.*)' cannot start with 0$"), "partner.fiscal_code_leading_zero"),
+    (
+        re.compile(r"^fiscal code '(?P<fiscal_code>.*)' has a wrong check digit \(expected (?P<expected>\d)\)$"),
+        "partner.fiscal_code_check_digit",
+    ),
+    (re.compile(r"^the turnover must be zero or more, and below 10\^15$"), "partner.turnover_range"),
+    (re.compile(r"^turnover .+ is not an amount \(e\.g\. 1250000\.00\)$"), "record.not_an_amount"),
+    (re.compile(r"^the number of employees must be between 0 and 10000000$"), "partner.employees_range"),
+    (re.compile(r"^employees .+ is not a whole number$"), "record.not_a_whole_number"),
+    (re.compile(r"^'(?P<email>.*)' is not an email address$"), "record.email_invalid"),
+    (re.compile(r"^(?P<email>\S+) is given twice; an address belongs to one site$"), "partner.email_twice"),
+    (re.compile(r"^contact (?P<number>\d+) needs a name$"), "partner.contact_name_missing"),
+    (re.compile(r"^site (?P<number>\d+) needs a name$"), "partner.site_name_missing"),
+)
+"""The row errors imports stored before errors had codes (their English texts), with the code each one has now."""
+
+
+def coded(error: Mapping[str, object]) -> dict[str, object]:
+    """A stored row error with a code: one kept from before errors had codes gets the code its text stands for.
+
+    An error that has a code, or whose text is none of the old ones, is returned as it is. An old "already
+    belongs to partner <id>" keeps the id as ``owner_id`` (and as ``owner`` until ``named_owners`` names it).
+    """
+    found = dict(error)
+    if found.get("code"):
+        params = found.get("params")
+        if isinstance(params, Mapping) and "owner_id" not in params and re.fullmatch(_UUID, str(params.get("owner"))):
+            found["params"] = {**params, "owner_id": params["owner"]}  # coded before the owner was named
+        return found
+    text = str(found.get("message") or "")
+    for pattern, code in _LEGACY:
+        match = pattern.match(text)
+        if match:
+            values: dict[str, object] = dict(match.groupdict())
+            if "owner_id" in values:
+                values["owner"] = values["owner_id"]
+            found.update(code=code, params=values)
+            return found
+    return found
+
+
+def unnamed_owners(errors: Iterable[Mapping[str, object]]) -> set[str]:
+    """The partners the errors name only by id (``owner`` is still the ``owner_id``): to be looked up."""
+    found: set[str] = set()
+    for error in errors:
+        params = error.get("params")
+        if isinstance(params, Mapping) and params.get("owner_id") and params.get("owner") == params["owner_id"]:
+            found.add(str(params["owner_id"]))
+    return found
+
+
+def readable(item: PartnerImport, owner_names: Mapping[str, str]) -> PartnerImport:
+    """The import as a reader gets it: every error with a code, the other partners named (``owner_names``: id -> name).
+
+    Errors stored before they had codes get theirs (``coded``); an owner named by its id gets its name.
+    """
+    errors: list[dict[str, object]] = []
+    for error in item.errors:
+        found = coded(error)
+        params = found.get("params")
+        if isinstance(params, Mapping) and str(params.get("owner_id") or "") in owner_names:
+            found["params"] = {**params, "owner": owner_names[str(params["owner_id"])]}
+        errors.append(found)
+    return replace(item, errors=tuple(errors))
 
 
 IMPORT_STATUSES = ("validating", "storing", "rejected", "imported", "failed")

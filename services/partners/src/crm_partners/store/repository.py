@@ -446,6 +446,16 @@ class SqlRepository:
             owners.update({r.fiscal_digits: r.id for r in rows})
         return owners
 
+    async def partner_names(self, partner_ids: Iterable[str]) -> dict[str, str]:
+        """The names of these partners by id (those that exist)."""
+        names: dict[str, str] = {}
+        for chunk in _chunks(partner_ids):
+            rows = await self.conn.execute(
+                sa.select(t.partners.c.id, t.partners.c.name).where(t.partners.c.id.in_(chunk))
+            )
+            names.update({r.id: r.name for r in rows})
+        return names
+
     async def search_partners(self, f: PartnerFilter, *, limit: int, offset: int) -> tuple[list[Partner], int]:
         """A page of partners matching the filter, by name, and how many match in all."""
         where = partner_conditions(f)

@@ -10,6 +10,7 @@ services and stay empty (with a free id field) when those services do not answer
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,7 @@ from litestar.response import Redirect, Template
 
 from crm_gateway.ui import i18n, problems
 from crm_gateway.ui.api import ApiClient, ApiError, together
+from crm_gateway.ui.counties import COUNTIES
 from crm_gateway.ui.forms import many as _all
 from crm_gateway.ui.forms import number as _number
 from crm_gateway.ui.forms import text as _text
@@ -69,27 +71,45 @@ def member_filter(form: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+CHART_LABELS = 12
+"""The most month labels under the return chart: a longer return period labels every second, third... month."""
+
+
 def chart(monthly: list[dict[str, Any]]) -> dict[str, Any]:
-    """Geometry of the monthly return bar chart (inline SVG): one bar per month, scaled to the largest."""
+    """Geometry of the monthly return bar chart (inline SVG): one bar per month, scaled to the largest.
+
+    Under the bars: the month's short name, and on a second line the year under the first labelled month of
+    each year, so twelve labels fit side by side. A bar's value is written above it only while the bars are
+    wide enough for it (every bar keeps it as its tooltip).
+    """
     values = [Decimal(m["value"]) for m in monthly]
     top = max(values, default=Decimal(0)) or Decimal(1)
-    width, height, gap = 640, 180, 6
+    width, height, gap = 640, 200, 6
+    base = height - 34  # the bars stand here; the month and the year lines below
     slot = width / max(len(monthly), 1)
+    every = max(1, math.ceil(len(monthly) / CHART_LABELS))
     bars = []
+    year_shown = None
     for n, (m, value) in enumerate(zip(monthly, values, strict=True)):
-        h = float(value / top) * (height - 30)
+        h = float(value / top) * (base - 16)
+        labelled = n % every == 0
+        year = str(m["month"])[:4]
         bars.append(
             {
                 "x": round(n * slot + gap / 2, 1),
-                "y": round(height - 20 - h, 1),
+                "y": round(base - h, 1),
                 "w": round(slot - gap, 1),
                 "h": round(h, 1),
                 "month": m["month"],
                 "value": m["value"],
                 "label_x": round(n * slot + slot / 2, 1),
+                "label": labelled,
+                "year": year if labelled and year != year_shown else None,
             }
         )
-    return {"width": width, "height": height, "bars": bars}
+        if labelled:
+            year_shown = year
+    return {"width": width, "height": height, "base": base, "bars": bars, "values": slot >= 60}
 
 
 async def _results(api: ApiClient, base: str, as_of: str | None) -> tuple[Any, str | None, ApiError | None]:
@@ -138,6 +158,7 @@ async def _campaign_page(
         "offset": offset,
         "page_size": PAGE,
         "kinds": KINDS,
+        "counties": COUNTIES,
         "error": error,
         "form": form or {},
     }

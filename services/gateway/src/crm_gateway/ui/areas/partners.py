@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from crm_gateway.ui.api import ApiClient, ApiError, together
+from crm_gateway.ui.counties import COUNTIES
 from crm_gateway.ui.forms import number as _number
 from crm_gateway.ui.forms import optional_items as _optional
 from crm_gateway.ui.forms import text as _text
@@ -53,13 +54,6 @@ HISTORY_KINDS = {
     "dossier": N_("Dosare"),
     "partner": N_("Partener"),
 }
-COUNTIES = (
-    "Alba", "Arad", "Argeș", "Bacău", "Bihor", "Bistrița-Năsăud", "Botoșani", "Brașov", "Brăila", "București",
-    "Buzău", "Caraș-Severin", "Călărași", "Cluj", "Constanța", "Covasna", "Dâmbovița", "Dolj", "Galați", "Giurgiu",
-    "Gorj", "Harghita", "Hunedoara", "Ialomița", "Iași", "Ilfov", "Maramureș", "Mehedinți", "Mureș", "Neamț", "Olt",
-    "Prahova", "Satu Mare", "Sălaj", "Sibiu", "Suceava", "Teleorman", "Timiș", "Tulcea", "Vaslui", "Vâlcea",
-    "Vrancea",
-)  # fmt: skip
 PAGE = 50
 HISTORY_PAGE = 30
 
