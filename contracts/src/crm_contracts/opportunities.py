@@ -85,6 +85,13 @@ class FollowUpScheduled(_OpportunitiesEvent):
     follow_up_at: datetime = Field(description="The task's deadline.")
     note: str | None = Field(default=None, description="What to do.")
     created_by_staff_id: UUID | None = Field(default=None, description="Who scheduled it.")
+    created_by: str | None = Field(
+        default=None,
+        description=(
+            "Login of the user who scheduled it: the task's issuer when that user has no staff record (an admin)."
+            " Null in events published before the field was added (additive, still v1)."
+        ),
+    )
 
 
 class OpportunityWon(_OpportunitiesEvent):

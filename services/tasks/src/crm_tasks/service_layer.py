@@ -216,6 +216,8 @@ class ScheduleFollowUp:
     note: str | None = None
     partner_id: UUID | None = None
     created_by_staff_id: UUID | None = None
+    created_by_user: str | None = None
+    """The login of who scheduled it: the task's issuer when they have no staff record (an admin)."""
 
 
 @dataclass(frozen=True)
@@ -842,6 +844,7 @@ class UseCases:
                 responsible_staff_id=cmd.delegate_staff_id,
                 registered_at=work.now,
                 creator_staff_id=cmd.created_by_staff_id,
+                creator_user=cmd.created_by_user,
                 partner_id=cmd.partner_id,
                 deadline=cmd.follow_up_at,
                 origin={"opportunity_id": str(cmd.opportunity_id)},

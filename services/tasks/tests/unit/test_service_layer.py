@@ -428,6 +428,15 @@ async def test_a_follow_up_becomes_one_task_for_the_delegate_however_often_it_ar
     assert desk.publisher.names() == ["task_created"]
 
 
+async def test_a_follow_up_scheduled_by_a_user_without_a_staff_record_names_their_login_as_issuer(desk: Desk) -> None:
+    cmd = ScheduleFollowUp(uuid4(), "offer", desk.bob, MONDAY + timedelta(days=2), "Acme ERP", created_by_user="admin")
+    assert await desk.uses.schedule_follow_up(cmd) is True
+    [task] = desk.repo.tasks.values()
+    assert (task.creator_staff_id, task.creator_user) == (None, "admin")
+    [created] = desk.publisher.of("task_created")
+    assert created.creator_user == "admin"  # the TaskCreated says who issued it, too
+
+
 async def test_an_emailed_task_without_a_responsible_goes_to_the_service_rep_once(desk: Desk) -> None:
     emailed = Task(uuid4(), "Imprimanta", "", "email", None, MONDAY, partner_id=desk.acme)
     assert await desk.uses.take_incoming_task(TakeIncomingTask(emailed)) is True

@@ -114,6 +114,7 @@ class KafkaPublisher:
                     follow_up_at=f.follow_up_at,
                     note=f.note,
                     created_by_staff_id=f.created_by_staff_id,
+                    created_by=f.created_by,
                 )
             )
         if entry.stage == "sale":
