@@ -405,6 +405,7 @@ class UseCases:
         billing_rounding: up, nearest or none (T9).
         max_planned_hours: the largest plausible planned_hours of one task.
         clock: "now" for queries (today's period); writes take their time from the unit of work.
+        currency: the company's currency: a client with no balance yet owes 0 in it (T7).
     """
 
     def __init__(
@@ -418,8 +419,10 @@ class UseCases:
         billing_rounding: Literal["up", "nearest", "none"] = "up",
         max_planned_hours: int = 500,
         clock: Callable[[], datetime] = utcnow,
+        currency: str = "RON",
     ) -> None:
         self.uow = uow
+        self.currency = currency
         self.blobs = blobs
         self.printer = printer
         self.tz: tzinfo = ZoneInfo(timezone)
@@ -1170,7 +1173,8 @@ class UseCases:
         if partner_id is not None:
             cover = rules.coverage(await repo.contracts_of(partner_id), service, self._today(now))
             checks.active_contract, checks.covers_service = cover.contract, cover.covers_service
-            checks.balance = await repo.get_balance(partner_id)
+            # a client nothing was invoiced to or paid by has no balance row: it owes nothing (0, not unknown)
+            checks.balance = await repo.get_balance(partner_id) or (Decimal(0), self.currency)
         return checks
 
     def _clean_changes(self, changes: Mapping[str, Any]) -> dict[str, Any]:

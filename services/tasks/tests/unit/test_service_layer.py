@@ -406,6 +406,12 @@ async def test_a_balance_change_shows_in_the_checks(desk: Desk) -> None:
     assert live.checks.balance == (Decimal("-40"), "RON")
 
 
+async def test_a_client_with_no_balance_yet_owes_zero_in_the_checks_and_no_client_has_no_balance(desk: Desk) -> None:
+    live = await desk.uses.live_checks(desk.who("ana"), partner_id=desk.acme)
+    assert live.checks.balance == (Decimal(0), "RON")  # nothing invoiced or paid: 0, not unknown
+    assert (await desk.uses.live_checks(desk.who("ana"))).checks.balance is None
+
+
 async def test_an_invoice_for_a_task_marks_it_invoiced_once(desk: Desk) -> None:
     task = await desk.task()
     invoice = uuid4()
