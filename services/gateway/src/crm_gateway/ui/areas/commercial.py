@@ -176,8 +176,11 @@ async def _documents_page(
 
 
 async def _lost_reason_texts(api: ApiClient, documents: list[dict[str, Any]]) -> dict[str, str]:
-    """The catalogue's texts of the reasons the rejected offers shown carry, by code (a company's own reasons
-    have no catalogue name); read only when a shown document has one, and empty when opportunities is down."""
+    """The catalogue's texts of the reasons the shown rejected offers carry, by code.
+
+    A company's own reasons have no name in the UI catalogues: their text comes from the lost-reasons catalogue,
+    read only when a shown document has a reason, and left out when opportunities does not answer.
+    """
     if not any(d.get("reason_code") for d in documents):
         return {}
     page = await optional(api, "/api/lost-reasons")
