@@ -85,6 +85,16 @@ async def test_a_follow_up_names_its_admin_issuer_and_a_rejected_offer_its_reaso
         await page.wait_for_url(f"**/documents/{issued['document_id']}")
         assert await page.locator("#document-offer").inner_text() == accepted["number"]
 
+        # commercial's offer follows the rejection on the opportunity: its documents list says why, too
+        async def rejected_in_commercial() -> bool:
+            return (await api.get(f"/api/documents/{rejected['document_id']}")).json()["status"] == "rejected"
+
+        await eventually(rejected_in_commercial, timeout=60)
+        await page.goto(f"{stack.base_url}/documents?partner_id={partner['id']}")
+        row = page.locator(f"#documents tr[data-number='{rejected['number']}']")
+        assert "rejected: Price too high" in await row.inner_text()
+        await shoot(page, "documents-rejected-offer-en")
+
 
 async def _count(read: Any, at_least: int) -> bool:
     return len(await read()) > at_least

@@ -121,6 +121,25 @@ class OpportunityLost(_OpportunitiesEvent):
     owner_staff_id: UUID | None = Field(default=None, description="The opportunity's owner (staff id).")
 
 
+class OfferRejectionRequested(_OpportunitiesEvent):
+    """Command to commercial: the client rejected an offer, as recorded on its opportunity (O6).
+
+    Commercial marks its offer rejected for the reason, so its documents show what the opportunity shows; an offer
+    decided there already keeps its decision. Published when a user rejects the offer on the opportunity and for
+    each open offer of an opportunity that is lost.
+    """
+
+    event_name: ClassVar[str] = "OfferRejectionRequested"
+    is_command: ClassVar[bool] = True
+    handled_by: ClassVar[str] = "commercial"
+    opportunity_id: UUID = Field(description="The opportunity.")
+    partner_id: UUID = Field(description="The client.")
+    document_id: UUID = Field(description="The offer (commercial's document id).")
+    reason_code: str = Field(description="Lost reason code (CRM > Nomenclatoare > Motive).")
+    note: str | None = Field(default=None, description="Why, in the user's words.")
+    rejected_by: str | None = Field(default=None, description="Login of who recorded it (null when the system did).")
+
+
 class _DocumentRequest(_OpportunitiesEvent):
     is_command: ClassVar[bool] = True
     handled_by: ClassVar[str] = "commercial"

@@ -12,6 +12,7 @@ from crm_contracts.opportunities import (
     ClientOrderRequested,
     ContractRequested,
     FollowUpScheduled,
+    OfferRejectionRequested,
     OfferRequested,
     OpportunityLost,
     OpportunityOpened,
@@ -143,6 +144,20 @@ class KafkaPublisher:
                 )
             )
         return events
+
+    async def offer_rejected(self, opp: Opportunity, offer: Document) -> None:
+        """The command that has commercial mark its offer rejected too (O6)."""
+        assert offer.document_id is not None and offer.reason_code is not None
+        await self._emit(
+            OfferRejectionRequested(
+                opportunity_id=opp.id,
+                partner_id=opp.partner_id,
+                document_id=offer.document_id,
+                reason_code=offer.reason_code,
+                note=offer.note,
+                rejected_by=offer.decided_by,
+            )
+        )
 
     async def document_requested(
         self,
