@@ -147,7 +147,8 @@ class KafkaPublisher:
 
     async def offer_rejected(self, opp: Opportunity, offer: Document) -> None:
         """The command that has commercial mark its offer rejected too (O6)."""
-        assert offer.document_id is not None and offer.reason_code is not None
+        assert offer.document_id is not None  # only an issued offer is decided
+        assert offer.reason_code is not None  # a rejection always has its reason
         await self._emit(
             OfferRejectionRequested(
                 opportunity_id=opp.id,
