@@ -111,7 +111,7 @@ def test_a_task_created_may_come_from_tasks_or_mail_ingest_and_the_tasks_channel
 
 def test_every_command_names_who_sends_it_and_who_handles_it() -> None:
     commands = {k: m for k, m in MESSAGES.items() if m.get("x-command")}
-    assert len(commands) == 6
+    assert len(commands) == 7
     for message in commands.values():
         assert message["x-handled-by"] in {"/crm/commercial", "/crm/opportunities"}
         assert "only the" in message["description"]

@@ -85,6 +85,13 @@ class FollowUpScheduled(_OpportunitiesEvent):
     follow_up_at: datetime = Field(description="The task's deadline.")
     note: str | None = Field(default=None, description="What to do.")
     created_by_staff_id: UUID | None = Field(default=None, description="Who scheduled it.")
+    created_by: str | None = Field(
+        default=None,
+        description=(
+            "Login of the user who scheduled it: the task's issuer when that user has no staff record (an admin)."
+            " Null in events published before the field was added (additive, still v1)."
+        ),
+    )
 
 
 class OpportunityWon(_OpportunitiesEvent):
@@ -112,6 +119,25 @@ class OpportunityLost(_OpportunitiesEvent):
     potential: Money | None = Field(default=None, description="Sales potential that was lost.")
     campaign_id: UUID | None = Field(default=None, description="The campaign it came from.")
     owner_staff_id: UUID | None = Field(default=None, description="The opportunity's owner (staff id).")
+
+
+class OfferRejectionRequested(_OpportunitiesEvent):
+    """Command to commercial: the client rejected an offer, as recorded on its opportunity (O6).
+
+    Commercial marks its offer rejected for the reason, so its documents show what the opportunity shows; an offer
+    decided there already keeps its decision. Published when a user rejects the offer on the opportunity and for
+    each open offer of an opportunity that is lost.
+    """
+
+    event_name: ClassVar[str] = "OfferRejectionRequested"
+    is_command: ClassVar[bool] = True
+    handled_by: ClassVar[str] = "commercial"
+    opportunity_id: UUID = Field(description="The opportunity.")
+    partner_id: UUID = Field(description="The client.")
+    document_id: UUID = Field(description="The offer (commercial's document id).")
+    reason_code: str = Field(description="Lost reason code (CRM > Nomenclatoare > Motive).")
+    note: str | None = Field(default=None, description="Why, in the user's words.")
+    rejected_by: str | None = Field(default=None, description="Login of who recorded it (null when the system did).")
 
 
 class _DocumentRequest(_OpportunitiesEvent):

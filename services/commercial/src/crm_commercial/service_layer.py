@@ -663,6 +663,17 @@ class UseCases:
             await work.publisher.offer_rejected(offer)
         return offer
 
+    async def record_offer_rejection(self, cmd: RejectOffer) -> Document | None:
+        """An offer rejected on its opportunity (OfferRejectionRequested): rejected here too, once.
+
+        An offer decided here already (accepted, or this command delivered again) keeps its decision; one that is
+        not ours is left alone. Returns the rejected offer, or None when nothing changed.
+        """
+        try:
+            return await self.reject_offer(cmd)
+        except (Conflict, NotFound, Invalid):
+            return None
+
     async def _decide(self, work: Unit, offer: Document, decision: OfferDecision) -> None:
         """The offer's one decision: only a request that finds it still ``issued`` wins."""
         number, tz = offer.number, self.timezone

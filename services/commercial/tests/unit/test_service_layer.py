@@ -394,6 +394,21 @@ async def test_rejecting_an_offer_needs_a_reason_and_announces_it(world: World) 
     assert world.published.of("offer_rejected") == [rejected]
 
 
+async def test_an_offer_rejected_on_its_opportunity_is_rejected_here_once_and_an_accepted_one_stays_so(
+    world: World,
+) -> None:
+    offer = (await world.uses.issue(issue("offer"))).document
+    told = RejectOffer(offer.id, "price_too_high", "prea scump", by="ana")
+    rejected = await world.uses.record_offer_rejection(told)
+    assert rejected is not None and (rejected.status, rejected.reason_code) == ("rejected", "price_too_high")
+    assert await world.uses.record_offer_rejection(told) is None  # the command again: nothing changes
+    assert world.published.names() == ["document_issued", "offer_rejected"]
+    other = (await world.uses.issue(issue("offer"))).document
+    await world.uses.accept_offer(AcceptOffer(other.id, by="dan"))
+    assert await world.uses.record_offer_rejection(RejectOffer(other.id, "competitor")) is None
+    assert world.repo.docs[other.id].status == "accepted"
+
+
 # Contracts, costs, payments --------------------------------------------------------------------------------------
 
 

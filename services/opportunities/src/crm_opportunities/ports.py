@@ -190,3 +190,7 @@ class Publisher(Protocol):
     ) -> None:
         """Ask commercial for an offer, a client order or a contract."""
         ...
+
+    async def offer_rejected(self, opp: Opportunity, offer: Document) -> None:
+        """Tell commercial the client rejected one of its offers (the reason and who are on ``offer``)."""
+        ...

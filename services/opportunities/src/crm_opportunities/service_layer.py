@@ -434,6 +434,7 @@ class UseCases:
                 note=cmd.note,
             )
             await work.repo.save_decision(offer)
+            await work.publisher.offer_rejected(opp, offer)
             move = None
             if not cmd.keep_open and not opp.is_closed:
                 text = f"Oferta {offer.number} respinsă" + (f": {offer.note}" if offer.note else "")
@@ -773,6 +774,8 @@ class UseCases:
                     doc, "rejected", by=by, now=work.now, reason_code=opp.lost_reason_code, note=note
                 )
                 await work.repo.save_decision(rejected)
+                if rejected.reason_code:  # a lost opportunity has its reason: commercial's offer follows
+                    await work.publisher.offer_rejected(opp, rejected)
 
     async def _follow(self, work: Unit, opp: Opportunity, stage: Stage, note: str) -> StageMove | None:
         """Move the opportunity forward along with commercial's documents, when the pipeline allows it."""

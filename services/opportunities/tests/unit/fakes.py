@@ -228,6 +228,9 @@ class FakePublisher:
     ) -> None:
         self.calls.append(("document_requested", (doc, terms)))
 
+    async def offer_rejected(self, opp: Opportunity, offer: Document) -> None:
+        self.calls.append(("offer_rejected", offer))
+
     def said(self) -> list[str]:
         """What was published, in order, by name."""
         return [name for name, _ in self.calls]

@@ -281,7 +281,9 @@ async def test_losing_an_opportunity_rejects_its_open_offer_for_the_same_reason(
         "au ales alt furnizor",
         "ana",
     )
-    assert w.publisher.said() == ["stage_changed"]
+    assert w.publisher.said() == ["stage_changed", "offer_rejected"]  # commercial's offer is rejected too
+    [told] = w.publisher.of("offer_rejected")
+    assert (told.document_id, told.reason_code) == (offer_id, "competitor")
 
 
 async def test_an_offer_issued_after_its_opportunity_was_lost_is_rejected_for_the_loss_reason() -> None:
@@ -318,14 +320,16 @@ async def test_rejecting_an_offer_for_a_catalogued_reason_loses_the_opportunity(
     assert done.move is not None
     assert (done.move.entry.stage, done.move.entry.note) == ("lost", "Oferta OF-1 respinsă: too dear")
     assert done.dossier.opportunity.lost_reason_code == "price_too_high"
-    assert w.publisher.said() == ["stage_changed"]
+    assert w.publisher.said() == ["offer_rejected", "stage_changed"]
 
 
 async def test_an_offer_rejected_while_keeping_the_opportunity_open_moves_nothing() -> None:
     w = world()
     opp, offer_id = await offer_on_the_table(w)
     done = await w.uses.reject_offer(RejectOffer(opp, offer_id, ANA, reason_code="competitor", keep_open=True))
-    assert (done.move, done.dossier.opportunity.stage, w.publisher.calls) == (None, "offer", [])
+    assert (done.move, done.dossier.opportunity.stage, w.publisher.said()) == (None, "offer", ["offer_rejected"])
+    [told] = w.publisher.of("offer_rejected")
+    assert (told.document_id, told.reason_code, told.decided_by) == (offer_id, "competitor", "ana")
 
 
 async def test_rejecting_an_offer_without_a_reason_is_refused_and_the_offer_stays_open() -> None:

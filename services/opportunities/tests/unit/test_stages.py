@@ -106,6 +106,7 @@ def test_a_follow_up_date_schedules_a_follow_up_for_the_delegate_or_the_user() -
     delegated = move(opened(), StageRequest(stage="presentation", delegate_staff_id=delegate, follow_up_at=at), T0)
     assert delegated.follow_up is not None
     assert (delegated.follow_up.delegate_staff_id, delegated.follow_up.follow_up_at) == (delegate, at)
+    assert (delegated.follow_up.created_by_staff_id, delegated.follow_up.created_by) == (AGENT.staff_id, "ana")
     mine = move(opened(), StageRequest(stage="presentation", follow_up_at=at), T0)
     assert mine.follow_up is not None
     assert mine.follow_up.delegate_staff_id == AGENT.staff_id

@@ -63,6 +63,7 @@ def bootstrap(
         billing_rounding=settings.billing_rounding,
         max_planned_hours=settings.max_planned_hours,
         clock=clock or utcnow,
+        currency=settings.currency,
     )
     service.subscriptions = build_subscriptions(uses)
     service.workers = {

@@ -216,6 +216,8 @@ class ScheduleFollowUp:
     note: str | None = None
     partner_id: UUID | None = None
     created_by_staff_id: UUID | None = None
+    created_by_user: str | None = None
+    """The login of who scheduled it: the task's issuer when they have no staff record (an admin)."""
 
 
 @dataclass(frozen=True)
@@ -403,6 +405,7 @@ class UseCases:
         billing_rounding: up, nearest or none (T9).
         max_planned_hours: the largest plausible planned_hours of one task.
         clock: "now" for queries (today's period); writes take their time from the unit of work.
+        currency: the company's currency: a client with no balance yet owes 0 in it (T7).
     """
 
     def __init__(
@@ -416,8 +419,10 @@ class UseCases:
         billing_rounding: Literal["up", "nearest", "none"] = "up",
         max_planned_hours: int = 500,
         clock: Callable[[], datetime] = utcnow,
+        currency: str = "RON",
     ) -> None:
         self.uow = uow
+        self.currency = currency
         self.blobs = blobs
         self.printer = printer
         self.tz: tzinfo = ZoneInfo(timezone)
@@ -842,6 +847,7 @@ class UseCases:
                 responsible_staff_id=cmd.delegate_staff_id,
                 registered_at=work.now,
                 creator_staff_id=cmd.created_by_staff_id,
+                creator_user=cmd.created_by_user,
                 partner_id=cmd.partner_id,
                 deadline=cmd.follow_up_at,
                 origin={"opportunity_id": str(cmd.opportunity_id)},
@@ -1167,7 +1173,8 @@ class UseCases:
         if partner_id is not None:
             cover = rules.coverage(await repo.contracts_of(partner_id), service, self._today(now))
             checks.active_contract, checks.covers_service = cover.contract, cover.covers_service
-            checks.balance = await repo.get_balance(partner_id)
+            # a client nothing was invoiced to or paid by has no balance row: it owes nothing (0, not unknown)
+            checks.balance = await repo.get_balance(partner_id) or (Decimal(0), self.currency)
         return checks
 
     def _clean_changes(self, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -406,6 +406,12 @@ async def test_a_balance_change_shows_in_the_checks(desk: Desk) -> None:
     assert live.checks.balance == (Decimal("-40"), "RON")
 
 
+async def test_a_client_with_no_balance_yet_owes_zero_in_the_checks_and_no_client_has_no_balance(desk: Desk) -> None:
+    live = await desk.uses.live_checks(desk.who("ana"), partner_id=desk.acme)
+    assert live.checks.balance == (Decimal(0), "RON")  # nothing invoiced or paid: 0, not unknown
+    assert (await desk.uses.live_checks(desk.who("ana"))).checks.balance is None
+
+
 async def test_an_invoice_for_a_task_marks_it_invoiced_once(desk: Desk) -> None:
     task = await desk.task()
     invoice = uuid4()
@@ -426,6 +432,15 @@ async def test_a_follow_up_becomes_one_task_for_the_delegate_however_often_it_ar
     assert (task.title, task.source, task.responsible_staff_id) == ("Follow-up: Acme ERP", "follow_up", desk.bob)
     assert task.origin == {"opportunity_id": str(opportunity)}
     assert desk.publisher.names() == ["task_created"]
+
+
+async def test_a_follow_up_scheduled_by_a_user_without_a_staff_record_names_their_login_as_issuer(desk: Desk) -> None:
+    cmd = ScheduleFollowUp(uuid4(), "offer", desk.bob, MONDAY + timedelta(days=2), "Acme ERP", created_by_user="admin")
+    assert await desk.uses.schedule_follow_up(cmd) is True
+    [task] = desk.repo.tasks.values()
+    assert (task.creator_staff_id, task.creator_user) == (None, "admin")
+    [created] = desk.publisher.of("task_created")
+    assert created.creator_user == "admin"  # the TaskCreated says who issued it, too
 
 
 async def test_an_emailed_task_without_a_responsible_goes_to_the_service_rep_once(desk: Desk) -> None:

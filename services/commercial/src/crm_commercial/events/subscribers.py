@@ -1,5 +1,7 @@
 """The subscribers: document commands from opportunities and tasks, and the partner directory's facts.
 
+An offer rejected on its opportunity (``OfferRejectionRequested``) is rejected here too, for the same reason.
+
 Each handler translates its event into a use-case command and calls one use case. A command naming a
 partner the directory has not announced yet is parked and answered when its ``PartnerRegistered``
 arrives (topics are not ordered against each other); one that can never succeed as sent is answered
@@ -12,7 +14,7 @@ from typing import Any
 
 from crm_commercial.domain.documents import DocumentRequest, LineRequest, Source
 from crm_commercial.domain.partners import Partner
-from crm_commercial.service_layer import AnswerRequest, PartnerChanged, UseCases
+from crm_commercial.service_layer import AnswerRequest, PartnerChanged, RejectOffer, UseCases
 from crm_contracts import opportunities as opp
 from crm_contracts import partners as prt
 from crm_contracts import tasks as tsk
@@ -122,6 +124,13 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
 
     for command_cls in COMMANDS:
         subs.on(command_cls)(on_command)
+
+    async def on_offer_rejected(ctx: Context, command: opp.OfferRejectionRequested) -> None:
+        """The client rejected the offer on its opportunity: our document says so too, with the reason."""
+        rejection = RejectOffer(str(command.document_id), command.reason_code, command.note, command.rejected_by)
+        await uses.record_offer_rejection(rejection)
+
+    subs.on(opp.OfferRejectionRequested)(on_offer_rejected)
 
     async def on_partner(ctx: Context, event: prt.PartnerUpdated) -> None:
         await uses.partner_changed(PartnerChanged(partner(event)))

@@ -5,6 +5,16 @@
   const staff = data.staff || [];
   const staffIds = data.staffIds || [];
   const T = data.texts || {};
+  // The responsible list follows the client until the user picks someone: the client's representative (T4),
+  // else the user themself when they are on the staff (any role may make a task for anyone, an agent for himself)
+  const responsible = form.elements.responsible_staff_id;
+  let chosenByHand = Boolean(responsible.value);
+  responsible.addEventListener("change", () => { chosenByHand = Boolean(responsible.value); });
+  const suggest = (staffId) => {
+    if (chosenByHand) return;
+    const wanted = staffId && staffIds.indexOf(staffId) >= 0 ? staffId : (data.me && staffIds.indexOf(data.me) >= 0 ? data.me : "");
+    if (responsible.value !== wanted) responsible.value = wanted;
+  };
   const set = (id, text, cls) => { const el = document.getElementById(id); el.textContent = text; el.className = cls || ""; };
   let timer = null;
   const hours = (text) => Number(text).toLocaleString(document.documentElement.lang || undefined);
@@ -42,10 +52,13 @@
       lines.appendChild(group);
     }
   }
-  async function refresh() {
+  async function refresh(again) {
     const f = new FormData(form);
     loadLines(f.get("partner_id") || "");
     const q = new URLSearchParams();
+    // a suggested responsible is not the user's choice: the service answers the client's default (T4) without it
+    if (!chosenByHand && !again) f.delete("responsible_staff_id");
+    if (!chosenByHand && !f.get("partner_id")) responsible.value = "";
     for (const k of ["responsible_staff_id", "partner_id", "service_code", "planned_hours"]) if (f.get(k)) q.set(k, f.get(k).replace(",", "."));
     if (f.get("planned_start")) q.set("planned_start", f.get("planned_start"))  // Bucharest wall time, as the form sends it;
     if (!(q.get("planned_start") && q.get("planned_hours"))) { q.delete("planned_start"); q.delete("planned_hours"); }
@@ -55,8 +68,14 @@
       body = await r.json();
       if (!r.ok) { set("check-available", body.detail || r.statusText, "warn"); return; }
     } catch (e) { return; }
-    const who = staffIds.indexOf(body.responsible_staff_id);
-    set("check-responsible", who >= 0 ? staff[who] : (body.responsible_staff_id || "—"));
+    // before a client is chosen nobody is suggested: the client's representative may be the one (T4)
+    if (f.get("partner_id") && !again) {
+      suggest(body.responsible_staff_id);
+      // the user suggested instead of a representative: check their availability, once
+      if (responsible.value && responsible.value !== body.responsible_staff_id) { refresh(true); return; }
+    }
+    const who = staffIds.indexOf(responsible.value || body.responsible_staff_id);
+    set("check-responsible", who >= 0 ? staff[who] : (responsible.value || body.responsible_staff_id || "—"));
     if (body.available === null) set("check-available", "—");
     else if (body.available) set("check-available", T.available, "ok");
     else {

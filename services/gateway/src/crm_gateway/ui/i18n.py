@@ -70,6 +70,8 @@ CODES: Mapping[str, tuple[str, ...]] = {
         "draft",
         "paid",
         "expired",
+        "accepted",
+        "rejected",
     ),
     "import_status": ("validating", "storing", "imported", "rejected", "failed", "ignored", "duplicate", "retried"),
     "export_format": ("auto", "outlook", "thunderbird", "eml"),

@@ -128,6 +128,8 @@ class FollowUp:
     follow_up_at: datetime
     note: str | None
     created_by_staff_id: UUID | None
+    created_by: str | None = None
+    """The login of who scheduled it: the task's issuer even when that user has no staff record (an admin)."""
 
 
 @dataclass(frozen=True)
@@ -367,6 +369,7 @@ def change_stage(
             follow_up_at=request.follow_up_at,
             note=note,
             created_by_staff_id=actor.staff_id,
+            created_by=actor.name,
         )
     return StageMove(
         opportunity=updated,

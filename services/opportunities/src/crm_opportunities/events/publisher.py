@@ -12,6 +12,7 @@ from crm_contracts.opportunities import (
     ClientOrderRequested,
     ContractRequested,
     FollowUpScheduled,
+    OfferRejectionRequested,
     OfferRequested,
     OpportunityLost,
     OpportunityOpened,
@@ -114,6 +115,7 @@ class KafkaPublisher:
                     follow_up_at=f.follow_up_at,
                     note=f.note,
                     created_by_staff_id=f.created_by_staff_id,
+                    created_by=f.created_by,
                 )
             )
         if entry.stage == "sale":
@@ -142,6 +144,21 @@ class KafkaPublisher:
                 )
             )
         return events
+
+    async def offer_rejected(self, opp: Opportunity, offer: Document) -> None:
+        """The command that has commercial mark its offer rejected too (O6)."""
+        assert offer.document_id is not None  # only an issued offer is decided
+        assert offer.reason_code is not None  # a rejection always has its reason
+        await self._emit(
+            OfferRejectionRequested(
+                opportunity_id=opp.id,
+                partner_id=opp.partner_id,
+                document_id=offer.document_id,
+                reason_code=offer.reason_code,
+                note=offer.note,
+                rejected_by=offer.decided_by,
+            )
+        )
 
     async def document_requested(
         self,

@@ -108,6 +108,7 @@ def build_subscriptions(uses: UseCases) -> Subscriptions:
                 note=e.note,
                 partner_id=e.partner_id,
                 created_by_staff_id=e.created_by_staff_id,
+                created_by_user=e.created_by,
             )
         )
 

@@ -157,6 +157,7 @@ async def _documents_page(
         partner = chosen if chosen["name"] != chosen["id"] else None
     else:
         chosen = await partner_choice(api, partner_id)
+    reasons = await _lost_reason_texts(api, documents["items"])
     return Template(
         "commercial/documents.html",
         context={
@@ -167,10 +168,24 @@ async def _documents_page(
             "doc_types": DOC_TYPES,
             "documents": documents,
             "balance": balance,
+            "reasons": reasons,
             "error": error,
             "form": form or {},
         },
     )
+
+
+async def _lost_reason_texts(api: ApiClient, documents: list[dict[str, Any]]) -> dict[str, str]:
+    """The catalogue's texts of the reasons the shown rejected offers carry, by code.
+
+    A company's own reasons have no name in the UI catalogues: their text comes from the lost-reasons catalogue,
+    read only when a shown document has a reason, and left out when opportunities does not answer.
+    """
+    if not any(d.get("reason_code") for d in documents):
+        return {}
+    page = await optional(api, "/api/lost-reasons")
+    items = page.get("items", []) if isinstance(page, dict) else []
+    return {str(r["code"]): str(r["text"]) for r in items if r.get("code") and r.get("text")}
 
 
 @get("/documents", include_in_schema=False)
@@ -187,11 +202,28 @@ async def documents_page(
 async def document_page(api: NamedDependency[ApiClient], document_id: FromPath[UUID]) -> Template:
     """One document with its lines and its printout, naming its partner (never its id)."""
     doc = await api.get(f"/api/documents/{document_id}")
-    partner = await partner_choice(api, doc.get("partner_id"))
     source = doc.get("source") or {}
-    opportunity = await names_of(api, "/api/opportunities", [source.get("opportunity_id")], name_field="title")
-    campaign = await names_of(api, "/api/campaigns", [source.get("campaign_id")])
-    context = {"doc": doc, "partner": partner, "opportunity_titles": opportunity, "campaign_names": campaign}
+    partner, opportunity, campaign, related, reasons = await together(
+        partner_choice(api, doc.get("partner_id")),
+        names_of(api, "/api/opportunities", [source.get("opportunity_id")], name_field="title"),
+        names_of(api, "/api/campaigns", [source.get("campaign_id")]),
+        # the offer an order came from, the order (or contract) an invoice bills: each a link by its number
+        names_of(
+            api,
+            "/api/documents",
+            [source.get("offer_id"), doc.get("order_id"), doc.get("contract_id")],
+            name_field="number",
+        ),
+        _lost_reason_texts(api, [doc]),
+    )
+    context = {
+        "doc": doc,
+        "partner": partner,
+        "opportunity_titles": opportunity,
+        "campaign_names": campaign,
+        "document_numbers": related,
+        "reasons": reasons,
+    }
     return Template("commercial/document.html", context=context)
 
 
