@@ -361,3 +361,12 @@ def accept_choices(language: str) -> list[str]:
 def test_the_offer_accept_choices_are_labelled_alike_in_each_language() -> None:
     assert accept_choices("en") == ["Order", "Contract", "Both"]
     assert accept_choices("ro") == ["Comandă", "Contract", "Ambele"]
+
+
+def test_a_redacted_history_entry_reads_in_one_language() -> None:
+    hidden = {"type": "TaskCreated", "title": "Task al altui coleg / another person's task", "details": {"hidden": True}}
+    assert "Task al altui coleg" in partner_history("ro", hidden)
+    assert "another person" not in partner_history("ro", hidden)
+    english = partner_history("en", hidden)
+    assert "Another person&#39;s task" in english
+    assert "altui" not in english
