@@ -370,3 +370,17 @@ def test_a_redacted_history_entry_reads_in_one_language() -> None:
     english = partner_history("en", hidden)
     assert "Another person&#39;s task" in english
     assert "altui" not in english
+
+
+def compose_page(language: str, sites: list[dict[str, Any]]) -> str:
+    partner = {"id": "p1", "name": "Beta", "sites": sites, "contacts": []}
+    return squeeze(render("notifier/compose.html", language, partner=partner, partner_id="p1", form={}, staff=[]))
+
+
+def test_a_partner_without_an_email_address_cannot_be_ticked_as_recipient() -> None:
+    html = compose_page("en", [{"name": "Sediu", "emails": []}])
+    assert "Beta (no address)" in html
+    assert re.search(r'<input type="checkbox" name="to_partner" value="1" disabled\s*>', html)
+    with_address = compose_page("ro", [{"name": "Sediu", "emails": ["a@beta.ro", "b@beta.ro"]}])
+    assert "Beta (a@beta.ro, b@beta.ro)" in with_address
+    assert re.search(r'name="to_partner" value="1"\s+checked>', with_address)
