@@ -384,3 +384,15 @@ def test_a_partner_without_an_email_address_cannot_be_ticked_as_recipient() -> N
     with_address = compose_page("ro", [{"name": "Sediu", "emails": ["a@beta.ro", "b@beta.ro"]}])
     assert "Beta (a@beta.ro, b@beta.ro)" in with_address
     assert re.search(r'name="to_partner" value="1"\s+checked>', with_address)
+
+
+def test_a_refused_mail_server_keeps_what_was_typed_but_the_password() -> None:
+    typed = {"name": "Principal", "host": "smtp.example.ro", "port": "abc", "tls_mode": "tls", "sender": "crm@x.ro"}
+    html = squeeze(
+        render("notifier/servers.html", "en", servers=[], mine={}, report=None, is_admin=True, form=typed)
+    )
+    assert 'name="host" required value="smtp.example.ro"' in html
+    assert 'name="port" required inputmode="numeric" value="abc"' in html
+    assert '<option value="tls" selected>' in html
+    fresh = squeeze(render("notifier/servers.html", "en", servers=[], mine={}, report=None, is_admin=True, form={}))
+    assert 'name="port" required inputmode="numeric" value="587"' in fresh
