@@ -396,3 +396,9 @@ def test_a_refused_mail_server_keeps_what_was_typed_but_the_password() -> None:
     assert '<option value="tls" selected>' in html
     fresh = squeeze(render("notifier/servers.html", "en", servers=[], mine={}, report=None, is_admin=True, form={}))
     assert 'name="port" required inputmode="numeric" value="587"' in fresh
+
+
+def test_the_broadcast_page_says_there_are_none_yet_instead_of_an_empty_table() -> None:
+    staff = [{"id": "s1", "name": "Ana"}]
+    assert "Nicio lansare încă." in render("tasks/broadcasts.html", "ro", casts=[], staff=staff, categories=[], form={})
+    assert "No broadcasts yet." in render("tasks/broadcasts.html", "en", casts=[], staff=staff, categories=[], form={})
