@@ -364,7 +364,8 @@ def test_the_offer_accept_choices_are_labelled_alike_in_each_language() -> None:
 
 
 def test_a_redacted_history_entry_reads_in_one_language() -> None:
-    hidden = {"type": "TaskCreated", "title": "Task al altui coleg / another person's task", "details": {"hidden": True}}
+    title = "Task al altui coleg / another person's task"
+    hidden = {"type": "TaskCreated", "title": title, "details": {"hidden": True}}
     assert "Task al altui coleg" in partner_history("ro", hidden)
     assert "another person" not in partner_history("ro", hidden)
     english = partner_history("en", hidden)
@@ -388,9 +389,7 @@ def test_a_partner_without_an_email_address_cannot_be_ticked_as_recipient() -> N
 
 def test_a_refused_mail_server_keeps_what_was_typed_but_the_password() -> None:
     typed = {"name": "Principal", "host": "smtp.example.ro", "port": "abc", "tls_mode": "tls", "sender": "crm@x.ro"}
-    html = squeeze(
-        render("notifier/servers.html", "en", servers=[], mine={}, report=None, is_admin=True, form=typed)
-    )
+    html = squeeze(render("notifier/servers.html", "en", servers=[], mine={}, report=None, is_admin=True, form=typed))
     assert 'name="host" required value="smtp.example.ro"' in html
     assert 'name="port" required inputmode="numeric" value="abc"' in html
     assert '<option value="tls" selected>' in html
