@@ -130,3 +130,48 @@ async def test_an_agents_new_task_form_suggests_themself_as_responsible_and_show
             assert await page.locator("select[name=responsible_staff_id]").input_value() == ana["id"]
             assert await page.locator("#check-responsible").inner_text() == "Ana Popescu"
             await shoot(page, f"task-new-agent-{language}")
+
+
+async def test_an_offer_rejected_without_a_reason_stays_on_its_page_with_the_error_beside_the_reason(
+    service_env: Any, page: Any
+) -> None:
+    async with start_stack(service_env, ["partners", "opportunities", "commercial"]) as stack:
+        api = stack.client
+        partner = await created(api, "/api/partners", {"name": "Beta Trading SRL", "kind": "client"})
+        await created(
+            api,
+            "/api/articles",
+            {"code": "LIC", "name": "Licență", "unit": "buc", "price": "100.00", "vat_rate": "21", "photos": []},
+        )
+        opp = await created(api, "/api/opportunities", {"partner_id": partner["id"], "title": "Servere"})
+
+        async def offers() -> list[dict[str, Any]]:
+            documents = (await api.get(f"/api/opportunities/{opp['id']}")).json()["documents"]
+            return [d for d in documents if d["type"] == "offer" and d.get("document_id")]
+
+        async def offer_asked() -> bool:
+            # the article reaches the opportunities service by an event: ask again until it is known there
+            line = {"article_code": "LIC", "qty": "1"}
+            asked = await api.post(f"/api/opportunities/{opp['id']}/offer", json={"lines": [line]})
+            return bool(asked.status_code == 202)
+
+        await eventually(offer_asked, timeout=60)
+        await eventually(lambda: _count(offers, 0), timeout=60)
+        (offer,) = await offers()
+        await stack.login(page)
+        for language, message in (
+            ("ro", "Alegeți motivul respingerii ofertei."),
+            ("en", "Choose why the offer is rejected."),
+        ):
+            await page.goto(
+                f"{stack.base_url}/lang/{language}?next=/opportunities/{opp['id']}/offers/{offer['document_id']}"
+            )
+            await page.fill("#reject-form textarea[name=note]", "fără motiv")
+            await page.click("#reject-form button[type=submit]")
+            await page.wait_for_load_state()
+            await shoot(page, f"offer-reject-no-reason-{language}")
+            assert await page.locator("#reject-form").count() == 1  # still the offer page, not the opportunity's
+            beside = page.locator("#reject-form label:has(select[name=reason_code]) + .field-error")
+            assert await beside.inner_text() == message
+            assert await page.locator("#reject-form textarea[name=note]").input_value() == "fără motiv"
+        assert (await api.get(f"/api/opportunities/{opp['id']}")).json()["closed"] is False

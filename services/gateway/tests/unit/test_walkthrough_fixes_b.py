@@ -361,3 +361,43 @@ def accept_choices(language: str) -> list[str]:
 def test_the_offer_accept_choices_are_labelled_alike_in_each_language() -> None:
     assert accept_choices("en") == ["Order", "Contract", "Both"]
     assert accept_choices("ro") == ["Comandă", "Contract", "Ambele"]
+
+
+def test_a_redacted_history_entry_reads_in_one_language() -> None:
+    title = "Task al altui coleg / another person's task"
+    hidden = {"type": "TaskCreated", "title": title, "details": {"hidden": True}}
+    assert "Task al altui coleg" in partner_history("ro", hidden)
+    assert "another person" not in partner_history("ro", hidden)
+    english = partner_history("en", hidden)
+    assert "Another person&#39;s task" in english
+    assert "altui" not in english
+
+
+def compose_page(language: str, sites: list[dict[str, Any]]) -> str:
+    partner = {"id": "p1", "name": "Beta", "sites": sites, "contacts": []}
+    return squeeze(render("notifier/compose.html", language, partner=partner, partner_id="p1", form={}, staff=[]))
+
+
+def test_a_partner_without_an_email_address_cannot_be_ticked_as_recipient() -> None:
+    html = compose_page("en", [{"name": "Sediu", "emails": []}])
+    assert "Beta (no address)" in html
+    assert re.search(r'<input type="checkbox" name="to_partner" value="1" disabled\s*>', html)
+    with_address = compose_page("ro", [{"name": "Sediu", "emails": ["a@beta.ro", "b@beta.ro"]}])
+    assert "Beta (a@beta.ro, b@beta.ro)" in with_address
+    assert re.search(r'name="to_partner" value="1"\s+checked>', with_address)
+
+
+def test_a_refused_mail_server_keeps_what_was_typed_but_the_password() -> None:
+    typed = {"name": "Principal", "host": "smtp.example.ro", "port": "abc", "tls_mode": "tls", "sender": "crm@x.ro"}
+    html = squeeze(render("notifier/servers.html", "en", servers=[], mine={}, report=None, is_admin=True, form=typed))
+    assert 'name="host" required value="smtp.example.ro"' in html
+    assert 'name="port" required inputmode="numeric" value="abc"' in html
+    assert '<option value="tls" selected>' in html
+    fresh = squeeze(render("notifier/servers.html", "en", servers=[], mine={}, report=None, is_admin=True, form={}))
+    assert 'name="port" required inputmode="numeric" value="587"' in fresh
+
+
+def test_the_broadcast_page_says_there_are_none_yet_instead_of_an_empty_table() -> None:
+    staff = [{"id": "s1", "name": "Ana"}]
+    assert "Nicio lansare încă." in render("tasks/broadcasts.html", "ro", casts=[], staff=staff, categories=[], form={})
+    assert "No broadcasts yet." in render("tasks/broadcasts.html", "en", casts=[], staff=staff, categories=[], form={})

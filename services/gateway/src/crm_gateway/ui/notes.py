@@ -96,6 +96,13 @@ _VALUE_TEXTS: Mapping[str, str] = {
 }
 """Words inside a sentence that are themselves texts to translate."""
 
+_HIDDEN_TITLES: Mapping[str, str] = {
+    "Task al altui coleg / another person's task": N_("Task al altui coleg"),
+    "Task al altui coleg facturat / another person's task invoiced": N_("Task al altui coleg, facturat"),
+    "Email al altui coleg / another person's email": N_("Email al altui coleg"),
+}
+"""The titles the services give a record the reader may not see (written in both languages): one language each."""
+
 
 _RAW_AMOUNT = re.compile(r"(?<![\w.,])(?P<value>-?\d+\.\d{2}) (?P<currency>[A-Z]{3})$")
 """An amount as the services used to write it in a sentence: ``54000.00 RON`` (at the end of a value)."""
@@ -123,6 +130,8 @@ def translate(language: str, text: str | None, zone: dt.tzinfo | None = None) ->
     """
     if not text:
         return ""
+    if text in _HIDDEN_TITLES:
+        return i18n.gettext(language, _HIDDEN_TITLES[text])
     for pattern, msgid in _PATTERNS:
         found = pattern.match(text)
         if found is None:

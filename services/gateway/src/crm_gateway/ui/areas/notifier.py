@@ -149,7 +149,12 @@ async def send_email(api: NamedDependency[ApiClient], data: Form) -> Redirect | 
 
 
 async def _servers_page(
-    api: ApiClient, user: User, *, report: dict[str, Any] | None = None, error: ApiError | None = None
+    api: ApiClient,
+    user: User,
+    *,
+    report: dict[str, Any] | None = None,
+    error: ApiError | None = None,
+    form: dict[str, Any] | None = None,
 ) -> Template:
     servers = await api.get("/api/mail-servers")
     mine = await _optional(api, "/api/mail-servers/credentials/me")
@@ -161,6 +166,8 @@ async def _servers_page(
             "report": report,
             "error": error,
             "is_admin": user.role == "admin",
+            # a refused new server keeps what was typed (never the password) beside its field errors
+            "form": {k: v for k, v in (form or {}).items() if k != "password"},
         },
         status_code=error.status if error else 200,
     )
@@ -195,7 +202,7 @@ async def add_server(api: NamedDependency[ApiClient], user: NamedDependency[User
     try:
         await api.post("/api/mail-servers", json=_server_body(data))
     except ApiError as exc:
-        return await _servers_page(api, user, error=exc)
+        return await _servers_page(api, user, error=exc, form=dict(data))
     return Redirect("/emails/servers", status_code=303)
 
 

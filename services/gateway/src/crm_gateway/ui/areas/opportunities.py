@@ -253,12 +253,28 @@ async def offer_view(
     api: NamedDependency[ApiClient], opportunity_id: FromPath[UUID], offer_id: FromPath[UUID]
 ) -> Template:
     """An offer of the opportunity, with accept / reject; F2 "add task" gets its client (A2)."""
+    return await _offer_page(api, opportunity_id, offer_id)
+
+
+async def _offer_page(
+    api: ApiClient,
+    opportunity_id: UUID,
+    offer_id: UUID,
+    *,
+    error: ApiError | None = None,
+    form: dict[str, Any] | None = None,
+) -> Template:
+    """The offer page; a refused accept / reject comes back here, its errors beside the form that was sent."""
     opp = await api.get(f"/api/opportunities/{opportunity_id}")
     offer = next((d for d in opp["documents"] if d["document_id"] == str(offer_id)), None)
     if offer is None:
         raise ApiError(404, f"no offer {offer_id} on this opportunity", {"code": "record.not_found", "params": {}})
     reasons = await api.get("/api/lost-reasons", params={"active": "true"})
-    return Template("opportunities/offer.html", context={"opp": opp, "offer": offer, "reasons": reasons["items"]})
+    return Template(
+        "opportunities/offer.html",
+        context={"opp": opp, "offer": offer, "reasons": reasons["items"], "error": error, "form": form or {}},
+        status_code=error.status if error else 200,
+    )
 
 
 @post(
@@ -303,7 +319,9 @@ async def offer_decide(
         else:
             raise ApiError(404, "unknown decision", {"code": "record.not_found", "params": {}})
     except ApiError as exc:
-        return await _opportunity_page(api, opportunity_id, user, error=exc, form=data)
+        if exc.status == 404:
+            return await _opportunity_page(api, opportunity_id, user, error=exc, form=data)
+        return await _offer_page(api, opportunity_id, offer_id, error=exc, form=data)
     return Redirect(f"/opportunities/{opportunity_id}#documents", status_code=303)
 
 
