@@ -41,7 +41,7 @@ import aiosmtplib
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from bench.common import BOOTSTRAP, ProcessStack, count_rows, load, process_stack, user_client
+from bench.common import BOOTSTRAP, ProcessStack, count_rows, process_stack, user_client
 from bench.report import Figure, report
 from crm_contracts import topics
 from crm_contracts.base import Envelope
@@ -220,9 +220,10 @@ async def collect(starts: dict[str, float], ends: dict[str, float], stack: Proce
 
 
 def show(path: str, rate: int, achieved: float, samples: list[float], lost: int) -> dict[str, float]:
-    p = percentiles(samples)
+    """Print a path's percentiles at a rate; they are returned with the load average at the end of its run."""
+    p = {**percentiles(samples), "load": os.getloadavg()[0]}
     print(
-        f"  {path:<44} {rate:>3}/s (achieved {achieved:5.1f}/s, load {load()}): p50 {p['p50']:7.1f}"
+        f"  {path:<44} {rate:>3}/s (achieved {achieved:5.1f}/s, load {p['load']:.1f}): p50 {p['p50']:7.1f}"
         f"  p90 {p['p90']:7.1f}  p99 {p['p99']:7.1f}  max {p['max']:7.1f} ms  ({len(samples)} flows, {lost} not done)",
         flush=True,
     )
@@ -472,11 +473,13 @@ async def _run(stack: ProcessStack, sink: Sink) -> None:
         for which in ("p50", "p99"):
             report(
                 Figure(
-                    f"latency {which}: {path}, {rate} flows/s (PG, gateway, load {load()})",
+                    # The load of the path's own run: by the time of the report the flows have stopped.
+                    f"latency {which}: {path}, {rate} flows/s (PG, gateway, load {p['load']:.1f})",
                     p[which],
                     floor[which],
                     "ms",
                     higher_is_better=False,
                     goal=goals.get((path, which), "—") if rate == 50 else "—",
-                )
+                ),
+                load=p["load"],
             )

@@ -30,9 +30,14 @@ class Figure:
         return self.baseline / self.ours if self.ours else float("nan")
 
 
-def report(fig: Figure) -> Figure:
-    """Print one line and append it to bench/results/latest.jsonl."""
-    cores, load = os.cpu_count() or 0, os.getloadavg()[0]
+def report(fig: Figure, load: float | None = None) -> Figure:
+    """Print one line and append it to bench/results/latest.jsonl.
+
+    ``load`` is the load average the figure was measured under, when the benchmark took it during its run (a
+    figure reported after its load stopped); otherwise the load now.
+    """
+    cores = os.cpu_count() or 0
+    load = os.getloadavg()[0] if load is None else load
     print(
         f"{fig.name:<55} ours {fig.ours:>12.2f} {fig.unit:<8} baseline {fig.baseline:>12.2f} {fig.unit:<8}"
         f" ratio {fig.ratio:6.2f}x  {fig.goal}  [{cores} cores, load {load:.1f}]",
