@@ -115,6 +115,16 @@ async def test_an_agents_new_task_form_suggests_themself_as_responsible_and_show
         )
         await created(stack.client, "/api/partners", {"name": "Alfa Trading SRL", "kind": "client"})
         await stack.create_user("ana", "agent", ana["id"])
+        # the login linked to a staff member shows in the staff directory, and the staff record carries it too
+        assert (await stack.client.get(f"/api/staff/{ana['id']}")).json()["user_login"] == "ana"
+        await stack.login(page)
+        for language in ("ro", "en"):
+            await page.goto(f"{stack.base_url}/lang/{language}?next=/staff")
+            await page.wait_for_url("**/staff")
+            cells = page.locator(f"#staff tr[data-staff='{ana['id']}'] td")
+            assert await cells.nth(2).inner_text() == "ana"
+            await shoot(page, f"staff-linked-login-{language}")
+        await page.context.clear_cookies()
         await eventually(lambda: _items(stack.client, "/api/tasks/partners", {}), timeout=60)
         await stack.login(page, "ana", USER_PASSWORD)
         for language, client, balance in (
