@@ -274,3 +274,8 @@ def test_the_documents_table_shows_amounts_with_their_currency_under_a_header_fo
     table = html[html.index('id="documents"') :]
     found = re.findall(r"<th[^>]*>([^<]*)</th>", table[: table.index("</thead>")])
     assert found == headers
+
+
+def test_the_time_in_the_current_stage_is_shown_once_in_the_header_and_per_history_entry() -> None:
+    html = detail("ro", stage_history={"items": [], "time_in_stage": {"new": 60}})
+    assert html.count("Timp în etapă") == 1  # no second summary under the history
