@@ -44,9 +44,9 @@ async def test_a_follow_up_names_its_admin_issuer_and_a_rejected_offer_its_reaso
             return [d for d in documents if d["type"] == "offer" and d.get("document_id")]
 
         for before, qty in enumerate(("2", "3")):
+            # the article reaches the opportunities service by an event: ask again until it is known there
             line = {"article_code": "LIC", "qty": qty}
-            asked = await api.post(f"/api/opportunities/{opp['id']}/offer", json={"lines": [line]})
-            assert asked.status_code == 202, asked.text
+            await created(api, f"/api/opportunities/{opp['id']}/offer", {"lines": [line]})
             await eventually(lambda n=before: _count(offers, n), timeout=60)  # issued one after the other
         rejected, accepted = await offers()
         reject = await api.post(
@@ -115,6 +115,16 @@ async def test_an_agents_new_task_form_suggests_themself_as_responsible_and_show
         )
         await created(stack.client, "/api/partners", {"name": "Alfa Trading SRL", "kind": "client"})
         await stack.create_user("ana", "agent", ana["id"])
+        # the login linked to a staff member shows in the staff directory, and the staff record carries it too
+        assert (await stack.client.get(f"/api/staff/{ana['id']}")).json()["user_login"] == "ana"
+        await stack.login(page)
+        for language in ("ro", "en"):
+            await page.goto(f"{stack.base_url}/lang/{language}?next=/staff")
+            await page.wait_for_url("**/staff")
+            cells = page.locator(f"#staff tr[data-staff='{ana['id']}'] td")
+            assert await cells.nth(2).inner_text() == "ana"
+            await shoot(page, f"staff-linked-login-{language}")
+        await page.context.clear_cookies()
         await eventually(lambda: _items(stack.client, "/api/tasks/partners", {}), timeout=60)
         await stack.login(page, "ana", USER_PASSWORD)
         for language, client, balance in (

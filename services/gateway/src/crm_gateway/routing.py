@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -166,6 +167,25 @@ class Forwarder:
         if service is None or base is None:
             raise UnknownRoute(path)
         return Target(segment, service, base)
+
+    async def link_staff_login(self, caller: User, staff_id: str, username: str) -> bool:
+        """Copy a new user's login onto the staff member it is linked to (partners' ``user_login``).
+
+        The gateway's users table is the source of truth for the link (authorization reads it); the staff record
+        carries the login so the other services (notifier preferences, tasks) and the staff directory see it. A
+        failure (partners down, the login on someone else) is logged, never undoes the user: True when copied.
+        """
+        body = json.dumps({"user_login": username}).encode()
+        headers = {"content-type": "application/json", "idempotency-key": f"user-login.{staff_id}.{username}"}
+        try:
+            answer = await self.forward(caller, "PATCH", f"/api/staff/{staff_id}", headers=headers, content=body)
+        except (UnknownRoute, ServiceUnavailable, BadTarget) as exc:
+            log.warning("the login %r was not copied to staff member %s: %s", username, staff_id, exc)
+            return False
+        if answer.status_code >= 300:
+            log.warning("the login %r was not copied to staff member %s: %s", username, staff_id, answer.status_code)
+            return False
+        return True
 
     def identity_headers(self, user: User, service: str) -> dict[str, str]:
         """The identity header for a call as ``user`` to ``service`` (the token's audience)."""

@@ -26,7 +26,9 @@ def render(template: str, language: str = "ro", **context: Any) -> str:
     return re.sub(r"\s+", " ", engine.engine.get_template(template).render(**context).replace("\u00a0", " "))
 
 
-def campaign_page(language: str = "ro", form: dict[str, Any] | None = None, months: list[Any] = YEAR) -> str:
+def campaign_page(
+    language: str = "ro", form: dict[str, Any] | None = None, months: list[Any] = YEAR, members: int = 1
+) -> str:
     empty = {"items": [], "sum": "0"}
     member = {"partner_id": "p1", "name": "Alfa Trading SRL", "fiscal_code": "RO14399840", "county": "Cluj"}
     results = dict.fromkeys(("realized_cost", "accepted_revenue", "invoiced_revenue"), "0")
@@ -41,7 +43,7 @@ def campaign_page(language: str = "ro", form: dict[str, Any] | None = None, mont
         orders=empty,
         invoices=empty,
         returns=empty,
-        members={"items": [member], "total": 1},
+        members={"items": [member] * members, "total": members},
         progress={"requested": 0, "opened": 0, "pending": 0},
         as_of="",
         offset=0,
@@ -106,3 +108,16 @@ def test_the_campaign_list_scrolls_inside_its_card_and_table_cells_keep_their_wo
     assert dates in html
     css = (TEMPLATES.parent / "static" / "crm.css").read_text()
     assert "td { overflow-wrap: break-word; }" in css and ".card, th, td { overflow-wrap: anywhere; }" not in css
+
+
+def test_with_no_members_the_generate_buttons_are_disabled_with_a_hint_and_an_empty_chart_says_no_data_yet() -> None:
+    empty_months = [{"month": f"2026-{m:02d}", "value": "0.00"} for m in range(1, 13)]
+    html = campaign_page("en", months=empty_months, members=0)
+    assert 'id="generate-all" disabled aria-describedby=generate-hint>' in html
+    assert 'id="generate-selected" disabled' in html
+    assert "The campaign has no members yet" in html
+    assert '<p class="muted" id="return-chart-empty">No data yet' in html
+    assert "0.00 RON" in html  # amounts with their currency
+    full = campaign_page("ro")
+    assert "generate-hint" not in full and "return-chart-empty" not in full
+    assert "100,00 lei" in full

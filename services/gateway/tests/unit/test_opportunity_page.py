@@ -246,3 +246,36 @@ def test_the_home_page_offers_an_agent_only_the_tiles_of_the_menu() -> None:
     assert 'href="/partners"' in tiles and 'href="/tasks"' in tiles
     assert 'class="tile" href="/settings"' not in tiles and 'class="tile" href="/staff"' not in tiles
     assert 'class="tile" href="/settings"' in manager and 'class="tile" href="/staff"' in manager
+
+
+# -- the fifth walkthrough: amounts with their currency, every column headed, ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "headers"),
+    [
+        ("ro", "150,00 lei", ["Tip", "Număr", "Stare", "Total fără TVA", "Tipărire"]),
+        ("en", "150.00 RON", ["Type", "Number", "Status", "Total net of VAT", "Printout"]),
+    ],
+)
+def test_the_documents_table_shows_amounts_with_their_currency_under_a_header_for_every_column(
+    language: str, amount: str, headers: list[str]
+) -> None:
+    offer = {
+        "type": "offer",
+        "status": "issued",
+        "number": "OF-1",
+        "document_id": "d1",
+        "net": "150",
+        "currency": "RON",
+    }
+    html = detail(language, currency="RON", documents=[offer])
+    assert f'<td class="num">{amount}</td>' in html
+    table = html[html.index('id="documents"') :]
+    found = re.findall(r"<th[^>]*>([^<]*)</th>", table[: table.index("</thead>")])
+    assert found == headers
+
+
+def test_the_time_in_the_current_stage_is_shown_once_in_the_header_and_per_history_entry() -> None:
+    html = detail("ro", stage_history={"items": [], "time_in_stage": {"new": 60}})
+    assert html.count("Timp în etapă") == 1  # no second summary under the history

@@ -318,3 +318,13 @@ def test_the_import_page_documents_staff_by_email_or_name_and_keeps_the_id_colum
     assert "reprezentant vanzari, reprezentant service: emailul, utilizatorul sau numele colegului" in romanian
     assert "sales_rep_staff_id / service_rep_staff_id" in romanian
     assert "the colleague&#39;s email, login or name" in import_page("en")
+
+
+async def test_a_partner_without_sites_or_contacts_says_none_yet_under_each_heading() -> None:
+    english = await page(Api(records()), "en")
+    assert '<p class="muted" id="no-sites">No sites yet.</p>' in english
+    assert '<p class="muted" id="no-contacts">No contact persons yet.</p>' in english
+    romanian = await page(Api(records()), "ro")
+    assert "Niciun sediu încă." in romanian and "Nicio persoană de contact încă." in romanian
+    full = await page(Api(records(sites=[{"name": "Sediu", "emails": []}], contacts=[{"name": "Ion"}])))
+    assert 'id="no-sites"' not in full and 'id="no-contacts"' not in full

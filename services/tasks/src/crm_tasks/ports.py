@@ -39,6 +39,8 @@ class TaskFilter:
     since: datetime | None = None
     responsible_staff_id: UUID | None = None
     oldest_first: bool = False
+    by_deadline: bool = False
+    """Soonest deadline first (no deadline last), then by id: the open tasks in the order they are due."""
 
 
 class Repository(Protocol):

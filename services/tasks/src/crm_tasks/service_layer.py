@@ -912,10 +912,20 @@ class UseCases:
         partner_id: UUID | None = None,
         broadcast_id: UUID | None = None,
         since: datetime | None = None,
+        order: str = "registered",
         limit: int = 50,
         offset: int = 0,
     ) -> Tasks:
-        """Tasks the caller may see (T1): all, for me, from me; registered between two local days."""
+        """Tasks the caller may see (T1): all, for me, from me; registered between two local days.
+
+        ``order`` is ``registered`` (newest first) or ``deadline`` (soonest due first, no deadline last).
+        """
+        if order not in ("registered", "deadline"):
+            raise Invalid(
+                f"order is registered or deadline, not {order!r}",
+                code="record.choose_from_list",
+                params={"value": order},
+            )
         if view not in ("all", "for-me", "from-me"):
             raise Invalid(
                 f"view is all, for-me or from-me, not {view!r}", code="record.choose_from_list", params={"value": view}
@@ -931,6 +941,7 @@ class UseCases:
             partner_id=partner_id,
             broadcast_id=broadcast_id,
             since=self._local(since),
+            by_deadline=order == "deadline",
         )
         async with self.uow.reading() as repo:
             tasks, total = await repo.list_tasks(await self._viewer(repo, caller), flt, limit, offset)

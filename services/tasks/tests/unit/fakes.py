@@ -112,7 +112,10 @@ class InMemoryRepository:
             and (flt.broadcast_id is None or t.broadcast_id == flt.broadcast_id)
             and (flt.since is None or t.registered_at > flt.since)
         ]
-        found.sort(key=lambda t: (t.registered_at, str(t.id)), reverse=not flt.oldest_first)
+        if flt.by_deadline:
+            found.sort(key=lambda t: (t.deadline is None, t.deadline or t.registered_at, str(t.id)))
+        else:
+            found.sort(key=lambda t: (t.registered_at, str(t.id)), reverse=not flt.oldest_first)
         page = found[offset:] if limit is None else found[offset : offset + limit]
         return [replace(t) for t in page], len(found)
 

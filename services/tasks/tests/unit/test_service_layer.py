@@ -482,6 +482,19 @@ async def test_agents_list_the_tasks_for_and_from_them_managers_their_teams_admi
         await desk.uses.list_tasks(desk.who("ana"), view="mine")
 
 
+async def test_open_tasks_can_be_listed_soonest_deadline_first_with_no_deadline_last_and_paged(desk: Desk) -> None:
+    later = await desk.task(title="Later", deadline=MONDAY + timedelta(days=5))
+    undated = await desk.task(title="Undated")
+    sooner = await desk.task(title="Sooner", deadline=MONDAY + timedelta(days=1))
+    admin = desk.who("root", "admin")
+    due = await desk.uses.list_tasks(admin, status="open", order="deadline")
+    assert [t.id for t in due.items] == [sooner.id, later.id, undated.id]
+    second = await desk.uses.list_tasks(admin, status="open", order="deadline", limit=1, offset=1)
+    assert [t.id for t in second.items] == [later.id] and second.total == 3
+    with pytest.raises(Invalid, match="order is registered or deadline"):
+        await desk.uses.list_tasks(admin, order="soon")
+
+
 async def test_the_live_checks_propose_the_t4_responsible(desk: Desk) -> None:
     live = await desk.uses.live_checks(desk.who("bob"), partner_id=desk.acme)
     assert live.responsible_staff_id == desk.ana

@@ -13,6 +13,7 @@ from crm_gateway.api.auth import client_address, too_many
 from crm_gateway.api.schemas import PasswordChange, TokenResponse, UserCreate, UserOut, UserPage
 from crm_gateway.auth.middleware import requires_role
 from crm_gateway.domain.users import User
+from crm_gateway.routing import Forwarder
 from crm_gateway.service_layer import BadCredentials, ChangePassword, CreateUser, Throttled, UseCases
 from crm_kit.pagination import Limit, Offset
 
@@ -24,9 +25,18 @@ class UsersController(Controller):
     tags = ["users"]
 
     @post("/", guards=[requires_role("admin")], summary="Create a user (admin)")
-    async def create(self, data: JSONBody[UserCreate], uses: NamedDependency[UseCases]) -> UserOut:
+    async def create(
+        self,
+        request: Request[User, Any, Any],
+        data: JSONBody[UserCreate],
+        uses: NamedDependency[UseCases],
+        forwarder: NamedDependency[Forwarder],
+    ) -> UserOut:
+        """A user linked to a staff member puts their login on the staff record too (the staff directory shows it)."""
         staff_id = str(data.staff_id) if data.staff_id else None
         user = await uses.create_user(CreateUser(data.username, data.password, data.role, staff_id, data.language))
+        if staff_id:
+            await forwarder.link_staff_login(request.user, staff_id, user.username)
         return UserOut.of(user)
 
     @get("/", guards=[requires_role("admin")], summary="List users (admin)")

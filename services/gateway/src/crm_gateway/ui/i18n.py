@@ -73,6 +73,20 @@ CODES: Mapping[str, tuple[str, ...]] = {
         "accepted",
         "rejected",
     ),
+    "document_status": (
+        "requested",
+        "issued",
+        "posted",
+        "active",
+        "inactive",
+        "refused",
+        "cancelled",
+        "draft",
+        "paid",
+        "expired",
+        "accepted",
+        "rejected",
+    ),
     "import_status": ("validating", "storing", "imported", "rejected", "failed", "ignored", "duplicate", "retried"),
     "export_format": ("auto", "outlook", "thunderbird", "eml"),
     "email_status": ("pending", "sending", "handed_over", "sent", "failed"),
@@ -175,6 +189,18 @@ def pgettext(language: str, context: str, text: str, **values: Any) -> str:
 def npgettext(language: str, context: str, singular: str, plural: str, n: int, **values: Any) -> str:
     """``ngettext`` within ``context``."""
     return _format(translations(language).unpgettext(context, singular, plural, n), {"num": n, **values})
+
+
+FEMININE_DOCUMENTS = frozenset({"offer", "order", "invoice", "purchase_invoice", "payment", "payroll_note", "treasury"})
+"""Document kinds whose Romanian name is feminine (Ofertă, Comandă, Factură, ...): their status agrees ("emisă");
+the others (Contract, Decont, Bon, Document de cost, Consum) are neuter and take the ``status`` forms ("emis")."""
+
+
+def document_status(language: str, status: Any, kind: Any) -> str:
+    """A document's status in ``language``, agreeing with the document's kind (Ofertă emisă, Contract emis)."""
+    if kind in FEMININE_DOCUMENTS and status in CODES["document_status"]:
+        return label(language, status, "document_status")
+    return label(language, status, "status")
 
 
 def label(language: str, code: Any, kind: str, default: str | None = None) -> str:

@@ -174,6 +174,10 @@ def configure_templates(
         return i18n.label(lang_of(ctx), code, kind, default)
 
     @pass_context
+    def document_status(ctx: Context, status: Any, kind: Any) -> str:
+        return i18n.document_status(lang_of(ctx), status, kind)
+
+    @pass_context
     def money(ctx: Context, value: Any, currency: str | None = None) -> str:
         return formatting.money(value, currency, lang_of(ctx))
 
@@ -320,6 +324,7 @@ def configure_templates(
     env.globals["palette_actions"] = areas.actions
     env.globals["failed_areas"] = areas.failed
     env.filters["label"] = label
+    env.filters["document_status"] = document_status
     env.filters["local"] = local
     env.filters["local_date"] = local_date
     env.filters["local_input"] = local_input

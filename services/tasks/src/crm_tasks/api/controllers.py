@@ -144,6 +144,9 @@ class TasksController(Controller):
         partner_id: FromQuery[UUID | None] = None,
         broadcast_id: FromQuery[UUID | None] = None,
         since: Annotated[str | None, Parameter(description="Registered after this time (C3 polling).")] = None,
+        order: Annotated[
+            str, Parameter(description="registered (newest first) or deadline (soonest due first)")
+        ] = "registered",
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> dict[str, Any]:
@@ -157,6 +160,7 @@ class TasksController(Controller):
             partner_id=partner_id,
             broadcast_id=broadcast_id,
             since=_moment(since, "since"),
+            order=order,
             limit=limit,
             offset=offset,
         )

@@ -313,11 +313,16 @@ class SqlRepository:
     async def list_tasks(
         self, viewer: Viewer, flt: TaskFilter, limit: int | None, offset: int
     ) -> tuple[list[Task], int]:
-        """The tasks the viewer may see that match the filter, newest (or oldest) first, and how many there are."""
+        """The tasks the viewer may see that match the filter, newest (oldest, soonest due) first, and how many."""
         where = _filters(viewer, flt)
         total = (await self.conn.execute(sa.select(sa.func.count()).select_from(t.tasks).where(*where))).scalar_one()
         c = t.tasks.c
-        order = (c.registered_at, c.id) if flt.oldest_first else (c.registered_at.desc(), c.id.desc())
+        if flt.by_deadline:  # the (status, deadline, id) indexes give the page in order
+            order: tuple[Any, ...] = (c.deadline.asc().nulls_last(), c.id)
+        elif flt.oldest_first:
+            order = (c.registered_at, c.id)
+        else:
+            order = (c.registered_at.desc(), c.id.desc())
         stmt = sa.select(t.tasks).where(*where).order_by(*order)
         if limit is not None:
             stmt = stmt.limit(limit).offset(offset)

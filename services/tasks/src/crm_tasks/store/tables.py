@@ -89,6 +89,10 @@ tasks = sa.Table(
     # "All open, newest first" (an administrator's tasks page): the page in index order and the count from the
     # same index; without it 200,000 open tasks were sorted for every page and counted on a four-column index.
     sa.Index("ix_tasks_status_registered", "status", "registered_at", "id"),
+    # "Open, soonest deadline first" (the tasks page and the home page): the page in index order, for everyone's
+    # tasks and for one person's.
+    sa.Index("ix_tasks_status_deadline", "status", "deadline", "id"),
+    sa.Index("ix_tasks_responsible_status_deadline", "responsible_staff_id", "status", "deadline", "id"),
 )
 
 blob_refs = blob_refs_table(metadata)

@@ -22,7 +22,7 @@ async def home(api: NamedDependency[ApiClient], user: NamedDependency[User]) -> 
     me, tasks = await together(
         api.get("/api/users/me"),
         # A service that is down must not take the dashboard with it: no tasks panel then.
-        optional(api, "/api/tasks", {"view": "for-me", "status": "open", "limit": 5}),
+        optional(api, "/api/tasks", {"view": "for-me", "status": "open", "order": "deadline", "limit": 5}),
     )
     return Template("home/index.html", context={"me": me, "tasks": tasks, "is_admin": user.role == "admin"})
 

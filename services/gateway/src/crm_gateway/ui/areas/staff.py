@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from crm_gateway.service_layer import UseCases
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import text as _text
 
@@ -31,6 +32,7 @@ def staff_body(form: dict[str, Any]) -> dict[str, Any]:
 
 async def _page(
     api: ApiClient,
+    uses: UseCases | None = None,
     *,
     name: str | None = None,
     team: str | None = None,
@@ -40,6 +42,11 @@ async def _page(
     error: ApiError | None = None,
 ) -> Template:
     page = await api.get("/api/staff", params={"name": name, "team": team, "category": category, "limit": 500})
+    if uses is not None:
+        # the gateway's users are the source of truth for the login <-> staff link (authorization reads them)
+        users, _ = await uses.users(1000, 0)
+        logins = {u.staff_id: u.username for u in users if u.staff_id}
+        page["items"] = [{**s, "user_login": logins.get(s["id"]) or s.get("user_login")} for s in page["items"]]
     return Template(
         "staff/list.html",
         context={
@@ -56,37 +63,42 @@ async def _page(
 @get("/staff", include_in_schema=False)
 async def staff_list(
     api: NamedDependency[ApiClient],
+    uses: NamedDependency[UseCases],
     name: FromQuery[str | None] = None,
     team: FromQuery[str | None] = None,
     category: FromQuery[str | None] = None,
 ) -> Template:
     """The staff directory, filtered by name, team or category, and the form to add someone."""
-    return await _page(api, name=name, team=team, category=category)
+    return await _page(api, uses, name=name, team=team, category=category)
 
 
 @post("/staff", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def staff_create(api: NamedDependency[ApiClient], data: Form) -> Any:
+async def staff_create(api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], data: Form) -> Any:
     try:
         await api.post("/api/staff", json=staff_body(data))
     except ApiError as exc:
-        return await _page(api, form=data, error=exc)
+        return await _page(api, uses, form=data, error=exc)
     return Redirect("/staff", status_code=303)
 
 
 @get("/staff/{staff_id:uuid}", include_in_schema=False)
-async def staff_edit(api: NamedDependency[ApiClient], staff_id: FromPath[UUID]) -> Template:
+async def staff_edit(
+    api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], staff_id: FromPath[UUID]
+) -> Template:
     member = await api.get(f"/api/staff/{staff_id}")
     form = {**member, "categories": ", ".join(member["categories"]), "active": "yes" if member["active"] else "no"}
-    return await _page(api, member=member, form=form)
+    return await _page(api, uses, member=member, form=form)
 
 
 @post("/staff/{staff_id:uuid}", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def staff_save(api: NamedDependency[ApiClient], staff_id: FromPath[UUID], data: Form) -> Any:
+async def staff_save(
+    api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], staff_id: FromPath[UUID], data: Form
+) -> Any:
     try:
         await api.patch(f"/api/staff/{staff_id}", json=staff_body(data))
     except ApiError as exc:
         member = await api.get(f"/api/staff/{staff_id}")
-        return await _page(api, member=member, form=data, error=exc)
+        return await _page(api, uses, member=member, form=data, error=exc)
     return Redirect("/staff", status_code=303)
 
 

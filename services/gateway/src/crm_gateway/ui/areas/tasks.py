@@ -84,7 +84,17 @@ async def task_list(
     view = view if view in VIEWS else ("for-me" if user.staff_id else "all")
     status = status if status in ("open", "resolved") else None
     page, settings = await together(
-        api.get("/api/tasks", params={"view": view, "status": status, "limit": 50, "offset": offset}),
+        # open tasks in the order they are due (as the home page); resolved ones newest first
+        api.get(
+            "/api/tasks",
+            params={
+                "view": view,
+                "status": status,
+                "order": "deadline" if status == "open" else "registered",
+                "limit": 50,
+                "offset": offset,
+            },
+        ),
         _optional(api, "/api/reminder-settings"),
     )
     return Template(
