@@ -107,8 +107,8 @@ async def test_a_manager_runs_a_campaign_from_members_to_roi_as_of_a_date(
 
         await eventually(counted)
         await page.goto(f"{stack.base_url}/campaigns/{campaign_id}")
-        assert await page.inner_text("#realized-cost") == "400,00"
-        assert await page.inner_text("#invoiced-revenue") == "600,00"
+        assert await page.inner_text("#realized-cost") == "400,00\xa0lei"
+        assert await page.inner_text("#invoiced-revenue") == "600,00\xa0lei"
         assert await page.inner_text("#roi") == "50%"  # ROI as a percentage (#18)
         bars = page.locator("#return-chart g[data-month]")
         assert [await bars.nth(n).get_attribute("data-value") for n in range(3)] == ["0.00", "300.00", "300.00"]
@@ -118,7 +118,7 @@ async def test_a_manager_runs_a_campaign_from_members_to_roi_as_of_a_date(
         await page.fill("#as-of-form input[name=as_of]", "2026-02-28")
         await page.click("#as-of-form button[type=submit]")
         await page.wait_for_selector("text=28.02.2026")
-        assert await page.inner_text("#invoiced-revenue") == "300,00"
+        assert await page.inner_text("#invoiced-revenue") == "300,00\xa0lei"
         assert await page.inner_text("#roi") == "-25%"
 
         # Generate opportunities for everyone, twice: each member is asked for once; progress follows.
