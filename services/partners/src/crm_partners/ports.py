@@ -177,10 +177,6 @@ class Repository(Protocol):
         ...
 
     # partner history (H1): the live projection, and the rebuild a replay fills
-    async def add_entry(self, entry: TimelineEntry) -> bool:
-        """Record one live entry; the same (partner, event) twice is recorded once. Returns whether it was new."""
-        ...
-
     async def add_entries(self, entries: Sequence[TimelineEntry]) -> int:
         """Record live entries in a few statements, each (partner, event) once. Returns how many were new."""
         ...

@@ -665,16 +665,11 @@ class UseCases:
 
     # ------------------------------------------------------------ other contexts' facts
 
-    async def record_history(self, cmd: RecordHistory) -> int:
-        """Put a fact on the history of every partner it names, once per partner and fact; returns the new entries."""
-        async with self.uow() as work:
-            added = 0
-            for entry in entries_for(cmd.fact):
-                added += await work.repo.add_entry(entry)
-        return added
-
     async def record_histories(self, cmds: Sequence[RecordHistory]) -> int:
-        """Put a batch of facts on their partners' histories in a few statements; returns the new entries."""
+        """Put a batch of facts on the history of every partner each names; returns the new entries.
+
+        Each (partner, fact) is recorded once, in a few statements for the whole batch.
+        """
         entries = [entry for cmd in cmds for entry in entries_for(cmd.fact)]
         if not entries:
             return 0

@@ -263,16 +263,15 @@ class InMemoryRepository:
         mine = [e for e in entries if e.partner_id == partner_id and (not req.kinds or e.kind in req.kinds)]
         return newest_first(mine)[req.offset : req.offset + req.limit], len(mine)
 
-    async def add_entry(self, entry: TimelineEntry) -> bool:
-        key = (entry.partner_id, entry.event_id)
-        if key in self.history:
-            return False
-        self.history[key] = entry
-        self.recorded_at[key] = datetime.now(UTC)
-        return True
-
     async def add_entries(self, entries: Sequence[TimelineEntry]) -> int:
-        return sum([await self.add_entry(e) for e in entries])
+        added = 0
+        for entry in entries:
+            key = (entry.partner_id, entry.event_id)
+            if key not in self.history:
+                self.history[key] = entry
+                self.recorded_at[key] = datetime.now(UTC)
+                added += 1
+        return added
 
     async def history_page(self, partner_id: str, req: PageRequest) -> tuple[list[TimelineEntry], int]:
         return self._page(self.history.values(), partner_id, req)

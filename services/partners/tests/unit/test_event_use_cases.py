@@ -59,8 +59,8 @@ async def partner_id(h: Harness, kind: str = "client") -> str:
 async def test_a_fact_goes_once_on_the_history_of_its_partner_whatever_the_redeliveries() -> None:
     h = Harness()
     pid = await partner_id(h)
-    assert await h.uses.record_history(RecordHistory(offer(pid))) == 1
-    assert await h.uses.record_history(RecordHistory(offer(pid))) == 0
+    assert await h.uses.record_histories([RecordHistory(offer(pid))]) == 1
+    assert await h.uses.record_histories([RecordHistory(offer(pid))]) == 0
     [entry] = h.repo.history.values()
     assert (entry.kind, entry.title, entry.occurred_at) == ("offer", "Ofertă OF-1: 100.00 RON fără TVA", T0)
 
@@ -79,16 +79,16 @@ async def test_campaign_members_added_go_on_each_members_history_and_a_fact_with
     h = Harness()
     a, b = str(uuid4()), str(uuid4())
     added = Fact("CampaignMembersAdded", "c1", T0, {"campaign_id": uuid4(), "partner_ids": [a, b, a]})
-    assert await h.uses.record_history(RecordHistory(added)) == 2
-    assert await h.uses.record_history(RecordHistory(Fact("BalanceChanged", "b1", T0, {"partner_id": a}))) == 0
+    assert await h.uses.record_histories([RecordHistory(added)]) == 2
+    assert await h.uses.record_histories([RecordHistory(Fact("BalanceChanged", "b1", T0, {"partner_id": a}))]) == 0
     assert sorted(pid for pid, _ in h.repo.history) == sorted([a, b])
 
 
 async def test_the_history_shows_another_agents_task_redacted_and_the_responsible_sees_it_whole() -> None:
     h = Harness()
     pid, task, ana = await partner_id(h), str(uuid4()), str(uuid4())
-    await h.uses.record_history(RecordHistory(task_created(pid, task)))
-    await h.uses.record_history(RecordHistory(offer(pid, at=T0 + timedelta(minutes=1))))
+    await h.uses.record_histories([RecordHistory(task_created(pid, task))])
+    await h.uses.record_histories([RecordHistory(offer(pid, at=T0 + timedelta(minutes=1)))])
     await h.uses.keep_task_owners(KeepTaskOwners(task, ana, creator_user="ion"))
     mine, total = await h.uses.history(pid, Reader("agent", "ana", ana), kind=None, limit=10, offset=0)
     theirs, _ = await h.uses.history(pid, Reader("agent", "eva", str(uuid4())), kind=None, limit=10, offset=0)
@@ -104,7 +104,7 @@ async def test_a_manager_sees_the_tasks_of_the_team() -> None:
     pid, task = await partner_id(h), str(uuid4())
     boss = await h.uses.register_staff(_staff("Șef", "Service"))
     tech = await h.uses.register_staff(_staff("Tehnician", "Service"))
-    await h.uses.record_history(RecordHistory(task_created(pid, task)))
+    await h.uses.record_histories([RecordHistory(task_created(pid, task))])
     await h.uses.keep_task_owners(KeepTaskOwners(task, tech.id))
     [entry], _ = await h.uses.history(pid, Reader("manager", "sef", boss.id), kind=None, limit=10, offset=0)
     assert entry.details.get("hidden") is None
@@ -254,8 +254,8 @@ async def test_beginning_a_rebuild_empties_the_previous_one() -> None:
 
 async def test_the_rebuilt_history_is_compared_with_the_live_one() -> None:
     h = Harness()
-    await h.uses.record_history(RecordHistory(offer("p1", "e1")))
-    await h.uses.record_history(RecordHistory(offer("p1", "e2")))
+    await h.uses.record_histories([RecordHistory(offer("p1", "e1"))])
+    await h.uses.record_histories([RecordHistory(offer("p1", "e2"))])
     await h.uses.replay_facts(ReplayFacts([offer("p1", "e1"), offer("p2", "e3")], [], recorded_at=T0))
     compared = await h.uses.compare_rebuilt_history()
     assert (compared.partners, compared.missing_from_live, compared.only_in_live) == (2, 1, 1)
@@ -263,10 +263,10 @@ async def test_the_rebuilt_history_is_compared_with_the_live_one() -> None:
 
 async def test_swapping_in_the_rebuild_keeps_live_entries_recorded_since_the_replay_started() -> None:
     h = Harness()
-    await h.uses.record_history(RecordHistory(offer("p1", "old")))
+    await h.uses.record_histories([RecordHistory(offer("p1", "old"))])
     started = datetime.now(UTC)
     await h.uses.replay_facts(ReplayFacts([offer("p1", "replayed")], [], recorded_at=started))
-    await h.uses.record_history(RecordHistory(offer("p1", "new")))
+    await h.uses.record_histories([RecordHistory(offer("p1", "new"))])
     assert await h.uses.swap_in_rebuilt_history(SwapInHistory(started)) == 2
     assert sorted(eid for _, eid in h.repo.history) == ["new", "replayed"]
 

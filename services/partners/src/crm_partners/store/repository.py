@@ -846,12 +846,11 @@ class SqlRepository:
             )
         return added
 
-    async def add_entry(self, entry: TimelineEntry) -> bool:
-        """Record one live entry (recorded now, by the wall clock: the swap of a rebuild compares it)."""
-        return await self._add_entries(LIVE, [entry], datetime.now(UTC)) == 1
-
     async def add_entries(self, entries: Sequence[TimelineEntry]) -> int:
-        """Record live entries in a few statements (each (partner, event) once); how many were new."""
+        """Record live entries in a few statements (each (partner, event) once); how many were new.
+
+        They are recorded now, by the wall clock: the swap of a rebuild compares it.
+        """
         return await self._add_entries(LIVE, entries, datetime.now(UTC))
 
     async def _history_page(
