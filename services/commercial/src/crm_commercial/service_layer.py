@@ -666,12 +666,15 @@ class UseCases:
     async def record_offer_rejection(self, cmd: RejectOffer) -> Document | None:
         """An offer rejected on its opportunity (OfferRejectionRequested): rejected here too, once.
 
-        An offer decided here already (accepted, or this command delivered again) keeps its decision; one that is
-        not ours is left alone. Returns the rejected offer, or None when nothing changed.
+        An offer decided here already (accepted, or this command delivered again) keeps its decision. Returns the
+        rejected offer, or None when nothing changed.
+
+        Raises:
+            NotFound: no such offer; Invalid: no reason (the inbox retries, then dead-letters it with the reason).
         """
         try:
             return await self.reject_offer(cmd)
-        except (Conflict, NotFound, Invalid):
+        except Conflict:
             return None
 
     async def _decide(self, work: Unit, offer: Document, decision: OfferDecision) -> None:

@@ -407,6 +407,8 @@ async def test_an_offer_rejected_on_its_opportunity_is_rejected_here_once_and_an
     await world.uses.accept_offer(AcceptOffer(other.id, by="dan"))
     assert await world.uses.record_offer_rejection(RejectOffer(other.id, "competitor")) is None
     assert world.repo.docs[other.id].status == "accepted"
+    with pytest.raises(NotFound):  # not an offer of ours: a failure the inbox records, not a silent skip
+        await world.uses.record_offer_rejection(RejectOffer(str(uuid.uuid4()), "competitor"))
 
 
 # Contracts, costs, payments --------------------------------------------------------------------------------------
