@@ -89,7 +89,7 @@ def create_app(
         settings.service_timeout_seconds,
         timedelta(seconds=settings.identity_ttl_seconds),
     )
-    api_clients = ApiClients(forwarder, OwnApi(uses, service.blobs))
+    api_clients = ApiClients(forwarder, OwnApi(uses, service.blobs, forwarder))
     areas = discover_areas()
     admin_password = first_admin_password(settings)
 

@@ -20,7 +20,7 @@ from crm_kit.identity import verify
 from .fakes import World, world
 
 SECRET = "identity-secret-for-unit-tests-0123456789"
-ROUTES = {"partners": "partners", "tasks": "tasks"}
+ROUTES = {"partners": "partners", "staff": "partners", "tasks": "tasks"}
 URLS = {"partners": "http://partners.test", "tasks": "http://tasks.test"}
 
 
@@ -43,7 +43,7 @@ class Services:
 def _clients(w: World, services: Services, tmp_path: Path) -> ApiClients:
     forwarder = Forwarder(ROUTES, URLS, SECRET, 5.0, timedelta(minutes=5))
     forwarder.client = httpx.AsyncClient(transport=httpx.MockTransport(services))
-    return ApiClients(forwarder, OwnApi(w.uses, BlobStore(tmp_path, max_bytes=1024)))
+    return ApiClients(forwarder, OwnApi(w.uses, BlobStore(tmp_path, max_bytes=1024), forwarder))
 
 
 ANA = User("0190a000-0000-7000-8000-0000000000a1", "ana", "agent", "0190a000-0000-7000-8000-00000000a001")
@@ -174,3 +174,15 @@ async def test_a_wrong_current_password_and_a_file_too_large_read_in_the_users_l
         await api.post("/api/blobs", files={"data": ("b.bin", b"x" * 2048, "application/octet-stream")})
     assert too_large.value.extra == {"code": "file.too_large", "params": {"size_mb": "0.00", "limit_mb": "0.00"}}
     assert list(tmp_path.rglob("*")) == []  # nothing was stored
+
+
+async def test_a_user_linked_to_a_staff_member_puts_its_login_on_the_staff_record(tmp_path: Path) -> None:
+    w = world()
+    admin = await w.uses.create_user(CreateUser("boss", "pass1", "admin"))
+    services = Services()
+    api = _clients(w, services, tmp_path).client(admin)
+    staff_id = "0f3c8a2e-8d5b-4c1e-9a7f-2b6d4e8c1a3f"
+    await api.post("/api/users", json={"username": "ion", "password": "pass1", "role": "agent", "staff_id": staff_id})
+    (copied,) = services.requests
+    assert (copied.method, copied.url.path) == ("PATCH", f"/api/staff/{staff_id}")
+    assert copied.read() == b'{"user_login": "ion"}'

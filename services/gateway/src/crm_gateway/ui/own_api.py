@@ -18,6 +18,7 @@ import httpx
 
 from crm_gateway.api.schemas import BlobOut, TokenResponse, UserOut, UserPage
 from crm_gateway.domain.users import User
+from crm_gateway.routing import Forwarder
 from crm_gateway.service_layer import BadCredentials, ChangePassword, CreateUser, Throttled, UseCases
 from crm_kit.blobs import BlobError, BlobStore
 from crm_kit.errors import DomainError
@@ -89,11 +90,13 @@ class OwnApi:
     Args:
         uses: the gateway's use cases.
         blobs: the shared blob store (uploads from forms).
+        forwarder: the routes to the services (a new user's login goes onto its staff record, as ``api/users.py``).
     """
 
-    def __init__(self, uses: UseCases, blobs: BlobStore) -> None:
+    def __init__(self, uses: UseCases, blobs: BlobStore, forwarder: Forwarder) -> None:
         self.uses = uses
         self.blobs = blobs
+        self.forwarder = forwarder
 
     async def call(self, user: User, address: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Answer one ``/api`` call of a page as the route in ``api/`` would.
@@ -129,9 +132,10 @@ class OwnApi:
             return _answer(200, dataclasses.asdict(UserPage([UserOut.of(u) for u in users], total)))
         if (method, path) == ("POST", "/api/users"):
             _admin(user)
-            return _answer(
-                201, dataclasses.asdict(UserOut.of(await self.uses.create_user(_create(kwargs.get("json")))))
-            )
+            created = await self.uses.create_user(_create(kwargs.get("json")))
+            if created.staff_id:
+                await self.forwarder.link_staff_login(user, created.staff_id, created.username)
+            return _answer(201, dataclasses.asdict(UserOut.of(created)))
         if (method, path) == ("PUT", "/api/users/me/password"):
             return await self._change_password(user, address, kwargs.get("json"))
         if (method, path) == ("POST", "/api/blobs"):

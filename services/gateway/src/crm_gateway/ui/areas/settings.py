@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from litestar import MediaType, Request, get, post
@@ -18,7 +17,6 @@ from crm_gateway.ui.i18n import N_
 from crm_gateway.ui.login import session_cookies
 
 Form = URLEncodedBody[dict[str, Any]]
-log = logging.getLogger(__name__)
 
 SECTIONS = [
     ("C1", N_("Servere mail ieșire și credențiale"), "/emails/servers", None),
@@ -87,12 +85,6 @@ async def user_create(api: NamedDependency[ApiClient], user: NamedDependency[Use
         await api.post("/api/users", json=body)
     except ApiError as exc:
         return await _page(api, user, form={k: v for k, v in body.items() if k != "password"}, error=exc)
-    if body["staff_id"]:
-        # the staff record carries the login too (the staff directory, notifier preferences); the user stands anyway
-        try:
-            await api.patch(f"/api/staff/{body['staff_id']}", json={"user_login": body["username"]})
-        except ApiError as exc:
-            log.warning("the login %r was not copied to staff member %s: %s", body["username"], body["staff_id"], exc)
     return Redirect("/settings", status_code=303)
 
 

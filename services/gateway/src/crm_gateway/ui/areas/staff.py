@@ -32,7 +32,7 @@ def staff_body(form: dict[str, Any]) -> dict[str, Any]:
 
 async def _page(
     api: ApiClient,
-    uses: UseCases | None = None,
+    uses: UseCases,
     *,
     name: str | None = None,
     team: str | None = None,
@@ -42,11 +42,10 @@ async def _page(
     error: ApiError | None = None,
 ) -> Template:
     page = await api.get("/api/staff", params={"name": name, "team": team, "category": category, "limit": 500})
-    if uses is not None:
-        # the gateway's users are the source of truth for the login <-> staff link (authorization reads them)
-        users, _ = await uses.users(1000, 0)
-        logins = {u.staff_id: u.username for u in users if u.staff_id}
-        page["items"] = [{**s, "user_login": logins.get(s["id"]) or s.get("user_login")} for s in page["items"]]
+    # the gateway's users are the source of truth for the login <-> staff link (authorization reads them)
+    users, _ = await uses.users(1000, 0)
+    logins = {u.staff_id: u.username for u in users if u.staff_id}
+    page["items"] = [{**s, "user_login": logins.get(s["id"]) or s.get("user_login")} for s in page["items"]]
     return Template(
         "staff/list.html",
         context={
