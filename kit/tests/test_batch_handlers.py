@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import sqlalchemy as sa
+from aiokafka.structs import ConsumerRecord
 from probe_service import Pinged, ProbeSettings
 
+from crm_contracts.base import Envelope, Event
 from crm_contracts.tasks import TaskCreated
+from crm_kit.cloudevents import to_headers
 from crm_kit.inbox import Context, Subscriptions
 from crm_kit.service import Service, start_in_background
 from crm_kit.store import kit_tables
@@ -136,3 +139,44 @@ async def test_a_long_batch_commits_in_parts_so_its_effects_show_while_it_runs(s
         assert service.consumer.stats.handled == 60 and service.consumer.stats.dead_lettered == 0
     finally:
         await running.stop()
+
+
+def _record(offset: int, event: Event) -> ConsumerRecord:
+    """A fetched record of ``event`` as another context publishes it (CloudEvents headers)."""
+    eid = str(uuid4())
+    envelope = Envelope(id=eid, source="/crm/test", type=event.ce_type(), time=datetime.now(UTC), correlationid=eid)
+    value = event.payload()
+    return ConsumerRecord("t", 0, offset, 0, 0, event.key().encode(), value, None, 0, len(value), to_headers(envelope))
+
+
+async def test_a_batch_handler_takes_runs_of_its_events_in_the_order_they_were_fetched(service_env):
+    settings = ProbeSettings(**service_env("batchorder", service_name="batchorder"))
+    seen: list[object] = []
+    subs = Subscriptions()
+
+    @subs.on_batch(Pinged)
+    async def pings(items: list[tuple[Context, Pinged]]) -> None:
+        seen.append([event.ping_id for _, event in items])
+
+    @subs.on(TaskCreated)
+    async def task(ctx: Context, event: TaskCreated) -> None:
+        seen.append(event.title)
+
+    metadata = sa.MetaData()
+    kit_tables(metadata)
+    service = Service(name=settings.service_name, settings=settings, metadata=metadata, subscriptions=subs)
+    await service.migrate()
+    try:
+        task_event = TaskCreated(
+            task_id=uuid4(),
+            title="task",
+            source="manual",
+            responsible_staff_id=uuid4(),
+            registered_at=datetime.now(UTC),
+        )
+        fetched = [Pinged(ping_id="p0", n=0), Pinged(ping_id="p1", n=1), task_event, Pinged(ping_id="p2", n=2)]
+        await service.consumer.apply([_record(n, e) for n, e in enumerate(fetched)])
+        # A partner registered before the task that names it is known when that task is handled.
+        assert seen == [["p0", "p1"], "task", ["p2"]]
+    finally:
+        await service.db.dispose()

@@ -244,6 +244,10 @@ class InboxConsumer:
             if careful:
                 outcome = await self._handle_one(conn, record, envelope, routes)
             else:
+                if pending and not all(r.batch and id(r) in pending for r in routes):
+                    # A batch handler takes a run of its events at once, never events that came after another
+                    # kind: a partner's registration is handled before the task that names it, as fetched.
+                    await self._flush(pending)
                 try:
                     await self._apply(conn, record, envelope, routes, pending)
                 except TRANSIENT:
@@ -261,6 +265,15 @@ class InboxConsumer:
                     "processed_at": now,
                 }
             )
+        await self._flush(pending)
+        if done:
+            await conn.execute(dialect_insert(conn)(self.inbox).on_conflict_do_nothing(), done)
+        self.stats.ignored += sum(1 for i in ignored if i < taken)
+        return taken
+
+    @staticmethod
+    async def _flush(pending: dict[int, tuple[_Route[Any], list[tuple[Context, Any]]]]) -> None:
+        """Run the queued batch handlers, each with its run of events, and empty the queue."""
         for route, items in pending.values():
             try:
                 await route.handler(items)
@@ -268,10 +281,7 @@ class InboxConsumer:
                 raise
             except Exception as exc:
                 raise _HandlerFailed from exc
-        if done:
-            await conn.execute(dialect_insert(conn)(self.inbox).on_conflict_do_nothing(), done)
-        self.stats.ignored += sum(1 for i in ignored if i < taken)
-        return taken
+        pending.clear()
 
     async def _handle_one(
         self, conn: AsyncConnection, record: ConsumerRecord[Any, Any], envelope: Envelope, routes: list[_Route[Any]]
