@@ -7,16 +7,13 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import sqlalchemy as sa
-from aiokafka.structs import ConsumerRecord
 from probe_service import Pinged, ProbeSettings
 
-from crm_contracts.base import Envelope, Event
 from crm_contracts.tasks import TaskCreated
-from crm_kit.cloudevents import to_headers
 from crm_kit.inbox import Context, Subscriptions
 from crm_kit.service import Service, start_in_background
 from crm_kit.store import kit_tables
-from crm_kit.testing import eventually, publish
+from crm_kit.testing import eventually, fetched_record, publish
 
 
 def build(settings: ProbeSettings) -> tuple[Service, sa.Table, list[int]]:
@@ -141,14 +138,6 @@ async def test_a_long_batch_commits_in_parts_so_its_effects_show_while_it_runs(s
         await running.stop()
 
 
-def _record(offset: int, event: Event) -> ConsumerRecord:
-    """A fetched record of ``event`` as another context publishes it (CloudEvents headers)."""
-    eid = str(uuid4())
-    envelope = Envelope(id=eid, source="/crm/test", type=event.ce_type(), time=datetime.now(UTC), correlationid=eid)
-    value = event.payload()
-    return ConsumerRecord("t", 0, offset, 0, 0, event.key().encode(), value, None, 0, len(value), to_headers(envelope))
-
-
 async def test_a_batch_handler_takes_runs_of_its_events_in_the_order_they_were_fetched(service_env):
     settings = ProbeSettings(**service_env("batchorder", service_name="batchorder"))
     seen: list[object] = []
@@ -175,7 +164,7 @@ async def test_a_batch_handler_takes_runs_of_its_events_in_the_order_they_were_f
             registered_at=datetime.now(UTC),
         )
         fetched = [Pinged(ping_id="p0", n=0), Pinged(ping_id="p1", n=1), task_event, Pinged(ping_id="p2", n=2)]
-        await service.consumer.apply([_record(n, e) for n, e in enumerate(fetched)])
+        await service.consumer.apply([fetched_record(n, e) for n, e in enumerate(fetched)])
         # A partner registered before the task that names it is known when that task is handled.
         assert seen == [["p0", "p1"], "task", ["p2"]]
     finally:

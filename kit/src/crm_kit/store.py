@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, cast
@@ -200,6 +200,32 @@ def dialect_insert(conn: AsyncConnection) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+LOCK_BUCKETS = 32
+"""How many locks ``lock_keys`` may take per space: PostgreSQL's lock table holds about 64 per connection."""
+
+
+async def lock_keys(conn: AsyncConnection, space: str, keys: Iterable[str]) -> None:
+    """Hold a lock on each key of ``space`` until the transaction ends (PostgreSQL advisory locks).
+
+    For the "park until it is known" pattern: the transaction that finds a row missing and parks work for
+    it, and the one that stores the row and takes the parked work, both lock the key first, so one of
+    them always sees the other's commit (under READ COMMITTED, without it, each can miss the other and
+    the parked work waits for ever). Keys are hashed into ``LOCK_BUCKETS`` locks, so a batch of thousands
+    takes at most that many (two keys of one bucket merely wait for each other); one statement takes them
+    in order, so two transactions never deadlock on them. SQLite runs one writer at a time: nothing to do.
+    """
+    wanted = sorted(set(keys))
+    if conn.dialect.name != "postgresql" or not wanted:
+        return
+    await conn.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock(hashtext(:space), b) FROM (SELECT DISTINCT hashtext(k) & :mask AS b"
+            " FROM unnest(CAST(:keys AS text[])) AS k ORDER BY b) AS buckets"
+        ),
+        {"space": space, "keys": wanted, "mask": LOCK_BUCKETS - 1},
+    )
 
 
 async def transition(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
 
 from crm_contracts.base import Envelope, Event
 from crm_contracts.registry import parse
@@ -90,6 +91,15 @@ async def read_events(
     if until is None:
         return found
     raise AssertionError(f"condition not met on {topic} within {timeout}s; saw {[e.type for e, _ in found]}")
+
+
+def fetched_record(offset: int, event: Event, topic: str = "t") -> ConsumerRecord[bytes, bytes]:
+    """A fetched record of ``event`` as another context publishes it (CloudEvents headers), to ``apply``."""
+    eid = str(new_id())
+    envelope = Envelope(id=eid, source="/crm/test", type=event.ce_type(), time=datetime.now(UTC), correlationid=eid)
+    value = event.payload()
+    key = event.key().encode()
+    return ConsumerRecord(topic, 0, offset, 0, 0, key, value, None, len(key), len(value), to_headers(envelope))
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0, interval: float = 0.1) -> Any:

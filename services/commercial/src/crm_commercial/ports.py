@@ -204,6 +204,14 @@ class Repository(Protocol):
         """Write a partner's balance (locked before with ``locked_balance``)."""
         ...
 
+    async def lock_partners(self, partner_ids: Sequence[str]) -> None:
+        """Hold these partners until the transaction ends.
+
+        Parking a command for an unknown partner and storing that partner are serialised, so a command is
+        never parked just after the partner's arrival took the parked ones.
+        """
+        ...
+
     async def park(self, command: ParkedCommand, now: datetime) -> None:
         """Keep a command until its partner is registered (a command parked twice is kept once)."""
         ...

@@ -428,6 +428,7 @@ class UseCases:
         been handled first, and a replayed registration must not undo it.
         """
         async with self.uow() as work:
+            await work.repo.lock_partners([c.partner.partner_id for c in cmds])
             await work.repo.add_new_partners(list({c.partner.partner_id: c.partner for c in cmds}.values()), work.now)
             for parked in await work.repo.take_parked_of([c.partner.partner_id for c in cmds]):
                 answering = replace(work, publisher=work.publisher.answering(parked))
@@ -436,6 +437,7 @@ class UseCases:
     async def partner_changed(self, cmd: PartnerChanged) -> None:
         """Keep the directory's copy of a partner and answer the commands that waited for it."""
         async with self.uow() as work:
+            await work.repo.lock_partners([cmd.partner.partner_id])
             await work.repo.save_partner(cmd.partner, work.now)
             for parked in await work.repo.take_parked(cmd.partner.partner_id):
                 answering = replace(work, publisher=work.publisher.answering(parked))
@@ -444,6 +446,7 @@ class UseCases:
     async def _answer(self, work: Unit, request: DocumentRequest, command: ParkedCommand) -> None:
         if request.request_id and await work.repo.by_request(request.request_id) is not None:
             return  # answered already
+        await work.repo.lock_partners([request.partner_id])  # its partner's arrival sees it parked, or it sees it
         try:
             draft, partner = await self._prepare(work, request)
         except UnknownPartner:

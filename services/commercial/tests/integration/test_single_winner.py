@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from crm_commercial.store import tables as t
+from crm_contracts.common import DocumentLine
+from crm_contracts.partners import PartnerRegistered
+from crm_contracts.tasks import InvoiceRequested
+from crm_contracts.topics import PARTNERS, TASKS
+from crm_kit.testing import fetched_record
 
 RACERS = 12
 
@@ -129,6 +135,40 @@ async def test_a_second_contract_for_an_accepted_offer_is_refused_by_the_databas
         with pytest.raises(sa.exc.IntegrityError, match="follows_offer"):
             async with commercial.service.db.transaction() as conn:
                 await conn.execute(t.documents.insert().values(**twin))
+    finally:
+        await commercial.http.aclose()
+        await commercial.service.db.dispose()
+
+
+async def test_a_command_and_its_partners_registration_handled_at_once_never_leave_the_command_parked(
+    make_commercial: Callable[..., Any], pg_database: str
+) -> None:
+    # The command comes on the tasks topic, the registration on the partners topic: two consumers handle
+    # them at the same moment. Without the partner lock, the command's transaction can miss the partner
+    # being stored while the partner's transaction misses the command being parked.
+    commercial: Any = await make_commercial(database_url=pg_database)
+    rounds = 20
+    try:
+        await commercial.add_article("ORA", "150.00", "21")
+        for i in range(rounds):
+            partner_id = uuid.uuid4()
+            command = InvoiceRequested(
+                request_id=uuid.uuid4(),
+                task_id=uuid.uuid4(),
+                partner_id=partner_id,
+                lines=[DocumentLine(article_code="ORA", qty=Decimal(1))],
+            )
+            registered = PartnerRegistered(partner_id=partner_id, kind="client", name=f"Ferma {i}", fiscal_code="RO1")
+            await asyncio.gather(
+                commercial.service.consumer.apply([fetched_record(2 * i, command, TASKS)]),
+                commercial.service.consumer.apply([fetched_record(2 * i + 1, registered, PARTNERS)]),
+            )
+        async with commercial.service.db.read() as conn:
+            parked = (await conn.execute(sa.select(sa.func.count()).select_from(t.parked_commands))).scalar_one()
+            invoices = (
+                await conn.execute(sa.select(sa.func.count()).where(t.documents.c.type == "invoice"))
+            ).scalar_one()
+        assert (parked, invoices) == (0, rounds)
     finally:
         await commercial.http.aclose()
         await commercial.service.db.dispose()

@@ -28,6 +28,7 @@ class InMemoryRepository:
         self.follows: dict[str, str] = {}
         self.balances: dict[str, Decimal] = {}
         self.parked: list[ParkedCommand] = []
+        self.locked_partners: list[str] = []
 
     async def vat_rates(self) -> list[VatRate]:
         return sorted(self.rates.values(), key=lambda r: r.rate, reverse=True)
@@ -191,6 +192,9 @@ class InMemoryRepository:
 
     async def save_balance(self, partner_id: str, value: Decimal, now: datetime) -> None:
         self.balances[partner_id] = value
+
+    async def lock_partners(self, partner_ids: Sequence[str]) -> None:
+        self.locked_partners.extend(partner_ids)
 
     async def park(self, command: ParkedCommand, now: datetime) -> None:
         if all(p.command_id != command.command_id for p in self.parked):

@@ -37,6 +37,14 @@ class Repository(Protocol):
     async def document_files(self, document_id: str) -> list[Row]: ...
 
     # Notices waiting for their staff member ----------------------------------------------------------------
+    async def lock_staff(self, staff_ids: Sequence[str]) -> None:
+        """Hold these staff members until the transaction ends.
+
+        Parking a notice for one that is unknown and learning of it are serialised, so a notice is never
+        parked just after its staff member's arrival took the parked ones.
+        """
+        ...
+
     async def park_many(self, rows: Sequence[Row]) -> None:
         """Park notices (a repeated one is ignored)."""
         ...

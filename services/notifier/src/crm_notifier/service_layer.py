@@ -405,6 +405,7 @@ class UseCases:
             cmd.staff_id, cmd.name, cmd.email.lower() if cmd.email else None, cmd.user_login, cmd.active
         )
         async with self.uow() as work:
+            await work.repo.lock_staff([member.staff_id])
             await work.repo.save_staff(member)
             parked = await work.repo.take_parked(member.staff_id)
             await self._tell(work, [(row["cause_event_id"], Notice(**row["notice"])) for row in parked])
@@ -572,12 +573,18 @@ class UseCases:
 
         One query finds the staff and their settings; the unknown ones' notices are parked; the in-app
         messages and emails are each written with one statement, once per (cause, recipient): only the
-        messages actually stored are published.
+        messages actually stored are published. Before parking, the unknown staff members are locked and
+        looked up again, as ``staff_changed`` locks the one it stores: a staff member stored meanwhile by
+        another consumer (another topic, or another instance) is then seen, or sees the parked notice.
         """
         if not notices:
             return
         repo, now = work.repo, work.now
         known = await repo.staff_and_preferences_many([n.staff_id for _, n in notices])
+        unknown = sorted({n.staff_id for _, n in notices if n.staff_id not in known})
+        if unknown:
+            await repo.lock_staff(unknown)
+            known.update(await repo.staff_and_preferences_many(unknown))
         parked: list[Row] = []
         messages: list[Row] = []
         emails: list[tuple[Row, bool]] = []

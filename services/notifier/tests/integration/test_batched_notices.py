@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -62,5 +63,29 @@ async def test_a_batch_of_notices_stores_each_message_once_and_publishes_only_ne
         assert [(p.cause_event_id, p.staff_id) for p in parked] == [("e4", NEW)]
         posted = [dict(h) for ce_type, h in outbox if "MessagePosted" in ce_type]
         assert sorted(h.get("ce_causationid") or h.get("causationid") for h in posted) == ["e1", "e2"]
+    finally:
+        await service.db.dispose()
+
+
+async def test_a_notice_and_its_staff_member_arriving_at_once_never_leave_the_notice_parked(
+    notifier_settings, pg_database: str
+) -> None:
+    # Staff members come on the partners topic, task news on the tasks topic: two consumers (or two
+    # instances) handle them at the same moment. Without the lock, the notice's transaction can miss the
+    # member being stored while the member's transaction misses the notice being parked.
+    service, uses = compose(notifier_settings(2525, database_url=pg_database))
+    await service.migrate()
+    rounds = 40
+    try:
+        for i in range(rounds):
+            staff = str(uuid4())
+            await asyncio.gather(
+                uses.tasks_assigned([TellTaskAssigned(f"race-{i}", f"t{i}", f"Task {i}", "x", staff, None)]),
+                uses.staff_changed(SaveStaffMember(staff, f"User {i}", f"u{i}@firma.ro", f"user{i}")),
+            )
+        async with service.db.read() as conn:
+            parked = (await conn.execute(sa.select(sa.func.count()).select_from(t.parked))).scalar_one()
+            told = (await conn.execute(sa.select(sa.func.count()).select_from(t.messages))).scalar_one()
+        assert (parked, told) == (0, rounds)
     finally:
         await service.db.dispose()

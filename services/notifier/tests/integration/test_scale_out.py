@@ -114,6 +114,15 @@ async def test_two_instances_one_killed_mid_stream_deliver_every_notification_ex
             return counts == Counter(sent=EMAILS)
 
         await eventually(all_delivered, timeout=120, interval=0.3)
+
+        async def all_told() -> bool:
+            # The emails are redelivered from the store once the killed instance's claims expire (3 s);
+            # its task partitions move to the survivor only when its Kafka session times out (10 s).
+            async with observer.db.read() as conn:
+                count = (await conn.execute(sa.select(sa.func.count()).select_from(messages))).scalar_one()
+            return count >= TASKS
+
+        await eventually(all_told, timeout=60, interval=0.3)
         await asyncio.sleep(1.0)
 
         received = Counter(m["Message-ID"] for m in read_maildir(sink_process.maildir))

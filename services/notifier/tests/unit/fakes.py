@@ -39,6 +39,7 @@ class InMemoryRepository:
         self.documents: dict[str, Row] = {}
         self.files: dict[tuple[str, str], Row] = {}
         self.parked: list[Row] = []
+        self.locked_staff: list[str] = []
         self.servers: dict[str, Row] = {}
         self.creds: dict[str, Row] = {}
         self.deliveries: dict[str, Row] = {}
@@ -118,6 +119,9 @@ class InMemoryRepository:
         return sorted((dict(f) for (d, _), f in self.files.items() if d == document_id), key=lambda f: f["file_name"])
 
     # Parked notices ----------------------------------------------------------------------------------------
+
+    async def lock_staff(self, staff_ids: Sequence[str]) -> None:
+        self.locked_staff.extend(staff_ids)
 
     async def park_many(self, rows: Sequence[Row]) -> None:
         keys = {(p["cause_event_id"], p["staff_id"], p["kind"]) for p in self.parked}

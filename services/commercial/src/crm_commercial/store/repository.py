@@ -18,7 +18,7 @@ from crm_commercial.domain.partners import Partner
 from crm_commercial.domain.text import Search, fold
 from crm_commercial.ports import DocumentFilter, DocumentSearch, FoundDocument, Lost, ParkedCommand
 from crm_commercial.store import tables as t
-from crm_kit.store import dialect_insert, transition
+from crm_kit.store import dialect_insert, lock_keys, transition
 
 SCOPE_KEY = "article_scope"
 
@@ -544,6 +544,9 @@ class SqlRepository:
         )
 
     # Parked commands ---------------------------------------------------------------------------------------------
+
+    async def lock_partners(self, partner_ids: Sequence[str]) -> None:
+        await lock_keys(self.conn, "commercial.partner", partner_ids)
 
     async def park(self, command: ParkedCommand, now: datetime) -> None:
         await self.conn.execute(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_kit import blobrefs
 from crm_kit.ids import is_uuid
-from crm_kit.store import dialect_insert
+from crm_kit.store import dialect_insert, lock_keys
 from crm_notifier.domain.composing import PartnerCard
 from crm_notifier.domain.models import EmailViewer, Preferences, Row, StaffMember
 from crm_notifier.store import tables as t
@@ -191,6 +191,9 @@ class SqlRepository:
         return [dict(r._mapping) for r in rows]
 
     # Notices waiting for their staff member ------------------------------------------------------------------
+
+    async def lock_staff(self, staff_ids: Sequence[str]) -> None:
+        await lock_keys(self.conn, "notifier.staff", staff_ids)
 
     async def park_many(self, rows: Sequence[Row]) -> None:
         """Park several notices in one statement (a repeated notice is ignored)."""
