@@ -1,4 +1,8 @@
-"""Staff directory area: people, hours per day (T6), categories for broadcasts (T2), team, user login."""
+"""Staff directory area: people, hours per day (T6), categories for broadcasts (T2), team, user login.
+
+Only the roles of ``permissions.PAGES["/staff"]`` open these pages (the same line hides the menu entry); the
+others get a 403 page before any service is asked.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from crm_gateway.domain.users import User
 from crm_gateway.service_layer import UseCases
+from crm_gateway.ui import permissions
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import text as _text
 
 Form = URLEncodedBody[dict[str, Any]]
+PAGE = "/staff"
 
 
 def staff_body(form: dict[str, Any]) -> dict[str, Any]:
@@ -63,16 +70,22 @@ async def _page(
 async def staff_list(
     api: NamedDependency[ApiClient],
     uses: NamedDependency[UseCases],
+    user: NamedDependency[User],
     name: FromQuery[str | None] = None,
     team: FromQuery[str | None] = None,
     category: FromQuery[str | None] = None,
 ) -> Template:
     """The staff directory, filtered by name, team or category, and the form to add someone."""
+    permissions.require_page(user.role, PAGE)
     return await _page(api, uses, name=name, team=team, category=category)
 
 
 @post("/staff", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def staff_create(api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], data: Form) -> Any:
+async def staff_create(
+    api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], user: NamedDependency[User], data: Form
+) -> Any:
+    """Add someone to the directory; a refused field is shown beside it, with what was typed kept."""
+    permissions.require_page(user.role, PAGE)
     try:
         await api.post("/api/staff", json=staff_body(data))
     except ApiError as exc:
@@ -82,8 +95,13 @@ async def staff_create(api: NamedDependency[ApiClient], uses: NamedDependency[Us
 
 @get("/staff/{staff_id:uuid}", include_in_schema=False)
 async def staff_edit(
-    api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], staff_id: FromPath[UUID]
+    api: NamedDependency[ApiClient],
+    uses: NamedDependency[UseCases],
+    user: NamedDependency[User],
+    staff_id: FromPath[UUID],
 ) -> Template:
+    """One person in the edit form, under the directory."""
+    permissions.require_page(user.role, PAGE)
     member = await api.get(f"/api/staff/{staff_id}")
     form = {**member, "categories": ", ".join(member["categories"]), "active": "yes" if member["active"] else "no"}
     return await _page(api, uses, member=member, form=form)
@@ -91,8 +109,14 @@ async def staff_edit(
 
 @post("/staff/{staff_id:uuid}", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def staff_save(
-    api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], staff_id: FromPath[UUID], data: Form
+    api: NamedDependency[ApiClient],
+    uses: NamedDependency[UseCases],
+    user: NamedDependency[User],
+    staff_id: FromPath[UUID],
+    data: Form,
 ) -> Any:
+    """Save one person; a refused field is shown beside it, with what was typed kept."""
+    permissions.require_page(user.role, PAGE)
     try:
         await api.patch(f"/api/staff/{staff_id}", json=staff_body(data))
     except ApiError as exc:
