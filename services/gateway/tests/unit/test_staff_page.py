@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from crm_gateway.auth.sessions import Session
 from crm_gateway.domain.users import User
@@ -151,3 +151,47 @@ async def test_the_refusal_is_a_page_in_the_users_language_naming_the_roles(
 async def test_a_manager_opens_the_staff_pages() -> None:
     answer = await page.staff_list.fn(**deps("manager"))
     assert isinstance(answer, Template) and answer.status_code == 200
+
+
+async def test_the_edit_form_shows_the_login_of_the_list_from_the_users_table_not_the_records_copy() -> None:
+    listed = await page.staff_list.fn(**deps())
+    logins = {s["id"]: s["user_login"] for s in cast(Template, listed).context["page"]["items"]}
+    assert logins == {LINKED: "ana", FREE: "ion"}
+    for staff_id in (LINKED, FREE):
+        edit = cast(Template, await page.staff_edit.fn(**deps(), staff_id=UUID(staff_id)))
+        assert edit.context["form"]["user_login"] == logins[staff_id]
+    edit = cast(Template, await page.staff_edit.fn(**deps(), staff_id=UUID(LINKED)))
+    assert edit.context["member"]["login_linked"] is True
+
+
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [
+        ("ro", "Contul de utilizator legat de această persoană"),
+        ("en", "The user account linked to this person"),
+    ],
+)
+async def test_a_linked_login_is_read_only_in_the_form_and_a_free_one_is_editable(language: str, note: str) -> None:
+    linked = cast(Template, await page.staff_edit.fn(**deps(), staff_id=UUID(LINKED)))
+    html = render("staff/list.html", language, **linked.context)
+    assert 'name="user_login" id="user-login" value="ana" readonly' in html and note in html
+    free = cast(Template, await page.staff_edit.fn(**deps(), staff_id=UUID(FREE)))
+    html = render("staff/list.html", language, **free.context)
+    assert 'name="user_login" id="user-login" value="ion" placeholder=' in html and note not in html
+
+
+async def test_saving_a_linked_member_keeps_the_users_login_whatever_was_typed() -> None:
+    values = deps()
+    form = {"name": "Ana Pop", "user_login": "altceva", "hours_per_day": "7", "active": "yes"}
+    answer = await page.staff_save.fn(**values, staff_id=UUID(LINKED), data=form)
+    assert isinstance(answer, Redirect)
+    [(method, path, body)] = cast(FakeApi, values["api"]).calls
+    assert (method, path, body["user_login"], body["hours_per_day"]) == ("PATCH", f"/api/staff/{LINKED}", "ana", "7")
+
+
+async def test_saving_a_member_without_a_user_sends_the_typed_login() -> None:
+    values = deps()
+    form = {"name": "Ion Ene", "user_login": "ion.ene", "hours_per_day": "6", "active": "yes"}
+    await page.staff_save.fn(**values, staff_id=UUID(FREE), data=form)
+    [(_, _, body)] = cast(FakeApi, values["api"]).calls
+    assert body["user_login"] == "ion.ene"

@@ -37,6 +37,22 @@ def staff_body(form: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def linked_logins(uses: UseCases) -> dict[str, str]:
+    """Staff id -> the login of the gateway user linked to that person.
+
+    The gateway's users are the source of truth for the login <-> staff link (authorization reads them); the
+    staff record's ``user_login`` is a copy (``Forwarder.link_staff_login``) shown only when no user is linked.
+    """
+    users, _ = await uses.users(1000, 0)
+    return {u.staff_id: u.username for u in users if u.staff_id}
+
+
+def with_login(member: dict[str, Any], logins: dict[str, str]) -> dict[str, Any]:
+    """A staff record with the login the directory shows, and whether it is a linked user's (not editable here)."""
+    linked = logins.get(member["id"])
+    return {**member, "user_login": linked or member.get("user_login"), "login_linked": linked is not None}
+
+
 async def _page(
     api: ApiClient,
     uses: UseCases,
@@ -49,17 +65,20 @@ async def _page(
     error: ApiError | None = None,
 ) -> Template:
     page = await api.get("/api/staff", params={"name": name, "team": team, "category": category, "limit": 500})
-    # the gateway's users are the source of truth for the login <-> staff link (authorization reads them)
-    users, _ = await uses.users(1000, 0)
-    logins = {u.staff_id: u.username for u in users if u.staff_id}
-    page["items"] = [{**s, "user_login": logins.get(s["id"]) or s.get("user_login")} for s in page["items"]]
+    logins = await linked_logins(uses)
+    page["items"] = [with_login(s, logins) for s in page["items"]]
+    form = dict(form or {})
+    if member is not None:
+        member = with_login(member, logins)
+        if member["login_linked"]:
+            form["user_login"] = member["user_login"]  # the list's login, whatever was typed or stored on the record
     return Template(
         "staff/list.html",
         context={
             "page": page,
             "filters": {"name": name or "", "team": team or "", "category": category or ""},
             "member": member,
-            "form": form or {},
+            "form": form,
             "error": error,
         },
         status_code=error.status if error else 200,
@@ -100,7 +119,7 @@ async def staff_edit(
     user: NamedDependency[User],
     staff_id: FromPath[UUID],
 ) -> Template:
-    """One person in the edit form, under the directory."""
+    """One person in the edit form, under the directory; the login is the one the directory shows."""
     permissions.require_page(user.role, PAGE)
     member = await api.get(f"/api/staff/{staff_id}")
     form = {**member, "categories": ", ".join(member["categories"]), "active": "yes" if member["active"] else "no"}
@@ -115,10 +134,18 @@ async def staff_save(
     staff_id: FromPath[UUID],
     data: Form,
 ) -> Any:
-    """Save one person; a refused field is shown beside it, with what was typed kept."""
+    """Save one person; a refused field is shown beside it, with what was typed kept.
+
+    A linked user's login is saved as the users table has it (the record's copy is refreshed), never as typed:
+    the link is made when the user is created (Configurări), not here.
+    """
     permissions.require_page(user.role, PAGE)
+    body = staff_body(data)
+    linked = (await linked_logins(uses)).get(str(staff_id))
+    if linked is not None:
+        body["user_login"] = linked
     try:
-        await api.patch(f"/api/staff/{staff_id}", json=staff_body(data))
+        await api.patch(f"/api/staff/{staff_id}", json=body)
     except ApiError as exc:
         member = await api.get(f"/api/staff/{staff_id}")
         return await _page(api, uses, member=member, form=data, error=exc)
