@@ -33,8 +33,7 @@ def _page(settings: dict[str, Any], *, error: ApiError | None = None, saved: boo
 
 def _admin_only(user: User) -> None:
     """A forbidden page answers 403 before any service is called (the API's guard says the same)."""
-    if not permissions.allowed(user.role, ACTION):
-        raise ApiError(403, "this action needs the role admin")
+    permissions.require(user.role, ACTION)
 
 
 @get("/settings/mail-import", include_in_schema=False)

@@ -1,4 +1,8 @@
-"""Staff directory area: people, hours per day (T6), categories for broadcasts (T2), team, user login."""
+"""Staff directory area: people, hours per day (T6), categories for broadcasts (T2), team, user login.
+
+Only the roles of ``permissions.PAGES["/staff"]`` open these pages (the same line hides the menu entry); the
+others get a 403 page before any service is asked.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from crm_gateway.domain.users import User
 from crm_gateway.service_layer import UseCases
+from crm_gateway.ui import permissions
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.forms import text as _text
 
 Form = URLEncodedBody[dict[str, Any]]
+PAGE = "/staff"
 
 
 def staff_body(form: dict[str, Any]) -> dict[str, Any]:
@@ -30,6 +37,22 @@ def staff_body(form: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def linked_logins(uses: UseCases) -> dict[str, str]:
+    """Staff id -> the login of the gateway user linked to that person.
+
+    The gateway's users are the source of truth for the login <-> staff link (authorization reads them); the
+    staff record's ``user_login`` is a copy (``Forwarder.link_staff_login``) shown only when no user is linked.
+    """
+    users, _ = await uses.users(1000, 0)
+    return {u.staff_id: u.username for u in users if u.staff_id}
+
+
+def with_login(member: dict[str, Any], logins: dict[str, str]) -> dict[str, Any]:
+    """A staff record with the login the directory shows, and whether it is a linked user's (not editable here)."""
+    linked = logins.get(member["id"])
+    return {**member, "user_login": linked or member.get("user_login"), "login_linked": linked is not None}
+
+
 async def _page(
     api: ApiClient,
     uses: UseCases,
@@ -42,17 +65,20 @@ async def _page(
     error: ApiError | None = None,
 ) -> Template:
     page = await api.get("/api/staff", params={"name": name, "team": team, "category": category, "limit": 500})
-    # the gateway's users are the source of truth for the login <-> staff link (authorization reads them)
-    users, _ = await uses.users(1000, 0)
-    logins = {u.staff_id: u.username for u in users if u.staff_id}
-    page["items"] = [{**s, "user_login": logins.get(s["id"]) or s.get("user_login")} for s in page["items"]]
+    logins = await linked_logins(uses)
+    page["items"] = [with_login(s, logins) for s in page["items"]]
+    form = dict(form or {})
+    if member is not None:
+        member = with_login(member, logins)
+        if member["login_linked"]:
+            form["user_login"] = member["user_login"]  # the list's login, whatever was typed or stored on the record
     return Template(
         "staff/list.html",
         context={
             "page": page,
             "filters": {"name": name or "", "team": team or "", "category": category or ""},
             "member": member,
-            "form": form or {},
+            "form": form,
             "error": error,
         },
         status_code=error.status if error else 200,
@@ -63,16 +89,22 @@ async def _page(
 async def staff_list(
     api: NamedDependency[ApiClient],
     uses: NamedDependency[UseCases],
+    user: NamedDependency[User],
     name: FromQuery[str | None] = None,
     team: FromQuery[str | None] = None,
     category: FromQuery[str | None] = None,
 ) -> Template:
     """The staff directory, filtered by name, team or category, and the form to add someone."""
+    permissions.require_page(user.role, PAGE)
     return await _page(api, uses, name=name, team=team, category=category)
 
 
 @post("/staff", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
-async def staff_create(api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], data: Form) -> Any:
+async def staff_create(
+    api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], user: NamedDependency[User], data: Form
+) -> Any:
+    """Add someone to the directory; a refused field is shown beside it, with what was typed kept."""
+    permissions.require_page(user.role, PAGE)
     try:
         await api.post("/api/staff", json=staff_body(data))
     except ApiError as exc:
@@ -82,8 +114,13 @@ async def staff_create(api: NamedDependency[ApiClient], uses: NamedDependency[Us
 
 @get("/staff/{staff_id:uuid}", include_in_schema=False)
 async def staff_edit(
-    api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], staff_id: FromPath[UUID]
+    api: NamedDependency[ApiClient],
+    uses: NamedDependency[UseCases],
+    user: NamedDependency[User],
+    staff_id: FromPath[UUID],
 ) -> Template:
+    """One person in the edit form, under the directory; the login is the one the directory shows."""
+    permissions.require_page(user.role, PAGE)
     member = await api.get(f"/api/staff/{staff_id}")
     form = {**member, "categories": ", ".join(member["categories"]), "active": "yes" if member["active"] else "no"}
     return await _page(api, uses, member=member, form=form)
@@ -91,10 +128,24 @@ async def staff_edit(
 
 @post("/staff/{staff_id:uuid}", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def staff_save(
-    api: NamedDependency[ApiClient], uses: NamedDependency[UseCases], staff_id: FromPath[UUID], data: Form
+    api: NamedDependency[ApiClient],
+    uses: NamedDependency[UseCases],
+    user: NamedDependency[User],
+    staff_id: FromPath[UUID],
+    data: Form,
 ) -> Any:
+    """Save one person; a refused field is shown beside it, with what was typed kept.
+
+    A linked user's login is saved as the users table has it (the record's copy is refreshed), never as typed:
+    the link is made when the user is created (Configurări), not here.
+    """
+    permissions.require_page(user.role, PAGE)
+    body = staff_body(data)
+    linked = (await linked_logins(uses)).get(str(staff_id))
+    if linked is not None:
+        body["user_login"] = linked
     try:
-        await api.patch(f"/api/staff/{staff_id}", json=staff_body(data))
+        await api.patch(f"/api/staff/{staff_id}", json=body)
     except ApiError as exc:
         member = await api.get(f"/api/staff/{staff_id}")
         return await _page(api, uses, member=member, form=data, error=exc)
