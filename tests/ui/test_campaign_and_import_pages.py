@@ -1,6 +1,7 @@
 """The partner import result and the campaign pages in a real browser, in Romanian and English: a finished
 import fills its bar and names the partner that already has an address, table cells keep their words whole,
-the chart's twelve month labels do not run together, and the member filter has a title and a county list.
+a file of leads takes the campaign chosen by name, the chart's twelve month labels do not run together, and
+the member filter has a title and a county list.
 
 Screenshots go to ``CRM_UI_SHOTS`` (a folder) when it is set.
 """
@@ -71,6 +72,22 @@ async def test_the_import_result_and_the_campaign_pages_read_well_in_both_langua
         await page.click("#import-form button[type=submit]")
         await page.wait_for_selector("#import[data-status=rejected]")
         import_url = page.url
+
+        # A file of leads from one campaign: the campaign is chosen by name for every row that names none.
+        await page.goto(f"{stack.base_url}/partners/import")
+        leads = "denumire;tip;judet\nDelta Cloud SRL;lead;Iași\nEpsilon Soft SRL;lead;Timiș\n"
+        await page.set_input_files(
+            "#import-form input[type=file]",
+            files=[{"name": "leaduri.csv", "mimeType": "text/csv", "buffer": leads.encode()}],
+        )
+        await page.fill("#picker-campaign_id", "autumn relaunch")
+        await page.locator("#picker-campaign_id ~ ul[role=listbox] li[role=option]").first.wait_for()
+        await page.keyboard.press("Enter")
+        await page.click("#import-form button[type=submit]")
+        await page.wait_for_selector("#import[data-status=imported]")
+        found = (await stack.client.get("/api/partners", params={"q": "SRL", "kind": "lead", "limit": 10})).json()
+        by_name = {p["name"]: p.get("campaign_id") for p in found["items"]}
+        assert by_name == {"Delta Cloud SRL": campaign["id"], "Epsilon Soft SRL": campaign["id"]}, by_name
 
         expected = {
             "ro": ("Adresa office@alfa.ro aparține deja partenerului Alfa Trading SRL.", "Filtru membri"),

@@ -119,6 +119,8 @@ class StartImport:
     file_name: str
     content: str
     by: str | None = None
+    campaign_id: str | None = None
+    """The campaign (L1) of every row that names none: a file of leads usually comes from one campaign."""
 
 
 @dataclass(frozen=True)
@@ -550,7 +552,7 @@ class UseCases:
         Raises:
             Invalid: the file itself is unreadable (no header, unknown columns, too many rows).
         """
-        rows = imports.read_rows(cmd.content, max_rows=self.import_max_rows)
+        rows = imports.with_campaign(imports.read_rows(cmd.content, max_rows=self.import_max_rows), cmd.campaign_id)
         async with self.uow() as work:
             item = imports.new_import(
                 import_id=self.ids(), file_name=cmd.file_name, total_rows=len(rows), by=cmd.by, now=work.now

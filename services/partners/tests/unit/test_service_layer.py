@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -333,6 +334,16 @@ async def test_an_import_of_valid_rows_adds_every_partner_and_publishes_them_in_
     assert sorted(p.name for p in h.repo.partners.values()) == ["Alfa SRL", "Beta SRL"]
     [(name, partners)] = h.publisher.calls
     assert name == "partners_registered" and {p.id for p in partners} == set(h.repo.partners)
+
+
+async def test_an_import_gives_the_campaign_chosen_for_the_file_to_each_row_that_names_none() -> None:
+    h = Harness()
+    chosen, own = str(uuid.uuid4()), str(uuid.uuid4())
+    content = f"name,kind,campaign_id\nAlfa SRL,lead,\nBeta SRL,lead,{own}\n"
+    started = await h.uses.start_import(StartImport("leads.csv", content, campaign_id=chosen))
+    await h.uses.wait_for_imports()
+    assert (await h.uses.import_status(started.id)).status == "imported"
+    assert {p.name: p.campaign_id for p in h.repo.partners.values()} == {"Alfa SRL": chosen, "Beta SRL": own}
 
 
 async def test_an_import_counts_the_partners_it_has_written_while_it_writes_them_in_one_transaction() -> None:

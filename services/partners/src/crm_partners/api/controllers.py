@@ -269,7 +269,9 @@ class ImportController(Controller):
     async def create(
         self, data: JSONBody[s.ImportIn], uses: Uses, identity: NamedDependency[Identity]
     ) -> dict[str, Any]:
-        item = await uses.start_import(StartImport(data.file_name, data.content, by=identity.username))
+        item = await uses.start_import(
+            StartImport(data.file_name, data.content, by=identity.username, campaign_id=_s(data.campaign_id))
+        )
         return s.import_out(item)
 
     @get(summary="Partner imports, newest first")

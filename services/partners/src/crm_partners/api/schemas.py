@@ -295,6 +295,9 @@ def document_out(doc: FiledDocument) -> dict[str, Any]:
 class ImportIn(_Body):
     file_name: str = Field(default="partners.csv", max_length=200, description="The uploaded file's name.")
     content: str = Field(max_length=64 * 1024 * 1024, description="The CSV text (UTF-8), header line first.")
+    campaign_id: UUID | None = Field(
+        default=None, description="The marketing campaign of every row whose campaign_id column is empty or missing."
+    )
 
 
 def import_out(item: PartnerImport) -> dict[str, Any]:

@@ -159,6 +159,13 @@ def read_rows(text: str, *, max_rows: int) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
+def with_campaign(rows: list[tuple[int, dict[str, str]]], campaign_id: str | None) -> list[tuple[int, dict[str, str]]]:
+    """The rows with ``campaign_id`` filled in where the file leaves it empty (the campaign chosen for the file)."""
+    if not campaign_id:
+        return rows
+    return [(line, row if row.get("campaign_id") else {**row, "campaign_id": campaign_id}) for line, row in rows]
+
+
 def staff_references(rows: Iterable[tuple[int, Mapping[str, str]]]) -> set[str]:
     """The staff the rows name other than by id (emails, logins, names), each once, to be looked up together."""
     return {

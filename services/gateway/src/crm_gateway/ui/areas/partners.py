@@ -409,16 +409,20 @@ async def import_page(api: NamedDependency[ApiClient]) -> Template:
 @post("/partners/import", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def import_upload(api: NamedDependency[ApiClient], data: Multipart) -> Any:
     upload = data.get("file")
+    campaign_id = data.get("campaign_id")
+    campaign_id = campaign_id.strip() if isinstance(campaign_id, str) and campaign_id.strip() else None
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ApiError(422, N_("Alegeți un fișier CSV."))
-        started = await api.post(
-            "/api/partner-imports", json={"file_name": upload.filename, "content": decode_csv(await upload.read())}
-        )
+        body = {"file_name": upload.filename, "content": decode_csv(await upload.read())}
+        started = await api.post("/api/partner-imports", json={**body, "campaign_id": campaign_id})
     except ApiError as exc:
         imports = await api.get("/api/partner-imports", params={"limit": 20})
+        chosen = await campaign_choice(api, campaign_id)
         return Template(
-            "partners/import.html", context={"imports": imports, "current": None, "error": exc}, status_code=exc.status
+            "partners/import.html",
+            context={"imports": imports, "current": None, "error": exc, "chosen": chosen},
+            status_code=exc.status,
         )
     return Redirect(f"/partners/import/{started['id']}", status_code=303)
 
