@@ -83,6 +83,7 @@ async def test_the_import_result_and_the_campaign_pages_read_well_in_both_langua
         await page.fill("#picker-campaign_id", "autumn relaunch")
         await page.locator("#picker-campaign_id ~ ul[role=listbox] li[role=option]").first.wait_for()
         await page.keyboard.press("Enter")
+        await shoot(page, "partner-import-campaign-picked")
         await page.click("#import-form button[type=submit]")
         await page.wait_for_selector("#import[data-status=imported]")
         found = (await stack.client.get("/api/partners", params={"q": "SRL", "kind": "lead", "limit": 10})).json()
