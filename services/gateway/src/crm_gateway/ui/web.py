@@ -72,7 +72,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(N_("Parteneri / Lead-uri"), "/partners", short=N_("Parteneri")),
     NavItem(N_("Campanii marketing"), "/campaigns", short=N_("Campanii")),
     NavItem(N_("Oportunități"), "/opportunities", N_("Vânzări")),
-    NavItem(N_("Pipeline"), "/pipeline", N_("Vânzări")),
+    NavItem(N_("Pâlnie"), "/pipeline", N_("Vânzări")),
     NavItem(N_("Task-uri"), "/tasks"),
     NavItem(N_("eMail"), "/emails"),
     NavItem(N_("Import eMail"), "/mail-imports"),
