@@ -1,0 +1,123 @@
+"""The sixth walkthrough: amounts with their currency on every sales page, refusals beside the recipients, the
+articles' VAT rates as people know them, and a resolved task that keeps its client's balance."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from crm_gateway.auth.sessions import Session
+from crm_gateway.domain.users import User
+from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
+
+ADMIN = User(id="u-1", username="admin", role="admin", staff_id=None)
+AMOUNT = {"ro": "1.250,50 lei", "en": "1,250.50 RON"}
+
+
+class PageRequest:
+    """What a template reads of a request: its path, the language cookie and the session's user."""
+
+    def __init__(self, language: str) -> None:
+        self.scope = {"state": {"crm_session": Session(ADMIN, "csrf")}}
+        self.cookies = {"crm_lang": language}
+        self.url = type("Url", (), {"path": "/", "query": ""})()
+
+
+def render(template: str, language: str, **context: Any) -> str:
+    engine = JinjaTemplateEngine(directory=TEMPLATES)
+    configure_templates(engine, Areas(), "Europe/Bucharest", language)
+    html = engine.engine.get_template(template).render(request=PageRequest(language), **context)
+    return re.sub(r"\s+", " ", html.replace("\u00a0", " "))
+
+
+def numbers(html: str) -> list[str]:
+    """The text of every numeric cell holding an amount (digits with decimals): each must carry its currency."""
+    cells = re.findall(r'<t[dh] class="num"[^>]*>([^<]*)</t[dh]>', html)
+    return [c for c in cells if re.search(r"\d[.,]\d\d", c)]
+
+
+# 2. money with its currency: pipeline, opportunities list, offer page, document page -------------------------------
+
+
+def _stage(stage: str, count: int) -> dict[str, Any]:
+    return {"stage": stage, "count": count, "potential": "1250.50", "weighted_potential": "1250.50", "weight": "100"}
+
+
+@pytest.mark.parametrize("language", ["ro", "en"])
+def test_the_pipeline_shows_every_amount_with_its_currency(language: str) -> None:
+    open_total = {"count": 1, "potential": "1250.50", "weighted_potential": "1250.50"}
+    summary = {"stages": [_stage("new", 1), _stage("lost", 0)], "currency": "RON", "open": open_total}
+    html = render("opportunities/pipeline.html", language, summary=summary, widest=1)
+    funnel = html[html.index('class="card funnel"') : html.index("</section>")]
+    assert funnel.count(AMOUNT[language]) == 3  # potential and weighted of 'new'; only the potential of 'lost'
+    assert numbers(html) == [AMOUNT[language]] * 6
+
+
+@pytest.mark.parametrize("language", ["ro", "en"])
+def test_the_opportunities_list_shows_potentials_with_their_currency(language: str) -> None:
+    item = {
+        "id": "o1",
+        "title": "Alfa",
+        "partner_name": "Alfa SRL",
+        "stage": "new",
+        "potential": "1250.50",
+        "weighted_potential": "1250.50",
+        "currency": "RON",
+        "expected_signing_on": None,
+    }
+    html = render(
+        "opportunities/list.html",
+        language,
+        page={"items": [item], "total": 1},
+        offset=0,
+        filters={},
+        partner={},
+        stages=(),
+        campaigns=[],
+        me=None,
+        form={},
+    )
+    assert numbers(html) == [AMOUNT[language], AMOUNT[language]]
+
+
+@pytest.mark.parametrize("language", ["ro", "en"])
+def test_the_offer_page_shows_its_lines_and_totals_with_the_currency(language: str) -> None:
+    line = {"article_code": "SRV", "description": "Instalare", "qty": "1", "unit": "h", "price": "1250.50"}
+    offer = {
+        "document_id": "d1",
+        "number": "OF-1",
+        "decision": "accepted",
+        "lines": [{**line, "net": "1250.50"}],
+        "net": "1250.50",
+        "vat": "1250.50",
+        "gross": "1250.50",
+        "currency": "RON",
+    }
+    opp = {"id": "o1", "title": "Alfa", "stage": "offer", "closed": False, "documents": [], "partner_id": "p1"}
+    html = render("opportunities/offer.html", language, opp=opp, offer=offer, reasons=[], error=None, form={})
+    assert numbers(html) == [AMOUNT[language]] * 5
+
+
+@pytest.mark.parametrize("language", ["ro", "en"])
+def test_the_document_page_shows_its_lines_with_the_currency(language: str) -> None:
+    line = {"article_code": "SRV", "description": "Instalare", "unit": "h", "qty": "1", "vat_rate": "21"}
+    doc = {
+        "id": "d1",
+        "type": "invoice",
+        "number": "F-1",
+        "partner_id": "p1",
+        "status": "issued",
+        "net": "1250.50",
+        "vat": "1250.50",
+        "gross": "1250.50",
+        "currency": "RON",
+        "source": {},
+        "lines": [{**line, "price": "1250.50", "net": "1250.50", "vat": "1250.50"}],
+    }
+    context = {"partner": {}, "opportunity_titles": {}, "campaign_names": {}, "document_numbers": {}, "reasons": {}}
+    html = render("commercial/document.html", language, doc=doc, **context)
+    lines = html[html.index('id="lines"') :]
+    assert numbers(lines) == [AMOUNT[language]] * 3
