@@ -11,6 +11,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from crm_gateway.auth.sessions import Session
 from crm_gateway.domain.users import User
+from crm_gateway.ui import problems
+from crm_gateway.ui.api import ApiError
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
 ADMIN = User(id="u-1", username="admin", role="admin", staff_id=None)
@@ -121,3 +123,63 @@ def test_the_document_page_shows_its_lines_with_the_currency(language: str) -> N
     html = render("commercial/document.html", language, doc=doc, **context)
     lines = html[html.index('id="lines"') :]
     assert numbers(lines) == [AMOUNT[language]] * 3
+
+
+# 3. a refusal about the recipients goes beside them, not at the top of the form -----------------------------------
+
+
+NO_RECIPIENT = {
+    "email.no_recipient": {"ro": "Emailul nu are destinatar", "en": "The email has no recipient"},
+    "task.broadcast_no_recipients": {"ro": "Lansarea are nevoie", "en": "A broadcast needs at least one"},
+}
+
+
+def _refusal(code: str, **extra: Any) -> ApiError:
+    return ApiError(422, "no recipient", {"code": code, "params": {}, **extra})
+
+
+def test_a_refusal_without_a_field_is_placed_beside_the_field_the_page_names_for_its_code() -> None:
+    error = _refusal("email.no_recipient")
+    assert problems.field_errors("ro", error) == []  # alone it names no field: it stays at the top of the page
+    placed = problems.field_errors("en", error, {"email.no_recipient": "recipients"})
+    assert [f.field for f in placed] == ["recipients"] and placed[0].message.startswith("The email has no recipient")
+    assert problems.message("en", error, beside={"email.no_recipient": "recipients"}) == "Check the marked fields."
+    other = _refusal("email.too_large")  # a refusal about something else is not put beside the recipients
+    assert problems.field_errors("en", other, {"email.no_recipient": "recipients"}) == []
+
+
+def _field_list(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<li data-field="([^"]+)">([^<]*)</li>', html))
+
+
+@pytest.mark.parametrize("language", ["ro", "en"])
+def test_the_new_email_form_puts_a_missing_or_addressless_recipient_beside_the_recipients(language: str) -> None:
+    context = {"document_id": "", "document": None, "partner_id": "", "partner": None, "staff": [], "articles": []}
+    html = render("notifier/compose.html", language, error=_refusal("email.no_recipient"), form={}, **context)
+    fields = _field_list(html)
+    assert list(fields) == ["recipients"] and fields["recipients"].startswith(NO_RECIPIENT["email.no_recipient"][language])
+    assert '<legend data-error-for="recipients">' in html
+    bad = ApiError(422, "x", {"code": "record.email_invalid", "params": {"email": "ana@"}, "field": "address"})
+    assert list(_field_list(render("notifier/compose.html", language, error=bad, form={}, **context))) == ["address"]
+    assert 'name="addresses" data-error-for="address to_addresses"' in html
+
+
+@pytest.mark.parametrize("language", ["ro", "en"])
+def test_the_broadcast_form_puts_no_recipient_beside_the_people_and_keeps_what_was_ticked(language: str) -> None:
+    staff = [{"id": "s1", "name": "Ana"}, {"id": "s2", "name": "Ion"}]
+    html = render(
+        "tasks/broadcasts.html",
+        language,
+        casts=[],
+        staff=staff,
+        categories=["IT", "IT-support"],
+        form={"title": "Inventar"},
+        ticked={"staff_ids": ["s2"], "categories": ["IT-support"]},
+        error=_refusal("task.broadcast_no_recipients"),
+    )
+    fields = _field_list(html)
+    expected = NO_RECIPIENT["task.broadcast_no_recipients"][language]
+    assert list(fields) == ["recipients"] and fields["recipients"].startswith(expected)
+    assert '<legend data-error-for="recipients">' in html
+    assert 'value="s2" checked' in html and 'value="s1" >' in html
+    assert 'value="IT-support" checked' in html and 'value="IT" >' in html

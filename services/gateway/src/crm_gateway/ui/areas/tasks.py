@@ -336,6 +336,8 @@ async def _broadcasts_page(
             "staff": staff.get("items", []),
             "categories": categories,
             "form": form or {},
+            # a refused launch keeps the people and categories ticked
+            "ticked": {key: _many(form or {}, key) for key in ("staff_ids", "categories")},
             "error": error,
         },
         status_code=error.status if error else 200,
