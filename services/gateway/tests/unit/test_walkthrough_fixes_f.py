@@ -183,3 +183,36 @@ def test_the_broadcast_form_puts_no_recipient_beside_the_people_and_keeps_what_w
     assert '<legend data-error-for="recipients">' in html
     assert 'value="s2" checked' in html and 'value="s1" >' in html
     assert 'value="IT-support" checked' in html and 'value="IT" >' in html
+
+
+# 4. the VAT rates as people know them, under a header for every column; filter labels on one line ---------------
+
+
+RATES = [
+    {"code": "S21", "rate": "21", "name": "Cota standard", "active": True},
+    {"code": "R11", "rate": "11", "name": "Cota redusă", "active": True},
+    {"code": "Z0", "rate": "0", "name": "Scutit", "active": False},
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "headers", "names"),
+    [
+        ("ro", ["Cotă TVA", "Denumire", "Activă"], ["Cota standard", "Cota redusă", "Scutit / cota zero"]),
+        ("en", ["VAT rate", "Name", "Active"], ["Standard rate", "Reduced rate", "Exempt / zero rate"]),
+    ],
+)
+def test_the_vat_rates_show_the_rate_and_its_name_not_its_code_under_a_header_per_column(
+    language: str, headers: list[str], names: list[str]
+) -> None:
+    html = render("commercial/articles.html", language, articles={"items": []}, rates=RATES, settings={}, form={}, q="")
+    table = html[html.index('id="vat-rates"') : html.index("</table>", html.index('id="vat-rates"'))]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", table) == headers
+    rows = re.findall(r"<tr data-code=\"\w+\"><td class=\"num\">([^<]*)</td><td>([^<]*)</td> <td>([^<]*)</td>", table)
+    assert rows == [("21%", names[0], "✓"), ("11%", names[1], "✓"), ("0%", names[2], "—")]
+    assert not re.search(r">\s*(S21|R11|Z0)\s*<", table)
+
+
+def test_the_partner_filters_keep_each_label_on_one_line() -> None:
+    html = render("partners/list.html", "ro", page={"items": [], "total": 0}, kinds={}, counties=[], filters={}, offset=0)
+    assert re.search(r"form\.filters label \{[^}]*white-space: nowrap", html)
