@@ -157,7 +157,9 @@ def test_the_new_email_form_puts_a_missing_or_addressless_recipient_beside_the_r
     context = {"document_id": "", "document": None, "partner_id": "", "partner": None, "staff": [], "articles": []}
     html = render("notifier/compose.html", language, error=_refusal("email.no_recipient"), form={}, **context)
     fields = _field_list(html)
-    assert list(fields) == ["recipients"] and fields["recipients"].startswith(NO_RECIPIENT["email.no_recipient"][language])
+    assert list(fields) == ["recipients"] and fields["recipients"].startswith(
+        NO_RECIPIENT["email.no_recipient"][language]
+    )
     assert '<legend data-error-for="recipients">' in html
     bad = ApiError(422, "x", {"code": "record.email_invalid", "params": {"email": "ana@"}, "field": "address"})
     assert list(_field_list(render("notifier/compose.html", language, error=bad, form={}, **context))) == ["address"]
@@ -214,5 +216,19 @@ def test_the_vat_rates_show_the_rate_and_its_name_not_its_code_under_a_header_pe
 
 
 def test_the_partner_filters_keep_each_label_on_one_line() -> None:
-    html = render("partners/list.html", "ro", page={"items": [], "total": 0}, kinds={}, counties=[], filters={}, offset=0)
+    html = render(
+        "partners/list.html", "ro", page={"items": [], "total": 0}, kinds={}, counties=[], filters={}, offset=0
+    )
     assert re.search(r"form\.filters label \{[^}]*white-space: nowrap", html)
+
+
+# 5. a resolved task keeps showing its client's balance ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["ro", "en"])
+def test_a_resolved_task_shows_its_clients_balance_not_a_dash(language: str) -> None:
+    task = {"id": "t1", "title": "Imprimanta", "status": "resolved", "partner_id": "p1", "source": "manual"}
+    balance = {"balance": "1250.50", "balance_currency": "RON"}
+    html = render("tasks/detail.html", language, task=task, checks=None, balance=balance)
+    assert f'<dd id="task-balance">{AMOUNT[language]}</dd>' in html
+    assert 'id="task-availability"' not in html  # no checks for a resolved task: only the balance
