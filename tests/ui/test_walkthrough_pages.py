@@ -101,3 +101,33 @@ async def test_a_page_that_does_not_exist_keeps_the_menu_and_a_missing_partners_
         assert "Partners" in await page.locator("nav.nav").inner_text()
         assert await page.locator("#error-message").inner_text() == "Page not found."
         await shoot(page, "not-found-en")
+
+
+async def test_an_email_or_a_broadcast_without_a_recipient_is_refused_beside_the_recipients_in_both_languages(
+    service_env: Any, page: Any
+) -> None:
+    async with start_stack(service_env, ["partners", "notifier", "tasks"]) as stack:
+        await stack.login(page)
+        expected = {
+            "ro": ("Emailul nu are destinatar", "Lansarea are nevoie de cel puțin un destinatar", "Verificați"),
+            "en": ("The email has no recipient", "A broadcast needs at least one recipient", "Check the marked"),
+        }
+        for language, (email, broadcast, marked) in expected.items():
+            if language == "en":
+                await _english(page, stack)
+            await page.goto(f"{stack.base_url}/emails/new")
+            await page.fill("#email-form input[name=subject]", "Salut")
+            await page.click("#email-form button[type=submit]")
+            note = page.locator("#email-form legend + [data-field-error=recipients]")
+            assert (await note.inner_text()).startswith(email)
+            assert (await page.locator("#page-error").inner_text()).startswith(marked)  # not the refusal again
+            assert await page.locator("#field-errors").count() == 0
+            await shoot(page, f"email-no-recipient-{language}")
+
+            await page.goto(f"{stack.base_url}/tasks/broadcasts")
+            await page.fill("#broadcast-form input[name=title]", "Inventar")
+            await page.click("#broadcast-form button[type=submit]")
+            note = page.locator("#broadcast-form legend + [data-field-error=recipients]")
+            assert (await note.inner_text()).startswith(broadcast)
+            assert await page.input_value("#broadcast-form input[name=title]") == "Inventar"
+            await shoot(page, f"broadcast-no-recipient-{language}")

@@ -90,7 +90,7 @@ async def test_a_user_logs_in_sees_every_area_and_f2_opens_the_action_palette_wi
         "Parteneri",
         "Campanii",
         "Oportunități",
-        "Pipeline",
+        "Pâlnie",
         "Task-uri",
         "eMail",
         "Import eMail",

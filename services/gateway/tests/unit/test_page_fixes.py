@@ -50,9 +50,9 @@ def funnel_widths(counts: dict[str, int]) -> dict[str, float]:
     return {stage: float(width) for stage, width in found}
 
 
-def test_the_funnel_draws_each_stage_as_wide_as_its_count_and_an_empty_one_as_a_sliver() -> None:
-    widths = funnel_widths({"new": 40, "presentation": 10, "offer": 0, "lost": 20})
-    assert widths == {"new": 100.0, "presentation": 25.0, "offer": 3.0, "lost": 50.0}
+def test_the_funnel_draws_each_stage_as_wide_as_its_count_a_few_as_a_sliver_and_an_empty_one_not_at_all() -> None:
+    widths = funnel_widths({"new": 400, "presentation": 100, "negotiation": 1, "offer": 0, "lost": 200})
+    assert widths == {"new": 100.0, "presentation": 25.0, "negotiation": 3.0, "offer": 0.0, "lost": 50.0}
 
 
 def test_a_history_entry_with_a_link_is_a_link_and_one_without_stays_text() -> None:

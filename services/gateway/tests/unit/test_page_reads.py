@@ -120,17 +120,36 @@ async def test_a_task_page_reads_everything_beside_the_task_at_the_same_time() -
     assert page.context["checks"] == {"availability": None}
 
 
-async def test_a_resolved_task_page_asks_for_no_checks_and_no_contracts() -> None:
+async def test_a_resolved_task_page_asks_no_availability_and_no_contracts_but_still_its_clients_balance() -> None:
+    balance = {"balance": "1250.50", "balance_currency": "RON", "available": None}
     api: Any = SlowApi(
         {
-            f"/api/tasks/{TASK}": open_task(status="resolved"),
+            f"/api/tasks/{TASK}": open_task(status="resolved", planned_start="2026-03-02T08:00:00Z", planned_hours="2"),
+            "/api/tasks/staff": {"items": [], "total": 0},
+            "/api/services": {"items": [], "total": 0},
+            "/api/tasks/checks": balance,
+        }
+    )
+    page = await _task_page(api, UUID(TASK))
+    assert sorted(api.paths()) == sorted(
+        [f"/api/tasks/{TASK}", "/api/tasks/staff", "/api/services", "/api/tasks/checks"]
+    )
+    assert dict(api.asked)["/api/tasks/checks"] == {"partner_id": PARTNER}  # the client alone: no plan to check
+    assert page.context["checks"] is None and page.context["contracts"] == []
+    assert page.context["balance"] == balance
+    assert api.most_in_flight == 3  # the staff, the services and the balance: read together, not one after another
+
+
+async def test_a_resolved_task_without_a_client_asks_for_no_balance() -> None:
+    api: Any = SlowApi(
+        {
+            f"/api/tasks/{TASK}": open_task(status="resolved", partner_id=None),
             "/api/tasks/staff": {"items": [], "total": 0},
             "/api/services": {"items": [], "total": 0},
         }
     )
     page = await _task_page(api, UUID(TASK))
-    assert sorted(api.paths()) == sorted([f"/api/tasks/{TASK}", "/api/tasks/staff", "/api/services"])
-    assert page.context["checks"] is None and page.context["contracts"] == []
+    assert "/api/tasks/checks" not in api.paths() and page.context["balance"] is None
 
 
 async def test_a_partners_documents_page_reads_the_partner_documents_and_balance_at_the_same_time() -> None:

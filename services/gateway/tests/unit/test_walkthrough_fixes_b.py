@@ -93,7 +93,7 @@ def task_page(language: str, **task: Any) -> str:
 def test_the_task_page_says_there_is_no_contract_and_no_balance_instead_of_leaving_them_blank() -> None:
     html = task_page("ro", partner_id="p1")
     assert re.search(r'<dd id="task-contract">niciunul</dd>', html)
-    assert "<dt>Sold client</dt><dd>—</dd>" in html
+    assert '<dt>Sold client</dt><dd id="task-balance">—</dd>' in html
     assert re.search(r'<dd id="task-contract">none</dd>', task_page("en", partner_id="p1"))
 
 

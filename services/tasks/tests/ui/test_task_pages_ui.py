@@ -167,6 +167,7 @@ async def test_a_resolved_task_links_its_invoice_and_a_covered_one_names_its_con
 
         # the covered task: no invoice, and the page says which contract covers it
         await page.goto(f"{stack.base_url}/tasks/{task_ids['Beta Abonat SRL']}")
+        assert (await page.text_content("#task-balance") or "").endswith("lei")  # resolved: the balance stays shown
         assert "Suport tehnic la sediu" in (await page.text_content("#task-contract-line") or "")
         reason = await page.text_content("#invoice-reason") or ""
         assert "Fără factură: serviciul este acoperit de contractul" in reason
@@ -174,6 +175,7 @@ async def test_a_resolved_task_links_its_invoice_and_a_covered_one_names_its_con
         assert number and number in reason
         await shoot(page, "t9-covered-ro")
         await english(stack, page)
+        assert (await page.text_content("#task-balance") or "").endswith("RON")
         assert f"No invoice: the service is covered by contract {number}." in (
             await page.text_content("#invoice-reason") or ""
         )

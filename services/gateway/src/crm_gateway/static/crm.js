@@ -226,8 +226,9 @@
 })();
 
 /* Field errors: the page lists each refused field once (#field-errors, data-field = the API's key); here each
-   moves beside the form field of that name (or the one marked data-error-for="key"), marked aria-invalid; a key
-   no field carries stays in the list. */
+   moves beside the form field of that name (or the one marked data-error-for="key", a list of keys when one place
+   takes the errors of several: "recipients to_staff_ids"), marked aria-invalid; a key no field carries stays in
+   the list. */
 (function () {
   "use strict";
   function place() {
@@ -237,7 +238,7 @@
       var key = item.getAttribute("data-field") || "";
       var names = [key, key.split(".").pop(), key.replace(/\.(\d+)\./, "_$1_")];
       // a field shown as several inputs (a month and a year list) names the one its error goes beside
-      var input = document.querySelector('form [data-error-for="' + key.replace(/"/g, "") + '"]');
+      var input = document.querySelector('form [data-error-for~="' + key.replace(/"/g, "") + '"]');
       for (var i = 0; i < names.length && !input; i++) {
         if (!names[i]) continue;
         input = document.querySelector('form [name="' + names[i].replace(/"/g, "") + '"]:not([type=hidden])');

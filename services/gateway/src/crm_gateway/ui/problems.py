@@ -132,8 +132,12 @@ def row_problem(language: str, item: Mapping[str, Any]) -> Markup:
     return escape(_filled(named, values))
 
 
-def field_errors(language: str, error: Any) -> list[FieldError]:
-    """The refused fields of an ``ApiError`` (a 400/422 naming fields), in ``language``; [] when none."""
+def field_errors(language: str, error: Any, beside: Mapping[str, str] | None = None) -> list[FieldError]:
+    """The refused fields of an ``ApiError`` (a 400/422 naming fields), in ``language``; [] when none.
+
+    ``beside`` places a refusal that names no field of its own by its code (``{"email.no_recipient":
+    "recipients"}``): the page knows which of its fields the rule is about (the recipients, not the whole form).
+    """
     extra = getattr(error, "extra", None)
     found: list[FieldError] = []
     seen: set[str] = set()
@@ -156,21 +160,23 @@ def field_errors(language: str, error: Any) -> list[FieldError]:
             found.append(FieldError(item["field"], text))
     elif isinstance(extra, Mapping) and isinstance(extra.get("field"), str) and extra["field"]:
         found.append(FieldError(str(extra["field"]), message(language, error, fields=False)))
+    elif beside and isinstance(extra, Mapping) and isinstance(extra.get("code"), str) and extra["code"] in beside:
+        found.append(FieldError(beside[extra["code"]], message(language, error, fields=False)))
     return found
 
 
-def message(language: str, error: Any, *, fields: bool = True) -> str:
+def message(language: str, error: Any, *, fields: bool = True, beside: Mapping[str, str] | None = None) -> str:
     """The page-level text of an ``ApiError`` in ``language``.
 
-    "Check the marked fields" when the error names fields (each shown beside its field, by its code, so not
-    twice); else by code when the problem body carries one the catalogue knows; else the text, translated when
-    it is one of the UI's own.
+    "Check the marked fields" when the error names fields, or ``beside`` places it by its code (each shown beside
+    its field, by its code, so not twice); else by code when the problem body carries one the catalogue knows;
+    else the text, translated when it is one of the UI's own.
     """
     if error is None:
         return ""
     detail = str(getattr(error, "detail", error) or "")
     extra = getattr(error, "extra", None)
-    if fields and field_errors(language, error):
+    if fields and field_errors(language, error, beside):
         return i18n.gettext(language, FIELDS_MARKED)
     if isinstance(extra, Mapping) and (by_code := _by_code(language, extra)) is not None:
         return by_code

@@ -72,7 +72,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(N_("Parteneri / Lead-uri"), "/partners", short=N_("Parteneri")),
     NavItem(N_("Campanii marketing"), "/campaigns", short=N_("Campanii")),
     NavItem(N_("Oportunități"), "/opportunities", N_("Vânzări")),
-    NavItem(N_("Pipeline"), "/pipeline", N_("Vânzări")),
+    NavItem(N_("Pâlnie"), "/pipeline", N_("Vânzări")),
     NavItem(N_("Task-uri"), "/tasks"),
     NavItem(N_("eMail"), "/emails"),
     NavItem(N_("Import eMail"), "/mail-imports"),
@@ -252,17 +252,19 @@ def configure_templates(
         return problems.message(lang_of(ctx), error)
 
     @pass_context
-    def field_errors(ctx: Context, error: Any) -> list[problems.FieldError]:
-        return problems.field_errors(lang_of(ctx), error)
+    def field_errors(ctx: Context, error: Any, beside: Mapping[str, str] | None = None) -> list[problems.FieldError]:
+        return problems.field_errors(lang_of(ctx), error, beside)
 
     @pass_context
-    def page_error(ctx: Context, error: Any) -> Markup:
-        # The message once at the top; each field's error in a list crm.js moves beside its field.
+    def page_error(ctx: Context, error: Any, beside: Mapping[str, str] | None = None) -> Markup:
+        # The message once at the top; each field's error in a list crm.js moves beside its field. ``beside``
+        # places a refusal without a field of its own by its code ({"email.no_recipient": "recipients"}).
         if error is None:
             return Markup("")
         language = lang_of(ctx)
-        html = Markup('<p class="error" role="alert" id="page-error">{}</p>').format(problems.message(language, error))
-        fields = problems.field_errors(language, error)
+        text = problems.message(language, error, beside=beside)
+        html = Markup('<p class="error" role="alert" id="page-error">{}</p>').format(text)
+        fields = problems.field_errors(language, error, beside)
         if fields:
             items = Markup("").join(Markup('<li data-field="{}">{}</li>').format(f.field, f.message) for f in fields)
             html += Markup('<ul class="error field-errors" id="field-errors">{}</ul>').format(items)

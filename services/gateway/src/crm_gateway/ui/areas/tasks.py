@@ -24,6 +24,7 @@ from crm_gateway.domain.users import User
 from crm_gateway.ui import i18n, notes
 from crm_gateway.ui.api import ApiClient, ApiError, together
 from crm_gateway.ui.forms import many as _many
+from crm_gateway.ui.forms import optional as _side_panel
 from crm_gateway.ui.forms import optional_page as _optional
 from crm_gateway.ui.forms import text as _text
 from crm_gateway.ui.forms import whole as _whole
@@ -201,6 +202,22 @@ async def _checks(api: ApiClient, task: dict[str, Any]) -> Any:
     )
 
 
+async def _resolved_balance(api: ApiClient, task: dict[str, Any]) -> Any:
+    """A resolved task's client balance; None for an open task (its checks carry it) or a task without a client.
+
+    A resolved task has no checks (availability no longer matters), so its client's balance is asked alone: the
+    checks for the client only, without a responsible or a plan. None when the tasks service does not answer.
+    """
+    if task["status"] == "open" or not task["partner_id"]:
+        return None
+    return await _side_panel(api, "/api/tasks/checks", {"partner_id": task["partner_id"]})
+
+
+def _balance(*found: Any) -> dict[str, Any] | None:
+    """The first answer that carries a balance (``balance``, ``balance_currency``), else None."""
+    return next((f for f in found if isinstance(f, dict) and f.get("balance") is not None), None)
+
+
 async def _contracts(api: ApiClient, task: dict[str, Any]) -> list[dict[str, Any]]:
     """The contracts an open task of a client may be billed under (T5); none otherwise."""
     if task["status"] != "open" or not task["partner_id"]:
@@ -227,12 +244,13 @@ async def _task_page(
 ) -> Template:
     task = await api.get(f"/api/tasks/{task_id}")
     # What the page shows beside the task depends only on the task: read together.
-    checks, staff, contracts, invoice_number, catalogue = await together(
+    checks, staff, contracts, invoice_number, catalogue, resolved_balance = await together(
         _checks(api, task),
         _optional(api, "/api/tasks/staff"),
         _contracts(api, task),
         _invoice_number(api, task),
         _optional(api, "/api/services"),
+        _resolved_balance(api, task),
     )
     invoice = task.get("invoice") or {}
     services = {s["code"]: s["name"] for s in catalogue["items"]}
@@ -241,6 +259,8 @@ async def _task_page(
         context={
             "task": task,
             "checks": checks,
+            # the client's balance, open or resolved (resolving the task does not make it unknown)
+            "balance": _balance(checks, resolved_balance),
             "error": error,
             "created": created,
             "staff": staff.get("items", []),
@@ -336,6 +356,8 @@ async def _broadcasts_page(
             "staff": staff.get("items", []),
             "categories": categories,
             "form": form or {},
+            # a refused launch keeps the people and categories ticked
+            "ticked": {key: _many(form or {}, key) for key in ("staff_ids", "categories")},
             "error": error,
         },
         status_code=error.status if error else 200,
