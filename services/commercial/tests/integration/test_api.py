@@ -37,6 +37,7 @@ async def test_the_vat_catalogue_holds_romanias_rates_and_articles_must_use_one(
         "name": "Licență",
         "unit": "buc",
         "price": "100.00",
+        "currency": "RON",
         "vat_rate": "21",
         "photos": [],
     }

@@ -116,7 +116,7 @@ class ArticlesController(Controller):
     ) -> dict[str, Any]:
         """Articles; ``picker=true`` lists only those documents may pick (C5)."""
         page = await uses.articles(q, picker=picker, limit=limit, offset=offset)
-        return {"items": [s.article_out(a) for a in page.items], "total": page.total}
+        return {"items": [s.article_out(a, uses.currency) for a in page.items], "total": page.total}
 
     @get("/search", summary="Articles for pickers: code or name word starts, accents ignored, C5's list")
     async def search(
@@ -136,11 +136,11 @@ class ArticlesController(Controller):
     @post("/", guards=MANAGERS)
     async def create(self, uses: NamedDependency[UseCases], data: JSONBody[s.ArticleIn]) -> dict[str, Any]:
         """Add an article to the catalogue (ArticleUpdated)."""
-        return s.article_out(await uses.add_article(AddArticle(data.article())))
+        return s.article_out(await uses.add_article(AddArticle(data.article())), uses.currency)
 
     @get("/{code:str}")
     async def read(self, uses: NamedDependency[UseCases], code: FromPath[str]) -> dict[str, Any]:
-        return s.article_out(await uses.article(code))
+        return s.article_out(await uses.article(code), uses.currency)
 
     @put("/{code:str}", guards=MANAGERS)
     async def update(
@@ -155,7 +155,7 @@ class ArticlesController(Controller):
             vat_rate=data.vat_rate,
             photos=tuple(data.photos),
         )
-        return s.article_out(await uses.change_article(ChangeArticle(item)))
+        return s.article_out(await uses.change_article(ChangeArticle(item)), uses.currency)
 
 
 class DocumentsController(Controller):

@@ -159,12 +159,14 @@ def number(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def article_out(article: Article) -> dict[str, Any]:
+def article_out(article: Article, currency: str) -> dict[str, Any]:
+    """An article; its list price is in the company's currency (``CRM_COMMERCIAL_CURRENCY``)."""
     return {
         "code": article.code,
         "name": article.name,
         "unit": article.unit,
         "price": money(article.price),
+        "currency": currency,
         "vat_rate": number(article.vat_rate),
         "photos": list(article.photos),
     }
