@@ -143,9 +143,10 @@ async def test_a_second_contract_for_an_accepted_offer_is_refused_by_the_databas
 async def test_a_command_and_its_partners_registration_handled_at_once_never_leave_the_command_parked(
     make_commercial: Callable[..., Any], pg_database: str
 ) -> None:
-    # The command comes on the tasks topic, the registration on the partners topic: two consumers handle
-    # them at the same moment. Without the partner lock, the command's transaction can miss the partner
-    # being stored while the partner's transaction misses the command being parked.
+    # The command comes on the tasks topic, the registration on the partners topic: two replicas of
+    # one group may own one each and handle them at the same moment (two concurrent applies here).
+    # Without the partner lock, the command's transaction can miss the partner being stored while the
+    # partner's transaction misses the command being parked.
     commercial: Any = await make_commercial(database_url=pg_database)
     rounds = 20
     try:

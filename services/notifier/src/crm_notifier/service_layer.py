@@ -575,7 +575,8 @@ class UseCases:
         messages and emails are each written with one statement, once per (cause, recipient): only the
         messages actually stored are published. Before parking, the unknown staff members are locked and
         looked up again, as ``staff_changed`` locks the one it stores: a staff member stored meanwhile by
-        another consumer (another topic, or another instance) is then seen, or sees the parked notice.
+        another instance (which may own the partners partition while this one owns the tasks one) is then seen,
+        or sees the parked notice.
         """
         if not notices:
             return

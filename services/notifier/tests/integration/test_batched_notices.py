@@ -70,9 +70,10 @@ async def test_a_batch_of_notices_stores_each_message_once_and_publishes_only_ne
 async def test_a_notice_and_its_staff_member_arriving_at_once_never_leave_the_notice_parked(
     notifier_settings, pg_database: str
 ) -> None:
-    # Staff members come on the partners topic, task news on the tasks topic: two consumers (or two
-    # instances) handle them at the same moment. Without the lock, the notice's transaction can miss the
-    # member being stored while the member's transaction misses the notice being parked.
+    # Staff members come on the partners topic, task news on the tasks topic: two instances of one
+    # group may own one each and handle them at the same moment (two concurrent applies here).
+    # Without the lock, the notice's transaction can miss the member being stored while the member's
+    # transaction misses the notice being parked.
     service, uses = compose(notifier_settings(2525, database_url=pg_database))
     await service.migrate()
     rounds = 40
