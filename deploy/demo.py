@@ -1,7 +1,8 @@
 """Demo data loaded once by ``make up`` through the public API (as a user would enter it).
 
 It uses only the paths and fields of API.md; a step a service refuses is reported and skipped,
-so a partly built system still comes up. ``var/demo-loaded`` marks it done.
+so a partly built system still comes up. ``var/demo-loaded`` marks it done; a system that has no partner is loaded
+even so (its databases were made anew since), and one that has partners never gets the demo twice.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class Demo:
         token.raise_for_status()
         self.client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
+    def has_partners(self) -> bool:
+        """Whether the directory holds any partner (the demo's, or a company's own)."""
+        response = self.client.get("/api/partners", params={"limit": 1})
+        return response.status_code == 200 and bool(response.json().get("total"))
+
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         deadline = time.monotonic() + NOT_YET_PATIENCE
         response = self.client.post(path, json=body)
@@ -59,10 +65,14 @@ class Demo:
 
 def load(base: str, password: str) -> None:
     """Create staff, users, partners, articles, a campaign, opportunities and tasks."""
-    if MARKER.exists():
-        return
-    print("loading demo data ...", flush=True)
     demo = Demo(base, password)
+    if demo.has_partners():
+        MARKER.parent.mkdir(parents=True, exist_ok=True)
+        MARKER.touch()
+        return
+    if MARKER.exists():
+        print("demo data was loaded once, but the directory is empty now: loading it again", flush=True)
+    print("loading demo data ...", flush=True)
     ana = demo.post(
         "/api/staff",
         {
