@@ -61,7 +61,7 @@ def test_the_partner_page_shows_turnover_and_potentials_with_their_currency() ->
 def test_a_page_past_the_end_says_so_and_leads_to_the_last_page() -> None:
     ro = partner_list("ro", [], 120, 500)
     assert "Niciun partener." not in ro and "Nu mai sunt rânduri aici." in ro
-    assert '<a href="?kind=lead&amp;offset=100" rel="prev">\u2039 Ultima pagină</a>' in ro
+    assert '<a href="?kind=lead&amp;offset=100" rel="prev" class="pager-back">\u2039 Ultima pagină</a>' in ro
     assert "Nothing more here." in partner_list("en", [], 120, 500)
     assert "Niciun partener." in partner_list("ro", [], 0, 0) and 'id="pager"' not in partner_list("ro", [], 0, 0)
 
