@@ -618,7 +618,7 @@ class UseCases:
                             login=target.address,
                             staff_id=staff.staff_id,
                             title=subject,
-                            body=body,
+                            body=outgoing.in_app_body(body),
                             link=notice.link,
                             partner_id=notice.partner_id,
                             now=now,

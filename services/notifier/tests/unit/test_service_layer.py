@@ -8,6 +8,7 @@ import pytest
 
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
+from crm_notifier.domain import outgoing
 from crm_notifier.domain.composing import AttachmentRef
 from crm_notifier.domain.failures import RetryPolicy
 from crm_notifier.domain.models import EmailViewer, Preferences, ServerConfig
@@ -213,6 +214,13 @@ async def test_a_reply_is_news_to_the_creator_named_by_its_author_but_not_their_
     await n.uses.task_replied(TellTaskReplied("e2", "t1", "Ofertă", "Eu", "ana", ANA, ANA, None))
     (message,) = n.publisher.of("message_posted")
     assert message["cause_event_id"] == "e1" and "Ion" in message["body"]
+    assert "-- " not in message["body"] and not message["body"].rstrip().endswith("CRM")  # no email signature in-app
+
+
+async def test_an_email_keeps_its_signature_and_the_in_app_text_drops_it() -> None:
+    body = "Bună ziua, Ana,\n\nAveți un task nou: X\n-- \nCRM\n"
+    assert outgoing.in_app_body(body) == "Bună ziua, Ana,\n\nAveți un task nou: X\n"
+    assert outgoing.in_app_body("Fără semnătură -- aici\n") == "Fără semnătură -- aici\n"
 
 
 async def test_a_reminder_goes_on_the_tasks_channel(n: Notifier) -> None:

@@ -206,13 +206,24 @@ _IMPORT_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^(?P<broken>\d+) of (?P<total>\d+) rows have errors; nothing was imported$"),
         N_("%(broken)s din %(total)s rânduri au erori; nu s-a importat nimic."),
     ),
-    (re.compile(r"^(?P<count>\d+) partners imported$"), N_("%(count)s parteneri importați.")),
 )
-"""What a partner import says when it ends (``crm_partners.domain.imports``): rejected or imported."""
+"""What a partner import says when it ends (``crm_partners.domain.imports``) when it rejects the file."""
+_IMPORTED = re.compile(r"^(?P<count>\d+) partners imported$")
+"""What it says when it imported: the count takes the language's plural form ("1 partener importat.")."""
 
 
 def import_message(language: str, text: str | None) -> str:
     """A partner import's closing message in ``language``; another one (a failure's reason) is shown as written."""
+    imported = _IMPORTED.match(text or "")
+    if imported is not None:
+        count = int(imported["count"])
+        return i18n.ngettext(
+            language,
+            "%(count)s partener importat.",
+            "%(count)s parteneri importați.",
+            count,
+            count=formatting.number(count, language),
+        )
     for pattern, msgid in _IMPORT_MESSAGES:
         found = pattern.match(text or "")
         if found is not None:

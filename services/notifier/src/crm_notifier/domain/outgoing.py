@@ -21,6 +21,19 @@ def message_id_of(delivery_id: str) -> str:
     return f"{prefix}{delivery_id}{suffix}"
 
 
+SIGNATURE_DELIMITER = "\n-- \n"
+"""The line that opens an email's signature (RFC 3676: dash, dash, space)."""
+
+
+def in_app_body(body: str) -> str:
+    """A notification's text for the in-app stack: the email's body without its signature ("-- / CRM").
+
+    The app is the CRM already; the signature is for an email read elsewhere.
+    """
+    text, _, _ = body.rpartition(SIGNATURE_DELIMITER) if SIGNATURE_DELIMITER in body else (body, "", "")
+    return text.rstrip() + "\n"
+
+
 def message(
     *,
     cause_event_id: str,

@@ -22,7 +22,7 @@ SECTIONS = [
     ("C1", N_("Servere mail ieșire și credențiale"), "/emails/servers", None),
     (
         "C2 · C3",
-        N_("Reamintire task-uri și interval refresh pt. taskuri noi"),
+        N_("Reamintire task-uri și intervalul de reîmprospătare pentru task-uri noi"),
         "/tasks/settings",
         "task_settings.write",
     ),
