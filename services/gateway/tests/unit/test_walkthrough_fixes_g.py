@@ -1,0 +1,124 @@
+"""The seventh walkthrough: a document being generated says so and its page reloads itself until it has a number,
+an invoice's refusals beside the part of the form they are about, and a resolved task says it was resolved."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+from uuid import UUID
+
+import pytest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+
+from crm_gateway.auth.sessions import Session
+from crm_gateway.domain.users import User
+from crm_gateway.ui.api import ApiClient
+from crm_gateway.ui.areas.opportunities import opportunity_detail, opportunity_document
+from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
+
+OPP = "2e0e4a5e-0000-4000-8000-000000000005"
+ADMIN = User(id="u-1", username="admin", role="admin", staff_id=None)
+GENERATING = {
+    "ro": "Documentul se generează; pagina se actualizează singură până primește număr.",
+    "en": "The document is being generated; the page refreshes itself until it has its number.",
+}
+
+
+class PageRequest:
+    """What a template reads of a request: its path, the language cookie and the session's user."""
+
+    def __init__(self, language: str) -> None:
+        self.scope = {"state": {"crm_session": Session(ADMIN, "csrf")}}
+        self.cookies = {"crm_lang": language}
+        self.url = type("Url", (), {"path": "/", "query": ""})()
+
+
+def render(template: str, language: str, **context: Any) -> str:
+    engine = JinjaTemplateEngine(directory=TEMPLATES)
+    configure_templates(engine, Areas(), "Europe/Bucharest", language)
+    html = engine.engine.get_template(template).render(request=PageRequest(language), **context)
+    return re.sub(r"\s+", " ", html.replace("\u00a0", " "))
+
+
+# 2. a document just asked of commercial: said, and the page reloads itself until it has its number ----------------
+
+REQUESTED = {"type": "offer", "status": "requested", "document_id": None, "number": None, "net": None}
+ISSUED = {**REQUESTED, "status": "issued", "document_id": "4f0e4a5e-0000-4000-8000-000000000006", "number": "OF-7"}
+
+
+class OpportunityApi:
+    """The opportunity page's API: an opportunity with ``documents``; remembers what was posted."""
+
+    def __init__(self, *documents: dict[str, Any]) -> None:
+        self.documents = list(documents)
+        self.posted: list[str] = []
+
+    async def get(self, path: str, **_: Any) -> Any:
+        if path == f"/api/opportunities/{OPP}":
+            return {
+                "id": OPP,
+                "partner_id": "p1",
+                "partner_name": "Beta SRL",
+                "title": "Imprimante",
+                "stage": "offer",
+                "closed": False,
+                "potential": "10000.00",
+                "probability": "30.00",
+                "weight": "0.00",
+                "weighted_potential": "3000.00",
+                "seconds_in_stage": 60,
+                "next_stages": ["negotiation", "lost"],
+                "documents": self.documents,
+                "campaign_name": None,
+                "stage_history": {"items": [], "time_in_stage": {}},
+            }
+        if path == "/api/lost-reasons":
+            return {"items": []}
+        return {"id": "", "name": ""}
+
+    async def post(self, path: str, **_: Any) -> Any:
+        self.posted.append(path)
+        return {}
+
+
+async def detail_page(api: OpportunityApi, requested: str | None) -> Template:
+    page = await opportunity_detail.fn(
+        api=cast(ApiClient, api), user=ADMIN, opportunity_id=UUID(OPP), requested=requested
+    )
+    assert isinstance(page, Template)
+    return page
+
+
+async def test_generating_a_document_comes_back_to_the_page_that_follows_it() -> None:
+    api = OpportunityApi()
+    done = await opportunity_document.fn(
+        api=cast(ApiClient, api), user=ADMIN, opportunity_id=UUID(OPP), data={"kind": "offer", "line_article_0": ""}
+    )
+    assert api.posted == [f"/api/opportunities/{OPP}/offer"]
+    assert isinstance(done, Redirect)
+    assert done.url == f"/opportunities/{OPP}?requested=offer#documents"
+
+
+@pytest.mark.parametrize("language", ["ro", "en"])
+async def test_an_offer_without_its_number_yet_is_said_to_be_generating_and_the_page_reloads_itself(
+    language: str,
+) -> None:
+    page = await detail_page(OpportunityApi(REQUESTED), "offer")
+    html = render("opportunities/detail.html", language, **page.context)
+    message = f'<p class="ok" role="status" id="document-generating" data-reload-in="3">{GENERATING[language]}</p>'
+    assert message in html  # crm.js reloads the page while it shows this
+    assert f'<noscript><meta http-equiv="refresh" content="3; url=/opportunities/{OPP}?requested=offer">' in html
+
+
+@pytest.mark.parametrize(
+    ("documents", "requested"),
+    [((ISSUED,), "offer"), ((REQUESTED,), None), ((REQUESTED,), "contract"), ((), "offer")],
+    ids=["issued", "not-following", "another-kind", "nothing-asked"],
+)
+async def test_the_page_stops_reloading_once_the_document_has_its_number_or_when_it_follows_none(
+    documents: tuple[dict[str, Any], ...], requested: str | None
+) -> None:
+    page = await detail_page(OpportunityApi(*documents), requested)
+    html = render("opportunities/detail.html", "ro", **page.context)
+    assert "data-reload-in" not in html and 'http-equiv="refresh"' not in html
