@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from crm_gateway.auth.sessions import Session
 from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient
+from crm_gateway.ui.areas.commercial import issue_invoice
 from crm_gateway.ui.areas.opportunities import opportunity_detail, opportunity_document
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
@@ -122,3 +123,72 @@ async def test_the_page_stops_reloading_once_the_document_has_its_number_or_when
     page = await detail_page(OpportunityApi(*documents), requested)
     html = render("opportunities/detail.html", "ro", **page.context)
     assert "data-reload-in" not in html and 'http-equiv="refresh"' not in html
+
+
+# 3. an invoice's refusals beside the part of the form they are about --------------------------------------------
+
+PARTNER = "1b0e4a5e-0000-4000-8000-000000000001"
+
+
+class InvoiceApi:
+    """The invoice form's API: a partner with neither orders nor contracts; remembers what was posted."""
+
+    def __init__(self) -> None:
+        self.posted: list[str] = []
+
+    async def get(self, path: str, **_: Any) -> Any:
+        if path == f"/api/partners/{PARTNER}":
+            return {"id": PARTNER, "name": "Alfa Trading SRL"}
+        return {"items": []}
+
+    async def post(self, path: str, **_: Any) -> Any:
+        self.posted.append(path)
+        return {"id": "inv-1"}
+
+
+@pytest.mark.parametrize(
+    ("source", "field", "ro", "en"),
+    [
+        (
+            "contract",
+            "contract_id",
+            "Partenerul nu are contracte: emiteți factura din comandă sau cu linii proprii.",
+            "The partner has no contracts: issue the invoice from an order or with its own lines.",
+        ),
+        (
+            "order",
+            "order_id",
+            "Partenerul nu are comenzi: emiteți factura din contract sau cu linii proprii.",
+            "The partner has no orders: issue the invoice from a contract or with its own lines.",
+        ),
+    ],
+)
+async def test_an_invoice_from_a_contract_or_an_order_the_partner_has_none_of_says_so_beside_its_list(
+    source: str, field: str, ro: str, en: str
+) -> None:
+    api = InvoiceApi()
+    data = {"partner_id": PARTNER, "source": source, "period_month": "", "period_year": "2026"}
+    page = await issue_invoice.fn(api=cast(ApiClient, api), data=data)
+    assert api.posted == [] and isinstance(page, Template)
+    for language, text in (("ro", ro), ("en", en)):
+        html = render("commercial/invoice_new.html", language, **page.context)
+        assert f'<li data-field="{field}">{text}</li>' in html  # crm.js moves it beside the list of that name
+        assert f'name="{field}"' in html
+        assert 'data-field="period"' not in html  # not the month: there is nothing to bill a month of
+
+
+def test_the_lines_of_an_invoice_take_the_error_of_no_line_at_all() -> None:
+    html = render(
+        "commercial/invoice_new.html",
+        "ro",
+        chosen={"id": PARTNER, "name": "Alfa Trading SRL"},
+        partner_id=PARTNER,
+        orders=[],
+        contracts=[],
+        rows=range(1),
+        articles={"line_code_0": {"code": "", "name": ""}},
+        period_years=[2026],
+        this_year=2026,
+        form={},
+    )
+    assert '<table data-error-for="lines">' in html
