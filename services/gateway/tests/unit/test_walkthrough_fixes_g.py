@@ -16,6 +16,7 @@ from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient
 from crm_gateway.ui.areas.commercial import issue_invoice
 from crm_gateway.ui.areas.opportunities import opportunity_detail, opportunity_document
+from crm_gateway.ui.areas.tasks import DONE, reopen, resolve
 from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
 OPP = "2e0e4a5e-0000-4000-8000-000000000005"
@@ -192,3 +193,45 @@ def test_the_lines_of_an_invoice_take_the_error_of_no_line_at_all() -> None:
         form={},
     )
     assert '<table data-error-for="lines">' in html
+
+
+# 4. a resolved (or reopened) task says so, as a created one does -------------------------------------------------
+
+TASK = "5a0e4a5e-0000-4000-8000-000000000009"
+
+
+class TaskApi:
+    """The tasks API's resolve and reopen: remembered."""
+
+    def __init__(self) -> None:
+        self.posted: list[str] = []
+
+    async def post(self, path: str, **_: Any) -> Any:
+        self.posted.append(path)
+        return {}
+
+
+@pytest.mark.parametrize(("action", "done"), [(resolve, "resolved"), (reopen, "reopened")])
+async def test_resolving_or_reopening_a_task_comes_back_to_its_page_saying_what_was_done(
+    action: Any, done: str
+) -> None:
+    api = TaskApi()
+    back = await action.fn(api=cast(ApiClient, api), task_id=UUID(TASK))
+    assert api.posted == [f"/api/tasks/{TASK}/{'resolve' if done == 'resolved' else 'reopen'}"]
+    assert isinstance(back, Redirect) and back.url == f"/tasks/{TASK}?done={done}"
+
+
+@pytest.mark.parametrize(
+    ("language", "done", "text"),
+    [
+        ("ro", "resolved", "Task rezolvat."),
+        ("en", "resolved", "Task resolved."),
+        ("ro", "reopened", "Task redeschis."),
+        ("en", "reopened", "Task reopened."),
+    ],
+)
+def test_the_task_page_says_what_was_done_in_the_users_language(language: str, done: str, text: str) -> None:
+    task = {"id": TASK, "title": "Imprimanta", "status": "resolved" if done == "resolved" else "open"}
+    html = render("tasks/detail.html", language, task=task, done=DONE[done])
+    assert f'<p class="ok" role="status" id="task-done">{text}</p>' in html
+    assert 'id="task-done"' not in render("tasks/detail.html", language, task=task, done=DONE.get("bogus"))
