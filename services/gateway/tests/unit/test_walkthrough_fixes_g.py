@@ -108,7 +108,7 @@ async def test_an_offer_without_its_number_yet_is_said_to_be_generating_and_the_
 ) -> None:
     page = await detail_page(OpportunityApi(REQUESTED), "offer")
     html = render("opportunities/detail.html", language, **page.context)
-    message = f'<p class="ok" role="status" id="document-generating" data-reload-in="3">{GENERATING[language]}</p>'
+    message = f'<p class="pending" role="status" id="document-generating" data-reload-in="3">{GENERATING[language]}</p>'
     assert message in html  # crm.js reloads the page while it shows this
     assert f'<noscript><meta http-equiv="refresh" content="3; url=/opportunities/{OPP}?requested=offer">' in html
 
