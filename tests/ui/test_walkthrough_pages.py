@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from crm_gateway.api import stream
-from crm_kit.testing import shoot
+from crm_kit.testing import eventually, shoot
 from crm_kit.testing.stack import Stack, start_stack
 
 
@@ -54,29 +54,63 @@ async def test_the_documents_page_says_to_choose_a_partner_and_the_live_stream_l
     assert problems == []
 
 
-async def test_a_contract_invoice_without_its_month_is_refused_beside_the_month_list_in_both_languages(
+async def test_an_invoices_refusals_are_said_beside_the_part_of_the_form_they_are_about_in_both_languages(
     service_env: Any, page: Any
 ) -> None:
+    """No contract beside the contract list (not the month), no line beside the lines, no month beside the month."""
     async with start_stack(service_env, ["partners", "commercial"]) as stack:
         partner = await stack.client.post("/api/partners", json={"name": "Alfa Trading SRL", "kind": "client"})
         assert partner.status_code == 201, partner.text
+        partner_id = partner.json()["id"]
         await stack.login(page)
-        expected = {"ro": "Alegeți luna și anul facturate.", "en": "Choose the month and the year billed."}
-        for language, message in expected.items():
+        expected = {
+            "ro": (
+                "Partenerul nu are contracte: emiteți factura din comandă sau cu linii proprii.",
+                "Documentul are nevoie de cel puțin o linie.",
+                "Alegeți luna și anul facturate.",
+            ),
+            "en": (
+                "The partner has no contracts: issue the invoice from an order or with its own lines.",
+                "A document needs at least one line.",
+                "Choose the month and the year billed.",
+            ),
+        }
+        form = page.locator("#invoice-form")
+
+        async def refused(source: str, key: str, message: str) -> None:
+            await page.goto(f"{stack.base_url}/documents/invoices/new?partner_id={partner_id}")
+            await form.locator(f"input[name=source][value={source}]").check()
+            await form.locator("button[type=submit]").click()
+            assert await form.locator(f"[data-field-error={key}]").inner_text() == message
+            assert await page.locator("#field-errors").count() == 0  # beside its field, not in the list on top
+            assert await form.locator(f"input[name=source][value={source}]").is_checked()  # the form as it was
+
+        for language, (no_contract, no_line, _) in expected.items():
             if language == "en":
                 await _english(page, stack)
-            await page.goto(f"{stack.base_url}/documents/invoices/new?partner_id={partner.json()['id']}")
-            form = page.locator("#invoice-form")
+            await refused("contract", "contract_id", no_contract)
+            assert await form.locator("select[name=contract_id]").get_attribute("aria-invalid") == "true"
+            await shoot(page, f"invoice-no-contract-{language}")
+            await refused("lines", "lines", no_line)
+            await shoot(page, f"invoice-no-lines-{language}")
+
+        article = {"code": "ABO", "name": "Abonament", "unit": "buc", "price": "100", "vat_rate": "21"}
+        assert (await stack.client.post("/api/articles", json=article)).status_code == 201
+        contract = {"partner_id": partner_id, "lines": [{"article_code": "ABO", "qty": "1"}], "starts_on": "2026-03-01"}
+
+        async def signed() -> bool:  # once commercial has heard of the partner
+            return (await stack.client.post("/api/contracts", json={**contract, "months": 12})).status_code == 201
+
+        await eventually(signed)
+        for language, (_, _, no_month) in expected.items():
+            await page.goto(f"{stack.base_url}/lang/{language}?next=/")
+            await page.goto(f"{stack.base_url}/documents/invoices/new?partner_id={partner_id}")
             months = await form.locator("select[name=period_month] option").all_inner_texts()
             assert months[1:4] == (
                 ["ianuarie", "februarie", "martie"] if language == "ro" else ["January", "February", "March"]
             )
-            await form.locator("input[name=source][value=contract]").check()
-            await form.locator("button[type=submit]").click()
-            note = page.locator("[data-field-error=period]")
-            assert await note.inner_text() == message
+            await refused("contract", "period", no_month)
             assert await form.locator("select[name=period_month]").get_attribute("aria-invalid") == "true"
-            assert await form.locator("input[name=source][value=contract]").is_checked()  # the form as it was
             await shoot(page, f"invoice-month-error-{language}")
 
 

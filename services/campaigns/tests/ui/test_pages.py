@@ -4,7 +4,9 @@ results with the monthly return chart and ROI as of a date, generated opportunit
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +18,7 @@ from crm_contracts.opportunities import OpportunityOpened
 from crm_contracts.partners import PartnerRegistered
 from crm_kit.ids import new_id
 from crm_kit.testing import eventually, publish
-from crm_kit.testing.stack import start_stack
+from crm_kit.testing.stack import USER_PASSWORD, start_stack
 
 pytestmark = pytest.mark.ui
 
@@ -145,3 +147,52 @@ async def test_a_manager_runs_a_campaign_from_members_to_roi_as_of_a_date(
         await page.wait_for_selector("#progress[data-pending='1']", timeout=30000)
         assert await page.inner_text("#progress [data-opened]") == "1"
         assert "ROI = (venit facturat - cost realizat) / cost realizat" in await page.text_content("#help")
+
+
+async def test_an_agent_sees_the_members_and_the_progress_but_no_action_a_manager_keeps(
+    service_env: Any, kafka_bootstrap: str, topics: str, page: Any
+) -> None:
+    member = PartnerRegistered(partner_id=new_id(), kind="client", name="Beta Logistic SA", county="Iași")
+    await publish(kafka_bootstrap, topics, member)
+    async with start_stack(service_env, ["campaigns"]) as stack:
+        created = await stack.client.post(
+            "/api/campaigns", json={"name": "Toamnă", "starts_on": "2026-09-01", "ends_on": "2026-11-30"}
+        )
+        assert created.status_code == 201, created.text
+        campaign_id = created.json()["id"]
+
+        async def added() -> bool:
+            answer = await stack.client.post(
+                f"/api/campaigns/{campaign_id}/members", json={"partner_ids": [str(member.partner_id)]}
+            )
+            return answer.status_code in (200, 201) and answer.json()["member_count"] == 1
+
+        await eventually(added)
+        await stack.create_user("ioana", role="agent")
+        await stack.login(page, "ioana", USER_PASSWORD)
+        await page.goto(f"{stack.base_url}/campaigns/{campaign_id}")
+        assert "Beta Logistic SA" in await page.inner_text("#members-table")
+        for forbidden in (
+            "#member-filter",
+            "#member-pick",
+            "form#generate",
+            "[name=member_ids]",
+            "[data-remove]",
+            "#generate-selected",
+            "#generate-all",
+        ):
+            assert await page.locator(forbidden).count() == 0, forbidden
+        assert await page.inner_text("#opportunities h3") == "Oportunități generate"
+        assert await page.locator("#progress [data-requested]").count() == 1
+        await _shoot(page, "campaign-detail-agent-ro")
+        await page.goto(f"{stack.base_url}/lang/en?next=/campaigns/{campaign_id}")
+        assert await page.inner_text("#opportunities h3") == "Generated opportunities"
+        await _shoot(page, "campaign-detail-agent-en")
+
+
+async def _shoot(page: Any, name: str) -> None:
+    """A full-page screenshot into $CRM_UI_SHOTS, when set (to look at the page in both languages)."""
+    folder = os.environ.get("CRM_UI_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -81,7 +82,13 @@ async def test_an_agent_works_an_opportunity_from_the_pipeline_to_a_rejected_off
         await article.press("Enter")
         await page.fill("#document-form input[name=line_qty_0]", "10")
         await page.click("#document-form button[type=submit]")
-        await page.wait_for_selector("#documents tr[data-document=offer][data-status=requested]")
+        # the page says the offer is being generated and reloads itself until commercial has given it a number
+        await page.wait_for_selector("#document-generating, #documents tr[data-document=offer][data-status=issued]")
+        if os.environ.get("CRM_UI_SHOTS"):
+            await page.screenshot(path=f"{os.environ['CRM_UI_SHOTS']}/opportunity-document-generating-ro.png")
+        issued_row = "#documents tr[data-document=offer][data-status=issued]"
+        await page.wait_for_selector(f"{issued_row} a[href*='/offers/']", timeout=30000)
+        assert await page.locator("#document-generating").count() == 0
 
         async def issued() -> str | None:
             # commercial answers the OfferRequested once the partner directory has told it about the client

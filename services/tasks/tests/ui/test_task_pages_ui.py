@@ -163,7 +163,9 @@ async def test_a_resolved_task_links_its_invoice_and_a_covered_one_names_its_con
             await page.wait_for_selector("text=Task creat.")
             task_ids[name] = page.url.split("/tasks/")[1].split("?")[0]
             await page.click("#resolve")
+            await page.wait_for_selector("#task-done:text-is('Task rezolvat.')")  # said, as "Task creat." was
             await page.wait_for_selector("#invoice")
+            await shoot(page, "task-resolved-ro")
 
         # the covered task: no invoice, and the page says which contract covers it
         await page.goto(f"{stack.base_url}/tasks/{task_ids['Beta Abonat SRL']}")
@@ -180,6 +182,11 @@ async def test_a_resolved_task_links_its_invoice_and_a_covered_one_names_its_con
             await page.text_content("#invoice-reason") or ""
         )
         await shoot(page, "t9-covered-en")
+        await page.click("form[action$='/reopen'] button")
+        await page.wait_for_selector("#task-done:text-is('Task reopened.')")
+        await page.click("#resolve")
+        await page.wait_for_selector("#task-done:text-is('Task resolved.')")
+        await shoot(page, "task-resolved-en")
 
         # the uncovered one: commercial issues the invoice, and the task page links to its document page
         acme_page = f"{stack.base_url}/tasks/{task_ids['Acme Țară SRL']}"

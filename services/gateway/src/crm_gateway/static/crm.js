@@ -57,6 +57,13 @@
     var link = event.target.closest && event.target.closest("[data-history-back]");
     if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
   });
+  /* A page waiting for something asked of a service (a document being generated) shows [data-reload-in] and
+     reloads itself after that many seconds, until the answer is there. location.reload keeps the #fragment and
+     the scroll; a <meta refresh> on an address with a fragment does nothing in Chromium (a jump within the page). */
+  var waiting = document.querySelector("[data-reload-in]");
+  if (waiting) {
+    setTimeout(function () { location.reload(); }, 1000 * (Number(waiting.getAttribute("data-reload-in")) || 3));
+  }
 
   /* A2: a page states its context; the palette passes it on as query parameters.
      Either <script type="application/json" id="crm-context">{...}</script>, or `crm.setContext({...})`. */

@@ -255,6 +255,8 @@ async def _items(api: ApiClient, path: str, params: dict[str, Any], *, when: str
     return items
 
 
+NO_ORDER = N_("Partenerul nu are comenzi: emiteți factura din contract sau cu linii proprii.")
+NO_CONTRACT = N_("Partenerul nu are contracte: emiteți factura din comandă sau cu linii proprii.")
 PERIOD_MISSING = N_("Alegeți luna și anul facturate.")
 PERIOD_INVALID = N_("Alegeți luna și anul din liste.")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -272,14 +274,15 @@ def invoice_period(form: dict[str, Any]) -> tuple[str | None, ApiError | None]:
     """
     month, year = _text(form, "period_month"), _text(form, "period_year")
     if not month or not year:
-        return None, _period_error(PERIOD_MISSING)
+        return None, _field_error("period", PERIOD_MISSING)
     if not (month.isdigit() and year.isdigit() and 1 <= int(month) <= 12 and FIRST_YEAR <= int(year) <= LAST_YEAR):
-        return None, _period_error(PERIOD_INVALID)
+        return None, _field_error("period", PERIOD_INVALID)
     return f"{int(year):04d}-{int(month):02d}", None
 
 
-def _period_error(message: str) -> ApiError:
-    return ApiError(422, FIELDS_MARKED, {"errors": [{"field": "period", "message": message}]})
+def _field_error(field: str, message: str) -> ApiError:
+    """A refusal of the form's ``field`` (a UI text), shown beside it as the services' field errors are."""
+    return ApiError(422, FIELDS_MARKED, {"errors": [{"field": field, "message": message}]})
 
 
 def _period_years(contracts: list[dict[str, Any]], form: dict[str, Any]) -> list[int]:
@@ -331,6 +334,11 @@ async def issue_invoice(api: NamedDependency[ApiClient], data: Form) -> Template
     partner_id = _text(data, "partner_id")
     source = _text(data, "source") or "lines"
     body: dict[str, Any]
+    # an order or a contract the partner has none of (an empty list sends nothing) is said beside its list, first
+    chosen = {"order": "order_id", "contract": "contract_id"}.get(source)
+    if chosen and not _text(data, chosen):
+        missing = _field_error(chosen, NO_ORDER if source == "order" else NO_CONTRACT)
+        return await _invoice_page(api, partner_id, error=missing, form=data)
     if source == "order":
         body = {"order_id": _text(data, "order_id")}
     elif source == "contract":

@@ -24,6 +24,7 @@ from crm_kit.formatting import local_input_to_utc
 
 Form = URLEncodedBody[dict[str, Any]]
 LINE_ROWS = 5
+DOCUMENT_KINDS = ("offer", "order", "contract")
 STAGES = ("new", "presentation", "offer", "negotiation", "sale", "lost")
 
 
@@ -58,6 +59,7 @@ async def _opportunity_page(
     *,
     error: ApiError | None = None,
     form: dict[str, Any] | None = None,
+    requested: str | None = None,
 ) -> Template:
     opp, reasons, delegate, me = await together(
         api.get(f"/api/opportunities/{opportunity_id}"),
@@ -75,6 +77,11 @@ async def _opportunity_page(
             "line_rows": range(LINE_ROWS),
             "error": error,
             "form": form or {},
+            # the kind of a document just asked of commercial (?requested=offer) while it has no number: the page says
+            # it is being generated and reloads itself until it has one (None: nothing to wait for)
+            "generating": next(
+                (d["type"] for d in opp["documents"] if d["type"] == requested and d["status"] == "requested"), None
+            ),
         },
         status_code=error.status if error else 200,
     )
@@ -155,10 +162,17 @@ async def opportunity_create(api: NamedDependency[ApiClient], data: Form) -> Any
 
 @get("/opportunities/{opportunity_id:uuid}", include_in_schema=False)
 async def opportunity_detail(
-    api: NamedDependency[ApiClient], user: NamedDependency[User], opportunity_id: FromPath[UUID]
+    api: NamedDependency[ApiClient],
+    user: NamedDependency[User],
+    opportunity_id: FromPath[UUID],
+    requested: FromQuery[str | None] = None,
 ) -> Template:
-    """One opportunity: stage history timeline, time in stage, stage change, documents (O2, O4-O7)."""
-    return await _opportunity_page(api, opportunity_id, user)
+    """One opportunity: stage history timeline, time in stage, stage change, documents (O2, O4-O7).
+
+    ``requested`` (a document kind) follows a document's generation: until commercial gives it a number the page
+    says it is being generated and reloads itself, as the email log does for an email just sent.
+    """
+    return await _opportunity_page(api, opportunity_id, user, requested=requested)
 
 
 @post("/opportunities/{opportunity_id:uuid}/stage", include_in_schema=False, status_code=303, media_type=MediaType.HTML)
@@ -237,7 +251,7 @@ async def opportunity_document(
         body["starts_on"] = _text(data, "starts_on")
         body["months"] = _text(data, "months")
         body["monthly_value"] = (_text(data, "monthly_value") or "").replace(",", ".") or None
-    if kind not in ("offer", "order", "contract"):
+    if kind not in DOCUMENT_KINDS:
         kind = "offer"
     try:
         await api.post(
@@ -245,7 +259,7 @@ async def opportunity_document(
         )
     except ApiError as exc:
         return await _opportunity_page(api, opportunity_id, user, error=exc, form=data)
-    return Redirect(f"/opportunities/{opportunity_id}#documents", status_code=303)
+    return Redirect(f"/opportunities/{opportunity_id}?requested={kind}#documents", status_code=303)
 
 
 @get("/opportunities/{opportunity_id:uuid}/offers/{offer_id:uuid}", include_in_schema=False)

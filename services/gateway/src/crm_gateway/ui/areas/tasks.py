@@ -239,8 +239,12 @@ async def _invoice_number(api: ApiClient, task: dict[str, Any]) -> str | None:
     return str(number) if number is not None else None
 
 
+DONE = {"resolved": N_("Task rezolvat."), "reopened": N_("Task redeschis.")}
+"""What the task page says after an action that changes the task's state (``?done=resolved``), as after creating it."""
+
+
 async def _task_page(
-    api: ApiClient, task_id: UUID, *, error: ApiError | None = None, created: bool = False
+    api: ApiClient, task_id: UUID, *, error: ApiError | None = None, created: bool = False, done: str | None = None
 ) -> Template:
     task = await api.get(f"/api/tasks/{task_id}")
     # What the page shows beside the task depends only on the task: read together.
@@ -263,6 +267,7 @@ async def _task_page(
             "balance": _balance(checks, resolved_balance),
             "error": error,
             "created": created,
+            "done": DONE.get(done or ""),
             "staff": staff.get("items", []),
             "contracts": contracts,
             "invoice_number": invoice_number,
@@ -275,13 +280,19 @@ async def _task_page(
 
 @get("/tasks/{task_id:uuid}", include_in_schema=False)
 async def task_page(
-    api: NamedDependency[ApiClient], task_id: FromPath[UUID], created: FromQuery[str | None] = None
+    api: NamedDependency[ApiClient],
+    task_id: FromPath[UUID],
+    created: FromQuery[str | None] = None,
+    done: FromQuery[str | None] = None,
 ) -> Template:
     """One task: its fields (T8), replies, resolve, estimate printout (T9), contract draft (T7)."""
-    return await _task_page(api, task_id, created=bool(created))
+    return await _task_page(api, task_id, created=bool(created), done=done)
 
 
-async def _act(api: ApiClient, task_id: UUID, method: str, path: str, body: Any = None) -> Template | Redirect:
+async def _act(
+    api: ApiClient, task_id: UUID, method: str, path: str, body: Any = None, *, done: str | None = None
+) -> Template | Redirect:
+    """Ask the tasks API for ``path``; back on the task page, saying ``done`` (a key of ``DONE``) when given."""
     try:
         if method == "PATCH":
             await api.patch(path, json=body)
@@ -289,7 +300,7 @@ async def _act(api: ApiClient, task_id: UUID, method: str, path: str, body: Any 
             await api.post(path, json=body)
     except ApiError as exc:
         return await _task_page(api, task_id, error=exc)
-    return Redirect(f"/tasks/{task_id}")
+    return Redirect(f"/tasks/{task_id}?done={done}" if done else f"/tasks/{task_id}")
 
 
 @post("/tasks/{task_id:uuid}/replies", include_in_schema=False)
@@ -299,12 +310,12 @@ async def reply(api: NamedDependency[ApiClient], task_id: FromPath[UUID], data: 
 
 @post("/tasks/{task_id:uuid}/resolve", include_in_schema=False)
 async def resolve(api: NamedDependency[ApiClient], task_id: FromPath[UUID]) -> Template | Redirect:
-    return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/resolve")
+    return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/resolve", done="resolved")
 
 
 @post("/tasks/{task_id:uuid}/reopen", include_in_schema=False)
 async def reopen(api: NamedDependency[ApiClient], task_id: FromPath[UUID]) -> Template | Redirect:
-    return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/reopen")
+    return await _act(api, task_id, "POST", f"/api/tasks/{task_id}/reopen", done="reopened")
 
 
 @post("/tasks/{task_id:uuid}/contract", include_in_schema=False)
