@@ -11,16 +11,16 @@ from typing import Any, cast
 from uuid import UUID
 
 import pytest
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 
-from crm_gateway.auth.sessions import Session
 from crm_gateway.domain.users import User
 from crm_gateway.service_layer import UseCases
 from crm_gateway.ui import permissions
 from crm_gateway.ui.api import ApiClient, ApiError
 from crm_gateway.ui.areas import staff as page
-from crm_gateway.ui.web import NAVIGATION, TEMPLATES, Areas, configure_templates
+from crm_gateway.ui.web import NAVIGATION
+
+from .pages import render_page
 
 LINKED = "0b5c1f43-6d1e-4a59-9a57-0c7e1b0d2a11"
 FREE = "7f3e2a10-2b8c-4c1d-8e5f-1a2b3c4d5e6f"
@@ -87,19 +87,8 @@ def deps(role: str = "admin") -> dict[str, Any]:
     }
 
 
-class PageRequest:
-    """What a template reads of a request: its path, the language cookie and the session's user."""
-
-    def __init__(self, user: User, language: str) -> None:
-        self.scope = {"state": {"crm_session": Session(user, "csrf")}}
-        self.cookies = {"crm_lang": language}
-        self.url = type("Url", (), {"path": "/staff", "query": ""})()
-
-
 def render(template: str, language: str, user: User = ADMIN, **context: Any) -> str:
-    engine = JinjaTemplateEngine(directory=TEMPLATES)
-    configure_templates(engine, Areas(), "Europe/Bucharest", language)
-    return engine.engine.get_template(template).render(request=PageRequest(user, language), **context)
+    return render_page(template, language, user=user, path="/staff", **context)
 
 
 def test_the_staff_page_and_its_menu_entry_are_decided_by_the_same_line() -> None:

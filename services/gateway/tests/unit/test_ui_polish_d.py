@@ -1,20 +1,15 @@
 """Walkthrough polish: amounts carry their currency, an import's count takes its plural form, empty tables and pages
 past a list's end say so (and lead back), in both languages."""
 
-import re
 from typing import Any
 
-from litestar.plugins.jinja import JinjaTemplateEngine
-
 from crm_gateway.ui import notes
-from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
+
+from .pages import flat, render_page
 
 
 def render(template: str, language: str = "ro", **context: Any) -> str:
-    engine = JinjaTemplateEngine(directory=TEMPLATES)
-    configure_templates(engine, Areas(), "Europe/Bucharest", language)
-    html = engine.engine.get_template(template).render(**context)
-    return re.sub(r"\s+", " ", html.replace("\u00a0", " ").replace("\u202f", " "))
+    return flat(render_page(template, language, **context))
 
 
 def partner_list(language: str, items: list[dict[str, Any]], total: int, offset: int) -> str:

@@ -6,18 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar.plugins.jinja import JinjaTemplateEngine
 
 from crm_gateway.ui import i18n
-from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
+
+from .pages import render_page as render
 
 PARTNER = "0190a1b2-0000-7000-8000-000000000001"
-
-
-def render(template: str, language: str = "ro", **context: Any) -> str:
-    engine = JinjaTemplateEngine(directory=TEMPLATES)
-    configure_templates(engine, Areas(), "Europe/Bucharest", language)
-    return engine.engine.get_template(template).render(**context)
 
 
 @pytest.mark.parametrize(

@@ -7,32 +7,17 @@ import re
 from typing import Any
 
 import pytest
-from litestar.plugins.jinja import JinjaTemplateEngine
 
-from crm_gateway.auth.sessions import Session
-from crm_gateway.domain.users import User
 from crm_gateway.ui import problems
 from crm_gateway.ui.api import ApiError
-from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
 
-ADMIN = User(id="u-1", username="admin", role="admin", staff_id=None)
+from .pages import ADMIN, flat, render_page
+
 AMOUNT = {"ro": "1.250,50 lei", "en": "1,250.50 RON"}
 
 
-class PageRequest:
-    """What a template reads of a request: its path, the language cookie and the session's user."""
-
-    def __init__(self, language: str) -> None:
-        self.scope = {"state": {"crm_session": Session(ADMIN, "csrf")}}
-        self.cookies = {"crm_lang": language}
-        self.url = type("Url", (), {"path": "/", "query": ""})()
-
-
 def render(template: str, language: str, **context: Any) -> str:
-    engine = JinjaTemplateEngine(directory=TEMPLATES)
-    configure_templates(engine, Areas(), "Europe/Bucharest", language)
-    html = engine.engine.get_template(template).render(request=PageRequest(language), **context)
-    return re.sub(r"\s+", " ", html.replace("\u00a0", " "))
+    return flat(render_page(template, language, user=ADMIN, **context))
 
 
 def numbers(html: str) -> list[str]:

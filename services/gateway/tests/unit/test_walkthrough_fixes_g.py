@@ -3,44 +3,28 @@ an invoice's refusals beside the part of the form they are about, and a resolved
 
 from __future__ import annotations
 
-import re
 from typing import Any, cast
 from uuid import UUID
 
 import pytest
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 
-from crm_gateway.auth.sessions import Session
-from crm_gateway.domain.users import User
 from crm_gateway.ui.api import ApiClient
 from crm_gateway.ui.areas.commercial import issue_invoice
 from crm_gateway.ui.areas.opportunities import opportunity_detail, opportunity_document
 from crm_gateway.ui.areas.tasks import DONE, reopen, resolve
-from crm_gateway.ui.web import TEMPLATES, Areas, configure_templates
+
+from .pages import ADMIN, flat, render_page
 
 OPP = "2e0e4a5e-0000-4000-8000-000000000005"
-ADMIN = User(id="u-1", username="admin", role="admin", staff_id=None)
 GENERATING = {
     "ro": "Documentul se generează; pagina se actualizează singură până primește număr.",
     "en": "The document is being generated; the page refreshes itself until it has its number.",
 }
 
 
-class PageRequest:
-    """What a template reads of a request: its path, the language cookie and the session's user."""
-
-    def __init__(self, language: str) -> None:
-        self.scope = {"state": {"crm_session": Session(ADMIN, "csrf")}}
-        self.cookies = {"crm_lang": language}
-        self.url = type("Url", (), {"path": "/", "query": ""})()
-
-
 def render(template: str, language: str, **context: Any) -> str:
-    engine = JinjaTemplateEngine(directory=TEMPLATES)
-    configure_templates(engine, Areas(), "Europe/Bucharest", language)
-    html = engine.engine.get_template(template).render(request=PageRequest(language), **context)
-    return re.sub(r"\s+", " ", html.replace("\u00a0", " "))
+    return flat(render_page(template, language, user=ADMIN, **context))
 
 
 # 2. a document just asked of commercial: said, and the page reloads itself until it has its number ----------------
