@@ -1,23 +1,18 @@
 """Demo data loaded once by ``make up`` through the public API (as a user would enter it).
 
 It uses only the paths and fields of API.md; a step a service refuses is reported and skipped,
-so a partly built system still comes up. ``var/demo-loaded`` marks it done; a system that has no partner is loaded
-even so (its databases were made anew since), and one that has partners never gets the demo twice.
+so a partly built system still comes up. The directory itself says whether to load: a system without a partner
+gets the demo, one with partners (the demo's, or a company's own) never does. A marker file said it before, and
+stayed behind when the databases were made anew.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-
-VAR = Path(os.environ.get("CRM_VAR", Path(__file__).resolve().parents[1] / "var"))
-MARKER = VAR / "demo-loaded"
-
 
 NOT_YET_PATIENCE = 60.0
 """Seconds a step refused for a record another service has not heard of yet is tried again."""
@@ -67,11 +62,7 @@ def load(base: str, password: str) -> None:
     """Create staff, users, partners, articles, a campaign, opportunities and tasks."""
     demo = Demo(base, password)
     if demo.has_partners():
-        MARKER.parent.mkdir(parents=True, exist_ok=True)
-        MARKER.touch()
         return
-    if MARKER.exists():
-        print("demo data was loaded once, but the directory is empty now: loading it again", flush=True)
     print("loading demo data ...", flush=True)
     ana = demo.post(
         "/api/staff",
@@ -204,6 +195,4 @@ def load(base: str, password: str) -> None:
         demo.post(f"/api/campaigns/{campaign['id']}/members", {"partner_ids": [lead["id"]]})
     if ion:
         pass  # Ion is staff without a login: follow-ups delegated to him arrive by email (O7).
-    MARKER.parent.mkdir(parents=True, exist_ok=True)
-    MARKER.write_text(datetime.now(UTC).isoformat())
     print("demo data loaded", flush=True)
