@@ -28,7 +28,6 @@ class InMemoryRepository:
         self.follows: dict[str, str] = {}
         self.balances: dict[str, Decimal] = {}
         self.parked: list[ParkedCommand] = []
-        self.locked_partners: list[str] = []
 
     async def vat_rates(self) -> list[VatRate]:
         return sorted(self.rates.values(), key=lambda r: r.rate, reverse=True)
@@ -194,7 +193,7 @@ class InMemoryRepository:
         self.balances[partner_id] = value
 
     async def lock_partners(self, partner_ids: Sequence[str]) -> None:
-        self.locked_partners.extend(partner_ids)
+        """Nothing runs beside an in-memory store: there is no other transaction to wait for."""
 
     async def park(self, command: ParkedCommand, now: datetime) -> None:
         if all(p.command_id != command.command_id for p in self.parked):

@@ -39,7 +39,6 @@ class InMemoryRepository:
         self.documents: dict[str, Row] = {}
         self.files: dict[tuple[str, str], Row] = {}
         self.parked: list[Row] = []
-        self.locked_staff: list[str] = []
         self.servers: dict[str, Row] = {}
         self.creds: dict[str, Row] = {}
         self.deliveries: dict[str, Row] = {}
@@ -121,7 +120,7 @@ class InMemoryRepository:
     # Parked notices ----------------------------------------------------------------------------------------
 
     async def lock_staff(self, staff_ids: Sequence[str]) -> None:
-        self.locked_staff.extend(staff_ids)
+        """Nothing runs beside an in-memory store: there is no other transaction to wait for."""
 
     async def park_many(self, rows: Sequence[Row]) -> None:
         keys = {(p["cause_event_id"], p["staff_id"], p["kind"]) for p in self.parked}

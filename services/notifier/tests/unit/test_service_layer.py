@@ -8,7 +8,6 @@ import pytest
 
 from crm_kit.errors import Conflict, Invalid, NotFound
 from crm_kit.testing.fakes import FakeClock, FakeUnitOfWork
-from crm_notifier.domain import outgoing
 from crm_notifier.domain.composing import AttachmentRef
 from crm_notifier.domain.failures import RetryPolicy
 from crm_notifier.domain.models import EmailViewer, Preferences, ServerConfig
@@ -217,10 +216,17 @@ async def test_a_reply_is_news_to_the_creator_named_by_its_author_but_not_their_
     assert "-- " not in message["body"] and not message["body"].rstrip().endswith("CRM")  # no email signature in-app
 
 
-async def test_an_email_keeps_its_signature_and_the_in_app_text_drops_it() -> None:
-    body = "Bună ziua, Ana,\n\nAveți un task nou: X\n-- \nCRM\n"
-    assert outgoing.in_app_body(body) == "Bună ziua, Ana,\n\nAveți un task nou: X\n"
-    assert outgoing.in_app_body("Fără semnătură -- aici\n") == "Fără semnătură -- aici\n"
+async def test_a_notice_by_email_is_signed_and_the_same_notice_in_app_is_not(n: Notifier) -> None:
+    await n.uses.tasks_assigned(
+        [
+            TellTaskAssigned("e1", "t1", "Ofertă", "bob", ANA, None),
+            TellTaskAssigned("e2", "t2", "Ofertă", "bob", ION, None),
+        ]
+    )
+    (email,) = n.emails  # Ion is not a user: emailed
+    assert email["recipient"] == "ion@firma.ro" and email["body"].endswith("\n-- \nCRM\n")
+    (message,) = n.publisher.of("message_posted")  # Ana is: in the app
+    assert "-- " not in message["body"] and not message["body"].rstrip().endswith("CRM")
 
 
 async def test_a_reminder_goes_on_the_tasks_channel(n: Notifier) -> None:

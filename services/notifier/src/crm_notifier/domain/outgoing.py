@@ -21,17 +21,13 @@ def message_id_of(delivery_id: str) -> str:
     return f"{prefix}{delivery_id}{suffix}"
 
 
-SIGNATURE_DELIMITER = "\n-- \n"
-"""The line that opens an email's signature (RFC 3676: dash, dash, space)."""
+SIGNATURE = "-- \nCRM\n"
+"""What signs a notice sent by email (RFC 3676: the "-- " line opens it)."""
 
 
-def in_app_body(body: str) -> str:
-    """A notification's text for the in-app stack: the email's body without its signature ("-- / CRM").
-
-    The app is the CRM already; the signature is for an email read elsewhere.
-    """
-    text, _, _ = body.rpartition(SIGNATURE_DELIMITER) if SIGNATURE_DELIMITER in body else (body, "", "")
-    return text.rstrip() + "\n"
+def signed(body: str) -> str:
+    """A notice's text as an email: signed, for it is read outside the CRM (the in-app stack shows it unsigned)."""
+    return body + SIGNATURE
 
 
 def message(
